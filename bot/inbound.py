@@ -1,0 +1,64 @@
+"""The normalised messages every channel speaks (DESIGN.md "One path for every submission").
+
+A channel turns what arrives into an ``InboundMessage`` and delivers a ``Reply`` through the
+message's ``ThreadRef``. Handlers see only these types, never a transport library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    """Where a reply goes: email Message-ID + References, Slack channel + ts, Teams reference."""
+
+    channel: str  # "email" | "slack" | "teams" | "cli"
+    address: str  # email address, Slack channel id, Teams conversation id, "-" for the CLI
+    message_id: str | None = None  # the inbound Message-ID / Slack ts / Teams activity id
+    references: tuple[str, ...] = ()
+    subject: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """What arrived, whatever the channel."""
+
+    channel: str
+    sender: str  # email address (lower case) or platform user id
+    thread: ThreadRef
+    subject: str = ""
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    received_at: datetime | None = None
+    sender_name: str | None = None
+    dedupe_key: str | None = None  # Message-ID, Slack event id, Teams activity id
+    # Email: why this message must never be answered (auto-reply, bounce, list, our own).
+    automatic_reason: str | None = None
+    # Email: False when MARAC_TRUSTED_AUTHSERV_ID is set and the sender is not vouched for.
+    sender_verified: bool = True
+    declared_quarter_text: str | None = None
+    raw: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer as data; each channel renders it (email text + HTML, Slack blocks, Teams)."""
+
+    thread: ThreadRef
+    text: str
+    html: str | None = None
+    subject: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    cc: tuple[str, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,233 @@
+"""One typed settings object, built from the environment at the entry point (STYLE.md 11).
+
+Nothing else reads ``os.environ``: the settings object is passed in. A bad value raises
+``ConfigError`` naming the variable, and ``marac-bot`` exits 2 with that message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class HostPort:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Reference bands and national figures of spec §5; configurable, never constants."""
+
+    expected_cases_per_10k: float = 40.0
+    repeat_rate_low: float = 0.28
+    repeat_rate_high: float = 0.40
+    police_share_high: float = 0.75
+    idva_cases_per_fte: float = 100.0
+    admin_cases_per_fte: float = 400.0
+    # A quarter's volume is "unusual" outside this fraction of the expected quarterly volume.
+    volume_low_fraction: float = 0.5
+    volume_high_fraction: float = 2.0
+    national_cases_per_10k: float = 47.0
+    national_repeat_rate: float = 0.31
+    national_partner_share: float = 0.361
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///marac-data/marac.db"
+    data_dir: Path = Path("marac-data")
+    mailbox_address: str = "marac@localhost"
+    smtp_listen: HostPort | None = HostPort("127.0.0.1", 8025)
+    smtp_relay: HostPort | None = None
+    smtp_relay_user: str | None = None
+    smtp_relay_password: str | None = None
+    smtp_relay_tls: str = "none"
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_tls: str = "ssl"
+    imap_folder: str = "INBOX"
+    imap_oauth_tenant: str | None = None
+    imap_oauth_client_id: str | None = None
+    imap_oauth_client_secret: str | None = None
+    http_listen: HostPort | None = HostPort("127.0.0.1", 3000)
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant: str | None = None
+    teams_anonymous: bool = False
+    trusted_authserv_id: str | None = None
+    timezone: str = "Europe/London"
+    due_days: int = 28
+    max_file_mb: float = 10.0
+    held_expiry_days: int = 14
+    smtp_tls_cert: Path | None = None
+    smtp_tls_key: Path | None = None
+    smtp_auth_user: str | None = None
+    smtp_auth_password: str | None = None
+    bands: Bands = field(default_factory=Bands)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from ``environ`` (default: the process environment)."""
+        env = _Env(os.environ if environ is None else environ)
+        data_dir = Path(env.text("MARAC_DATA_DIR") or "marac-data")
+        default_db = f"sqlite:///{data_dir / 'marac.db'}"
+        settings = cls(
+            database_url=env.text("MARAC_DATABASE_URL") or default_db,
+            data_dir=data_dir,
+            mailbox_address=env.text("MARAC_MAILBOX_ADDRESS") or "marac@localhost",
+            smtp_listen=env.host_port("MARAC_SMTP_LISTEN", "127.0.0.1:8025"),
+            smtp_relay=env.host_port("MARAC_SMTP_RELAY", None),
+            smtp_relay_user=env.text("MARAC_SMTP_RELAY_USER"),
+            smtp_relay_password=env.text("MARAC_SMTP_RELAY_PASSWORD"),
+            smtp_relay_tls=env.choice("MARAC_SMTP_RELAY_TLS", ("none", "starttls", "ssl"), "none"),
+            imap_host=env.text("MARAC_IMAP_HOST"),
+            imap_port=env.integer("MARAC_IMAP_PORT", 993, low=1, high=65535),
+            imap_user=env.text("MARAC_IMAP_USER"),
+            imap_password=env.text("MARAC_IMAP_PASSWORD"),
+            imap_tls=env.choice("MARAC_IMAP_TLS", ("none", "starttls", "ssl"), "ssl"),
+            imap_folder=env.text("MARAC_IMAP_FOLDER") or "INBOX",
+            imap_oauth_tenant=env.text("MARAC_IMAP_OAUTH_TENANT"),
+            imap_oauth_client_id=env.text("MARAC_IMAP_OAUTH_CLIENT_ID"),
+            imap_oauth_client_secret=env.text("MARAC_IMAP_OAUTH_CLIENT_SECRET"),
+            http_listen=env.host_port("MARAC_HTTP_LISTEN", "127.0.0.1:3000"),
+            slack_bot_token=env.text("SLACK_BOT_TOKEN"),
+            slack_signing_secret=env.text("SLACK_SIGNING_SECRET"),
+            slack_app_token=env.text("SLACK_APP_TOKEN"),
+            slack_api_url=env.text("SLACK_API_URL") or "https://slack.com/api/",
+            teams_app_id=env.text("MARAC_TEAMS_APP_ID"),
+            teams_app_password=env.text("MARAC_TEAMS_APP_PASSWORD"),
+            teams_tenant=env.text("MARAC_TEAMS_TENANT"),
+            teams_anonymous=env.flag("MARAC_TEAMS_ANONYMOUS"),
+            trusted_authserv_id=env.text("MARAC_TRUSTED_AUTHSERV_ID"),
+            timezone=env.timezone("MARAC_TIMEZONE", "Europe/London"),
+            due_days=env.integer("MARAC_DUE_DAYS", 28, low=0, high=366),
+            max_file_mb=env.number("MARAC_MAX_FILE_MB", 10.0, low=0.01, high=1024),
+            held_expiry_days=env.integer("MARAC_HELD_EXPIRY_DAYS", 14, low=1, high=366),
+            smtp_tls_cert=env.path("MARAC_SMTP_TLS_CERT"),
+            smtp_tls_key=env.path("MARAC_SMTP_TLS_KEY"),
+            smtp_auth_user=env.text("MARAC_SMTP_AUTH_USER"),
+            smtp_auth_password=env.text("MARAC_SMTP_AUTH_PASSWORD"),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Cross-field rules; each failure names the variables involved."""
+        if bool(self.smtp_tls_cert) != bool(self.smtp_tls_key):
+            raise ConfigError("MARAC_SMTP_TLS_CERT and MARAC_SMTP_TLS_KEY must be set together")
+        if bool(self.smtp_auth_user) != bool(self.smtp_auth_password):
+            raise ConfigError(
+                "MARAC_SMTP_AUTH_USER and MARAC_SMTP_AUTH_PASSWORD must be set together"
+            )
+        if self.imap_host and not self.imap_user:
+            raise ConfigError("MARAC_IMAP_USER must be set when MARAC_IMAP_HOST is")
+        oauth = (self.imap_oauth_tenant, self.imap_oauth_client_id, self.imap_oauth_client_secret)
+        if any(oauth) and not all(oauth):
+            raise ConfigError(
+                "MARAC_IMAP_OAUTH_TENANT, MARAC_IMAP_OAUTH_CLIENT_ID and "
+                "MARAC_IMAP_OAUTH_CLIENT_SECRET must be set together"
+            )
+        if self.imap_host and not (self.imap_password or all(oauth)):
+            raise ConfigError(
+                "MARAC_IMAP_PASSWORD (or the MARAC_IMAP_OAUTH_* variables) must be set "
+                "when MARAC_IMAP_HOST is"
+            )
+        if "@" not in self.mailbox_address:
+            raise ConfigError(f"MARAC_MAILBOX_ADDRESS is not an email address: {self.mailbox_address!r}")
+
+
+@dataclass(frozen=True)
+class _Env:
+    environ: Mapping[str, str]
+
+    def text(self, name: str) -> str | None:
+        value = self.environ.get(name, "").strip()
+        return value or None
+
+    def flag(self, name: str) -> bool:
+        value = (self.text(name) or "0").lower()
+        if value not in {"0", "1", "true", "false", "yes", "no"}:
+            raise ConfigError(f"{name} must be 1 or 0, not {value!r}")
+        return value in {"1", "true", "yes"}
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+        return value
+
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
+        value = (self.text(name) or default).lower()
+        if value not in choices:
+            raise ConfigError(f"{name} must be one of {'|'.join(choices)}, not {value!r}")
+        return value
+
+    def host_port(self, name: str, default: str | None) -> HostPort | None:
+        raw = self.environ.get(name)
+        raw = default if raw is None else raw.strip()
+        if not raw:
+            return None
+        host, sep, port = raw.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ConfigError(f"{name} must be host:port, not {raw!r}")
+        return HostPort(host.strip("[]"), int(port))
+
+    def timezone(self, name: str, default: str) -> str:
+        value = self.text(name) or default
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{name} is not a known time zone: {value!r}") from None
+        return value
+
+    def path(self, name: str) -> Path | None:
+        value = self.text(name)
+        return Path(value) if value else None

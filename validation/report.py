@@ -1,0 +1,122 @@
+"""The outcome of validating one file: issues, parsed rows and flat views for tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from validation.columns import Edition
+from validation.issues import Issue, Severity
+from validation.quarters import Quarter
+
+
+@dataclass
+class ParsedRow:
+    """One meeting row as read: the values the checks settled on, blank kept as ``None``."""
+
+    sheet_row: int
+    marac_text: str | None
+    meeting_date: date | None
+    counts: dict[str, int | None]
+    marac: str | None = None  # canonical registry name once resolved
+    hard: bool = False  # a row-level hard issue rejects this row
+    held: bool = False  # changed-from-previous: waits for confirmation
+    unchanged: bool = False  # identical to what is already stored
+
+    @property
+    def quarter(self) -> Quarter | None:
+        return Quarter.containing(self.meeting_date) if self.meeting_date else None
+
+    @property
+    def accepted(self) -> bool:
+        return not (self.hard or self.held or self.unchanged)
+
+    @property
+    def marac_name(self) -> str | None:
+        return self.marac or self.marac_text
+
+
+@dataclass
+class FileReport:
+    """Everything found in one file. ``status`` follows interface.md's JSON."""
+
+    file: str
+    edition: Edition | None = None
+    sheet: str | None = None
+    issues: list[Issue] = field(default_factory=list)
+    rows: list[ParsedRow] = field(default_factory=list)
+    sha256: str = ""
+
+    @property
+    def rejected_file(self) -> bool:
+        return any(i.is_hard and i.is_file_level for i in self.issues)
+
+    @property
+    def rows_total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(1 for r in self.rows if r.hard)
+
+    @property
+    def rows_held(self) -> int:
+        return sum(1 for r in self.rows if r.held and not r.hard)
+
+    @property
+    def rows_unchanged(self) -> int:
+        return sum(1 for r in self.rows if r.unchanged and not r.hard)
+
+    @property
+    def rows_accepted(self) -> int:
+        return sum(1 for r in self.rows if r.accepted)
+
+    @property
+    def accepted_rows(self) -> list[ParsedRow]:
+        return [r for r in self.rows if r.accepted]
+
+    @property
+    def status(self) -> str:
+        if self.rejected_file or (self.rows and self.rows_rejected == self.rows_total):
+            return "rejected"
+        if self.rows_held:
+            return "held"
+        if self.rows_rejected:
+            return "partially-accepted"
+        return "accepted"
+
+    @property
+    def maracs(self) -> list[str]:
+        names = {r.marac_name for r in self.rows if not r.hard and r.marac_name}
+        return sorted(names)
+
+    @property
+    def quarters(self) -> list[Quarter]:
+        return sorted({q for r in self.rows if not r.hard and (q := r.quarter) is not None})
+
+    def by_severity(self, severity: Severity) -> list[Issue]:
+        return [i for i in self.issues if i.severity is severity]
+
+    @property
+    def has_hard(self) -> bool:
+        return any(i.is_hard for i in self.issues)
+
+    def flatten(self) -> list[tuple[str | None, str]]:
+        """(cell, code) pairs, the view tests assert on (frictionless's ``flatten``)."""
+        return [(i.cell, i.code) for i in self.issues]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "edition": self.edition.value if self.edition else None,
+            "status": self.status,
+            "rows_total": self.rows_total,
+            "rows_accepted": self.rows_accepted,
+            "rows_rejected": self.rows_rejected,
+            "rows_held": self.rows_held,
+            "rows_unchanged": self.rows_unchanged,
+            "maracs": self.maracs,
+            "quarters": [q.label for q in self.quarters],
+            "issues": [i.to_dict() for i in self.issues],
+        }
