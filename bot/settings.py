@@ -39,6 +39,8 @@ class Bands:
     # A quarter's volume is "unusual" outside this fraction of the expected quarterly volume.
     volume_low_fraction: float = 0.5
     volume_high_fraction: float = 2.0
+    # Rates over fewer cases than this are noise, not a signal worth a warning.
+    min_cases_for_rates: int = 20
     national_cases_per_10k: float = 47.0
     national_repeat_rate: float = 0.31
     national_partner_share: float = 0.361
@@ -163,7 +165,9 @@ class Settings:
                 "when MARAC_IMAP_HOST is"
             )
         if "@" not in self.mailbox_address:
-            raise ConfigError(f"MARAC_MAILBOX_ADDRESS is not an email address: {self.mailbox_address!r}")
+            raise ConfigError(
+                f"MARAC_MAILBOX_ADDRESS is not an email address: {self.mailbox_address!r}"
+            )
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from openpyxl.utils import get_column_letter
 
 
-class Edition(str, Enum):
+class Edition(StrEnum):
     UK = "uk"
     SCOTLAND = "scotland"
 

@@ -42,7 +42,8 @@ class StoredMeetings(Protocol):
         """The accepted counts of a meeting, or None if never accepted."""
 
     def quarter_totals(self, marac: str, quarter: Quarter) -> Sequence[Mapping[str, int | None]]:
-        """Current accepted counts of every meeting of that Marac in that quarter."""
+        """Current accepted counts of every meeting of that Marac in that quarter; each mapping
+        also carries the meeting's date under "meeting_date"."""
 
 
 @dataclass(frozen=True)

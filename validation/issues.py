@@ -6,13 +6,13 @@ What the submitter caused is an ``Issue``; what the bot caused is an exception.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from reports import wording
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     HARD = "hard"
     SOFT = "soft"
     INFO = "info"

@@ -1,0 +1,58 @@
+"""Plain-text rendering of validation outcomes for people (the CLI; email builds on it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reports import wording
+from validation.issues import Issue, Severity
+from validation.report import FileReport
+
+_COLOURS = {Severity.HARD: "\033[31m", Severity.SOFT: "\033[33m", Severity.INFO: "\033[36m"}
+_RESET = "\033[0m"
+
+
+def outcome_line(report: FileReport, *, checked_only: bool) -> str:
+    """The one-line summary of a file (interface.md: email behaviour)."""
+    rejected = next((i for i in report.issues if i.is_hard and i.is_file_level), None)
+    return wording.file_outcome_line(
+        file=report.file,
+        rows_total=report.rows_total,
+        rows_accepted=report.rows_accepted,
+        rows_held=report.rows_held,
+        rows_unchanged=report.rows_unchanged,
+        maracs=report.maracs,
+        quarters=[q.describe() for q in report.quarters],
+        rejected_reason=rejected.message if rejected else None,
+        checked_only=checked_only,
+    )
+
+
+def issue_line(issue: Issue) -> str:
+    where = " ".join(x for x in (issue.sheet and f"[{issue.sheet}]", issue.cell) if x)
+    return f"  {where + ': ' if where else ''}{issue.message} ({issue.code})"
+
+
+def render_report(report: FileReport, *, colour: bool, checked_only: bool) -> str:
+    """Summary line, then hard, soft and info issues, then the counts."""
+    lines = [outcome_line(report, checked_only=checked_only)]
+    for severity in (Severity.HARD, Severity.SOFT, Severity.INFO):
+        issues = report.by_severity(severity)
+        if not issues:
+            continue
+        heading = f"{wording.SEVERITY_HEADINGS[severity.value]} ({len(issues)}):"
+        lines.append(_paint(heading, severity, colour))
+        lines.extend(issue_line(i) for i in issues)
+    lines.append(wording.counts_line(
+        total=report.rows_total, accepted=report.rows_accepted, rejected=report.rows_rejected,
+        held=report.rows_held, unchanged=report.rows_unchanged, checked_only=checked_only,
+    ))
+    return "\n".join(lines)
+
+
+def render_reports(reports: Sequence[FileReport], *, colour: bool, checked_only: bool) -> str:
+    return "\n\n".join(render_report(r, colour=colour, checked_only=checked_only) for r in reports)
+
+
+def _paint(text: str, severity: Severity, colour: bool) -> str:
+    return f"{_COLOURS[severity]}{text}{_RESET}" if colour else text

@@ -1,0 +1,29 @@
+"""Registry checks (spec §4, §6): is the Marac known, and may this sender submit for it.
+
+With no registry at all (a coordinator checking a file on their own machine) names are not
+checked and one info note says so; the orchestrator adds that note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reports import wording
+from validation.checks.base import RowView, row_check
+from validation.context import ValidationContext
+from validation.issues import Issue
+
+
+@row_check("unknown-marac", "not-authorised")
+def check_marac_known(row: RowView, context: ValidationContext) -> Iterator[Issue]:
+    registry, text = context.registry, row.parsed.marac_text
+    if registry is None or not text or registry.is_empty():
+        return
+    info = registry.resolve(text)
+    if info is None:
+        suggestion = wording.did_you_mean(list(registry.suggest(text)))
+        yield row.issue("unknown-marac", "marac", value=text, suggestion=suggestion)
+        return
+    row.parsed.marac = info.name
+    if context.sender is not None and not context.sender.may_submit(info.name):
+        yield row.issue("not-authorised", "marac", value=info.name)

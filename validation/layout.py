@@ -1,0 +1,149 @@
+"""Finding the data sheet and its columns (spec §3): edition, header tolerance, extra columns.
+
+The data may sit on a sheet other than the first when the first is an instructions sheet; the
+header row is the first non-blank row of a sheet (row 1 in the template).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openpyxl.utils import get_column_letter
+
+from validation.cells import is_blank
+from validation.columns import FIELDS, HEADER_LOOKUP, Edition, normalise_header
+from validation.issues import Issue
+from validation.reader import SheetData
+
+# The header row must be within the first few non-blank rows: a title line above it is common.
+HEADER_SEARCH_ROWS = 5
+
+_UK_ONLY = set(HEADER_LOOKUP[Edition.UK]) - set(HEADER_LOOKUP[Edition.SCOTLAND])
+_SCOTLAND_ONLY = set(HEADER_LOOKUP[Edition.SCOTLAND]) - set(HEADER_LOOKUP[Edition.UK])
+
+
+@dataclass
+class Layout:
+    """Where each field lives in the data sheet."""
+
+    sheet: SheetData
+    edition: Edition
+    header_row: int
+    column_of: dict[str, int]  # field key -> zero-based column index
+    header_of: dict[str, str]  # field key -> header text as written in the file
+    ignored: list[str] = field(default_factory=list)  # extra headers, as written
+    duplicates: dict[str, list[str]] = field(default_factory=dict)  # key -> cell refs
+
+    @property
+    def data_rows(self) -> list[tuple[int, list[object]]]:
+        return [(n, cells) for n, cells in self.sheet.rows if n > self.header_row]
+
+
+@dataclass
+class _Candidate:
+    layout: Layout
+    missing: list[str]
+    unexpected: list[str]
+
+    @property
+    def score(self) -> int:
+        return len(self.layout.column_of)
+
+
+def find_layout(sheets: list[SheetData]) -> tuple[Layout | None, list[Issue]]:
+    """The first sheet whose headers match an edition, or a file-level issue saying why not."""
+    candidates: list[_Candidate] = []
+    for sheet in sheets:
+        candidate = _best_header_row(sheet)
+        if candidate is None:
+            continue
+        if not candidate.missing:
+            return candidate.layout, _notes_for(candidate.layout, sheets)
+        candidates.append(candidate)
+    return None, [_unknown_template(candidates)]
+
+
+def _best_header_row(sheet: SheetData) -> _Candidate | None:
+    best: _Candidate | None = None
+    for number, cells in sheet.rows[:HEADER_SEARCH_ROWS]:
+        candidate = _match_headers(sheet, number, cells)
+        if best is None or candidate.score > best.score:
+            best = candidate
+        if not candidate.missing:
+            break
+    return best if best is not None and best.score > 0 else None
+
+
+def _match_headers(sheet: SheetData, number: int, cells: list[object]) -> _Candidate:
+    column_of: dict[str, int] = {}
+    header_of: dict[str, str] = {}
+    duplicates: dict[str, list[str]] = {}
+    unexpected: list[str] = []
+    seen_norms: list[str] = []
+    for index, value in enumerate(cells):
+        if is_blank(value):
+            continue
+        norm = normalise_header(value)
+        key = HEADER_LOOKUP[Edition.UK].get(norm) or HEADER_LOOKUP[Edition.SCOTLAND].get(norm)
+        if key is None:
+            unexpected.append(str(value).strip())
+            continue
+        seen_norms.append(norm)
+        ref = f"{get_column_letter(index + 1)}{number}"
+        if key in column_of:
+            first = f"{get_column_letter(column_of[key] + 1)}{number}"
+            duplicates.setdefault(key, [first]).append(ref)
+            continue
+        column_of[key] = index
+        header_of[key] = str(value).strip()
+    edition = _edition_of(seen_norms)
+    missing = [f.header(edition) for f in FIELDS if f.key not in column_of]
+    layout = Layout(sheet, edition, number, column_of, header_of, unexpected, duplicates)
+    return _Candidate(layout, missing, unexpected)
+
+
+def _edition_of(norms: list[str]) -> Edition:
+    scottish = sum(1 for n in norms if n in _SCOTLAND_ONLY)
+    uk = sum(1 for n in norms if n in _UK_ONLY)
+    return Edition.SCOTLAND if scottish > uk else Edition.UK
+
+
+def _notes_for(layout: Layout, sheets: list[SheetData]) -> list[Issue]:
+    notes: list[Issue] = []
+    sheet_name = layout.sheet.name
+    for key, refs in layout.duplicates.items():
+        notes.append(
+            Issue.make(
+                "duplicate-column",
+                sheet=sheet_name,
+                cell=refs[1],
+                row=layout.header_row,
+                column=layout.header_of[key],
+                cells=", ".join(refs),
+            )
+        )
+    if layout.ignored:
+        notes.append(
+            Issue.make("ignored-column", sheet=sheet_name, columns=", ".join(layout.ignored))
+        )
+    for other in sheets:
+        if other is not layout.sheet and other.rows:
+            notes.append(Issue.make("ignored-sheet", sheet=other.name, value=other.name))
+    return notes
+
+
+def _unknown_template(candidates: list[_Candidate]) -> Issue:
+    if not candidates:
+        return Issue.make("unknown-template", reason="No sheet has column headers.")
+    best = max(candidates, key=lambda c: c.score)
+    parts = []
+    if best.missing:
+        parts.append(f"Missing headers: {', '.join(best.missing)}.")
+    if best.unexpected:
+        parts.append(f"Headers we did not expect: {', '.join(best.unexpected)}.")
+    return Issue.make(
+        "unknown-template",
+        sheet=best.layout.sheet.name,
+        row=best.layout.header_row,
+        reason=" ".join(parts),
+    )

@@ -1,0 +1,166 @@
+"""Spreadsheet bytes to rows of plain cell values, one sheet at a time.
+
+python-calamine reads .xlsx, .xlsm (values only: macros never run), .xls and .ods; the csv
+module reads .csv. Every failure of the file becomes a file-level ``Issue``; the guard in
+``validation.guards`` has already refused hostile containers before we get here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import python_calamine
+
+from validation.cells import is_blank
+from validation.issues import Issue
+from validation.xlsx_scan import SheetScan, scan_xlsx
+
+logger = logging.getLogger(__name__)
+
+# A run of this many blank rows ends a sheet: files that claim 1,048,576 rows stop here.
+BLANK_RUN_LIMIT = 500
+# More meeting rows than any Marac holds in decades; past this the file is refused.
+MAX_DATA_ROWS = 100_000
+# calamine allocates rows x columns up front; beyond this we stream with openpyxl instead.
+DENSE_ROW_LIMIT = 200_000
+# Only the first columns matter: the template has 32, extra notes columns are merely noted.
+MAX_COLUMNS = 64
+
+Row = tuple[int, list[Any]]  # (row number as the user sees it, cell values from column A)
+
+
+@dataclass
+class SheetData:
+    """One sheet's non-blank rows and what the pre-scan learnt about it."""
+
+    name: str
+    rows: list[Row]
+    formulas_without_value: set[str] = field(default_factory=set)
+    text_native: bool = False  # CSV: every value is text, so text numbers are not news
+
+
+@dataclass
+class Workbook:
+    sheets: list[SheetData]
+
+
+class TooManyRows(Exception):
+    """Raised inside reading when a sheet holds more data rows than we accept."""
+
+
+def read_workbook(data: bytes, filename: str) -> Workbook | Issue:
+    """Read every sheet of a spreadsheet, or say why it cannot be read."""
+    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    try:
+        if suffix == "csv":
+            return Workbook([_read_csv(data, filename)])
+        return _read_with_calamine(data, suffix)
+    except TooManyRows:
+        return Issue.make(
+            "file-too-large", reason=f"more than {MAX_DATA_ROWS:,} rows", limit="that size"
+        )
+    except python_calamine.PasswordError:
+        return Issue.make("encrypted-file")
+    except (python_calamine.CalamineError, zipfile.BadZipFile, csv.Error, KeyError,
+            ValueError, OSError, EOFError) as exc:
+        logger.info("unreadable %s: %s", filename, exc)
+        return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
+
+
+def _read_with_calamine(data: bytes, suffix: str) -> Workbook:
+    scans = _prescan(data) if suffix in {"xlsx", "xlsm"} else {}
+    book = python_calamine.load_workbook(io.BytesIO(data))
+    sheets = []
+    for meta in book.sheets_metadata:
+        if str(meta.typ) not in {"SheetTypeEnum.WorkSheet", "WorkSheet"}:
+            continue
+        scan = scans.get(meta.name, SheetScan())
+        if scan.wide or scan.last_row > DENSE_ROW_LIMIT:
+            rows = _stream_rows_openpyxl(data, meta.name)
+        else:
+            rows = _calamine_rows(book.get_sheet_by_name(meta.name))
+        # A formula with no stored value reads as blank, yet its row is not blank.
+        keep = {int(re.sub(r"^[A-Z]+", "", ref)) for ref in scan.formulas_without_value}
+        sheets.append(SheetData(meta.name, _trimmed(rows, keep), scan.formulas_without_value))
+    return Workbook(sheets)
+
+
+def _prescan(data: bytes) -> dict[str, SheetScan]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        try:
+            return scan_xlsx(archive)
+        except (KeyError, SyntaxError) as exc:  # odd but readable packages: let calamine try
+            logger.info("xlsx pre-scan skipped: %s", exc)
+            return {}
+
+
+def _calamine_rows(sheet: python_calamine.CalamineSheet) -> Iterator[list[Any]]:
+    # iter_rows() starts at row 1 but at the sheet's first used column: pad back to column A.
+    pad = [""] * sheet.start[1] if sheet.start else []
+    for values in sheet.iter_rows():
+        yield (pad + list(values))[:MAX_COLUMNS]
+
+
+def _stream_rows_openpyxl(data: bytes, sheet_name: str) -> Iterator[list[Any]]:
+    """Bounded-memory reading for sheets whose extent would make calamine allocate gigabytes."""
+    import openpyxl  # only for the rare hostile or odd file
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book[sheet_name]
+        expected = 1
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS):
+            number = row[0].row if row and getattr(row[0], "row", None) else expected
+            while expected < number:  # read-only mode skips empty rows: keep numbering right
+                yield []
+                expected += 1
+            yield [("" if c.value is None else c.value) for c in row]
+            expected += 1
+    finally:
+        book.close()
+
+
+def _trimmed(values: Iterator[list[Any]], keep: set[int] | None = None) -> list[Row]:
+    """Non-blank rows with their sheet row numbers, stopping after a long blank run."""
+    rows: list[Row] = []
+    blank_run = 0
+    for number, cells in enumerate(values, start=1):
+        if _is_blank_row(cells) and not (keep and number in keep):
+            blank_run += 1
+            if blank_run >= BLANK_RUN_LIMIT and rows:
+                break
+            continue
+        blank_run = 0
+        rows.append((number, cells))
+        if len(rows) > MAX_DATA_ROWS:
+            raise TooManyRows
+    return rows
+
+
+def _is_blank_row(cells: list[Any]) -> bool:
+    return all(is_blank(c) for c in cells)
+
+
+def _read_csv(data: bytes, filename: str) -> SheetData:
+    text = _decode(data)
+    sample = text[:4096].splitlines()[0] if text.strip() else ""
+    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = (row[:MAX_COLUMNS] for row in reader)
+    name = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "csv"
+    return SheetData(name, _trimmed(rows), text_native=True)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252, the two encodings spec §3 accepts."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
