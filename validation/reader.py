@@ -20,7 +20,7 @@ import python_calamine
 
 from validation.cells import is_blank
 from validation.issues import Issue
-from validation.xlsx_scan import SheetScan, scan_xlsx
+from validation.xlsx_scan import SheetScan, XlsxScanner
 
 logger = logging.getLogger(__name__)
 
@@ -55,13 +55,19 @@ class TooManyRows(Exception):
     """Raised inside reading when a sheet holds more data rows than we accept."""
 
 
-def read_workbook(data: bytes, filename: str) -> Workbook | Issue:
-    """Read every sheet of a spreadsheet, or say why it cannot be read."""
+def read_workbook(
+    data: bytes, filename: str, scanner: XlsxScanner | None = None
+) -> Workbook | Issue:
+    """Read every sheet of a spreadsheet, or say why it cannot be read.
+
+    ``scanner`` has seen the worksheets of an .xlsx as the guard inflated them; without one
+    (a direct caller) the package is inflated here to scan it.
+    """
     suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
     try:
         if suffix == "csv":
             return Workbook([_read_csv(data, filename)])
-        return _read_with_calamine(data, suffix)
+        return _read_with_calamine(data, suffix, scanner)
     except TooManyRows:
         return Issue.make(
             "file-too-large", reason=f"more than {MAX_DATA_ROWS:,} rows", limit="that size"
@@ -74,8 +80,10 @@ def read_workbook(data: bytes, filename: str) -> Workbook | Issue:
         return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
 
 
-def _read_with_calamine(data: bytes, suffix: str) -> Workbook:
-    scans = _prescan(data) if suffix in {"xlsx", "xlsm"} else {}
+def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -> Workbook:
+    # The guard lets a real .xls travel under an .xlsx name; only zip packages are scanned.
+    is_package = data.startswith(b"PK") and suffix in {"xlsx", "xlsm"}
+    scans = _sheet_scans(data, scanner) if is_package else {}
     book = python_calamine.load_workbook(io.BytesIO(data))
     sheets = []
     for meta in book.sheets_metadata:
@@ -92,12 +100,18 @@ def _read_with_calamine(data: bytes, suffix: str) -> Workbook:
     return Workbook(sheets)
 
 
-def _prescan(data: bytes) -> dict[str, SheetScan]:
+def _sheet_scans(data: bytes, scanner: XlsxScanner | None) -> dict[str, SheetScan]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if scanner is None:
+            scanner = XlsxScanner()
+            for part in archive.namelist():
+                with archive.open(part) as stream:
+                    while chunk := stream.read(1 << 20):
+                        scanner.feed(part, chunk)
         try:
-            return scan_xlsx(archive)
+            return scanner.by_sheet_name(archive)
         except (KeyError, SyntaxError) as exc:  # odd but readable packages: let calamine try
-            logger.info("xlsx pre-scan skipped: %s", exc)
+            logger.info("xlsx scan skipped: %s", exc)
             return {}
 
 

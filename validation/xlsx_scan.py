@@ -1,10 +1,10 @@
-"""A streaming look inside an .xlsx before python-calamine loads it.
+"""A look inside an .xlsx's worksheets as the guard inflates them, before calamine loads them.
 
 calamine builds a dense grid from the first to the last cell that holds a value, so one stray
-value in AF1048576 (or XFD1) costs it gigabytes before we can stop reading. We stream each
-worksheet's XML once, in bounded memory, to learn its real extent, and also to find formula
-cells that carry no stored value (calamine silently drops those, but spec §4 calls them
-``invalid-count``).
+value in AF1048576 (or XFD1) costs it gigabytes before we can stop reading. The guard already
+inflates every part of the package in bounded chunks; ``XlsxScanner.feed`` sees those chunks
+and learns each worksheet's real extent, and the formula cells that carry no stored value
+(calamine silently drops those, but spec §4 calls them ``invalid-count``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-_CHUNK = 1 << 20
 _OVERLAP = 4096
-_ROW_RE = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d+)\"")
-# A cell reference at column HA (209) or beyond: far past any template column.
-_WIDE_CELL_RE = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"(?:[A-Z]{3}|[H-Z][A-Z])\d+\"")
+_ROW_RE = re.compile(rb"row\b[^>]*?\sr=\"(\d+)\"")
+# A cell reference at column HA (209) or beyond: far past any template column. Kept to a
+# literal prefix so the regex engine can skip ahead quickly over megabytes of XML.
+_WIDE_CELL_RE = re.compile(rb'r="(?:[A-Z]{3}|[H-Z][A-Z]\d)')
 _FORMULA_NO_VALUE_RE = re.compile(
     rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
@@ -38,41 +38,51 @@ class SheetScan:
     last_row: int = 0
     wide: bool = False
     formulas_without_value: set[str] = field(default_factory=set)
+    tail: bytes = b""
 
 
-def scan_xlsx(archive: zipfile.ZipFile) -> dict[str, SheetScan]:
-    """Scan every worksheet; keys are sheet names as the workbook lists them."""
-    return {name: _scan_sheet(archive, path) for name, path in _sheet_paths(archive)}
+class XlsxScanner:
+    """Fed (part name, inflated chunk) pairs in order; keeps a ``SheetScan`` per worksheet."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, SheetScan] = {}
+
+    def feed(self, part: str, chunk: bytes) -> None:
+        if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
+            return
+        scan = self.parts.setdefault(part, SheetScan())
+        window = scan.tail + chunk
+        _last_row(window, scan)
+        if not scan.wide and _WIDE_CELL_RE.search(window):
+            scan.wide = True
+        if b"f>" in window or b"f/>" in window or b"<f " in window:
+            _collect_formulas(window, scan.formulas_without_value)
+        scan.tail = window[-_OVERLAP:]
+
+    def by_sheet_name(self, archive: zipfile.ZipFile) -> dict[str, SheetScan]:
+        """The scans keyed by sheet name as the workbook lists them."""
+        return {name: self.parts[path] for name, path in _sheet_paths(archive)
+                if path in self.parts}
+
+
+def _last_row(window: bytes, scan: SheetScan) -> None:
+    at = window.rfind(b"row ")
+    while at >= 0:
+        match = _ROW_RE.match(window, at)
+        if match:
+            scan.last_row = max(scan.last_row, int(match.group(1)))
+            return
+        at = window.rfind(b"row ", 0, at)
 
 
 def _sheet_paths(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
     workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG_REL}Relationship")}
-    names = set(archive.namelist())
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_NS_REL}id"), "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        path = posixpath.normpath(path)
-        if path in names:
-            yield sheet.get("name", ""), path
-
-
-def _scan_sheet(archive: zipfile.ZipFile, path: str) -> SheetScan:
-    scan = SheetScan()
-    tail = b""
-    with archive.open(path) as stream:
-        while chunk := stream.read(_CHUNK):
-            window = tail + chunk
-            rows = _ROW_RE.findall(window)
-            if rows:
-                scan.last_row = max(scan.last_row, int(rows[-1]))
-            if not scan.wide and _WIDE_CELL_RE.search(window):
-                scan.wide = True
-            if b"f>" in window or b"f/>" in window or b"<f " in window:
-                _collect_formulas(window, scan.formulas_without_value)
-            tail = window[-_OVERLAP:]
-    return scan
+        yield sheet.get("name", ""), posixpath.normpath(path)
 
 
 def _collect_formulas(window: bytes, found: set[str]) -> None:
