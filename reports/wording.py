@@ -156,3 +156,207 @@ def demo_label() -> str:
 
 
 Formatter = Callable[..., str]
+
+
+def children_detail(*, children: int, with_children: int, children_cell: str,
+                    with_children_cell: str) -> str:
+    """Why E and F disagree, or "" when they are consistent."""
+    if with_children > 0 and children == 0:
+        return (f"{with_children_cell} says {with_children} cases had children, but "
+                f"{children_cell} says there were no children.")
+    if children > 0 and with_children == 0:
+        return (f"{children_cell} says there were {children} children, but {with_children_cell} "
+                "says no cases had children.")
+    if children < with_children:
+        return (f"{children_cell} ({children} children) is fewer than {with_children_cell} "
+                f"({with_children} cases with children); each such case has at least one child.")
+    return ""
+
+
+def changes_text(changes: list[tuple[str, str, int | None, int | None]]) -> str:
+    """ "D Number of repeat cases 5 → 6; E … blank → 3" for a held change."""
+    return "; ".join(
+        f"{letter} {header}: {_figure(old)} → {_figure(new)}" for letter, header, old, new in changes
+    )
+
+
+def _figure(value: int | None) -> str:
+    return "blank" if value is None else str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# File guard (validation/guards.py): the {reason} phrase of unreadable-file, encrypted-file and
+# file-too-large when a file is refused before any parser sees it. Each completes "We could not
+# read this file: …" or "This file is too large to check safely (…)".
+# ---------------------------------------------------------------------------------------------
+
+GUARD_REASONS: dict[str, str] = {
+    "type-not-accepted": "files ending {ext} are not accepted",
+    "no-extension": "the file name has no ending such as .xlsx, so we cannot tell its type",
+    "empty": "the file is empty",
+    "damaged": "the file is damaged or incomplete",
+    "png": "it is a PNG image, not a spreadsheet",
+    "jpeg": "it is a JPEG image, not a spreadsheet",
+    "gif": "it is a GIF image, not a spreadsheet",
+    "pdf": "it is a PDF document, not a spreadsheet",
+    "rtf": "it is a Rich Text document, not a spreadsheet",
+    "html": "it is a web page (perhaps a sign-in page saved by mistake), not a spreadsheet",
+    "xml": "it is an XML file, not a workbook (save it from Excel as .xlsx)",
+    "not-spreadsheet": "it is not a spreadsheet",
+    "zip-not-spreadsheet": "it is a zip archive, not a spreadsheet",
+    "word": "it is a Word document, not a spreadsheet",
+    "powerpoint": "it is a PowerPoint presentation, not a spreadsheet",
+    "office-not-spreadsheet": "it is an Office document, but not a spreadsheet",
+    "opendocument-not-spreadsheet": "it is an OpenDocument file, but not a spreadsheet",
+    "odd-compression": "it is compressed in a way we cannot read",
+    "workbook-named-csv": "it is a workbook saved with a .csv name",
+    "nul-bytes": "it contains NUL bytes, so it is not plain CSV text (save it as 'CSV UTF-8')",
+    "bad-encoding": "its text is neither UTF-8 nor Windows-1252",
+    "over-limit": "it is {size}",
+    "too-many-parts": "it holds more than {count:,} parts, far more than any workbook needs",
+    "expands-too-far": "it expands to more than {size} when opened",
+    "expands-too-fast": "it expands more than {ratio:,} times when opened",
+}
+
+
+def guard_reason(key: str, **params: Any) -> str:
+    """The plain-English reason a file was refused before parsing."""
+    return GUARD_REASONS[key].format(**params)
+
+
+def size_label(n_bytes: int) -> str:
+    """A byte count as people read it: "10 MB", "12.4 MB", "850 KB" (1 MB = 1024 x 1024 bytes)."""
+    megabytes = n_bytes / (1024 * 1024)
+    if megabytes >= 100:
+        return f"{round(megabytes):,} MB"
+    if megabytes >= 1:
+        return f"{megabytes:.3g} MB"
+    return f"{max(1, round(n_bytes / 1024))} KB"
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates as people read them (fixed English month names: strftime follows the process locale).
+# ---------------------------------------------------------------------------------------------
+
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: Any) -> str:
+    """ "3 Oct 2024"."""
+    return f"{day.day} {_MONTH_ABBR[day.month - 1]} {day.year}"
+
+
+def counts_line(*, total: int, accepted: int, rejected: int, held: int, unchanged: int,
+                checked_only: bool) -> str:
+    verb = "would be accepted" if checked_only else "accepted"
+    parts = [f"{accepted} {verb}", f"{rejected} rejected"]
+    if held:
+        parts.append(f"{held} held")
+    if unchanged:
+        parts.append(f"{unchanged} unchanged")
+    return f"Rows: {total} in all; {', '.join(parts)}."
+
+
+# ---------------------------------------------------------------------------------------------
+# Workbooks the bot writes (reports/annotate.py, reports/template_file.py): the annotated copy
+# of a submitted file, its full issue list, and the blank template.
+# ---------------------------------------------------------------------------------------------
+
+# How each severity is named in the annotated copy's comments, its Issues sheet and the CSV list.
+ANNOTATED_SEVERITY_LABELS: dict[str, str] = {
+    "hard": "Must fix",
+    "soft": "Please check",
+    "info": "Note",
+}
+ANNOTATION_AUTHOR = "Marac data assistant"
+
+
+def annotation_comment(entries: Sequence[tuple[str, str]], *, earlier: str | None = None) -> str:
+    """One cell's comment: each (severity, message) as its own paragraph, then any comment the
+    submitter had already put on that cell."""
+    parts = [f"{ANNOTATED_SEVERITY_LABELS[severity]}: {message}" for severity, message in entries]
+    if earlier:
+        parts.append(f"Your earlier comment: {earlier}")
+    return "\n\n".join(parts)
+
+
+TEMPLATE_DATA_SHEET_TITLE = "Marac data"
+TEMPLATE_EDITION_NAMES: dict[str, str] = {"uk": "UK 2025 edition", "scotland": "Scotland edition"}
+# Excel caps a data validation's error title at 32 characters and its message at 255.
+TEMPLATE_COUNT_ERROR_TITLE = "Whole number needed"
+TEMPLATE_COUNT_ERROR = (
+    "Enter a whole number of 0 or more. Leave the cell blank only if the figure was not "
+    "collected: blank means 'not collected', 0 means 'none'."
+)
+TEMPLATE_MARAC_ERROR_TITLE = "Marac name"
+
+
+def template_edition_line(edition: str) -> str:
+    """Instructions line naming the template's edition ("uk" or "scotland")."""
+    return f"This is the {TEMPLATE_EDITION_NAMES[edition]} of the template."
+
+
+def template_marac_line(marac: str) -> str:
+    """Instructions line of a template made for one Marac."""
+    return (
+        f"This template is for {marac}. Choose the name from the list in column A on each "
+        "meeting row."
+    )
+
+
+def template_marac_error(marac: str) -> str:
+    """Error shown when column A of a one-Marac template holds another name."""
+    return f"This template is for {marac}: choose that name from the list."
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry import and export (store/registry*.py; `marac-bot registry import`): row-numbered
+# problems in a Maracs or contacts CSV file, and the one-line outcome. Row 1 is the header.
+# ---------------------------------------------------------------------------------------------
+
+REGISTRY_ERRORS: dict[str, str] = {
+    "registry-header": "the header is neither a Maracs file ({maracs}) nor a contacts file "
+    "({contacts}).",
+    "registry-duplicate-column": "the column {column} appears more than once.",
+    "registry-unknown-column": "{column!r} is not a column of a {kind} file.",
+    "registry-missing-column": "a {kind} file needs a {column} column.",
+    "registry-extra-cells": "this row has more cells than the header has columns.",
+    "registry-blank": "{column} is blank.",
+    "registry-semicolon": "the name {value!r} contains ';', which separates names in lists.",
+    "registry-empty-name": "the name {value!r} has no letters or digits.",
+    "registry-bad-number": "{column} must be a whole number, not {value!r}.",
+    "registry-duplicate-row": "{value!r} is already in row {other} of this file.",
+    "registry-name-clash": "{value!r} is already a name or alias of {other}.",
+    "registry-bad-email": "{value!r} is not an email address.",
+    "registry-bad-role": "role must be one of {roles}, not {value!r}.",
+    "registry-bad-channel": "channels may be {channels}, not {value!r}.",
+    "registry-channel-needs-id": "the {value} channel needs a {id_column}.",
+    "registry-no-maracs": "a {role} must list at least one Marac in maracs.",
+    "registry-scope-not-allowed": "{value!r} is a region, a police force area or '*'; only a "
+    "manager or admin may list one. List this {role}'s Maracs by name.",
+    "registry-unknown-marac": "{value!r} is not a Marac in the registry.{suggestion}",
+    "registry-unknown-scope": "{value!r} is not a Marac, region or police force area in the "
+    "registry.{suggestion}",
+    "registry-taken-id": "{column} {value!r} already belongs to {other}.",
+}
+
+
+def registry_error(code: str, **params: Any) -> str:
+    """The message of a registry import problem; missing parameters render blank."""
+    return REGISTRY_ERRORS[code].format_map(_Defaulting(params))
+
+
+def registry_error_line(row: int, message: str) -> str:
+    return f"Row {row}: {message}"
+
+
+def registry_import_summary(kind: str, inserted: int, updated: int) -> str:
+    """ "Imported 33 Maracs: 30 new, 3 updated." """
+    noun = "Marac" if kind == "maracs" else "contact"
+    return f"Imported {plural(inserted + updated, noun)}: {inserted} new, {updated} updated."
+
+
+def registry_import_failed(lines: Sequence[str]) -> str:
+    """The problems of a refused import, one per line, after a line saying nothing changed."""
+    head = f"Nothing was imported: {plural(len(lines), 'problem')} to fix first."
+    return "\n".join([head, *lines])

@@ -1,0 +1,160 @@
+"""Opening the database (SQLite by default, PostgreSQL in production) and bringing its schema
+up to date.
+
+Nothing here is global: the entry point builds a ``Store`` from ``Settings`` and passes it in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# pg_advisory_xact_lock key for schema upgrades: any constant shared by every process will do.
+UPGRADE_LOCK_KEY = 0x4D415241  # "MARA"
+
+
+def normalise_url(database_url: str) -> URL:
+    """The URL with the driver we ship: ``postgresql://`` means psycopg 3."""
+    url = make_url(database_url)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def open_engine(database_url: str, *, data_dir: Path | None = None) -> Engine:
+    """An engine for ``database_url``; an empty URL means SQLite at ``data_dir/marac.db``.
+
+    SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` transactions (writers
+    queue for the lock up front instead of failing mid-transaction); the file's folder is
+    created. PostgreSQL URLs written ``postgresql://`` use the psycopg 3 driver.
+    """
+    if not database_url:
+        if data_dir is None:
+            raise ValueError("give a database URL or a data directory")
+        database_url = f"sqlite:///{data_dir / 'marac.db'}"
+    url = normalise_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    in_memory = url.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    }
+    if in_memory:
+        # One shared connection, or every session would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    elif url.database:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control from the sqlite3 module (it skips BEGIN before SELECT and
+    # SAVEPOINT), so savepoints and transactional DDL work; see _sqlite_on_begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock at BEGIN: a reader that later writes cannot find its
+    # snapshot stale (SQLITE_BUSY_SNAPSHOT, not retried by busy_timeout).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, built in code: the scripts ship inside the package."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision``; quick and safe to call at every start.
+
+    On PostgreSQL a transaction-level advisory lock makes concurrent starts take turns, so two
+    processes never both try to create the tables.
+    """
+    config = alembic_config()
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
+            )
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+    logger.debug("database schema at %s", revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit (replies are built after it)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@dataclass(frozen=True)
+class Store:
+    """The engine and its session factory, built once at the entry point and passed in."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def open(
+        cls, database_url: str, *, data_dir: Path | None = None, upgrade_schema: bool = True
+    ) -> Store:
+        """Open the database and, by default, bring it up to the current schema."""
+        engine = open_engine(database_url, data_dir=data_dir)
+        if upgrade_schema:
+            upgrade(engine)
+        return cls(engine, session_factory(engine))
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, upgrade_schema: bool = True) -> Store:
+        return cls.open(
+            settings.database_url, data_dir=settings.data_dir, upgrade_schema=upgrade_schema
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on any exception."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""The demo registry (London), loaded by ``marac-bot run`` into an empty registry only."""

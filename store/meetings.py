@@ -1,0 +1,207 @@
+"""Recording a validated file: the submission, its issues, the raw file, and each row's figures.
+
+The store has the last word on each row. Validation compared the file with what was stored
+when it ran; by the time the row is written another file may have landed (another process, a
+queued message). So each row is compared again under the meeting's lock, and the report's row
+flags and ``unchanged`` / ``changed-from-previous`` issues are corrected to what was done:
+after ``record_submission`` the report tells the truth, and the reply built from it does too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.held import hold_change, mark_confirmed
+from store.models import Marac, Submission, SubmissionIssue
+from store.names import NameIndex
+from store.reconcile import reconcile_row
+from store.types import utcnow
+from store.versions import Provenance, add_version, current_version, lock_or_create_meeting
+from validation.columns import COUNT_KEYS
+from validation.issues import Issue
+from validation.quarters import Quarter
+from validation.report import FileReport, ParsedRow
+
+logger = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"  # a new meeting, or (confirmed) new figures for a stored one
+    UNCHANGED = "unchanged"
+    HELD = "held"
+    REJECTED = "rejected"  # no registered Marac to store it under
+
+
+@dataclass(frozen=True)
+class _Recording:
+    submission: Submission
+    report: FileReport
+    sender: str
+    confirm: bool
+    held_expiry: timedelta
+    now: datetime
+
+
+def find_submission(session: Session, dedupe_key: str) -> Submission | None:
+    """The submission already recorded under this key (Message-ID + attachment hash), if any."""
+    return session.scalar(select(Submission).where(Submission.dedupe_key == dedupe_key))
+
+
+def record_submission(
+    session: Session,
+    *,
+    report: FileReport,
+    raw: bytes,
+    channel: str,
+    sender: str,
+    received_at: datetime,
+    declared_quarter: Quarter | None,
+    dedupe_key: str | None,
+    confirm: bool,
+    held_expiry: timedelta,
+    now: datetime | None = None,
+) -> Submission:
+    """Store a validated file and apply its rows, in the caller's transaction.
+
+    New meetings become version 1. A row equal to the stored figures is unchanged. A row that
+    differs is held (a pending ``HeldChange``, replacing an older pending one from the same
+    sender) unless ``confirm``, when it becomes the current version and that sender's pending
+    changes for the meeting are marked confirmed. Rows are written in (Marac, date) order so
+    that two files touching the same meetings cannot deadlock.
+
+    With a ``dedupe_key`` seen before, nothing is written and the earlier submission is
+    returned (a redelivered message); compare its id with what you expected to tell.
+    """
+    now = now or utcnow()
+    if dedupe_key is not None and (earlier := find_submission(session, dedupe_key)):
+        return earlier
+    submission = _new_submission(
+        report, raw, channel, sender, received_at, declared_quarter, dedupe_key, confirm, now
+    )
+    if not _insert(session, submission):
+        assert dedupe_key is not None
+        earlier = find_submission(session, dedupe_key)
+        assert earlier is not None
+        return earlier
+    job = _Recording(submission, report, sender, confirm, held_expiry, now)
+    if not report.rejected_file:
+        _record_rows(session, job)
+    _finish(session, submission, report)
+    return submission
+
+
+def _new_submission(
+    report: FileReport,
+    raw: bytes,
+    channel: str,
+    sender: str,
+    received_at: datetime,
+    declared_quarter: Quarter | None,
+    dedupe_key: str | None,
+    confirm: bool,
+    now: datetime,
+) -> Submission:
+    return Submission(
+        channel=channel,
+        sender=sender,
+        received_at=received_at,
+        recorded_at=now,
+        filename=report.file,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        raw=raw,
+        edition=report.edition.value if report.edition else None,
+        declared_quarter=declared_quarter.label if declared_quarter else None,
+        confirm=confirm,
+        status=report.status,
+        dedupe_key=dedupe_key,
+    )
+
+
+def _insert(session: Session, submission: Submission) -> bool:
+    """Insert at a savepoint; False if the same dedupe key was recorded meanwhile."""
+    try:
+        with session.begin_nested():
+            session.add(submission)
+            session.flush()
+    except IntegrityError:
+        if submission.dedupe_key is None:
+            raise
+        logger.info("submission %s was recorded concurrently", submission.dedupe_key)
+        return False
+    return True
+
+
+def _record_rows(session: Session, job: _Recording) -> None:
+    index = _marac_index(session)
+    rows = [r for r in job.report.rows if not r.hard and r.meeting_date is not None]
+    placed = [(index.get(r.marac or r.marac_text or ""), r) for r in rows]
+    placed.sort(key=lambda p: (p[0] or 0, p[1].meeting_date))
+    for marac_id, row in placed:
+        if marac_id is None:
+            outcome, old = Outcome.REJECTED, None
+        else:
+            outcome, old = _record_row(session, job, marac_id, row)
+        reconcile_row(job.report, row, outcome.value, old)
+
+
+def _marac_index(session: Session) -> NameIndex[int]:
+    index: NameIndex[int] = NameIndex()
+    for marac in session.scalars(select(Marac)):
+        index.add(marac.name, marac.id, marac.aliases)
+    return index
+
+
+def _record_row(
+    session: Session, job: _Recording, marac_id: int, row: ParsedRow
+) -> tuple[Outcome, dict[str, int | None] | None]:
+    """Apply one row under its meeting's lock; returns the outcome and the figures before."""
+    assert row.meeting_date is not None
+    counts = {key: row.counts.get(key) for key in COUNT_KEYS}
+    meeting, _ = lock_or_create_meeting(session, marac_id, row.meeting_date, now=job.now)
+    current = current_version(session, meeting.id)
+    old = current.counts if current is not None else None
+    if old == counts:
+        return Outcome.UNCHANGED, old
+    source = Provenance(job.submission.id, job.report.sheet, row.sheet_row, job.sender, job.now)
+    if old is None or job.confirm:
+        add_version(session, meeting, counts, source)
+        if old is not None:
+            mark_confirmed(session, meeting.id, sender=job.sender, now=job.now)
+        return Outcome.ACCEPTED, old
+    hold_change(session, meeting.id, counts, source, expires_at=job.now + job.held_expiry)
+    return Outcome.HELD, old
+
+
+def _finish(session: Session, submission: Submission, report: FileReport) -> None:
+    """Counts, status and issues as they stand after the rows were applied."""
+    submission.status = report.status
+    submission.rows_total = report.rows_total
+    submission.rows_accepted = report.rows_accepted
+    submission.rows_rejected = report.rows_rejected
+    submission.rows_held = report.rows_held
+    submission.rows_unchanged = report.rows_unchanged
+    submission.issues = [_issue_row(i, n) for n, i in enumerate(report.issues)]
+    session.flush()
+
+
+def _issue_row(issue: Issue, position: int) -> SubmissionIssue:
+    value = issue.to_dict()["value"]
+    return SubmissionIssue(
+        position=position,
+        code=issue.code,
+        severity=issue.severity.value,
+        sheet=issue.sheet,
+        cell=issue.cell,
+        row=issue.row,
+        column=issue.column,
+        value=None if value is None else str(value),
+        message=issue.message,
+    )

@@ -1,0 +1,1 @@
+"""Alembic migrations, run in code by ``store.db.upgrade`` (no alembic.ini needed)."""

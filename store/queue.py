@@ -1,0 +1,344 @@
+"""The durable inbox and outbox (DESIGN.md "Durable first, then work").
+
+Everything that arrives is stored here before anyone is told "received"; workers claim items
+from the inbox, and replies wait in the outbox until a relay or API has accepted them.
+
+Every function takes a session and leaves the transaction to the caller, so that a handler's
+records, ``finish_inbound`` and the reply's ``enqueue_outbound`` commit together or not at all.
+
+Several processes may share one PostgreSQL: claims use ``SELECT … FOR UPDATE SKIP LOCKED`` and
+a guarded ``UPDATE`` (``WHERE status = …``), so two workers never take the same item. SQLite
+ignores the lock clause; it is the single-process default, where the guard alone suffices.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from store.base import Base
+from store.types import UTCDateTime, utcnow
+
+logger = logging.getLogger(__name__)
+
+# Outbox retry: 30 s doubling to 1 h, then every hour for ever; never dropped.
+RETRY_FIRST = timedelta(seconds=30)
+RETRY_MAX = timedelta(hours=1)
+# From this many failed attempts on, every retry is logged as an error, not a warning.
+RETRY_LOUD_AFTER = 10
+
+
+class InboundItem(Base):
+    """One message as it arrived (raw bytes), and how far its processing got."""
+
+    __tablename__ = "inbound_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    # "smtp:<sha256>", "imap:<uidvalidity>:<uid>", a Slack event id: a re-delivery is a no-op.
+    source_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    envelope_from: Mapped[str | None] = mapped_column(String(998))
+    recipients: Mapped[str] = mapped_column(Text, default="")  # newline-separated
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # IMAP bookkeeping
+
+
+class OutboundItem(Base):
+    """One rendered outgoing message, kept until the relay or API has accepted it."""
+
+    __tablename__ = "outbound_queue"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "reply:<inbound id>", "reminder:…": the same reply is never queued twice.
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_queue.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # RFC 822 bytes for email
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def _insert_ignoring_duplicate(
+    session: Session, model: type[Base], values: dict[str, Any], unique_column: str
+) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING; the new id, or None when the unique key existed.
+
+    ON CONFLICT rather than catching IntegrityError: on PostgreSQL a failed INSERT aborts the
+    caller's whole transaction unless wrapped in a savepoint; this needs neither, and two
+    concurrent deliveries of the same message still end with one row.
+    """
+    dialect = session.get_bind().dialect.name
+    table = cast(Table, model.__table__)
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
+    else:
+        existing = session.execute(
+            select(table.c.id).where(table.c[unique_column] == values[unique_column])
+        ).scalar()
+        if existing is not None:
+            return None
+        stmt = table.insert()
+    return session.execute(stmt.values(**values).returning(table.c.id)).scalar()
+
+
+def enqueue_inbound(
+    session: Session,
+    *,
+    channel: str,
+    raw: bytes,
+    source_key: str | None,
+    envelope_from: str | None = None,
+    recipients: Sequence[str] = (),
+    received_at: datetime,
+    message_id: str | None = None,
+) -> int:
+    """Store an arriving message; idempotent on ``source_key`` (returns the existing id)."""
+    values = {
+        "channel": channel,
+        "source_key": source_key,
+        "message_id": message_id,
+        "raw": raw,
+        "envelope_from": envelope_from,
+        "recipients": "\n".join(recipients),
+        "received_at": received_at,
+        "status": "queued",
+        "attempts": 0,
+    }
+    if source_key is None:
+        stmt = insert(InboundItem).values(**values).returning(InboundItem.id)
+        return int(session.execute(stmt).scalar_one())
+    stored_id = _insert_ignoring_duplicate(session, InboundItem, values, "source_key")
+    if stored_id is not None:
+        return int(stored_id)
+    existing = session.execute(
+        select(InboundItem.id).where(InboundItem.source_key == source_key)
+    ).scalar_one()
+    logger.info("inbound %s already stored as item %s", source_key, existing)
+    return int(existing)
+
+
+def claim_inbound(
+    session: Session,
+    *,
+    worker: str,
+    stale_after: timedelta,
+    now: datetime | None = None,
+    max_attempts: int = 5,
+) -> InboundItem | None:
+    """Take the oldest queued item, or one whose claim went stale (its worker died).
+
+    Increments ``attempts``. Commit the claim before the long work, so that a crash leaves a
+    visibly stale claim for another pass. A stale item that has already been tried
+    ``max_attempts`` times is marked failed instead (a message that kills its worker must not
+    kill every worker for ever); it stays in the table for an operator to look at.
+    """
+    now = now or utcnow()
+    cutoff = now - stale_after
+    claimable = or_(
+        InboundItem.status == "queued",
+        (InboundItem.status == "processing") & (InboundItem.claimed_at < cutoff),
+    )
+    while True:
+        candidate = session.execute(
+            select(InboundItem.id, InboundItem.status, InboundItem.attempts)
+            .where(claimable)
+            .order_by(InboundItem.received_at, InboundItem.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if candidate is None:
+            return None
+        item_id, status, attempts = candidate
+        if status == "processing" and attempts >= max_attempts:
+            _give_up_inbound(session, item_id, attempts=attempts, now=now)
+            continue
+        if _take(session, item_id, claimable, worker=worker, now=now):
+            item = session.get(InboundItem, item_id, populate_existing=True)
+            if item is not None and status == "processing":
+                logger.warning("inbound item %s: reclaimed a stale claim (attempt %s)",
+                               item_id, item.attempts)
+            return item
+
+
+def _take(session: Session, item_id: int, claimable: Any, *, worker: str, now: datetime) -> bool:
+    """The guarded UPDATE: True only if the item was still claimable when we wrote."""
+    result = session.execute(
+        update(InboundItem)
+        .where(InboundItem.id == item_id, claimable)
+        .values(status="processing", claimed_at=now, claimed_by=worker,
+                attempts=InboundItem.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _give_up_inbound(session: Session, item_id: int, *, attempts: int, now: datetime) -> None:
+    logger.error("inbound item %s: abandoned after %s attempts that never finished; "
+                 "marked failed for an operator to look at", item_id, attempts)
+    fail_inbound(session, item_id, error=f"no attempt finished (tried {attempts} times)",
+                 now=now)
+
+
+def finish_inbound(
+    session: Session, item_id: int, *, outcome: str, now: datetime | None = None
+) -> None:
+    """Mark an item done with its outcome ("submission-accepted", "ignored-auto-reply", …).
+
+    Call it in the same transaction as the handler's records and the reply's
+    ``enqueue_outbound``, so that all of them commit together.
+    """
+    _set_inbound(session, item_id, status="done", outcome=outcome, finished_at=now or utcnow())
+
+
+def fail_inbound(
+    session: Session, item_id: int, *, error: str, now: datetime | None = None
+) -> None:
+    """Mark an item failed (kept, never deleted); ``error`` says why, for an operator."""
+    _set_inbound(session, item_id, status="failed", outcome="failed", last_error=error,
+                 finished_at=now or utcnow())
+
+
+def mark_moved(session: Session, item_id: int, *, now: datetime | None = None) -> None:
+    """Record that the IMAP message behind this item was moved out of the inbox."""
+    _set_inbound(session, item_id, moved_at=now or utcnow())
+
+
+def _set_inbound(session: Session, item_id: int, **values: Any) -> None:
+    result = session.execute(
+        update(InboundItem).where(InboundItem.id == item_id).values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise LookupError(f"no inbound item {item_id}")
+
+
+def enqueue_outbound(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    recipient: str,
+    payload: bytes,
+    inbound_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Queue a rendered message for sending; idempotent on ``key`` (returns the existing id)."""
+    values = {
+        "key": key,
+        "inbound_id": inbound_id,
+        "channel": channel,
+        "recipient": recipient,
+        "payload": payload,
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": now or utcnow(),
+    }
+    new_id = _insert_ignoring_duplicate(session, OutboundItem, values, "key")
+    if new_id is not None:
+        return int(new_id)
+    existing = session.execute(select(OutboundItem.id).where(OutboundItem.key == key)).scalar_one()
+    logger.info("outbound %s already queued as item %s", key, existing)
+    return int(existing)
+
+
+def due_outbound(session: Session, *, now: datetime, limit: int) -> list[OutboundItem]:
+    """Queued items whose next attempt is due, oldest first.
+
+    On PostgreSQL the rows stay locked (SKIP LOCKED) until the caller's transaction ends, so
+    send them, ``mark_sent``/``mark_retry`` them and commit in the same transaction.
+    """
+    return list(
+        session.scalars(
+            select(OutboundItem)
+            .where(OutboundItem.status == "queued", OutboundItem.next_attempt_at <= now)
+            .order_by(OutboundItem.next_attempt_at, OutboundItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def mark_sent(session: Session, item_id: int, *, now: datetime) -> None:
+    """The relay or API accepted the message."""
+    item = _outbound(session, item_id)
+    item.status = "sent"
+    item.sent_at = now
+    item.attempts += 1
+    item.last_error = None
+    session.flush()
+
+
+def mark_retry(session: Session, item_id: int, *, error: str, now: datetime) -> None:
+    """Sending failed: try again after an exponential backoff (30 s doubling to 1 h).
+
+    The item is never dropped: past the longest backoff it is retried hourly for ever, and
+    every failure from ``RETRY_LOUD_AFTER`` attempts on is logged as an error.
+    """
+    item = _outbound(session, item_id)
+    item.attempts += 1
+    item.last_error = error
+    item.next_attempt_at = now + retry_delay(item.attempts)
+    session.flush()
+    log = logger.error if item.attempts >= RETRY_LOUD_AFTER else logger.warning
+    log("outbound %s (%s to %s) failed, attempt %s, next try %s: %s", item.id, item.key,
+        item.recipient, item.attempts, item.next_attempt_at.isoformat(), error)
+
+
+def mark_failed(session: Session, item_id: int, *, error: str, now: datetime) -> None:
+    """A permanent failure (e.g. the relay refused every recipient with 5xx): stop retrying.
+
+    The row stays, status failed, for an operator; nothing is deleted.
+    """
+    item = _outbound(session, item_id)
+    item.attempts += 1
+    item.status = "failed"
+    item.last_error = error
+    item.next_attempt_at = now
+    session.flush()
+    logger.error("outbound %s (%s to %s) failed permanently: %s", item.id, item.key,
+                 item.recipient, error)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failure: 30 s, 60 s, 120 s, … capped at 1 h."""
+    doublings = min(max(attempts - 1, 0), 20)  # 2**20 × 30 s is far past the cap
+    return min(RETRY_FIRST * (2**doublings), RETRY_MAX)
+
+
+def _outbound(session: Session, item_id: int) -> OutboundItem:
+    item = session.get(OutboundItem, item_id)
+    if item is None:
+        raise LookupError(f"no outbound item {item_id}")
+    return item

@@ -1,0 +1,161 @@
+"""The registry's outside: CSV import (atomic, row-numbered errors) and export, the packaged
+demo registry, and finding a contact by email, Slack or Teams id.
+
+File formats are interface.md's: the header decides whether a file holds Maracs or contacts,
+and ``;`` separates list items inside a cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from reports import wording
+from store.models import Contact, Marac
+from store.names import join_list
+from store.registry_contacts import apply_contacts, check_contacts
+from store.registry_csv import CONTACT_COLUMNS, MARAC_COLUMNS, RegistryError, read_table
+from store.registry_maracs import apply_maracs, check_maracs
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportResult:
+    """What an import did, or, when ``errors`` is not empty, why it did nothing."""
+
+    kind: str | None  # "maracs" | "contacts" | None when the header was not recognised
+    inserted: int = 0
+    updated: int = 0
+    errors: list[RegistryError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        """The line an operator reads, or the error list."""
+        if self.errors:
+            return wording.registry_import_failed([str(e) for e in self.errors])
+        return wording.registry_import_summary(self.kind or "", self.inserted, self.updated)
+
+
+def import_csv(session: Session, source: Path | str, *, demo: bool = False) -> ImportResult:
+    """Upsert Maracs (by name) or contacts (by email) from a CSV file (``Path``) or CSV text.
+
+    Every row is checked before anything is written; on any error nothing is imported and the
+    result lists every problem with its row number. Writes happen in the caller's transaction
+    (flushed, not committed). ``demo`` marks what is written as the demo registry.
+    """
+    table = read_table(source)
+    result = ImportResult(table.kind, errors=list(table.errors))
+    if table.kind is None or any(e.row == 1 for e in table.errors):
+        return result  # without a usable header the rows cannot be read
+    if table.kind == "maracs":
+        marac_rows, errors = check_maracs(session, table)
+        if not errors and not result.errors:
+            result.inserted, result.updated = apply_maracs(session, marac_rows, demo=demo)
+    else:
+        contact_rows, errors = check_contacts(session, table)
+        if not errors and not result.errors:
+            result.inserted, result.updated = apply_contacts(session, contact_rows, demo=demo)
+    result.errors = sorted([*result.errors, *errors], key=lambda e: e.row)
+    return result
+
+
+def export_csv(session: Session, directory: Path) -> tuple[Path, Path]:
+    """Write ``maracs.csv`` and ``contacts.csv`` into ``directory``, in the import formats."""
+    directory.mkdir(parents=True, exist_ok=True)
+    maracs_path, contacts_path = directory / "maracs.csv", directory / "contacts.csv"
+    with maracs_path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(MARAC_COLUMNS)
+        writer.writerows(
+            _marac_cells(m) for m in session.scalars(select(Marac).order_by(Marac.name))
+        )
+    contacts = select(Contact).options(selectinload(Contact.maracs)).order_by(Contact.email)
+    with contacts_path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(CONTACT_COLUMNS)
+        writer.writerows(_contact_cells(c) for c in session.scalars(contacts))
+    return maracs_path, contacts_path
+
+
+def _marac_cells(marac: Marac) -> list[str]:
+    population = marac.adult_female_population
+    return [
+        marac.name,
+        join_list(marac.aliases),
+        marac.police_force_area,
+        marac.region,
+        marac.nation,
+        join_list(marac.local_authorities),
+        "" if population is None else str(population),
+    ]
+
+
+def _contact_cells(contact: Contact) -> list[str]:
+    return [
+        contact.name,
+        contact.email,
+        contact.role,
+        join_list([*contact.scopes, *(m.name for m in contact.maracs)]),
+        contact.slack_user_id or "",
+        contact.teams_id or "",
+        join_list(contact.channels),
+    ]
+
+
+def is_registry_empty(session: Session) -> bool:
+    """True when there is no Marac and no contact."""
+    return not session.scalar(select(exists().where(Marac.id.is_not(None)))) and not (
+        session.scalar(select(exists().where(Contact.id.is_not(None))))
+    )
+
+
+def is_demo_registry(session: Session) -> bool:
+    """True while any demo Marac is registered: say so wherever the registry shows."""
+    return bool(session.scalar(select(exists().where(Marac.is_demo.is_(True)))))
+
+
+def load_demo_registry(session: Session) -> bool:
+    """Load the packaged demo registry (London's 33 Maracs, contacts at example.org) into an
+    empty registry; returns False and changes nothing if the registry has anything in it.
+
+    Two processes starting at once may both see an empty registry: the loser's insert hits
+    the unique names at the savepoint, and it reports False instead of failing.
+    """
+    if not is_registry_empty(session):
+        return False
+    demo = resources.files("store.demo")
+    try:
+        with session.begin_nested():
+            for name in ("maracs.csv", "contacts.csv"):
+                result = import_csv(session, demo.joinpath(name).read_text("utf-8"), demo=True)
+                if not result.ok:
+                    raise RuntimeError(f"the packaged demo {name} is broken: {result.summary()}")
+    except IntegrityError:
+        logger.info("another process loaded the demo registry first")
+        return False
+    logger.warning("loaded the DEMO registry: %s", wording.demo_label())
+    return True
+
+
+def find_contact(session: Session, email: str) -> Contact | None:
+    """The contact with this email address (any case), or None."""
+    return session.scalar(select(Contact).where(Contact.email == email.strip().lower()))
+
+
+def find_contact_by_slack(session: Session, slack_user_id: str) -> Contact | None:
+    return session.scalar(select(Contact).where(Contact.slack_user_id == slack_user_id))
+
+
+def find_contact_by_teams(session: Session, teams_id: str) -> Contact | None:
+    return session.scalar(select(Contact).where(func.lower(Contact.teams_id) == teams_id.lower()))

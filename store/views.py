@@ -1,0 +1,168 @@
+"""Read-only views of the store that validation asks through (validation/context.py's
+protocols): the registry, what a sender may do, and the meetings already accepted.
+
+Who may submit (a decision the spec leaves open; spec §6 says "coordinators submit"):
+coordinators for their own Maracs, and admins (the central data team) for every Marac. Chairs
+and managers may ask about Maracs (their own; a manager's whole scope) but not submit data:
+figures come from the person who keeps them, and a refusal tells a chair or manager to ask
+that Marac's coordinator, which is the right outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.settings import Bands
+from store.models import Contact, Marac, Meeting, MeetingVersion, Role
+from store.names import NameIndex
+from store.registry_contacts import ALL
+from validation.context import MaracInfo, ValidationContext
+from validation.quarters import Quarter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DbRegistryView:
+    """The registry, loaded once per validation (about 290 Maracs: one query)."""
+
+    index: NameIndex[MaracInfo] = field(default_factory=NameIndex)
+
+    @classmethod
+    def load(cls, session: Session) -> DbRegistryView:
+        view = cls()
+        for marac in session.scalars(select(Marac).order_by(Marac.name)):
+            info = MaracInfo(marac.name, marac.adult_female_population)
+            view.index.add(marac.name, info, marac.aliases)
+        return view
+
+    def is_empty(self) -> bool:
+        return len(self.index) == 0
+
+    def resolve(self, text: str) -> MaracInfo | None:
+        return self.index.get(text)
+
+    def suggest(self, text: str, limit: int = 3) -> Sequence[str]:
+        return self.index.suggest(text, limit)
+
+
+@dataclass(frozen=True)
+class ContactSenderView:
+    """What one registered contact may do, by canonical Marac name."""
+
+    email: str
+    role: str
+    own: frozenset[str]  # the Maracs the contact belongs to
+    in_scope: frozenset[str]  # own plus a manager's regions / police force areas
+    everything: bool  # admin, or a manager with scope "*"
+
+    @classmethod
+    def load(cls, session: Session, contact: Contact) -> ContactSenderView:
+        own = frozenset(m.name for m in contact.maracs)
+        scopes = set(contact.scopes)
+        everything = contact.role == Role.ADMIN.value or (
+            contact.role == Role.MANAGER.value and ALL in scopes
+        )
+        in_scope = own
+        if contact.role == Role.MANAGER.value and scopes and not everything:
+            in_scope = own | _maracs_in(session, scopes)
+        return cls(contact.email, contact.role, own, in_scope, everything)
+
+    def may_submit(self, marac: str) -> bool:
+        """Coordinators for their own Maracs; admins for all (see the module docstring)."""
+        if self.role == Role.ADMIN.value:
+            return True
+        return self.role == Role.COORDINATOR.value and marac in self.own
+
+    def may_view(self, marac: str) -> bool:
+        """Whether this contact may ask about the Marac: own Maracs, a manager's scope, or all."""
+        return self.everything or marac in self.in_scope
+
+
+def _maracs_in(session: Session, scopes: set[str]) -> frozenset[str]:
+    query = select(Marac.name).where(Marac.region.in_(scopes) | Marac.police_force_area.in_(scopes))
+    return frozenset(session.scalars(query))
+
+
+def nobody(email: str) -> ContactSenderView:
+    """The view of an unregistered sender: may submit for, and ask about, no Marac."""
+    return ContactSenderView(email, "", frozenset(), frozenset(), everything=False)
+
+
+def sender_view(session: Session, email: str) -> ContactSenderView | None:
+    """The sender view of the contact with this email, or None for an unknown sender."""
+    query = (
+        select(Contact)
+        .where(Contact.email == email.strip().lower())
+        .options(selectinload(Contact.maracs))
+    )
+    contact = session.scalar(query)
+    return None if contact is None else ContactSenderView.load(session, contact)
+
+
+@dataclass
+class DbStoredMeetings:
+    """The current accepted figures, read on demand within the caller's session."""
+
+    session: Session
+
+    def current(self, marac: str, meeting_date: date) -> Mapping[str, int | None] | None:
+        query = _current_versions().where(Marac.name == marac, Meeting.meeting_date == meeting_date)
+        version = self.session.scalar(query)
+        return None if version is None else version.counts
+
+    def quarter_totals(self, marac: str, quarter: Quarter) -> Sequence[Mapping[str, Any]]:
+        """Each current meeting of the quarter: its 30 counts and its "meeting_date"."""
+        query = (
+            _current_versions()
+            .where(Marac.name == marac, Meeting.quarter == quarter.label)
+            .order_by(Meeting.meeting_date)
+            .options(selectinload(MeetingVersion.meeting))
+        )
+        return [
+            {**v.counts, "meeting_date": v.meeting.meeting_date}
+            for v in self.session.scalars(query)
+        ]
+
+
+def _current_versions() -> Any:
+    return (
+        select(MeetingVersion)
+        .join(Meeting, MeetingVersion.meeting_id == Meeting.id)
+        .join(Marac, Meeting.marac_id == Marac.id)
+        .where(MeetingVersion.is_current.is_(True))
+    )
+
+
+def validation_context(
+    session: Session,
+    *,
+    today: date,
+    sender: str | None = None,
+    declared_quarter: Quarter | None = None,
+    bands: Bands | None = None,
+    max_file_bytes: int | None = None,
+) -> ValidationContext:
+    """A ValidationContext backed by this session: the registry (loaded now), the sender's
+    rights and the stored meetings. ``sender=None`` (``marac-bot validate``) checks no rights;
+    an unregistered sender may submit for no Marac."""
+    optional: dict[str, Any] = {}
+    if bands is not None:
+        optional["bands"] = bands
+    if max_file_bytes is not None:
+        optional["max_file_bytes"] = max_file_bytes
+    return ValidationContext(
+        today=today,
+        declared_quarter=declared_quarter,
+        registry=DbRegistryView.load(session),
+        sender=(sender_view(session, sender) or nobody(sender)) if sender else None,
+        stored=DbStoredMeetings(session),
+        **optional,
+    )

@@ -1,0 +1,122 @@
+"""The views validation asks through: Marac names, who may submit, and stored meetings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from store.names import name_key
+from store.registry import load_demo_registry
+from store.views import DbRegistryView, DbStoredMeetings, sender_view, validation_context
+from tests.store_support import counts, load_registry, record, report, row
+from validation.quarters import Quarter
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("Croydon MARAC", "croydon"),
+        ("Barking & Dagenham", "barking dagenham"),
+        ("Barking and Dagenham Marac", "barking dagenham"),
+        ("  King's   Lynn. ", "kings lynn"),
+        ("Stockton-on-Tees", "stockton on tees"),
+        ("Ynys Môn", "ynys mon"),
+    ],
+)
+def test_name_key_ignores_what_people_vary(text: str, key: str) -> None:
+    assert name_key(text) == key
+
+
+@pytest.fixture
+def demo(db_session: Session) -> DbRegistryView:
+    load_demo_registry(db_session)
+    db_session.commit()
+    return DbRegistryView.load(db_session)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("croydon marac", "Croydon"),
+        ("CROYDON", "Croydon"),
+        ("Barking & Dagenham", "Barking and Dagenham"),
+        ("Barking and Dagenham", "Barking and Dagenham"),
+        ("LBBD", "Barking and Dagenham"),  # alias
+        ("Kingston", "Kingston upon Thames"),  # alias
+        ("H&F", "Hammersmith and Fulham"),  # alias, "&" as "and"
+        ("City of London MARAC.", "City of London"),
+    ],
+)
+def test_resolve_tolerates_case_punctuation_and_aliases(
+    demo: DbRegistryView, text: str, name: str
+) -> None:
+    info = demo.resolve(text)
+    assert info is not None and info.name == name
+
+
+def test_suggestions_for_typos(demo: DbRegistryView) -> None:
+    assert demo.resolve("Croydn") is None
+    assert demo.suggest("Croydn")[0] == "Croydon"
+    assert demo.suggest("Richmnd")[0] == "Richmond upon Thames"
+    assert len(demo.suggest("kensington", limit=2)) <= 2
+    assert demo.suggest("Zzyzx") == []
+
+
+def test_resolve_carries_population(demo: DbRegistryView) -> None:
+    info = demo.resolve("Croydon")
+    assert (
+        info is not None and info.adult_female_population and info.adult_female_population > 100_000
+    )
+    assert not demo.is_empty()
+
+
+def test_empty_registry_view(db_session: Session) -> None:
+    view = DbRegistryView.load(db_session)
+    assert view.is_empty() and view.resolve("Croydon") is None and view.suggest("Croydon") == []
+
+
+def test_who_may_submit_and_view(db_session: Session) -> None:
+    load_registry(db_session)
+    cara = sender_view(db_session, "Cara@example.org")
+    assert cara is not None and cara.may_submit("Croydon") and not cara.may_submit("Leeds")
+    chris = sender_view(db_session, "chris@example.org")  # a chair asks but does not submit
+    assert chris is not None and not chris.may_submit("Croydon") and chris.may_view("Croydon")
+    mo = sender_view(db_session, "mo@example.org")  # manager of West Yorkshire Police
+    assert mo is not None and not mo.may_submit("Leeds")
+    assert mo.may_view("Leeds") and mo.may_view("Kirklees") and not mo.may_view("Croydon")
+    lena = sender_view(db_session, "lena@example.org")  # manager of London
+    assert lena is not None and lena.may_view("Barking and Dagenham") and not lena.may_view("Leeds")
+    ada = sender_view(db_session, "ada@example.org")
+    assert ada is not None and ada.may_submit("Leeds") and ada.may_view("Kirklees")
+    assert sender_view(db_session, "stranger@example.org") is None
+
+
+def test_stored_meetings_current_and_quarter(db_session: Session) -> None:
+    load_registry(db_session)
+    oct3, oct17, jul4 = date(2024, 10, 3), date(2024, 10, 17), date(2024, 7, 4)
+    rows = [row(2, "Croydon", oct3), row(3, "Croydon", oct17, cases=9), row(4, "Croydon", jul4)]
+    record(db_session, report(*rows))
+    record(db_session, report(row(2, "Leeds", oct3, cases=30)), sender="dana@example.org")
+    db_session.commit()
+    stored = DbStoredMeetings(db_session)
+    assert stored.current("Croydon", oct3) == counts()
+    assert stored.current("Croydon", date(2024, 10, 4)) is None
+    q3 = stored.quarter_totals("Croydon", Quarter(2024, 3))
+    assert [m["meeting_date"] for m in q3] == [oct3, oct17]
+    assert [m["cases"] for m in q3] == [12, 9]
+    assert q3[0]["ref_other"] is None and q3[0]["ref_housing"] == 0  # blank is not zero
+
+
+def test_validation_context_is_backed_by_the_store(db_session: Session) -> None:
+    load_registry(db_session)
+    context = validation_context(db_session, today=date(2024, 11, 1), sender="cara@example.org")
+    assert context.registry is not None and context.registry.resolve("croydon") is not None
+    assert context.sender is not None and context.sender.may_submit("Croydon")
+    assert (
+        context.stored is not None and context.stored.current("Croydon", date(2024, 10, 3)) is None
+    )
+    unknown = validation_context(db_session, today=date(2024, 11, 1), sender="who@example.org")
+    assert unknown.sender is not None and not unknown.sender.may_submit("Croydon")
+    assert validation_context(db_session, today=date(2024, 11, 1)).sender is None
