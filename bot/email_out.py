@@ -1,0 +1,145 @@
+"""``Reply`` -> RFC 822 message (STYLE.md 2: the outgoing converter; sending is email_send.py).
+
+A rendered message is stored in the outbox (store/queue.py) before it is sent, and its
+Message-ID is derived from the outbox key, so a re-send after a crash is the same message and
+the recipient's client shows it once.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import html
+import logging
+import re
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from bot.email_auto import BOT_HEADER
+from bot.inbound import Attachment, Reply
+
+logger = logging.getLogger(__name__)
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)(\[\d+\])?\s*:", re.IGNORECASE)
+_LIST_ITEM = re.compile(r"^\s*(?:[-•*])\s+(.*)$")
+# Keep References short: the first (thread root) and the most recent ids, as RFC 5322 §3.6.4
+# suggests clients may; a year of replies must not grow a header without bound.
+MAX_REFERENCES = 20
+
+
+def make_message_id(key: str, *, domain: str) -> str:
+    """A Message-ID derived from an outbox key: the same key always gives the same id."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<marac.{digest}@{domain}>"
+
+
+def to_mime(
+    reply: Reply,
+    *,
+    mailbox_address: str,
+    message_id_domain: str,
+    message_id: str,
+    date: datetime | None = None,
+) -> EmailMessage:
+    """Render a reply as an email threaded on ``reply.thread``.
+
+    ``message_id`` is either a complete "<id@domain>" or a key (e.g. the outbox key) that
+    ``make_message_id`` turns into one under ``message_id_domain``. ``reply.subject`` is used
+    as given; without it the subject is "Re: " + the thread's subject.
+    """
+    message = EmailMessage(policy=email.policy.SMTP)
+    message["From"] = mailbox_address
+    message["To"] = reply.thread.address
+    if reply.cc:
+        message["Cc"] = ", ".join(reply.cc)
+    message["Subject"] = reply.subject or reply_subject(reply.thread.subject or "")
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Message-ID"] = _full_message_id(message_id, message_id_domain)
+    _thread_headers(message, reply)
+    # RFC 3834: mark it automatic, so well-behaved responders do not answer it; and our own
+    # header, so that it is never taken for a submission if it comes back to us.
+    message["Auto-Submitted"] = "auto-replied" if reply.thread.message_id else "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office replies to us
+    message[BOT_HEADER] = "1"
+    message.set_content(reply.text)
+    message.add_alternative(reply.html or text_to_html(reply.text), subtype="html")
+    for attachment in reply.attachments:
+        _attach(message, attachment)
+    return message
+
+
+def render(message: EmailMessage) -> bytes:
+    """The bytes to store in the outbox and hand to the relay (CRLF line ends)."""
+    return message.as_bytes(policy=email.policy.SMTP)
+
+
+def reply_subject(original: str) -> str:
+    """ "Re: " + the original subject, without stacking "Re: Re:" (or "RE:", "AW:")."""
+    original = original.strip()
+    if _REPLY_PREFIX.match(original):
+        return original
+    return f"Re: {original}".strip()
+
+
+def _full_message_id(message_id: str, domain: str) -> str:
+    if re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id):
+        return message_id
+    return make_message_id(message_id, domain=domain)
+
+
+def _thread_headers(message: EmailMessage, reply: Reply) -> None:
+    thread = reply.thread
+    if not thread.message_id:
+        return
+    message["In-Reply-To"] = thread.message_id
+    references = list(thread.references)
+    if thread.message_id not in references:
+        references.append(thread.message_id)
+    if len(references) > MAX_REFERENCES:
+        references = references[:1] + references[-(MAX_REFERENCES - 1) :]
+    message["References"] = " ".join(references)
+
+
+def _attach(message: EmailMessage, attachment: Attachment) -> None:
+    content_type = attachment.content_type
+    if content_type == "application/octet-stream" and attachment.filename.lower().endswith(
+        ".xlsx"
+    ):
+        content_type = XLSX_TYPE
+    maintype, _, subtype = content_type.partition("/")
+    message.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
+                           filename=attachment.filename)
+
+
+def text_to_html(text: str) -> str:
+    """The plain text as simple HTML: escaped, line breaks kept, "- " lines as a list."""
+    blocks: list[str] = []
+    items: list[str] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        if items:
+            blocks.append("<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+            items.clear()
+        if lines:
+            blocks.append("<p>" + "<br>\n".join(lines) + "</p>")
+            lines.clear()
+
+    for raw_line in text.splitlines():
+        item = _LIST_ITEM.match(raw_line)
+        if item:
+            if lines:
+                flush()
+            items.append(html.escape(item.group(1)))
+        elif not raw_line.strip():
+            flush()
+        else:
+            if items:
+                flush()
+            lines.append(html.escape(raw_line))
+    flush()
+    body = "\n".join(blocks)
+    return (f'<!DOCTYPE html>\n<html><body style="font-family: sans-serif">\n{body}\n'
+            "</body></html>\n")

@@ -1,0 +1,162 @@
+"""The one way mail leaves: through the relay (smtplib), or without one as .eml files.
+
+``MailSender.send`` either returns (the relay accepted the message, or the file is on disk) or
+raises ``SendError``; the outbox worker then calls ``mark_sent`` or ``mark_retry``/
+``mark_failed`` (store/queue.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.settings import HostPort, Settings
+
+logger = logging.getLogger(__name__)
+
+
+class SendError(Exception):
+    """The message was not sent; ``permanent`` when retrying cannot help (5xx refusals)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class RelayConfig:
+    address: HostPort
+    tls: str = "none"  # none | starttls | ssl
+    user: str | None = None
+    password: str | None = None
+
+
+class MailSender:
+    """Sends rendered messages through the relay, or without one drops them as .eml files."""
+
+    def __init__(
+        self,
+        *,
+        relay: RelayConfig | None,
+        outbox_dir: Path,
+        timeout: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.relay = relay
+        self.outbox_dir = outbox_dir
+        self.timeout = timeout
+        # Tests pass a context that trusts their own self-signed certificate; production uses
+        # the system's trust store with host-name checks.
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        if relay and relay.user and relay.tls == "none":
+            logger.warning("MARAC_SMTP_RELAY_USER is set but MARAC_SMTP_RELAY_TLS is none: the "
+                           "relay password will cross the network in clear")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, ssl_context: ssl.SSLContext | None = None
+                      ) -> MailSender:
+        """The sender the settings describe (relay when MARAC_SMTP_RELAY is set)."""
+        relay = None
+        if settings.smtp_relay is not None:
+            relay = RelayConfig(settings.smtp_relay, settings.smtp_relay_tls,
+                                settings.smtp_relay_user, settings.smtp_relay_password)
+        return cls(relay=relay, outbox_dir=settings.outbox_dir, ssl_context=ssl_context)
+
+    def send(self, payload: bytes, *, recipients: list[str], sender: str,
+             key: str | None = None) -> None:
+        """Hand one message over; raise ``SendError`` unless it was accepted.
+
+        Blocking (smtplib, file I/O): call it from a thread, not the event loop. ``key`` names
+        the .eml file in outbox mode (default: derived from the payload's Message-ID).
+        """
+        if not recipients:
+            raise SendError("no recipients", permanent=True)
+        if self.relay is None:
+            self._write_outbox(payload, key=key)
+        else:
+            self._relay(self.relay, payload, recipients=recipients, sender=sender)
+
+    def _relay(self, relay: RelayConfig, payload: bytes, *, recipients: list[str],
+               sender: str) -> None:
+        try:
+            with self._connect(relay) as smtp:
+                if relay.user:
+                    smtp.login(relay.user, relay.password or "")
+                refused = smtp.sendmail(sender, recipients, payload)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
+            raise SendError(f"relay {relay.address} refused: {exc}",
+                            permanent=_is_permanent(exc)) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SendError(f"relay {relay.address} failed: {exc}") from exc
+        if refused:
+            # Some recipients took it; retrying would send those a second copy.
+            logger.warning("relay refused some recipients: %s", refused)
+
+    def _connect(self, relay: RelayConfig) -> smtplib.SMTP:
+        host, port = relay.address.host, relay.address.port
+        if relay.tls == "ssl":
+            return smtplib.SMTP_SSL(host, port, timeout=self.timeout, context=self.ssl_context)
+        smtp = smtplib.SMTP(host, port, timeout=self.timeout)
+        try:
+            if relay.tls == "starttls":
+                smtp.starttls(context=self.ssl_context)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _write_outbox(self, payload: bytes, *, key: str | None) -> None:
+        """Atomically write the .eml: temp file, fsync, rename; a retry overwrites it."""
+        try:
+            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            target = self.outbox_dir / outbox_filename(payload, key=key)
+            fd, temp = tempfile.mkstemp(dir=self.outbox_dir, prefix=".sending-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(payload)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temp, target)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+            _fsync_dir(self.outbox_dir)
+        except OSError as exc:
+            raise SendError(f"could not write to the outbox {self.outbox_dir}: {exc}") from exc
+        logger.info("wrote %s (no relay configured)", target)
+
+
+def outbox_filename(payload: bytes, *, key: str | None) -> str:
+    """A stable file name: from the outbox key, else the Message-ID, else the content."""
+    if key is None:
+        match = re.search(rb"^Message-ID:\s*(\S+)", payload, re.IGNORECASE | re.MULTILINE)
+        key = match.group(1).decode("ascii", "replace") if match else None
+    basis = key if key is not None else hashlib.sha256(payload).hexdigest()
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", basis).strip("._")[:60]
+    digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:12]
+    return f"{readable}-{digest}.eml"
+
+
+def _fsync_dir(directory: Path) -> None:
+    # The rename itself is durable only once the directory entry is on disk.
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _is_permanent(exc: smtplib.SMTPException) -> bool:
+    # A refused sender (MAIL FROM) is not here: that is the relay's configuration, wrong for
+    # every message alike, so those keep retrying until an operator fixes it.
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    code = getattr(exc, "smtp_code", 0)
+    return isinstance(code, int) and code >= 500

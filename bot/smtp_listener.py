@@ -1,0 +1,230 @@
+"""The inbound SMTP listener: store the raw message durably, then (and only then) answer 250.
+
+interface.md: recipients other than the mailbox address get 550, messages over the size limit
+552, and a message that cannot be stored 451 so the sending server tries again later.
+
+The server runs on the caller's event loop (``loop.create_server`` with aiosmtpd's ``SMTP``
+protocol, as aiosmtpd's own ``Controller`` does in its private thread), because ``marac-bot
+run`` is one asyncio process. The blocking database write runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import ssl
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from functools import partial
+from hashlib import sha256
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from sqlalchemy.orm import Session as DbSession
+
+from bot.settings import ConfigError, Settings
+from store.queue import enqueue_inbound
+
+logger = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], DbSession]
+# Base64 grows a file by a third, plus headers and the message text around it.
+BASE64_OVERHEAD = 1.5
+ENVELOPE_ALLOWANCE = 1024 * 1024
+# How long close() lets a message being stored finish before the connections are cut.
+CLOSE_GRACE_SECONDS = 10.0
+
+
+def size_limit(settings: Settings) -> int:
+    """The largest message taken: the largest attachment, base64-encoded, plus 1 MB."""
+    return int(settings.max_file_bytes * BASE64_OVERHEAD + ENVELOPE_ALLOWANCE)
+
+
+class InboxHandler:
+    """aiosmtpd hooks: accept mail for the mailbox only, and store it before saying 250."""
+
+    def __init__(
+        self,
+        *,
+        mailbox_address: str,
+        max_bytes: int,
+        session_factory: SessionFactory,
+        on_enqueued: Callable[[], None],
+    ) -> None:
+        self.mailbox = mailbox_address.lower()
+        self.max_bytes = max_bytes
+        self.session_factory = session_factory
+        self.on_enqueued = on_enqueued
+        self.storing: set[asyncio.Task[int]] = set()
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, rcpt_options: list[str]) -> str:
+        if address.lower() != self.mailbox:
+            logger.info("refused recipient %s from %s", address, session.peer)
+            return "550 5.1.1 mailbox unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        if len(raw) > self.max_bytes:  # aiosmtpd's data_size_limit normally answers first
+            return "552 5.3.4 message too big"
+        sender = "" if envelope.mail_from in (None, "<>") else str(envelope.mail_from)
+        task = asyncio.ensure_future(
+            asyncio.to_thread(self._store, raw, sender, list(envelope.rcpt_tos)))
+        self.storing.add(task)
+        task.add_done_callback(partial(self._stored, sender=sender, size=len(raw)))
+        try:
+            # Shielded: if the client hangs up mid-write, the write still finishes, so the
+            # message is stored once (its retry is then a no-op on the same source key).
+            item_id = await asyncio.shield(task)
+        except Exception:  # already logged by _stored
+            return "451 4.3.0 try again later"
+        self._wake()
+        return f"250 2.0.0 OK stored as {item_id}"
+
+    def _stored(self, task: asyncio.Task[int], *, sender: str, size: int) -> None:
+        """Done-callback of every store: the one place a failure is logged, even when the
+        client has gone and nobody awaits the answer."""
+        self.storing.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            logger.error("could not store a message from %s (%d bytes); answered 451",
+                         sender or "<>", size, exc_info=error)
+
+    def _store(self, raw: bytes, sender: str, recipients: list[str]) -> int:
+        """Write and commit in one transaction of its own (runs in a worker thread)."""
+        with self.session_factory() as db, db.begin():
+            item_id = enqueue_inbound(
+                db, channel="email", raw=raw, source_key="smtp:" + sha256(raw).hexdigest(),
+                envelope_from=sender, recipients=recipients, received_at=datetime.now(UTC),
+                message_id=_message_id(raw))
+        logger.info("stored a message from %s (%d bytes) as inbound %s", sender or "<>",
+                    len(raw), item_id)
+        return item_id
+
+    def _wake(self) -> None:
+        try:
+            self.on_enqueued()
+        except Exception:  # the message is stored; a worker's next poll will find it
+            logger.exception("on_enqueued callback failed")
+
+
+def _message_id(raw: bytes) -> str | None:
+    try:
+        value = BytesHeaderParser(policy=default_policy).parsebytes(raw).get("Message-ID")
+    except Exception:  # a header we cannot parse is the converter's problem, not storage's
+        return None
+    text = str(value).strip() if value is not None else ""
+    return text[:998] or None
+
+
+@dataclass
+class SmtpListener:
+    """A running listener: ``port`` it is bound to, ``close()`` to stop it."""
+
+    server: asyncio.Server
+    handler: InboxHandler
+    connections: weakref.WeakSet[SMTP] = field(default_factory=weakref.WeakSet)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        """Stop accepting, let messages being stored finish, then drop open connections."""
+        self.server.close()
+        if self.handler.storing:
+            await asyncio.wait(set(self.handler.storing), timeout=CLOSE_GRACE_SECONDS)
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.close()
+        await self.server.wait_closed()
+
+
+async def start_smtp_listener(
+    settings: Settings,
+    store_session_factory: SessionFactory,
+    on_enqueued: Callable[[], None],
+) -> SmtpListener:
+    """Start the listener on ``settings.smtp_listen`` (port 0: any free port) on this loop."""
+    if settings.smtp_listen is None:
+        raise ConfigError("MARAC_SMTP_LISTEN is empty: the SMTP listener is turned off")
+    handler = InboxHandler(mailbox_address=settings.mailbox_address,
+                           max_bytes=size_limit(settings),
+                           session_factory=store_session_factory, on_enqueued=on_enqueued)
+    loop = asyncio.get_running_loop()
+    options = _smtp_options(settings, loop)
+    connections: weakref.WeakSet[SMTP] = weakref.WeakSet()
+
+    def new_connection() -> SMTP:
+        smtp = SMTP(handler, **options)
+        connections.add(smtp)
+        return smtp
+
+    server = await loop.create_server(new_connection, settings.smtp_listen.host,
+                                      settings.smtp_listen.port)
+    listener = SmtpListener(server, handler, connections)
+    logger.info("SMTP listener on %s:%s for %s (largest message %d bytes)",
+                settings.smtp_listen.host, listener.port, settings.mailbox_address,
+                handler.max_bytes)
+    return listener
+
+
+def _smtp_options(settings: Settings, loop: asyncio.AbstractEventLoop) -> dict[str, Any]:
+    tls = _tls_context(settings)
+    auth = settings.smtp_auth_user is not None
+    if auth and tls is None:
+        logger.warning("SMTP AUTH is required but MARAC_SMTP_TLS_CERT is not set: passwords "
+                       "will cross the network in clear")
+    options: dict[str, Any] = {
+        "data_size_limit": size_limit(settings),  # advertised as SIZE; 552 past it
+        "enable_SMTPUTF8": True,
+        "decode_data": False,
+        "hostname": settings.mailbox_address.rpartition("@")[2],
+        "ident": "marac-bot",
+        "tls_context": tls,
+        "auth_required": auth,
+        # AUTH only after STARTTLS when TLS is available; never offered in clear without AUTH.
+        "auth_require_tls": tls is not None or not auth,
+        "loop": loop,
+    }
+    if auth:
+        options["authenticator"] = _authenticator(settings.smtp_auth_user or "",
+                                                  settings.smtp_auth_password or "")
+    return options
+
+
+def _tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.smtp_tls_cert is None or settings.smtp_tls_key is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(settings.smtp_tls_cert, settings.smtp_tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(
+            f"MARAC_SMTP_TLS_CERT / MARAC_SMTP_TLS_KEY could not be loaded: {exc}") from exc
+    return context
+
+
+def _authenticator(user: str, password: str) -> Callable[..., AuthResult]:
+    expected = (user.encode(), password.encode())
+
+    def check(server: SMTP, session: Session, envelope: Envelope, mechanism: str,
+              auth_data: Any) -> AuthResult:
+        ok = False
+        if isinstance(auth_data, LoginPassword):
+            # Constant-time, and both compared, so timing tells nothing about either.
+            user_ok = hmac.compare_digest(auth_data.login, expected[0])
+            password_ok = hmac.compare_digest(auth_data.password, expected[1])
+            ok = user_ok and password_ok
+        if not ok:
+            logger.warning("SMTP AUTH failed from %s", session.peer)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
+
+    return check

@@ -1,0 +1,297 @@
+"""bot/email_out.py (Reply -> MIME) and bot/email_send.py (relay or outbox), against a real
+aiosmtpd server on a free loopback port."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.email_in import to_inbound
+from bot.email_out import make_message_id, render, reply_subject, text_to_html, to_mime
+from bot.email_send import MailSender, RelayConfig, SendError, outbox_filename
+from bot.inbound import Attachment, Reply, ThreadRef
+from bot.settings import HostPort, Settings
+from tests.smtp_support import HOST, Certificate, SmtpSink, client_context, make_certificate
+
+MAILBOX = "marac@localhost"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOK = (Path(__file__).parent / "fixtures/email/attachments/croydon-q3.xlsx").read_bytes()
+THREAD = ThreadRef(channel="email", address="jane.smith@croydon.gov.uk",
+                   message_id="<orig@croydon.gov.uk>",
+                   references=("<root@croydon.gov.uk>", "<orig@croydon.gov.uk>"),
+                   subject="Q3 2024/25 return - Croydon")
+TEXT = ("croydon-q3.xlsx: 12 of 13 rows accepted for Croydon, Q3 2024/25.\n"
+        "\n"
+        "Please fix:\n"
+        "- D7: repeat cases 12 > cases 10 <check>\n"
+        "- E9: children & cases\n"
+        "\n"
+        "Thanks")
+
+
+def reply(**changes: object) -> Reply:
+    values: dict[str, object] = {
+        "thread": THREAD, "text": TEXT, "cc": ("manager@croydon.gov.uk",),
+        "attachments": (Attachment("croydon-q3-checked.xlsx", WORKBOOK, XLSX),),
+    }
+    values.update(changes)
+    return Reply(**values)  # type: ignore[arg-type]
+
+
+def mime(r: Reply, key: str = "reply:17") -> EmailMessage:
+    return to_mime(r, mailbox_address=MAILBOX, message_id_domain="localhost", message_id=key,
+                   date=datetime(2025, 2, 3, 10, 12, tzinfo=UTC))
+
+
+def reparse(payload: bytes) -> EmailMessage:
+    parsed = email.message_from_bytes(payload, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_reply_headers_thread_on_the_original() -> None:
+    message = reparse(render(mime(reply())))
+    assert message["From"] == MAILBOX
+    assert message["To"] == "jane.smith@croydon.gov.uk"
+    assert message["Cc"] == "manager@croydon.gov.uk"
+    assert message["Subject"] == "Re: Q3 2024/25 return - Croydon"
+    assert message["In-Reply-To"] == "<orig@croydon.gov.uk>"
+    assert message["References"].split() == ["<root@croydon.gov.uk>", "<orig@croydon.gov.uk>"]
+    assert message["Message-ID"] == make_message_id("reply:17", domain="localhost")
+    assert message["Auto-Submitted"] == "auto-replied"
+    assert message["X-Marac-Bot"] == "1"
+    assert message["Date"] == "Mon, 03 Feb 2025 10:12:00 +0000"
+
+
+def test_the_same_key_gives_the_same_message_id_and_another_key_another() -> None:
+    first, again = mime(reply(), "reply:17"), mime(reply(), "reply:17")
+    assert first["Message-ID"] == again["Message-ID"]
+    assert mime(reply(), "reply:18")["Message-ID"] != first["Message-ID"]
+    assert mime(reply(), "<given@example.org>")["Message-ID"] == "<given@example.org>"
+
+
+def test_references_gain_the_message_id_when_the_thread_lacks_it() -> None:
+    thread = ThreadRef(channel="email", address="a@x.org", message_id="<m@x.org>",
+                       references=(), subject="hi")
+    message = mime(reply(thread=thread))
+    assert message["References"] == "<m@x.org>"
+
+
+def test_a_long_chain_keeps_the_root_and_the_latest_references() -> None:
+    refs = tuple(f"<r{n}@x.org>" for n in range(40))
+    thread = ThreadRef(channel="email", address="a@x.org", message_id="<r39@x.org>",
+                       references=refs, subject="hi")
+    kept = str(mime(reply(thread=thread))["References"]).split()
+    assert len(kept) == 20
+    assert kept[0] == "<r0@x.org>" and kept[-1] == "<r39@x.org>"
+
+
+@pytest.mark.parametrize(("original", "expected"), [
+    ("Q3 return", "Re: Q3 return"),
+    ("Re: Q3 return", "Re: Q3 return"),
+    ("RE: Q3 return", "RE: Q3 return"),
+    ("AW: Q3 return", "AW: Q3 return"),
+    ("Re[2]: Q3 return", "Re[2]: Q3 return"),
+    ("", "Re:"),
+])
+def test_reply_subject_never_stacks(original: str, expected: str) -> None:
+    assert reply_subject(original) == expected
+
+
+def test_an_explicit_subject_is_used_as_given_and_a_new_thread_is_auto_generated() -> None:
+    reminder = ThreadRef(channel="email", address="c@kent.gov.uk")
+    message = mime(reply(thread=reminder, subject="Q3 2024/25 data due 28 January", cc=()))
+    assert message["Subject"] == "Q3 2024/25 data due 28 January"
+    assert message["In-Reply-To"] is None and message["References"] is None
+    assert message["Cc"] is None
+    assert message["Auto-Submitted"] == "auto-generated"
+
+
+def test_body_has_text_and_html_alternatives_and_the_workbook_attached() -> None:
+    message = reparse(render(mime(reply())))
+    assert message.get_content_type() == "multipart/mixed"
+    body = message.get_body(preferencelist=("plain",))
+    html_part = message.get_body(preferencelist=("html",))
+    assert body is not None and html_part is not None
+    assert body.get_content().replace("\r\n", "\n").strip() == TEXT
+    html = html_part.get_content()
+    assert "&lt;check&gt;" in html and "<check>" not in html
+    assert "<li>E9: children &amp; cases</li>" in html
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_filename() == "croydon-q3-checked.xlsx"
+    assert attachment.get_content_type() == XLSX
+    assert attachment.get_content() == WORKBOOK
+
+
+def test_given_html_is_used_instead_of_the_generated_one() -> None:
+    message = mime(reply(html="<p>custom</p>"))
+    html_part = message.get_body(preferencelist=("html",))
+    assert html_part is not None and html_part.get_content().strip() == "<p>custom</p>"
+
+
+def test_non_ascii_text_and_file_names_survive_the_round_trip() -> None:
+    r = reply(text="Diolch – Siân", attachments=(
+        Attachment("Data Wrecsam – Ch3.xlsx", WORKBOOK, "application/octet-stream"),))
+    back = to_inbound(render(mime(r)), mailbox_address="someone@else.org",
+                      trusted_authserv_id=None, received_at=datetime.now(UTC))
+    assert back.text == "Diolch – Siân"
+    assert [(a.filename, a.content_type, a.data) for a in back.attachments] == [
+        ("Data Wrecsam – Ch3.xlsx", XLSX, WORKBOOK)]
+
+
+def test_our_reply_coming_back_is_recognised_as_our_own_mail() -> None:
+    back = to_inbound(render(mime(reply())), mailbox_address=MAILBOX, trusted_authserv_id=None,
+                      received_at=datetime.now(UTC))
+    assert back.automatic_reason == "own-mail"
+
+
+def test_text_to_html_paragraphs_breaks_and_lists() -> None:
+    assert text_to_html("a\nb\n\n- x\n- y\nc").split("\n")[2:6] == [
+        "<p>a<br>", "b</p>", "<ul><li>x</li><li>y</li></ul>", "<p>c</p>"]
+
+
+# --- the outbox folder (no relay) ---------------------------------------------------------
+
+def test_without_a_relay_the_message_is_written_to_the_outbox(tmp_path: Path) -> None:
+    sender = MailSender.from_settings(Settings(data_dir=tmp_path))
+    payload = render(mime(reply()))
+    sender.send(payload, recipients=["jane.smith@croydon.gov.uk"], sender=MAILBOX,
+                key="reply:17")
+    files = list((tmp_path / "outbox").iterdir())
+    assert [f.name for f in files] == [outbox_filename(payload, key="reply:17")]
+    assert files[0].read_bytes() == payload
+    assert files[0].name.startswith("reply_17-") and files[0].suffix == ".eml"
+
+
+def test_a_retry_overwrites_the_same_file_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    sender = MailSender(relay=None, outbox_dir=tmp_path)
+    sender.send(b"Message-ID: <a@x>\r\n\r\nfirst\r\n", recipients=["a@x.org"], sender=MAILBOX)
+    sender.send(b"Message-ID: <a@x>\r\n\r\nsecond\r\n", recipients=["a@x.org"], sender=MAILBOX)
+    sender.send(b"Message-ID: <b@x>\r\n\r\nother\r\n", recipients=["a@x.org"], sender=MAILBOX)
+    contents = sorted(f.read_bytes().split(b"\r\n\r\n")[1] for f in tmp_path.iterdir())
+    assert contents == [b"other\r\n", b"second\r\n"]
+
+
+def test_an_unwritable_outbox_raises_send_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "outbox"
+    blocker.write_text("a file where the outbox folder should be")
+    sender = MailSender(relay=None, outbox_dir=blocker)
+    with pytest.raises(SendError) as caught:
+        sender.send(b"x", recipients=["a@x.org"], sender=MAILBOX, key="k")
+    assert caught.value.permanent is False
+
+
+def test_no_recipients_is_a_permanent_error(tmp_path: Path) -> None:
+    with pytest.raises(SendError) as caught:
+        MailSender(relay=None, outbox_dir=tmp_path).send(b"x", recipients=[], sender=MAILBOX)
+    assert caught.value.permanent is True
+
+
+# --- a real relay ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+def relay_sender(port: int, *, tls: str = "none", user: str | None = None,
+                 password: str | None = None, certificate: Certificate | None = None
+                 ) -> MailSender:
+    context = client_context(certificate) if certificate else None
+    return MailSender(relay=RelayConfig(HostPort(HOST, port), tls, user, password),
+                      outbox_dir=Path("/nonexistent"), timeout=10, ssl_context=context)
+
+
+def test_relay_receives_the_exact_bytes() -> None:
+    payload = render(mime(reply()))
+    with SmtpSink() as sink:
+        relay_sender(sink.port).send(payload, recipients=["jane.smith@croydon.gov.uk",
+                                                         "manager@croydon.gov.uk"],
+                                     sender=MAILBOX)
+        (mail,) = sink.wait_for(1)
+    assert mail.data == payload
+    assert mail.mail_from == MAILBOX
+    assert mail.rcpt_tos == ("jane.smith@croydon.gov.uk", "manager@croydon.gov.uk")
+    assert (mail.authenticated_as, mail.tls) == (None, False)
+
+
+def test_from_settings_uses_the_relay(tmp_path: Path) -> None:
+    with SmtpSink() as sink:
+        settings = Settings(data_dir=tmp_path, smtp_relay=HostPort(HOST, sink.port))
+        MailSender.from_settings(settings).send(b"Subject: x\r\n\r\nhi\r\n",
+                                                recipients=["a@x.org"], sender=MAILBOX)
+        assert [m.data for m in sink.wait_for(1)] == [b"Subject: x\r\n\r\nhi\r\n"]
+    assert not (tmp_path / "outbox").exists()
+
+
+# aiosmtpd cannot see that an implicit-TLS connection is encrypted, and says so.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+def test_relay_over_tls_with_login(tls: str, certificate: Certificate) -> None:
+    with SmtpSink(tls=tls, certificate=certificate, auth=("bot", "s3cret")) as sink:
+        relay_sender(sink.port, tls=tls, user="bot", password="s3cret",
+                     certificate=certificate).send(b"Subject: t\r\n\r\nhi\r\n",
+                                                   recipients=["a@x.org"], sender=MAILBOX)
+        (mail,) = sink.wait_for(1)
+    assert (mail.authenticated_as, mail.tls) == ("bot", True)
+    assert mail.data == b"Subject: t\r\n\r\nhi\r\n"
+
+
+def test_a_wrong_password_is_a_retryable_error(certificate: Certificate) -> None:
+    with SmtpSink(tls="starttls", certificate=certificate, auth=("bot", "s3cret")) as sink:
+        sender = relay_sender(sink.port, tls="starttls", user="bot", password="wrong",
+                              certificate=certificate)
+        with pytest.raises(SendError) as caught:
+            sender.send(b"Subject: t\r\n\r\nhi\r\n", recipients=["a@x.org"], sender=MAILBOX)
+        assert sink.messages == []
+    assert caught.value.permanent is False
+
+
+def test_an_untrusted_certificate_is_refused(certificate: Certificate) -> None:
+    with SmtpSink(tls="starttls", certificate=certificate) as sink:
+        # The system trust store does not know the test's self-signed certificate.
+        sender = MailSender(relay=RelayConfig(HostPort(HOST, sink.port), "starttls"),
+                            outbox_dir=Path("/nonexistent"), timeout=10)
+        with pytest.raises(SendError, match="CERTIFICATE_VERIFY_FAILED"):
+            sender.send(b"Subject: t\r\n\r\nhi\r\n", recipients=["a@x.org"], sender=MAILBOX)
+        assert sink.messages == []
+
+
+def test_every_recipient_refused_with_5xx_is_permanent() -> None:
+    with SmtpSink(rcpt_replies={"gone@x.org": "550 5.1.1 no such user"}) as sink:
+        with pytest.raises(SendError) as caught:
+            relay_sender(sink.port).send(b"Subject: t\r\n\r\nhi\r\n", recipients=["gone@x.org"],
+                                         sender=MAILBOX)
+        assert sink.messages == []
+    assert caught.value.permanent is True
+
+
+def test_one_refused_recipient_of_two_still_counts_as_sent() -> None:
+    with SmtpSink(rcpt_replies={"gone@x.org": "550 5.1.1 no such user"}) as sink:
+        relay_sender(sink.port).send(b"Subject: t\r\n\r\nhi\r\n",
+                                     recipients=["gone@x.org", "here@x.org"], sender=MAILBOX)
+        assert [m.rcpt_tos for m in sink.wait_for(1)] == [("here@x.org",)]
+
+
+def test_a_temporary_refusal_is_retryable() -> None:
+    with SmtpSink(data_reply="451 4.3.0 try again later") as sink, pytest.raises(
+        SendError
+    ) as caught:
+        relay_sender(sink.port).send(b"Subject: t\r\n\r\nhi\r\n", recipients=["a@x.org"],
+                                     sender=MAILBOX)
+    assert caught.value.permanent is False
+
+
+def test_a_relay_that_is_not_there_is_retryable() -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago and has no listener
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SendError) as caught:
+        relay_sender(port).send(b"x", recipients=["a@x.org"], sender=MAILBOX)
+    assert caught.value.permanent is False
