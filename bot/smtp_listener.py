@@ -103,7 +103,7 @@ class InboxHandler:
             item_id = enqueue_inbound(
                 db, channel="email", raw=raw, source_key="smtp:" + sha256(raw).hexdigest(),
                 envelope_from=sender, recipients=recipients, received_at=datetime.now(UTC),
-                message_id=_message_id(raw))
+                message_id=message_id_of(raw))
         logger.info("stored a message from %s (%d bytes) as inbound %s", sender or "<>",
                     len(raw), item_id)
         return item_id
@@ -115,7 +115,8 @@ class InboxHandler:
             logger.exception("on_enqueued callback failed")
 
 
-def _message_id(raw: bytes) -> str | None:
+def message_id_of(raw: bytes) -> str | None:
+    """The Message-ID header of raw mail, read without parsing the body (None if absent)."""
     try:
         value = BytesHeaderParser(policy=default_policy).parsebytes(raw).get("Message-ID")
     except Exception:  # a header we cannot parse is the converter's problem, not storage's

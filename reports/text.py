@@ -37,7 +37,7 @@ def render_report(report: FileReport, *, colour: bool, checked_only: bool) -> st
     """Summary line, then hard, soft and info issues, then the counts."""
     lines = [outcome_line(report, checked_only=checked_only)]
     for severity in (Severity.HARD, Severity.SOFT, Severity.INFO):
-        issues = report.by_severity(severity)
+        issues = [i for i in report.by_severity(severity) if not i.is_file_level]
         if not issues:
             continue
         heading = f"{wording.SEVERITY_HEADINGS[severity.value]} ({len(issues)}):"

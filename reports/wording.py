@@ -122,7 +122,8 @@ def file_outcome_line(
         line += f" for {where}"
     extras = []
     if rows_held:
-        extras.append(f"{rows_held} changed {'row' if rows_held == 1 else 'rows'} held for confirmation")
+        rows = "row" if rows_held == 1 else "rows"
+        extras.append(f"{rows_held} changed {rows} held for confirmation")
     if rows_unchanged:
         extras.append(f"{rows_unchanged} unchanged")
     if extras:
@@ -137,7 +138,9 @@ SEVERITY_HEADINGS: dict[str, str] = {
 }
 
 ANNOTATED_SHEET_TITLE = "Issues"
-ANNOTATED_COLUMNS = ("Severity", "Code", "Sheet", "Cell", "Row", "Column", "Value", "What to change")
+ANNOTATED_COLUMNS = (
+    "Severity", "Code", "Sheet", "Cell", "Row", "Column", "Value", "What to change",
+)
 TEMPLATE_INSTRUCTIONS_TITLE = "Instructions"
 TEMPLATE_INSTRUCTIONS: tuple[str, ...] = (
     "Marac data return: how to fill this template",
@@ -176,7 +179,8 @@ def children_detail(*, children: int, with_children: int, children_cell: str,
 def changes_text(changes: list[tuple[str, str, int | None, int | None]]) -> str:
     """ "D Number of repeat cases 5 → 6; E … blank → 3" for a held change."""
     return "; ".join(
-        f"{letter} {header}: {_figure(old)} → {_figure(new)}" for letter, header, old, new in changes
+        f"{letter} {header}: {_figure(old)} → {_figure(new)}"
+        for letter, header, old, new in changes
     )
 
 
@@ -360,3 +364,108 @@ def registry_import_failed(lines: Sequence[str]) -> str:
     """The problems of a refused import, one per line, after a line saying nothing changed."""
     head = f"Nothing was imported: {plural(len(lines), 'problem')} to fix first."
     return "\n".join([head, *lines])
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies to coordinators (email now, chat later): submissions, confirmations, help, refusals.
+# ---------------------------------------------------------------------------------------------
+
+SUBMISSION_OPENING = "Thank you for your Marac data return. Here is what we found."
+ANNOTATED_NOTE = (
+    "The attached copy of your file (-checked.xlsx) marks each problem cell: red must be "
+    "fixed, amber please check; a comment on the cell says what to change. Send the corrected "
+    "file back to this address; rows already accepted are not recorded twice."
+)
+
+
+def and_more(n: int) -> str:
+    return f"  … and {n} more (the attached list has them all)."
+
+
+def confirm_instructions(held_until: Any) -> str:
+    until = f" by {day_text(held_until)}" if held_until else ""
+    return (
+        "Some meetings were already sent with different figures. We have kept the figures we "
+        f"had and held the new ones. Reply CONFIRM to this email{until} to replace them, or "
+        "do nothing to keep the figures we have."
+    )
+
+
+def confirmed_text(count: int) -> str:
+    if count == 0:
+        return ("There were no changed figures waiting for your confirmation (they may have "
+                "been confirmed already, or expired). Nothing has changed.")
+    return (f"Thank you: {plural(count, 'meeting')} now {'has' if count == 1 else 'have'} the "
+            "new figures you sent. The earlier figures are kept in the history.")
+
+
+def held_expired_text(lines: Sequence[str]) -> str:
+    return ("The changed figures you sent for these meetings were not confirmed in time, so "
+            "we kept the figures we had:\n" + "\n".join(f"  {line}" for line in lines) +
+            "\nIf the new figures are right, please send the file again and reply CONFIRM.")
+
+
+def help_text(mailbox: str) -> str:
+    return (
+        "Hello. I am the Marac data assistant.\n\n"
+        f"To send your Marac's data, email the filled template to {mailbox} as an attachment "
+        "(.xlsx, .xlsm, .xls, .ods or .csv). Put the quarter in the subject if you like, e.g. "
+        "\"Q3 2024/25 return\": meeting dates outside it are then flagged. You will get a "
+        "reply within a minute listing the rows accepted and any problem by cell.\n\n"
+        "A blank template is attached: one row per meeting, starting in row 2. Leave a figure "
+        "blank only if it was not collected (blank means 'not collected', 0 means 'none').\n\n"
+        "You can also ask questions, e.g. \"has Croydon uploaded Q3?\" or \"who is missing "
+        "Q2 in London?\"."
+    )
+
+
+def not_a_template_text(names: Sequence[str], mailbox: str) -> str:
+    listed = ", ".join(names)
+    return (
+        f"Thank you. The attachment{'s' if len(names) > 1 else ''} {listed} "
+        f"{'are' if len(names) > 1 else 'is'} not a spreadsheet we can read. Please send the "
+        "Marac data template as .xlsx, .xlsm, .xls, .ods or .csv. A blank template is attached."
+    )
+
+
+def unknown_sender_text(mailbox: str) -> str:
+    return (
+        "Thank you for your message. This address is not registered with the Marac data "
+        "team, so we cannot accept data or answer questions from it, and nothing you sent has "
+        "been recorded. If you are a Marac coordinator, please ask the data team to add you, "
+        f"or send from your registered address to {mailbox}."
+    )
+
+
+def question_not_yet_text() -> str:
+    return ("Thank you for your question. Answering questions by email is not available yet; "
+            "please ask the Marac data team directly.")
+
+
+def incident_text(ref: str) -> str:
+    return (f"We hit a problem handling your message (reference {ref}). The data team has been "
+            "told and will look into it; you do not need to send it again.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator messages of `marac-bot run`.
+# ---------------------------------------------------------------------------------------------
+
+DEMO_REGISTRY_LOADED = (
+    "The registry was empty, so the DEMO registry was loaded (London Maracs with made-up "
+    "contacts at example.org). Import your own with `marac-bot registry import FILE.csv`."
+)
+SENDERS_ON_TRUST = (
+    "MARAC_TRUSTED_AUTHSERV_ID is not set: sender addresses are taken on trust (anyone who "
+    "can forge a From header can submit as a registered coordinator)."
+)
+
+
+def started_text(parts: Sequence[str]) -> str:
+    return "Marac data assistant running: " + "; ".join(parts) + ". Ctrl-C stops it."
+
+
+def unknown_sender_cli(sender: str) -> str:
+    return (f"{sender} is not a registered contact: nothing was recorded (the refused files "
+            "are kept for the audit trail). Import the contact with `marac-bot registry "
+            "import`.")

@@ -273,16 +273,22 @@ def enqueue_outbound(
     return int(existing)
 
 
-def due_outbound(session: Session, *, now: datetime, limit: int) -> list[OutboundItem]:
-    """Queued items whose next attempt is due, oldest first.
+def due_outbound(
+    session: Session, *, now: datetime, limit: int, channels: Sequence[str] | None = None
+) -> list[OutboundItem]:
+    """Queued items whose next attempt is due, oldest first (only ``channels``, if given).
 
     On PostgreSQL the rows stay locked (SKIP LOCKED) until the caller's transaction ends, so
     send them, ``mark_sent``/``mark_retry`` them and commit in the same transaction.
     """
+    query = select(OutboundItem).where(
+        OutboundItem.status == "queued", OutboundItem.next_attempt_at <= now
+    )
+    if channels is not None:
+        query = query.where(OutboundItem.channel.in_(channels))
     return list(
         session.scalars(
-            select(OutboundItem)
-            .where(OutboundItem.status == "queued", OutboundItem.next_attempt_at <= now)
+            query
             .order_by(OutboundItem.next_attempt_at, OutboundItem.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

@@ -102,7 +102,9 @@ class Issue:
         **params: Any,
     ) -> Issue:
         """Build an issue whose severity and message come from its code."""
-        message = wording.issue_message(code, value=value, column=column, cell=cell, **params)
+        message = wording.issue_message(
+            code, value=value, column=column, cell=cell, row=row, **params
+        )
         return cls(code, SEVERITY_OF[code], message, sheet, cell, row, column, value)
 
     @property

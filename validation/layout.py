@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from openpyxl.utils import get_column_letter
 
+from reports import wording
 from validation.cells import is_blank
-from validation.columns import FIELDS, HEADER_LOOKUP, Edition, normalise_header
+from validation.columns import COUNT_KEYS, FIELDS, HEADER_LOOKUP, Edition, normalise_header
 from validation.issues import Issue
 from validation.reader import SheetData
 
@@ -33,6 +34,11 @@ class Layout:
     header_of: dict[str, str]  # field key -> header text as written in the file
     ignored: list[str] = field(default_factory=list)  # extra headers, as written
     duplicates: dict[str, list[str]] = field(default_factory=dict)  # key -> cell refs
+
+    @property
+    def count_columns(self) -> list[tuple[str, int]]:
+        """(field key, column index) of every count column present, in template order."""
+        return [(k, self.column_of[k]) for k in COUNT_KEYS if k in self.column_of]
 
     @property
     def data_rows(self) -> list[tuple[int, list[object]]]:
@@ -126,8 +132,10 @@ def _notes_for(layout: Layout, sheets: list[SheetData]) -> list[Issue]:
         notes.append(
             Issue.make("ignored-column", sheet=sheet_name, columns=", ".join(layout.ignored))
         )
+    # Our own instructions sheet and the Issues sheet of an annotated copy sent back are expected.
+    ours = {wording.TEMPLATE_INSTRUCTIONS_TITLE, wording.ANNOTATED_SHEET_TITLE}
     for other in sheets:
-        if other is not layout.sheet and other.rows:
+        if other is not layout.sheet and other.rows and other.name not in ours:
             notes.append(Issue.make("ignored-sheet", sheet=other.name, value=other.name))
     return notes
 

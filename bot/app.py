@@ -1,0 +1,206 @@
+"""``marac-bot run``: one asyncio process carrying every configured channel (DESIGN.md).
+
+The SMTP listener and the HTTP endpoint run on the event loop; the IMAP watcher in a thread
+of its own; processing the stored inbox and delivering the outbox run in worker threads via
+``asyncio.to_thread`` so nothing blocks the loop. SIGTERM or Ctrl-C stops taking new work,
+lets the message in hand finish, then closes everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from bot.delivery import Delivery
+from bot.imap_queue import StoreMailboxQueue
+from bot.imap_watcher import ImapWatcher, watcher_from_settings
+from bot.settings import Settings
+from bot.smtp_listener import SmtpListener, start_smtp_listener
+from bot.worker import Worker
+from reports import wording
+from store.db import Store
+from store.held import expire_held
+from store.registry import load_demo_registry
+from store.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+# Even with nothing signalled, look at the inbox and the outbox this often (retries fall due,
+# a claim goes stale, another process queued something).
+POLL_SECONDS = 5.0
+HOUSEKEEPING_SECONDS = 3600.0
+
+
+@dataclass
+class Signals:
+    """Thread-safe wake-ups from producers (listener, watcher, worker) to the loops."""
+
+    loop: asyncio.AbstractEventLoop
+    inbox: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake_inbox(self) -> None:
+        self.loop.call_soon_threadsafe(self.inbox.set)
+
+    def wake_outbox(self) -> None:
+        self.loop.call_soon_threadsafe(self.outbox.set)
+
+
+def run(settings: Settings) -> int:
+    """Run until SIGTERM / Ctrl-C; returns the exit code."""
+    return asyncio.run(_main(settings))
+
+
+async def _main(settings: Settings) -> int:
+    store = await asyncio.to_thread(_open_store, settings)
+    signals = Signals(asyncio.get_running_loop())
+    _install_signal_handlers(signals)
+    bot = RunningBot(settings, store, signals)
+    try:
+        await bot.start()
+        print(wording.started_text(bot.describe()), flush=True)
+        await signals.stop.wait()
+        logger.info("stopping: finishing the message in hand")
+    finally:
+        await bot.stop()
+        store.close()
+    return 0
+
+
+def _open_store(settings: Settings) -> Store:
+    store = Store.from_settings(settings)
+    with store.transaction() as session:
+        if load_demo_registry(session):
+            logger.warning(wording.DEMO_REGISTRY_LOADED)
+    if not settings.trusted_authserv_id:
+        logger.warning(wording.SENDERS_ON_TRUST)
+    return store
+
+
+def _install_signal_handlers(signals: Signals) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signals.loop.add_signal_handler(sig, signals.stop.set)
+
+
+class RunningBot:
+    """The channels and loops of one process, started and stopped together."""
+
+    def __init__(self, settings: Settings, store: Store, signals: Signals) -> None:
+        self.settings, self.store, self.signals = settings, store, signals
+        self.smtp: SmtpListener | None = None
+        self.imap: ImapWatcher | None = None
+        self.imap_thread: threading.Thread | None = None
+        self.http: web.AppRunner | None = None
+        self.http_port: int | None = None
+        self.tasks: list[asyncio.Task[None]] = []
+        self.worker = Worker(store, settings, on_outbox=signals.wake_outbox,
+                             on_finished=self._wake_imap)
+        self.delivery = Delivery.from_settings(store, settings)
+
+    async def start(self) -> None:
+        if self.settings.smtp_listen is not None:
+            self.smtp = await start_smtp_listener(self.settings, self.store.sessions,
+                                                  self.signals.wake_inbox)
+        if self.settings.imap_host:
+            self._start_imap()
+        if self.settings.http_listen is not None:
+            await self._start_http()
+        self.tasks = [
+            asyncio.create_task(self._inbox_loop(), name="inbox"),
+            asyncio.create_task(self._outbox_loop(), name="outbox"),
+            asyncio.create_task(self._housekeeping_loop(), name="housekeeping"),
+        ]
+
+    def describe(self) -> list[str]:
+        parts = []
+        if self.smtp is not None and self.settings.smtp_listen is not None:
+            parts.append(f"SMTP listener on {self.settings.smtp_listen.host}:{self.smtp.port}")
+        if self.imap is not None:
+            parts.append(f"IMAP watcher on {self.settings.imap_host} "
+                         f"({self.settings.imap_folder})")
+        if self.http_port is not None and self.settings.http_listen is not None:
+            parts.append(f"HTTP on {self.settings.http_listen.host}:{self.http_port} (/healthz)")
+        relay = self.settings.smtp_relay
+        parts.append(f"replies via {relay}" if relay else
+                     f"replies written to {self.settings.outbox_dir}/")
+        return parts
+
+    async def stop(self) -> None:
+        self.signals.stop.set()
+        self.signals.inbox.set()
+        self.signals.outbox.set()
+        if self.smtp is not None:
+            await self.smtp.close()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=60)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        if self.imap is not None and self.imap_thread is not None:
+            self.imap.stop.set()
+            await asyncio.to_thread(self.imap_thread.join, 30)
+        if self.http is not None:
+            await self.http.cleanup()
+
+    def _start_imap(self) -> None:
+        queue = StoreMailboxQueue(self.store, on_enqueued=self.signals.wake_inbox)
+        self.imap = watcher_from_settings(self.settings, queue)
+        self.imap_thread = threading.Thread(target=self.imap.run, name="imap", daemon=True)
+        self.imap_thread.start()
+
+    def _wake_imap(self) -> None:
+        if self.imap is not None:
+            self.imap.wake()
+
+    async def _start_http(self) -> None:
+        assert self.settings.http_listen is not None
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        self.http = web.AppRunner(app, access_log=None)
+        await self.http.setup()
+        site = web.TCPSite(self.http, self.settings.http_listen.host,
+                           self.settings.http_listen.port)
+        await site.start()
+        server = getattr(site, "_server", None)
+        sockets = getattr(server, "sockets", None) or []
+        self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_listen.port
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "channels": self.describe()})
+
+    async def _inbox_loop(self) -> None:
+        while not self.signals.stop.is_set():
+            self.signals.inbox.clear()
+            await asyncio.to_thread(self.worker.drain, self.signals.stop.is_set)
+            await _wait(self.signals.inbox, POLL_SECONDS)
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            self.signals.outbox.clear()
+            await asyncio.to_thread(self.delivery.deliver_due)
+            if self.signals.stop.is_set():
+                return  # after one last delivery round, so queued replies go out
+            await _wait(self.signals.outbox, POLL_SECONDS)
+
+    async def _housekeeping_loop(self) -> None:
+        while not self.signals.stop.is_set():
+            await asyncio.to_thread(self._expire_held)
+            await _wait(self.signals.stop, HOUSEKEEPING_SECONDS)
+
+    def _expire_held(self) -> None:
+        with self.store.transaction() as session:
+            expired = expire_held(session, utcnow())
+        if expired:
+            logger.info("%d held changes expired", len(expired))
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), timeout)

@@ -1,0 +1,72 @@
+"""The ``marac-bot`` command line (interface.md). Settings are read here, once, and passed on."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.commands import (
+    db_cmd,
+    registry_cmd,
+    run_cmd,
+    submit_cmd,
+    template_cmd,
+    validate_cmd,
+)
+from bot.settings import ConfigError, Settings
+
+EXIT_USAGE = 2
+
+_COMMANDS = (run_cmd, validate_cmd, submit_cmd, template_cmd, registry_cmd, db_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="marac-bot",
+        description="The Marac data assistant: checks, records and answers questions about "
+        "Marac data returns. Configuration comes from MARAC_* environment variables (and a .env "
+        "file in the working directory); see README.md.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in _COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code of interface.md."""
+    # Piped into `head`: end quietly like other command-line tools, not with a traceback.
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings.from_env(_environment())
+    except ConfigError as exc:
+        print(f"marac-bot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    result: int = args.handler(args, settings)
+    return result
+
+
+def _environment() -> dict[str, str]:
+    """The process environment over a ``.env`` file in the working directory, if any."""
+    import os
+
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    values.update(os.environ)
+    return values
+
+
+if __name__ == "__main__":
+    sys.exit(main())

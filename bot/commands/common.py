@@ -1,0 +1,46 @@
+"""Small helpers the commands share."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.settings import Settings
+from validation.quarters import Quarter
+
+
+class UsageError(Exception):
+    """A command-line mistake: printed and exit code 2."""
+
+
+def today(settings: Settings) -> date:
+    return datetime.now(settings.tz).date()
+
+
+def parse_quarter(text: str | None, settings: Settings) -> Quarter | None:
+    if text is None:
+        return None
+    quarter = Quarter.parse(text, today=today(settings))
+    if quarter is None:
+        raise UsageError(f"--quarter: {text!r} is not a quarter (try 'Q3 2024/25')")
+    return quarter
+
+
+def existing_files(names: list[str]) -> list[Path]:
+    paths = [Path(n) for n in names]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise UsageError(f"file not found: {', '.join(missing)}")
+    return paths
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def fail_usage(message: str) -> int:
+    print(f"marac-bot: {message}", file=sys.stderr)
+    return 2

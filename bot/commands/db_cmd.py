@@ -1,0 +1,32 @@
+"""``marac-bot db upgrade``: apply schema migrations (every command also does it by itself)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bot.settings import Settings
+from store.db import current_revision, open_engine, upgrade
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("db", help="database maintenance",
+                            description="Database maintenance for operators.")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    up = actions.add_parser("upgrade", help="apply schema migrations",
+                            description="Bring the database at MARAC_DATABASE_URL up to the "
+                            "current schema. Safe to run at any time.")
+    up.set_defaults(handler=run_upgrade)
+
+
+def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    engine = open_engine(settings.database_url, data_dir=settings.data_dir)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    print(f"Database schema: {before or 'empty'} -> {after}" if before != after
+          else f"Database schema already current ({after})")
+    return 0

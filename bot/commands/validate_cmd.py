@@ -1,0 +1,91 @@
+"""``marac-bot validate FILE… [--marac NAME] [--quarter Q] [--json] [--annotate OUT.xlsx]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.commands.common import (
+    UsageError,
+    existing_files,
+    fail_usage,
+    parse_quarter,
+    today,
+    use_colour,
+)
+from bot.settings import Settings
+from reports.annotate import annotate_workbook
+from reports.text import render_reports
+from validation.context import ValidationContext
+from validation.report import FileReport
+from validation.validate import validate_path
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="check data returns without storing anything",
+        description="Check Marac data returns and list every issue by cell. Nothing is stored. "
+        "Exit code 0: no hard issue; 1: a hard issue in any file; 2: usage error or file "
+        "not found.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".xlsx .xlsm .xls .ods .csv")
+    parser.add_argument("--marac", metavar="NAME",
+                        help="the Marac these files are for: rows naming another Marac are "
+                        "reported as not-authorised")
+    parser.add_argument("--quarter", metavar="Q",
+                        help="the quarter the files are declared for, e.g. 'Q3 2024/25': "
+                        "meeting dates outside it are hard issues")
+    parser.add_argument("--json", action="store_true", help="print a JSON array, one per file")
+    parser.add_argument("--annotate", metavar="OUT.xlsx", type=Path,
+                        help="write a copy with problem cells highlighted and commented "
+                        "(several files: OUT-<file>.xlsx each)")
+    parser.set_defaults(handler=run)
+
+
+@dataclass(frozen=True)
+class OnlyMarac:
+    """--marac: the one Marac the files may speak for (names compared loosely)."""
+
+    name: str
+
+    def may_submit(self, marac: str) -> bool:
+        return _loose(marac) == _loose(self.name)
+
+
+def _loose(name: str) -> str:
+    import re
+
+    text = re.sub(r"\bmarac\b", " ", name.lower().replace("&", " and "))
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        paths = existing_files(args.files)
+        context = ValidationContext(
+            today=today(settings),
+            declared_quarter=parse_quarter(args.quarter, settings),
+            sender=OnlyMarac(args.marac) if args.marac else None,
+            bands=settings.bands,
+            max_file_bytes=settings.max_file_bytes,
+        )
+    except UsageError as exc:
+        return fail_usage(str(exc))
+    reports = [validate_path(p, context) for p in paths]
+    if args.annotate:
+        _write_annotated(paths, reports, args.annotate)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        print(render_reports(reports, colour=use_colour(), checked_only=True))
+    return 1 if any(r.has_hard for r in reports) else 0
+
+
+def _write_annotated(paths: list[Path], reports: list[FileReport], out: Path) -> None:
+    for path, report in zip(paths, reports, strict=True):
+        target = out if len(paths) == 1 else out.with_name(f"{out.stem}-{path.stem}.xlsx")
+        target.write_bytes(annotate_workbook(path.read_bytes(), path.name, report))

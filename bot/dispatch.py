@@ -1,0 +1,114 @@
+"""One dispatcher over one normalised message, whatever the channel (STYLE.md 3).
+
+Explicit steps, each either answering or passing on: drop automatic mail (no reply loops,
+ever), identify the sender, route to submission, confirmation, question or help. Every message
+gets exactly one outcome; the caller records it with the reply in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.inbound import Attachment, InboundMessage, Reply
+from bot.settings import Settings
+from bot.threads import email_dedupe_prefix, replied_prefixes
+from handlers import ask, confirmation, help
+from handlers.result import HandlerResult
+from handlers.submission import Submitted, is_spreadsheet, outcome_of, refuse_files, submit_files
+from reports import wording
+from reports.reply import submission_attachments, submission_text
+from store.models import Contact
+from store.registry import find_contact
+from validation.quarters import Quarter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Dispatcher:
+    settings: Settings
+
+    @property
+    def mailbox(self) -> str:
+        return self.settings.mailbox_address
+
+    @property
+    def domain(self) -> str:
+        return self.mailbox.rsplit("@", 1)[-1]
+
+    def dispatch(self, session: Session, message: InboundMessage, *, now: datetime
+                 ) -> HandlerResult:
+        """Decide what the message is and handle it, in the caller's transaction."""
+        if message.automatic_reason:
+            return HandlerResult(f"ignored-{message.automatic_reason}")
+        if not message.sender:
+            return HandlerResult("ignored-no-sender")
+        contact = find_contact(session, message.sender) if message.sender_verified else None
+        today = now.astimezone(self.settings.tz).date()
+        spreadsheets = [a for a in message.attachments if is_spreadsheet(a)]
+        if contact is None:
+            return self._refuse(session, message, spreadsheets, now)
+        if spreadsheets:
+            return self._submission(session, message, contact, today, now)
+        if confirmation.is_confirmation(message.text, message.subject):
+            return self._confirm(session, message, contact, now)
+        if ask.question_text(message) is not None:
+            return HandlerResult("question-not-yet", ask.not_yet(message))
+        documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
+        if documents:
+            return HandlerResult("not-a-template",
+                                 help.not_a_template(message, documents, mailbox=self.mailbox))
+        return HandlerResult("help", help.how_to_submit(message, mailbox=self.mailbox))
+
+    def _refuse(self, session: Session, message: InboundMessage,
+                spreadsheets: list[Attachment], now: datetime) -> HandlerResult:
+        if spreadsheets:
+            refuse_files(session, self._submitted(message, message.sender, now, spreadsheets))
+        logger.info("refused %s: not a registered sender%s", message.sender,
+                    "" if message.sender_verified else " (not verified)")
+        return HandlerResult("refused-unknown-sender",
+                             help.unknown_sender(message, mailbox=self.mailbox))
+
+    def _submission(self, session: Session, message: InboundMessage, contact: Contact,
+                    today: date, now: datetime) -> HandlerResult:
+        files = [a for a in message.attachments if is_spreadsheet(a)]
+        submitted = self._submitted(message, contact.email, now, files, today=today)
+        received = submit_files(session, submitted, settings=self.settings, today=today)
+        held_until = (today + timedelta(days=self.settings.held_expiry_days)
+                      if any(r.report.rows_held for r in received) else None)
+        reply = Reply(message.thread, submission_text(received, held_until=held_until),
+                      attachments=submission_attachments(received))
+        return HandlerResult(outcome_of(received), reply)
+
+    def _submitted(self, message: InboundMessage, sender: str, now: datetime,
+                   files: list[Attachment], *, today: date | None = None) -> Submitted:
+        quarter = None
+        if message.declared_quarter_text and today is not None:
+            quarter = Quarter.find_in(message.declared_quarter_text, today=today)
+        prefix = email_dedupe_prefix(message.dedupe_key) if message.dedupe_key else None
+        if message.channel != "email" and message.dedupe_key:
+            prefix = f"{message.channel}:{message.dedupe_key}"
+        return Submitted(sender=sender, channel=message.channel,
+                         received_at=message.received_at or now, files=files,
+                         dedupe_prefix=prefix, declared_quarter=quarter)
+
+    def _confirm(self, session: Session, message: InboundMessage, contact: Contact,
+                 now: datetime) -> HandlerResult:
+        prefixes = replied_prefixes(session, sender=message.sender,
+                                    references=message.thread.references, domain=self.domain)
+        ids = [i for p in prefixes
+               for i in confirmation.submissions_under(session, dedupe_prefix=p,
+                                                       sender=contact.email)]
+        count = confirmation.confirm_changes(session, sender=contact.email, submission_ids=ids,
+                                             now=now)
+        return HandlerResult("confirmed" if count else "confirm-nothing-pending",
+                             Reply(message.thread, wording.confirmed_text(count)))
+
+
+def _is_inline_image(attachment: Attachment) -> bool:
+    """Signature logos and pasted screenshots ride along with many emails: not documents."""
+    return attachment.content_type.startswith("image/")

@@ -1,0 +1,45 @@
+"""``CONFIRM``: apply the sender's held changes (spec §4 changed-from-previous)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.held import confirm_held
+from store.models import Submission
+
+_CONFIRM = re.compile(r"^\W*confirm(?:ed)?\b", re.IGNORECASE)
+
+
+def is_confirmation(text: str, subject: str) -> bool:
+    """The first line of the reply (quoted text already removed) says CONFIRM."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return bool(_CONFIRM.match(first)) or bool(_CONFIRM.match(_strip_re(subject)))
+
+
+def _strip_re(subject: str) -> str:
+    return re.sub(r"^\s*((re|aw|fw|fwd)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
+
+
+def confirm_changes(
+    session: Session, *, sender: str, submission_ids: Sequence[int], now: datetime
+) -> int:
+    """Confirm the held changes of those submissions, or, when the reply could not be traced
+    to a held-changes message, every pending change of that sender (they typed CONFIRM)."""
+    if not submission_ids:
+        return confirm_held(session, sender=sender, now=now)
+    return sum(confirm_held(session, sender=sender, submission_id=i, now=now)
+               for i in submission_ids)
+
+
+def submissions_under(session: Session, *, dedupe_prefix: str, sender: str) -> list[int]:
+    """The submissions recorded from one inbound message (their dedupe keys share a prefix)."""
+    query = select(Submission.id).where(
+        Submission.dedupe_key.startswith(f"{dedupe_prefix}:", autoescape=True),
+        Submission.sender == sender,
+    )
+    return list(session.scalars(query))

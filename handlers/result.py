@@ -1,0 +1,15 @@
+"""What a handler hands back to the dispatcher: one recorded outcome and at most one reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.inbound import Reply
+
+
+@dataclass(frozen=True)
+class HandlerResult:
+    """``outcome`` is recorded on the inbound message ("submission-accepted", "help", …)."""
+
+    outcome: str
+    reply: Reply | None = None

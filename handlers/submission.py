@@ -1,0 +1,102 @@
+"""A message carrying template files: validate each, record it, reply once for all of them.
+
+This is the one path every channel's files take (email, Slack, Teams and ``marac-bot submit``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.inbound import Attachment
+from bot.settings import Settings
+from reports.reply import ReceivedFile
+from store.meetings import record_submission
+from store.refusals import record_refused
+from store.views import validation_context
+from validation.quarters import Quarter
+from validation.validate import validate_bytes
+
+logger = logging.getLogger(__name__)
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """Who sent which files, how, and under what key a redelivery is recognised."""
+
+    sender: str  # the registered contact's email (also for chat: held changes key on it)
+    channel: str
+    received_at: datetime
+    files: Sequence[Attachment]
+    dedupe_prefix: str | None  # e.g. "email:<Message-ID>"; None: never de-duplicated
+    declared_quarter: Quarter | None = None
+    confirm: bool = False
+
+
+def is_spreadsheet(attachment: Attachment) -> bool:
+    return attachment.filename.lower().endswith(SPREADSHEET_SUFFIXES)
+
+
+def submit_files(
+    session: Session, submitted: Submitted, *, settings: Settings, today: date
+) -> list[ReceivedFile]:
+    """Validate and record every file, in the caller's transaction; reports tell the truth
+    about what was recorded (the store corrects them if another file landed meanwhile)."""
+    received = []
+    for attachment in submitted.files:
+        context = validation_context(
+            session,
+            today=today,
+            sender=submitted.sender,
+            declared_quarter=submitted.declared_quarter,
+            bands=settings.bands,
+            max_file_bytes=settings.max_file_bytes,
+        )
+        report = validate_bytes(attachment.data, attachment.filename, context)
+        record_submission(
+            session,
+            report=report,
+            raw=attachment.data,
+            channel=submitted.channel,
+            sender=submitted.sender,
+            received_at=submitted.received_at,
+            declared_quarter=submitted.declared_quarter,
+            dedupe_key=_dedupe_key(submitted, report.sha256),
+            confirm=submitted.confirm,
+            held_expiry=timedelta(days=settings.held_expiry_days),
+        )
+        logger.info("%s from %s: %s, %d of %d rows accepted", attachment.filename,
+                    submitted.sender, report.status, report.rows_accepted, report.rows_total)
+        received.append(ReceivedFile(attachment.filename, attachment.data, report))
+    return received
+
+
+def refuse_files(session: Session, submitted: Submitted) -> None:
+    """An unknown sender: keep each file as a refused submission, record none of its data."""
+    import hashlib
+
+    for attachment in submitted.files:
+        sha = hashlib.sha256(attachment.data).hexdigest()
+        record_refused(session, filename=attachment.filename, raw=attachment.data,
+                       channel=submitted.channel, sender=submitted.sender,
+                       received_at=submitted.received_at,
+                       dedupe_key=_dedupe_key(submitted, sha))
+
+
+def _dedupe_key(submitted: Submitted, sha256: str) -> str | None:
+    return f"{submitted.dedupe_prefix}:{sha256}" if submitted.dedupe_prefix else None
+
+
+def outcome_of(files: Sequence[ReceivedFile]) -> str:
+    """One word for the log and the inbox record: the worst of the files' statuses."""
+    statuses = {f.report.status for f in files}
+    for status in ("rejected", "partially-accepted", "held"):
+        if status in statuses:
+            return f"submission-{status}"
+    return "submission-accepted"
