@@ -113,7 +113,14 @@ class Settings:
             smtp_relay_password=env.text("MARAC_SMTP_RELAY_PASSWORD"),
             smtp_relay_tls=env.choice("MARAC_SMTP_RELAY_TLS", ("none", "starttls", "ssl"), "none"),
             imap_host=env.text("MARAC_IMAP_HOST"),
-            imap_port=env.integer("MARAC_IMAP_PORT", 993, low=1, high=65535),
+            # 993 is IMAP over TLS; with none or starttls the standard port is 143.
+            imap_port=env.integer(
+                "MARAC_IMAP_PORT",
+                993 if env.choice("MARAC_IMAP_TLS", ("none", "starttls", "ssl"), "ssl") == "ssl"
+                else 143,
+                low=1,
+                high=65535,
+            ),
             imap_user=env.text("MARAC_IMAP_USER"),
             imap_password=env.text("MARAC_IMAP_PASSWORD"),
             imap_tls=env.choice("MARAC_IMAP_TLS", ("none", "starttls", "ssl"), "ssl"),
