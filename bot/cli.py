@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
+import os
 import sys
 from collections.abc import Sequence
 
 from bot.commands import (
+    ask_cmd,
     db_cmd,
     registry_cmd,
+    remind_cmd,
+    report_cmd,
     run_cmd,
     submit_cmd,
     template_cmd,
@@ -20,7 +23,10 @@ from bot.settings import ConfigError, Settings
 
 EXIT_USAGE = 2
 
-_COMMANDS = (run_cmd, validate_cmd, submit_cmd, template_cmd, registry_cmd, db_cmd)
+_COMMANDS = (
+    run_cmd, validate_cmd, submit_cmd, template_cmd, registry_cmd, db_cmd, remind_cmd, ask_cmd,
+    report_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code of interface.md."""
-    # Piped into `head`: end quietly like other command-line tools, not with a traceback.
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+        return code
+    except BrokenPipeError:
+        # Piped into `head`: end quietly like other command-line tools, not with a traceback.
+        # Not by restoring SIGPIPE's default action: that would also kill `run` whenever a
+        # socket's peer goes away (Python relies on SIGPIPE being ignored for sockets).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -59,8 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _environment() -> dict[str, str]:
     """The process environment over a ``.env`` file in the working directory, if any."""
-    import os
-
     from dotenv import dotenv_values
 
     values = {k: v for k, v in dotenv_values(".env").items() if v is not None}

@@ -303,3 +303,55 @@ class HeldChange(Base):
 
     meeting: Mapped[Meeting] = relationship()
     submission: Mapped[Submission] = relationship()
+
+
+class ReminderLog(Base):
+    """One reminder (or managers' digest) decided for one contact: the exactly-once guard.
+
+    Written in the same transaction as the outbox items that carry it, so a reminder is either
+    logged and queued or neither. The unique key is the real guarantee against a second copy
+    (a restart, a catch-up run, two processes at once); a managers' digest concerns no single
+    Marac (``marac_id`` NULL), and NULLs never collide in a unique constraint, so a partial
+    unique index covers those rows.
+    """
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (
+        UniqueConstraint("marac_id", "quarter", "stage", "contact_id", name="uq_reminder_log_key"),
+        Index(
+            "uq_reminder_log_digest_key",
+            "quarter",
+            "stage",
+            "contact_id",
+            unique=True,
+            sqlite_where=text("marac_id IS NULL"),
+            postgresql_where=text("marac_id IS NULL"),
+        ),
+        Index("ix_reminder_log_quarter", "quarter"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    marac_id: Mapped[int | None] = mapped_column(ForeignKey("maracs.id", ondelete="CASCADE"))
+    quarter: Mapped[str] = mapped_column(String(12))
+    stage: Mapped[str] = mapped_column(String(40))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    # How it went out ("email", "email;slack") and when it was decided, for an operator.
+    channels: Mapped[str] = mapped_column(String(60))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"ReminderLog({self.marac_id}, {self.quarter!r}, {self.stage!r}, {self.contact_id})"
+
+
+# Dashboard questions (handlers/questions): the figures a quarter or a year is summed over,
+# kept beside each meeting's current flag, so totals read this narrow index instead of the
+# 40-column version rows (SQLite uses it as a covering index; PostgreSQL for index-only scans).
+QUESTION_FIGURES = ("cases", "repeat_cases", "ref_police", "children", "cases_with_children")
+Index(
+    "ix_meeting_versions_current_figures",
+    MeetingVersion.meeting_id,
+    MeetingVersion.is_current,
+    *(getattr(MeetingVersion, key) for key in QUESTION_FIGURES),
+)

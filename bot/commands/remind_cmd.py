@@ -1,0 +1,83 @@
+"""``marac-bot remind [--dry-run] [--today YYYY-MM-DD] [--json]`` (interface.md).
+
+Runs the same policy as the running bot's daily job, for one day. Without ``--dry-run`` the
+reminders are logged and queued, then the queued email is delivered at once (relay or outbox
+folder); Slack and Teams reminders stay queued for the running bot. Running it again for the
+same day sends nothing: every reminder it sent is in the reminder log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from typing import Any
+
+from bot.commands.common import iso_date, today
+from bot.settings import Settings
+from handlers.reminders import ReminderDecision, run_reminders
+from reports import wording
+from store.db import Store
+
+logger = logging.getLogger(__name__)
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "remind",
+        help="run the reminder policy now",
+        description="Send the quarterly reminders, escalations and managers' digests due on a "
+        "day (today by default) to the Maracs that have not uploaded. Each reminder goes once: "
+        "a second run for the same day sends nothing. Exit code 0.",
+    )
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list who would get what, and send nothing")
+    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
+                        help="run the policy as on this day (default: today)")
+    parser.add_argument("--json", action="store_true",
+                        help='print a JSON array of {"marac", "quarter", "stage", "contact", '
+                        '"channel", "sent"}')
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    day = args.today or today(settings)
+    store = Store.from_settings(settings)
+    try:
+        with store.transaction() as session:
+            decisions = run_reminders(session, settings=settings, today=day,
+                                      dry_run=args.dry_run)
+        delivered = None
+        if not args.dry_run and any(d.sent for d in decisions):
+            delivered = _deliver(store, settings)
+    finally:
+        store.close()
+    _print(decisions, as_json=args.json, dry_run=args.dry_run, delivered=delivered)
+    return 0
+
+
+def _deliver(store: Store, settings: Settings) -> int | None:
+    """Send the queued email now, as the running bot's sender loop would."""
+    try:
+        from bot.delivery import Delivery
+    except ImportError:  # the sender loop is not part of this installation
+        logger.warning("bot.delivery is missing: the reminders stay queued for `marac-bot run`")
+        return None
+    delivery = Delivery.from_settings(store, settings)
+    total = 0
+    while (sent := delivery.deliver_due()) > 0:
+        total += sent
+    return total
+
+
+def _print(
+    decisions: list[ReminderDecision], *, as_json: bool, dry_run: bool, delivered: int | None
+) -> None:
+    if as_json:
+        print(json.dumps([d.to_dict() for d in decisions], indent=2, ensure_ascii=False))
+        return
+    for d in decisions:
+        print(wording.remind_cli_line(marac=d.marac, quarter=d.quarter, stage=d.stage,
+                                      contact=d.contact, role=d.role, channel=d.channel,
+                                      sent=d.sent, dry_run=dry_run))
+    print(wording.remind_cli_summary(len(decisions), dry_run=dry_run, delivered=delivered))

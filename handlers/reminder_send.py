@@ -1,0 +1,85 @@
+"""Putting a reminder in the outbox: the log row and one outbox item per channel, together.
+
+Email goes out as rendered RFC 822 (bot/email_out.py) with a Message-ID derived from the outbox
+key, and a blank template for the Marac attached. Slack and Teams items carry JSON
+``{"text": …, "user": …}`` for the chat senders; until those exist the delivery loop leaves them
+queued (they are logged as sent to the contact all the same: the log records the decision).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.email_out import XLSX_TYPE, render, to_mime
+from bot.inbound import Attachment, Reply, ThreadRef
+from bot.settings import Settings
+from handlers.reminder_people import Person
+from handlers.reminder_plan import Notice
+from reports import wording
+from reports.template_file import write_template
+from store.queue import enqueue_outbound
+from store.reminders import log_reminder
+from validation.columns import Edition
+
+logger = logging.getLogger(__name__)
+
+
+class ReminderOutbox:
+    """Queues notices in the caller's transaction; blank templates are made once per Marac."""
+
+    def __init__(self, session: Session, settings: Settings, *, now: datetime) -> None:
+        self.session = session
+        self.settings = settings
+        self.now = now
+        self._templates: dict[tuple[Edition, str], bytes] = {}
+
+    def send(self, notice: Notice, person: Person) -> bool:
+        """Log and queue ``notice`` for ``person``; False if another run already had."""
+        return log_reminder(
+            self.session,
+            notice.log_key(person),
+            channels=person.channels,
+            now=self.now,
+            also=lambda: self._enqueue(notice, person),
+        )
+
+    def _enqueue(self, notice: Notice, person: Person) -> None:
+        for channel in person.channels:
+            key = notice.outbox_key(person, channel)
+            if channel == "email":
+                recipient, payload = person.email, self._email(notice, key)
+            else:
+                recipient = person.chat_id(channel) or ""
+                payload = json.dumps({"text": notice.chat_text, "user": recipient}).encode()
+            enqueue_outbound(self.session, key=key, channel=channel, recipient=recipient,
+                             payload=payload, now=self.now)
+
+    def _email(self, notice: Notice, key: str) -> bytes:
+        # Everyone told appears in To/Cc (each gets an own copy, so a reply-all reaches all).
+        to = [r.person.email for r in notice.recipients if not r.copied]
+        cc = tuple(r.person.email for r in notice.recipients if r.copied)
+        attachments = (self._template(notice),) if notice.template else ()
+        reply = Reply(
+            thread=ThreadRef("email", ", ".join(to) or ", ".join(cc)),
+            text=notice.text,
+            html=notice.html,
+            subject=notice.subject,
+            attachments=attachments,
+            cc=cc if to else (),
+        )
+        domain = self.settings.mailbox_address.rpartition("@")[2]
+        message = to_mime(reply, mailbox_address=self.settings.mailbox_address,
+                          message_id_domain=domain, message_id=key, date=self.now)
+        return render(message)
+
+    def _template(self, notice: Notice) -> Attachment:
+        assert notice.template is not None
+        edition, marac = notice.template
+        if notice.template not in self._templates:
+            self._templates[notice.template] = write_template(edition, marac=marac)
+        return Attachment(wording.reminder_template_filename(marac),
+                          self._templates[notice.template], XLSX_TYPE)
