@@ -132,9 +132,11 @@ def _insert(session: Session, submission: Submission) -> bool:
             session.add(submission)
             session.flush()
     except IntegrityError:
-        if submission.dedupe_key is None:
+        # Only another copy of the same file is expected here; any other refusal is ours.
+        key = submission.dedupe_key
+        if key is None or find_submission(session, key) is None:
             raise
-        logger.info("submission %s was recorded concurrently", submission.dedupe_key)
+        logger.info("submission %s was recorded concurrently", key)
         return False
     return True
 

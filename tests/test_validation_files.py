@@ -190,6 +190,21 @@ EXPECTED: dict[str, Expect] = {
         "partially-accepted",
         rows_total=6,
     ),
+    # Files of the store scenario and the email conversations (test_scenario_store.py,
+    # test_dispatch.py): on their own, with no registry, a correction and another Marac's
+    # quarter are clean; "n/a" in three columns of every row rejects every row.
+    "corrected_d3.xlsx": clean(),
+    "lambeth_q3.xlsx": clean(),
+    "many_issues.xlsx": Expect(
+        frozenset(
+            (f"{letter}{r}", "invalid-count")
+            for letter in mf.NOT_APPLICABLE_LETTERS
+            for r in range(2, 8)
+        ),
+        0,
+        "rejected",
+        rows_total=6,
+    ),
 }
 
 FILE_REJECTED = {name for name, e in EXPECTED.items() if e.rows_accepted == 0}
