@@ -13,19 +13,23 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.chat_http import ChatEndpoints
 from bot.delivery import Delivery
 from bot.imap_queue import StoreMailboxQueue
 from bot.imap_watcher import ImapWatcher, watcher_from_settings
-from bot.settings import Settings
+from bot.scheduler import ReminderScheduler, start_scheduler, stop_scheduler
+from bot.settings import ConfigError, Settings
 from bot.smtp_listener import SmtpListener, start_smtp_listener
 from bot.worker import Worker
 from reports import wording
 from store.db import Store
 from store.held import expire_held
+from store.queue import release_claims
 from store.registry import load_demo_registry
 from store.types import utcnow
 
@@ -79,6 +83,10 @@ def _open_store(settings: Settings) -> Store:
     with store.transaction() as session:
         if load_demo_registry(session):
             logger.warning(wording.DEMO_REGISTRY_LOADED)
+        if store.engine.dialect.name == "sqlite":
+            # One bot process per SQLite file: a claim found now is our own, left by a crash.
+            # (PostgreSQL may be shared by several; there a claim is taken over once stale.)
+            release_claims(session)
     if not settings.trusted_authserv_id:
         logger.warning(wording.SENDERS_ON_TRUST)
     return store
@@ -100,9 +108,11 @@ class RunningBot:
         self.http: web.AppRunner | None = None
         self.http_port: int | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.scheduler: ReminderScheduler | None = None
         self.worker = Worker(store, settings, on_outbox=signals.wake_outbox,
                              on_finished=self._wake_imap)
         self.delivery = Delivery.from_settings(store, settings)
+        self.chat = ChatEndpoints(settings, store, signals.wake_inbox)
 
     async def start(self) -> None:
         if self.settings.smtp_listen is not None:
@@ -112,6 +122,9 @@ class RunningBot:
             self._start_imap()
         if self.settings.http_listen is not None:
             await self._start_http()
+        await self.chat.start(http_running=self.http is not None)
+        self.scheduler = start_scheduler(self.settings, self.store,
+                                         on_enqueued=self.signals.wake_outbox)
         self.tasks = [
             asyncio.create_task(self._inbox_loop(), name="inbox"),
             asyncio.create_task(self._outbox_loop(), name="outbox"),
@@ -127,6 +140,11 @@ class RunningBot:
                          f"({self.settings.imap_folder})")
         if self.http_port is not None and self.settings.http_listen is not None:
             parts.append(f"HTTP on {self.settings.http_listen.host}:{self.http_port} (/healthz)")
+        parts += self.chat.describe(self.http_port)
+        if self.scheduler is not None:
+            policy = self.scheduler.policy
+            parts.append(f"reminders at {policy.send_time:%H:%M} {policy.timezone} "
+                         "on working days")
         relay = self.settings.smtp_relay
         parts.append(f"replies via {relay}" if relay else
                      f"replies written to {self.settings.outbox_dir}/")
@@ -138,7 +156,13 @@ class RunningBot:
         self.signals.outbox.set()
         if self.smtp is not None:
             await self.smtp.close()
+        await self.chat.stop()
+        if self.scheduler is not None:
+            await stop_scheduler(self.scheduler)  # lets a reminder run in progress commit
         for task in self.tasks:
+            # Again before each: the outbox loop's last round must follow the end of the inbox
+            # loop, so that the reply to the message in hand goes out before we exit.
+            self.signals.outbox.set()
             try:
                 await asyncio.wait_for(task, timeout=60)
             except (TimeoutError, asyncio.CancelledError):
@@ -163,11 +187,16 @@ class RunningBot:
         assert self.settings.http_listen is not None
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
+        self.chat.mount(app)
         self.http = web.AppRunner(app, access_log=None)
         await self.http.setup()
         site = web.TCPSite(self.http, self.settings.http_listen.host,
                            self.settings.http_listen.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:  # in use, or not an address of this machine
+            raise ConfigError(f"MARAC_HTTP_LISTEN: cannot listen on "
+                              f"{self.settings.http_listen}: {exc.strerror or exc}") from exc
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_listen.port
@@ -178,20 +207,29 @@ class RunningBot:
     async def _inbox_loop(self) -> None:
         while not self.signals.stop.is_set():
             self.signals.inbox.clear()
-            await asyncio.to_thread(self.worker.drain, self.signals.stop.is_set)
+            if not await _guarded("inbox", asyncio.to_thread(self.worker.drain,
+                                                             self.signals.stop.is_set)):
+                await _wait(self.signals.stop, POLL_SECONDS)  # not in a tight loop
             await _wait(self.signals.inbox, POLL_SECONDS)
 
     async def _outbox_loop(self) -> None:
         while True:
             self.signals.outbox.clear()
-            await asyncio.to_thread(self.delivery.deliver_due)
-            if self.signals.stop.is_set():
-                return  # after one last delivery round, so queued replies go out
+            # Decided before delivering: once the inbox loop has ended, this round also sends
+            # the reply to the message that was in hand at the stop, and it is the last.
+            last_round = self.signals.stop.is_set() and self._inbox_finished()
+            if not await _guarded("outbox", asyncio.to_thread(self.delivery.deliver_due)):
+                await _wait(self.signals.stop, POLL_SECONDS)
+            if last_round:
+                return
             await _wait(self.signals.outbox, POLL_SECONDS)
+
+    def _inbox_finished(self) -> bool:
+        return all(task.done() for task in self.tasks if task.get_name() == "inbox")
 
     async def _housekeeping_loop(self) -> None:
         while not self.signals.stop.is_set():
-            await asyncio.to_thread(self._expire_held)
+            await _guarded("housekeeping", asyncio.to_thread(self._expire_held))
             await _wait(self.signals.stop, HOUSEKEEPING_SECONDS)
 
     def _expire_held(self) -> None:
@@ -199,6 +237,18 @@ class RunningBot:
             expired = expire_held(session, utcnow())
         if expired:
             logger.info("%d held changes expired", len(expired))
+
+
+async def _guarded(loop: str, work: Awaitable[object]) -> bool:
+    """One round of a loop; False when it failed. A failure (the database restarting, a bug)
+    is logged and the loop goes on: a loop that died would leave a process that answers
+    /healthz but never processes or sends again."""
+    try:
+        await work
+    except Exception:
+        logger.exception("the %s loop failed; it carries on at its next round", loop)
+        return False
+    return True
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:

@@ -2,17 +2,21 @@
 marked sent only after it was accepted; failures wait with backoff and are never dropped.
 
 On PostgreSQL the item's row stays locked (FOR UPDATE SKIP LOCKED) while it is sent, so two
-bot processes never send the same item. Slack and Teams items are left queued here until
-their senders exist.
+bot processes never send the same item. Slack and Teams items go out through their own
+deliverers (bot/chat_delivery.py), each only when its channel is configured; until then they
+wait in the outbox.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from bot.chat_delivery import ChatDeliverer
 from bot.email_send import MailSender, SendError
 from bot.settings import Settings
+from bot.slack_send import SlackSender, web_client
+from bot.teams_out import TeamsSender
 from store.db import Store
 from store.queue import due_outbound, mark_failed, mark_retry, mark_sent
 from store.types import utcnow
@@ -25,10 +29,12 @@ class Delivery:
     store: Store
     settings: Settings
     sender: MailSender
+    chat: list[ChatDeliverer] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Delivery:
-        return cls(store, settings, MailSender.from_settings(settings))
+        return cls(store, settings, MailSender.from_settings(settings),
+                   chat_deliverers(store, settings))
 
     def deliver_due(self, limit: int = 50) -> int:
         """Send what is due now; returns how many were sent."""
@@ -38,28 +44,54 @@ class Delivery:
             if outcome is None:
                 break
             sent += outcome
+        for deliverer in self.chat:
+            sent += deliverer.deliver_due(limit)
         return sent
 
     def _deliver_next(self) -> int | None:
-        """One item in one transaction: None when nothing is due, else 1 sent / 0 not."""
-        with self.store.transaction() as session:
+        """One item in one transaction: None when nothing is due, else 1 sent / 0 not.
+
+        The transaction (and on PostgreSQL the item's row lock) spans the send. "Sent" is
+        committed the moment the relay answers DATA with 250, before QUIT: a crash between
+        that 250 and this commit re-sends the reply after a restart (the same bytes, the same
+        Message-ID, so mail clients show it once). No protocol closes that window; this
+        keeps it to one commit.
+        """
+        with self.store.sessions() as session:  # closing it rolls back anything uncommitted
             now = utcnow()
             due = due_outbound(session, now=now, limit=1, channels=("email",))
             if not due:
                 return None
             item = due[0]
+            item_id, key = item.id, item.key
             recipients = [r for r in item.recipient.split("\n") if r]
+
+            def accepted() -> None:
+                mark_sent(session, item_id, now=utcnow())
+                session.commit()
+
             try:
                 self.sender.send(item.payload, recipients=recipients,
-                                 sender=self.settings.mailbox_address, key=item.key)
+                                 sender=self.settings.mailbox_address, key=key,
+                                 on_accepted=accepted)
             except SendError as exc:
                 if exc.permanent:
-                    logger.error("outbox %s refused for good by the relay: %s", item.key, exc)
-                    mark_failed(session, item.id, error=str(exc), now=now)
+                    logger.error("outbox %s refused for good by the relay: %s", key, exc)
+                    mark_failed(session, item_id, error=str(exc), now=now)
                 else:
-                    logger.warning("outbox %s not sent, will retry: %s", item.key, exc)
-                    mark_retry(session, item.id, error=str(exc), now=now)
+                    logger.warning("outbox %s not sent, will retry: %s", key, exc)
+                    mark_retry(session, item_id, error=str(exc), now=now)
+                session.commit()
                 return 0
-            mark_sent(session, item.id, now=now)
-            logger.info("sent %s to %s", item.key, ", ".join(recipients))
+            logger.info("sent %s to %s", key, ", ".join(recipients))
             return 1
+
+
+def chat_deliverers(store: Store, settings: Settings) -> list[ChatDeliverer]:
+    """A deliverer per configured chat channel (no network until there is something to send)."""
+    deliverers = []
+    if settings.slack_bot_token:
+        deliverers.append(ChatDeliverer(store, "slack", SlackSender(web_client(settings))))
+    if settings.teams_app_id or settings.teams_anonymous:
+        deliverers.append(ChatDeliverer(store, "teams", TeamsSender.from_settings(settings)))
+    return deliverers

@@ -14,6 +14,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,34 +71,63 @@ class MailSender:
         return cls(relay=relay, outbox_dir=settings.outbox_dir, ssl_context=ssl_context)
 
     def send(self, payload: bytes, *, recipients: list[str], sender: str,
-             key: str | None = None) -> None:
+             key: str | None = None, on_accepted: Callable[[], None] | None = None) -> None:
         """Hand one message over; raise ``SendError`` unless it was accepted.
 
         Blocking (smtplib, file I/O): call it from a thread, not the event loop. ``key`` names
         the .eml file in outbox mode (default: derived from the payload's Message-ID).
+        ``on_accepted`` runs the moment the relay has answered DATA with 250 (or the file is
+        on disk), before QUIT: the caller records "sent" there, so that a crash can re-send
+        an accepted message only within that record's own commit. Once accepted, nothing
+        that goes wrong afterwards (QUIT, the connection) counts as a failure to send.
         """
         if not recipients:
             raise SendError("no recipients", permanent=True)
         if self.relay is None:
             self._write_outbox(payload, key=key)
+            if on_accepted is not None:
+                on_accepted()
         else:
-            self._relay(self.relay, payload, recipients=recipients, sender=sender)
+            self._relay(self.relay, payload, recipients=recipients, sender=sender,
+                        on_accepted=on_accepted)
 
     def _relay(self, relay: RelayConfig, payload: bytes, *, recipients: list[str],
-               sender: str) -> None:
+               sender: str, on_accepted: Callable[[], None] | None) -> None:
+        smtp = self._open(relay)
         try:
-            with self._connect(relay) as smtp:
-                if relay.user:
-                    smtp.login(relay.user, relay.password or "")
-                refused = smtp.sendmail(sender, recipients, payload)
+            refused = self._transmit(smtp, relay, payload, recipients=recipients, sender=sender)
+            if refused:
+                # Some recipients took it; retrying would send those a second copy.
+                logger.warning("relay refused some recipients: %s", refused)
+            if on_accepted is not None:
+                on_accepted()
+        finally:
+            _quit(smtp)
+
+    def _open(self, relay: RelayConfig) -> smtplib.SMTP:
+        """Connected (and logged in, if configured); ``SendError`` if that fails."""
+        try:
+            smtp = self._connect(relay)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise SendError(f"relay {relay.address} failed: {exc}") from exc
+        try:
+            if relay.user:
+                smtp.login(relay.user, relay.password or "")
+        except (smtplib.SMTPException, OSError) as exc:
+            smtp.close()
+            raise SendError(f"relay {relay.address} failed: {exc}") from exc
+        return smtp
+
+    @staticmethod
+    def _transmit(smtp: smtplib.SMTP, relay: RelayConfig, payload: bytes, *,
+                  recipients: list[str], sender: str) -> dict[str, tuple[int, bytes]]:
+        try:
+            return smtp.sendmail(sender, recipients, payload)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
             raise SendError(f"relay {relay.address} refused: {exc}",
                             permanent=_is_permanent(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise SendError(f"relay {relay.address} failed: {exc}") from exc
-        if refused:
-            # Some recipients took it; retrying would send those a second copy.
-            logger.warning("relay refused some recipients: %s", refused)
 
     def _connect(self, relay: RelayConfig) -> smtplib.SMTP:
         host, port = relay.address.host, relay.address.port
@@ -142,6 +172,15 @@ def outbox_filename(payload: bytes, *, key: str | None) -> str:
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", basis).strip("._")[:60]
     digest = hashlib.sha256(basis.encode("utf-8")).hexdigest()[:12]
     return f"{readable}-{digest}.eml"
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye, best effort: the message's fate was settled by DATA's answer."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.debug("relay QUIT failed (ignored): %s", exc)
+        smtp.close()
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -44,6 +44,12 @@ class Bands:
     national_cases_per_10k: float = 47.0
     national_repeat_rate: float = 0.31
     national_partner_share: float = 0.361
+    # The rest of spec §5's national reference (shares of cases), quoted beside a Marac's own.
+    national_minoritised_share: float = 0.141
+    national_lgbtq_share: float = 0.016
+    national_disabled_share: float = 0.101
+    national_male_share: float = 0.064
+    national_aged_16_17_share: float = 0.013
 
 
 @dataclass(frozen=True)
@@ -171,10 +177,23 @@ class Settings:
                 "MARAC_IMAP_PASSWORD (or the MARAC_IMAP_OAUTH_* variables) must be set "
                 "when MARAC_IMAP_HOST is"
             )
+        self._check_chat()
         if "@" not in self.mailbox_address:
             raise ConfigError(
                 f"MARAC_MAILBOX_ADDRESS is not an email address: {self.mailbox_address!r}"
             )
+
+    def _check_chat(self) -> None:
+        """Slack needs its bot token plus a way in (signing secret or app token); Teams with
+        an app id needs its password."""
+        if (self.slack_app_token or self.slack_signing_secret) and not self.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN must be set when SLACK_APP_TOKEN or "
+                              "SLACK_SIGNING_SECRET is")
+        if self.slack_bot_token and not (self.slack_app_token or self.slack_signing_secret):
+            raise ConfigError("SLACK_SIGNING_SECRET (HTTP events) or SLACK_APP_TOKEN (Socket "
+                              "Mode) must be set when SLACK_BOT_TOKEN is")
+        if self.teams_app_id and not self.teams_app_password:
+            raise ConfigError("MARAC_TEAMS_APP_PASSWORD must be set when MARAC_TEAMS_APP_ID is")
 
 
 @dataclass(frozen=True)

@@ -168,8 +168,12 @@ async def start_smtp_listener(
         connections.add(smtp)
         return smtp
 
-    server = await loop.create_server(new_connection, settings.smtp_listen.host,
-                                      settings.smtp_listen.port)
+    try:
+        server = await loop.create_server(new_connection, settings.smtp_listen.host,
+                                          settings.smtp_listen.port)
+    except OSError as exc:  # in use, or not an address of this machine
+        raise ConfigError(f"MARAC_SMTP_LISTEN: cannot listen on {settings.smtp_listen}: "
+                          f"{exc.strerror or exc}") from exc
     listener = SmtpListener(server, handler, connections)
     logger.info("SMTP listener on %s:%s for %s (largest message %d bytes)",
                 settings.smtp_listen.host, listener.port, settings.mailbox_address,

@@ -211,6 +211,32 @@ def _give_up_inbound(session: Session, item_id: int, *, attempts: int, now: date
                  now=now)
 
 
+def release_claims(session: Session, *, max_attempts: int = 5, now: datetime | None = None
+                   ) -> list[int]:
+    """Queue again every item still claimed; returns their ids.
+
+    Only for a process starting on a database that no other bot process uses (SQLite, the
+    single-process default): every claim it finds was left by its own previous run dying
+    mid-message, and waiting for the claim to go stale would hold that message back for
+    nothing. An item already tried ``max_attempts`` times is marked failed instead, as
+    ``claim_inbound`` would: it may be the message that killed the process.
+    """
+    now = now or utcnow()
+    claimed = session.execute(
+        select(InboundItem.id, InboundItem.attempts).where(InboundItem.status == "processing")
+    ).all()
+    released = []
+    for item_id, attempts in claimed:
+        if attempts >= max_attempts:
+            _give_up_inbound(session, item_id, attempts=attempts, now=now)
+            continue
+        _set_inbound(session, item_id, status="queued", claimed_at=None, claimed_by=None)
+        logger.warning("inbound item %s was being processed when the bot last stopped; "
+                       "queued again", item_id)
+        released.append(int(item_id))
+    return released
+
+
 def finish_inbound(
     session: Session, item_id: int, *, outcome: str, now: datetime | None = None
 ) -> None:

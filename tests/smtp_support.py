@@ -15,6 +15,7 @@ import datetime as dt
 import ipaddress
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -37,6 +38,7 @@ class ReceivedMail:
     data: bytes
     authenticated_as: str | None
     tls: bool
+    received_at: float = 0.0  # time.monotonic() when DATA ended (latency measurements)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ class _Recorder:
         encrypted = server.transport is not None and (
             server.transport.get_extra_info("ssl_object") is not None)
         mail = ReceivedMail(envelope.mail_from or "", tuple(envelope.rcpt_tos),
-                            bytes(envelope.original_content or b""), login, encrypted)
+                            bytes(envelope.original_content or b""), login, encrypted,
+                            received_at=time.monotonic())
         with self.changed:
             self.messages.append(mail)
             self.changed.notify_all()

@@ -44,3 +44,13 @@ def use_colour() -> bool:
 def fail_usage(message: str) -> int:
     print(f"marac-bot: {message}", file=sys.stderr)
     return 2
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: a date written YYYY-MM-DD (``--today``)."""
+    import argparse
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {text!r}") from None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
 
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
+
+EXIT_CONFIG = 2
 
 
 def add_parser(sub: Any) -> None:
@@ -30,4 +33,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         # operator wants one line per message (ours), not the conversation.
         for noisy in ("mail.log", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-    return run_bot(settings)
+    try:
+        return run_bot(settings)
+    except ConfigError as exc:
+        # Some values can only be tried while starting (a certificate file, a port in use):
+        # the same one-line message and exit code as a value that failed to parse.
+        print(f"marac-bot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG

@@ -1,0 +1,63 @@
+"""Fetching a file that a chat platform holds (Slack's private URL, Teams' download URL).
+
+Runs in the worker thread (blocking I/O is fine there). Two quirks of the outside shape this:
+Slack answers a download without a valid bot token with 200 and an HTML sign-in page, not
+401; and anyone can post a file far larger than we take. So the bytes are capped while read,
+and a page where a spreadsheet should be is our fault (token or scope), not the sender's.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+
+from bot.inbound import InboundMessage
+
+logger = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 60.0
+_CHUNK = 64 * 1024
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<!--")
+
+
+class ChatFetchError(Exception):
+    """A file could not be fetched, through no fault of the sender.
+
+    ``message`` is the message as far as it was understood (no attachments), so the worker can
+    still apologise in the right thread.
+    """
+
+    def __init__(self, reason: str, message: InboundMessage) -> None:
+        super().__init__(reason)
+        self.message = message
+
+
+def fetch(url: str, *, headers: Mapping[str, str], max_bytes: int) -> tuple[bytes, str]:
+    """GET ``url``; returns (at most ``max_bytes + 1`` bytes, the response's content type).
+
+    One byte past the limit is kept so that the file guard still sees "too large" and says so,
+    without us ever holding more than that. Raises ``OSError`` (``urllib.error.URLError``) on a
+    transport failure or an HTTP error status.
+    """
+    request = urllib.request.Request(url, headers=dict(headers))
+    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        content_type = response.headers.get_content_type()
+        chunks: list[bytes] = []
+        size = 0
+        while size <= max_bytes:
+            chunk = response.read(min(_CHUNK, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks), content_type
+
+
+def is_web_page(data: bytes, content_type: str) -> bool:
+    """True for an HTML page (Slack's sign-in page) where a file was expected."""
+    if content_type == "text/html":
+        return True
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(_HTML_STARTS)

@@ -1,0 +1,85 @@
+"""What Slack and Teams replies share: chat wording in place of the email's, and the held
+changes a reply may offer buttons for.
+
+The dispatcher writes one reply text for every channel (reports/reply.py), phrased for email
+("reply CONFIRM to this email", "send the corrected file back to this address"); here those
+lines become their chat equivalents, and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.inbound import Reply
+from reports import wording
+from store.models import HeldChange, HeldStatus, Submission
+
+# The email's held-changes paragraph starts with this sentence, whatever the date in it.
+_CONFIRM_START = wording.confirm_instructions(None).split(".")[0]
+
+
+@dataclass(frozen=True)
+class HeldOffer:
+    """Held changes of the submissions behind one reply, for Confirm / Keep buttons."""
+
+    submitter: str  # the contact's email: only they may press the buttons
+    submission_ids: tuple[int, ...]
+    held_until: date | None
+
+
+def held_offer(session: Session, reply: Reply, *, tz: ZoneInfo) -> HeldOffer | None:
+    """The pending held changes recorded from the message this reply answers, if any."""
+    extra = reply.thread.extra
+    sender, key = extra.get("sender"), extra.get("dedupe_key")
+    if not sender or not key or "action" in extra:
+        return None
+    prefix = f"{reply.thread.channel}:{key}:"
+    query = (
+        select(HeldChange.submission_id, func.min(HeldChange.expires_at))
+        .join(Submission, Submission.id == HeldChange.submission_id)
+        .where(Submission.dedupe_key.startswith(prefix, autoescape=True),
+               HeldChange.sender == sender, HeldChange.status == HeldStatus.PENDING.value)
+        .group_by(HeldChange.submission_id)
+        .order_by(HeldChange.submission_id)
+    )
+    rows = session.execute(query).all()
+    if not rows:
+        return None
+    until = min(expires for _, expires in rows)
+    return HeldOffer(str(sender), tuple(int(i) for i, _ in rows),
+                     until.astimezone(tz).date() if until else None)
+
+
+def chat_text(text: str, offer: HeldOffer | None) -> str:
+    """The reply text with its email-only lines replaced by their chat wording."""
+    lines = []
+    for line in text.splitlines():
+        if line == wording.ANNOTATED_NOTE:
+            line = wording.CHAT_ANNOTATED_NOTE
+        elif line.startswith(_CONFIRM_START):
+            # With buttons, say to press them; without (Teams), replying CONFIRM still works.
+            line = (wording.chat_held_note(offer.held_until) if offer is not None
+                    else line.replace("to this email", "in this chat"))
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def paragraphs(text: str, *, limit: int) -> list[str]:
+    """Blank-line separated paragraphs, each cut at line ends to at most ``limit`` chars."""
+    out: list[str] = []
+    for block in (p.strip("\n") for p in text.split("\n\n")):
+        current = ""
+        for line in block.splitlines():
+            line = line[:limit]
+            if current and len(current) + 1 + len(line) > limit:
+                out.append(current)
+                current = ""
+            current = f"{current}\n{line}" if current else line
+        if current.strip():
+            out.append(current)
+    return out

@@ -1,0 +1,180 @@
+"""Chat converters and renderers, from fixture files, with a real store (SQLite and PostgreSQL)
+and the fake Slack on loopback where a file must be fetched."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.chat_actions import handle_action
+from bot.chat_files import ChatFetchError
+from bot.chat_render import HeldOffer, chat_text, paragraphs
+from bot.inbound import Attachment, InboundMessage, Reply, ThreadRef
+from bot.slack_directory import SlackDirectory
+from bot.slack_in import SlackInbound
+from bot.slack_out import to_slack_payload
+from bot.teams_in import TeamsInbound
+from reports import wording
+from reports.reply import submission_text
+from store.db import Store
+from store.registry import find_contact, import_csv, load_demo_registry
+from tests.chat_e2e_support import CHAT_FIXTURES, LAMBETH, LAMBETH_AAD, LAMBETH_SLACK
+from tests.slack_fake_support import BOT_TOKEN, FakeSlack
+
+NOW = datetime(2025, 1, 20, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def registry(db_store: Store) -> Store:
+    contacts = ("name,email,role,maracs,slack_user_id,teams_id,channels\n"
+                f"Lambeth,{LAMBETH},coordinator,Lambeth,{LAMBETH_SLACK},{LAMBETH_AAD},email\n")
+    with db_store.transaction() as session:
+        load_demo_registry(session)
+        assert import_csv(session, contacts).ok
+    return db_store
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+def slack_inbound(store: Store, slack: FakeSlack, *, token: str = BOT_TOKEN) -> SlackInbound:
+    client = WebClient(token=token, base_url=slack.api_url)
+    return SlackInbound(client, SlackDirectory(store, client), token, 10 * 1024 * 1024)
+
+
+def fixture(name: str) -> bytes:
+    return (CHAT_FIXTURES / name).read_bytes()
+
+
+def test_a_mention_with_a_file_in_a_channel_becomes_a_submission_message(
+    registry: Store, slack: FakeSlack
+) -> None:
+    template = fixture("lambeth-q3.xlsx")
+    slack.add_file("F1", "lambeth-q3.xlsx", template)
+    message = slack_inbound(registry, slack).to_inbound(
+        fixture("slack_app_mention_with_file.json"), received_at=NOW)
+
+    assert message.sender == LAMBETH
+    assert message.text == "here is our Q3 2024/25 return"
+    assert message.declared_quarter_text == message.text
+    assert [(a.filename, a.data) for a in message.attachments] == [
+        ("lambeth-q3.xlsx", template), ("minutes.pdf", b"")]
+    assert message.thread.address == "CDATATEAM"
+    assert message.thread.extra["thread_ts"] == "1737370000.000100"
+    assert message.automatic_reason is None
+    assert [m for m, _ in slack.calls] == ["files.info"], "the PDF was never fetched"
+
+
+def test_a_sign_in_page_instead_of_the_file_is_our_problem_not_the_senders(
+    registry: Store, slack: FakeSlack
+) -> None:
+    slack.add_file("F1", "lambeth-q3.xlsx", fixture("lambeth-q3.xlsx"))
+    converter = slack_inbound(registry, slack)
+    converter.token = "xoxb-revoked"  # the Web API client still works; the download does not
+    with pytest.raises(ChatFetchError) as caught:
+        converter.to_inbound(fixture("slack_app_mention_with_file.json"), received_at=NOW)
+
+    assert "web page" in str(caught.value)
+    assert caught.value.message.thread.address == "CDATATEAM", "we can still apologise there"
+    assert slack.downloads == [("TMARAC-F1", False)]
+
+
+def test_a_users_email_from_slack_is_looked_up_once_and_cached(
+    registry: Store, slack: FakeSlack
+) -> None:
+    slack.add_user("UCHAIR", "Lambeth.Chair@example.org")
+    directory = SlackDirectory(registry, WebClient(token=BOT_TOKEN, base_url=slack.api_url))
+    senders = {directory.sender_for("UCHAIR") for _ in range(3)}
+    assert senders == {"lambeth.chair@example.org"}
+    assert len(slack.calls_to("users.info")) == 1
+    assert directory.sender_for(LAMBETH_SLACK) == LAMBETH, "by Slack id: no look-up at all"
+    assert len(slack.calls_to("users.info")) == 1
+
+
+def test_another_bots_message_is_never_answered(registry: Store, slack: FakeSlack) -> None:
+    message = slack_inbound(registry, slack).to_inbound(
+        fixture("slack_message_from_a_bot.json"), received_at=NOW)
+    assert message.automatic_reason == "bot-message"
+    assert slack.calls == [], "no identity look-up for a bot"
+
+
+def test_a_teams_install_stores_the_conversation_reference_and_asks_nothing(
+    registry: Store
+) -> None:
+    message = TeamsInbound(registry, 1024).to_inbound(
+        fixture("teams_conversation_update_install.json"), received_at=NOW)
+
+    assert message.automatic_reason == "teams-conversation-update"
+    assert message.sender == LAMBETH
+    with registry.transaction() as session:
+        contact = find_contact(session, LAMBETH)
+        assert contact is not None and contact.teams_reference is not None
+        assert contact.teams_reference["conversation"]["id"] == "a:1on1-lambeth"
+        assert contact.teams_reference["serviceUrl"] == "https://smba.trafficmanager.net/uk/"
+
+
+def test_a_teams_user_the_registry_lacks_is_named_by_their_aad_id(registry: Store) -> None:
+    activity = json.loads(fixture("teams_conversation_update_install.json"))
+    activity.update(type="message", id="m1", text="<at>Marac</at> help &amp; thanks")
+    activity["from"]["aadObjectId"] = "aad-unknown"
+    message = TeamsInbound(registry, 1024).to_inbound(json.dumps(activity).encode(),
+                                                     received_at=NOW)
+    assert message.sender == "teams:aad-unknown"
+    assert message.text == "help & thanks"
+
+
+def test_chat_wording_replaces_the_emails_instructions() -> None:
+    email_text = "\n".join(["Outcome line.", "", wording.confirm_instructions(None), "",
+                            wording.ANNOTATED_NOTE])
+    offer = HeldOffer(LAMBETH, (7,), None)
+    with_buttons = chat_text(email_text, offer)
+    without = chat_text(email_text, None)
+
+    assert wording.chat_held_note(None) in with_buttons
+    assert wording.CHAT_ANNOTATED_NOTE in with_buttons and wording.ANNOTATED_NOTE not in without
+    assert "in this chat" in without and "this email" not in without
+
+
+def test_long_text_is_cut_into_sections_slack_accepts() -> None:
+    text = "\n".join(f"line {n} " + "x" * 90 for n in range(100))
+    parts = paragraphs(text, limit=3000)
+    assert all(len(p) <= 3000 for p in parts)
+    assert "\n".join(parts) == text
+
+
+def test_a_slack_reply_has_escaped_sections_buttons_and_files() -> None:
+    thread = ThreadRef("slack", "DLAMBETH", "1.1", extra={"thread_ts": "1.0",
+                                                           "sender": LAMBETH})
+    reply = Reply(thread, submission_text([], held_until=None) + "\nA < B & C",
+                  attachments=(Attachment("x-checked.xlsx", b"PK", "application/x"),))
+    payload = json.loads(to_slack_payload(reply, offer=HeldOffer(LAMBETH, (3, 4), None)))
+
+    assert payload["thread_ts"] == "1.0" and payload["channel"] == "DLAMBETH"
+    assert any("A &lt; B &amp; C" in b["text"]["text"] for b in payload["blocks"]
+               if b["type"] == "section")
+    actions = payload["blocks"][-1]
+    assert [e["action_id"] for e in actions["elements"]] == ["marac_confirm_held",
+                                                            "marac_keep_held"]
+    assert json.loads(actions["elements"][0]["value"]) == {"submitter": LAMBETH, "ids": [3, 4]}
+    assert payload["files"][0]["filename"] == "x-checked.xlsx"
+
+
+def test_only_the_submitter_may_keep_or_confirm(registry: Store) -> None:
+    def press(sender: str, action: str) -> tuple[str, str | None]:
+        thread = ThreadRef("slack", "DLAMBETH", "1.1", extra={
+            "action": action, "submitter": LAMBETH, "submission_ids": [], "user": "U1"})
+        message = InboundMessage("slack", sender, thread)
+        with registry.transaction() as session:
+            result = handle_action(session, message, now=NOW)
+        assert result.reply is not None
+        return result.outcome, result.reply.thread.extra.get("ephemeral_to")
+
+    assert press("croydon.coordinator@example.org", "keep") == ("held-action-refused", "U1")
+    assert press(LAMBETH, "keep") == ("kept-nothing-pending", None)
