@@ -56,8 +56,10 @@ class Dispatcher:
             return self._submission(session, message, contact, today, now)
         if confirmation.is_confirmation(message.text, message.subject):
             return self._confirm(session, message, contact, now)
-        if ask.question_text(message) is not None:
-            return HandlerResult("question-not-yet", ask.not_yet(message))
+        question = ask.question_text(message)
+        if question is not None:
+            return ask.answer(session, message, question, asker=contact,
+                              settings=self.settings, today=today)
         documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
         if documents:
             return HandlerResult("not-a-template",

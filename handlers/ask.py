@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+
+from sqlalchemy.orm import Session
 
 from bot.inbound import InboundMessage, Reply
-from reports import wording
+from bot.settings import Settings
+from handlers.questions import answer_question, looks_like_question
+from handlers.result import HandlerResult
+from store.models import Contact
 
 _QUESTION_START = re.compile(
     r"^\s*(has|have|who|whose|which|what|how|is|are|did|does|when|show|status|summary|grid|"
@@ -19,10 +25,20 @@ def question_text(message: InboundMessage) -> str | None:
     first = next((line.strip() for line in message.text.splitlines() if line.strip()), "")
     subject = re.sub(r"^\s*((re|aw|fw|fwd)\s*:\s*)+", "", message.subject, flags=re.IGNORECASE)
     for candidate in (first, subject.strip()):
-        if candidate and (candidate.endswith("?") or _QUESTION_START.match(candidate)):
+        if candidate and (looks_like_question(candidate) or _QUESTION_START.match(candidate)):
             return candidate
     return None
 
 
-def not_yet(message: InboundMessage) -> Reply:
-    return Reply(message.thread, wording.question_not_yet_text())
+def answer(session: Session, message: InboundMessage, question: str, *, asker: Contact,
+           settings: Settings, today: date) -> HandlerResult:
+    """Answer as ``marac-bot ask --as <asker>`` would; the reply carries the answer's data so
+    chat channels can render it their own way."""
+    result = answer_question(session, question, asker=asker, settings=settings, today=today)
+    if result.answered:
+        outcome = f"question-{result.intent}"
+    else:
+        outcome = "question-refused" if result.refused_reason else "question-not-understood"
+    reply = Reply(message.thread, result.text, attachments=result.attachments,
+                  data=result.to_json())
+    return HandlerResult(outcome, reply)

@@ -437,11 +437,6 @@ def unknown_sender_text(mailbox: str) -> str:
     )
 
 
-def question_not_yet_text() -> str:
-    return ("Thank you for your question. Answering questions by email is not available yet; "
-            "please ask the Marac data team directly.")
-
-
 def incident_text(ref: str) -> str:
     return (f"We hit a problem handling your message (reference {ref}). The data team has been "
             "told and will look into it; you do not need to send it again.")

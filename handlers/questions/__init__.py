@@ -1,0 +1,15 @@
+"""Dashboard questions (interface.md "Questions the bot answers"): has X uploaded, who is
+missing, a Marac's year, figures, the national picture, the upload grid, the template, help.
+
+    answer = answer_question(session, "has Croydon uploaded Q3?", asker=contact,
+                             settings=settings, today=today)
+    answer.text, answer.data, answer.attachments
+"""
+
+from __future__ import annotations
+
+from handlers.questions.engine import answer_question
+from handlers.questions.matchers import MATCHERS, looks_like_question
+from handlers.questions.model import Answer
+
+__all__ = ["MATCHERS", "Answer", "answer_question", "looks_like_question"]

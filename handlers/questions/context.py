@@ -1,0 +1,150 @@
+"""What every intent handler is given, and the steps they share: settling which Marac or area
+a question is about (with "did you mean" and the asker's scope), and which quarter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.settings import Settings
+from handlers.questions.model import Area, Entities, Finding
+from handlers.questions.period import default_quarter
+from handlers.questions.registry import MaracEntry, RegistrySnapshot
+from handlers.questions.scope import Scope
+from reports import answers
+from validation.quarters import Quarter
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One question on its way through a handler."""
+
+    session: Session
+    settings: Settings
+    today: date
+    scope: Scope
+    registry: RegistrySnapshot
+    entities: Entities
+    images: bool = True  # attach images (the grid PNG) for channels that show them
+
+    @property
+    def due_days(self) -> int:
+        return self.settings.due_days
+
+    def local(self, moment: datetime) -> str:
+        """A stored UTC time as an ISO string in the configured time zone."""
+        return moment.astimezone(self.settings.tz).isoformat(timespec="minutes")
+
+
+Handler = Callable[[Ask], Finding]
+
+
+@dataclass(frozen=True)
+class Place:
+    """What a question is about, cut down to what the asker may see."""
+
+    marac: MaracEntry | None  # one Marac
+    area: Area | None  # or an area (None with no Marac: the asker's whole scope)
+    maracs: tuple[MaracEntry, ...]  # the Maracs covered, all visible to the asker
+    restricted: bool  # some Maracs of the area were left out: outside the asker's scope
+
+    @property
+    def marac_ids(self) -> list[int]:
+        return [m.id for m in self.maracs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "marac": self.marac.name if self.marac else None,
+            "area": self.area.to_dict() if self.area else None,
+            "maracs": len(self.maracs),
+            "restricted": self.restricted,
+        }
+
+
+def problem(intent: str, kind: str, **data: Any) -> Finding:
+    """A question not answered, and why (the text comes from reports/answers.py)."""
+    return Finding(intent, False, {"problem": kind, **data})
+
+
+def refusal(intent: str, reason: str, **data: Any) -> Finding:
+    return Finding(
+        intent,
+        False,
+        {"problem": "refused", "reason": reason, **data},
+        refused_reason=answers.refusal_text(reason, data),
+    )
+
+
+def quarter_of(ask: Ask) -> tuple[Quarter, bool]:
+    """The quarter asked about, or the last one that ended; and whether it was defaulted."""
+    if ask.entities.quarter is not None:
+        return ask.entities.quarter, False
+    return default_quarter(ask.today), True
+
+
+def unclear_period(ask: Ask, intent: str) -> Finding | None:
+    phrase = ask.entities.period_unclear
+    return problem(intent, "unclear-period", phrase=phrase) if phrase else None
+
+
+def place_of(ask: Ask, intent: str, *, need_marac: bool) -> Place | Finding:
+    """The one Marac or the area the question is about, within the asker's scope, or the
+    Finding that says why not (unknown name, several Maracs, outside scope)."""
+    e = ask.entities
+    if (doubt := _doubtful_name(ask, intent, need_marac=need_marac)) is not None:
+        return doubt
+    if len(e.maracs) > 1:
+        return problem(intent, "several-maracs", names=list(e.maracs))
+    if e.maracs:
+        return _one_marac(ask, intent, ask.registry.maracs[e.maracs[0]])
+    if e.area is not None and e.extra_areas:
+        return problem(intent, "several-areas", names=[a.name for a in (e.area, *e.extra_areas)])
+    if e.area is not None:
+        return _area(ask, intent, e.area)
+    own = [ask.registry.maracs[n] for n in sorted(ask.scope.own) if n in ask.registry.maracs]
+    if need_marac and len(own) == 1 and not ask.scope.everything:
+        return _one_marac(ask, intent, own[0])  # "status" from Croydon's coordinator
+    if need_marac:
+        return problem(intent, "need-marac")
+    if e.mine and own:
+        return Place(None, None, tuple(own), restricted=not ask.scope.everything)
+    return _whole_scope(ask, intent)
+
+
+def _doubtful_name(ask: Ask, intent: str, *, need_marac: bool) -> Finding | None:
+    """Left-over words that look like a misspelt name, or stand where a name should be."""
+    e = ask.entities
+    named = bool(e.maracs or e.area)
+    for unknown in e.unknown:
+        close = ask.registry.suggest(unknown.text, strong=True)
+        if close:
+            return problem(intent, "unknown-name", name=unknown.text, suggestions=close)
+        if not named and (unknown.after_place_word or need_marac):
+            near = ask.registry.suggest(unknown.text, strong=False)
+            return problem(intent, "unknown-name", name=unknown.text, suggestions=near)
+    return None
+
+
+def _one_marac(ask: Ask, intent: str, marac: MaracEntry) -> Place | Finding:
+    if not ask.scope.may_view(marac.name):
+        return refusal(intent, "outside-scope", marac=marac.name, scope=ask.scope.to_dict())
+    return Place(marac, None, (marac,), restricted=False)
+
+
+def _area(ask: Ask, intent: str, area: Area) -> Place | Finding:
+    everyone = ask.registry.in_area(area)
+    visible = ask.scope.visible(ask.registry, area)
+    if everyone and not visible:
+        return refusal(intent, "outside-scope", area=area.to_dict(), scope=ask.scope.to_dict())
+    return Place(None, area, tuple(visible), restricted=len(visible) < len(everyone))
+
+
+def _whole_scope(ask: Ask, intent: str) -> Place | Finding:
+    visible = ask.scope.visible(ask.registry, None)
+    if not visible and not ask.scope.everything:
+        return refusal(intent, "no-maracs", scope=ask.scope.to_dict())
+    return Place(None, None, tuple(visible), restricted=not ask.scope.everything)

@@ -1,0 +1,68 @@
+"""The question engine's entry point: who is asking, what the question names, which kind of
+question it is, then the handler's data rendered as text (reports/answers.py)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from bot.settings import Settings
+from handlers.questions.context import Ask, refusal
+from handlers.questions.entities import extract
+from handlers.questions.matchers import help_finding, route
+from handlers.questions.model import Answer, Finding
+from handlers.questions.registry import RegistrySnapshot
+from handlers.questions.scope import scope_for
+from reports import answers
+from store.models import Contact
+
+logger = logging.getLogger(__name__)
+
+
+def answer_question(
+    session: Session,
+    text: str,
+    *,
+    asker: Contact | None,
+    settings: Settings,
+    today: date,
+    is_operator: bool = False,
+    images: bool = True,
+) -> Answer:
+    """Answer one dashboard question as ``asker`` (spec §6 roles; ``is_operator`` is the local
+    command line, which may ask anything). A question that cannot be parsed gets help, never
+    a guess; one the asker may not ask is refused with the reason. Read-only.
+
+    ``images=False`` leaves out the grid's PNG (text-only channels such as the command line):
+    drawing it takes far longer than answering (see reports/grid.py).
+    """
+    scope = scope_for(session, asker, is_operator=is_operator)
+    if scope is None:
+        finding = refusal("refused", "not-registered")
+    else:
+        registry = RegistrySnapshot.load(session)
+        entities = extract(text, registry, today=today)
+        found = route(entities)
+        ask = Ask(session, settings, today, scope, registry, entities, images)
+        finding = found.handler(ask) if found is not None else help_finding(understood=False)
+    logger.info(
+        "question %r from %s: %s (%s)",
+        text[:200],
+        "operator" if is_operator else (asker.email if asker else "unknown"),
+        finding.intent,
+        "answered" if finding.answered else finding.data.get("problem"),
+    )
+    return _render(finding)
+
+
+def _render(finding: Finding) -> Answer:
+    return Answer(
+        intent=finding.intent,
+        answered=finding.answered,
+        text=answers.render_text(finding.intent, finding.data),
+        data=finding.data,
+        attachments=finding.attachments,
+        refused_reason=finding.refused_reason,
+    )

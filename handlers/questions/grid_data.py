@@ -1,0 +1,50 @@
+"""Building the upload grid (reports/grid.py) from the store: one GROUP BY for the year."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from handlers.questions import queries
+from handlers.questions.period import State, quarter_data, state_of, year_data
+from handlers.questions.registry import MaracEntry
+from reports.grid import Grid, GridCell, GridRow
+from validation.quarters import FinancialYear
+
+
+def load_grid(
+    session: Session,
+    maracs: Sequence[MaracEntry],
+    year: FinancialYear,
+    *,
+    area: str | None,
+    today: date,
+    due_days: int,
+    every_marac: bool = False,
+) -> Grid:
+    """The grid of ``maracs`` (rows by name) for ``year``. ``every_marac`` says ``maracs`` is
+    the whole registry, so the query needs no list of ids."""
+    quarters = year.quarters
+    labels = [q.label for q in quarters]
+    found = queries.uploads(session, labels, None if every_marac else [m.id for m in maracs])
+    # What an empty cell says depends on the quarter alone: work it out once per quarter.
+    empty = [GridCell(state_of(q, None, today=today, due_days=due_days).value) for q in quarters]
+    accepted, held = State.ACCEPTED.value, State.HELD.value  # Enum.value is slow per cell
+    rows = []
+    for marac in sorted(maracs, key=lambda m: m.name):
+        cells = []
+        for label, nothing in zip(labels, empty, strict=True):
+            up = found.get((marac.id, label))
+            cells.append(nothing if up is None else GridCell(
+                held if up.held else accepted, up.meetings, up.held))
+        rows.append(GridRow(marac.name, marac.region, marac.police_force_area, tuple(cells)))
+    return Grid(
+        year=year.label,
+        year_range=year_data(year)["range"],
+        area=area,
+        as_of=today,
+        quarters=tuple(quarter_data(q, today=today, due_days=due_days) for q in year.quarters),
+        rows=tuple(rows),
+    )

@@ -1,0 +1,1 @@
+"""One module per kind of question; each handler takes an ``Ask`` and returns a ``Finding``."""

@@ -1,0 +1,61 @@
+"""'how many cases did Leeds discuss in 2023/24?', 'repeat rate for Leeds Q1', 'children in
+Kent Q4': a figure of spec §5 for a Marac, an area or the asker's scope, over a quarter or a
+financial year; 'national picture 2024/25' and 'summary Q3' are every figure at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.questions.context import Ask, Place, place_of, quarter_of, unclear_period
+from handlers.questions.figures import figures
+from handlers.questions.metrics import fields_for
+from handlers.questions.model import Finding
+from handlers.questions.period import quarter_data, year_data
+from handlers.questions.sums import marac_sums
+
+INTENT = "figure"
+SUMMARY = "summary"
+
+
+def answer(ask: Ask) -> Finding:
+    return _answer(ask, INTENT, ask.entities.metric or "all")
+
+
+def summary(ask: Ask) -> Finding:
+    return _answer(ask, SUMMARY, "all")
+
+
+def _answer(ask: Ask, intent: str, metric: str) -> Finding:
+    if (unclear := unclear_period(ask, intent)) is not None:
+        return unclear
+    place = place_of(ask, intent, need_marac=False)
+    if not isinstance(place, Place):
+        return place
+    return Finding(intent, True, _data(ask, place, metric))
+
+
+def _data(ask: Ask, place: Place, metric: str) -> dict[str, Any]:
+    period = _period(ask)
+    every = ask.scope.everything and place.area is None and place.marac is None
+    fields = fields_for(metric)
+    sums = marac_sums(ask.session, period["quarters"], None if every else place.marac_ids,
+                      fields=fields)
+    by_id = {m.id: m for m in place.maracs}
+    return {
+        "metric": metric,
+        "place": place.to_dict(),
+        "scope": ask.scope.to_dict(),
+        "period": period,
+        "figures": figures(sums, by_id, ask.settings.bands, fields=fields),
+    }
+
+
+def _period(ask: Ask) -> dict[str, Any]:
+    """The quarter or the financial year asked about (the last quarter that ended if none)."""
+    e = ask.entities
+    if e.year is not None and e.quarter is None:
+        return {"kind": "year", "defaulted": False, "quarters": [q.label for q in e.year.quarters]}\
+            | year_data(e.year)
+    quarter, defaulted = quarter_of(ask)
+    data = quarter_data(quarter, today=ask.today, due_days=ask.due_days)
+    return {"kind": "quarter", "defaulted": defaulted, "quarters": [quarter.label]} | data

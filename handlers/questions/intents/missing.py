@@ -1,0 +1,68 @@
+"""'who hasn't uploaded Q2 2024/25?', 'missing Q2 in London': the Maracs with nothing for the
+quarter, their coordinators, whether they are overdue, and whether they also missed the
+quarter before (two in a row drops a Marac from the national figures, spec §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.questions import queries
+from handlers.questions.context import Ask, Place, place_of, quarter_of, unclear_period
+from handlers.questions.model import Finding
+from handlers.questions.period import quarter_data
+
+INTENT = "missing"
+
+
+def answer(ask: Ask) -> Finding:
+    return _answer(ask, focus="missing")
+
+
+def uploaded(ask: Ask) -> Finding:
+    """'who has uploaded Q3?', 'has London sent Q3?': the same list, led by those that have."""
+    return _answer(ask, focus="uploaded")
+
+
+def _answer(ask: Ask, *, focus: str) -> Finding:
+    if (unclear := unclear_period(ask, INTENT)) is not None:
+        return unclear
+    place = place_of(ask, INTENT, need_marac=False)
+    if not isinstance(place, Place):
+        return place
+    return Finding(INTENT, True, _data(ask, place, focus))
+
+
+def _data(ask: Ask, place: Place, focus: str) -> dict[str, Any]:
+    quarter, defaulted = quarter_of(ask)
+    ids = None if ask.scope.everything and place.area is None else place.marac_ids
+    now = queries.uploads(ask.session, [quarter.label], ids)
+    before = queries.uploads(ask.session, [quarter.previous().label], ids)
+    have = {marac_id for marac_id, _ in now}
+    had_before = {marac_id for marac_id, _ in before}
+    absent = [m for m in place.maracs if m.id not in have]
+    contacts = queries.coordinators(ask.session, [m.id for m in absent])
+    period = quarter_data(quarter, today=ask.today, due_days=ask.due_days)
+    return {
+        "quarter": quarter.label,
+        "period": period,
+        "quarter_defaulted": defaulted,
+        "previous_quarter": quarter.previous().label,
+        "place": place.to_dict(),
+        "scope": ask.scope.to_dict(),
+        "focus": focus,
+        "maracs_asked": len(place.maracs),
+        "uploaded": [m.name for m in place.maracs if m.id in have],
+        "missing": [m.name for m in absent],
+        "overdue": period["overdue"],
+        "details": [
+            {
+                "marac": m.name,
+                "region": m.region,
+                "police_force_area": m.police_force_area,
+                "coordinators": [{"name": n, "email": a} for n, a in contacts.get(m.id, [])],
+                "overdue": period["overdue"],
+                "missed_previous": m.id not in had_before,
+            }
+            for m in absent
+        ],
+    }

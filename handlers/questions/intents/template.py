@@ -1,0 +1,36 @@
+"""'template': a blank data template, made out for the asker's Marac when there is one."""
+
+from __future__ import annotations
+
+from bot.inbound import Attachment
+from handlers.questions.context import Ask
+from handlers.questions.model import Finding
+from handlers.questions.registry import MaracEntry
+from reports import wording
+from reports.template_file import write_template
+from validation.columns import Edition
+
+INTENT = "template"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def answer(ask: Ask) -> Finding:
+    marac = _marac(ask)
+    edition = Edition.SCOTLAND if marac and marac.nation.lower() == "scotland" else Edition.UK
+    data = write_template(edition, marac=marac.name if marac else None)
+    name = wording.template_filename(marac.name if marac else None)
+    return Finding(
+        INTENT,
+        True,
+        {"marac": marac.name if marac else None, "edition": edition.value, "file": name},
+        attachments=(Attachment(name, data, XLSX),),
+    )
+
+
+def _marac(ask: Ask) -> MaracEntry | None:
+    """The Marac named (if the asker may ask about it), else the asker's only Marac."""
+    named = [n for n in ask.entities.maracs if ask.scope.may_view(n)]
+    if len(named) == 1:
+        return ask.registry.maracs[named[0]]
+    own = sorted(ask.scope.own)
+    return ask.registry.maracs.get(own[0]) if len(own) == 1 else None

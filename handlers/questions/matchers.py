@@ -1,0 +1,166 @@
+"""Which kind of question this is: a declarative list of matchers (STYLE.md 12), tried in
+order on the question with names blanked out. ``help`` is generated from the same list.
+
+Order matters where phrasings overlap: "who hasn't uploaded" (missing) before "has … uploaded",
+figures before "has … uploaded" so "how many cases has Leeds sent" is a figure, and the bare
+fallbacks ("Croydon Q3", "Leeds") last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from handlers.questions.context import Ask, Handler
+from handlers.questions.intents import figure, grid, has_uploaded, missing, status, template
+from handlers.questions.metrics import METRICS
+from handlers.questions.model import Entities, Finding
+
+_VERB = r"(?:upload|sen[dt]|submit|return|provid|shar|put|file[ds]?\b|load)"
+
+
+@dataclass(frozen=True)
+class Matcher:
+    intent: str
+    patterns: tuple[re.Pattern[str], ...]
+    handler: Handler
+    examples: tuple[str, ...] = ()  # shown by help; none for a second way into an intent
+
+    def matches(self, text: str) -> bool:
+        return any(p.search(text) for p in self.patterns)
+
+
+def _p(*patterns: str) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def _help(ask: Ask) -> Finding:
+    return help_finding(understood=True)
+
+
+MATCHERS: tuple[Matcher, ...] = (
+    Matcher("help", _p(r"^\W*(?:help|\?+|commands|menu|options)\W*$",
+                       r"\bwhat (?:can|do) (?:i|you) (?:ask|do)\b", r"\bhow do i ask\b",
+                       r"^\W*help\b"), _help, ("help",)),
+    Matcher("template", _p(r"\btemplates?\b", r"\bblank (?:form|return|spreadsheet|sheet)\b"),
+            template.answer, ("template",)),
+    Matcher("grid", _p(r"\bgrid\b", r"\b(?:upload|submission)s? (?:table|chart|matrix|grid)\b",
+                       r"\bwho has (?:sent|uploaded|submitted) what\b"),
+            grid.answer, ("grid London 2024/25",)),
+    Matcher("missing", _p(
+        r"\bmissing\b", r"\boutstanding\b", r"\boverdue\b", r"\blate\b", r"\bchase\b",
+        rf"\b(?:has|have|had|did|do|does|is|are)(?:n't| not| yet to| still not| never)\b"
+        rf"(?:.{{0,60}}\b{_VERB}|.{{0,60}}\bin yet\b)",
+        rf"\b(?:not|never) (?:yet )?(?:been )?{_VERB}", r"\b(?:yet|still) to\b",
+        r"\bnot (?:yet )?in\b", r"\bno (?:data|returns?|uploads?|figures)\b",
+        r"\bwho (?:is|are) behind\b",
+    ), missing.answer, ("who hasn't uploaded Q2 2024/25?", "missing Q2 in London")),
+    Matcher("summary", _p(
+        r"\bnational picture\b", r"\bsummary\b", r"\boverview\b", r"\bheadlines?\b",
+        r"\bbig picture\b", r"\bpicture\b", r"\bhow many maracs\b", r"\bkey figures\b",
+        r"\bhow are we doing\b",
+    ), figure.summary, ("national picture 2024/25", "summary Q3")),
+    Matcher("figure", tuple(m.pattern for m in METRICS if m.key != "all"), figure.answer, (
+        "how many cases did Leeds discuss in 2023/24?", "repeat rate for Leeds Q1",
+        "children in Kent Q4", "police referrals in West Yorkshire last quarter",
+    )),
+    Matcher("has-uploaded", _p(
+        rf"\b(?:has|have|had|did|does|is|are)\b.{{0,60}}\b(?:{_VERB}|in\b|arrived|received"
+        r"|come|got|had)",
+        rf"\b{_VERB}\w*\b.{{0,40}}\?", r"\bany (?:data|returns?|figures|files?) (?:from|for)\b",
+        r"\bheard (?:from|back)\b", r"\breceived\b", r"\bsubmitted\b", r"\buploaded\b",
+    ), has_uploaded.answer, ("has Croydon uploaded Q3?",)),
+    Matcher("status", _p(
+        r"\bstatus\b", r"\bthis (?:financial )?year\b", r"\blast (?:financial )?year\b",
+        r"\bso far\b", r"\byear to date\b", r"\bytd\b", r"\bprogress\b", r"\bhow is\b",
+        r"\bhow's\b", r"\b(?:whole|full) year\b",
+    ), status.answer, ("status Croydon", "Leeds this year")),
+    Matcher("figure", _p(r"\bfigures\b", r"\bstats\b", r"\bstatistics\b", r"\bnumbers\b"),
+            figure.answer),
+)
+
+@dataclass(frozen=True)
+class Route:
+    """Where a question goes: its intent and the handler that answers it."""
+
+    intent: str
+    handler: Handler
+
+
+_ASKS_WHO = re.compile(r"\b(?:who|whom|which|what maracs|anyone|any maracs|everyone)\b")
+
+
+def _about_many(e: Entities) -> bool:
+    """No Marac named, but an area, "nationally", or "who …" / "which Maracs …"."""
+    return not e.maracs and (e.area is not None or e.national or bool(_ASKS_WHO.search(e.residual)))
+
+
+def _one_marac(e: Entities) -> bool:
+    return len(e.maracs) == 1
+
+
+def _year_only(e: Entities) -> bool:
+    return e.year is not None and e.quarter is None
+
+
+# Second thoughts, in order, once a matcher has fitted: the same words ask a different
+# question when what they name is different ("has London sent Q3?" is a list of Maracs).
+REFINEMENTS: tuple[tuple[str, Callable[[Entities], bool], Route], ...] = (
+    ("has-uploaded", _about_many, Route("missing", missing.uploaded)),
+    ("has-uploaded", _year_only, Route("status", status.answer)),
+    ("missing", _one_marac, Route("has-uploaded", has_uploaded.answer)),
+    ("missing", _year_only, Route("grid", grid.answer)),
+    ("status", _about_many, Route("grid", grid.answer)),
+)
+
+
+def route(entities: Entities) -> Route | None:
+    """The first matcher that fits, refined by what the question names; then the bare forms
+    ("Croydon Q3" is has-uploaded, "Leeds" or "Leeds 2023/24" is status); None when nothing
+    fits (the question gets help, never a guess)."""
+    found = next((m for m in MATCHERS if m.matches(entities.residual)), None)
+    if found is not None:
+        chosen = Route(found.intent, found.handler)
+        for intent, applies, instead in REFINEMENTS:
+            if chosen.intent == intent and applies(entities):
+                return instead
+        return chosen
+    if _bare(entities):
+        if entities.quarter is not None:
+            return Route("has-uploaded", has_uploaded.answer)
+        return Route("status", status.answer)
+    return None
+
+
+def _bare(entities: Entities) -> bool:
+    """Only a Marac and perhaps a period: nothing else was said."""
+    return len(entities.maracs) == 1 and not entities.unknown and entities.metric is None
+
+
+def help_topics() -> list[dict[str, Any]]:
+    """What can be asked, with examples, generated from the matchers (help itself last)."""
+    topics = [
+        {"intent": m.intent, "examples": list(m.examples)}
+        for m in MATCHERS
+        if m.examples and m.intent != "help"
+    ]
+    return [*topics, {"intent": "help", "examples": ["help"]}]
+
+
+def help_finding(*, understood: bool) -> Finding:
+    """Help; ``understood`` False when it answers a question that could not be parsed."""
+    data: dict[str, Any] = {"topics": help_topics()}
+    if not understood:
+        data["problem"] = "not-understood"
+    return Finding("help", understood, data)
+
+
+def looks_like_question(text: str) -> bool:
+    """Whether free text (an email subject or body line) reads as a question for the bot,
+    without touching the database: a matcher fits, or it ends with a question mark."""
+    from handlers.questions.entities import normalise
+
+    cleaned = normalise(text)
+    return cleaned.endswith("?") or any(m.matches(cleaned) for m in MATCHERS)

@@ -1,0 +1,63 @@
+"""Quarters and years as answers state them: label, date range once, due date, and where a
+Marac's quarter stands (accepted / held / missing / overdue / not due yet)."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from handlers.questions.queries import Uploads
+from reports import wording
+from validation.quarters import FinancialYear, Quarter
+
+
+class State(StrEnum):
+    ACCEPTED = "accepted"  # figures stored, nothing waiting
+    HELD = "held"  # figures stored, and changed figures wait for confirmation
+    MISSING = "missing"  # nothing yet; the quarter has ended but is not yet overdue
+    OVERDUE = "overdue"  # nothing, and the due date has passed
+    NOT_DUE = "not-due"  # nothing, and the quarter has not ended
+
+
+def default_quarter(today: date) -> Quarter:
+    """The quarter a question means when it names none: the last one that has ended."""
+    return Quarter.containing(today).previous()
+
+
+def default_year(today: date) -> FinancialYear:
+    """The financial year of the default quarter (in April, the year just ended)."""
+    return default_quarter(today).financial_year
+
+
+def quarter_data(quarter: Quarter, *, today: date, due_days: int) -> dict[str, Any]:
+    due = quarter.due_date(due_days)
+    return {
+        "label": quarter.label,
+        "range": quarter.range_text(),
+        "start": quarter.start.isoformat(),
+        "end": quarter.end.isoformat(),
+        "due": due.isoformat(),
+        "started": today >= quarter.start,
+        "ended": today > quarter.end,
+        "overdue": today > due,
+    }
+
+
+def year_data(year: FinancialYear) -> dict[str, Any]:
+    return {
+        "label": year.label,
+        "range": f"{wording.day_text(year.start)} – {wording.day_text(year.end)}",
+        "start": year.start.isoformat(),
+        "end": year.end.isoformat(),
+    }
+
+
+def state_of(
+    quarter: Quarter, uploads: Uploads | None, *, today: date, due_days: int
+) -> State:
+    if uploads is not None and uploads.meetings:
+        return State.HELD if uploads.held else State.ACCEPTED
+    if today <= quarter.end:
+        return State.NOT_DUE
+    return State.OVERDUE if today > quarter.due_date(due_days) else State.MISSING

@@ -1,0 +1,170 @@
+"""The SQL behind the answers: every total is a GROUP BY over current meeting versions, so the
+database does the adding up and Python only sees one row per Marac (or Marac and quarter).
+
+Filters use ``meetings.quarter`` and ``meetings.marac_id`` (index ``ix_meetings_quarter_marac``);
+the current version of a meeting is found through ``ix_meeting_versions_current``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, distinct, func, null, select
+from sqlalchemy.orm import Session
+
+from store.models import Contact, HeldChange, HeldStatus, Meeting, MeetingVersion, Role, Submission
+from store.models import contact_maracs as cm
+
+PENDING = HeldStatus.PENDING.value
+_Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
+
+
+def _current() -> Select[*tuple[Any, ...]]:
+    """meetings joined to their current version; callers add columns and filters."""
+    return select(Meeting.id).join(
+        MeetingVersion,
+        and_(MeetingVersion.meeting_id == Meeting.id, MeetingVersion.is_current.is_(True)),
+    )
+
+
+def _where(query: _Select, quarters: Sequence[str], marac_ids: Collection[int] | None) -> _Select:
+    query = query.where(Meeting.quarter.in_(list(quarters)))
+    if marac_ids is not None:
+        query = query.where(Meeting.marac_id.in_(sorted(marac_ids)))
+    return query
+
+
+@dataclass(frozen=True)
+class Uploads:
+    """What one Marac has for one quarter."""
+
+    marac_id: int
+    quarter: str
+    meetings: int
+    cases: int | None = None  # only when asked for
+    cases_blank: int = 0
+    held: int = 0
+
+
+def uploads(
+    session: Session,
+    quarters: Sequence[str],
+    marac_ids: Collection[int] | None,
+    *,
+    with_cases: bool = False,
+) -> dict[tuple[int, str], Uploads]:
+    """Meetings (and, ``with_cases``, cases) and pending held changes per (Marac id, quarter).
+
+    A meeting is stored only with a version, so counting meetings needs only the index on
+    (quarter, marac_id); cases need each meeting's current version, which costs a lookup per
+    meeting: worth it for one Marac, not for the national grid.
+    """
+    if with_cases:
+        columns = _current().with_only_columns(
+            Meeting.quarter, Meeting.marac_id, func.count(),
+            func.sum(MeetingVersion.cases), func.count(MeetingVersion.cases),
+        )
+    else:
+        columns = select(Meeting.quarter, Meeting.marac_id, func.count(), null(), func.count())
+    query = _where(columns, quarters, marac_ids).group_by(Meeting.quarter, Meeting.marac_id)
+    held = held_counts(session, quarters, marac_ids)
+    found = {}
+    for quarter, marac_id, meetings, cases, cases_known in session.execute(query):
+        key = (marac_id, quarter)
+        found[key] = Uploads(
+            marac_id, quarter, meetings, cases, meetings - cases_known, held.get(key, 0)
+        )
+    return found
+
+
+def held_counts(
+    session: Session, quarters: Sequence[str], marac_ids: Collection[int] | None
+) -> dict[tuple[int, str], int]:
+    """Pending held changes per (Marac id, quarter label)."""
+    query = _where(
+        select(Meeting.marac_id, Meeting.quarter, func.count())
+        .select_from(HeldChange)
+        .join(Meeting, HeldChange.meeting_id == Meeting.id)
+        .where(HeldChange.status == PENDING),
+        quarters,
+        marac_ids,
+    ).group_by(Meeting.marac_id, Meeting.quarter)
+    return {(m, q): n for m, q, n in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class Received:
+    """The latest file that gave a Marac's current figures for a quarter."""
+
+    at: datetime
+    sender: str
+    sender_name: str | None
+    filename: str
+    channel: str
+    files: int  # how many files the current figures came from
+
+
+def last_received(session: Session, marac_id: int, quarter: str) -> Received | None:
+    base = _where(_current(), [quarter], [marac_id])
+    files = session.scalar(
+        base.with_only_columns(func.count(distinct(MeetingVersion.submission_id)))
+    )
+    latest = (
+        base.with_only_columns(
+            MeetingVersion.recorded_at,
+            MeetingVersion.recorded_by,
+            Contact.name,
+            Submission.filename,
+            Submission.channel,
+        )
+        .join(Submission, Submission.id == MeetingVersion.submission_id)
+        .outerjoin(Contact, Contact.email == MeetingVersion.recorded_by)
+        .order_by(MeetingVersion.recorded_at.desc(), MeetingVersion.id.desc())
+        .limit(1)
+    )
+    row = session.execute(latest).first()
+    if row is None:
+        return None
+    at, sender, name, filename, channel = row
+    return Received(at, sender, name, filename, channel, files or 0)
+
+
+@dataclass(frozen=True)
+class Held:
+    meeting_date: date
+    sender: str
+    created_at: datetime
+    expires_at: datetime
+
+
+def held_changes(session: Session, marac_id: int, quarter: str) -> list[Held]:
+    """The pending held changes of a Marac's quarter, by meeting date."""
+    query = _where(
+        select(Meeting.meeting_date, HeldChange.sender, HeldChange.created_at,
+               HeldChange.expires_at)
+        .select_from(HeldChange)
+        .join(Meeting, HeldChange.meeting_id == Meeting.id)
+        .where(HeldChange.status == PENDING),
+        [quarter],
+        [marac_id],
+    ).order_by(Meeting.meeting_date, HeldChange.created_at)
+    return [Held(*row) for row in session.execute(query)]
+
+
+def coordinators(session: Session, marac_ids: Collection[int]) -> dict[int, list[tuple[str, str]]]:
+    """(name, email) of each Marac's coordinators, by Marac id."""
+    if not marac_ids:
+        return {}
+    query = (
+        select(cm.c.marac_id, Contact.name, Contact.email)
+        .join(Contact, Contact.id == cm.c.contact_id)
+        .where(Contact.role == Role.COORDINATOR.value, cm.c.marac_id.in_(sorted(marac_ids)))
+        .order_by(Contact.name)
+    )
+    found: dict[int, list[tuple[str, str]]] = {}
+    for marac_id, name, email in session.execute(query):
+        found.setdefault(marac_id, []).append((name, email))
+    return found

@@ -1,0 +1,126 @@
+"""The registry as questions see it: every Marac (one query, about 290 rows) with the regions,
+police force areas and nations they make up, and "did you mean" over all of those names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers.questions.model import Area
+from store.models import Marac
+from store.names import name_key
+
+# A suggestion this close is offered even when a question does not need a name.
+STRONG_SUGGESTION = 85.0
+# Below this it is noise rather than help (store.names uses the same cut-off).
+WEAK_SUGGESTION = 70.0
+# "West Yorkshire Police" is also asked about as "West Yorkshire".
+_FORCE_SUFFIX = re.compile(r"\s+(?:police(?: service| force)?|constabulary)$")
+
+
+@dataclass(frozen=True)
+class MaracEntry:
+    id: int
+    name: str
+    region: str
+    police_force_area: str
+    nation: str
+    population: int | None
+
+    def in_area(self, area: Area) -> bool:
+        return getattr(self, area.kind) == area.name
+
+
+@dataclass
+class RegistrySnapshot:
+    """Maracs by name and the areas they belong to, loaded once per question."""
+
+    maracs: dict[str, MaracEntry] = field(default_factory=dict)
+    areas: dict[str, Area] = field(default_factory=dict)  # name key -> area
+    _by_key: dict[str, MaracEntry] = field(default_factory=dict)  # name or alias key
+    _display: dict[str, str] = field(default_factory=dict)  # any name key -> what to show
+    _known_areas: set[Area] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, session: Session) -> RegistrySnapshot:
+        snapshot = cls()
+        query = select(
+            Marac.id,
+            Marac.name_key,
+            Marac.name,
+            Marac.aliases,
+            Marac.region,
+            Marac.police_force_area,
+            Marac.nation,
+            Marac.adult_female_population,
+        ).order_by(Marac.name)
+        for mid, key, name, aliases, region, force, nation, population in session.execute(query):
+            entry = MaracEntry(mid, name, region, force, nation, population)
+            # The stored name_key saves recomputing it for ~290 names on every question.
+            snapshot.add(entry, aliases or (), key=key)
+        return snapshot
+
+    def add(
+        self, entry: MaracEntry, aliases: Iterable[str] = (), *, key: str | None = None
+    ) -> None:
+        """Index a Marac under its name and aliases (the first Marac to claim a key keeps it,
+        as in store/names.py), and the areas it belongs to."""
+        self.maracs[entry.name] = entry
+        keys = [key or name_key(entry.name), *(name_key(a) for a in aliases)]
+        for k in filter(None, keys):
+            self._by_key.setdefault(k, entry)
+            self._display.setdefault(k, entry.name)
+        for area in (
+            Area("nation", entry.nation),
+            Area("region", entry.region),
+            Area("police_force_area", entry.police_force_area),
+        ):
+            if area not in self._known_areas:
+                self._add_area(area)
+
+    def _add_area(self, area: Area) -> None:
+        self._known_areas.add(area)
+        key = name_key(area.name)
+        keys = [key]
+        if area.kind == "police_force_area":
+            keys.append(_FORCE_SUFFIX.sub("", key))  # "West Yorkshire Police" -> "west yorkshire"
+        for k in filter(None, keys):
+            self.areas.setdefault(k, area)
+            self._display.setdefault(k, area.name)
+
+    def marac(self, key: str) -> MaracEntry | None:
+        """The Marac whose name or alias has this name key."""
+        return self._by_key.get(key)
+
+    def area(self, key: str) -> Area | None:
+        return self.areas.get(key)
+
+    def in_area(self, area: Area | None) -> list[MaracEntry]:
+        """The Maracs of an area (all of them for None), by name."""
+        return [m for m in self.maracs.values() if area is None or m.in_area(area)]
+
+    def suggest(self, text: str, *, strong: bool, limit: int = 3) -> list[str]:
+        """Marac and area names close to ``text``, best first. ``strong`` keeps only the very
+        close ones: those are worth asking about even when the question needs no name."""
+        key = name_key(text)
+        if not key or not self._display:
+            return []
+        matches = process.extract(
+            key,
+            list(self._display),
+            scorer=fuzz.WRatio,
+            processor=utils.default_process,
+            score_cutoff=STRONG_SUGGESTION if strong else WEAK_SUGGESTION,
+            limit=None,
+        )
+        found: list[str] = []
+        for match in matches:
+            name = self._display[match[0]]
+            if name not in found:
+                found.append(name)
+        return found[:limit]

@@ -1,0 +1,204 @@
+"""The upload grid: Maracs × the quarters of a financial year, each cell accepted / held /
+missing / overdue / not due, as data, plain text, CSV and a PNG image for chat channels.
+
+The PNG is drawn with matplotlib's object API on the Agg canvas (no pyplot, so no global figure
+state, and it is safe in worker threads).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from reports import wording
+
+STATES = ("accepted", "held", "missing", "overdue", "not-due")
+# Colours people read at a glance: green done, amber waiting, yellow missing, red overdue.
+_COLOURS = {
+    "accepted": "#a5d6a7",
+    "held": "#ffcc80",
+    "missing": "#fff59d",
+    "overdue": "#ef9a9a",
+    "not-due": "#eeeeee",
+}
+_ROW_INCHES = 0.26
+_COLUMN_INCHES = 1.3
+_TOP_INCHES = 0.95  # title and quarter headings
+_BOTTOM_INCHES = 0.5  # the key
+_DPI = 100
+
+
+@dataclass(frozen=True)
+class GridCell:
+    state: str
+    meetings: int = 0
+    held: int = 0  # meetings with changed figures waiting for confirmation
+
+
+@dataclass(frozen=True)
+class GridRow:
+    marac: str
+    region: str
+    police_force_area: str
+    cells: tuple[GridCell, ...]
+
+
+@dataclass(frozen=True)
+class Grid:
+    year: str  # "2024/25"
+    year_range: str  # "1 Apr 2024 – 31 Mar 2025"
+    area: str | None  # the region / force area / nation, or None for the asker's whole scope
+    as_of: date
+    quarters: tuple[dict[str, Any], ...]  # label, range, due (handlers.questions.period)
+    rows: tuple[GridRow, ...]
+
+    def counts(self) -> dict[str, int]:
+        """How many cells are in each state."""
+        found = Counter(cell.state for row in self.rows for cell in row.cells)
+        return {state: found.get(state, 0) for state in STATES}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; each row's cells as three parallel lists (states, meetings, held),
+        which stays small and quick for every Marac of a year (1,200 cells)."""
+        return {
+            "year": self.year,
+            "year_range": self.year_range,
+            "area": self.area,
+            "as_of": self.as_of.isoformat(),
+            "quarters": list(self.quarters),
+            "rows": [
+                {
+                    "marac": r.marac,
+                    "region": r.region,
+                    "police_force_area": r.police_force_area,
+                    "states": [c.state for c in r.cells],
+                    "meetings": [c.meetings for c in r.cells],
+                    "held": [c.held for c in r.cells],
+                }
+                for r in self.rows
+            ],
+            "counts": self.counts(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Grid:
+        rows = tuple(
+            GridRow(r["marac"], r["region"], r["police_force_area"], tuple(
+                GridCell(*cell) for cell in zip(r["states"], r["meetings"], r["held"],
+                                                strict=True)))
+            for r in data["rows"]
+        )
+        return cls(data["year"], data["year_range"], data["area"],
+                   date.fromisoformat(data["as_of"]), tuple(data["quarters"]), rows)
+
+
+def _short(label: str) -> str:
+    return label.split()[0]  # "Q3 2024/25" -> "Q3"
+
+
+def to_text(grid: Grid) -> str:
+    """A fixed-width table with a title, each quarter's dates and due date, and a tally."""
+    width = max([len(wording.GRID_MARAC_HEADING), *(len(r.marac) for r in grid.rows)])
+    column = max(len(label) for label in wording.GRID_STATE_LABELS.values()) + 2
+    head = wording.GRID_MARAC_HEADING.ljust(width + 2) + "".join(
+        _short(q["label"]).ljust(column) for q in grid.quarters
+    ).rstrip()
+    lines = [wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of), "", head]
+    for row in grid.rows:
+        cells = "".join(wording.GRID_STATE_LABELS[c.state].ljust(column) for c in row.cells)
+        lines.append((row.marac.ljust(width + 2) + cells).rstrip())
+    if not grid.rows:
+        lines.append(wording.GRID_EMPTY)
+    lines += ["", *(wording.grid_quarter_line(q) for q in grid.quarters)]
+    lines.append(wording.grid_tally(len(grid.rows), grid.counts()))
+    lines.append(wording.GRID_KEY)
+    return "\n".join(lines)
+
+
+def to_csv(grid: Grid) -> str:
+    """One row per Marac: name, region, force area, then each quarter's state."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*wording.GRID_CSV_HEADINGS, *(q["label"] for q in grid.quarters)])
+    for row in grid.rows:
+        writer.writerow([row.marac, row.region, row.police_force_area,
+                         *(wording.GRID_STATE_LABELS[c.state] for c in row.cells)])
+    return out.getvalue()
+
+
+def to_png(grid: Grid) -> bytes:
+    """The grid as an image: a coloured, labelled cell per Marac and quarter, with a key.
+
+    Rendering takes ~0.2 s for a region and seconds for every Marac (text glyphs and PNG
+    encoding dominate), so callers make it only for channels that show images.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    n_rows = max(len(grid.rows), 1)
+    row = _ROW_INCHES if n_rows <= 60 else _ROW_INCHES * 0.8
+    names = min(4.0, 0.4 + 0.07 * max([10, *(len(r.marac) for r in grid.rows)]))
+    cells = _COLUMN_INCHES * len(grid.quarters)
+    width, height = names + cells + 0.2, _TOP_INCHES + row * n_rows + _BOTTOM_INCHES
+    figure = Figure(figsize=(width, height), dpi=_DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes(
+        (names / width, _BOTTOM_INCHES / height, cells / width, row * n_rows / height)
+    )
+    _draw_cells(axes, grid)
+    _label_axes(axes, grid)
+    figure.text(0.1 / width, 1 - 0.3 / height, wording.grid_title(
+        grid.area, grid.year, grid.year_range, grid.as_of), fontsize=10, va="center")
+    _draw_key(figure, width)
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=_DPI)
+    return out.getvalue()
+
+
+def _draw_cells(axes: Any, grid: Grid) -> None:
+    from matplotlib.colors import to_rgb
+
+    # One image for all the colours: far quicker than a patch per cell.
+    colours = [[to_rgb(_COLOURS[c.state]) for c in row.cells] for row in grid.rows]
+    n_rows, n_cols = max(len(grid.rows), 1), len(grid.quarters)
+    if colours:
+        axes.imshow(colours, aspect="auto", interpolation="nearest",
+                    extent=(0, n_cols, n_rows, 0))
+    for y in range(1, n_rows):
+        axes.axhline(y, color="white", linewidth=1)
+    for x in range(1, n_cols):
+        axes.axvline(x, color="white", linewidth=2)
+    for y, row in enumerate(grid.rows):
+        for x, cell in enumerate(row.cells):
+            label = wording.grid_cell_label(cell.state, cell.meetings)
+            if label:
+                axes.text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=7)
+    if not grid.rows:
+        axes.text(n_cols / 2, 0.5, wording.GRID_EMPTY, ha="center", va="center")
+    axes.set_xlim(0, n_cols)
+    axes.set_ylim(n_rows, 0)
+
+
+def _label_axes(axes: Any, grid: Grid) -> None:
+    axes.set_xticks([i + 0.5 for i in range(len(grid.quarters))])
+    axes.set_xticklabels([f"{_short(q['label'])}\n{q['range']}" for q in grid.quarters],
+                         fontsize=7)
+    axes.xaxis.tick_top()
+    axes.set_yticks([i + 0.5 for i in range(len(grid.rows))])
+    axes.set_yticklabels([r.marac for r in grid.rows], fontsize=8)
+    axes.tick_params(length=0)
+    for spine in axes.spines.values():
+        spine.set_visible(False)
+
+
+def _draw_key(figure: Any, width: float) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=_COLOURS[s], edgecolor="#999999",
+                     label=wording.GRID_STATE_LABELS[s]) for s in STATES]
+    figure.legend(handles=handles, loc="lower center", ncol=len(STATES), fontsize=8,
+                  frameon=False, bbox_to_anchor=(0.5, 0.0))

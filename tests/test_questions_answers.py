@@ -1,0 +1,431 @@
+"""Answers against a seeded store, on SQLite and PostgreSQL: every figure is worked out again
+here from the seed in plain Python (tests/questions_support.py), blank kept apart from 0."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.settings import Settings
+from handlers.questions import Answer, answer_question
+from reports import grid as grid_report
+from store.db import Store
+from store.registry import find_contact
+from tests.questions_support import (
+    CONTACTS_CSV,
+    HELD_MEETING,
+    SENT,
+    TODAY,
+    Seeded,
+    load_registry,
+    rate,
+    seed,
+    total,
+)
+from tests.store_support import record, report
+from validation.columns import COUNT_KEYS
+from validation.quarters import Quarter
+from validation.report import ParsedRow
+
+ALL_MARACS = ("Ashford", "Barking and Dagenham", "Canterbury", "Cardiff", "Croydon", "Glasgow",
+              "Kingston upon Thames", "Kirklees", "Leeds")
+LONDON = ("Barking and Dagenham", "Croydon", "Kingston upon Thames")
+POPULATION = {"Croydon": 160300, "Barking and Dagenham": 89800, "Kingston upon Thames": 70000,
+              "Kirklees": 180000, "Ashford": 55000, "Canterbury": 60000, "Cardiff": 150000,
+              "Glasgow": 260000}  # Leeds has none
+BLANK_VS_ZERO = ("Cardiff", "Q4 2023/24")
+
+
+@dataclass
+class World:
+    store: Store
+    stored: list[Seeded]
+
+    def ask(self, question: str, *, as_: str | None = None, today: date = TODAY,
+            images: bool = False) -> Answer:
+        with self.store.sessions() as session:
+            asker = find_contact(session, as_) if as_ else None
+            return answer_question(session, question, asker=asker, settings=Settings(),
+                                   today=today, is_operator=as_ is None, images=images)
+
+    def meetings(self, maracs: tuple[str, ...], quarters: tuple[str, ...]) -> list[Seeded]:
+        return [m for m in self.stored if m.marac in maracs and m.quarter in quarters]
+
+
+def _blank_vs_zero(world_store: Store) -> list[Seeded]:
+    """Three Cardiff meetings whose children are blank, 0 and 5: the total is 5 over two
+    meetings, with one blank, never 5 over three."""
+    marac, label = BLANK_VS_ZERO
+    start = Quarter.from_label(label).start
+    rows, stored = [], []
+    for n, children in enumerate((None, 0, 5)):
+        counts = {key: None for key in COUNT_KEYS} | {"cases": 10, "children": children,
+                                                      "repeat_cases": 3 if n else None}
+        day = start.replace(day=1 + 10 * n)
+        stored.append(Seeded(marac, day, counts))
+        rows.append(ParsedRow(n + 2, marac, day, dict(counts), marac=marac))
+    with world_store.sessions() as session:
+        record(session, report(*rows, file="cardiff-q4.xlsx"), sender="ada@example.org")
+        session.commit()
+    return stored
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[World]:
+    """One seeded store per backend for the whole module: every question only reads."""
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('questions') / 'marac.db'}"
+    else:
+        base = request.getfixturevalue("pg_database_url")
+        schema = f"q_{uuid.uuid4().hex[:12]}"
+        with create_engine(base).begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(base).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    store = Store.open(url)
+    with store.sessions() as session:
+        load_registry(session)
+        stored = seed(session)
+    stored += _blank_vs_zero(store)
+    yield World(store, stored)
+    store.close()
+    if schema is not None:
+        with create_engine(request.getfixturevalue("pg_database_url")).begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+# --- has X uploaded ---------------------------------------------------------------------------
+
+
+def test_has_uploaded_says_when_by_whom_meetings_cases_and_held_changes(world: World) -> None:
+    answer = world.ask("has Croydon uploaded Q3?")
+    meetings = world.meetings(("Croydon",), ("Q3 2024/25",))
+    data = answer.data
+    assert (answer.intent, answer.answered) == ("has-uploaded", True)
+    assert data["marac"] == "Croydon" and data["quarter"] == "Q3 2024/25"
+    assert data["uploaded"] is True
+    assert data["meetings"] == len(meetings) == 3
+    # the held change (3 more cases) is not applied until confirmed
+    assert data["cases"] == total(meetings, "cases")[0]
+    assert data["received"]["by"] == "cara@example.org"
+    assert data["received"]["by_name"] == "Cara Coordinator"
+    assert data["received"]["file"] == "Croydon-Q3.xlsx"
+    assert [h["meeting_date"] for h in data["held_changes"]] == [HELD_MEETING[1].isoformat()]
+    assert answer.text.count("1 Oct – 31 Dec 2024") == 1
+    assert "Cara Coordinator" in answer.text and "15 Oct 2024" in answer.text
+
+
+def test_not_uploaded_states_the_due_date_and_whether_overdue(world: World) -> None:
+    late = world.ask("has Kirklees sent q3 2024/25?")
+    assert late.answered and late.data["uploaded"] is False
+    assert late.data["state"] == "overdue" and late.data["meetings"] == 0
+    assert "28 Jan 2025" in late.text and "overdue" in late.text
+    early = world.ask("has Kirklees sent q3 2024/25?", today=date(2025, 1, 10))
+    assert early.data["state"] == "missing" and early.data["period"]["overdue"] is False
+    assert "28 Jan 2025" in early.text and "overdue" not in early.text
+
+
+def test_without_a_quarter_the_last_one_that_ended_is_meant_and_said(world: World) -> None:
+    answer = world.ask("has Leeds uploaded?")
+    assert answer.data["quarter"] == "Q3 2024/25" and answer.data["quarter_defaulted"]
+    assert "No quarter was named" in answer.text
+
+
+# --- who is missing ----------------------------------------------------------------------------
+
+
+def _coordinators() -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for line in CONTACTS_CSV.splitlines()[1:]:
+        _, email, role, maracs = line.split(",")[:4]
+        if role == "coordinator":
+            for marac in maracs.split(";"):
+                found.setdefault(marac, []).append(email)
+    return found
+
+
+def test_missing_lists_maracs_with_coordinators_overdue_and_missed_previous(world: World) -> None:
+    answer = world.ask("who hasn't uploaded Q3 2024/25?")
+    expected = sorted(m for m in ALL_MARACS if "Q3 2024/25" not in SENT.get(m, ()))
+    data = answer.data
+    assert (answer.intent, answer.answered) == ("missing", True)
+    assert data["quarter"] == "Q3 2024/25"
+    assert data["missing"] == expected == ["Glasgow", "Kingston upon Thames", "Kirklees"]
+    coordinators = _coordinators()
+    for detail in data["details"]:
+        assert [c["email"] for c in detail["coordinators"]] == coordinators.get(
+            detail["marac"], [])
+        assert detail["overdue"] is True
+        assert detail["missed_previous"] == ("Q2 2024/25" not in SENT.get(detail["marac"], ()))
+    assert "kit@example.org" in answer.text and "gus@example.org" in answer.text
+    assert answer.text.count("1 Oct – 31 Dec 2024") == 1 and "28 Jan 2025" in answer.text
+
+
+def test_a_london_manager_asks_who_in_london_has_not_uploaded(world: World) -> None:
+    answer = world.ask("who hasn't uploaded Q3 2024/25 in London", as_="lena@example.org")
+    assert answer.answered and answer.data["missing"] == ["Kingston upon Thames"]
+    assert answer.data["maracs_asked"] == len(LONDON)
+    assert "Kit Kingston" in answer.text
+
+
+def test_who_has_uploaded_names_those_that_have(world: World) -> None:
+    answer = world.ask("has London uploaded Q2 2024/25?")
+    assert answer.intent == "missing" and answer.data["focus"] == "uploaded"
+    assert answer.data["uploaded"] == [m for m in LONDON if "Q2 2024/25" in SENT[m]]
+    assert answer.data["missing"] == [m for m in LONDON if "Q2 2024/25" not in SENT[m]]
+
+
+# --- a Marac's year ----------------------------------------------------------------------------
+
+
+def test_status_gives_each_quarter_of_the_year(world: World) -> None:
+    answer = world.ask("Kirklees 2024/25")
+    assert (answer.intent, answer.answered) == ("status", True)
+    quarters = answer.data["quarters"]
+    assert [q["label"] for q in quarters] == [f"Q{n} 2024/25" for n in (1, 2, 3, 4)]
+    assert [q["state"] for q in quarters] == ["accepted", "accepted", "overdue", "not-due"]
+    for q in quarters:
+        meetings = world.meetings(("Kirklees",), (q["label"],))
+        assert q["meetings"] == len(meetings)
+        assert q["cases"] == (total(meetings, "cases")[0] if meetings else None)
+    croydon = world.ask("status Croydon 2024/25")
+    assert [q["held"] for q in croydon.data["quarters"]] == [0, 0, 1, 0]
+    assert croydon.data["quarters"][2]["state"] == "held"
+
+
+# --- figures (spec §5) ------------------------------------------------------------------------
+
+
+def test_blank_is_not_zero_in_totals_and_rates(world: World) -> None:
+    children = world.ask("how many children in Cardiff Q4 2023/24")
+    figures = children.data["figures"]
+    assert figures["children"] == {"total": 5, "blank_meetings": 1}
+    assert figures["meetings"] == 3 and figures["cases"]["total"] == 30
+    assert "left blank at 1 of 3 meetings" in children.text
+    repeats = world.ask("repeat rate for Cardiff Q4 2023/24").data["figures"]["repeat_rate"]
+    # two meetings filled repeats in (3 + 3 of 10 + 10 cases); the blank one is left out
+    assert repeats["value"] == pytest.approx(6 / 20)
+    assert (repeats["count"], repeats["of_cases"], repeats["blank_meetings"]) == (6, 20, 1)
+
+
+@pytest.mark.parametrize(
+    ("question", "maracs", "quarters", "key"),
+    [
+        ("how many children in Croydon Q3 2024/25", ("Croydon",), ("Q3 2024/25",), "children"),
+        ("cases with children in Leeds 2024/25", ("Leeds",),
+         ("Q1 2024/25", "Q2 2024/25", "Q3 2024/25", "Q4 2024/25"), "cases_with_children"),
+        ("how many children in Kent Q3 2024/25", ("Ashford", "Canterbury"), ("Q3 2024/25",),
+         "children"),
+    ],
+)
+def test_totals_match_the_seed(world: World, question: str, maracs: tuple[str, ...],
+                               quarters: tuple[str, ...], key: str) -> None:
+    answer = world.ask(question)
+    meetings = world.meetings(maracs, quarters)
+    expected_total, blank = total(meetings, key)
+    assert answer.data["figures"][key] == {"total": expected_total, "blank_meetings": blank}
+    assert answer.data["figures"]["meetings"] == len(meetings)
+    assert f"{expected_total:,}" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "maracs", "quarter", "metric", "key"),
+    [
+        ("repeat rate for Leeds Q1 2024/25", ("Leeds",), "Q1 2024/25", "repeat_rate",
+         "repeat_cases"),
+        ("police referrals in London Q3 2024/25", LONDON, "Q3 2024/25", "police_share",
+         "ref_police"),
+        ("male victims in West Yorkshire Q2 2024/25", ("Leeds", "Kirklees"), "Q2 2024/25",
+         "male", "male"),
+    ],
+)
+def test_rates_match_the_seed(world: World, question: str, maracs: tuple[str, ...],
+                              quarter: str, metric: str, key: str) -> None:
+    answer = world.ask(question)
+    assert answer.intent == "figure" and answer.data["metric"] == metric
+    expected = rate(world.meetings(maracs, (quarter,)), key)
+    assert answer.data["figures"][metric]["value"] == pytest.approx(expected)
+
+
+def test_partner_share_is_one_minus_police(world: World) -> None:
+    answer = world.ask("partner agency referrals in London Q3 2024/25")
+    police = rate(world.meetings(LONDON, ("Q3 2024/25",)), "ref_police")
+    assert police is not None
+    assert answer.data["figures"]["partner_share"]["value"] == pytest.approx(1 - police)
+    assert answer.data["figures"]["partner_share"]["national"] == pytest.approx(0.361)
+
+
+def test_national_picture_per_10k_is_annualised_per_marac(world: World) -> None:
+    answer = world.ask("national picture 2024/25")
+    quarters = tuple(f"Q{n} 2024/25" for n in (1, 2, 3, 4))
+    this_year = [m for m in world.stored if m.quarter in quarters]
+    annual, population = 0.0, 0
+    for marac in {m.marac for m in this_year}:
+        mine = [m for m in this_year if m.marac == marac]
+        sent = len({m.quarter for m in mine})
+        if marac in POPULATION:
+            annual += total(mine, "cases")[0] * 4 / sent
+            population += POPULATION[marac]
+    figures = answer.data["figures"]
+    assert (answer.intent, answer.answered) == ("summary", True)
+    assert figures["maracs_submitted"] == len({m.marac for m in this_year})
+    assert figures["maracs_asked"] == len(ALL_MARACS)
+    assert figures["cases"]["total"] == total(this_year, "cases")[0]
+    assert figures["per_10k"]["value"] == pytest.approx(annual / population * 10_000)
+    assert figures["per_10k"]["maracs_without_population"] == 1  # Leeds
+    assert figures["idva_fte"]["expected"] == pytest.approx(population * 40 / 10_000 / 100)
+    assert figures["repeat_rate"]["value"] == pytest.approx(rate(this_year, "repeat_cases"))
+    assert answer.text.startswith("National picture, 2024/25 (1 Apr 2024 – 31 Mar 2025):")
+
+
+def test_a_quarter_with_no_figures_says_so(world: World) -> None:
+    answer = world.ask("how many cases in Glasgow Q3 2024/25")
+    assert answer.answered and answer.data["figures"]["meetings"] == 0
+    assert "No figures have been sent for Glasgow" in answer.text
+
+
+# --- roles (spec §6) ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "question", "answered", "says"),
+    [
+        ("cara@example.org", "has Croydon uploaded Q3?", True, "Croydon has uploaded"),
+        ("cara@example.org", "has Leeds uploaded Q3?", False, "your own Maracs (Croydon)"),
+        ("chris@example.org", "status Croydon", True, "Croydon, 2024/25"),
+        ("chris@example.org", "repeat rate for Kirklees Q1", False, "Kirklees is not one"),
+        ("dana@example.org", "has Leeds uploaded Q3?", True, "Leeds has uploaded"),
+        ("dana@example.org", "missing Q3 in West Yorkshire", True, "Leeds has uploaded"),
+        ("mo@example.org", "has Kirklees uploaded Q3?", True, "Kirklees has not uploaded"),
+        ("mo@example.org", "has Croydon uploaded Q3?", False, "outside your scope"),
+        ("lena@example.org", "grid London 2024/25", True, "Upload grid, London"),
+        ("lena@example.org", "missing Q3 in Kent", False, "Kent Police area is outside"),
+        ("nora@example.org", "has Glasgow uploaded Q3?", True, "Glasgow has not uploaded"),
+        ("ada@example.org", "national picture 2024/25", True, "National picture"),
+        ("nobody@example.org", "has Croydon uploaded Q3?", False, "not registered"),
+    ],
+)
+def test_who_may_ask_what(world: World, email: str, question: str, answered: bool,
+                          says: str) -> None:
+    answer = world.ask(question, as_=email)
+    assert answer.answered is answered
+    assert says in answer.text
+    assert (answer.refused_reason is not None) is (not answered)
+
+
+def test_the_operator_may_ask_anything(world: World) -> None:
+    assert world.ask("has Glasgow uploaded Q2?").answered
+    assert world.ask("who hasn't uploaded Q3").data["maracs_asked"] == len(ALL_MARACS)
+
+
+def test_a_coordinator_without_a_place_gets_their_own_maracs(world: World) -> None:
+    mine = world.ask("who hasn't uploaded Q2 2024/25?", as_="dana@example.org")
+    assert mine.data["maracs_asked"] == 2 and mine.data["place"]["restricted"] is True
+    assert mine.data["missing"] == ["Barking and Dagenham"]
+    assert "Only the Maracs you may ask about" in mine.text
+    status = world.ask("status", as_="cara@example.org")
+    assert status.answered and status.data["marac"] == "Croydon"
+
+
+def test_a_managers_answer_is_cut_to_their_scope(world: World) -> None:
+    answer = world.ask("how many cases in England Q3 2024/25", as_="lena@example.org")
+    assert answer.answered and answer.data["place"]["restricted"] is True
+    assert answer.data["figures"]["maracs_asked"] == len(LONDON)
+
+
+# --- not answered: help, never a guess --------------------------------------------------------
+
+
+def test_a_misspelt_marac_gets_did_you_mean(world: World) -> None:
+    answer = world.ask("has croydn uploaded q3")
+    assert answer.answered is False and answer.data["problem"] == "unknown-name"
+    assert answer.data["suggestions"] == ["Croydon"]
+    assert "Did you mean Croydon?" in answer.text
+
+
+def test_an_unknown_place_is_not_answered_for_everyone(world: World) -> None:
+    answer = world.ask("how many cases in Narnia q3")
+    assert answer.answered is False and answer.data["problem"] == "unknown-name"
+
+
+def test_an_ambiguous_quarter_is_not_guessed(world: World) -> None:
+    answer = world.ask("has Croydon uploaded Q3 2024?")
+    assert answer.answered is False and answer.data["problem"] == "unclear-period"
+    assert "Q3 2024/25" in answer.text
+
+
+def test_a_question_not_understood_gets_help(world: World) -> None:
+    answer = world.ask("what is the meaning of life")
+    assert (answer.intent, answer.answered) == ("help", False)
+    assert "has Croydon uploaded Q3?" in answer.text and "Sorry" in answer.text
+    assert world.ask("help").answered
+
+
+def test_one_marac_at_a_time(world: World) -> None:
+    answer = world.ask("has Croydon and Leeds uploaded Q3")
+    assert answer.data["problem"] == "several-maracs" and not answer.answered
+
+
+# --- the grid and the template ---------------------------------------------------------------
+
+
+def _expected_state(marac: str, label: str) -> str:
+    quarter = Quarter.from_label(label)
+    if label in SENT.get(marac, ()):
+        held = (marac, label) == (HELD_MEETING[0], Quarter.containing(HELD_MEETING[1]).label)
+        return "held" if held else "accepted"
+    if quarter.end >= TODAY:
+        return "not-due"
+    return "overdue" if quarter.due_date(28) < TODAY else "missing"
+
+
+def test_grid_cells_text_csv_and_png(world: World, tmp_path: Path) -> None:
+    answer = world.ask("grid London 2024/25", images=True)
+    grid = grid_report.Grid.from_dict(answer.data["grid"])
+    labels = [f"Q{n} 2024/25" for n in (1, 2, 3, 4)]
+    assert [r.marac for r in grid.rows] == list(LONDON)
+    for row in grid.rows:
+        assert [c.state for c in row.cells] == [_expected_state(row.marac, q) for q in labels]
+    lines = answer.text.splitlines()
+    croydon = next(line for line in lines if line.startswith("Croydon"))
+    assert croydon.split()[1:] == ["accepted", "accepted", "held", "not", "due"]
+    csv_rows = grid_report.to_csv(grid).splitlines()
+    assert csv_rows[0] == "Marac,Region,Police force area," + ",".join(labels)
+    assert csv_rows[1] == "Barking and Dagenham,London,Metropolitan Police,accepted,overdue," \
+        "accepted,not due"
+    (image,) = answer.attachments
+    assert image.content_type == "image/png" and image.data.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(io.BytesIO(image.data)) as png:
+        assert png.format == "PNG"
+        # a title, a header, three rows and the key: wide enough to read, not a poster
+        assert 500 <= png.width <= 1500 and 150 <= png.height <= 600
+    (tmp_path / image.filename).write_bytes(image.data)
+
+
+def test_grid_without_images_attaches_nothing(world: World) -> None:
+    answer = world.ask("grid 2024/25")
+    assert answer.attachments == () and len(answer.data["grid"]["rows"]) == len(ALL_MARACS)
+
+
+def test_template_is_made_out_for_the_askers_marac_and_edition(world: World) -> None:
+    croydon = world.ask("template", as_="cara@example.org")
+    (sheet,) = croydon.attachments
+    assert sheet.filename == "marac-data-template-croydon.xlsx"
+    book = load_workbook(io.BytesIO(sheet.data))
+    cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert any("This template is for Croydon" in value for value in cells)
+    glasgow = world.ask("can I have a blank template", as_="gus@example.org")
+    assert glasgow.data["edition"] == "scotland"
