@@ -276,7 +276,9 @@ def _zip_entries(data: bytes, budget: ZipBudget) -> list[zipfile.ZipInfo]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+    # NotImplementedError: zipfile's answer to a damaged "version needed to extract" field.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError,
+            NotImplementedError) as exc:
         raise ZipRefusal("damaged") from exc
     budget.check_declared(entries)
     return entries

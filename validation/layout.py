@@ -7,6 +7,7 @@ header row is the first non-blank row of a sheet (row 1 in the template).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from openpyxl.utils import get_column_letter
 
@@ -40,9 +41,12 @@ class Layout:
         """(field key, column index) of every count column present, in template order."""
         return [(k, self.column_of[k]) for k in COUNT_KEYS if k in self.column_of]
 
-    @property
+    @cached_property
     def data_rows(self) -> list[tuple[int, list[object]]]:
-        return [(n, cells) for n, cells in self.sheet.rows if n > self.header_row]
+        """The rows below the header row (blank rows already left out by the reader)."""
+        rows = self.sheet.rows  # in sheet order: the data is everything past the header row
+        start = next((i for i, (n, _) in enumerate(rows) if n > self.header_row), len(rows))
+        return rows[start:]
 
 
 @dataclass

@@ -1,80 +1,96 @@
-"""Reading one data row into a ``ParsedRow``, noting blank, unreadable and normalised cells."""
+"""Reading the data rows into a ``Table`` of columns, noting blank, unreadable and normalised
+cells (spec §3): the name and date here, the counts in ``validation.parse_counts``.
+
+A column repeats a few hundred names and dates at most, so each distinct value is converted
+once and the rows look theirs up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
+import numpy as np
+
 from reports import wording
-from validation.cells import Converted, Status, to_count, to_date, to_name
-from validation.checks.base import RowView
-from validation.columns import COUNT_KEYS
+from validation.cells import Converted, Status, to_date, to_name
 from validation.issues import Issue
 from validation.layout import Layout
-from validation.report import ParsedRow
+from validation.parse_cells import Distinct, normalised_issue, shown_value
+from validation.parse_counts import read_counts
+from validation.table import Table
+
+# The codes reading a row may give (the check units declare theirs).
+PARSE_CODES = frozenset(
+    {"missing-marac", "missing-date", "invalid-date", "invalid-count", "normalised-value"}
+)
 
 
-def parse_row(layout: Layout, number: int, cells: list[Any]) -> tuple[RowView, list[Issue]]:
-    """The row's values (blank kept as None) and the issues met while reading them."""
-    row = RowView(layout, ParsedRow(number, None, None, {}), cells)
-    issues = list(_read_name(row)) + list(_read_date(row)) + list(_read_counts(row))
-    return row, issues
+def parse_table(layout: Layout) -> tuple[Table, list[Issue]]:
+    """The data rows as columns (blank kept apart from 0) and the issues met reading them,
+    field by field: the names, the dates, then each count column in template order (the
+    report puts them in row order)."""
+    numbers = [number for number, _ in layout.data_rows]
+    width = max(layout.column_of.values()) + 1
+    cells = _rectangular([row for _, row in layout.data_rows], width=width)
+    table = Table(layout, numbers, cells, marac=[None] * len(numbers))
+    issues = list(_read_names(table, _column(cells, layout.column_of["marac"])))
+    issues.extend(_read_dates(table, _column(cells, layout.column_of["meeting_date"])))
+    issues.extend(read_counts(table))
+    return table, issues
 
 
-def _read_name(row: RowView) -> Iterator[Issue]:
-    converted = to_name(row.raw_value("marac"))
-    row.parsed.marac_text = converted.value
-    if converted.status is Status.BLANK:
-        yield row.issue("missing-marac", "marac")
-    elif converted.status is Status.NORMALISED:
-        yield _normalised(row, "marac", converted.value)
+def _rectangular(cells: list[list[Any]], *, width: int) -> list[list[Any]]:
+    """Rows of one length, at least ``width``; a short row (CSV, openpyxl) padded with None,
+    which is what a missing cell reads as."""
+    lengths = set(map(len, cells))
+    if len(lengths) <= 1 and min(lengths, default=width) >= width:
+        return cells
+    wide = max(width, *lengths)
+    return [row + [None] * (wide - len(row)) if len(row) < wide else row for row in cells]
 
 
-def _read_date(row: RowView) -> Iterator[Issue]:
-    raw = row.raw_value("meeting_date")
-    converted: Converted[date] = to_date(raw, text_native=row.layout.sheet.text_native)
-    row.parsed.meeting_date = converted.value
-    if converted.status is Status.BLANK:
-        yield row.issue("missing-date", "meeting_date")
-    elif converted.status is Status.INVALID:
-        row.invalid.add("meeting_date")
-        yield row.issue("invalid-date", "meeting_date", value=_shown(raw))
-    elif converted.status is Status.NORMALISED and converted.value is not None:
-        yield _normalised(row, "meeting_date", wording.day_text(converted.value))
+def _column(cells: list[list[Any]], index: int) -> list[Any]:
+    return list(map(itemgetter(index), cells))
 
 
-def _read_counts(row: RowView) -> Iterator[Issue]:
-    formulas = row.layout.sheet.formulas_without_value
-    text_native = row.layout.sheet.text_native
-    for key in COUNT_KEYS:
-        if key not in row.layout.column_of:
-            continue
-        raw = row.raw_value(key)
-        if row.ref(key) in formulas:
-            row.invalid.add(key)
-            row.parsed.counts[key] = None
-            yield row.issue("invalid-count", key, value="a formula with no stored value")
-            continue
-        converted = to_count(raw, text_native=text_native)
-        row.parsed.counts[key] = converted.value
-        if converted.status is Status.INVALID:
-            row.invalid.add(key)
-            yield row.issue("invalid-count", key, value=_shown(raw))
-        elif converted.status is Status.NORMALISED:
-            yield _normalised(row, key, converted.value)
+def _not_ok(converted: dict[Any, Converted[Any]]) -> set[Any]:
+    return {key for key, c in converted.items() if c.status is not Status.OK}
 
 
-def _normalised(row: RowView, key: str, normalised: object) -> Issue:
-    raw = row.raw_value(key)
-    shown = raw if isinstance(raw, str) else _shown(raw)  # keep the spaces that were trimmed
-    return row.issue("normalised-value", key, value=shown, normalised=normalised)
+def _read_names(table: Table, values: list[Any]) -> Iterator[Issue]:
+    distinct = Distinct(values)
+    converted: dict[Any, Converted[str]] = distinct.convert(to_name)
+    table.marac_text = distinct.each({key: c.value for key, c in converted.items()})
+    for i in distinct.rows_where(_not_ok(converted)):
+        name = converted[distinct.keys[i]]
+        if name.status is Status.BLANK:
+            yield table.issue("missing-marac", i, "marac")
+        else:
+            yield normalised_issue(table, i, "marac", values[i], name.value)
 
 
-def _shown(value: Any) -> Any:
-    """The offending value as the user typed it (floats that are whole shown without .0)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        return value.strip()
-    return value
+def _read_dates(table: Table, values: list[Any]) -> Iterator[Issue]:
+    distinct = Distinct(values)
+    read = partial(to_date, text_native=table.layout.sheet.text_native)
+    converted: dict[Any, Converted[date]] = distinct.convert(read)
+    table.meeting_date = distinct.each({key: c.value for key, c in converted.items()})
+    ordinal = {key: c.value.toordinal() if c.value else 0 for key, c in converted.items()}
+    table.day_number = distinct.array(ordinal, np.int64)
+    invalid = np.zeros(len(values), bool)
+    for i in distinct.rows_where(_not_ok(converted)):
+        day = converted[distinct.keys[i]]
+        if day.status is Status.BLANK:
+            yield table.issue("missing-date", i, "meeting_date")
+        elif day.status is Status.INVALID:
+            invalid[i] = True
+            yield table.issue("invalid-date", i, "meeting_date", value=shown_value(values[i]))
+        elif day.value is not None:
+            yield normalised_issue(table, i, "meeting_date", values[i], wording.day_text(day.value))
+    if invalid.any():
+        table.invalid["meeting_date"] = invalid
+
+

@@ -117,8 +117,14 @@ def _sheet_scans(data: bytes, scanner: XlsxScanner | None) -> dict[str, SheetSca
 
 def _calamine_rows(sheet: python_calamine.CalamineSheet) -> Iterator[list[Any]]:
     # iter_rows() starts at row 1 but at the sheet's first used column: pad back to column A.
-    pad = [""] * sheet.start[1] if sheet.start else []
-    for values in sheet.iter_rows():
+    first_column = sheet.start[1] if sheet.start else 0
+    if first_column == 0 and sheet.width <= MAX_COLUMNS:
+        return sheet.iter_rows()  # the usual sheet: its rows as they are, no copy
+    return _padded(sheet.iter_rows(), [""] * first_column)
+
+
+def _padded(rows: Iterator[list[Any]], pad: list[Any]) -> Iterator[list[Any]]:
+    for values in rows:
         yield (pad + list(values))[:MAX_COLUMNS]
 
 
@@ -146,16 +152,25 @@ def _trimmed(values: Iterator[list[Any]], keep: set[int] | None = None) -> list[
     rows: list[Row] = []
     blank_run = 0
     for number, cells in enumerate(values, start=1):
-        if _is_blank_row(cells) and not (keep and number in keep):
-            blank_run += 1
-            if blank_run >= BLANK_RUN_LIMIT and rows:
-                break
+        if _has_first(cells) or not _is_blank_row(cells) or (keep and number in keep):
+            blank_run = 0
+            rows.append((number, cells))
+            if len(rows) > MAX_DATA_ROWS:
+                raise TooManyRows
             continue
-        blank_run = 0
-        rows.append((number, cells))
-        if len(rows) > MAX_DATA_ROWS:
-            raise TooManyRows
+        blank_run += 1
+        if blank_run >= BLANK_RUN_LIMIT and rows:
+            break
     return rows
+
+
+def _has_first(cells: list[Any]) -> bool:
+    """Whether the first cell holds a value: in a data row (the Marac name) it settles that
+    the row is not blank without looking at the other 31 cells."""
+    if not cells:
+        return False
+    first = cells[0]
+    return first is not None and (not isinstance(first, str) or bool(first.strip()))
 
 
 def _is_blank_row(cells: list[Any]) -> bool:

@@ -25,6 +25,7 @@ _FORMULA_NO_VALUE_RE = re.compile(
     rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
 )
+_FORMULA_HINT_RE = re.compile(rb"f(?:>|/>| )")
 _REF_ATTR_RE = re.compile(rb"\sr=\"([A-Z]+\d+)\"")
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -55,7 +56,10 @@ class XlsxScanner:
         _last_row(window, scan)
         if not scan.wide and _WIDE_CELL_RE.search(window):
             scan.wide = True
-        if b"f>" in window or b"f/>" in window or b"<f " in window:
+        # Quick searches first (each search below for a short needle reads the whole window
+        # slowly): many sheets hold no "f" at all, and the hint matches all three needles.
+        if (b"f" in window and _FORMULA_HINT_RE.search(window)
+                and (b"f>" in window or b"f/>" in window or b"<f " in window)):
             _collect_formulas(window, scan.formulas_without_value)
         scan.tail = window[-_OVERLAP:]
 
@@ -76,13 +80,21 @@ def _last_row(window: bytes, scan: SheetScan) -> None:
 
 
 def _sheet_paths(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    workbook = _parse(archive, "xl/workbook.xml")
+    rels = _parse(archive, "xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG_REL}Relationship")}
     for sheet in workbook.iter(f"{_NS_MAIN}sheet"):
         target = targets.get(sheet.get(f"{_NS_REL}id"), "")
         path = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
         yield sheet.get("name", ""), posixpath.normpath(path)
+
+
+def _parse(archive: zipfile.ZipFile, part: str) -> ElementTree.Element:
+    """A package part as XML; every way it can fail to parse is a ``ParseError``."""
+    try:
+        return ElementTree.fromstring(archive.read(part))
+    except LookupError as exc:  # a damaged declaration names an encoding Python does not know
+        raise ElementTree.ParseError(f"{part}: {exc}") from exc
 
 
 def _collect_formulas(window: bytes, found: set[str]) -> None:

@@ -19,7 +19,8 @@ from validation.quarters import Quarter
 Counts = Mapping[str, int | None]
 
 
-@file_check("unusual-repeat-rate", "unusual-police-share", "unusual-volume")
+@file_check("unusual-repeat-rate", "unusual-police-share", "unusual-volume",
+            needs=("registry", "stored"))
 def check_quarter_bands(rows: list[RowView], context: ValidationContext) -> Iterator[Issue]:
     registry = context.registry
     if registry is None or context.stored is None or registry.is_empty():

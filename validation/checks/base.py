@@ -1,8 +1,17 @@
-"""What every check sees: one row in place, and the shape of a check unit (STYLE.md 6)."""
+"""The shape of a check unit (STYLE.md 6), and what each kind sees.
+
+Most rules are ``TableCheck``s: they see the whole ``Table`` of columns and yield issues only
+for the rows that break them. Rules that ask the registry or the stored meetings look at one
+``RowView`` at a time (``RowCheck``) or at the rows together (``FileCheck``); those run only
+when the context holds what they ``need``.
+
+Each unit declares the codes it may emit; tests/test_checks_declared.py holds them to it (the
+check is not made at run time: it would cost a call per row).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +20,7 @@ from validation.context import ValidationContext
 from validation.issues import Issue
 from validation.layout import Layout
 from validation.report import ParsedRow
+from validation.table import Table
 
 
 @dataclass
@@ -58,45 +68,93 @@ class RowView:
         )
 
 
+TableCheckFn = Callable[[Table, ValidationContext], Iterable[Issue]]
 RowCheckFn = Callable[[RowView, ValidationContext], Iterable[Issue]]
 FileCheckFn = Callable[[list[RowView], ValidationContext], Iterable[Issue]]
 
 
 @dataclass(frozen=True)
+class TableCheck:
+    """A rule about each row, run over the whole table at once; may emit only ``codes``."""
+
+    codes: frozenset[str]
+    run: TableCheckFn
+
+    def __call__(self, table: Table, context: ValidationContext) -> Iterable[Issue]:
+        return self.run(table, context)
+
+    @property
+    def name(self) -> str:
+        return self.run.__name__
+
+
+@dataclass(frozen=True)
 class RowCheck:
-    """A unit that looks at one row at a time and may emit only ``codes``."""
+    """A unit that looks at one row at a time and may emit only ``codes``.
+
+    ``needs`` names the context fields it cannot work without: without them the unit is not
+    run at all, which spares building a view of every row for nothing.
+    """
 
     codes: frozenset[str]
     run: RowCheckFn
+    needs: tuple[str, ...] = ()
 
-    def __call__(self, row: RowView, context: ValidationContext) -> Iterator[Issue]:
-        for issue in self.run(row, context):
-            assert issue.code in self.codes, f"{issue.code} not declared by {self.run.__name__}"
-            yield issue
+    def __call__(self, row: RowView, context: ValidationContext) -> Iterable[Issue]:
+        return self.run(row, context)
+
+    def applies(self, context: ValidationContext) -> bool:
+        return all(getattr(context, need) is not None for need in self.needs)
+
+    @property
+    def name(self) -> str:
+        return self.run.__name__
 
 
 @dataclass(frozen=True)
 class FileCheck:
-    """A unit that looks at every row of the file together (duplicates, quarter totals)."""
+    """A unit that looks at every row of the file together (quarter totals)."""
 
     codes: frozenset[str]
     run: FileCheckFn
+    needs: tuple[str, ...] = ()
 
-    def __call__(self, rows: list[RowView], context: ValidationContext) -> Iterator[Issue]:
-        for issue in self.run(rows, context):
-            assert issue.code in self.codes, f"{issue.code} not declared by {self.run.__name__}"
-            yield issue
+    def __call__(self, rows: list[RowView], context: ValidationContext) -> Iterable[Issue]:
+        return self.run(rows, context)
+
+    def applies(self, context: ValidationContext) -> bool:
+        return all(getattr(context, need) is not None for need in self.needs)
+
+    @property
+    def name(self) -> str:
+        return self.run.__name__
 
 
-def row_check(*codes: str) -> Callable[[RowCheckFn], RowCheck]:
+def table_check(*codes: str) -> Callable[[TableCheckFn], TableCheck]:
+    def wrap(fn: TableCheckFn) -> TableCheck:
+        return TableCheck(frozenset(codes), fn)
+
+    return wrap
+
+
+def row_check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[RowCheckFn], RowCheck]:
     def wrap(fn: RowCheckFn) -> RowCheck:
-        return RowCheck(frozenset(codes), fn)
+        return RowCheck(frozenset(codes), fn, needs)
 
     return wrap
 
 
-def file_check(*codes: str) -> Callable[[FileCheckFn], FileCheck]:
+def file_check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[FileCheckFn], FileCheck]:
     def wrap(fn: FileCheckFn) -> FileCheck:
-        return FileCheck(frozenset(codes), fn)
+        return FileCheck(frozenset(codes), fn, needs)
 
     return wrap
+
+
+def row_views(table: Table, parsed: list[ParsedRow]) -> list[RowView]:
+    """A ``RowView`` of every row of the table, for the units that look at one row."""
+    views = [RowView(table.layout, row, raw) for row, raw in zip(parsed, table.raw, strict=True)]
+    for key, invalid in table.invalid.items():
+        for i in invalid.nonzero()[0].tolist():
+            views[i].invalid.add(key)
+    return views

@@ -4,41 +4,50 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from reports import wording
-from validation.checks.base import RowView, row_check
+from validation.checks.base import table_check
 from validation.columns import MINORITISED_GROUP_KEYS, REFERRAL_KEYS
 from validation.context import ValidationContext
 from validation.issues import Issue
+from validation.table import Table, exceeds
 
 
-@row_check("referrals-do-not-sum")
-def check_referrals_sum(row: RowView, context: ValidationContext) -> Iterator[Issue]:
-    cases = row.count("cases")
-    values = [row.count(k) for k in REFERRAL_KEYS]
-    if cases is None or any(v is None for v in values):
-        return  # only when G–T are all filled (spec §4)
-    total = sum(v for v in values if v is not None)
-    if total != cases:
-        yield row.issue("referrals-do-not-sum", "cases", value=cases, total=total, cases=cases)
+@table_check("referrals-do-not-sum")
+def check_referrals_sum(table: Table, context: ValidationContext) -> Iterator[Issue]:
+    cases = table.count("cases")
+    filled = ~np.isnan(cases) & table.all_filled(REFERRAL_KEYS)  # only when G–T all filled
+    total = table.total(REFERRAL_KEYS)
+    with np.errstate(invalid="ignore"):  # see table.exceeds
+        differs = np.asarray(total != cases, dtype=bool)
+    for i in np.flatnonzero(filled & differs).tolist():
+        yield table.issue("referrals-do-not-sum", i, "cases", value=int(cases[i]),
+                          total=int(total[i]), cases=int(cases[i]))
 
 
-@row_check("children-inconsistent")
-def check_children(row: RowView, context: ValidationContext) -> Iterator[Issue]:
-    children, with_children = row.count("children"), row.count("cases_with_children")
-    if children is None or with_children is None:
-        return
-    detail = wording.children_detail(
-        children=children, with_children=with_children,
-        children_cell=row.ref("children"), with_children_cell=row.ref("cases_with_children"),
+@table_check("children-inconsistent")
+def check_children(table: Table, context: ValidationContext) -> Iterator[Issue]:
+    children, with_children = table.count("children"), table.count("cases_with_children")
+    both = ~np.isnan(children) & ~np.isnan(with_children)
+    fine = ((children >= with_children) & (with_children > 0)) | (
+        (children == 0) & (with_children == 0)
     )
-    if detail:
-        yield row.issue("children-inconsistent", "children", value=children, detail=detail)
+    for i in np.flatnonzero(both & ~fine).tolist():
+        detail = wording.children_detail(
+            children=int(children[i]), with_children=int(with_children[i]),
+            children_cell=table.ref("children", i),
+            with_children_cell=table.ref("cases_with_children", i),
+        )
+        if detail:
+            yield table.issue("children-inconsistent", i, "children", value=int(children[i]),
+                              detail=detail)
 
 
-@row_check("minoritised-below-groups")
-def check_minoritised(row: RowView, context: ValidationContext) -> Iterator[Issue]:
-    minoritised = row.count("minoritised")
-    values = [row.count(k) for k in MINORITISED_GROUP_KEYS]
-    total = sum(v for v in values if v is not None)
-    if minoritised is not None and total > minoritised:
-        yield row.issue("minoritised-below-groups", "minoritised", value=minoritised, total=total)
+@table_check("minoritised-below-groups")
+def check_minoritised(table: Table, context: ValidationContext) -> Iterator[Issue]:
+    minoritised = table.count("minoritised")
+    total = table.total(MINORITISED_GROUP_KEYS)
+    for i in np.flatnonzero(exceeds(total, minoritised)).tolist():
+        yield table.issue("minoritised-below-groups", i, "minoritised",
+                          value=int(minoritised[i]), total=int(total[i]))

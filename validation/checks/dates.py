@@ -4,20 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from validation.checks.base import RowView, row_check
+import numpy as np
+
+from reports import wording
+from validation.checks.base import table_check
 from validation.context import ValidationContext
 from validation.issues import Issue
+from validation.table import Table
 
 
-@row_check("future-date", "date-outside-quarter")
-def check_meeting_date(row: RowView, context: ValidationContext) -> Iterator[Issue]:
-    day = row.parsed.meeting_date
-    if day is None:
-        return
-    shown = day.strftime("%d/%m/%Y")
-    if day > context.today:
-        yield row.issue("future-date", "meeting_date", value=shown)
+@table_check("future-date", "date-outside-quarter")
+def check_meeting_date(table: Table, context: ValidationContext) -> Iterator[Issue]:
+    day = table.day_number  # date.toordinal(); 0 where there is no usable date
+    dated = day > 0
+    for i in np.flatnonzero(dated & (day > context.today.toordinal())).tolist():
+        yield table.issue("future-date", i, "meeting_date", value=_shown(table, i))
     quarter = context.declared_quarter
-    if quarter is not None and not quarter.contains(day):
-        yield row.issue("date-outside-quarter", "meeting_date", value=shown,
-                        quarter=quarter.describe())
+    if quarter is None:
+        return
+    outside = (day < quarter.start.toordinal()) | (day > quarter.end.toordinal())
+    for i in np.flatnonzero(dated & outside).tolist():
+        yield table.issue("date-outside-quarter", i, "meeting_date", value=_shown(table, i),
+                          quarter=quarter.describe())
+
+
+def _shown(table: Table, i: int) -> str:
+    day = table.meeting_date[i]
+    assert day is not None
+    return wording.day_text(day)

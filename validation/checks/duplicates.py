@@ -3,29 +3,53 @@ cannot know which of them is right."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
+from itertools import repeat
 
-from validation.checks.base import RowView, file_check
+import numpy as np
+
+from reports import wording
+from validation.checks.base import table_check
 from validation.context import ValidationContext
 from validation.issues import Issue
+from validation.table import Table
+
+_DAYS = 4_000_000  # more than date.max.toordinal(): a (name, day) pair as one integer
 
 
-@file_check("duplicate-meeting")
-def check_duplicate_meetings(rows: list[RowView], context: ValidationContext) -> Iterator[Issue]:
-    seen: dict[tuple[str, date], list[RowView]] = defaultdict(list)
-    for row in rows:
-        name, day = row.parsed.marac_name, row.parsed.meeting_date
-        if name and day:
-            seen[(_key(name), day)].append(row)
-    for (_, day), group in seen.items():
-        if len(group) < 2:
-            continue
-        numbers = ", ".join(str(r.number) for r in group)
-        for row in group:
-            yield row.issue("duplicate-meeting", "meeting_date", value=day.strftime("%d/%m/%Y"),
-                            marac=row.parsed.marac_name, rows=numbers)
+@table_check("duplicate-meeting")
+def check_duplicate_meetings(table: Table, context: ValidationContext) -> Iterator[Issue]:
+    names = _names(table)
+    codes = _name_codes(names)
+    meeting = codes * _DAYS + table.day_number
+    dated = np.flatnonzero((codes >= 0) & (table.day_number > 0))
+    _, where, times = np.unique(meeting[dated], return_inverse=True, return_counts=True)
+    groups: dict[int, list[int]] = {}  # in the order first met, rows in sheet order
+    for i in dated[times[where] > 1].tolist():
+        groups.setdefault(int(meeting[i]), []).append(i)
+    for group in groups.values():
+        numbers = ", ".join(str(table.numbers[i]) for i in group)
+        shown = wording.day_text(table.meeting_date[group[0]])
+        for i in group:
+            yield table.issue("duplicate-meeting", i, "meeting_date", value=shown,
+                              marac=names[i], rows=numbers)
+
+
+def _names(table: Table) -> list[str | None]:
+    """Each row's Marac: the registry's name once resolved, else the name as written."""
+    if not any(table.marac):
+        return table.marac_text
+    return [m or t for m, t in zip(table.marac, table.marac_text, strict=True)]
+
+
+def _name_codes(names: list[str | None]) -> np.ndarray:
+    """One integer per name as compared (case and spacing ignored); -1 for no name."""
+    code_of_key: dict[str, int] = {}
+    code: dict[str | None, int] = {}
+    for name in set(names):
+        if name:
+            code[name] = code_of_key.setdefault(_key(name), len(code_of_key))
+    return np.fromiter(map(code.get, names, repeat(-1)), np.int64, len(names))
 
 
 def _key(name: str) -> str:

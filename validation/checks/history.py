@@ -12,7 +12,7 @@ from validation.context import ValidationContext
 from validation.issues import Issue
 
 
-@row_check("changed-from-previous", "unchanged")
+@row_check("changed-from-previous", "unchanged", needs=("stored",))
 def check_against_stored(row: RowView, context: ValidationContext) -> Iterator[Issue]:
     stored, name, day = context.stored, row.parsed.marac, row.parsed.meeting_date
     if stored is None or name is None or day is None:
@@ -21,7 +21,7 @@ def check_against_stored(row: RowView, context: ValidationContext) -> Iterator[I
     if previous is None:
         return
     changes = changed_fields(previous, row.parsed.counts)
-    shown_date = day.strftime("%d/%m/%Y")
+    shown_date = wording.day_text(day)
     if not changes:
         yield row.issue("unchanged", "marac", value=name, marac=name, meeting_date=shown_date)
         return

@@ -14,7 +14,7 @@ from validation.context import ValidationContext
 from validation.issues import Issue
 
 
-@row_check("unknown-marac", "not-authorised")
+@row_check("unknown-marac", "not-authorised", needs=("registry",))
 def check_marac_known(row: RowView, context: ValidationContext) -> Iterator[Issue]:
     registry, text = context.registry, row.parsed.marac_text
     if registry is None or not text or registry.is_empty():

@@ -1,0 +1,145 @@
+"""Reading the count columns (C–AF) of every row at once into the table's float block.
+
+The usual file holds typed numbers only, so the count cells are checked for their type and
+converted in one sweep along the rows. Where a column holds text, blanks, dates or bools, that
+column is read once per distinct value instead. Only the odd cells (negative, decimal, text,
+a formula with no stored value) go through ``validation.cells.to_count`` one by one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from itertools import chain
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from validation.cells import Status, to_count
+from validation.issues import Issue
+from validation.layout import Layout
+from validation.parse_cells import Distinct, normalised_issue, shown_value
+from validation.table import Bools, Floats, Table
+
+# Per cell: fine (a number or blank), normalised from text, invalid, a formula with no value.
+_FINE, _NORMALISED, _INVALID, _FORMULA = 0, 1, 2, 3
+_CODE = {Status.BLANK: _FINE, Status.OK: _FINE, Status.NORMALISED: _NORMALISED,
+         Status.INVALID: _INVALID}
+Codes = npt.NDArray[np.int8]
+Codes2D = npt.NDArray[np.int8]  # rows x count columns
+Floats2D = npt.NDArray[np.float64]
+
+
+def read_counts(table: Table) -> Iterator[Issue]:
+    """Fill ``table.block``, ``table.counts`` and ``table.invalid``; the issues met, by
+    column in template order and down each column."""
+    columns = table.layout.count_columns
+    formulas = _formula_cells(table.layout, table.numbers)
+    # The count cells of each row, taken in row order: the cells lie in memory in the order
+    # calamine made them, and a pass along them is much quicker than one down each column.
+    rows = list(map(_taker([index for _, index in columns]), table.raw))
+    number, code = _count_block(rows, len(columns), table.layout.sheet.text_native)
+    del rows  # a tuple per row: let it go before the parsed rows are built
+    for j, (_, index) in enumerate(columns):
+        for i in formulas.get(index, []):  # calamine reads these as blank
+            if not _is_whole_float(table.raw[i][index]):
+                number[i, j], code[i, j] = np.nan, _FORMULA
+    table.block = number
+    invalid: Bools = code >= _INVALID
+    for j, (key, _) in enumerate(columns):
+        table.counts[key] = number[:, j]
+    for j in np.flatnonzero(invalid.any(axis=0)).tolist():
+        table.invalid[columns[j][0]] = invalid[:, j]
+    found_in, found_at = np.nonzero(code.T)  # column by column, each from the top
+    for j, i in zip(found_in.tolist(), found_at.tolist(), strict=True):
+        key, raw = columns[j][0], table.raw[i][columns[j][1]]
+        if code[i, j] == _FORMULA:
+            yield table.issue("invalid-count", i, key, value="a formula with no stored value")
+        elif code[i, j] == _INVALID:
+            yield table.issue("invalid-count", i, key, value=shown_value(raw))
+        else:
+            yield normalised_issue(table, i, key, raw, int(number[i, j]))
+
+
+def _taker(indices: list[int]) -> Callable[[list[Any]], Sequence[Any]]:
+    """Takes a row's count cells: a slice when they sit side by side, as in the template."""
+    first = indices[0] if indices else 0
+    if indices == list(range(first, first + len(indices))):
+        return itemgetter(slice(first, first + len(indices)))
+    return itemgetter(*indices)
+
+
+def _count_block(rows: list[Sequence[Any]], width: int, text_native: bool
+                 ) -> tuple[Floats2D, Codes2D]:
+    """Every count cell as a float (NaN: blank or invalid), and what reading it found."""
+    if rows and set(map(type, chain.from_iterable(rows))) <= {float, int}:
+        # The usual file: typed numbers only (floats; ints from .xls), all in one go.
+        cells = chain.from_iterable(rows)
+        number: Floats2D = np.fromiter(cells, np.float64, len(rows) * width)
+        number = number.reshape(len(rows), width)
+        code: Codes2D = np.zeros(number.shape, np.int8)
+        whole = np.isfinite(number) & (number >= 0) & (number == np.floor(number))
+        for i, j in zip(*np.nonzero(~whole), strict=True):  # negative or decimal
+            number[i, j], code[i, j] = _count_of(rows[i][j], text_native)
+        return number, code
+    number, code = np.empty((len(rows), width)), np.empty((len(rows), width), np.int8)
+    for j, column in enumerate(zip(*rows, strict=True)):  # text or blanks in some column
+        number[:, j], code[:, j] = _count_column(list(column), text_native)
+    return number, code
+
+
+def _count_column(values: list[Any], text_native: bool) -> tuple[Floats, Codes]:
+    if not set(map(type, values)) <= {float, int}:  # text, blanks, dates, bools
+        return _count_distinct(values, text_native)
+    number = np.array(values, np.float64)
+    code = np.zeros(len(values), np.int8)
+    whole = np.isfinite(number) & (number >= 0) & (number == np.floor(number))
+    for i in np.flatnonzero(~whole).tolist():  # negative or decimal: to_count says which
+        number[i], code[i] = _count_of(values[i], text_native)
+    return number, code
+
+
+def _count_distinct(values: list[Any], text_native: bool) -> tuple[Floats, Codes]:
+    distinct = Distinct(values)
+    read = distinct.convert(partial(_count_of, text_native=text_native))
+    numbers = {key: found[0] for key, found in read.items()}
+    codes = {key: found[1] for key, found in read.items()}
+    return distinct.array(numbers, np.float64), distinct.array(codes, np.int8)
+
+
+def _count_of(raw: Any, text_native: bool) -> tuple[float, int]:
+    converted = to_count(raw, text_native=text_native)
+    value = np.nan if converted.value is None else float(converted.value)
+    return value, _CODE[converted.status]
+
+
+def _is_whole_float(value: Any) -> bool:
+    return value.__class__ is float and value >= 0 and value.is_integer()
+
+
+def _formula_cells(layout: Layout, numbers: list[int]) -> dict[int, list[int]]:
+    """Rows (table indices) of the formulas with no stored value, by column index."""
+    refs = layout.sheet.formulas_without_value
+    if not refs:
+        return {}
+    index_of = {number: i for i, number in enumerate(numbers)}
+    found: dict[int, list[int]] = {}
+    for ref in sorted(refs):
+        match = re.fullmatch(r"([A-Z]+)([0-9]+)", ref)
+        if match is None or int(match[2]) not in index_of:
+            continue
+        if match[2] == str(int(match[2])):  # "G04" is not the cell G4
+            found.setdefault(_column_index(match[1]), []).append(index_of[int(match[2])])
+    return found
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
