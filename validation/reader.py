@@ -19,6 +19,7 @@ from typing import Any
 import python_calamine
 
 from validation.cells import is_blank
+from validation.isolated import ChildFailed, ChildRaised, run_capped
 from validation.issues import Issue
 from validation.xlsx_scan import SheetScan, XlsxScanner
 
@@ -67,7 +68,9 @@ def read_workbook(
     try:
         if suffix == "csv":
             return Workbook([_read_csv(data, filename)])
-        return _read_with_calamine(data, suffix, scanner)
+        if data.startswith(b"PK") and suffix in {"xlsx", "xlsm"}:
+            return _read_with_calamine(data, suffix, scanner)
+        return _read_isolated(data, suffix)
     except TooManyRows:
         return Issue.make(
             "file-too-large", reason=f"more than {MAX_DATA_ROWS:,} rows", limit="that size"
@@ -78,6 +81,25 @@ def read_workbook(
             ValueError, OSError, EOFError) as exc:
         logger.info("unreadable %s: %s", filename, exc)
         return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
+    except BaseException as exc:
+        if type(exc).__name__ != "PanicException":  # pyo3: a Rust panic inside calamine
+            raise
+        logger.warning("calamine panicked on %s: %s", filename, exc)
+        return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
+
+
+def _read_isolated(data: bytes, suffix: str) -> Workbook:
+    """.xls, .ods (and anything not a zip package) in a memory-capped child process."""
+    try:
+        return run_capped(_read_with_calamine, data, suffix, None)
+    except ChildRaised as exc:
+        if exc.type_name == "PasswordError":
+            raise python_calamine.PasswordError(str(exc)) from exc
+        if exc.type_name == "TooManyRows":
+            raise TooManyRows from exc
+        raise ValueError(str(exc)) from exc
+    except ChildFailed as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -> Workbook:
