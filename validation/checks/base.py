@@ -92,8 +92,9 @@ class TableCheck:
 class RowCheck:
     """A unit that looks at one row at a time and may emit only ``codes``.
 
-    ``needs`` names the context fields it cannot work without: without them the unit is not
-    run at all, which spares building a view of every row for nothing.
+    ``needs`` names the context fields it cannot work without ("registry|sender": either
+    will do): without them the unit is not run at all, which spares building a view of every
+    row for nothing.
     """
 
     codes: frozenset[str]
@@ -104,7 +105,7 @@ class RowCheck:
         return self.run(row, context)
 
     def applies(self, context: ValidationContext) -> bool:
-        return all(getattr(context, need) is not None for need in self.needs)
+        return _has_needs(context, self.needs)
 
     @property
     def name(self) -> str:
@@ -123,7 +124,7 @@ class FileCheck:
         return self.run(rows, context)
 
     def applies(self, context: ValidationContext) -> bool:
-        return all(getattr(context, need) is not None for need in self.needs)
+        return _has_needs(context, self.needs)
 
     @property
     def name(self) -> str:
@@ -135,6 +136,11 @@ def table_check(*codes: str) -> Callable[[TableCheckFn], TableCheck]:
         return TableCheck(frozenset(codes), fn)
 
     return wrap
+
+
+def _has_needs(context: ValidationContext, needs: tuple[str, ...]) -> bool:
+    return all(any(getattr(context, one) is not None for one in need.split("|"))
+               for need in needs)
 
 
 def row_check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[RowCheckFn], RowCheck]:

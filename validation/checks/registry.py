@@ -14,10 +14,16 @@ from validation.context import ValidationContext
 from validation.issues import Issue
 
 
-@row_check("unknown-marac", "not-authorised", needs=("registry",))
+@row_check("unknown-marac", "not-authorised", needs=("registry|sender",))
 def check_marac_known(row: RowView, context: ValidationContext) -> Iterator[Issue]:
     registry, text = context.registry, row.parsed.marac_text
-    if registry is None or not text or registry.is_empty():
+    if not text:
+        return
+    if registry is None or registry.is_empty():
+        # No registry, but the file is declared for one Marac (``validate --marac``): rows
+        # naming another are flagged, compared as loosely as the registry would.
+        if context.sender is not None and not context.sender.may_submit(text):
+            yield row.issue("not-authorised", "marac", value=text)
         return
     info = registry.resolve(text)
     if info is None:
@@ -27,3 +33,4 @@ def check_marac_known(row: RowView, context: ValidationContext) -> Iterator[Issu
     row.parsed.marac = info.name
     if context.sender is not None and not context.sender.may_submit(info.name):
         yield row.issue("not-authorised", "marac", value=info.name)
+

@@ -1,0 +1,77 @@
+"""`marac-bot validate` through the real entry point: exit codes, JSON, and the registry when
+a database exists (interface.md; spec §4 "with an empty registry names are not checked")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bot.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEMO = Path(__file__).parents[1] / "store" / "demo"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout steers the command
+    monkeypatch.setenv("MARAC_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("MARAC_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def _misspelt_copy(tmp_path: Path) -> Path:
+    book = openpyxl.load_workbook(FIXTURES / "clean_libreoffice.xlsx")
+    book.active["A2"] = "Croydn"
+    path = tmp_path / "croydn.xlsx"
+    book.save(path)
+    return path
+
+
+def _json(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def test_without_a_database_names_are_not_checked_and_none_is_created(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", "--json", str(_misspelt_copy(workdir))]) == 0
+    [report] = _json(capsys)
+    codes = [i["code"] for i in report["issues"]]  # type: ignore[index, union-attr]
+    assert codes.count("registry-not-checked") == 1
+    assert "unknown-marac" not in codes
+    assert not (workdir / "data").exists()
+
+
+def test_with_a_registry_an_unknown_name_is_hard_with_a_suggestion(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["registry", "import", str(DEMO / "maracs.csv")]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--json", str(_misspelt_copy(workdir))]) == 1
+    [report] = _json(capsys)
+    issues = report["issues"]
+    unknown = [i for i in issues if i["code"] == "unknown-marac"]  # type: ignore[union-attr]
+    assert [(i["cell"], i["severity"]) for i in unknown] == [("A2", "hard")]
+    assert "Croydon" in unknown[0]["message"]
+    assert report["rows_accepted"] == 5
+    assert "registry-not-checked" not in [i["code"] for i in issues]  # type: ignore[union-attr]
+
+
+def test_marac_option_flags_rows_of_another_marac(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = FIXTURES / "multi_marac.xlsx"
+    assert main(["validate", "--json", "--marac", "Croydon", str(path)]) == 1
+    [report] = _json(capsys)
+    refused = {i["cell"] for i in report["issues"]  # type: ignore[union-attr]
+               if i["code"] == "not-authorised"}
+    assert refused and all(c.startswith("A") for c in refused)
+    assert report["maracs"] == ["Croydon"]
+
+
+def test_missing_file_is_a_usage_error(workdir: Path) -> None:
+    assert main(["validate", str(workdir / "nope.xlsx")]) == 2
