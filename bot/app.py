@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.chat_http import ChatEndpoints
 from bot.delivery import Delivery
+from bot.housekeeping import expire_and_notify
 from bot.imap_queue import StoreMailboxQueue
 from bot.imap_watcher import ImapWatcher, watcher_from_settings
 from bot.scheduler import ReminderScheduler, start_scheduler, stop_scheduler
@@ -28,10 +29,8 @@ from bot.smtp_listener import SmtpListener, start_smtp_listener
 from bot.worker import Worker
 from reports import wording
 from store.db import Store
-from store.held import expire_held
 from store.queue import release_claims
 from store.registry import load_demo_registry
-from store.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -233,10 +232,8 @@ class RunningBot:
             await _wait(self.signals.stop, HOUSEKEEPING_SECONDS)
 
     def _expire_held(self) -> None:
-        with self.store.transaction() as session:
-            expired = expire_held(session, utcnow())
-        if expired:
-            logger.info("%d held changes expired", len(expired))
+        if expire_and_notify(self.store, self.settings):
+            self.signals.wake_outbox()
 
 
 async def _guarded(loop: str, work: Awaitable[object]) -> bool:

@@ -399,6 +399,9 @@ def confirmed_text(count: int) -> str:
             "new figures you sent. The earlier figures are kept in the history.")
 
 
+HELD_EXPIRED_SUBJECT = "Marac data: changed figures not confirmed in time"
+
+
 def held_expired_text(lines: Sequence[str]) -> str:
     return ("The changed figures you sent for these meetings were not confirmed in time, so "
             "we kept the figures we had:\n" + "\n".join(f"  {line}" for line in lines) +

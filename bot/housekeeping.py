@@ -1,0 +1,58 @@
+"""Held changes that were never confirmed: expire them and tell each submitter (spec §4).
+
+The expiry and the email telling the submitter are written in one transaction, keyed by the
+expired changes, so a crash or a second process never tells anyone twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from sqlalchemy.orm import Session
+
+from bot.email_out import make_message_id, render, to_mime
+from bot.inbound import Reply, ThreadRef
+from bot.settings import Settings
+from reports import wording
+from store.db import Store
+from store.held import expire_held
+from store.models import HeldChange
+from store.queue import enqueue_outbound
+from store.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def expire_and_notify(store: Store, settings: Settings) -> int:
+    """Expire overdue held changes; returns how many submitters were told."""
+    with store.transaction() as session:
+        expired = expire_held(session, utcnow())
+        return notify_submitters(session, expired, settings=settings)
+
+
+def notify_submitters(session: Session, expired: list[HeldChange], *, settings: Settings) -> int:
+    """Queue one email per submitter listing their expired changes."""
+    by_sender: dict[str, list[HeldChange]] = defaultdict(list)
+    for change in expired:
+        by_sender[change.sender].append(change)
+    domain = settings.mailbox_address.rsplit("@", 1)[-1]
+    for sender, changes in by_sender.items():
+        key = "held-expired:" + ",".join(str(c.id) for c in changes)
+        reply = Reply(ThreadRef(channel="email", address=sender),
+                      wording.held_expired_text([_line(c) for c in changes]),
+                      subject=wording.HELD_EXPIRED_SUBJECT)
+        mime = to_mime(reply, mailbox_address=settings.mailbox_address,
+                       message_id_domain=domain, message_id=make_message_id(key, domain=domain))
+        enqueue_outbound(session, key=key, channel="email", recipient=sender,
+                         payload=render(mime))
+    if by_sender:
+        logger.info("told %d submitters that %d held changes expired", len(by_sender),
+                    len(expired))
+    return len(by_sender)
+
+
+def _line(change: HeldChange) -> str:
+    meeting = change.meeting
+    where = f", {change.submission.filename} row {change.sheet_row}" if change.sheet_row else ""
+    return f"{meeting.marac.name} on {wording.day_text(meeting.meeting_date)}{where}"
