@@ -130,6 +130,38 @@ def to_csv(grid: Grid) -> str:
     return out.getvalue()
 
 
+def to_xlsx(grid: Grid) -> bytes:
+    """One sheet: a row per Marac, a column per quarter, each cell coloured by its state as in
+    the image; the headings and the Marac names stay in view (frozen panes)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook always has its first sheet
+    sheet.title = wording.GRID_XLSX_SHEET
+    book.properties.title = wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of)
+    sheet.append([*wording.GRID_CSV_HEADINGS, *(q["label"] for q in grid.quarters)])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    fills = {s: PatternFill("solid", fgColor=c.lstrip("#").upper()) for s, c in _COLOURS.items()}
+    for row in grid.rows:
+        sheet.append([row.marac, row.region, row.police_force_area,
+                      *(wording.GRID_STATE_LABELS[c.state] for c in row.cells)])
+        for cell, state in zip(sheet[sheet.max_row][3:], row.cells, strict=True):
+            cell.fill = fills[state.state]
+    sheet.freeze_panes = "B2"
+    for letter, width in zip("ABC", (max([10, *(len(r.marac) for r in grid.rows)]) + 2, 26, 26),
+                             strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.append([])
+    sheet.append([wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of)])
+    sheet.append([wording.GRID_KEY])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def to_png(grid: Grid) -> bytes:
     """The grid as an image: a coloured, labelled cell per Marac and quarter, with a key.
 

@@ -125,7 +125,7 @@ def test_report_grid_of_every_marac_prints_text(cli: Path, capsys: pytest.Captur
     [
         (["--region", "Londn"], "Did you mean London?"),
         (["--year", "2024/26"], "is not a financial year"),
-        (["--out", "grid.pdf"], "must end .png, .csv or .txt"),
+        (["--out", "grid.pdf"], "must end .png, .xlsx, .csv or .txt"),
     ],
 )
 def test_report_grid_usage_errors_exit_2(cli: Path, capsys: pytest.CaptureFixture[str],

@@ -1,62 +1,108 @@
-"""``marac-bot report grid --year 2024/25 [--region R] --out grid.png|csv|txt``: the upload
-grid (Maracs × quarters: accepted / held / missing / overdue) as an image, CSV or text, as the
-local operator sees it. Without ``--out`` the text is printed. Exit 0; 2 on a usage error."""
+"""``marac-bot report grid|national|overview --year 2024/25 [--region R] --out FILE``: the
+upload grid (png, xlsx, csv or text), the national or regional picture of spec §5 (xlsx, csv,
+text, or png: a bar chart of cases per quarter) and the overview (a row per Marac: xlsx, csv or
+text), as the local operator sees them. Without ``--out`` the text is printed. Exit 0; 2 on a
+usage error."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.commands.common import fail_usage, iso_date, today
 from bot.settings import Settings
 from handlers.questions.grid_data import load_grid
 from handlers.questions.model import Area
 from handlers.questions.period import default_year
-from handlers.questions.registry import RegistrySnapshot
+from handlers.questions.registry import MaracEntry, RegistrySnapshot
+from handlers.questions.report_data import load_national, load_overview
 from reports import grid as grid_report
+from reports import national as national_report
+from reports import overview as overview_report
+from reports import table as table_report
 from reports import wording
 from store.db import Store
 from store.names import name_key
 from validation.quarters import FinancialYear
 
-_FORMATS = {".png": "png", ".csv": "csv", ".txt": "txt"}
+# Each report's --out suffixes, in the order --help and the usage message list them.
+_SUFFIXES = {
+    "grid": (".png", ".xlsx", ".csv", ".txt"),
+    "national": (".xlsx", ".csv", ".txt", ".png"),
+    "overview": (".xlsx", ".csv", ".txt"),
+}
+_HELP = {
+    "grid": ("Maracs × quarters of a financial year: accepted / held / missing / overdue",
+             "The upload grid of a financial year: for each Marac and quarter, whether figures "
+             "are accepted, held for confirmation, missing or overdue."),
+    "national": ("the national (or regional) picture of a year, per quarter and for the year",
+                 "The key figures of every Marac (or of a region's): Maracs that sent "
+                 "figures, meetings, cases, children, cases per 10,000 adult women, repeat and "
+                 "partner-agency shares, per quarter and for the year, beside the national "
+                 "reference figures in the settings. A .png is a bar chart of cases per "
+                 "quarter."),
+    "overview": ("one row per Marac: quarters uploaded, meetings, cases, rates, held changes",
+                 "One row per Marac for a financial year: the quarters it uploaded, meetings, "
+                 "cases, repeat and police-referral shares, cases per 10,000 adult women "
+                 "(annualised) and the held changes still open."),
+}
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What every report is made from: the Maracs chosen, the year, the day, the settings."""
+
+    session: Session
+    maracs: list[MaracEntry]
+    area: str | None
+    year: FinancialYear
+    day: date
+    settings: Settings
 
 
 def add_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "report",
-        help="write a report (the upload grid)",
-        description="Write a report as the local operator sees it.",
+        help="write a report (upload grid, national picture, overview)",
+        description="Write a report as the local operator sees it. Exit code 0; 2 on a usage "
+        "error.",
     )
     reports = parser.add_subparsers(dest="report", required=True, metavar="REPORT")
-    grid = reports.add_parser(
-        "grid",
-        help="Maracs × quarters of a financial year: accepted / held / missing / overdue",
-        description="The upload grid of a financial year: for each Marac and quarter, whether "
-        "figures are accepted, held for confirmation, missing or overdue. Exit code 0; 2 on a "
-        "usage error.",
-    )
-    grid.add_argument("--year", metavar="YYYY/YY",
-                      help="financial year, e.g. 2024/25 (default: the year of the last "
-                      "quarter that ended)")
-    grid.add_argument("--region", metavar="R",
-                      help="only the Maracs of this region, police force area or nation")
-    grid.add_argument("--out", type=Path, metavar="FILE",
-                      help="grid.png, grid.csv or grid.txt (default: print the text)")
-    grid.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
-                      help="as on this day (default: today)")
-    grid.set_defaults(handler=run)
+    for kind, (short, long) in _HELP.items():
+        one = reports.add_parser(kind, help=short,
+                                 description=f"{long} Exit code 0; 2 on a usage error.")
+        _add_arguments(one, kind)
+        one.set_defaults(handler=run)
+
+
+def _add_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
+    names = ", ".join(f"{kind}{s}" for s in _SUFFIXES[kind])
+    parser.add_argument("--year", metavar="YYYY/YY",
+                        help="financial year, e.g. 2024/25 (default: the year of the last "
+                        "quarter that ended)")
+    parser.add_argument("--region", metavar="R",
+                        help="only the Maracs of this region, police force area or nation")
+    parser.add_argument("--out", type=Path, metavar="FILE",
+                        help=f"{names} (default: print the text)")
+    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
+                        help="as on this day (default: today)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    kind = args.report
     day = args.today or today(settings)
     year = FinancialYear.parse(args.year, today=day) if args.year else default_year(day)
     if year is None:
-        return fail_usage(f"--year: {args.year!r} is not a financial year (try 2024/25)")
-    kind = _FORMATS.get(args.out.suffix.lower()) if args.out else "txt"
-    if kind is None:
-        return fail_usage(f"--out: {args.out} must end .png, .csv or .txt")
+        return fail_usage(wording.report_bad_year(args.year))
+    suffix = args.out.suffix.lower() if args.out else ".txt"
+    if suffix not in _SUFFIXES[kind]:
+        return fail_usage(wording.report_bad_out(args.out, _SUFFIXES[kind]))
     store = Store.from_settings(settings)
     try:
         with store.sessions() as session:
@@ -64,12 +110,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             area = _area(registry, args.region) if args.region else None
             if isinstance(area, str):
                 return fail_usage(area)
-            grid = load_grid(session, registry.in_area(area), year,
-                             area=area.name if area else None, today=day,
-                             due_days=settings.due_days, every_marac=area is None)
+            request = _Request(session, registry.in_area(area), area.name if area else None,
+                               year, day, settings)
+            content = _MAKERS[kind](request, suffix)
     finally:
         store.close()
-    return _write(grid, kind, args.out)
+    return _write(content, kind, request, args.out)
 
 
 def _area(registry: RegistrySnapshot, text: str) -> Area | str:
@@ -80,14 +126,52 @@ def _area(registry: RegistrySnapshot, text: str) -> Area | str:
     return f"--region: {wording.unknown_name_text(text, registry.suggest(text, strong=False))}"
 
 
-def _write(grid: grid_report.Grid, kind: str, out: Path | None) -> int:
+def _grid(r: _Request, suffix: str) -> str | bytes:
+    grid = load_grid(r.session, r.maracs, r.year, area=r.area, today=r.day,
+                     due_days=r.settings.due_days, every_marac=r.area is None)
+    if suffix == ".png":
+        return grid_report.to_png(grid)
+    if suffix == ".xlsx":
+        return grid_report.to_xlsx(grid)
+    return grid_report.to_csv(grid) if suffix == ".csv" else grid_report.to_text(grid)
+
+
+def _national(r: _Request, suffix: str) -> str | bytes:
+    picture = load_national(r.session, r.maracs, r.year, r.settings.bands, area=r.area,
+                            every_marac=r.area is None)
+    if suffix == ".png":
+        return national_report.to_png(picture)
+    return _table(national_report.to_table(picture), suffix)
+
+
+def _overview(r: _Request, suffix: str) -> str | bytes:
+    overview = load_overview(r.session, r.maracs, r.year, r.settings.bands, area=r.area,
+                             every_marac=r.area is None)
+    return _table(overview_report.to_table(overview), suffix)
+
+
+def _table(table: table_report.Table, suffix: str) -> str | bytes:
+    if suffix == ".xlsx":
+        return table_report.to_xlsx(table)
+    return table_report.to_csv(table) if suffix == ".csv" else table_report.to_text(table)
+
+
+_MAKERS: dict[str, Callable[[_Request, str], str | bytes]] = {
+    "grid": _grid,
+    "national": _national,
+    "overview": _overview,
+}
+
+
+def _write(content: str | bytes, kind: str, request: _Request, out: Path | None) -> int:
     if out is None:
-        print(grid_report.to_text(grid))
+        assert isinstance(content, str)  # no --out means text
+        print(content)
         return 0
-    if kind == "png":
-        out.write_bytes(grid_report.to_png(grid))
+    if isinstance(content, bytes):
+        out.write_bytes(content)
     else:
-        text = grid_report.to_csv(grid) if kind == "csv" else grid_report.to_text(grid) + "\n"
+        text = content if content.endswith("\n") else content + "\n"
         out.write_text(text, encoding="utf-8", newline="")
-    print(f"Wrote the upload grid ({grid.area or 'all Maracs'}, {grid.year}) to {out}")
+    print(wording.report_written(kind, request.area, request.year.label, out))
     return 0

@@ -1,0 +1,86 @@
+"""The national picture and the overview (reports/national.py, reports/overview.py) from the
+store, through the same sums and figures the questions use (handlers/questions/sums.py,
+figures.py, queries.py), so a report never disagrees with an answer in chat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from bot.settings import Bands
+from handlers.questions import queries
+from handlers.questions.figures import figures
+from handlers.questions.metrics import ALL_FIELDS
+from handlers.questions.period import year_data
+from handlers.questions.registry import MaracEntry
+from handlers.questions.sums import Sums, marac_sums
+from reports.national import NationalPicture, Period
+from reports.overview import Overview, OverviewRow
+from validation.quarters import FinancialYear
+
+# What the overview shows of each Marac besides cases.
+_OVERVIEW_FIELDS = ("repeat_cases", "ref_police")
+
+
+def load_national(
+    session: Session,
+    maracs: Sequence[MaracEntry],
+    year: FinancialYear,
+    bands: Bands,
+    *,
+    area: str | None,
+    every_marac: bool = False,
+) -> NationalPicture:
+    """The §5 figures of ``maracs`` for each quarter of ``year`` and for the whole year.
+    ``every_marac`` says ``maracs`` is the whole registry, so the query needs no list of ids."""
+    by_id = {m.id: m for m in maracs}
+    ids = None if every_marac else list(by_id)
+
+    def period(labels: list[str], label: str, range_text: str) -> Period:
+        sums = marac_sums(session, labels, ids, fields=ALL_FIELDS)
+        return Period(label, range_text, figures(sums, by_id, bands, fields=ALL_FIELDS))
+
+    quarters = tuple(period([q.label], q.label, q.range_text()) for q in year.quarters)
+    year_range = year_data(year)["range"]
+    whole = period([q.label for q in year.quarters], year.label, year_range)
+    return NationalPicture(year.label, year_range, area, len(maracs), quarters, whole)
+
+
+def load_overview(
+    session: Session,
+    maracs: Sequence[MaracEntry],
+    year: FinancialYear,
+    bands: Bands,
+    *,
+    area: str | None,
+    every_marac: bool = False,
+) -> Overview:
+    """One row per Marac of ``maracs`` (by name), whether or not it sent anything."""
+    labels = [q.label for q in year.quarters]
+    ids = None if every_marac else [m.id for m in maracs]
+    sums = {s.marac_id: s for s in marac_sums(session, labels, ids, fields=_OVERVIEW_FIELDS)}
+    uploads = queries.uploads(session, labels, ids)
+    rows = []
+    for marac in sorted(maracs, key=lambda m: m.name):
+        mine = [uploads[(marac.id, q)] for q in labels if (marac.id, q) in uploads]
+        rows.append(_row(marac, mine, sums.get(marac.id), bands))
+    return Overview(year.label, year_data(year)["range"], area, tuple(rows))
+
+
+def _row(
+    marac: MaracEntry, uploads: list[queries.Uploads], sums: Sums | None, bands: Bands
+) -> OverviewRow:
+    found = figures([sums] if sums else [], {marac.id: marac}, bands, fields=_OVERVIEW_FIELDS)
+    return OverviewRow(
+        marac=marac.name,
+        region=marac.region,
+        police_force_area=marac.police_force_area,
+        quarters=tuple(u.quarter for u in uploads),
+        meetings=sum(u.meetings for u in uploads),
+        cases=int(found["cases"]["total"]),
+        repeat_rate=found["repeat_rate"]["value"],
+        police_share=found["police_share"]["value"],
+        per_10k=found["per_10k"]["value"],
+        held=sum(u.held for u in uploads),
+    )
