@@ -7,10 +7,20 @@ Nothing else reads ``os.environ``: the settings object is passed in. A bad value
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from validation.quarters import Quarter
+
+# Clocks change between 01:00 and 03:00 in the UK: a time in there may happen twice or never.
+CLOCK_CHANGE_FROM, CLOCK_CHANGE_UNTIL = time(1, 0), time(3, 0)
+# A reminder run (a catch-up after downtime included) sends only before this local time.
+REMINDER_LAST_SEND_TIME = time(17, 0)
+DEFAULT_REMINDER_TIME = time(9, 30)
 
 
 class ConfigError(Exception):
@@ -85,6 +95,10 @@ class Settings:
     due_days: int = 28
     max_file_mb: float = 10.0
     held_expiry_days: int = 14
+    # The first quarter whose uploads are chased; None chases every quarter (spec §5 history
+    # collected before the bot existed is not in its store, so must not count as missing).
+    track_from: Quarter | None = None
+    reminder_time: time = DEFAULT_REMINDER_TIME
     smtp_tls_cert: Path | None = None
     smtp_tls_key: Path | None = None
     smtp_auth_user: str | None = None
@@ -102,6 +116,10 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    def tracks(self, quarter: Quarter) -> bool:
+        """Whether the bot chases (and counts as missing) uploads for ``quarter``."""
+        return self.track_from is None or quarter >= self.track_from
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +166,8 @@ class Settings:
             due_days=env.integer("MARAC_DUE_DAYS", 28, low=0, high=366),
             max_file_mb=env.number("MARAC_MAX_FILE_MB", 10.0, low=0.01, high=1024),
             held_expiry_days=env.integer("MARAC_HELD_EXPIRY_DAYS", 14, low=1, high=366),
+            track_from=env.quarter("MARAC_TRACK_FROM"),
+            reminder_time=env.reminder_time("MARAC_REMINDER_TIME", DEFAULT_REMINDER_TIME),
             smtp_tls_cert=env.path("MARAC_SMTP_TLS_CERT"),
             smtp_tls_key=env.path("MARAC_SMTP_TLS_KEY"),
             smtp_auth_user=env.text("MARAC_SMTP_AUTH_USER"),
@@ -256,6 +276,41 @@ class _Env:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"{name} is not a known time zone: {value!r}") from None
+        return value
+
+    def quarter(self, name: str) -> Quarter | None:
+        """A quarter named with its year: "Q3 2024/25", "q3 24/25", "Oct-Dec 2024"."""
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return Quarter.from_label(raw)
+        except ValueError:
+            pass
+        # A phrase read on two far-apart days must give the same quarter: "last quarter" or a
+        # bare "Q3" would drift as time passes, which a setting must not.
+        found = {Quarter.parse(raw, today=day) for day in (date(2001, 1, 1), date(2101, 1, 1))}
+        if len(found) != 1 or None in found:
+            raise ConfigError(
+                f"{name} must name one quarter with its year, such as 'Q3 2024/25', not {raw!r}"
+            )
+        return found.pop()
+
+    def reminder_time(self, name: str, default: time) -> time:
+        """A local time HH:MM, outside the clock changes and before the last send time."""
+        raw = self.text(name)
+        if raw is None:
+            return default
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", raw)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ConfigError(f"{name} must be a local time HH:MM, such as 09:30, not {raw!r}")
+        value = time(int(match[1]), int(match[2]))
+        if CLOCK_CHANGE_FROM <= value < CLOCK_CHANGE_UNTIL:
+            raise ConfigError(f"{name} is {raw}, between 01:00 and 03:00, when clocks change: "
+                              "choose another time")
+        if value >= REMINDER_LAST_SEND_TIME:
+            raise ConfigError(f"{name} must be before {REMINDER_LAST_SEND_TIME:%H:%M}, the last "
+                              f"time a day's reminders are sent, not {raw}")
         return value
 
     def path(self, name: str) -> Path | None:

@@ -69,13 +69,20 @@ def plan_reminders(
     today: date,
     mailbox: str,
 ) -> list[Notice]:
-    """The reminders open today for Maracs that have not uploaded, oldest quarter first."""
+    """The reminders open today for Maracs that have not uploaded, oldest quarter first.
+
+    Only quarters the policy tracks are chased; the quarter before the first tracked one never
+    counts as missing, so its successor is plain ``overdue``, not ``second-quarter-missing``.
+    """
     notices = []
     for quarter in reversed(quarters_in_play(policy, today)):
         for marac in registry.maracs:
             if marac.id in uploads.get(quarter.label, {}):
                 continue  # uploaded: no reminder, and no later stage either
-            previous_missing = marac.id not in uploads.get(quarter.previous().label, {})
+            previous = quarter.previous()
+            # An untracked quarter was collected before the bot: its absence here proves nothing.
+            previous_missing = (policy.tracks(previous)
+                                and marac.id not in uploads.get(previous.label, {}))
             rule = open_stage(policy, calendar, quarter, nation=marac.nation, today=today,
                               previous_missing=previous_missing)
             if rule is not None:

@@ -14,14 +14,21 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.settings import ConfigError, Settings
+from bot.settings import (
+    CLOCK_CHANGE_FROM,
+    CLOCK_CHANGE_UNTIL,
+    DEFAULT_REMINDER_TIME,
+    REMINDER_LAST_SEND_TIME,
+    ConfigError,
+    Settings,
+)
 from handlers.working_days import WorkingDays
 from validation.quarters import DEFAULT_DUE_DAYS, Quarter
 
 logger = logging.getLogger(__name__)
 
 # Clocks change between 01:00 and 03:00 in the UK: a time in there may happen twice or never.
-UNSAFE_FROM, UNSAFE_UNTIL = time(1, 0), time(3, 0)
+UNSAFE_FROM, UNSAFE_UNTIL = CLOCK_CHANGE_FROM, CLOCK_CHANGE_UNTIL
 DIGEST_STAGE = "managers-digest"
 
 
@@ -43,8 +50,9 @@ class StageRule:
 
     ``working_days`` counts from the anchor, which itself never counts: +1 is the first working
     day after it, -5 the fifth working day before it. A rule that ``needs_previous_missing``
-    applies only when the quarter before is missing too, and then wins over a rule of the same
-    date listed before it (second-quarter-missing replaces overdue).
+    applies only when the quarter before is missing too (and tracked: see
+    ``ReminderPolicy.track_from``), and then wins over a rule of the same date listed before it
+    (second-quarter-missing replaces overdue).
     """
 
     stage: Stage
@@ -76,14 +84,17 @@ class ReminderPolicy:
 
     due_days: int = DEFAULT_DUE_DAYS
     stages: tuple[StageRule, ...] = DEFAULT_STAGES
-    send_time: time = time(9, 30)
+    send_time: time = DEFAULT_REMINDER_TIME
     # A catch-up run (after downtime) sends only before this local time; later waits a day.
-    last_send_time: time = time(17, 0)
+    last_send_time: time = REMINDER_LAST_SEND_TIME
     timezone: str = "Europe/London"
     catch_up_days: int = 7
     digest_weeks: int = 2
     # Managers cover several nations: their digest follows one calendar.
     digest_nation: str = "England"
+    # No reminder or digest for a quarter before this one, and a quarter before it never counts
+    # as the first of two missed: it was collected before the bot existed. None: every quarter.
+    track_from: Quarter | None = None
 
     def __post_init__(self) -> None:
         if UNSAFE_FROM <= self.send_time < UNSAFE_UNTIL:
@@ -98,21 +109,27 @@ class ReminderPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings, **changes: Any) -> ReminderPolicy:
-        """The default policy with the settings' due days and time zone, then ``changes``."""
-        base = cls(due_days=settings.due_days, timezone=settings.timezone)
+        """The default policy with the settings' due days, time zone, send time and first
+        tracked quarter, then ``changes``."""
+        base = cls(due_days=settings.due_days, timezone=settings.timezone,
+                   send_time=settings.reminder_time, track_from=settings.track_from)
         return replace(base, **changes) if changes else base
 
     def due_date(self, quarter: Quarter) -> date:
         return quarter.due_date(self.due_days)
 
+    def tracks(self, quarter: Quarter) -> bool:
+        """Whether uploads of ``quarter`` are chased (and its absence counts as missing)."""
+        return self.track_from is None or quarter >= self.track_from
+
 
 def quarters_in_play(policy: ReminderPolicy, today: date) -> list[Quarter]:
-    """The quarters whose stages or digests might be open today, most recent first."""
+    """The tracked quarters whose stages or digests might be open today, most recent first."""
     # The latest stage falls a few working days after the due date; a month covers holidays.
     horizon = timedelta(days=policy.catch_up_days + 31)
     found: list[Quarter] = []
     quarter = Quarter.containing(today)
-    while policy.due_date(quarter) + horizon >= today:
+    while policy.due_date(quarter) + horizon >= today and policy.tracks(quarter):
         found.append(quarter)
         quarter = quarter.previous()
     return found

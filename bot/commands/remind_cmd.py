@@ -1,6 +1,7 @@
 """``marac-bot remind [--dry-run] [--today YYYY-MM-DD] [--json]`` (interface.md).
 
-Runs the same policy as the running bot's daily job, for one day. Without ``--dry-run`` the
+Runs the same policy as the running bot's daily job, for one day (MARAC_TRACK_FROM included;
+MARAC_REMINDER_TIME only times the running bot's job). Without ``--dry-run`` the
 reminders are logged and queued, then the queued email is delivered at once (relay or outbox
 folder); Slack and Teams reminders stay queued for the running bot. Running it again for the
 same day sends nothing: every reminder it sent is in the reminder log.
@@ -27,8 +28,11 @@ def add_parser(sub: Any) -> None:
         "remind",
         help="run the reminder policy now",
         description="Send the quarterly reminders, escalations and managers' digests due on a "
-        "day (today by default) to the Maracs that have not uploaded. Each reminder goes once: "
-        "a second run for the same day sends nothing. Exit code 0.",
+        "day (today by default) to the Maracs that have not uploaded. Only quarters from "
+        "MARAC_TRACK_FROM on are chased (every quarter when it is unset), and a quarter before "
+        "it never counts as a second missed one. Each reminder goes once: a second run for the "
+        "same day sends nothing. The running bot sends at MARAC_REMINDER_TIME (default 09:30). "
+        "Exit code 0.",
     )
     parser.add_argument("--dry-run", action="store_true",
                         help="list who would get what, and send nothing")

@@ -1,6 +1,8 @@
 """'who hasn't uploaded Q2 2024/25?', 'missing Q2 in London': the Maracs with nothing for the
 quarter, their coordinators, whether they are overdue, and whether they also missed the
-quarter before (two in a row drops a Marac from the national figures, spec §5)."""
+quarter before (two in a row drops a Marac from the national figures, spec §5). A quarter
+before ``MARAC_TRACK_FROM`` was collected before the bot existed: not having it proves nothing,
+so it never counts as the first of two."""
 
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ def _data(ask: Ask, place: Place, focus: str) -> dict[str, Any]:
     before = queries.uploads(ask.session, [quarter.previous().label], ids)
     have = {marac_id for marac_id, _ in now}
     had_before = {marac_id for marac_id, _ in before}
+    previous_tracked = ask.settings.tracks(quarter.previous())
     absent = [m for m in place.maracs if m.id not in have]
     contacts = queries.coordinators(ask.session, [m.id for m in absent])
     period = quarter_data(quarter, today=ask.today, due_days=ask.due_days)
@@ -61,7 +64,7 @@ def _data(ask: Ask, place: Place, focus: str) -> dict[str, Any]:
                 "police_force_area": m.police_force_area,
                 "coordinators": [{"name": n, "email": a} for n, a in contacts.get(m.id, [])],
                 "overdue": period["overdue"],
-                "missed_previous": m.id not in had_before,
+                "missed_previous": previous_tracked and m.id not in had_before,
             }
             for m in absent
         ],
