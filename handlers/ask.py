@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from sqlalchemy.orm import Session
 
 from bot.inbound import InboundMessage, Reply
 from bot.settings import Settings
+from handlers.confirmation import strip_reply_prefix
 from handlers.questions import answer_question, looks_like_question
 from handlers.result import HandlerResult
 from store.models import Contact
-
-_QUESTION_START = re.compile(
-    r"^\s*(has|have|who|whose|which|what|how|is|are|did|does|when|show|status|summary|grid|"
-    r"national|repeat|missing|help|template|list|tell)\b",
-    re.IGNORECASE,
-)
 
 
 def question_text(message: InboundMessage) -> str | None:
     """The question a message asks, from its body's first line or its subject, if any."""
     first = next((line.strip() for line in message.text.splitlines() if line.strip()), "")
-    subject = re.sub(r"^\s*((re|aw|fw|fwd)\s*:\s*)+", "", message.subject, flags=re.IGNORECASE)
+    subject = strip_reply_prefix(message.subject)
     for candidate in (first, subject.strip()):
-        if candidate and (looks_like_question(candidate) or _QUESTION_START.match(candidate)):
+        if candidate and looks_like_question(candidate):
             return candidate
     return None
 

@@ -18,10 +18,11 @@ _CONFIRM = re.compile(r"^\W*confirm(?:ed)?\b", re.IGNORECASE)
 def is_confirmation(text: str, subject: str) -> bool:
     """The first line of the reply (quoted text already removed) says CONFIRM."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    return bool(_CONFIRM.match(first)) or bool(_CONFIRM.match(_strip_re(subject)))
+    return bool(_CONFIRM.match(first)) or bool(_CONFIRM.match(strip_reply_prefix(subject)))
 
 
-def _strip_re(subject: str) -> str:
+def strip_reply_prefix(subject: str) -> str:
+    """ "Re: Fwd: Q3 return" -> "Q3 return"."""
     return re.sub(r"^\s*((re|aw|fw|fwd)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
 
 

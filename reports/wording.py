@@ -5,7 +5,7 @@ Tone: plain English, say what to change. Tests call these functions rather than 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 # ---------------------------------------------------------------------------------------------
@@ -155,10 +155,8 @@ TEMPLATE_INSTRUCTIONS: tuple[str, ...] = (
 
 
 def demo_label() -> str:
-    return "DEMO registry: made-up Maracs contacts at example.org, for trying the bot out."
+    return "DEMO registry: made-up Marac contacts at example.org, for trying the bot out."
 
-
-Formatter = Callable[..., str]
 
 
 def children_detail(*, children: int, with_children: int, children_cell: str,

@@ -144,7 +144,7 @@ def load_demo_registry(session: Session) -> bool:
     except IntegrityError:
         logger.info("another process loaded the demo registry first")
         return False
-    logger.warning("loaded the DEMO registry: %s", wording.demo_label())
+    logger.info("loaded the DEMO registry: %s", wording.demo_label())
     return True
 
 
