@@ -3,6 +3,13 @@
 python-calamine reads .xlsx, .xlsm (values only: macros never run), .xls and .ods; the csv
 module reads .csv. Every failure of the file becomes a file-level ``Issue``; the guard in
 ``validation.guards`` has already refused hostile containers before we get here.
+
+Every native read runs in a memory- and time-capped child (``validation.isolated``), whatever
+the format: calamine trusts sizes written inside the file (an .xlsx whose shared-string table
+claims 4,294,967,295 entries makes it ask for ~100 GB) and Rust aborts the process on a failed
+allocation, which no ``except`` can catch. The guard cannot know every such size, so the bot
+never lets calamine run in its own process. Only the csv module, pure Python and linear in
+its input, reads in-process.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import python_calamine
 from validation.cells import is_blank
 from validation.isolated import ChildFailed, ChildRaised, run_capped
 from validation.issues import Issue
-from validation.xlsx_scan import SheetScan, XlsxScanner
+from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +75,7 @@ def read_workbook(
     try:
         if suffix == "csv":
             return Workbook([_read_csv(data, filename)])
-        if data.startswith(b"PK") and suffix in {"xlsx", "xlsm"}:
-            return _read_with_calamine(data, suffix, scanner)
-        return _read_isolated(data, suffix)
+        return _read_isolated(data, suffix, scanner)
     except TooManyRows:
         return Issue.make(
             "file-too-large", reason=f"more than {MAX_DATA_ROWS:,} rows", limit="that size"
@@ -81,31 +86,36 @@ def read_workbook(
             ValueError, OSError, EOFError) as exc:
         logger.info("unreadable %s: %s", filename, exc)
         return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
-    except BaseException as exc:
-        if type(exc).__name__ != "PanicException":  # pyo3: a Rust panic inside calamine
-            raise
-        logger.warning("calamine panicked on %s: %s", filename, exc)
+    except ChildFailed as exc:  # the reader died (abort, memory cap) or overran its time
+        logger.warning("the reader gave up on %s: %s", filename, exc)
         return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
 
 
-def _read_isolated(data: bytes, suffix: str) -> Workbook:
-    """.xls, .ods (and anything not a zip package) in a memory-capped child process."""
+def _read_isolated(data: bytes, suffix: str, scanner: XlsxScanner | None) -> Workbook:
+    """Every calamine (and openpyxl streaming) read, in a memory- and time-capped child.
+
+    The child is forked, so ``data`` and the scanner reach it without being copied or pickled;
+    only the rows come back. A child that dies or overruns is an unreadable file.
+    """
     try:
-        return run_capped(_read_with_calamine, data, suffix, None)
+        return run_capped(_read_with_calamine, data, suffix, scanner)
     except ChildRaised as exc:
         if exc.type_name == "PasswordError":
             raise python_calamine.PasswordError(str(exc)) from exc
         if exc.type_name == "TooManyRows":
             raise TooManyRows from exc
-        raise ValueError(str(exc)) from exc
-    except ChildFailed as exc:
-        raise ValueError(str(exc)) from exc
+        raise ValueError(str(exc)) from exc  # a pyo3 PanicException too: calamine gave up
 
 
 def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -> Workbook:
     # The guard lets a real .xls travel under an .xlsx name; only zip packages are scanned.
     is_package = data.startswith(b"PK") and suffix in {"xlsx", "xlsm"}
-    scans = _sheet_scans(data, scanner) if is_package else {}
+    scans: dict[str, SheetScan] = {}
+    if is_package:
+        scanner = scanner or _scanned(data)
+        scans = _sheet_scans(data, scanner)
+        if absurd := scanner.absurd_shared_strings():
+            data = without_string_counts(data, absurd)  # else calamine reserves ~100 GB
     book = python_calamine.load_workbook(io.BytesIO(data))
     sheets = []
     for meta in book.sheets_metadata:
@@ -122,14 +132,19 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
     return Workbook(sheets)
 
 
-def _sheet_scans(data: bytes, scanner: XlsxScanner | None) -> dict[str, SheetScan]:
+def _scanned(data: bytes) -> XlsxScanner:
+    """A scan of the package for a direct caller whose bytes the guard did not inflate."""
+    scanner = XlsxScanner()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        if scanner is None:
-            scanner = XlsxScanner()
-            for part in archive.namelist():
-                with archive.open(part) as stream:
-                    while chunk := stream.read(1 << 20):
-                        scanner.feed(part, chunk)
+        for part in archive.namelist():
+            with archive.open(part) as stream:
+                while chunk := stream.read(1 << 20):
+                    scanner.feed(part, chunk)
+    return scanner
+
+
+def _sheet_scans(data: bytes, scanner: XlsxScanner) -> dict[str, SheetScan]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         try:
             return scanner.by_sheet_name(archive)
         except (KeyError, SyntaxError) as exc:  # odd but readable packages: let calamine try

@@ -9,6 +9,7 @@ and learns each worksheet's real extent, and the formula cells that carry no sto
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -27,6 +28,11 @@ _FORMULA_NO_VALUE_RE = re.compile(
 )
 _FORMULA_HINT_RE = re.compile(rb"f(?:>|/>| )")
 _REF_ATTR_RE = re.compile(rb"\sr=\"([A-Z]+\d+)\"")
+# The counts an <sst> opening tag claims; calamine reserves room for ``uniqueCount`` strings.
+_SST_COUNT_RE = re.compile(rb'\s(?:unique)?[Cc]ount="\s*(\d{1,30})\s*"')
+# The smallest shared string, ``<si/>``, takes five bytes: a claim of more strings than that
+# allows is a lie (a damaged or hostile file), never a real workbook.
+_MIN_SHARED_STRING_BYTES = 5
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -42,13 +48,29 @@ class SheetScan:
     tail: bytes = b""
 
 
+@dataclass
+class SharedStringsScan:
+    """The shared-string part's size and the largest count its opening tag claims."""
+
+    claimed: int = 0
+    size: int = 0
+
+    @property
+    def claim_is_absurd(self) -> bool:
+        return self.claimed > self.size // _MIN_SHARED_STRING_BYTES
+
+
 class XlsxScanner:
     """Fed (part name, inflated chunk) pairs in order; keeps a ``SheetScan`` per worksheet."""
 
     def __init__(self) -> None:
         self.parts: dict[str, SheetScan] = {}
+        self.shared_strings: dict[str, SharedStringsScan] = {}
 
     def feed(self, part: str, chunk: bytes) -> None:
+        if is_shared_strings_part(part):
+            self._feed_shared_strings(part, chunk)
+            return
         if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
             return
         scan = self.parts.setdefault(part, SheetScan())
@@ -63,10 +85,52 @@ class XlsxScanner:
             _collect_formulas(window, scan.formulas_without_value)
         scan.tail = window[-_OVERLAP:]
 
+    def _feed_shared_strings(self, part: str, chunk: bytes) -> None:
+        scan = self.shared_strings.setdefault(part, SharedStringsScan())
+        if scan.size == 0:  # the opening tag is in the first chunk (chunks are 1 MB)
+            head = chunk[: chunk.find(b">", chunk.find(b"<sst")) + 1 or 4096]
+            claims = [int(m) for m in _SST_COUNT_RE.findall(head)]
+            scan.claimed = max(claims, default=0)
+        scan.size += len(chunk)
+
+    def absurd_shared_strings(self) -> list[str]:
+        """Shared-string parts whose claimed count no real file could have."""
+        return [part for part, scan in self.shared_strings.items() if scan.claim_is_absurd]
+
     def by_sheet_name(self, archive: zipfile.ZipFile) -> dict[str, SheetScan]:
         """The scans keyed by sheet name as the workbook lists them."""
         return {name: self.parts[path] for name, path in _sheet_paths(archive)
                 if path in self.parts}
+
+
+def is_shared_strings_part(part: str) -> bool:
+    return part.lower().startswith("xl/") and part.lower().endswith("sharedstrings.xml")
+
+
+def without_string_counts(data: bytes, parts: list[str]) -> bytes:
+    """The package again with the count attributes dropped from those parts' <sst> tag.
+
+    Both attributes are optional in the standard; without them calamine grows its table as it
+    reads instead of reserving what the file claims. Only ever done for a claim found absurd,
+    so ordinary files are never repacked.
+    """
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename in parts:
+                content = _drop_counts(content)
+            target.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _drop_counts(xml: bytes) -> bytes:
+    start = xml.find(b"<sst")
+    end = xml.find(b">", start)
+    if start < 0 or end < 0:
+        return xml
+    return xml[:start] + _SST_COUNT_RE.sub(b"", xml[start:end]) + xml[end:]
 
 
 def _last_row(window: bytes, scan: SheetScan) -> None:
