@@ -14,10 +14,12 @@ ignores the lock clause; it is the single-process default, where the guard alone
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import psycopg
 from sqlalchemy import (
     ForeignKey,
     Integer,
@@ -31,6 +33,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import OperationalError as SAOperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base
@@ -211,22 +216,34 @@ def _give_up_inbound(session: Session, item_id: int, *, attempts: int, now: date
                  now=now)
 
 
-def release_claims(session: Session, *, max_attempts: int = 5, now: datetime | None = None
-                   ) -> list[int]:
-    """Queue again every item still claimed; returns their ids.
+def release_claims(
+    session: Session,
+    *,
+    max_attempts: int = 5,
+    now: datetime | None = None,
+    owner_gone: Callable[[str | None], bool] = lambda _owner: True,
+) -> list[int]:
+    """Queue again every item still claimed by a process that is gone; returns their ids.
 
-    Only for a process starting on a database that no other bot process uses (SQLite, the
-    single-process default): every claim it finds was left by its own previous run dying
-    mid-message, and waiting for the claim to go stale would hold that message back for
-    nothing. An item already tried ``max_attempts`` times is marked failed instead, as
-    ``claim_inbound`` would: it may be the message that killed the process.
+    By default every claim counts as gone: right for a process starting on a database that no
+    other bot process uses (SQLite, the single-process default), where every claim it finds
+    was left by its own previous run dying mid-message, and waiting for the claim to go stale
+    would hold that message back for nothing. On a shared database pass ``owner_gone``, which
+    says from ``claimed_by`` whether the claimant is known dead; the others are left to go stale.
+
+    ``attempts`` is kept: it counts the processes that had the message in hand, so the worker
+    that claims it next knows how many died with it (and quarantines it after two). An item
+    already tried ``max_attempts`` times is marked failed instead, as ``claim_inbound`` would.
     """
     now = now or utcnow()
     claimed = session.execute(
-        select(InboundItem.id, InboundItem.attempts).where(InboundItem.status == "processing")
+        select(InboundItem.id, InboundItem.attempts, InboundItem.claimed_by)
+        .where(InboundItem.status == "processing")
     ).all()
     released = []
-    for item_id, attempts in claimed:
+    for item_id, attempts, owner in claimed:
+        if not owner_gone(owner):
+            continue
         if attempts >= max_attempts:
             _give_up_inbound(session, item_id, attempts=attempts, now=now)
             continue
@@ -235,6 +252,71 @@ def release_claims(session: Session, *, max_attempts: int = 5, now: datetime | N
                        "queued again", item_id)
         released.append(int(item_id))
     return released
+
+
+def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | None = None
+               ) -> bool:
+    """Renew ``worker``'s claim on an item in the caller's transaction; False if it is not
+    (or no longer) that worker's: finished already, or taken over as stale by another process.
+
+    The first statement of every transaction that would finish or fail the item: after a
+    commit whose answer was lost with the connection, it tells whether that commit landed,
+    and on PostgreSQL the row lock it takes keeps a stale-claim takeover out until we commit.
+    """
+    result = session.execute(
+        update(InboundItem)
+        .where(InboundItem.id == item_id, InboundItem.status == "processing",
+               InboundItem.claimed_by == worker)
+        .values(claimed_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def give_back_claim(session: Session, item_id: int, *, worker: str) -> bool:
+    """Queue an item again that ``worker`` claimed but could not finish through no fault of
+    the message (it is stopping while the database is unreachable); False if not its claim.
+
+    The attempt is not counted: ``attempts`` must keep meaning "processes that died with it".
+    """
+    result = session.execute(
+        update(InboundItem)
+        .where(InboundItem.id == item_id, InboundItem.status == "processing",
+               InboundItem.claimed_by == worker)
+        .values(status="queued", claimed_at=None, claimed_by=None,
+                attempts=InboundItem.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """True for an error of the database's situation rather than of the work: the connection
+    lost or the server restarting, a lock not granted in time ("database is locked"), a
+    serialization failure or deadlock. The same work done again later can succeed, so such an
+    error must never be answered as the message's failure. Looks along the exception's causes,
+    since a caller may have wrapped the driver's error in one of its own.
+    """
+    for error in _causes(exc):
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        # psycopg files SerializationFailure, DeadlockDetected, AdminShutdown and
+        # LockNotAvailable under OperationalError; SQLAlchemy wraps them as its own.
+        if isinstance(error, (SAOperationalError, DisconnectionError, PoolTimeoutError,
+                              psycopg.OperationalError, sqlite3.OperationalError)):
+            return True
+    return False
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        # The explicit cause, else what was being handled (unless ``raise … from None``).
+        hidden = current.__suppress_context__
+        current = current.__cause__ or (None if hidden else current.__context__)
 
 
 def finish_inbound(
