@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import threading
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
@@ -26,10 +27,10 @@ from bot.imap_watcher import ImapWatcher, watcher_from_settings
 from bot.scheduler import ReminderScheduler, start_scheduler, stop_scheduler
 from bot.settings import ConfigError, Settings
 from bot.smtp_listener import SmtpListener, start_smtp_listener
-from bot.worker import Worker
+from bot.worker import PROCESS_NAME, Worker, claim_owner_gone, first_line
 from reports import wording
 from store.db import Store
-from store.queue import release_claims
+from store.queue import is_transient_db_error, release_claims
 from store.registry import load_demo_registry
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 # a claim goes stale, another process queued something).
 POLL_SECONDS = 5.0
 HOUSEKEEPING_SECONDS = 3600.0
+# After a failed round (the database down, a bug): wait 1 s, doubling to 30 s.
+FAILED_ROUND_FIRST = 1.0
+FAILED_ROUND_MAX = 30.0
 
 
 @dataclass
@@ -84,8 +88,11 @@ def _open_store(settings: Settings) -> Store:
             logger.warning(wording.DEMO_REGISTRY_LOADED)
         if store.engine.dialect.name == "sqlite":
             # One bot process per SQLite file: a claim found now is our own, left by a crash.
-            # (PostgreSQL may be shared by several; there a claim is taken over once stale.)
             release_claims(session)
+        else:
+            # PostgreSQL may be shared by several processes: release at once only the claims
+            # of processes of this host that are gone; others are taken over once stale.
+            release_claims(session, owner_gone=claim_owner_gone)
     if not settings.trusted_authserv_id:
         logger.warning(wording.SENDERS_ON_TRUST)
     return store
@@ -108,7 +115,7 @@ class RunningBot:
         self.http_port: int | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.scheduler: ReminderScheduler | None = None
-        self.worker = Worker(store, settings, on_outbox=signals.wake_outbox,
+        self.worker = Worker(store, settings, name=PROCESS_NAME, on_outbox=signals.wake_outbox,
                              on_finished=self._wake_imap)
         self.delivery = Delivery.from_settings(store, settings)
         self.chat = ChatEndpoints(settings, store, signals.wake_inbox)
@@ -204,21 +211,24 @@ class RunningBot:
         return web.json_response({"status": "ok", "channels": self.describe()})
 
     async def _inbox_loop(self) -> None:
+        health = LoopHealth("inbox")
         while not self.signals.stop.is_set():
             self.signals.inbox.clear()
-            if not await _guarded("inbox", asyncio.to_thread(self.worker.drain,
-                                                             self.signals.stop.is_set)):
-                await _wait(self.signals.stop, POLL_SECONDS)  # not in a tight loop
-            await _wait(self.signals.inbox, POLL_SECONDS)
+            if await _guarded(health, asyncio.to_thread(self.worker.drain,
+                                                        self.signals.stop.is_set)):
+                await _wait(self.signals.inbox, POLL_SECONDS)
+            else:  # not in a tight loop; new mail or a stop cuts the wait short
+                await _wait(self.signals.inbox, health.delay)
 
     async def _outbox_loop(self) -> None:
+        health = LoopHealth("outbox")
         while True:
             self.signals.outbox.clear()
             # Decided before delivering: once the inbox loop has ended, this round also sends
             # the reply to the message that was in hand at the stop, and it is the last.
             last_round = self.signals.stop.is_set() and self._inbox_finished()
-            if not await _guarded("outbox", asyncio.to_thread(self.delivery.deliver_due)):
-                await _wait(self.signals.stop, POLL_SECONDS)
+            if not await _guarded(health, asyncio.to_thread(self.delivery.deliver_due)):
+                await _wait(self.signals.stop, health.delay)
             if last_round:
                 return
             await _wait(self.signals.outbox, POLL_SECONDS)
@@ -227,8 +237,9 @@ class RunningBot:
         return all(task.done() for task in self.tasks if task.get_name() == "inbox")
 
     async def _housekeeping_loop(self) -> None:
+        health = LoopHealth("housekeeping")
         while not self.signals.stop.is_set():
-            await _guarded("housekeeping", asyncio.to_thread(self._expire_held))
+            await _guarded(health, asyncio.to_thread(self._expire_held))
             await _wait(self.signals.stop, HOUSEKEEPING_SECONDS)
 
     def _expire_held(self) -> None:
@@ -236,15 +247,48 @@ class RunningBot:
             self.signals.wake_outbox()
 
 
-async def _guarded(loop: str, work: Awaitable[object]) -> bool:
+@dataclass
+class LoopHealth:
+    """A loop's current run of failed rounds: how long to wait before the next, and what was
+    logged. One line when an outage starts and one when it ends, not a traceback per round."""
+
+    loop: str
+    failures: int = 0
+    since: float = 0.0
+    delay: float = 0.0
+
+    def failed(self, exc: Exception) -> None:
+        self.failures += 1
+        self.delay = min(self.delay * 2, FAILED_ROUND_MAX) if self.delay else FAILED_ROUND_FIRST
+        if self.failures > 1:
+            logger.debug("the %s loop failed again (%d): %s", self.loop, self.failures,
+                         first_line(exc))
+            return
+        self.since = time.monotonic()
+        if is_transient_db_error(exc):
+            logger.error("the %s loop cannot use the database: %s; trying again with back-off "
+                         "(up to %.0f s)", self.loop, first_line(exc), FAILED_ROUND_MAX)
+        else:
+            logger.error("the %s loop failed; it carries on with back-off (up to %.0f s)",
+                         self.loop, FAILED_ROUND_MAX, exc_info=exc)
+
+    def succeeded(self) -> None:
+        if self.failures:
+            logger.warning("the %s loop works again after %d failed rounds in %.0f s",
+                           self.loop, self.failures, time.monotonic() - self.since)
+        self.failures, self.delay = 0, 0.0
+
+
+async def _guarded(health: LoopHealth, work: Awaitable[object]) -> bool:
     """One round of a loop; False when it failed. A failure (the database restarting, a bug)
     is logged and the loop goes on: a loop that died would leave a process that answers
     /healthz but never processes or sends again."""
     try:
         await work
-    except Exception:
-        logger.exception("the %s loop failed; it carries on at its next round", loop)
+    except Exception as exc:
+        health.failed(exc)
         return False
+    health.succeeded()
     return True
 
 

@@ -4,18 +4,34 @@ Each message: claim it (short transaction), parse and dispatch it, then in ONE t
 record the handler's data, queue the reply in the outbox and mark the message done. A crash
 anywhere before that commit leaves the message to be claimed again; the commit makes the
 second pass impossible, so a message is never twice recorded and never twice answered.
+
+Three kinds of trouble, three answers:
+
+- The database fails under us (connection lost, server restarting, "database is locked", a
+  serialization failure): not the message's fault. The message stays in hand and is tried
+  again after 1 s, doubling to 30 s, for as long as the process lives; never "failed".
+- The handler fails (a bug, a file the readers choke on): an incident. "Failed" is committed
+  first, on its own, then the apology is queued; so the apology path cannot leave the message
+  half-done, and a reply that cannot be queued still leaves a failed item for the operator.
+- The process dies with the message in hand (SIGKILL, OOM, a native abort): the next claim
+  sees it from ``attempts``, which counts the processes that took it. One death earns one more
+  try; after two the message is quarantined: answered with an apology and a reference, never
+  handled again.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.chat import ChatChannels
@@ -35,13 +51,121 @@ from store.queue import (
     enqueue_outbound,
     fail_inbound,
     finish_inbound,
+    give_back_claim,
+    hold_claim,
+    is_transient_db_error,
 )
 from store.types import utcnow
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 # A claim older than this belongs to a worker that died: take the message over.
 STALE_CLAIM = timedelta(minutes=10)
+# Processes that may die with a message in hand before it is set aside: the first death may be
+# bad luck (a power cut, a deploy), the second is the message.
+QUARANTINE_AFTER_DEATHS = 2
+# A database error is waited out: 1 s, doubling to 30 s, while the process lives.
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 30.0
+# ... unless it keeps coming back while the database answers a plain query: then it is this
+# message's own doing (a query only it makes, a full disk), and it is answered as an incident.
+PERSISTENT_AFTER = 5
+# How often a wait between retries looks whether the process is stopping.
+STOP_POLL_SECONDS = 0.1
+
+
+def _this_process() -> str:
+    """host:pid:token: names this process in ``claimed_by``, so that a later start on the same
+    host can tell a claim left by a dead process (``claim_owner_gone``)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+PROCESS_NAME = _this_process()
+
+
+def claim_owner_gone(claimed_by: str | None) -> bool:
+    """True when ``claimed_by`` names a process of this host that no longer runs.
+
+    False whenever in doubt (another host, a name not ours, a live pid that may be reused):
+    those claims are taken over only once stale, which is slow but never wrong.
+    """
+    parts = (claimed_by or "").rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False
+    host, pid_text, _token = parts
+    if host != socket.gethostname() or claimed_by == PROCESS_NAME:
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():  # an earlier life with our pid (a container restarts as pid 1)
+        return True
+    return not _pid_alive(pid)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What a worker takes out of the claim's transaction (the ORM row stays behind)."""
+
+    id: int
+    channel: str
+    raw: bytes
+    envelope_from: str | None
+    received_at: datetime
+    attempts: int
+
+    @property
+    def deaths(self) -> int:
+        """Processes that took this message before us and never finished it: each attempt
+        that did not end in done/failed was a process dying (a stop during a database outage
+        gives its attempt back)."""
+        return self.attempts - 1
+
+
+class Stopping(BaseException):
+    """The process is stopping while the database is unreachable: give the message back.
+
+    A BaseException, like KeyboardInterrupt: it must pass every ``except Exception`` on its
+    way up to ``process_one`` (its cause is a database error, which those would retry)."""
+
+
+@dataclass
+class Outage:
+    """One run of database errors met while doing one piece of work: the back-off, and
+    whether the errors persist while the database answers (then they are the work's own)."""
+
+    first: float
+    most: float
+    failures: int = 0
+    while_answering: int = 0
+    delay: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    def failed(self, *, database_answers: bool) -> float:
+        """Count one failure; the seconds to wait before the next try."""
+        self.failures += 1
+        self.while_answering += database_answers
+        self.delay = self.first if not self.delay else min(self.delay * 2, self.most)
+        return self.delay
+
+    @property
+    def persistent(self) -> bool:
+        return self.while_answering >= PERSISTENT_AFTER
+
+
+def first_line(exc: BaseException) -> str:
+    """An error in one line, for logs that must not become a traceback per retry."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 @dataclass
@@ -53,66 +177,112 @@ class Worker:
     on_finished: Callable[[], None] = lambda: None
     # Slack and Teams: converters and renderers (no network until an item needs one).
     chat: ChatChannels | None = None
+    retry_first: float = RETRY_FIRST_SECONDS
+    retry_max: float = RETRY_MAX_SECONDS
+    # Asked between retries: a stopping process gives the message in hand back.
+    should_stop: Callable[[], bool] = lambda: False
 
     def __post_init__(self) -> None:
         if self.chat is None:
             self.chat = ChatChannels(self.store, self.settings)
 
     def process_one(self) -> bool:
-        """Handle the oldest waiting message; False when there was none."""
-        with self.store.transaction() as session:
-            item = claim_inbound(session, worker=self.name, stale_after=STALE_CLAIM)
-            if item is None:
-                return False
-            item_id, raw, envelope_from = item.id, item.raw, item.envelope_from
-            received_at, channel = item.received_at, item.channel
+        """Handle the oldest waiting message; False when there was none.
+
+        A database error while claiming is raised (the caller's loop waits and calls again);
+        once a message is claimed, database errors are waited out here.
+        """
+        item = self._claim()
+        if item is None:
+            return False
         started = time.monotonic()
         try:
-            message = self._to_inbound(channel, raw, received_at=received_at,
-                                       envelope_from=envelope_from)
-        except ChatFetchError as exc:  # a file we could not fetch: our problem, apologise
-            logger.error("message %d: %s", item_id, exc)
-            self._incident(item_id, exc.message)
-            self.on_finished()
+            if item.deaths >= QUARANTINE_AFTER_DEATHS:
+                outcome = self._quarantine(item)
+            else:
+                if item.deaths:
+                    logger.warning("message %d was in hand when the bot died; one more try",
+                                   item.id)
+                outcome = self._process(item)
+        except Stopping:
+            self._give_back(item.id)
             return True
-        except Exception:  # not even understood: keep it for an operator, answer no one
-            logger.exception("message %d (%s) could not be read", item_id, channel)
-            with self.store.transaction() as session:
-                fail_inbound(session, item_id, error="could not be read (see the log)")
-            return True
-        try:
-            outcome = self._handle(item_id, message)
-        except Exception:
-            outcome = self._incident(item_id, message)
-        except BaseException as exc:
-            if not _is_panic(exc):
-                raise
-            outcome = self._incident(item_id, message)
-        logger.info("message %d from %s: %s in %.0f ms", item_id, message.sender or "?",
-                    outcome, (time.monotonic() - started) * 1000)
+        logger.info("message %d: %s in %.0f ms", item.id, outcome,
+                    (time.monotonic() - started) * 1000)
         self.on_finished()
         return True
 
-    def _to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
-                    envelope_from: str | None) -> InboundMessage:
-        """The converter of the item's channel: email from raw RFC 822, chat from JSON."""
-        if channel == "email":
-            return to_inbound(raw, mailbox_address=self.settings.mailbox_address,
-                              trusted_authserv_id=self.settings.trusted_authserv_id,
-                              received_at=received_at, envelope_from=envelope_from)
-        assert self.chat is not None
-        return self.chat.to_inbound(channel, raw, received_at=received_at)
-
-    def drain(self, should_stop: Callable[[], bool] = lambda: False) -> int:
+    def drain(self, should_stop: Callable[[], bool] | None = None) -> int:
         """Process messages until none is waiting (or stop is asked between two)."""
+        if should_stop is not None:
+            self.should_stop = should_stop
         done = 0
-        while not should_stop() and self.process_one():
+        while not self.should_stop() and self.process_one():
             done += 1
         return done
+
+    def _claim(self) -> Claimed | None:
+        with self.store.transaction() as session:
+            item = claim_inbound(session, worker=self.name, stale_after=STALE_CLAIM)
+            if item is None:
+                return None
+            return Claimed(item.id, item.channel, item.raw, item.envelope_from,
+                           item.received_at, item.attempts)
+
+    # -- one message, retried through database errors ----------------------------------------
+
+    def _process(self, item: Claimed) -> str:
+        """Read and handle one message; a database error is waited out and all of it redone
+        (the handler's transaction rolled back, so nothing of the failed try remains)."""
+        outage = Outage(self.retry_first, self.retry_max)
+        while True:
+            try:
+                return self._attempt(item, last_try=outage.persistent)
+            except Exception as exc:
+                if not is_transient_db_error(exc):
+                    raise
+                self._wait_out(item.id, outage, exc)
+
+    def _attempt(self, item: Claimed, *, last_try: bool) -> str:
+        """One try; raises a database error for ``_process`` to retry, unless ``last_try``."""
+        try:
+            message = self._to_inbound(item)
+        except ChatFetchError as exc:  # a file we could not fetch: our problem, apologise
+            logger.error("message %d: %s", item.id, exc)
+            return self._incident(item.id, exc.message)
+        except Exception as exc:  # not even understood: keep it for an operator, answer no one
+            if is_transient_db_error(exc):
+                raise
+            logger.exception("message %d (%s) could not be read", item.id, item.channel)
+            self._record_failed(item.id, "could not be read (see the log)")
+            return "failed (could not be read)"
+        try:
+            return self._handle(item.id, message)
+        except BaseException as exc:
+            if isinstance(exc, Exception) and is_transient_db_error(exc) and not last_try:
+                raise
+            if not isinstance(exc, Exception) and not _is_panic(exc):
+                raise
+            return self._incident(item.id, message)
+
+    def _to_inbound(self, item: Claimed) -> InboundMessage:
+        """The converter of the item's channel: email from raw RFC 822, chat from JSON."""
+        if item.channel == "email":
+            return to_inbound(item.raw, mailbox_address=self.settings.mailbox_address,
+                              trusted_authserv_id=self.settings.trusted_authserv_id,
+                              received_at=item.received_at, envelope_from=item.envelope_from)
+        assert self.chat is not None
+        return self.chat.to_inbound(item.channel, item.raw, received_at=item.received_at)
 
     def _handle(self, item_id: int, message: InboundMessage) -> str:
         dispatcher = Dispatcher(self.settings)
         with self.store.transaction() as session:
+            if not hold_claim(session, item_id, worker=self.name):
+                # Our earlier commit landed though its answer was lost, or another process
+                # took the message over: either way it is not ours to answer.
+                logger.warning("message %d: no longer claimed by %s; left alone", item_id,
+                               self.name)
+                return "not ours any more"
             if _already_answered(session, item_id, message):
                 result = HandlerResult("duplicate-message")
             elif is_chat_action(message):  # a Confirm / Keep button in chat
@@ -126,17 +296,78 @@ class Worker:
             self.on_outbox()
         return result.outcome
 
+    # -- incidents and quarantine: "failed" first, then the apology ---------------------------
+
     def _incident(self, item_id: int, message: InboundMessage) -> str:
-        """A bug or an outage, not the sender's doing: log it with a reference, apologise."""
-        ref = secrets.token_hex(3).upper()
+        """A bug, not the sender's doing: log it with a reference, record it, apologise."""
+        ref = _reference()
         logger.exception("incident %s handling message %d from %s", ref, item_id,
                          message.sender)
-        with self.store.transaction() as session:
-            fail_inbound(session, item_id, error=f"incident {ref}")
-            if message.sender and not message.automatic_reason:
-                self._queue_reply(session, item_id, help.incident(message, ref))
-        self.on_outbox()
+        if self._record_failed(item_id, f"incident {ref}"):
+            self._apologise(item_id, message, help.incident(message, ref))
         return f"failed (incident {ref})"
+
+    def _quarantine(self, item: Claimed) -> str:
+        """The message was in hand each time the process died: do not handle it again.
+        Only parse it (pure Python, nothing native), to know whom to tell."""
+        ref = _reference()
+        logger.error("message %d was in hand %d times when the bot died: quarantined, not "
+                     "handled again (incident %s); its raw bytes stay in inbound_queue",
+                     item.id, item.deaths, ref)
+        message = self._message_for_apology(item)
+        if not self._record_failed(item.id, f"quarantined after {item.deaths} deaths "
+                                            f"(incident {ref})"):
+            return "not ours any more"
+        if message is not None:
+            self._apologise(item.id, message, help.quarantined(message, ref))
+        return f"quarantined (incident {ref})"
+
+    def _message_for_apology(self, item: Claimed) -> InboundMessage | None:
+        """The message as far as it can be understood; None (no one to answer) if it cannot."""
+        try:
+            return self._retrying(item.id, lambda: self._to_inbound(item))
+        except ChatFetchError as exc:
+            return exc.message
+        except Exception:
+            logger.exception("message %d: could not be read either; failed without a reply",
+                             item.id)
+            return None
+
+    def _record_failed(self, item_id: int, error: str) -> bool:
+        """Commit "failed" on its own (retried through database errors); False if the item
+        is no longer ours (finished by a commit whose answer was lost, or taken over)."""
+        def write() -> bool:
+            with self.store.transaction() as session:
+                if not hold_claim(session, item_id, worker=self.name):
+                    return False
+                fail_inbound(session, item_id, error=error)
+                return True
+        ours = self._retrying(item_id, write)
+        if not ours:
+            logger.warning("message %d: no longer claimed by %s; left alone", item_id,
+                           self.name)
+        return ours
+
+    def _apologise(self, item_id: int, message: InboundMessage, reply: Reply) -> None:
+        """Queue the apology in a transaction of its own, after "failed" is committed. Only to
+        a sender who is a person: never to automatic mail. If it cannot be queued, the item
+        stays failed and the operator is told; ``reply:<id>`` keeps it to one at most."""
+        if not message.sender or message.automatic_reason:
+            return
+        def write() -> None:
+            with self.store.transaction() as session:
+                self._queue_reply(session, item_id, reply)
+        try:
+            self._retrying(item_id, write)
+        except Stopping:
+            logger.error("message %d: failed, and the apology was not queued (stopping while "
+                         "the database is unreachable)", item_id)
+            return
+        except Exception:
+            logger.exception("message %d: failed, and the apology could not be queued; "
+                             "the operator must answer it", item_id)
+            return
+        self.on_outbox()
 
     def _queue_reply(self, session: Session, item_id: int, reply: Reply) -> None:
         key = f"reply:{item_id}"
@@ -152,6 +383,66 @@ class Worker:
         recipients = [reply.thread.address, *reply.cc]
         enqueue_outbound(session, key=key, channel="email", recipient="\n".join(recipients),
                          payload=render(mime), inbound_id=item_id)
+
+    # -- waiting out the database --------------------------------------------------------------
+
+    def _retrying(self, item_id: int, work: Callable[[], T]) -> T:
+        """``work()``, done again after each database error until it succeeds or we stop."""
+        outage = Outage(self.retry_first, self.retry_max)
+        while True:
+            try:
+                return work()
+            except Exception as exc:
+                if not is_transient_db_error(exc):
+                    raise
+                self._wait_out(item_id, outage, exc)
+
+    def _wait_out(self, item_id: int, outage: Outage, exc: Exception) -> None:
+        """Log the outage's first error (one line, not a traceback per try), then wait the
+        back-off; raises ``Stopping`` if the process is asked to stop meanwhile."""
+        delay = outage.failed(database_answers=self._database_answers())
+        if outage.failures == 1:
+            logger.warning("message %d: database error, trying again in %.0f s (backing off "
+                           "to %.0f s): %s", item_id, delay, self.retry_max, first_line(exc))
+        else:
+            logger.debug("message %d: database error again (%d): %s", item_id,
+                         outage.failures, first_line(exc))
+        if self._pause(delay):
+            raise Stopping from exc
+
+    def _database_answers(self) -> bool:
+        try:
+            with self.store.transaction() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds``, looking out for a stop; True if the process is stopping."""
+        deadline = time.monotonic() + seconds
+        while not self.should_stop():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(left, STOP_POLL_SECONDS))
+        return True
+
+    def _give_back(self, item_id: int) -> None:
+        try:
+            with self.store.transaction() as session:
+                given = give_back_claim(session, item_id, worker=self.name)
+        except Exception as exc:
+            logger.warning("message %d: stopping with the database unreachable; it stays "
+                           "claimed and the next start takes it again (%s)", item_id,
+                           first_line(exc))
+            return
+        if given:
+            logger.info("message %d: given back to the queue for the next start", item_id)
+
+
+def _reference() -> str:
+    return secrets.token_hex(3).upper()
 
 
 def _is_panic(exc: BaseException) -> bool:

@@ -32,3 +32,8 @@ def unknown_sender(message: InboundMessage, *, mailbox: str) -> Reply:
 
 def incident(message: InboundMessage, ref: str) -> Reply:
     return Reply(message.thread, wording.incident_text(ref))
+
+
+def quarantined(message: InboundMessage, ref: str) -> Reply:
+    """The answer to a message set aside after it was in hand when the process died twice."""
+    return Reply(message.thread, wording.quarantined_text(ref))

@@ -443,6 +443,14 @@ def incident_text(ref: str) -> str:
             "told and will look into it; you do not need to send it again.")
 
 
+def quarantined_text(ref: str) -> str:
+    """A message that stopped the assistant each time it was read (set aside, not retried)."""
+    return (f"We could not read your message or the file attached to it (reference {ref}): "
+            "it stopped our system each time we tried, so we have set it aside. The data team "
+            "has been told and will look into it. If you sent a spreadsheet, saving it again "
+            "as .xlsx and sending the new copy often helps.")
+
+
 # ---------------------------------------------------------------------------------------------
 # Operator messages of `marac-bot run`.
 # ---------------------------------------------------------------------------------------------
