@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 STYLED_COPY_MAX_SHEET_XML = 8 * 1024 * 1024
 # A range in an issue's cell (e.g. "AB7:AF7") marks at most this many cells.
 MAX_CELLS_PER_ISSUE = 64
+# A finding about many rows (a duplicated meeting) highlights at most this many of them.
+MAX_GROUP_MARKS = 1000
 # Expansion limits of the guard re-check scale with this (the default MARAC_MAX_FILE_MB).
 GUARD_MIN_BYTES = 10 * 1024 * 1024
 # Files refused before parsing are never opened again to be copied.
@@ -206,9 +208,21 @@ def collect_marks(
         name = _target_sheet(issue.sheet, sheet_names, default)
         if not issue.cell or name is None:
             continue
-        for position in cell_positions(issue.cell):
+        for position in [*cell_positions(issue.cell), *_group_positions(issue)]:
             marks[name][position].append(issue)
     return marks
+
+
+def _group_positions(issue: Issue) -> list[Position]:
+    """The same column in the further rows a finding covers (a duplicate's other rows),
+    at most ``MAX_GROUP_MARKS`` of them."""
+    if not issue.also_rows or issue.cell is None:
+        return []
+    first = cell_positions(issue.cell)
+    if not first:
+        return []
+    column = first[0][1]
+    return [(row, column) for row in issue.also_rows[:MAX_GROUP_MARKS] if row <= _EXCEL_ROWS]
 
 
 def _target_sheet(sheet: str | None, names: Sequence[str], default: str | None) -> str | None:

@@ -28,10 +28,14 @@ class ReceivedFile:
     report: FileReport
 
 
-def submission_text(files: Sequence[ReceivedFile], *, held_until: date | None) -> str:
-    """Outcome lines first, then each file's hard and soft issues, capped."""
+def submission_text(files: Sequence[ReceivedFile], *, held_until: date | None,
+                    notes: Sequence[str] = ()) -> str:
+    """Outcome lines first, then ``notes`` (e.g. the files not processed), then each file's
+    hard and soft issues, capped."""
     lines = [wording.SUBMISSION_OPENING, ""]
     lines += [outcome_line(f.report, checked_only=False) for f in files]
+    for note in notes:
+        lines += ["", note]
     for received in files:
         lines += _issue_section(received.report)
     if any(f.report.rows_held for f in files):
@@ -51,8 +55,10 @@ def _issue_section(report: FileReport) -> list[str]:
             continue
         lines += ["", f"{report.file}: {wording.SEVERITY_HEADINGS[severity.value]}"]
         lines += [issue_line(i) for i in issues[:ISSUE_CAP]]
-        if len(issues) > ISSUE_CAP:
-            lines.append(wording.and_more(len(issues) - ISSUE_CAP))
+        omitted = report.omitted_count(severity)
+        more = len(issues) - len(issues[:ISSUE_CAP]) + omitted
+        if more:
+            lines.append(wording.and_more(more, all_listed=not omitted))
     return lines
 
 
@@ -76,4 +82,5 @@ def _needs_annotation(report: FileReport) -> bool:
 
 
 def _capped(report: FileReport) -> bool:
-    return any(len(report.by_severity(s)) > ISSUE_CAP for s in (Severity.HARD, Severity.SOFT))
+    return bool(report.omitted) or any(
+        len(report.by_severity(s)) > ISSUE_CAP for s in (Severity.HARD, Severity.SOFT))

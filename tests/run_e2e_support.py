@@ -10,9 +10,12 @@ a reader in beside the writer).
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import re
 import signal
+import smtplib
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -196,6 +200,62 @@ def submission(fixture: str = "clean_libreoffice.xlsx", *, sender: str = COORDIN
     return msg.as_bytes(policy=SMTP_POLICY)
 
 
+def long_submission(rows: int, *, sender: str = COORDINATOR, to: str = MAILBOX) -> bytes:
+    """An email with one valid CSV template of ``rows`` distinct Croydon meetings (one a day
+    from 1 Jan 2000): nothing hostile, just long to record (2,000 rows take seconds), so a
+    message is reliably still in hand when a test kills the bot."""
+    from tests.fixtures import make_fixtures as mf  # openpyxl and the columns: only if used
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(mf.headers())
+    first = date(2000, 1, 1)
+    for n in range(rows):
+        row = mf.meeting(n % len(mf.MEETING_DATES))
+        row[1] = (first + timedelta(days=n)).isoformat()
+        writer.writerow(row)
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = "Croydon return"
+    msg["Message-ID"] = make_msgid(domain="croydon.example.org")
+    msg.set_content("Please find our return attached.\n")
+    msg.add_attachment(out.getvalue().encode(), maintype="text", subtype="csv",
+                       filename="croydon-all.csv")
+    return msg.as_bytes(policy=SMTP_POLICY)
+
+
+def send_until_accepted(host: str, port: Callable[[], int], raw: bytes, *,
+                        sender: str = COORDINATOR, recipient: str = MAILBOX,
+                        timeout: float = 600.0, on_refused: Callable[[], None] = lambda: None
+                        ) -> int:
+    """Hand one message over as an MTA would: until the listener answers 250, retrying after
+    a 4xx answer, a refused or dropped connection (the bot restarting), with back-off from
+    50 ms to 2 s. ``port`` is asked on each try (a restarted bot may listen elsewhere).
+    Returns the number of tries; raises on a 5xx answer or when ``timeout`` runs out."""
+    deadline = time.monotonic() + timeout
+    delay, tries = 0.05, 0
+    while True:
+        tries += 1
+        try:
+            with smtplib.SMTP(host, port(), timeout=30) as client:
+                client.sendmail(sender, [recipient], raw)
+            return tries
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500:
+                raise
+        except smtplib.SMTPRecipientsRefused as exc:
+            if any(code >= 500 for code, _ in exc.recipients.values()):
+                raise
+        except (smtplib.SMTPException, OSError, AssertionError):
+            pass  # connection refused or dropped; no port yet (the bot is starting)
+        on_refused()
+        if time.monotonic() + delay > deadline:
+            raise TimeoutError(f"not accepted within {timeout} s ({tries} tries)")
+        time.sleep(delay)  # an MTA's retry interval, not a wait for a condition
+        delay = min(delay * 2, 2.0)
+
+
 def message_id_of(raw: bytes) -> str:
     return str(parse(raw)["Message-ID"]).strip()
 
@@ -275,6 +335,12 @@ class BotDb:
         """(id, message_id, status, outcome) of every stored inbound message."""
         return [(int(i), m, s, o) for i, m, s, o in self.rows(
             "SELECT id, message_id, status, outcome FROM inbound_queue ORDER BY id")]
+
+    def item(self, item_id: int) -> tuple[str, int, str | None]:
+        """(status, attempts, last_error) of one inbound message."""
+        ((status, attempts, error),) = self.rows(
+            "SELECT status, attempts, last_error FROM inbound_queue WHERE id = ?", item_id)
+        return str(status), int(attempts), error
 
     def outbound(self) -> list[tuple[int, str, str, int | None]]:
         """(id, key, status, inbound_id) of every queued or sent reply."""

@@ -296,8 +296,23 @@ def test_duplicate_meetings_ignore_case_and_spacing_and_reject_every_occurrence(
     rows = [clean(), clean(marac=" croydon "), clean(meeting_date=date(2024, 10, 17)),
             clean(marac=BLANK), clean(marac=BLANK), clean(marac="Sutton")]
     issues = list(check_duplicate_meetings(table_of(*rows), ValidationContext(today=TODAY)))
-    assert [(i.cell, i.value) for i in issues] == [("B2", "3 Oct 2024"), ("B3", "3 Oct 2024")]
-    assert all("2, 3" in i.message for i in issues)
+    # One issue for the group, at its first row; it names (and rejects) the other row too.
+    assert [(i.cell, i.value, i.rows) for i in issues] == [("B2", "3 Oct 2024", (2, 3))]
+    assert "2 times" in issues[0].message and "rows 2 and 3" in issues[0].message
+
+
+def test_a_flood_of_one_duplicate_is_one_issue_naming_ten_rows_and_the_rest_counted() -> None:
+    # Issue 10, finding 2: 20,000 identical rows made each row's issue list every other row.
+    issues = list(check_duplicate_meetings(table_of(*[clean()] * 12),
+                                           ValidationContext(today=TODAY)))
+    assert len(issues) == 1 and issues[0].rows == tuple(range(2, 14))
+    assert "rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 2 more" in issues[0].message
+    eleven = list(check_duplicate_meetings(table_of(*[clean()] * 11),
+                                           ValidationContext(today=TODAY)))
+    assert "rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 1 more" in eleven[0].message
+    ten = list(check_duplicate_meetings(table_of(*[clean()] * 10),
+                                        ValidationContext(today=TODAY)))
+    assert "rows 2, 3, 4, 5, 6, 7, 8, 9, 10 and 11)" in ten[0].message
 
 
 # --------------------------------------------------------------------------------------------

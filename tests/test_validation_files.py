@@ -143,9 +143,10 @@ EXPECTED: dict[str, Expect] = {
     "ethnicity_exceeds_cases.xlsx": one_row_rejected("AE6", "ethnicity-exceeds-cases"),
     # Rows 6 and 7 are both Croydon on 5 Dec 2024 with different figures. Spec §4 does not say
     # which occurrence carries the issue; the file cannot tell us which figures are right, so
-    # both rows are rejected rather than one kept on a guess.
+    # both rows are rejected rather than one kept on a guess. One issue for the pair (issue 10:
+    # output stays linear however often a row repeats), at its first row.
     "duplicate_meeting.xlsx": Expect(
-        pairs(("B6", "duplicate-meeting"), ("B7", "duplicate-meeting")),
+        pairs(("B6", "duplicate-meeting")),
         4,
         "partially-accepted",
         rows_total=6,

@@ -88,6 +88,9 @@ class Issue:
     row: int | None = None
     column: str | None = None
     value: Any = None
+    # Further sheet rows the same finding rejects (a duplicate meeting's other rows): one
+    # issue per group keeps output linear however many times a row is repeated.
+    also_rows: tuple[int, ...] = ()
 
     @classmethod
     def make(
@@ -99,13 +102,19 @@ class Issue:
         row: int | None = None,
         column: str | None = None,
         value: Any = None,
+        also_rows: tuple[int, ...] = (),
         **params: Any,
     ) -> Issue:
         """Build an issue whose severity and message come from its code."""
         message = wording.issue_message(
             code, value=value, column=column, cell=cell, row=row, **params
         )
-        return cls(code, SEVERITY_OF[code], message, sheet, cell, row, column, value)
+        return cls(code, SEVERITY_OF[code], message, sheet, cell, row, column, value, also_rows)
+
+    @property
+    def rows(self) -> tuple[int, ...]:
+        """Every sheet row this finding is about: its own, then any further ones."""
+        return self.also_rows if self.row is None else (self.row, *self.also_rows)
 
     @property
     def is_hard(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from functools import partial
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -33,13 +34,22 @@ def parse_table(layout: Layout) -> tuple[Table, list[Issue]]:
     """The data rows as columns (blank kept apart from 0) and the issues met reading them,
     field by field: the names, the dates, then each count column in template order (the
     report puts them in row order)."""
+    table, issues = parse_table_lazily(layout)
+    return table, list(issues)
+
+
+def parse_table_lazily(layout: Layout) -> tuple[Table, Iterator[Issue]]:
+    """As ``parse_table``, the issues as they are met: reading fills the table's columns as
+    they are drawn, so draw every one before using the table."""
     numbers = [number for number, _ in layout.data_rows]
     width = max(layout.column_of.values()) + 1
     cells = _rectangular([row for _, row in layout.data_rows], width=width)
     table = Table(layout, numbers, cells, marac=[None] * len(numbers))
-    issues = list(_read_names(table, _column(cells, layout.column_of["marac"])))
-    issues.extend(_read_dates(table, _column(cells, layout.column_of["meeting_date"])))
-    issues.extend(read_counts(table))
+    issues = chain(
+        _read_names(table, _column(cells, layout.column_of["marac"])),
+        _read_dates(table, _column(cells, layout.column_of["meeting_date"])),
+        read_counts(table),
+    )
     return table, issues
 
 

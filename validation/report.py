@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from validation.columns import Edition
-from validation.issues import Issue, Severity
+from validation.issues import SEVERITY_OF, Issue, Severity
 from validation.quarters import Quarter
 
 
@@ -47,6 +47,8 @@ class FileReport:
     issues: list[Issue] = field(default_factory=list)
     rows: list[ParsedRow] = field(default_factory=list)
     sha256: str = ""
+    # Code → issues found but not listed (validation.findings caps each code).
+    omitted: dict[str, int] = field(default_factory=dict)
 
     @property
     def rejected_file(self) -> bool:
@@ -98,6 +100,11 @@ class FileReport:
     def by_severity(self, severity: Severity) -> list[Issue]:
         return [i for i in self.issues if i.severity is severity]
 
+    def omitted_count(self, severity: Severity | None = None) -> int:
+        """Issues (of that severity) found but not listed."""
+        return sum(n for code, n in self.omitted.items()
+                   if severity is None or SEVERITY_OF[code] is severity)
+
     @property
     def has_hard(self) -> bool:
         return any(i.is_hard for i in self.issues)
@@ -119,4 +126,5 @@ class FileReport:
             "maracs": self.maracs,
             "quarters": [q.label for q in self.quarters],
             "issues": [i.to_dict() for i in self.issues],
+            **({"issues_omitted": self.omitted_count()} if self.omitted else {}),
         }

@@ -21,10 +21,11 @@ from validation.checks import (
     row_views,
 )
 from validation.context import ValidationContext
+from validation.findings import Findings
 from validation.guards import check_container
 from validation.issues import Issue, Severity
 from validation.layout import Layout, find_layout
-from validation.parse import parse_table
+from validation.parse import parse_table_lazily
 from validation.reader import Workbook, read_workbook
 from validation.report import FileReport, ParsedRow
 from validation.table import to_parsed_rows
@@ -88,57 +89,64 @@ def _validate_workbook(book: Workbook, report: FileReport, context: ValidationCo
     if context.registry is None or context.registry.is_empty():
         report.issues.append(Issue.make("registry-not-checked"))
     report.rows = _check_rows(layout, report, context)
-    _mark_outcomes(report)
+    _sort_issues(report)
 
 
 def _check_rows(layout: Layout, report: FileReport, context: ValidationContext
                 ) -> list[ParsedRow]:
     """Every unit over every row. Units run one after another over all rows; the issues are
-    put in row order at the end (``_mark_outcomes``), so a row's issues read as if each row
-    had been checked on its own: reading, registry, the row rules, then the stored meetings."""
-    table, issues = parse_table(layout)
+    put in row order at the end (``_sort_issues``), so a row's issues read as if each row
+    had been checked on its own: reading, registry, the row rules, then the stored meetings.
+    ``Findings`` keeps a capped number of each code; every finding still acts on its row."""
+    table, read = parse_table_lazily(layout)
+    found = Findings()
+    found.extend(read)
     parsed = to_parsed_rows(table)
     views: list[RowView] = []
     for row_check in ROW_CHECKS:
         if row_check.applies(context):
             views = views or row_views(table, parsed)
             for view in views:
-                issues.extend(row_check(view, context))
+                found.extend(row_check(view, context))
     if views:  # the registry's names for the Maracs, for the rules below
         table.marac = [row.marac for row in parsed]
     for table_check in TABLE_CHECKS:
-        issues.extend(table_check(table, context))
-    _mark_hard(issues, parsed)
-    report.issues.extend(issues)
+        found.extend(table_check(table, context))
+    _mark_hard(found.hard_rows, parsed)
     for stored_check in STORED_ROW_CHECKS:
         if stored_check.applies(context):
             views = views or row_views(table, parsed)
             for view in views:
                 if not view.parsed.hard:
-                    report.issues.extend(stored_check(view, context))
+                    found.extend(stored_check(view, context))
     for quarter_check in QUARTER_CHECKS:
         if quarter_check.applies(context):
             views = views or row_views(table, parsed)
-            report.issues.extend(quarter_check(views, context))
+            found.extend(quarter_check(views, context))
+    report.issues.extend(found.kept)
+    report.omitted = found.omitted
+    _mark_flags(found, parsed)
     return parsed
 
 
-def _mark_hard(issues: list[Issue], rows: list[ParsedRow]) -> None:
-    """A row-level hard issue rejects its row (and only that row)."""
-    hard = {issue.row for issue in issues if issue.is_hard}
+def _mark_hard(hard: set[int], rows: list[ParsedRow]) -> None:
+    """A row-level hard issue rejects its row (and only that row, or its group's rows)."""
     if hard:
         for row in rows:
             if row.sheet_row in hard:
                 row.hard = True
 
 
-def _mark_outcomes(report: FileReport) -> None:
-    """Held and unchanged rows, from the stored-meeting findings; issues sorted by place."""
-    held = {i.row for i in report.issues if i.code == "changed-from-previous"}
-    unchanged = {i.row for i in report.issues if i.code == "unchanged"}
+def _mark_flags(found: Findings, rows: list[ParsedRow]) -> None:
+    """Held and unchanged rows, from the stored-meeting findings (every one, kept or not)."""
+    held, unchanged = found.flagged["changed-from-previous"], found.flagged["unchanged"]
     if held or unchanged:
-        for row in report.rows:
+        for row in rows:
             row.held = row.sheet_row in held and not row.hard
             row.unchanged = row.sheet_row in unchanged and not row.hard
+
+
+def _sort_issues(report: FileReport) -> None:
+    """Issues by severity, then by place."""
     order = {Severity.HARD: 0, Severity.SOFT: 1, Severity.INFO: 2}
     report.issues.sort(key=lambda i: (order[i.severity], i.row or 0))

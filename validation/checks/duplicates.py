@@ -1,5 +1,9 @@
 """The same Marac and meeting date twice in one file: every occurrence is rejected, since we
-cannot know which of them is right."""
+cannot know which of them is right.
+
+One issue per group, at its first row, naming the others (the first few, then "and N more"):
+a row repeated 20,000 times is one finding, not 20,000 that each list 20,000 rows.
+"""
 
 from __future__ import annotations
 
@@ -28,11 +32,12 @@ def check_duplicate_meetings(table: Table, context: ValidationContext) -> Iterat
     for i in dated[times[where] > 1].tolist():
         groups.setdefault(int(meeting[i]), []).append(i)
     for group in groups.values():
-        numbers = ", ".join(str(table.numbers[i]) for i in group)
-        shown = wording.day_text(table.meeting_date[group[0]])
-        for i in group:
-            yield table.issue("duplicate-meeting", i, "meeting_date", value=shown,
-                              marac=names[i], rows=numbers)
+        first = group[0]
+        rows = [int(table.numbers[i]) for i in group]
+        yield table.issue("duplicate-meeting", first, "meeting_date",
+                          value=wording.day_text(table.meeting_date[first]),
+                          marac=names[first], rows=wording.row_list(rows), times=len(rows),
+                          also_rows=tuple(rows[1:]))
 
 
 def _names(table: Table) -> list[str | None]:

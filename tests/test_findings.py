@@ -1,0 +1,95 @@
+"""Issues are kept up to a cap per code and per file; every finding still acts on its row."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from reports import wording
+from reports.reply import ReceivedFile, submission_attachments, submission_text
+from validation.findings import MAX_ISSUES_PER_CODE, MAX_ISSUES_PER_FILE, Findings
+from validation.issues import Issue
+from validation.report import FileReport, ParsedRow
+
+
+def _issue(code: str, row: int, **params: object) -> Issue:
+    defaults: dict[str, object] = {"column": "C", "cell": f"C{row}", "row": row}
+    return Issue.make(code, **{**defaults, **params})  # type: ignore[arg-type]
+
+
+def test_each_code_is_kept_up_to_its_cap_and_the_rest_counted() -> None:
+    found = Findings(per_code=3, per_file=100)
+    found.extend(_issue("missing-cases", row) for row in range(2, 7))
+    found.extend(_issue("normalised-value", row, raw="x", shown="y") for row in range(2, 4))
+    assert [(i.code, i.row) for i in found.kept] == [
+        ("missing-cases", 2), ("missing-cases", 3), ("missing-cases", 4),
+        ("normalised-value", 2), ("normalised-value", 3)]
+    assert found.omitted == {"missing-cases": 2}
+
+
+def test_an_issue_past_the_cap_still_rejects_its_row() -> None:
+    found = Findings(per_code=1, per_file=100)
+    found.extend(_issue("missing-cases", row) for row in (2, 3, 4))
+    assert found.hard_rows == {2, 3, 4}
+    assert len(found.kept) == 1
+
+
+def test_the_file_cap_holds_across_codes() -> None:
+    found = Findings(per_code=10, per_file=4)
+    found.extend(_issue("missing-cases", row) for row in range(2, 5))
+    found.extend(_issue("missing-date", row) for row in range(2, 5))
+    assert len(found.kept) == 4
+    assert found.omitted == {"missing-date": 2}
+    assert found.hard_rows == {2, 3, 4}
+
+
+def test_the_caps_are_what_the_wording_tells_people() -> None:
+    assert wording.ISSUES_LISTED_PER_KIND == MAX_ISSUES_PER_CODE
+    assert MAX_ISSUES_PER_CODE <= MAX_ISSUES_PER_FILE
+
+
+@pytest.mark.parametrize(("omitted", "says_all"), [({}, True), ({"missing-cases": 7}, False)])
+def test_the_reply_counts_what_was_not_listed(omitted: dict[str, int], says_all: bool) -> None:
+    report = FileReport(file="big.xlsx", omitted=omitted)
+    report.issues = [_issue("missing-cases", row) for row in range(2, 20)]
+    report.rows = [ParsedRow(row, "Croydon", date(2024, 10, 3), {}, hard=True)
+                   for row in range(2, 20)]
+    text = submission_text([ReceivedFile("big.xlsx", b"", report)], held_until=None)
+    more = 18 - 15 + sum(omitted.values())
+    assert wording.and_more(more, all_listed=says_all) in text
+    assert report.to_dict().get("issues_omitted") == (sum(omitted.values()) or None)
+    names = [a.filename for a in submission_attachments(
+        [ReceivedFile("big.csv", b"a,b\n", report)])]
+    assert "big-issues.csv" in names
+
+
+def _csv(rows: list[list[object]]) -> bytes:
+    import csv
+    import io
+
+    from validation.columns import FIELDS
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([f.uk_header for f in FIELDS])
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_twenty_thousand_identical_rows_are_one_finding_and_linear_output() -> None:
+    # Issue 10, finding 2: this file cost 10 GB and 2 GB of JSON when each row listed the rest.
+    import json
+
+    from validation.columns import FIELDS
+    from validation.context import ValidationContext
+    from validation.validate import validate_bytes
+
+    row: list[object] = ["Croydon", "03/10/2024", 12, 3, 9, 5] + [0] * (len(FIELDS) - 6)
+    row[6] = 12  # police: the referrals add up to the cases, so no soft issue per row
+    report = validate_bytes(_csv([row] * 20_000), "flood.csv",
+                            ValidationContext(today=date(2025, 2, 15)))
+    duplicates = [i for i in report.issues if i.code == "duplicate-meeting"]
+    assert len(duplicates) == 1 and len(duplicates[0].also_rows) == 19_999
+    assert report.rows_rejected == 20_000 and report.status == "rejected"
+    assert len(json.dumps(report.to_dict())) < 20_000
