@@ -45,8 +45,8 @@ ISSUE_TEMPLATES: dict[str, str] = {
     "({cases_cell}). Please correct one of them.",
     "ethnicity-exceeds-cases": "The ethnic groups ({cells}) add up to {total}, more than the "
     "{cases} cases discussed ({cases_cell}). Please correct them.",
-    "duplicate-meeting": "{marac} on {value} appears more than once in this file (rows "
-    "{rows}). Please keep one row per meeting.",
+    "duplicate-meeting": "{marac} on {value} appears {times} times in this file (rows {rows}), "
+    "so none of those rows was taken. Please keep one row per meeting.",
     "cases-zero-with-counts": "Cases discussed ({cell}) is 0 but {others} are not. Please "
     "correct the cases discussed, or clear the other figures.",
     "referrals-do-not-sum": "The referral sources (G–T) in row {row} add up to {total}, but "
@@ -376,8 +376,26 @@ ANNOTATED_NOTE = (
 )
 
 
-def and_more(n: int) -> str:
-    return f"  … and {n} more (the attached list has them all)."
+# validation.findings.MAX_ISSUES_PER_CODE, as the attached list's readers are told it.
+ISSUES_LISTED_PER_KIND = 1000
+# A list of sheet rows in a message names this many, then "and N more".
+ROWS_LISTED = 10
+
+
+def row_list(rows: Sequence[int]) -> str:
+    """ "2, 3 and 4", or "2, 3, … 11 and 19,990 more": never longer than ``ROWS_LISTED``."""
+    shown = [str(n) for n in rows[:ROWS_LISTED]]
+    rest = len(rows) - len(shown)
+    if rest:
+        return f"{', '.join(shown)} and {rest:,} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def and_more(n: int, *, all_listed: bool = True) -> str:
+    if all_listed:
+        return f"  … and {n:,} more (the attached list has them all)."
+    return (f"  … and {n:,} more (the attached list has the first {ISSUES_LISTED_PER_KIND:,} "
+            "of each kind; fix those and send the file again to see the rest).")
 
 
 def confirm_instructions(held_until: Any) -> str:
