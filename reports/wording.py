@@ -72,10 +72,22 @@ ISSUE_TEMPLATES: dict[str, str] = {
 }
 
 
+# What a person wrote is echoed back at most this long: a 50 KB "name" is not repeated whole.
+ECHO_CHARS = 60
+
+
 def issue_message(code: str, **params: Any) -> str:
-    """The message for an issue code; missing parameters render as blanks, never crash."""
+    """The message for an issue code; missing parameters render as blanks, never crash. What
+    the file holds (the value, its column header) is quoted at most ``ECHO_CHARS`` long."""
     template = ISSUE_TEMPLATES[code]
+    for key in _FROM_THE_FILE:
+        if isinstance(params.get(key), str) and len(params[key]) > ECHO_CHARS:
+            params[key] = params[key][: ECHO_CHARS - 1].rstrip() + "…"
     return template.format_map(_Defaulting(params))
+
+
+# The parameters whose text comes from the submitted file rather than from us.
+_FROM_THE_FILE = ("value", "column")
 
 
 class _Defaulting(dict[str, Any]):
@@ -1069,8 +1081,14 @@ def template_answer(marac: str | None, edition: str) -> str:
 # --- not answered ----------------------------------------------------------------------------
 
 
+def echoed(text: str) -> str:
+    """``text`` as quoted back to its writer: cut to ``ECHO_CHARS`` with "…", in quotes."""
+    cut = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1].rstrip() + "…"
+    return repr(cut)
+
+
 def unknown_name_text(name: str, suggestions: Sequence[str]) -> str:
-    return f"I do not know a Marac or area called {name!r}.{did_you_mean(suggestions)}"
+    return f"I do not know a Marac or area called {echoed(name)}.{did_you_mean(suggestions)}"
 
 
 def several_names_text(names: Sequence[str], kind: str) -> str:
@@ -1078,8 +1096,8 @@ def several_names_text(names: Sequence[str], kind: str) -> str:
 
 
 def unclear_period_text(phrase: str) -> str:
-    return (f"I could not tell which quarter {phrase!r} means. Please write it like Q3 2024/25, "
-            "Oct-Dec 2024 or last quarter.")
+    return (f"I could not tell which quarter {echoed(phrase)} means. Please write it like "
+            "Q3 2024/25, Oct-Dec 2024 or last quarter.")
 
 
 def _q_scope_text(scope: dict[str, Any]) -> str:

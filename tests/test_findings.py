@@ -93,3 +93,12 @@ def test_twenty_thousand_identical_rows_are_one_finding_and_linear_output() -> N
     assert len(duplicates) == 1 and len(duplicates[0].also_rows) == 19_999
     assert report.rows_rejected == 20_000 and report.status == "rejected"
     assert len(json.dumps(report.to_dict())) < 20_000
+
+
+@pytest.mark.parametrize(("length", "cut"), [(60, False), (61, True), (50_000, True)])
+def test_a_value_from_the_file_is_quoted_at_most_sixty_characters(length: int, cut: bool) -> None:
+    issue = Issue.make("invalid-count", column="Police", cell="G2", row=2, value="x" * length)
+    quoted = issue.message.split("not ", 1)[1].split(". Please", 1)[0]
+    assert len(quoted) == min(length, wording.ECHO_CHARS) + 2
+    assert quoted.endswith("…'") is cut
+    assert issue.value == "x" * length  # the data keeps the value; only the message is cut

@@ -18,7 +18,9 @@ from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 from handlers.questions import Answer, answer_question
+from handlers.questions.entities import MAX_QUESTION_CHARS
 from reports import grid as grid_report
+from reports import wording
 from store.db import Store
 from store.registry import find_contact
 from tests.questions_support import (
@@ -429,3 +431,26 @@ def test_template_is_made_out_for_the_askers_marac_and_edition(world: World) -> 
     assert any("This template is for Croydon" in value for value in cells)
     glasgow = world.ask("can I have a blank template", as_="gus@example.org")
     assert glasgow.data["edition"] == "scotland"
+
+
+# --- limits on what is read and echoed (issue 10) --------------------------------------------
+
+
+def _padded_to(question: str, tail: str, length: int) -> str:
+    return question + " " * (length - len(question) - len(tail)) + tail
+
+
+def test_a_question_is_read_up_to_its_two_thousandth_character(world: World) -> None:
+    question = "has Croydon uploaded Q3 2024/25?"
+    read_whole = world.ask(_padded_to(question, " Leeds", MAX_QUESTION_CHARS))
+    assert "Croydon and Leeds" in read_whole.text  # the last word is still read
+    cut = world.ask(_padded_to(question, " Leeds", MAX_QUESTION_CHARS + 1))
+    assert cut.answered and cut.data["marac"] == "Croydon"  # "Leeds" lay past the limit
+    assert "Leeds" not in cut.text and "leed" not in cut.text  # not cut inside the word
+
+
+def test_an_unknown_name_is_echoed_at_most_sixty_characters(world: World) -> None:
+    answer = world.ask("has " + "Zorblax" * 270 + " uploaded Q3 2024/25?")  # 1,890 letters
+    quoted = answer.text.split("called ", 1)[1].split(".", 1)[0]
+    assert len(quoted) == wording.ECHO_CHARS + 2  # the quotes around it
+    assert quoted.endswith("…'") and len(answer.text) < 200

@@ -39,10 +39,27 @@ class _Token:
     span: tuple[int, int]  # of the whitespace-separated chunk it came from
 
 
+# No question is longer; the rest of a longer text is not read (parsing costs time in its
+# length, and a 1 MB chat message must not hold a worker for seconds).
+MAX_QUESTION_CHARS = 2000
+
+
 def normalise(text: str) -> str:
-    """Lower case, straight apostrophes, one space between words, no "Re:" in front."""
+    """Lower case, straight apostrophes, one space between words, no "Re:" in front; at most
+    the first ``MAX_QUESTION_CHARS`` characters."""
+    text = _cut(text)
     text = _REPLY_PREFIX.sub("", text.replace("’", "'").replace("‘", "'"))
     return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def _cut(text: str) -> str:
+    """The first ``MAX_QUESTION_CHARS`` characters, ending between words, not inside one."""
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text
+    cut = text[:MAX_QUESTION_CHARS]
+    if not text[MAX_QUESTION_CHARS].isspace():
+        cut = cut[: max(cut.rfind(" "), 0)]
+    return cut
 
 
 def extract(text: str, registry: RegistrySnapshot, *, today: date) -> Entities:
