@@ -162,6 +162,12 @@ class Outage:
     def persistent(self) -> bool:
         return self.while_answering >= PERSISTENT_AFTER
 
+    def over(self, item_id: int) -> None:
+        """The work succeeded: the end of the outage gets its one line, as its start did."""
+        if self.failures:
+            logger.info("message %d: database usable again after %d errors in %.0f s",
+                        item_id, self.failures, time.monotonic() - self.started)
+
 
 def first_line(exc: BaseException) -> str:
     """An error in one line, for logs that must not become a traceback per retry."""
@@ -237,11 +243,14 @@ class Worker:
         outage = Outage(self.retry_first, self.retry_max)
         while True:
             try:
-                return self._attempt(item, last_try=outage.persistent)
+                outcome = self._attempt(item, last_try=outage.persistent)
             except Exception as exc:
                 if not is_transient_db_error(exc):
                     raise
                 self._wait_out(item.id, outage, exc)
+                continue
+            outage.over(item.id)
+            return outcome
 
     def _attempt(self, item: Claimed, *, last_try: bool) -> str:
         """One try; raises a database error for ``_process`` to retry, unless ``last_try``."""
@@ -391,11 +400,14 @@ class Worker:
         outage = Outage(self.retry_first, self.retry_max)
         while True:
             try:
-                return work()
+                result = work()
             except Exception as exc:
                 if not is_transient_db_error(exc):
                     raise
                 self._wait_out(item_id, outage, exc)
+                continue
+            outage.over(item_id)
+            return result
 
     def _wait_out(self, item_id: int, outage: Outage, exc: Exception) -> None:
         """Log the outage's first error (one line, not a traceback per try), then wait the
