@@ -49,7 +49,7 @@ def to_mime(
     ``make_message_id`` turns into one under ``message_id_domain``. ``reply.subject`` is used
     as given; without it the subject is "Re: " + the thread's subject.
     """
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=_policy_for((reply.thread.address, *reply.cc)))
     message["From"] = mailbox_address
     message["To"] = reply.thread.address
     if reply.cc:
@@ -72,7 +72,16 @@ def to_mime(
 
 def render(message: EmailMessage) -> bytes:
     """The bytes to store in the outbox and hand to the relay (CRLF line ends)."""
-    return message.as_bytes(policy=email.policy.SMTP)
+    utf8 = getattr(message.policy, "utf8", False)
+    return message.as_bytes(policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP)
+
+
+def _policy_for(recipients: tuple[str, ...]) -> email.policy.EmailPolicy[EmailMessage]:
+    """RFC 6532: an internationalised address is written in UTF-8, since an encoded word is
+    not allowed inside an address; every other message keeps plain 7-bit headers."""
+    if all(address.isascii() for address in recipients):
+        return email.policy.SMTP
+    return email.policy.SMTPUTF8
 
 
 def reply_subject(original: str) -> str:

@@ -121,8 +121,15 @@ class MailSender:
     @staticmethod
     def _transmit(smtp: smtplib.SMTP, relay: RelayConfig, payload: bytes, *,
                   recipients: list[str], sender: str) -> dict[str, tuple[int, bytes]]:
+        # An internationalised address (RFC 6531) can only cross with SMTPUTF8; a relay that
+        # does not offer it never will, so that is final, not a reason to retry for ever.
+        utf8 = not all(a.isascii() for a in (sender, *recipients))
         try:
-            return smtp.sendmail(sender, recipients, payload)
+            return smtp.sendmail(sender, recipients, payload,
+                                 mail_options=("SMTPUTF8",) if utf8 else ())
+        except (smtplib.SMTPNotSupportedError, UnicodeEncodeError) as exc:
+            raise SendError(f"relay {relay.address} cannot take an internationalised "
+                            f"address: {exc}", permanent=True) from exc
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
             raise SendError(f"relay {relay.address} refused: {exc}",
                             permanent=_is_permanent(exc)) from exc
