@@ -12,14 +12,16 @@ import logging
 import mimetypes
 import re
 from datetime import datetime
+from email.errors import HeaderParseError
 from email.message import EmailMessage
-from email.utils import getaddresses
 
+from bot.email_address import decode_escapes, from_header, to_envelope_sender
 from bot.email_auth import is_sender_verified
 from bot.email_auto import automatic_reason
 from bot.email_text import body_text, strip_quoted
 from bot.inbound import Attachment, InboundMessage, ThreadRef
 from validation.quarters import Quarter
+from validation.safe_text import safe_display_text, safe_filename
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +46,12 @@ def to_inbound(
     """Turn one raw email into the normalised message every handler sees.
 
     ``envelope_from`` is the SMTP MAIL FROM when the channel knows it ("" for a bounce).
+    Every address, name and file name leaves here as proper, printable text (issue 10).
     """
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)  # guaranteed by policy.default
-    name, sender = _address(message, "From")
+    envelope_from = to_envelope_sender(envelope_from)
+    name, sender = from_header(message, "From")
     subject = _header_text(message, "Subject")
     message_id = _header_text(message, "Message-ID") or None
     return InboundMessage(
@@ -71,40 +75,27 @@ def to_inbound(
     )
 
 
-def _address(message: EmailMessage, header: str) -> tuple[str, str]:
-    """(display name, lower-cased address) of the first address in ``header``; ("", "")."""
-    try:
-        value = message.get(header)
-        addresses = getattr(value, "addresses", ())
-        if addresses:
-            first = addresses[0]
-            return first.display_name, (first.addr_spec.lower() if first.domain else "")
-    except (IndexError, TypeError, ValueError) as exc:
-        # The stdlib header parser still trips on some broken headers; fall back to the old one.
-        logger.info("could not parse %s header (%s); falling back", header, exc)
-    pairs = getaddresses([str(v) for v in message.get_all(header) or []])
-    for display, addr in pairs:
-        if "@" in addr:
-            return display, addr.lower()
-    return "", ""
-
-
 def _header_text(message: EmailMessage, header: str) -> str:
     try:
         value = message.get(header)
     except (IndexError, TypeError, ValueError):
         value = None
-    return re.sub(r"\s+", " ", str(value)).strip() if value is not None else ""
+    if value is None:
+        return ""
+    # The subject comes back in our reply's headers: one line, no controls.
+    return re.sub(r"\s+", " ", safe_display_text(str(value), limit=None))
 
 
 def _thread(
     message: EmailMessage, *, sender: str, subject: str, message_id: str | None
 ) -> ThreadRef:
-    _, reply_to = _address(message, "Reply-To")
+    """Replies go to the From address, never to Reply-To: From is what the registry and (with
+    MARAC_TRUSTED_AUTHSERV_ID) the mail server vouch for, Reply-To anyone may write, and an
+    answer about data must not go to an address nobody checked (issue 10, finding 10)."""
     references = tuple(_header_text(message, "References").split())
     if message_id and message_id not in references:
         references += (message_id,)
-    return ThreadRef(channel="email", address=reply_to or sender, message_id=message_id,
+    return ThreadRef(channel="email", address=sender, message_id=message_id,
                      references=references, subject=subject)
 
 
@@ -138,16 +129,15 @@ def attachments(message: EmailMessage) -> list[Attachment]:
 
 
 def _filename(part: EmailMessage) -> str | None:
-    """The part's file name (RFC 2231 and encoded words decoded), without any directory."""
+    """The part's file name (RFC 2231 and encoded words decoded), made safe (no directory, no
+    CR/LF: the reply's "-checked.xlsx" header is built from it)."""
     try:
         name = part.get_filename()
-    except (IndexError, TypeError, ValueError):
+    except (IndexError, TypeError, ValueError, HeaderParseError):
         name = None
     if not name:
         return None
-    # A name like "..\\..\\x.xlsx" or "/tmp/x.xlsx" must not steer where anyone saves it.
-    base = re.split(r"[\\/]", str(name).strip())[-1].strip()
-    return base or None
+    return safe_filename(decode_escapes(str(name))) or None
 
 
 def _content_type(declared: str, filename: str) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.orm import Session as DbSession
 
+from bot.email_address import decode_escapes
 from bot.settings import ConfigError, Settings
 from store.queue import enqueue_inbound
 
@@ -74,7 +75,10 @@ class InboxHandler:
         raw = envelope.original_content or b""
         if len(raw) > self.max_bytes:  # aiosmtpd's data_size_limit normally answers first
             return "552 5.3.4 message too big"
-        sender = "" if envelope.mail_from in (None, "<>") else str(envelope.mail_from)
+        # aiosmtpd keeps MAIL FROM bytes that are not UTF-8 as surrogate escapes, which the
+        # database refuses: every retry of that message would get 451.
+        sender = ("" if envelope.mail_from in (None, "<>")
+                  else decode_escapes(str(envelope.mail_from)))
         task = asyncio.ensure_future(
             asyncio.to_thread(self._store, raw, sender, list(envelope.rcpt_tos)))
         self.storing.add(task)

@@ -143,9 +143,10 @@ def test_a_question_without_attachment_is_plain_text() -> None:
     assert message.attachments == ()
 
 
-def test_mailing_list_replies_go_to_reply_to() -> None:
+def test_replies_go_to_from_never_reply_to() -> None:
+    """Reply-To anyone may write; answers go only where From (and the registry) say (issue 10)."""
     message = convert(raw("mailing_list.eml"))
-    assert message.thread.address == "lee.brown@hampshire.gov.uk"
+    assert message.thread.address == "marac-coordinators@googlegroups.com"
 
 
 def test_encoded_words_in_from_and_subject_are_decoded() -> None:
