@@ -8,7 +8,7 @@ gets exactly one outcome; the caller records it with the reply in one transactio
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -18,7 +18,14 @@ from bot.settings import Settings
 from bot.threads import email_dedupe_prefix, replied_prefixes
 from handlers import ask, confirmation, help
 from handlers.result import HandlerResult
-from handlers.submission import Submitted, is_spreadsheet, outcome_of, refuse_files, submit_files
+from handlers.submission import (
+    Submitted,
+    is_spreadsheet,
+    outcome_of,
+    refuse_files,
+    submit_files,
+    within_limit,
+)
 from reports import wording
 from reports.reply import submission_attachments, submission_text
 from store.models import Contact
@@ -49,11 +56,14 @@ class Dispatcher:
             return HandlerResult("ignored-no-sender")
         contact = find_contact(session, message.sender) if message.sender_verified else None
         today = now.astimezone(self.settings.tz).date()
-        spreadsheets = [a for a in message.attachments if is_spreadsheet(a)]
+        spreadsheets, skipped = within_limit(
+            [a for a in message.attachments if is_spreadsheet(a)], self.settings.max_attachments)
         if contact is None:
             return self._refuse(session, message, spreadsheets, now)
+        message = _to_registered_address(message, contact)
         if spreadsheets:
-            return self._submission(session, message, contact, today, now)
+            return self._submission(session, message, contact, today, now,
+                                    files=spreadsheets, skipped=skipped)
         if confirmation.is_confirmation(message.text, message.subject):
             return self._confirm(session, message, contact, now)
         question = ask.question_text(message)
@@ -76,14 +86,16 @@ class Dispatcher:
                              help.unknown_sender(message, mailbox=self.mailbox))
 
     def _submission(self, session: Session, message: InboundMessage, contact: Contact,
-                    today: date, now: datetime) -> HandlerResult:
-        files = [a for a in message.attachments if is_spreadsheet(a)]
+                    today: date, now: datetime, *, files: list[Attachment],
+                    skipped: list[Attachment]) -> HandlerResult:
         submitted = self._submitted(message, contact.email, now, files, today=today)
         received = submit_files(session, submitted, settings=self.settings, today=today)
         held_until = (today + timedelta(days=self.settings.held_expiry_days)
                       if any(r.report.rows_held for r in received) else None)
-        reply = Reply(message.thread, submission_text(received, held_until=held_until),
-                      attachments=submission_attachments(received))
+        notes = [wording.not_processed_text([a.filename for a in skipped],
+                                            limit=self.settings.max_attachments)] if skipped else []
+        text = submission_text(received, held_until=held_until, notes=notes)
+        reply = Reply(message.thread, text, attachments=submission_attachments(received))
         return HandlerResult(outcome_of(received), reply)
 
     def _submitted(self, message: InboundMessage, sender: str, now: datetime,
@@ -109,6 +121,16 @@ class Dispatcher:
                                              now=now)
         return HandlerResult("confirmed" if count else "confirm-nothing-pending",
                              Reply(message.thread, wording.confirmed_text(count)))
+
+
+def _to_registered_address(message: InboundMessage, contact: Contact) -> InboundMessage:
+    """An email reply to a contact goes to the address the registry holds for them, whatever
+    the message's headers asked for: answers and confirmations carry data (issue 10)."""
+    if message.channel != "email" or message.thread.address == contact.email:
+        return message
+    logger.warning("reply for %s redirected from %s to the registered address",
+                   contact.email, message.thread.address)
+    return replace(message, thread=replace(message.thread, address=contact.email))
 
 
 def _is_inline_image(attachment: Attachment) -> bool:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import smtplib
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot.dispatch import Dispatcher
 from bot.email_address import to_envelope_sender
 from bot.email_in import to_inbound
 from bot.email_out import render, to_mime
@@ -329,6 +331,18 @@ def test_a_held_change_confirmation_goes_to_from_never_reply_to(mailroom: Mailro
     assert handled.outcome == "confirmed"
     assert recipients(mailroom, handled) == [JANE]
     assert mailroom.count(HeldChange, HeldChange.status == "pending") == 0
+
+
+def test_the_dispatcher_answers_a_contact_at_the_registered_address(mailroom: Mailroom) -> None:
+    """Whatever a converter put in the thread, an email answer to a contact goes to the
+    address the registry holds (here a thread aimed elsewhere, as Reply-To once did)."""
+    message = to_inbound(eml("reply_to_differs_question.eml"), mailbox_address=MAILBOX,
+                         trusted_authserv_id=None, received_at=utcnow())
+    aimed = replace(message, thread=replace(message.thread, address=ATTACKER))
+    with mailroom.store.transaction() as session:
+        result = Dispatcher(mailroom.settings).dispatch(session, aimed, now=utcnow())
+    assert result.outcome.startswith("question")
+    assert result.reply is not None and result.reply.thread.address == JANE
 
 
 def test_nothing_stays_processing(mailroom: Mailroom) -> None:
