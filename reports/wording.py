@@ -427,6 +427,19 @@ def confirmed_text(count: int) -> str:
             "new figures you sent. The earlier figures are kept in the history.")
 
 
+# A reply names this many files it did not process (past MARAC_MAX_ATTACHMENTS), then "and N more".
+FILES_NOT_PROCESSED_LISTED = 10
+
+
+def not_processed_text(names: Sequence[str], *, limit: int) -> str:
+    """The files of one message past ``limit``: named, and neither read nor recorded."""
+    shown = ", ".join(names[:FILES_NOT_PROCESSED_LISTED])
+    rest = len(names) - len(names[:FILES_NOT_PROCESSED_LISTED])
+    more = f" and {rest:,} more" if rest else ""
+    return (f"Not processed: {shown}{more}. We take at most {limit} files in one message, so "
+            "we have not read or recorded these; please send them again in another message.")
+
+
 HELD_EXPIRED_SUBJECT = "Marac data: changed figures not confirmed in time"
 
 
