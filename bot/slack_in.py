@@ -3,6 +3,10 @@
 Runs in the worker: the event was stored and acknowledged long before, so the slow parts (the
 ``users.info`` look-up, downloading the file with the bot token) happen here, off Slack's
 3-second clock. Held-changes buttons become a message whose thread carries the action.
+
+The endpoint refuses shapes Slack does not send (bot/slack_events.py), but Socket Mode has no
+such check: a field of the wrong type here is a ``ValueError`` that says which, never a
+``TypeError`` or ``AttributeError`` from deep inside.
 """
 
 from __future__ import annotations
@@ -41,23 +45,25 @@ class SlackInbound:
 
     def to_inbound(self, raw: bytes, *, received_at: datetime) -> InboundMessage:
         """Turn one stored Slack request into the normalised message."""
-        body = json.loads(raw)
+        body = _json(raw, "request")
+        if not isinstance(body, dict):
+            raise ValueError(f"Slack request is {type(body).__name__}, not an object")
         if body.get("type") == "block_actions":
             return self._action(body, received_at)
         return self._event(body, received_at)
 
     def _event(self, body: dict[str, Any], received_at: datetime) -> InboundMessage:
-        event = body.get("event") or {}
-        user = str(event.get("user") or "")
-        channel = str(event.get("channel") or "")
-        ts = str(event.get("ts") or "")
+        event = _object(body.get("event"), "event")
+        user = _text(event.get("user"), "event.user")
+        channel = _text(event.get("channel"), "event.channel")
+        ts = _text(event.get("ts"), "event.ts")
         reason = _not_for_us(body, event)
         sender = self.directory.sender_for(user) if user and not reason else user
         thread = ThreadRef(channel="slack", address=channel, message_id=ts, extra={
-            "thread_ts": event.get("thread_ts") or ts, "user": user, "sender": sender,
-            "dedupe_key": f"{channel}:{ts}",
+            "thread_ts": _text(event.get("thread_ts"), "event.thread_ts") or ts, "user": user,
+            "sender": sender, "dedupe_key": f"{channel}:{ts}",
         })
-        text = _MENTION.sub("", str(event.get("text") or "")).strip()
+        text = _MENTION.sub("", _text(event.get("text"), "event.text")).strip()
         message = InboundMessage(
             channel="slack", sender=sender, thread=thread, text=text,
             received_at=received_at, dedupe_key=f"{channel}:{ts}", automatic_reason=reason,
@@ -66,18 +72,20 @@ class SlackInbound:
         )
         if reason:
             return message
-        files = [self._attachment(f, message) for f in event.get("files") or []]
+        files = [self._attachment(f, message) for f in _objects(event.get("files"), "files")]
         return replace(message, attachments=tuple(files))
 
     def _attachment(self, file: dict[str, Any], message: InboundMessage) -> Attachment:
         if file.get("file_access") == "check_file_info" or not file.get("name"):
-            file = self._file_info(str(file.get("id")), message)
-        name = _safe_name(str(file.get("name") or f"slack-file-{file.get('id')}"))
-        content_type = str(file.get("mimetype") or "application/octet-stream")
+            file = self._file_info(_text(file.get("id"), "file id"), message)
+        file_id = _text(file.get("id"), "file id")
+        name = _safe_name(_text(file.get("name"), "file name") or f"slack-file-{file_id}")
+        content_type = _text(file.get("mimetype"), "file type") or "application/octet-stream"
         if not is_spreadsheet(Attachment(name, b"")):
             # Only its name matters ("not a template"): no need to fetch a photo or a PDF.
             return Attachment(name, b"", content_type)
-        url = str(file.get("url_private_download") or file.get("url_private") or "")
+        url = (_text(file.get("url_private_download"), "file url")
+               or _text(file.get("url_private"), "file url"))
         try:
             data, served = fetch(url, headers={"Authorization": f"Bearer {self.token}"},
                                  max_bytes=self.max_file_bytes)
@@ -98,19 +106,20 @@ class SlackInbound:
 
     def _action(self, body: dict[str, Any], received_at: datetime) -> InboundMessage:
         """A Confirm / Keep button press: the worker applies it (bot/chat_actions.py)."""
-        user = str((body.get("user") or {}).get("id") or "")
-        action = (body.get("actions") or [{}])[0]
-        value = json.loads(action.get("value") or "{}")
-        posted = body.get("message") or {}
-        channel = str((body.get("channel") or {}).get("id")
-                      or (body.get("container") or {}).get("channel_id") or "")
-        ts = str(posted.get("ts") or "")
+        user = _id(body.get("user"), "user")
+        action = next(iter(_objects(body.get("actions"), "actions")), {})
+        submitter, ids = held_button(action.get("value"))
+        posted = _object(body.get("message"), "message")
+        channel = (_id(body.get("channel"), "channel")
+                   or _text(_object(body.get("container"), "container").get("channel_id"),
+                            "container.channel_id"))
+        ts = _text(posted.get("ts"), "message.ts")
         sender = self.directory.sender_for(user) if user else ""
         thread = ThreadRef(channel="slack", address=channel, message_id=ts, extra={
-            "thread_ts": posted.get("thread_ts") or ts, "user": user, "sender": sender,
+            "thread_ts": _text(posted.get("thread_ts"), "message.thread_ts") or ts,
+            "user": user, "sender": sender,
             "action": ACTION_IDS.get(str(action.get("action_id")), "unknown"),
-            "submitter": str(value.get("submitter") or ""),
-            "submission_ids": [int(i) for i in value.get("ids") or []],
+            "submitter": submitter, "submission_ids": ids,
         })
         return InboundMessage(channel="slack", sender=sender, thread=thread,
                               received_at=received_at,
@@ -119,7 +128,9 @@ class SlackInbound:
 
 def _not_for_us(body: dict[str, Any], event: dict[str, Any]) -> str | None:
     """Why an event must get no answer (our own message, another bot, an edit), or None."""
-    bot_users = {a.get("user_id") for a in body.get("authorizations") or [] if a.get("is_bot")}
+    bot_users = {_text(a.get("user_id"), "authorizations.user_id")
+                 for a in _objects(body.get("authorizations"), "authorizations")
+                 if a.get("is_bot")}
     if event.get("bot_id") or event.get("user") in bot_users:
         return "bot-message"
     if not event.get("user"):
@@ -132,3 +143,57 @@ def _not_for_us(body: dict[str, Any], event: dict[str, Any]) -> str | None:
 def _safe_name(name: str) -> str:
     """Only the last path component: a name must not steer where anyone saves the file."""
     return re.split(r"[\\/]", name.strip())[-1].strip() or "slack-file"
+
+
+def held_button(value: Any) -> tuple[str, list[int]]:
+    """The submitter and submission ids we put on a held-changes button (bot/slack_out.py),
+    which Slack hands back as JSON text."""
+    fields = _object(_json(_text(value, "button value") or "{}", "button value"), "button value")
+    ids = fields.get("ids") or []
+    if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValueError("Slack button value: ids are not a list of whole numbers")
+    return _text(fields.get("submitter"), "button submitter"), ids
+
+
+def _json(text: str | bytes, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"Slack {what} nested too deep") from None
+    except ValueError as exc:
+        raise ValueError(f"Slack {what} is not JSON ({exc})") from None
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """A JSON object where Slack sends one; absent is empty."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"Slack {what} is {type(value).__name__}, not an object")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[dict[str, Any]]:
+    """A list of JSON objects where Slack sends one; absent is empty."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ValueError(f"Slack {what} is not a list of objects")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    """Text where Slack sends text; absent is empty."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"Slack {what} is {type(value).__name__}, not text")
+    return value
+
+
+def _id(value: Any, what: str) -> str:
+    """A user or channel as Slack names it: its id, or an object carrying the id."""
+    if isinstance(value, dict):
+        return _text(value.get("id"), f"{what}.id")
+    return _text(value, what)

@@ -5,6 +5,11 @@ Agents SDK's validator. Without an app id, ``MARAC_TEAMS_ANONYMOUS=1`` lets unsi
 for local testing; a request that does carry a token is still validated. Accepted activities are
 stored in the inbox (keyed by activity id, so a redelivery is a no-op) and answered 202; the
 worker does the rest and replies through the connector.
+
+Whatever cannot be validated is refused with one log line and never a traceback: a token of any
+other shape (no key id, ``alg: none``, HS256, not a JWT at all) is 401; a body that is not an
+activity the worker can read (not JSON, not an object, fields of the wrong type, no
+conversation) is 400.
 """
 
 from __future__ import annotations
@@ -13,15 +18,17 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 
+import jwt
 from aiohttp import web
 from jwt import PyJWTError
 from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
-from pydantic import ValidationError
 
 from bot.settings import Settings
+from bot.teams_in import held_action, reference_of
 from store.db import Store
 from store.queue import enqueue_inbound
 from store.types import utcnow
@@ -48,12 +55,20 @@ class TeamsEndpoint:
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler for ``POST /api/messages``."""
-        if not await self._authorised(request.headers.get("Authorization")):
+        refusal = await self._refusal(request.headers.getall("Authorization", []))
+        if refusal is not None:
+            logger.warning("Teams request refused (401): %s", refusal)
             return web.json_response({"error": "unauthorised"}, status=401)
-        raw = await request.read()
         try:
-            activity = Activity.model_validate_json(raw)
-        except ValidationError:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:  # aiohttp answers 413; the log still says why
+            logger.warning("Teams request refused (413): body over %d bytes",
+                           request.client_max_size)
+            raise
+        try:
+            activity = to_activity(raw)
+        except ValueError as exc:
+            logger.warning("Teams request refused (400): %s", exc)
             return web.json_response({"error": "not an activity"}, status=400)
         if activity.type not in STORED_TYPES or (activity.type == "message" and not activity.id):
             return web.Response(status=200)
@@ -67,18 +82,30 @@ class TeamsEndpoint:
         self.on_stored()
         return web.Response(status=202)
 
-    async def _authorised(self, header: str | None) -> bool:
-        if not header:
-            return bool(self.auth.ANONYMOUS_ALLOWED)
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return False
+    async def _refusal(self, headers: list[str]) -> str | None:
+        """Why the request's credentials are not enough, or None to let it in."""
+        if not headers:
+            return None if self.auth.ANONYMOUS_ALLOWED else "no Authorization header"
+        if len(headers) > 1:
+            return f"{len(headers)} Authorization headers"
+        scheme, _, token = headers[0].partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return "not a bearer token"
+        if not token.isascii():  # a JWT is base64url; PyJWT raises UnicodeError on the rest
+            return "token is not ASCII"
+        problem = token_header_problem(token)
+        if problem is not None:
+            return problem
         try:
-            await JwtTokenValidator(self.auth).validate_token(token.strip())
+            await JwtTokenValidator(self.auth).validate_token(token)
         except (PyJWTError, ValueError) as exc:
-            logger.warning("Teams request refused: %s", type(exc).__name__)
-            return False
-        return True
+            return f"token not valid ({type(exc).__name__})"
+        except (KeyError, TypeError, AttributeError) as exc:
+            # The SDK reads some claims unguarded: a shape it did not expect is a token it
+            # could not validate, so a refusal like any other.
+            return f"token not readable ({type(exc).__name__})"
+        return None
 
     def _store(self, key: str, raw: bytes) -> None:
         with self.store.transaction() as session:
@@ -90,3 +117,69 @@ def _update_key(raw: bytes) -> str:
     """Conversation updates may come without an id: key them by their content instead."""
     return "update:" + hashlib.sha256(raw).hexdigest()
 
+
+
+def token_header_problem(token: str) -> str | None:
+    """What rules a token out before any key is fetched, or None.
+
+    The Bot Framework signs with RS256 and names its key (``kid``); the SDK's validator reads
+    ``kid`` unguarded (a KeyError, so a 500, for ``alg: none``, HS256 or a token without one).
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except PyJWTError as exc:
+        return f"not a JWT ({type(exc).__name__})"
+    if header.get("alg") != "RS256":
+        return f"algorithm {repr(header.get('alg'))[:40]}, not RS256"
+    if not isinstance(header.get("kid"), str) or not header["kid"]:
+        return "no key id (kid)"
+    return None
+
+
+_VALIDATING: ContextVar[bool] = ContextVar("teams_validating", default=False)
+
+
+class _QuietWhileValidating(logging.Filter):
+    """The SDK logs every activity it cannot validate as an error, with a traceback; when the
+    endpoint validates a sender's body, that is the sender's fault: one warning (ours) is enough.
+    A context variable, so only the endpoint's own validation is quieted (not the worker's)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _VALIDATING.get()
+
+
+logging.getLogger("microsoft_agents.activity.activity").addFilter(_QuietWhileValidating())
+
+
+def to_activity(raw: bytes) -> Activity:
+    """The activity a request carries, if the worker can read it; else ``ValueError``."""
+    token = _VALIDATING.set(True)
+    try:
+        activity = Activity.model_validate_json(raw)
+        if activity.type in STORED_TYPES:
+            # What the worker reads first (bot/teams_in.py): refused here, not failed there.
+            reference_of(activity)
+            held_action(activity)
+    except ValueError as exc:  # pydantic's ValidationError: not JSON, or not an activity
+        raise ValueError(_first_error(exc)) from None
+    except Exception as exc:
+        # The SDK's own checks raise a bare Exception (a channel id that contradicts its
+        # product-info entity): still a body we cannot take, not our failure.
+        raise ValueError(f"not an activity ({type(exc).__name__})") from None
+    finally:
+        _VALIDATING.reset(token)
+    if activity.type in STORED_TYPES and not activity.conversation.id:
+        raise ValueError(f"{activity.type} without a conversation id")
+    return activity
+
+
+def _first_error(exc: ValueError) -> str:
+    """One line for the log: where the first problem is, never the sender's text."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc)[:200]
+    first = errors(include_input=False, include_url=False)[:1]
+    if not first:
+        return "not an activity"
+    where = ".".join(str(part) for part in first[0].get("loc", ())) or "body"
+    return f"not an activity: {where}: {first[0].get('msg', '')}"[:200]

@@ -4,6 +4,9 @@ Identity is the sender's AAD object id, mapped through the registry (``teams_id`
 contact's conversation reference from a 1:1 chat is stored on the contact: Teams lets a bot
 message someone first (a reminder) only into a conversation it has a reference for. Files in a
 1:1 chat arrive as ``file.download.info`` attachments whose ``downloadUrl`` needs no token.
+
+The endpoint refuses what this cannot read (bot/teams_endpoint.py calls ``reference_of`` and
+``held_action`` first); a field of the wrong type is still a ``ValueError`` that says which.
 """
 
 from __future__ import annotations
@@ -36,9 +39,30 @@ def unknown_sender(user_id: str) -> str:
 
 
 def reference_of(activity: Activity) -> dict[str, Any]:
-    """The activity's conversation reference as JSON (what proactive messages need)."""
+    """The activity's conversation reference as JSON (what proactive messages need).
+
+    ``ValueError`` (pydantic's) when the activity lacks what a reference needs: a conversation,
+    a service URL, a recipient.
+    """
+    if activity.conversation is None:
+        raise ValueError("Teams activity without a conversation")
     return activity.get_conversation_reference().model_dump(by_alias=True, exclude_none=True,
                                                             mode="json")
+
+
+def held_action(activity: Activity) -> dict[str, Any]:
+    """What a Confirm / Keep card press adds to the thread; empty for any other activity."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    action = value.get("marac_action")
+    if not isinstance(action, str) or action not in ("confirm", "keep"):
+        return {}
+    ids, submitter = value.get("ids") or [], value.get("submitter") or ""
+    if not isinstance(ids, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValueError("Teams card value: ids are not a list of whole numbers")
+    if not isinstance(submitter, str):
+        raise ValueError("Teams card value: submitter is not text")
+    return {"action": action, "submitter": submitter, "submission_ids": ids}
 
 
 @dataclass
@@ -58,11 +82,9 @@ class TeamsInbound:
                            message_id=activity.id, extra={
                                "reference": reference, "sender": sender, "user": user_id,
                                "dedupe_key": activity.id})
-        value = activity.value if isinstance(activity.value, dict) else {}
-        if value.get("marac_action") in ("confirm", "keep"):
-            thread = replace(thread, extra={**thread.extra, "action": value["marac_action"],
-                                            "submitter": str(value.get("submitter") or ""),
-                                            "submission_ids": list(value.get("ids") or [])})
+        action = held_action(activity)
+        if action:
+            thread = replace(thread, extra={**thread.extra, **action})
         message = InboundMessage(
             channel="teams", sender=sender, thread=thread, text=text, received_at=received_at,
             dedupe_key=activity.id, automatic_reason=_not_for_us(activity),

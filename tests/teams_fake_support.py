@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt import PyJWKClient
+from microsoft_agents.hosting.core.authorization import AuthenticationConstants
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
+from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import (
+    _JwkClientCacheEntry,
+)
 
 HOST = "127.0.0.1"
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
@@ -111,3 +122,70 @@ def message_activity(connector: FakeConnector, *, activity_id: str, aad_id: str,
 def file_attachment(name: str, download_url: str) -> dict[str, Any]:
     return {"contentType": FILE_DOWNLOAD_INFO, "name": name,
             "content": {"downloadUrl": download_url, "uniqueId": name, "fileType": "xlsx"}}
+
+
+class BotFrameworkKeys:
+    """A real RSA key whose public half is served as a JWKS document on loopback and registered
+    with the Agents SDK as the Bot Framework's keys: the one thing redirected (the SDK would
+    otherwise fetch Microsoft's keys over the internet). Signature, audience and expiry are
+    then checked by the SDK's own validator.
+
+        with BotFrameworkKeys(app_id) as keys:
+            headers = {"Authorization": f"Bearer {keys.token()}"}
+    """
+
+    ISSUER = "https://api.botframework.com"
+    KID = "test-key"
+
+    def __init__(self, app_id: str) -> None:
+        self.app_id = app_id
+        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
+        self.jwks = {"keys": [{**public, "kid": self.KID, "use": "sig", "alg": "RS256"}]}
+        self._server: ThreadingHTTPServer | None = None
+        self._saved: Any = None
+
+    def claims(self, *, expires_in: int = 600, **claims: Any) -> dict[str, Any]:
+        now = int(time.time())
+        return {"iss": self.ISSUER, "aud": self.app_id, "iat": now, "nbf": now,
+                "exp": now + expires_in, "serviceurl": "http://127.0.0.1/", **claims}
+
+    def token(self, *, headers: dict[str, Any] | None = None, key: Any = None,
+              **claims: Any) -> str:
+        """A token signed with RS256; ``headers`` replace the JOSE header (default: our kid)."""
+        return jwt.encode(self.claims(**claims), key or self.private, algorithm="RS256",
+                          headers={"kid": self.KID} if headers is None else headers)
+
+    def __enter__(self) -> BotFrameworkKeys:
+        body = json.dumps(self.jwks).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        cache = JwtTokenValidator._jwk_client_manager._cache
+        uri = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
+        self._saved = cache.get(uri)
+        url = f"http://{HOST}:{self._server.server_address[1]}/keys"
+        cache[uri] = _JwkClientCacheEntry(PyJWKClient(url), threading.Lock())
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        cache = JwtTokenValidator._jwk_client_manager._cache
+        uri = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
+        if self._saved is None:
+            cache.pop(uri, None)
+        else:
+            cache[uri] = self._saved
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
