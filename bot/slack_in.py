@@ -26,6 +26,7 @@ from bot.inbound import Attachment, InboundMessage, ThreadRef
 from bot.slack_directory import SlackDirectory
 from handlers.submission import is_spreadsheet
 from validation.quarters import Quarter
+from validation.safe_text import safe_filename
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +142,8 @@ def _not_for_us(body: dict[str, Any], event: dict[str, Any]) -> str | None:
 
 
 def _safe_name(name: str) -> str:
-    """Only the last path component: a name must not steer where anyone saves the file."""
-    return re.split(r"[\\/]", name.strip())[-1].strip() or "slack-file"
+    """The one cleaner every channel uses: no path, no control characters, a sane length."""
+    return safe_filename(name) or "slack-file"
 
 
 def held_button(value: Any) -> tuple[str, list[int]]:

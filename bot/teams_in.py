@@ -26,6 +26,7 @@ from handlers.submission import is_spreadsheet
 from store.db import Store
 from store.registry import find_contact_by_teams
 from validation.quarters import Quarter
+from validation.safe_text import safe_filename
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class TeamsInbound:
             return contact.email
 
     def _download(self, name: str, content: Any, message: InboundMessage) -> Attachment:
-        name = re.split(r"[\\/]", name.strip())[-1] or "teams-file"
+        name = safe_filename(name) or "teams-file"
         info = content if isinstance(content, dict) else {}
         if not is_spreadsheet(Attachment(name, b"")):
             return Attachment(name, b"")

@@ -178,3 +178,14 @@ def test_only_the_submitter_may_keep_or_confirm(registry: Store) -> None:
 
     assert press("croydon.coordinator@example.org", "keep") == ("held-action-refused", "U1")
     assert press(LAMBETH, "keep") == ("kept-nothing-pending", None)
+
+
+def test_chat_file_names_are_cleaned_by_the_one_shared_cleaner() -> None:
+    # Issue 10, finding 4: a CR/LF in a file name broke the reply's attachment header. Slack
+    # and Teams names go through the same cleaner as email's, at the channel boundary.
+    from bot.slack_in import _safe_name
+    from validation.safe_text import safe_filename
+
+    raw = "..\\\\evil/Croydon\r\nQ3\u202e.xlsx"
+    assert _safe_name(raw) == safe_filename(raw) == "Croydon Q3.xlsx"
+    assert _safe_name("\r\n") == "slack-file"
