@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from bot.email_address import decode_escapes
 from bot.settings import ConfigError, Settings
-from store.queue import enqueue_inbound
+from store.queue import enqueue_inbound, is_transient_db_error
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +97,14 @@ class InboxHandler:
         client has gone and nobody awaits the answer."""
         self.storing.discard(task)
         error = None if task.cancelled() else task.exception()
-        if error is not None:
-            logger.error("could not store a message from %s (%d bytes); answered 451",
-                         sender or "<>", size, exc_info=error)
+        if error is None:
+            return
+        if is_transient_db_error(error):  # an outage: one line each, the sender retries
+            logger.warning("could not store a message from %s (%d bytes); answered 451: %s",
+                           sender or "<>", size, str(error).splitlines()[0][:200])
+            return
+        logger.error("could not store a message from %s (%d bytes); answered 451",
+                     sender or "<>", size, exc_info=error)
 
     def _store(self, raw: bytes, sender: str, recipients: list[str]) -> int:
         """Write and commit in one transaction of its own (runs in a worker thread)."""

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 10
 # pg_advisory_xact_lock key for schema upgrades: any constant shared by every process will do.
 UPGRADE_LOCK_KEY = 0x4D415241  # "MARA"
 
@@ -52,7 +53,10 @@ def open_engine(database_url: str, *, data_dir: Path | None = None) -> Engine:
     url = normalise_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    # A host that does not answer must fail a connection within seconds, not the kernel's
+    # minutes: the worker's outage check and the SMTP listener's 451 depend on it.
+    return create_engine(url, pool_pre_ping=True,
+                         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
 
 
 def _sqlite_engine(url: URL) -> Engine:
