@@ -568,6 +568,18 @@ def sst_many_strings(rng: random.Random) -> Sample:
                   rezip(package([(b"Marac data", sheet)], sst)))
 
 
+@case("shared-strings")
+def sst_amplified(rng: random.Random) -> Sample:
+    """One long string, stored once, in every count cell of many rows: a few KB of file that
+    a report echoing values would repeat thousands of times."""
+    length = rng.choice((1_000, 10_000, 32_767))
+    rows = rng.choice((50, 200))
+    meeting = list(clean_grid()[1])
+    meeting[2:] = ["7" * length if rng.random() < 0.3 else "x" * length] * (len(meeting) - 2)
+    grid = [list(clean_grid()[0]), *([meeting] * rows)]
+    return Sample(f"{length}x{rows}", "xlsx", handmade_xlsx(grid, shared=True))
+
+
 # =================================================================================================
 # Family: dimensions — extents that make a dense reader allocate rows x columns.
 # =================================================================================================
@@ -1367,7 +1379,8 @@ def header_games(rng: random.Random) -> Sample:
     header = list(clean_grid()[0])
     body = [list(r) for r in clean_grid()[1:]]
     how = rng.choice(("repeated-1000", "all-columns-twice", "blank-header", "header-far-down",
-                      "only-header-64", "header-every-row"))
+                      "only-header-64", "header-every-row", "long-extra-header",
+                      "long-unknown-header"))
     if how == "repeated-1000":
         grid = [header] * 1000 + body
     elif how == "all-columns-twice":
@@ -1378,6 +1391,10 @@ def header_games(rng: random.Random) -> Sample:
         grid = [[None]] * 5000 + [header] + body
     elif how == "only-header-64":
         grid = [header * 2]
+    elif how == "long-extra-header":  # named back in an "ignored column" note
+        grid = [[*header, "Notes " * 20_000], *body]
+    elif how == "long-unknown-header":  # named back in an "unknown template" refusal
+        grid = [["Marac " * 20_000, *header[2:]], *body]
     else:
         grid = [x for r in body for x in (header, r)]
     return Sample(f"{how}", "xlsx", handmade_xlsx(grid, shared=True))
