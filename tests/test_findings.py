@@ -102,3 +102,45 @@ def test_a_value_from_the_file_is_quoted_at_most_sixty_characters(length: int, c
     assert len(quoted) == min(length, wording.ECHO_CHARS) + 2
     assert quoted.endswith("…'") is cut
     assert issue.value == "x" * length  # the data keeps the value; only the message is cut
+
+
+@pytest.mark.parametrize(("cell", "valid"), [
+    (2_147_483_647, True), (2_147_483_648, False), (1e300, False), ("2147483647", True),
+    ("2147483648", False), ("9" * 400, False), ("12", True)])
+def test_a_count_too_large_to_store_is_invalid_not_a_crash(cell: object, valid: bool) -> None:
+    # Found by the hostile corpus: 400 nines made float() infinity and int() raise, and a count
+    # past a database integer would have failed the recording transaction.
+    from validation.columns import FIELDS
+    from validation.context import ValidationContext
+    from validation.validate import validate_bytes
+
+    row: list[object] = ["Croydon", "03/10/2024", 12] + [None] * (len(FIELDS) - 3)
+    row[6] = cell  # column G, police referrals
+    report = validate_bytes(_csv([row]), "big.csv", ValidationContext(today=date(2025, 2, 15)))
+    invalid = [i.cell for i in report.issues if i.code == "invalid-count"]
+    assert invalid == ([] if valid else ["G2"])
+
+
+@pytest.mark.parametrize(("cell", "valid"), [
+    (2_147_483_647, True), (2_147_483_648, False), (1e300, False), (12.0, True)])
+def test_a_typed_number_too_large_to_store_is_invalid(cell: float, valid: bool) -> None:
+    # The same bound on the vectorised path that typed numbers take (an .xlsx of numbers).
+    import io
+
+    from openpyxl import Workbook
+
+    from validation.columns import FIELDS
+    from validation.context import ValidationContext
+    from validation.validate import validate_bytes
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([f.uk_header for f in FIELDS])
+    sheet.append(["Croydon", "03/10/2024", 12, 3, 9, 5, cell])
+    out = io.BytesIO()
+    book.save(out)
+    report = validate_bytes(out.getvalue(), "big.xlsx",
+                            ValidationContext(today=date(2025, 2, 15)))
+    invalid = [i.cell for i in report.issues if i.code == "invalid-count"]
+    assert invalid == ([] if valid else ["G2"])

@@ -39,8 +39,18 @@ class Converted(Generic[T]):
         return self.status in (Status.OK, Status.NORMALISED)
 
 
+# "2147483647.0" and a few spaces: longer text cannot be a count (and float() of 400 nines is
+# infinity).
+_MAX_COUNT_TEXT = 20
+
+
 def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+# The largest count a database integer column holds. No meeting comes near it; a figure past
+# it ("9" typed 400 times, 1e300) is a slip of the keyboard, and storing it would fail.
+MAX_COUNT = 2_147_483_647
 
 
 def to_count(value: Any, *, text_native: bool = False) -> Converted[int]:
@@ -50,15 +60,17 @@ def to_count(value: Any, *, text_native: bool = False) -> Converted[int]:
     if isinstance(value, (bool, date, time, timedelta)):
         return Converted(Status.INVALID)
     if isinstance(value, int):
-        return Converted(Status.OK, value) if value >= 0 else Converted(Status.INVALID)
+        return Converted(Status.OK, value) if 0 <= value <= MAX_COUNT else Converted(Status.INVALID)
     if isinstance(value, float):
-        if value.is_integer() and value >= 0:
+        if value.is_integer() and 0 <= value <= MAX_COUNT:
             return Converted(Status.OK, int(value))
         return Converted(Status.INVALID)
     text = str(value).strip()
-    if not _INT_TEXT.fullmatch(text):
+    if not _INT_TEXT.fullmatch(text) or len(text) > _MAX_COUNT_TEXT:
         return Converted(Status.INVALID)
     number = int(float(text))
+    if number > MAX_COUNT:
+        return Converted(Status.INVALID)
     plain = text.isdigit() and (text == "0" or not text.startswith("0"))
     status = Status.OK if (text_native and plain) else Status.NORMALISED
     return Converted(status, number)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from validation.cells import Status, to_count
+from validation.cells import MAX_COUNT, Status, to_count
 from validation.issues import Issue
 from validation.layout import Layout
 from validation.parse_cells import Distinct, normalised_issue, shown_value
@@ -81,8 +81,8 @@ def _count_block(rows: list[Sequence[Any]], width: int, text_native: bool
         number: Floats2D = np.fromiter(cells, np.float64, len(rows) * width)
         number = number.reshape(len(rows), width)
         code: Codes2D = np.zeros(number.shape, np.int8)
-        whole = np.isfinite(number) & (number >= 0) & (number == np.floor(number))
-        for i, j in zip(*np.nonzero(~whole), strict=True):  # negative or decimal
+        whole = _whole(number)
+        for i, j in zip(*np.nonzero(~whole), strict=True):  # negative, decimal or huge
             number[i, j], code[i, j] = _count_of(rows[i][j], text_native)
         return number, code
     number, code = np.empty((len(rows), width)), np.empty((len(rows), width), np.int8)
@@ -91,13 +91,19 @@ def _count_block(rows: list[Sequence[Any]], width: int, text_native: bool
     return number, code
 
 
+def _whole(number: Any) -> Any:
+    """Where a cell is a count as it stands: whole, 0 or more, and one a database can hold."""
+    return (np.isfinite(number) & (number >= 0) & (number <= MAX_COUNT)
+            & (number == np.floor(number)))
+
+
 def _count_column(values: list[Any], text_native: bool) -> tuple[Floats, Codes]:
     if not set(map(type, values)) <= {float, int}:  # text, blanks, dates, bools
         return _count_distinct(values, text_native)
     number = np.array(values, np.float64)
     code = np.zeros(len(values), np.int8)
-    whole = np.isfinite(number) & (number >= 0) & (number == np.floor(number))
-    for i in np.flatnonzero(~whole).tolist():  # negative or decimal: to_count says which
+    whole = _whole(number)
+    for i in np.flatnonzero(~whole).tolist():  # negative, decimal or huge: to_count says
         number[i], code[i] = _count_of(values[i], text_native)
     return number, code
 
