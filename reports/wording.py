@@ -81,8 +81,8 @@ def issue_message(code: str, **params: Any) -> str:
     the file holds (the value, its column header) is quoted at most ``ECHO_CHARS`` long."""
     template = ISSUE_TEMPLATES[code]
     for key in _FROM_THE_FILE:
-        if isinstance(params.get(key), str) and len(params[key]) > ECHO_CHARS:
-            params[key] = params[key][: ECHO_CHARS - 1].rstrip() + "…"
+        if isinstance(params.get(key), str):
+            params[key] = _cut_text(params[key])
     return template.format_map(_Defaulting(params))
 
 
@@ -1094,10 +1094,25 @@ def template_answer(marac: str | None, edition: str) -> str:
 # --- not answered ----------------------------------------------------------------------------
 
 
+# A list of things from a file (headers, columns) names this many, then "and N more".
+ITEMS_LISTED = 10
+
+
+def short_list(items: Sequence[str]) -> str:
+    """Items from a file as a list to read: each cut to ``ECHO_CHARS``, at most
+    ``ITEMS_LISTED`` of them, then "and N more"."""
+    shown = [_cut_text(str(item)) for item in items[:ITEMS_LISTED]]
+    rest = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {rest:,} more" if rest else "")
+
+
+def _cut_text(text: str) -> str:
+    return text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1].rstrip() + "…"
+
+
 def echoed(text: str) -> str:
     """``text`` as quoted back to its writer: cut to ``ECHO_CHARS`` with "…", in quotes."""
-    cut = text if len(text) <= ECHO_CHARS else text[: ECHO_CHARS - 1].rstrip() + "…"
-    return repr(cut)
+    return repr(_cut_text(text))
 
 
 def unknown_name_text(name: str, suggestions: Sequence[str]) -> str:

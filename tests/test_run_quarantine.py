@@ -60,6 +60,9 @@ def kill_while_in_hand(bot: BotProcess, db: BotDb, *, attempt: int) -> None:
     wait_until(lambda: db.rows("SELECT 1 FROM inbound_queue WHERE status = 'processing' "
                                "AND attempts = ?", attempt) != [],
                timeout=WAIT, what=f"the message claimed (attempt {attempt})")
+    if attempt > 1:  # the claim commits just before the worker says so: kill after it spoke
+        wait_until(lambda: "one more try" in bot.log_text(), timeout=WAIT,
+                   what="the worker's warning that this is the message's last try")
     bot.kill()
     status, attempts, _error = db.item(1)
     assert (status, attempts) == ("processing", attempt), "the kill missed the message in hand"

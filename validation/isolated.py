@@ -20,8 +20,11 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-# Room for the parse on top of what the parent already maps: .xls tops out at 65,536 rows.
-MEMORY_HEADROOM = 1 << 30
+# Room for the parse on top of what the parent already maps: a 99,000-row template needs
+# about 300 MB, 50,000 rows of any content about 200 MB; a file that wants more than this is
+# broken or hostile, and its child dies, not the bot. Kept low so that no process of the bot
+# (which shares its pages with the forked child) passes 500 MB on any input.
+MEMORY_HEADROOM = 320 << 20
 TIMEOUT_SECONDS = 30.0
 
 

@@ -5,6 +5,7 @@ What the submitter caused is an ``Issue``; what the bot caused is an exception.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -137,7 +138,16 @@ class Issue:
         }
 
 
+# The offending value as reported (JSON, the stored issue) is cut past this many characters:
+# a 32,767-character cell repeated in a thousand issues must not make the report megabytes.
+VALUE_CHARS = 200
+
+
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > VALUE_CHARS:
+        return value[: VALUE_CHARS - 1] + "…"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "inf" (a cell of 1e309): strict JSON has no Infinity or NaN
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if hasattr(value, "isoformat"):

@@ -134,7 +134,8 @@ def _notes_for(layout: Layout, sheets: list[SheetData]) -> list[Issue]:
         )
     if layout.ignored:
         notes.append(
-            Issue.make("ignored-column", sheet=sheet_name, columns=", ".join(layout.ignored))
+            Issue.make("ignored-column", sheet=sheet_name,
+                       columns=wording.short_list(layout.ignored))
         )
     # Our own instructions sheet and the Issues sheet of an annotated copy sent back are expected.
     ours = {wording.TEMPLATE_INSTRUCTIONS_TITLE, wording.ANNOTATED_SHEET_TITLE}
@@ -150,9 +151,9 @@ def _unknown_template(candidates: list[_Candidate]) -> Issue:
     best = max(candidates, key=lambda c: c.score)
     parts = []
     if best.missing:
-        parts.append(f"Missing headers: {', '.join(best.missing)}.")
+        parts.append(f"Missing headers: {wording.short_list(best.missing)}.")
     if best.unexpected:
-        parts.append(f"Headers we did not expect: {', '.join(best.unexpected)}.")
+        parts.append(f"Headers we did not expect: {wording.short_list(best.unexpected)}.")
     return Issue.make(
         "unknown-template",
         sheet=best.layout.sheet.name,

@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from reports.template_file import write_template
-
 from bot.settings import Settings
+from reports.template_file import write_template
 from validation.columns import Edition
 
 

@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return fail_usage(str(exc))
     sender = OnlyMarac(args.marac) if args.marac else None
     store = _existing_store(settings)
-    if store is None:  # a coordinator's own machine: names are not checked (one info note)
-        context = ValidationContext(today=today(settings), declared_quarter=quarter,
-                                    sender=sender, bands=settings.bands,
-                                    max_file_bytes=settings.max_file_bytes)
-        reports = [validate_path(p, context) for p in paths]
-    else:
-        reports = _validate_with_store(store, paths, settings, quarter, sender)
+    if args.json and not args.annotate:
+        # One file's rows at a time: a batch of large files must not add up in memory.
+        found = [(r.to_dict(), r.has_hard) for r in _reports(store, paths, settings, quarter,
+                                                             sender)]
+        print(json.dumps([d for d, _ in found], indent=2, ensure_ascii=False))
+        return 1 if any(hard for _, hard in found) else 0
+    reports = list(_reports(store, paths, settings, quarter, sender))
     if args.annotate:
         _write_annotated(paths, reports, args.annotate)
     if args.json:
@@ -97,6 +98,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render_reports(reports, colour=use_colour(), checked_only=True))
     return 1 if any(r.has_hard for r in reports) else 0
+
+
+def _reports(store: Store | None, paths: list[Path], settings: Settings,
+             quarter: Quarter | None, sender: OnlyMarac | None) -> Iterator[FileReport]:
+    if store is None:  # a coordinator's own machine: names are not checked (one info note)
+        context = ValidationContext(today=today(settings), declared_quarter=quarter,
+                                    sender=sender, bands=settings.bands,
+                                    max_file_bytes=settings.max_file_bytes)
+        yield from (validate_path(p, context) for p in paths)
+    else:
+        yield from _validate_with_store(store, paths, settings, quarter, sender)
 
 
 def _existing_store(settings: Settings) -> Store | None:
@@ -115,16 +127,16 @@ def _existing_store(settings: Settings) -> Store | None:
 
 
 def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
-                         quarter: Quarter | None, sender: OnlyMarac | None) -> list[FileReport]:
+                         quarter: Quarter | None, sender: OnlyMarac | None
+                         ) -> Iterator[FileReport]:
     try:
         with store.transaction() as session:
             context = validation_context(session, today=today(settings),
                                          declared_quarter=quarter, bands=settings.bands,
                                          max_file_bytes=settings.max_file_bytes)
             context = dataclasses.replace(context, sender=sender)
-            reports = [validate_path(p, context) for p in paths]
+            yield from (validate_path(p, context) for p in paths)
             session.rollback()  # validate stores nothing
-            return reports
     finally:
         store.close()
 
