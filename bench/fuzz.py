@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import select
 import shutil
@@ -78,6 +79,7 @@ class Campaign:
     worker_peak_rss: int = 0
     reader_peak_rss: int = 0
     rss_raisers: list[tuple[int, str]] = field(default_factory=list)  # (new peak, input)
+    reader_rss_raisers: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def failing_files(self) -> set[str]:
@@ -258,7 +260,9 @@ def _record(name: str, answer: dict[str, Any], timeout: float, campaign: Campaig
     if answer["rss"] > campaign.worker_peak_rss:
         campaign.rss_raisers.append((answer["rss"], name))
         campaign.worker_peak_rss = answer["rss"]
-    campaign.reader_peak_rss = max(campaign.reader_peak_rss, answer["children_rss"])
+    if answer["children_rss"] > campaign.reader_peak_rss:
+        campaign.reader_rss_raisers.append((answer["children_rss"], name))
+        campaign.reader_peak_rss = answer["children_rss"]
 
 
 # --- The campaign --------------------------------------------------------------------------------
@@ -327,7 +331,8 @@ def report(campaign: Campaign, args: argparse.Namespace, seconds: float) -> None
     print(f"process deaths:    {_count(campaign.deaths)}")
     print(f"hangs > {args.timeout:g} s:      {_count(campaign.hangs)}")
     print(f"invalid JSON:      {_count(campaign.invalid_json)}")
-    print(f"raised in process: {_count(campaign.raised)}")
+    print(f"raised in process: {len({name for name, _ in campaign.raised})} "
+          "(validate_bytes or to_dict raised in the worker)")
     print(f"peak RSS:          command runs {campaign.command_peak_rss / MB:.0f} MB "
           f"(with their readers), in-process worker {campaign.worker_peak_rss / MB:.0f} MB, "
           f"its readers {campaign.reader_peak_rss / MB:.0f} MB; bench itself "
@@ -336,38 +341,63 @@ def report(campaign: Campaign, args: argparse.Namespace, seconds: float) -> None
     _print_list("slowest inputs (in process)", [
         f"{t.seconds:7.2f} s  {t.name}" for t in
         sorted(campaign.timings, key=lambda t: t.seconds, reverse=True)[: args.show]])
-    _print_list("inputs that raised the worker's peak RSS", [
-        f"{rss / MB:7.0f} MB  {name}" for rss, name in campaign.rss_raisers[-args.show:]])
+    for title, raisers in (("inputs that raised the worker's peak RSS", campaign.rss_raisers),
+                           ("inputs that raised its readers' peak RSS",
+                            campaign.reader_rss_raisers)):
+        _print_list(title, [f"{rss / MB:7.0f} MB  {name}" for rss, name in
+                            raisers[-args.show:]])
     _print_list("largest reports", [
         f"{t.report_bytes / MB:7.1f} MB  longest message {t.longest_message:,}  {t.name}"
         for t in sorted(campaign.timings, key=lambda t: t.report_bytes,
                         reverse=True)[: args.show]])
     _print_slowest_cases(campaign)
-    for title, found in (("DEATHS", campaign.deaths), ("HANGS", campaign.hangs),
-                         ("INVALID JSON", campaign.invalid_json),
-                         ("RAISED IN PROCESS", campaign.raised)):
-        _print_list(title, [f"{name}: {what}" for name, what in found])
-    if campaign.failing_files:
-        print(f"\nfailing inputs copied to {args.failures}; rebuild one with "
-              f"tests.hostile_corpus.one({args.seed}, INDEX) (INDEX: its name's first field)")
+    _print_findings(campaign, args.failures)
     if worst_rss >= args.rss_limit * MB:
         print(f"\nPEAK RSS {worst_rss / MB:.0f} MB is over the {args.rss_limit} MB limit")
 
 
+def _print_findings(campaign: Campaign, folder: Path) -> None:
+    """Findings grouped by case and by what went wrong, with an example each; every one is
+    written to findings.txt beside the failing inputs."""
+    everything = [(title, name, what) for title, found in (
+        ("DEATH", campaign.deaths), ("HANG", campaign.hangs),
+        ("INVALID JSON", campaign.invalid_json), ("RAISED", campaign.raised))
+        for name, what in found]
+    if not everything:
+        return
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for title, name, what in everything:
+        case = hostile_corpus.case_of(name).name if name[:5].isdigit() else "batch"
+        groups.setdefault((title, case, _gist(what)), []).append(name)
+    print(f"\nfindings by case ({len(groups)} groups):")
+    for (title, case, what), names in sorted(groups.items(), key=lambda g: -len(g[1])):
+        print(f"  {len(names):>5}  {title:<12} {case:<18} {what}\n"
+              f"         e.g. {names[0]}")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "findings.txt").write_text(
+        "".join(f"{title}\t{name}\t{what}\n" for title, name, what in everything))
+    print(f"\nevery finding: {folder / 'findings.txt'}; the inputs beside it; rebuild one "
+          f"with tests.hostile_corpus.one(SEED, INDEX) (INDEX: its name's first field)")
+
+
+def _gist(what: str) -> str:
+    """What went wrong without the sizes and places that differ from input to input."""
+    return re.sub(r"\(\d[\d,]* bytes\)|\d+(\.\d+)? s\b", "", what).strip()[:120]
+
+
 def _count(found: list[tuple[str, str]]) -> str:
-    """Distinct inputs, and how many by the command and in process."""
+    """Distinct inputs, and how many the command and the in-process worker each showed."""
     names = {name for name, _ in found}
     command = {name for name, what in found if what.startswith("command")}
-    return f"{len(names)} (by the command {len(command)}; only in process {len(names - command)})"
+    worker = {name for name, what in found if what.startswith("in process")}
+    return f"{len(names)} (the command: {len(command)}; in-process worker: {len(worker)})"
 
 
 def _print_list(title: str, entries: list[str]) -> None:
     if entries:
         print(f"\n{title} ({len(entries)}):")
-        for entry in entries[:50]:
+        for entry in entries:
             print(f"  {entry}")
-        if len(entries) > 50:
-            print(f"  … and {len(entries) - 50} more")
 
 
 def _print_slowest_cases(campaign: Campaign) -> None:
