@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.settings import Settings
 from handlers.questions import answer_question
+from kernel.quarters import FinancialYear
 from store.db import Store
 from store.models import (
     Contact,
@@ -49,7 +50,6 @@ from store.models import (
 from store.names import name_key
 from store.registry import find_contact
 from validation.columns import COUNT_KEYS
-from validation.quarters import FinancialYear
 
 YEARS = tuple(FinancialYear(y) for y in range(2015, 2025))
 MARACS = 300

@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.channels.email.imap_queue import StoreMailboxQueue
+from bot.channels.email.imap_watcher import ImapWatcher, watcher_from_settings
+from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
 from bot.chat_http import ChatEndpoints
 from bot.delivery import Delivery
 from bot.housekeeping import expire_and_notify
-from bot.imap_queue import StoreMailboxQueue
-from bot.imap_watcher import ImapWatcher, watcher_from_settings
 from bot.scheduler import ReminderScheduler, start_scheduler, stop_scheduler
 from bot.settings import ConfigError, Settings
-from bot.smtp_listener import SmtpListener, start_smtp_listener
 from bot.worker import PROCESS_NAME, Worker, claim_owner_gone, first_line
-from reports import wording
+from kernel import wording
 from store.db import Store
 from store.queue import is_transient_db_error, release_claims
 from store.registry import load_demo_registry

@@ -13,17 +13,17 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.chat_render import held_offer
-from bot.email_out import make_message_id, render, to_mime
-from bot.inbound import InboundMessage, Reply, ThreadRef
+from bot.channels.chat.render import held_offer
+from bot.channels.email.outbound import make_message_id, render, to_mime
+from bot.channels.slack.directory import SlackDirectory
+from bot.channels.slack.inbound import SlackInbound
+from bot.channels.slack.outbound import to_slack_payload
+from bot.channels.slack.send import web_client
+from bot.channels.teams.inbound import TeamsInbound
+from bot.channels.teams.outbound import to_teams_payload
 from bot.settings import Settings
-from bot.slack_directory import SlackDirectory
-from bot.slack_in import SlackInbound
-from bot.slack_out import to_slack_payload
-from bot.slack_send import web_client
-from bot.teams_in import TeamsInbound
-from bot.teams_out import to_teams_payload
-from reports import wording
+from kernel import wording
+from kernel.messages import InboundMessage, Reply, ThreadRef
 from store.db import Store
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class ChatChannels:
     _teams: TeamsInbound | None = field(default=None, init=False)
 
     def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime) -> InboundMessage:
-        """Convert one stored item; raises ``bot.chat_files.ChatFetchError`` when a file the
+        """Convert one stored item; raises ``ChatFetchError`` when a file the
         sender posted could not be fetched (our side's problem: the worker apologises)."""
         if channel == "slack":
             return self.slack().to_inbound(raw, received_at=received_at)

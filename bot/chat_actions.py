@@ -13,9 +13,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.inbound import InboundMessage, Reply
 from handlers.result import HandlerResult
-from reports import wording
+from kernel import wording
+from kernel.messages import InboundMessage, Reply
 from store.held import confirm_held, keep_held
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.channels.slack.events import SlackEvents
+from bot.channels.slack.socket import SlackSocket
+from bot.channels.teams.endpoint import TeamsEndpoint
 from bot.settings import Settings
-from bot.slack_events import SlackEvents
-from bot.slack_socket import SlackSocket
-from bot.teams_endpoint import TeamsEndpoint
-from reports import wording
+from kernel import wording
 from store.db import Store
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.channels.email.send import MailSender, SendError
+from bot.channels.slack.send import SlackSender, web_client
+from bot.channels.teams.outbound import TeamsSender
 from bot.chat_delivery import ChatDeliverer
-from bot.email_send import MailSender, SendError
 from bot.settings import Settings
-from bot.slack_send import SlackSender, web_client
-from bot.teams_out import TeamsSender
 from store.db import Store
 from store.queue import due_outbound, mark_failed, mark_retry, mark_sent
 from store.types import utcnow

@@ -13,9 +13,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.inbound import Attachment, InboundMessage, Reply
+from bot.channels.email.threads import email_dedupe_prefix, replied_prefixes
 from bot.settings import Settings
-from bot.threads import email_dedupe_prefix, replied_prefixes
 from handlers import ask, confirmation, help
 from handlers.result import HandlerResult
 from handlers.submission import (
@@ -26,11 +25,12 @@ from handlers.submission import (
     submit_files,
     within_limit,
 )
-from reports import wording
+from kernel import wording
+from kernel.messages import Attachment, InboundMessage, Reply
+from kernel.quarters import Quarter
 from reports.reply import submission_attachments, submission_text
 from store.models import Contact
 from store.registry import find_contact
-from validation.quarters import Quarter
 
 logger = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
-from bot.email_out import make_message_id, render, to_mime
-from bot.inbound import Reply, ThreadRef
+from bot.channels.email.outbound import make_message_id, render, to_mime
 from bot.settings import Settings
-from reports import wording
+from kernel import wording
+from kernel.messages import Reply, ThreadRef
 from store.db import Store
 from store.held import expire_held
 from store.models import HeldChange

@@ -24,6 +24,7 @@ from apscheduler.util import undefined
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bot.channels.email.outbound import email_renderer
 from bot.settings import Settings
 from handlers.reminder_policy import ReminderPolicy
 from handlers.reminders import ReminderDecision, run_reminders
@@ -125,7 +126,7 @@ def run_tick(
             logger.info("another process is running today's reminders: leaving it to that one")
             return []
         return run_reminders(session, settings=settings, today=today, dry_run=False,
-                             policy=policy)
+                             policy=policy, render_email=email_renderer(settings.mailbox_address))
 
 
 def _take_tick_lock(session: Session) -> bool:

@@ -9,22 +9,25 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from validation.quarters import Quarter
+from kernel.config import (
+    CLOCK_CHANGE_FROM,
+    CLOCK_CHANGE_UNTIL,
+    DEFAULT_REMINDER_TIME,
+    REMINDER_LAST_SEND_TIME,
+    Bands,
+    ConfigError,
+    Policy,
+)
+from kernel.quarters import Quarter
 
-# Clocks change between 01:00 and 03:00 in the UK: a time in there may happen twice or never.
-CLOCK_CHANGE_FROM, CLOCK_CHANGE_UNTIL = time(1, 0), time(3, 0)
-# A reminder run (a catch-up after downtime included) sends only before this local time.
-REMINDER_LAST_SEND_TIME = time(17, 0)
-DEFAULT_REMINDER_TIME = time(9, 30)
-
-
-class ConfigError(Exception):
-    """A configuration value is missing or malformed; the message names the variable."""
+# Bands and ConfigError live in the kernel (lower layers use them); named here as well so
+# that everything about configuration can be imported from one place at the top.
+__all__ = ["Bands", "ConfigError", "HostPort", "Settings"]
 
 
 @dataclass(frozen=True)
@@ -37,36 +40,12 @@ class HostPort:
 
 
 @dataclass(frozen=True)
-class Bands:
-    """Reference bands and national figures of spec §5; configurable, never constants."""
+class Settings(Policy):
+    """The policy values every layer may be given (``kernel.config.Policy``), and the
+    transports' settings only the bot itself uses."""
 
-    expected_cases_per_10k: float = 40.0
-    repeat_rate_low: float = 0.28
-    repeat_rate_high: float = 0.40
-    police_share_high: float = 0.75
-    idva_cases_per_fte: float = 100.0
-    admin_cases_per_fte: float = 400.0
-    # A quarter's volume is "unusual" outside this fraction of the expected quarterly volume.
-    volume_low_fraction: float = 0.5
-    volume_high_fraction: float = 2.0
-    # Rates over fewer cases than this are noise, not a signal worth a warning.
-    min_cases_for_rates: int = 20
-    national_cases_per_10k: float = 47.0
-    national_repeat_rate: float = 0.31
-    national_partner_share: float = 0.361
-    # The rest of spec §5's national reference (shares of cases), quoted beside a Marac's own.
-    national_minoritised_share: float = 0.141
-    national_lgbtq_share: float = 0.016
-    national_disabled_share: float = 0.101
-    national_male_share: float = 0.064
-    national_aged_16_17_share: float = 0.013
-
-
-@dataclass(frozen=True)
-class Settings:
     database_url: str = "sqlite:///marac-data/marac.db"
     data_dir: Path = Path("marac-data")
-    mailbox_address: str = "marac@localhost"
     smtp_listen: HostPort | None = HostPort("127.0.0.1", 8025)
     smtp_relay: HostPort | None = None
     smtp_relay_user: str | None = None
@@ -91,38 +70,14 @@ class Settings:
     teams_tenant: str | None = None
     teams_anonymous: bool = False
     trusted_authserv_id: str | None = None
-    timezone: str = "Europe/London"
-    due_days: int = 28
-    max_file_mb: float = 10.0
-    # Attachments handled per message; the rest are named in the reply, not processed (one
-    # mail with 200 attachments held the database for 57 s and got a 7.7 MB reply).
-    max_attachments: int = 20
-    held_expiry_days: int = 14
-    # The first quarter whose uploads are chased; None chases every quarter (spec §5 history
-    # collected before the bot existed is not in its store, so must not count as missing).
-    track_from: Quarter | None = None
-    reminder_time: time = DEFAULT_REMINDER_TIME
     smtp_tls_cert: Path | None = None
     smtp_tls_key: Path | None = None
     smtp_auth_user: str | None = None
     smtp_auth_password: str | None = None
-    bands: Bands = field(default_factory=Bands)
-
-    @property
-    def max_file_bytes(self) -> int:
-        return int(self.max_file_mb * 1024 * 1024)
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
-
-    def tracks(self, quarter: Quarter) -> bool:
-        """Whether the bot chases (and counts as missing) uploads for ``quarter``."""
-        return self.track_from is None or quarter >= self.track_from
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -34,16 +34,16 @@ from typing import TypeVar
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from bot.channels.chat.files import ChatFetchError
+from bot.channels.email.inbound import to_inbound
+from bot.channels.email.outbound import make_message_id, render, to_mime
 from bot.chat import ChatChannels
 from bot.chat_actions import handle_action, is_chat_action
-from bot.chat_files import ChatFetchError
 from bot.dispatch import Dispatcher
-from bot.email_in import to_inbound
-from bot.email_out import make_message_id, render, to_mime
-from bot.inbound import InboundMessage, Reply
 from bot.settings import Settings
 from handlers import help
 from handlers.result import HandlerResult
+from kernel.messages import InboundMessage, Reply
 from store.db import Store
 from store.queue import (
     InboundItem,

@@ -6,11 +6,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bot.inbound import InboundMessage, Reply
-from bot.settings import Settings
 from handlers.confirmation import strip_reply_prefix
 from handlers.questions import answer_question, looks_like_question
 from handlers.result import HandlerResult
+from kernel.config import Policy
+from kernel.messages import InboundMessage, Reply
 from store.models import Contact
 
 
@@ -25,7 +25,7 @@ def question_text(message: InboundMessage) -> str | None:
 
 
 def answer(session: Session, message: InboundMessage, question: str, *, asker: Contact,
-           settings: Settings, today: date) -> HandlerResult:
+           settings: Policy, today: date) -> HandlerResult:
     """Answer as ``marac-bot ask --as <asker>`` would; the reply carries the answer's data so
     chat channels can render it their own way."""
     result = answer_question(session, question, asker=asker, settings=settings, today=today)

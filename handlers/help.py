@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.inbound import Attachment, InboundMessage, Reply
-from reports import wording
-from reports.reply import XLSX_TYPE
+from kernel import wording
+from kernel.messages import XLSX_TYPE, Attachment, InboundMessage, Reply
 from reports.template_file import write_template
 from validation.columns import Edition
 

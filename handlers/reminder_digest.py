@@ -18,9 +18,9 @@ from handlers.reminder_people import Overseer, ReminderRegistry
 from handlers.reminder_plan import Notice, Recipient, Uploads
 from handlers.reminder_policy import ReminderPolicy, open_digest, quarters_in_play
 from handlers.working_days import WorkingDays
-from reports import wording
+from kernel import wording
+from kernel.quarters import Quarter
 from reports.grid import to_text
-from validation.quarters import Quarter
 
 logger = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from handlers.reminder_policy import (
     quarters_in_play,
 )
 from handlers.working_days import WorkingDays, subdivision
-from reports import wording
+from kernel import wording
+from kernel.quarters import Quarter
 from store.reminders import LogKey
 from validation.columns import Edition
-from validation.quarters import Quarter
 
 logger = logging.getLogger(__name__)
 

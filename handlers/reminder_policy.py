@@ -14,16 +14,16 @@ from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.settings import (
+from handlers.working_days import WorkingDays
+from kernel.config import (
     CLOCK_CHANGE_FROM,
     CLOCK_CHANGE_UNTIL,
     DEFAULT_REMINDER_TIME,
     REMINDER_LAST_SEND_TIME,
     ConfigError,
-    Settings,
+    Policy,
 )
-from handlers.working_days import WorkingDays
-from validation.quarters import DEFAULT_DUE_DAYS, Quarter
+from kernel.quarters import DEFAULT_DUE_DAYS, Quarter
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ class ReminderPolicy:
             raise ConfigError("reminder policy: catch_up_days >= 1, digest_weeks >= 0, a stage")
 
     @classmethod
-    def from_settings(cls, settings: Settings, **changes: Any) -> ReminderPolicy:
+    def from_settings(cls, settings: Policy, **changes: Any) -> ReminderPolicy:
         """The default policy with the settings' due days, time zone, send time and first
         tracked quarter, then ``changes``."""
         base = cls(due_days=settings.due_days, timezone=settings.timezone,

@@ -1,7 +1,8 @@
 """Putting a reminder in the outbox: the log row and one outbox item per channel, together.
 
-Email goes out as rendered RFC 822 (bot/email_out.py) with a Message-ID derived from the outbox
-key, and a blank template for the Marac attached. Slack and Teams items carry JSON
+Email goes out as RFC 822 rendered by the email channel's renderer (passed in: handlers know
+no MIME) with a Message-ID derived from the outbox key, and a blank template for the Marac
+attached. Slack and Teams items carry JSON
 ``{"text": …, "user": …}`` for the chat senders; until those exist the delivery loop leaves them
 queued (they are logged as sent to the contact all the same: the log records the decision).
 """
@@ -11,15 +12,15 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.email_out import XLSX_TYPE, render, to_mime
-from bot.inbound import Attachment, Reply, ThreadRef
-from bot.settings import Settings
 from handlers.reminder_people import Person
 from handlers.reminder_plan import Notice
-from reports import wording
+from kernel import wording
+from kernel.config import Policy
+from kernel.messages import XLSX_TYPE, Attachment, Reply, ThreadRef
 from reports.template_file import write_template
 from store.queue import enqueue_outbound
 from store.reminders import log_reminder
@@ -28,13 +29,21 @@ from validation.columns import Edition
 logger = logging.getLogger(__name__)
 
 
+class EmailRenderer(Protocol):
+    """The email channel's Reply -> RFC 822 bytes (bot.channels.email.outbound)."""
+
+    def __call__(self, reply: Reply, *, message_id: str, date: datetime) -> bytes: ...
+
+
 class ReminderOutbox:
     """Queues notices in the caller's transaction; blank templates are made once per Marac."""
 
-    def __init__(self, session: Session, settings: Settings, *, now: datetime) -> None:
+    def __init__(self, session: Session, settings: Policy, *, now: datetime,
+                 render_email: EmailRenderer | None) -> None:
         self.session = session
         self.settings = settings
         self.now = now
+        self.render_email = render_email
         self._templates: dict[tuple[Edition, str], bytes] = {}
 
     def send(self, notice: Notice, person: Person) -> bool:
@@ -71,10 +80,9 @@ class ReminderOutbox:
             attachments=attachments,
             cc=cc if to else (),
         )
-        domain = self.settings.mailbox_address.rpartition("@")[2]
-        message = to_mime(reply, mailbox_address=self.settings.mailbox_address,
-                          message_id_domain=domain, message_id=key, date=self.now)
-        return render(message)
+        if self.render_email is None:
+            raise ValueError("queuing an email reminder needs the email channel's renderer")
+        return self.render_email(reply, message_id=key, date=self.now)
 
     def _template(self, notice: Notice) -> Attachment:
         assert notice.template is not None

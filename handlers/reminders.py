@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from handlers.reminder_digest import DigestGrid, plan_digests
 from handlers.reminder_people import ReminderRegistry
 from handlers.reminder_plan import Notice, Recipient, plan_reminders
 from handlers.reminder_policy import ReminderPolicy, quarters_in_play
-from handlers.reminder_send import ReminderOutbox
+from handlers.reminder_send import EmailRenderer, ReminderOutbox
 from handlers.working_days import WorkingDays
+from kernel.config import Policy
 from store.reminders import logged_keys, meetings_by_marac
 from store.types import utcnow
 
@@ -60,21 +60,23 @@ class ReminderDecision:
 def run_reminders(
     session: Session,
     *,
-    settings: Settings,
+    settings: Policy,
     today: date,
     dry_run: bool,
     policy: ReminderPolicy | None = None,
     now: datetime | None = None,
+    render_email: EmailRenderer | None = None,
 ) -> list[ReminderDecision]:
     """Run the reminder policy for ``today``; the caller commits (a dry run writes nothing).
 
     Returns what this run decided: every contact and channel it queued (``sent``), or in a dry
-    run would queue. Reminders logged earlier are left out.
+    run would queue. Reminders logged earlier are left out. ``render_email`` (the email
+    channel's renderer) is needed to queue email; a dry run needs none.
     """
     policy = policy or ReminderPolicy.from_settings(settings)
     notices = plan_day(session, policy=policy, today=today, mailbox=settings.mailbox_address)
     done = logged_keys(session, {n.quarter.label for n in notices})
-    outbox = ReminderOutbox(session, settings, now=now or utcnow())
+    outbox = ReminderOutbox(session, settings, now=now or utcnow(), render_email=render_email)
     decisions: list[ReminderDecision] = []
     for notice in notices:
         for recipient in notice.recipients:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.inbound import Reply
+from kernel.messages import Reply
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.inbound import Attachment
-from bot.settings import Settings
+from kernel.config import Policy
+from kernel.messages import Attachment
+from kernel.quarters import Quarter
 from reports.reply import ReceivedFile
 from store.meetings import record_submission
 from store.refusals import record_refused
 from store.views import validation_context
-from validation.quarters import Quarter
 from validation.validate import validate_bytes
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def within_limit(files: Sequence[Attachment], limit: int
 
 
 def submit_files(
-    session: Session, submitted: Submitted, *, settings: Settings, today: date
+    session: Session, submitted: Submitted, *, settings: Policy, today: date
 ) -> list[ReceivedFile]:
     """Validate and record every file, in the caller's transaction; reports tell the truth
     about what was recorded (the store corrects them if another file landed meanwhile)."""

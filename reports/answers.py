@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kernel import wording
 from reports import grid as grid_report
-from reports import wording
 
 Data = dict[str, Any]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from reports import wording
+from kernel import wording
 
 STATES = ("accepted", "held", "missing", "overdue", "not-due")
 # Colours people read at a glance: green done, amber waiting, yellow missing, red overdue.

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from reports import wording
+from kernel import wording
 from reports.xlsx_cells import SEVERITY_RANK, fill_for, make_cell
 from validation.issues import Issue
 

@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from reports import wording
+from kernel import wording
 from reports.table import Cell, Share, Table
 
 _BAR_COLOUR = "#5c8dbf"

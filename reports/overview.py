@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reports import wording
+from kernel import wording
 from reports.table import Share, Table
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.inbound import Attachment
-from reports import wording
+from kernel import wording
+from kernel.messages import XLSX_TYPE, Attachment
 from reports.annotate import annotate_workbook, issues_csv
 from reports.text import issue_line, outcome_line
 from validation.issues import Severity
@@ -16,7 +16,7 @@ from validation.report import FileReport
 # Past this many hard (or soft) issues in one file the reply says "and N more" and attaches
 # the full list: a coordinator reads the first screenful, the rest is for the spreadsheet.
 ISSUE_CAP = 15
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from reports import wording
+from kernel import wording
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import wording
+from kernel import wording
 from validation.columns import FIELDS, Edition
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reports import wording
+from kernel import wording
 from validation.issues import Issue, Severity
 from validation.report import FileReport
 

@@ -18,7 +18,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import wording
+from kernel import wording
 from validation.issues import Issue, Severity
 
 AnySheet: TypeAlias = Worksheet | WriteOnlyWorksheet

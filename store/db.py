@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from alembic import command
 from alembic.config import Config
@@ -20,9 +20,17 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.settings import Settings
-
 logger = logging.getLogger(__name__)
+
+
+class DatabaseSettings(Protocol):
+    """What the store needs of the bot's settings (bot.settings.Settings has both)."""
+
+    @property
+    def database_url(self) -> str: ...
+
+    @property
+    def data_dir(self) -> Path: ...
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -149,7 +157,7 @@ class Store:
         return cls(engine, session_factory(engine))
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, upgrade_schema: bool = True) -> Store:
+    def from_settings(cls, settings: DatabaseSettings, *, upgrade_schema: bool = True) -> Store:
         return cls.open(
             settings.database_url, data_dir=settings.data_dir, upgrade_schema=upgrade_schema
         )

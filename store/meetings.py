@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kernel.quarters import Quarter
 from store.held import hold_change, mark_confirmed
 from store.models import Marac, Submission, SubmissionIssue
 from store.names import NameIndex
@@ -27,7 +28,6 @@ from store.types import utcnow
 from store.versions import Provenance, add_version, current_version, lock_or_create_meeting
 from validation.columns import COUNT_KEYS
 from validation.issues import Issue
-from validation.quarters import Quarter
 from validation.report import FileReport, ParsedRow
 
 logger = logging.getLogger(__name__)

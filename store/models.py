@@ -32,10 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kernel.quarters import Quarter
 from store.base import Base
 from store.types import UTCDateTime, utcnow
 from validation.columns import COUNT_KEYS
-from validation.quarters import Quarter
 
 
 class Role(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from reports import wording
+from kernel import wording
 from validation.columns import COUNT_KEYS, FIELD_BY_KEY, Edition
 from validation.issues import Issue
 from validation.report import FileReport, ParsedRow

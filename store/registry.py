@@ -17,7 +17,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from reports import wording
+from kernel import wording
 from store.models import Contact, Marac
 from store.names import join_list
 from store.registry_contacts import apply_contacts, check_contacts

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reports import wording
+from kernel import wording
 from store.models import Contact, Marac, Role
 from store.names import NameIndex, name_key, split_list
 from store.registry_csv import CsvTable, RegistryError

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reports import wording
+from kernel import wording
 
 logger = logging.getLogger(__name__)
 

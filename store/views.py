@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.settings import Bands
+from kernel.config import Bands
+from kernel.quarters import Quarter
 from store.models import Contact, Marac, Meeting, MeetingVersion, Role
 from store.names import NameIndex
 from store.registry_contacts import ALL
 from validation.context import MaracInfo, ValidationContext
-from validation.quarters import Quarter
 
 logger = logging.getLogger(__name__)
 

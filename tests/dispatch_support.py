@@ -16,8 +16,8 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from bot.channels.email.smtp_listener import message_id_of
 from bot.settings import Settings
-from bot.smtp_listener import message_id_of
 from bot.worker import Worker
 from store.db import Store
 from store.queue import InboundItem, OutboundItem, enqueue_inbound

@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from handlers.questions.registry import MaracEntry, RegistrySnapshot
+from kernel.quarters import Quarter
 from store.names import split_list
 from store.registry import import_csv
 from tests.store_support import flag_as_validation_would, record, report
 from validation.columns import COUNT_KEYS
-from validation.quarters import Quarter
 from validation.report import ParsedRow
 
 TODAY = date(2025, 2, 3)  # Q4 2024/25 is running; Q3 2024/25 ended and was due 28 Jan 2025

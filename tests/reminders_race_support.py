@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.channels.email.outbound import email_renderer
 from bot.scheduler import run_tick
 from handlers.reminder_policy import ReminderPolicy
 from handlers.reminders import run_reminders
@@ -30,7 +31,8 @@ def remind_in_process(
             else:
                 with store.transaction() as session:
                     decisions = run_reminders(session, settings=SETTINGS, today=today,
-                                              dry_run=False)
+                                              dry_run=False,
+                                              render_email=email_renderer(SETTINGS.mailbox_address))
             rows: list[DecisionRow] = [
                 (d.marac, d.quarter, d.stage, d.contact, d.channel, d.sent) for d in decisions
             ]

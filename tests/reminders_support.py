@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
+from kernel.quarters import Quarter
 from store.models import Contact, Marac, ReminderLog, Role
 from store.queue import OutboundItem
 from store.registry import import_csv
 from tests.store_support import record, report, row
-from validation.quarters import Quarter
 
 LONDON = ZoneInfo("Europe/London")
 MAILBOX = "marac@data.example"

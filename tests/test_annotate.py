@@ -19,7 +19,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 
-from reports import annotate, wording
+from kernel import wording
+from reports import annotate
 from reports.annotate import annotate_workbook, cell_positions, issues_csv
 from reports.xlsx_cells import SEVERITY_COLOURS
 from tests.reports_support import soffice_convert

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.settings import ConfigError, Settings
-from reports import wording
+from kernel import wording
 from store.db import Store
 from store.models import Submission
 from tests.dispatch_support import (

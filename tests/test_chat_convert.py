@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
 
+from bot.channels.chat.files import ChatFetchError
+from bot.channels.chat.render import HeldOffer, chat_text, paragraphs
+from bot.channels.slack.directory import SlackDirectory
+from bot.channels.slack.inbound import SlackInbound
+from bot.channels.slack.outbound import to_slack_payload
+from bot.channels.teams.inbound import TeamsInbound
 from bot.chat_actions import handle_action
-from bot.chat_files import ChatFetchError
-from bot.chat_render import HeldOffer, chat_text, paragraphs
-from bot.inbound import Attachment, InboundMessage, Reply, ThreadRef
-from bot.slack_directory import SlackDirectory
-from bot.slack_in import SlackInbound
-from bot.slack_out import to_slack_payload
-from bot.teams_in import TeamsInbound
-from reports import wording
+from kernel import wording
+from kernel.messages import Attachment, InboundMessage, Reply, ThreadRef
 from reports.reply import submission_text
 from store.db import Store
 from store.registry import find_contact, import_csv, load_demo_registry
@@ -183,7 +183,7 @@ def test_only_the_submitter_may_keep_or_confirm(registry: Store) -> None:
 def test_chat_file_names_are_cleaned_by_the_one_shared_cleaner() -> None:
     # Issue 10, finding 4: a CR/LF in a file name broke the reply's attachment header. Slack
     # and Teams names go through the same cleaner as email's, at the channel boundary.
-    from bot.slack_in import _safe_name
+    from bot.channels.slack.inbound import _safe_name
     from validation.safe_text import safe_filename
 
     raw = "..\\\\evil/Croydon\r\nQ3\u202e.xlsx"

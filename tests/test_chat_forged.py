@@ -35,11 +35,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
+from bot.channels.slack.directory import SlackDirectory
+from bot.channels.slack.inbound import SlackInbound
+from bot.channels.teams.inbound import TeamsInbound
 from bot.chat_http import ChatEndpoints
 from bot.settings import Settings
-from bot.slack_directory import SlackDirectory
-from bot.slack_in import SlackInbound
-from bot.teams_in import TeamsInbound
 from store.db import Store
 from store.queue import InboundItem
 from tests.slack_fake_support import BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack
@@ -281,7 +281,7 @@ def test_slack_refuses_a_forged_or_malformed_request(
 ) -> None:
     body, sign, status = case
     sent = send(slack_settings(tmp_path, slack), "/slack/events", body, sign(body), caplog)
-    assert_answered(sent, status, logger="bot.slack_events")
+    assert_answered(sent, status, logger="bot.channels.slack.events")
 
 
 @pytest.mark.parametrize("case", SLACK_GENUINE.values(), ids=SLACK_GENUINE.keys())
@@ -291,7 +291,7 @@ def test_slack_still_takes_a_genuine_request(
 ) -> None:
     body, sign, status, stored = case
     sent = send(slack_settings(tmp_path, slack), "/slack/events", body, sign(body), caplog)
-    assert_answered(sent, status, logger="bot.slack_events")
+    assert_answered(sent, status, logger="bot.channels.slack.events")
     assert sent.stored == stored
     if b"url_verification" in body:
         assert json.loads(sent.body) == {"challenge": "c-123"}
@@ -432,7 +432,7 @@ def test_teams_refuses_a_token_it_cannot_validate(
 ) -> None:
     sent = send(teams_settings(tmp_path), "/api/messages", activity_json(),
                 bearer(token(keys)), caplog)
-    assert_answered(sent, 401, logger="bot.teams_endpoint")
+    assert_answered(sent, 401, logger="bot.channels.teams.endpoint")
 
 
 def test_teams_still_takes_a_genuine_token(
@@ -440,7 +440,7 @@ def test_teams_still_takes_a_genuine_token(
 ) -> None:
     sent = send(teams_settings(tmp_path), "/api/messages", activity_json(),
                 bearer(f"Bearer {keys.token()}"), caplog)
-    assert_answered(sent, 202, logger="bot.teams_endpoint")
+    assert_answered(sent, 202, logger="bot.channels.teams.endpoint")
     assert sent.stored == 1
 
 
@@ -449,7 +449,7 @@ def test_teams_refuses_two_authorization_headers(
 ) -> None:
     headers = [*bearer(f"Bearer {keys.token()}"), ("Authorization", "Bearer garbage")]
     sent = send(teams_settings(tmp_path), "/api/messages", activity_json(), headers, caplog)
-    assert_answered(sent, 401, logger="bot.teams_endpoint")
+    assert_answered(sent, 401, logger="bot.channels.teams.endpoint")
 
 
 @pytest.mark.parametrize("case", TEAMS_BODIES.values(), ids=TEAMS_BODIES.keys())
@@ -460,7 +460,7 @@ def test_teams_answers_a_validated_request_by_what_its_body_is(
     body, status, stored = case
     sent = send(teams_settings(tmp_path), "/api/messages", body,
                 bearer(f"Bearer {keys.token()}"), caplog)
-    assert_answered(sent, status, logger="bot.teams_endpoint")
+    assert_answered(sent, status, logger="bot.channels.teams.endpoint")
     assert sent.stored == stored
 
 
@@ -480,7 +480,7 @@ def test_teams_anonymous_mode_still_refuses_what_it_cannot_read(
     header = TOKENS[token](keys) if token else None
     sent = send(teams_settings(tmp_path, anonymous=True), "/api/messages", body,
                 bearer(header), caplog)
-    assert_answered(sent, status, logger="bot.teams_endpoint")
+    assert_answered(sent, status, logger="bot.channels.teams.endpoint")
     assert sent.stored == (1 if status == 202 else 0)
 
 

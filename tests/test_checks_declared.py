@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.settings import Bands
+from kernel.quarters import Quarter
 from store.db import Store, open_engine, session_factory, upgrade
 from store.views import validation_context
 from tests.store_support import load_registry, record
@@ -49,7 +50,6 @@ from validation.context import ValidationContext
 from validation.issues import Issue
 from validation.layout import find_layout
 from validation.parse import PARSE_CODES, parse_table
-from validation.quarters import Quarter
 from validation.reader import SheetData, read_workbook
 from validation.report import ParsedRow
 from validation.table import Table, to_parsed_rows

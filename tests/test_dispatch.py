@@ -18,9 +18,9 @@ import openpyxl
 import pytest
 from sqlalchemy import select, text
 
-from bot.email_in import to_inbound
+from bot.channels.email.inbound import to_inbound
 from bot.settings import Settings
-from reports import wording
+from kernel import wording
 from reports.reply import ISSUE_CAP
 from store.db import Store
 from store.history import meeting_history

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.email_auth import parse_authentication_results
-from bot.email_in import to_inbound
-from bot.email_text import html_to_text, strip_quoted
-from bot.inbound import InboundMessage
+from bot.channels.email.auth import parse_authentication_results
+from bot.channels.email.inbound import to_inbound
+from bot.channels.email.text import html_to_text, strip_quoted
+from kernel.messages import InboundMessage
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
 ATTACHMENTS = FIXTURES / "attachments"

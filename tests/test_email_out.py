@@ -12,11 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.email_in import to_inbound
-from bot.email_out import make_message_id, render, reply_subject, text_to_html, to_mime
-from bot.email_send import MailSender, RelayConfig, SendError, outbox_filename
-from bot.inbound import Attachment, Reply, ThreadRef
+from bot.channels.email.inbound import to_inbound
+from bot.channels.email.outbound import (
+    make_message_id,
+    render,
+    reply_subject,
+    text_to_html,
+    to_mime,
+)
+from bot.channels.email.send import MailSender, RelayConfig, SendError, outbox_filename
 from bot.settings import HostPort, Settings
+from kernel.messages import Attachment, Reply, ThreadRef
 from tests.smtp_support import HOST, Certificate, SmtpSink, client_context, make_certificate
 
 MAILBOX = "marac@localhost"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from reports import wording
+from kernel import wording
 from reports.reply import ReceivedFile, submission_attachments, submission_text
 from validation.findings import MAX_ISSUES_PER_CODE, MAX_ISSUES_PER_FILE, Findings
 from validation.issues import Issue

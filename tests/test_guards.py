@@ -19,7 +19,7 @@ import pytest
 import python_calamine
 from openpyxl import Workbook
 
-from reports import wording
+from kernel import wording
 from validation.guards import check_container, inspect_container
 from validation.guards_zip import OUT_CHUNK, zip_limits
 from validation.issues import Issue

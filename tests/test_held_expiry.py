@@ -8,9 +8,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.housekeeping import expire_and_notify
-from bot.inbound import Attachment
 from bot.settings import Settings
 from handlers.submission import Submitted, submit_files
+from kernel.messages import Attachment
 from store.db import Store
 from store.held import pending_held
 from store.queue import OutboundItem

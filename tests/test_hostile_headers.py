@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels.email.address import to_envelope_sender
+from bot.channels.email.inbound import to_inbound
+from bot.channels.email.outbound import render, to_mime
+from bot.channels.email.send import MailSender, RelayConfig, SendError
+from bot.channels.email.smtp_listener import start_smtp_listener
 from bot.dispatch import Dispatcher
-from bot.email_address import to_envelope_sender
-from bot.email_in import to_inbound
-from bot.email_out import render, to_mime
-from bot.email_send import MailSender, RelayConfig, SendError
-from bot.inbound import Reply, ThreadRef
 from bot.settings import HostPort, Settings
-from bot.smtp_listener import start_smtp_listener
+from kernel.messages import Reply, ThreadRef
 from store.db import Store, open_engine, upgrade
 from store.models import HeldChange, MeetingVersion, Submission
 from store.queue import InboundItem, OutboundItem

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.imap_connect import (
+from bot.channels.email.imap_connect import (
     Authenticator,
     ImapAuthError,
     ImapTransport,
@@ -32,8 +32,8 @@ from bot.imap_connect import (
     PasswordLogin,
     xoauth2_string,
 )
-from bot.imap_sweep import parse_namespace, server_folder_name
-from bot.imap_watcher import (
+from bot.channels.email.imap_sweep import parse_namespace, server_folder_name
+from bot.channels.email.imap_watcher import (
     LOGGED_RETRIES,
     ImapWatcher,
     WatcherTimings,
@@ -348,7 +348,7 @@ def test_watcher_reconnects_after_dovecot_restarts(
     dovecot: DovecotServer, account: DovecotAccount, queue: SqliteQueue,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.imap_watcher")
+    caplog.set_level(logging.INFO, logger="bot.channels.email.imap_watcher")
     with running(make_watcher(account, queue)) as watcher:
         assert watcher.wait_for_state("idle", WAIT)
         dovecot.stop()
@@ -365,7 +365,7 @@ def test_watcher_reconnects_after_dovecot_restarts(
 def test_failures_are_logged_a_few_times_then_quietly_retried(
     queue: SqliteQueue, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.imap_watcher")
+    caplog.set_level(logging.INFO, logger="bot.channels.email.imap_watcher")
     nobody_listens = ImapTransport("127.0.0.1", free_port(), "none", timeout=2)
     timings = WatcherTimings(backoff_initial=0.001, backoff_max=0.002)
     watcher = ImapWatcher(

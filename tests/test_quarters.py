@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.settings import Settings
-from validation.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
+from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
 
 # A fixed "today" inside Q4 2024/25 for every phrasing that depends on it.
 TODAY = date(2025, 2, 10)

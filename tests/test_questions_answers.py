@@ -19,8 +19,9 @@ from sqlalchemy.engine import make_url
 from bot.settings import Settings
 from handlers.questions import Answer, answer_question
 from handlers.questions.entities import MAX_QUESTION_CHARS
+from kernel import wording
+from kernel.quarters import Quarter
 from reports import grid as grid_report
-from reports import wording
 from store.db import Store
 from store.registry import find_contact
 from tests.questions_support import (
@@ -36,7 +37,6 @@ from tests.questions_support import (
 )
 from tests.store_support import record, report
 from validation.columns import COUNT_KEYS
-from validation.quarters import Quarter
 from validation.report import ParsedRow
 
 ALL_MARACS = ("Ashford", "Barking and Dagenham", "Canterbury", "Cardiff", "Croydon", "Glasgow",

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from kernel.quarters import Quarter
 from store.db import Store
 from store.models import Contact, Marac, Role
 from store.registry import load_demo_registry
 from tests.reminders_support import parse_email, upload
-from validation.quarters import Quarter
 
 REPO = Path(__file__).resolve().parent.parent
 Q2, Q3 = Quarter(2024, 2), Quarter(2024, 3)

@@ -9,9 +9,10 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from bot.email_out import make_message_id
+from bot.channels.email.outbound import email_renderer, make_message_id
 from handlers.reminders import run_reminders
-from reports import wording
+from kernel import wording
+from kernel.quarters import Quarter
 from store.queue import OutboundItem
 from tests.reminders_support import (
     MAILBOX,
@@ -25,14 +26,14 @@ from tests.reminders_support import (
     upload,
 )
 from validation.columns import FIELDS, Edition
-from validation.quarters import Quarter
 
 Q2, Q3 = Quarter(2024, 2), Quarter(2024, 3)
 DUE = date(2025, 1, 28)
 
 
 def _run(session: Session, day: date) -> dict[str, OutboundItem]:
-    run_reminders(session, settings=SETTINGS, today=day, dry_run=False, now=at_send_time(day))
+    run_reminders(session, settings=SETTINGS, today=day, dry_run=False, now=at_send_time(day),
+                  render_email=email_renderer(SETTINGS.mailbox_address))
     session.commit()
     return {item.key: item for item in outbox(session)}
 

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.channels.email.outbound import email_renderer
 from handlers.reminders import run_reminders
+from kernel.quarters import Quarter
 from store.db import Store, open_engine, session_factory, upgrade
 from store.models import ReminderLog
 from store.queue import enqueue_outbound
@@ -26,7 +28,6 @@ from tests.reminders_support import (
     outbox,
     upload,
 )
-from validation.quarters import Quarter
 
 SPAWN = multiprocessing.get_context("spawn")
 Q2, Q3 = Quarter(2024, 2), Quarter(2024, 3)
@@ -34,7 +35,8 @@ JAN2 = date(2025, 1, 2)
 
 
 def _remind(session: Session, day: date, *, dry_run: bool = False) -> list[Any]:
-    decisions = run_reminders(session, settings=SETTINGS, today=day, dry_run=dry_run)
+    decisions = run_reminders(session, settings=SETTINGS, today=day, dry_run=dry_run,
+                              render_email=email_renderer(SETTINGS.mailbox_address))
     session.commit()
     return decisions
 

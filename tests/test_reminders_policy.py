@@ -18,7 +18,7 @@ from handlers.reminder_policy import (
     stage_dates,
 )
 from handlers.working_days import WorkingDays, subdivision
-from validation.quarters import Quarter
+from kernel.quarters import Quarter
 
 D = date
 Q3 = Quarter(2024, 3)

@@ -18,9 +18,9 @@ from bot.settings import ConfigError, Settings
 from handlers.questions import answer_question
 from handlers.reminder_policy import ReminderPolicy
 from handlers.reminders import ReminderDecision, plan_day, run_reminders
+from kernel.quarters import Quarter
 from store.db import Store
 from tests.reminders_support import LONDON, MAILBOX, load_four_nations, upload
-from validation.quarters import Quarter
 
 Q2, Q3 = Quarter(2024, 2), Quarter(2024, 3)
 TRACK_Q3 = Settings(mailbox_address=MAILBOX, track_from=Q3)

@@ -11,9 +11,11 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from bot.channels.email.outbound import email_renderer
 from bot.scheduler import daily_trigger
 from handlers.reminder_policy import ReminderPolicy
 from handlers.reminders import run_reminders
+from kernel.quarters import Quarter
 from store.models import Role
 from tests.reminders_support import (
     LONDON,
@@ -25,7 +27,6 @@ from tests.reminders_support import (
     outbox,
     upload,
 )
-from validation.quarters import Quarter
 
 D = date
 Q4_23, Q1, Q2, Q3, Q4 = (Quarter(2023, 4), Quarter(2024, 1), Quarter(2024, 2), Quarter(2024, 3),
@@ -179,7 +180,7 @@ def _walk(session: Session) -> list[Sent]:
         for marac, quarter in arrivals.get(fire.date(), []):
             upload(session, marac, quarter, on=fire.date())
         decisions = run_reminders(session, settings=SETTINGS, today=fire.date(), dry_run=False,
-                                  now=fire)
+                                  now=fire, render_email=email_renderer(SETTINGS.mailbox_address))
         session.commit()
         assert all(d.sent for d in decisions)
         sent += [(fire.date(), d.marac, d.quarter, d.stage, d.contact, d.channel)

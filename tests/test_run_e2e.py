@@ -30,10 +30,10 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
+from bot.channels.email.send import MailSender, RelayConfig
 from bot.delivery import Delivery
-from bot.email_send import MailSender, RelayConfig
 from bot.settings import HostPort, Settings
-from reports import wording
+from kernel import wording
 from store.db import Store
 from store.queue import (
     InboundItem,

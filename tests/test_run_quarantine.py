@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import wording
+from kernel import wording
 from tests.run_e2e_support import (
     COORDINATOR,
     MAILBOX,

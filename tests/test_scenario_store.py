@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
-from reports import wording
+from kernel import wording
 from store.db import Store
 from store.history import as_of, meeting_history
 from store.models import HeldChange, Marac, Meeting, MeetingVersion, Submission

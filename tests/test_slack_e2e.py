@@ -20,10 +20,11 @@ from typing import Any
 
 import pytest
 
+from bot.channels.email.outbound import email_renderer
 from bot.cli import build_parser
 from bot.settings import Settings
 from handlers.reminders import run_reminders
-from reports import wording
+from kernel import wording
 from store.db import Store
 from store.models import Contact
 from tests.chat_e2e_support import (
@@ -364,7 +365,8 @@ def test_a_reminder_reaches_a_slack_preferring_contact_by_direct_message(
     try:
         with store.transaction() as session:
             decisions = run_reminders(session, settings=settings, today=REMINDER_DAY,
-                                      dry_run=False)
+                                      dry_run=False,
+                                      render_email=email_renderer(settings.mailbox_address))
             lambeth = session.query(Contact).filter_by(email=LAMBETH).one()
             assert lambeth.channels == ["slack"]
     finally:

@@ -13,7 +13,7 @@ import time
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_socket import SlackSocket
+from bot.channels.slack.socket import SlackSocket
 from tests.slack_fake_support import APP_TOKEN, BOT_TOKEN, FakeSlack
 
 WAIT = 30.0

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine, Table, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.email.smtp_listener import SmtpListener, size_limit, start_smtp_listener
 from bot.settings import ConfigError, HostPort, Settings
-from bot.smtp_listener import SmtpListener, size_limit, start_smtp_listener
 from store.db import open_engine, upgrade
 from store.queue import InboundItem, claim_inbound
 from tests.smtp_support import (
@@ -162,7 +162,7 @@ def test_451_when_the_store_cannot_write_and_250_once_it_can(
     with running.engine.begin() as conn:  # really break the store: the table is gone
         conn.execute(text("DROP TABLE inbound_queue"))
     with (
-        caplog.at_level(logging.WARNING, logger="bot.smtp_listener"),
+        caplog.at_level(logging.WARNING, logger="bot.channels.email.smtp_listener"),
         running.connect() as smtp,
         pytest.raises(smtplib.SMTPDataError) as caught,
     ):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.quarters import Quarter
 from store.held import confirm_held, expire_held, keep_held, pending_held
 from store.history import as_of, meeting_history
 from store.meetings import record_submission
@@ -23,7 +24,6 @@ from tests.store_support import (
     row,
 )
 from validation.issues import Issue
-from validation.quarters import Quarter
 
 OCT3, OCT17 = date(2024, 10, 3), date(2024, 10, 17)
 

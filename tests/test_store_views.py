@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
+from kernel.quarters import Quarter
 from store.names import name_key
 from store.registry import load_demo_registry
 from store.views import DbRegistryView, DbStoredMeetings, sender_view, validation_context
 from tests.store_support import counts, load_registry, record, report, row
-from validation.quarters import Quarter
 
 
 @pytest.mark.parametrize(

@@ -29,8 +29,8 @@ from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import 
 )
 from sqlalchemy import func, select
 
+from bot.channels.teams.endpoint import TeamsEndpoint
 from bot.settings import Settings
-from bot.teams_endpoint import TeamsEndpoint
 from store.db import Store
 from store.queue import InboundItem
 from tests.teams_fake_support import FakeConnector, message_activity

@@ -12,7 +12,7 @@ import python_calamine
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports import wording
+from kernel import wording
 from reports.template_file import LAST_TEMPLATE_ROW, write_template
 from tests.reports_support import FILLED_DATES, consistent_counts, filled_template, soffice_convert
 from validation.columns import FIELDS, Edition

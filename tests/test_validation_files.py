@@ -22,11 +22,11 @@ import openpyxl
 import pytest
 import python_calamine
 
+from kernel.quarters import Quarter
 from tests.fixtures import make_fixtures as mf
 from validation.columns import COUNT_KEYS, FIELDS, REFERRAL_KEYS, Edition
 from validation.context import ValidationContext
 from validation.issues import Issue, Severity
-from validation.quarters import Quarter
 from validation.report import FileReport, ParsedRow
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from bot.app import FAILED_ROUND_FIRST, FAILED_ROUND_MAX, LoopHealth
 from bot.settings import Settings
 from bot.worker import PERSISTENT_AFTER, PROCESS_NAME, Worker, claim_owner_gone
-from reports import wording
+from kernel import wording
 from store.db import Store
 from store.models import MeetingVersion, Submission
 from store.queue import (

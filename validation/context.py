@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
-from bot.settings import Bands
-from validation.quarters import Quarter
+from kernel.config import Bands
+from kernel.quarters import Quarter
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import olefile
 
-from reports import wording
+from kernel import wording
 from validation.guards_zip import (
     ZipBudget,
     ZipLimits,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from reports import wording
+from kernel import wording
 
 
 class Severity(StrEnum):

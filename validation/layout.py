@@ -11,7 +11,7 @@ from functools import cached_property
 
 from openpyxl.utils import get_column_letter
 
-from reports import wording
+from kernel import wording
 from validation.cells import is_blank
 from validation.columns import COUNT_KEYS, FIELDS, HEADER_LOOKUP, Edition, normalise_header
 from validation.issues import Issue

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from reports import wording
+from kernel import wording
 from validation.cells import Converted, Status, to_date, to_name
 from validation.issues import Issue
 from validation.layout import Layout

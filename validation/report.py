@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kernel.quarters import Quarter
 from validation.columns import Edition
 from validation.issues import SEVERITY_OF, Issue, Severity
-from validation.quarters import Quarter
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.settings import Settings
-from validation.quarters import Quarter
+from kernel.quarters import Quarter
 
 
 class UsageError(Exception):

@@ -14,10 +14,11 @@ import json
 import logging
 from typing import Any
 
+from bot.channels.email.outbound import email_renderer
 from bot.commands.common import iso_date, today
 from bot.settings import Settings
 from handlers.reminders import ReminderDecision, run_reminders
-from reports import wording
+from kernel import wording
 from store.db import Store
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with store.transaction() as session:
             decisions = run_reminders(session, settings=settings, today=day,
-                                      dry_run=args.dry_run)
+                                      dry_run=args.dry_run,
+                                      render_email=email_renderer(settings.mailbox_address))
         delivered = None
         if not args.dry_run and any(d.sent for d in decisions):
             delivered = _deliver(store, settings)

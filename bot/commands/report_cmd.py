@@ -22,14 +22,14 @@ from handlers.questions.model import Area
 from handlers.questions.period import default_year
 from handlers.questions.registry import MaracEntry, RegistrySnapshot
 from handlers.questions.report_data import load_national, load_overview
+from kernel import wording
+from kernel.quarters import FinancialYear
 from reports import grid as grid_report
 from reports import national as national_report
 from reports import overview as overview_report
 from reports import table as table_report
-from reports import wording
 from store.db import Store
 from store.names import name_key
-from validation.quarters import FinancialYear
 
 # Each report's --out suffixes, in the order --help and the usage message list them.
 _SUFFIXES = {

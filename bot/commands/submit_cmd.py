@@ -16,10 +16,10 @@ from bot.commands.common import (
     today,
     use_colour,
 )
-from bot.inbound import Attachment
 from bot.settings import Settings
 from handlers.submission import Submitted, refuse_files, submit_files
-from reports import wording
+from kernel import wording
+from kernel.messages import Attachment
 from reports.text import render_reports
 from store.db import Store
 from store.registry import find_contact

@@ -22,12 +22,12 @@ from bot.commands.common import (
     use_colour,
 )
 from bot.settings import Settings
+from kernel.quarters import Quarter
 from reports.annotate import annotate_workbook
 from reports.text import render_reports
 from store.db import Store, normalise_url
 from store.views import validation_context
 from validation.context import ValidationContext
-from validation.quarters import Quarter
 from validation.report import FileReport
 from validation.validate import validate_path
 

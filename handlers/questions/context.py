@@ -10,13 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from handlers.questions.model import Area, Entities, Finding
 from handlers.questions.period import default_quarter
 from handlers.questions.registry import MaracEntry, RegistrySnapshot
 from handlers.questions.scope import Scope
+from kernel.config import Policy
+from kernel.quarters import Quarter
 from reports import answers
-from validation.quarters import Quarter
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Ask:
     """One question on its way through a handler."""
 
     session: Session
-    settings: Settings
+    settings: Policy
     today: date
     scope: Scope
     registry: RegistrySnapshot

@@ -8,13 +8,13 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Settings
 from handlers.questions.context import Ask, refusal
 from handlers.questions.entities import extract
 from handlers.questions.matchers import help_finding, route
 from handlers.questions.model import Answer, Finding
 from handlers.questions.registry import RegistrySnapshot
 from handlers.questions.scope import scope_for
+from kernel.config import Policy
 from reports import answers
 from store.models import Contact
 
@@ -26,7 +26,7 @@ def answer_question(
     text: str,
     *,
     asker: Contact | None,
-    settings: Settings,
+    settings: Policy,
     today: date,
     is_operator: bool = False,
     images: bool = True,

@@ -17,8 +17,8 @@ from handlers.questions.metrics import find_metric
 from handlers.questions.model import Area, Entities, Unknown
 from handlers.questions.registry import RegistrySnapshot
 from handlers.questions.words import PLACE_WORDS, is_filler
+from kernel.quarters import FinancialYear, Quarter
 from store.names import name_key
-from validation.quarters import FinancialYear, Quarter
 
 _LONGEST_NAME = 6  # words; "Kingston upon Hull" is 3, "Bath and North East Somerset" 5
 _CHUNK = re.compile(r"\S+")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.settings import Bands
 from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import Sums, add_up
+from kernel.config import Bands
 
 # Shares of cases with a national reference in the settings, by field.
 _NATIONAL_SHARES = {

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from handlers.questions import queries
 from handlers.questions.period import State, quarter_data, state_of, year_data
 from handlers.questions.registry import MaracEntry
+from kernel.quarters import FinancialYear
 from reports.grid import Grid, GridCell, GridRow
-from validation.quarters import FinancialYear
 
 
 def load_grid(

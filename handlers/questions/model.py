@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.inbound import Attachment
-from validation.quarters import FinancialYear, Quarter
+from kernel.messages import Attachment
+from kernel.quarters import FinancialYear, Quarter
 
 
 @dataclass(frozen=True)

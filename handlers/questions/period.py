@@ -8,8 +8,8 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.questions.queries import Uploads
-from reports import wording
-from validation.quarters import FinancialYear, Quarter
+from kernel import wording
+from kernel.quarters import FinancialYear, Quarter
 
 
 class State(StrEnum):

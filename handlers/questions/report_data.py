@@ -8,16 +8,16 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from bot.settings import Bands
 from handlers.questions import queries
 from handlers.questions.figures import figures
 from handlers.questions.metrics import ALL_FIELDS
 from handlers.questions.period import year_data
 from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import Sums, marac_sums
+from kernel.config import Bands
+from kernel.quarters import FinancialYear
 from reports.national import NationalPicture, Period
 from reports.overview import Overview, OverviewRow
-from validation.quarters import FinancialYear
 
 # What the overview shows of each Marac besides cases.
 _OVERVIEW_FIELDS = ("repeat_cases", "ref_police")

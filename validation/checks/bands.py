@@ -11,10 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import date
 
+from kernel.quarters import Quarter
 from validation.checks.base import RowView, file_check
 from validation.context import ValidationContext
 from validation.issues import Issue
-from validation.quarters import Quarter
 
 Counts = Mapping[str, int | None]
 

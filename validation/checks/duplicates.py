@@ -12,7 +12,7 @@ from itertools import repeat
 
 import numpy as np
 
-from reports import wording
+from kernel import wording
 from validation.checks.base import table_check
 from validation.context import ValidationContext
 from validation.issues import Issue

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from reports import wording
+from kernel import wording
 from validation.checks.base import RowView, row_check
 from validation.columns import COUNT_KEYS, FIELD_BY_KEY
 from validation.context import ValidationContext

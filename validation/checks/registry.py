@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reports import wording
+from kernel import wording
 from validation.checks.base import RowView, row_check
 from validation.context import ValidationContext
 from validation.issues import Issue

@@ -3,13 +3,13 @@ the PNG attached for the channels that show images."""
 
 from __future__ import annotations
 
-from bot.inbound import Attachment
 from handlers.questions.context import Ask, Place, place_of, unclear_period
 from handlers.questions.grid_data import load_grid
 from handlers.questions.model import Finding
 from handlers.questions.period import default_year
+from kernel import wording
+from kernel.messages import Attachment
 from reports import grid as grid_report
-from reports import wording
 
 INTENT = "grid"
 

@@ -8,7 +8,7 @@ from handlers.questions import queries
 from handlers.questions.context import Ask, Place, place_of, unclear_period
 from handlers.questions.model import Finding
 from handlers.questions.period import default_year, quarter_data, state_of, year_data
-from validation.quarters import FinancialYear
+from kernel.quarters import FinancialYear
 
 INTENT = "status"
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.inbound import Attachment
 from handlers.questions.context import Ask
 from handlers.questions.model import Finding
 from handlers.questions.registry import MaracEntry
-from reports import wording
+from kernel import wording
+from kernel.messages import Attachment
 from reports.template_file import write_template
 from validation.columns import Edition
 

@@ -2,13 +2,13 @@
 
 A blocking loop for a thread of its own (``asyncio.to_thread(watcher.run)`` or a plain
 ``threading.Thread``); set ``watcher.stop`` to end it. Each cycle sweeps the folder (store
-what is new, file what is finished, see ``bot.imap_sweep``) and then waits in IMAP IDLE until
+what is new, file what is finished, see ``imap_sweep``) and then waits in IMAP IDLE until
 the server reports a change, ``sweep_interval`` passes (servers drop IDLE silently, so a sweep
 runs regardless), or the inbox's worker calls ``wake()`` after committing an outcome.
 
 Waking without busy looping: while in IDLE the thread sleeps in ``poll()`` on the IMAP socket
 for at most ``wake_latency`` seconds at a time, then looks at the wake and stop events (see
-``bot.imap_idle``). That is one system call per half second and no traffic; a committed outcome
+``imap_idle``). That is one system call per half second and no traffic; a committed outcome
 is moved within ``wake_latency`` plus one sweep (milliseconds) of ``wake()``, and ``stop`` is
 noticed as quickly.
 """
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from imap_tools import BaseMailBox
 from imap_tools.errors import ImapToolsError
 
-from bot.imap_connect import (
+from bot.channels.email.imap_connect import (
     Authenticator,
     ImapAuthError,
     ImapTransport,
@@ -36,8 +36,15 @@ from bot.imap_connect import (
     close_mailbox,
     refresh_capabilities,
 )
-from bot.imap_idle import idle_until
-from bot.imap_sweep import Folders, MailboxQueue, SweepResult, SweepState, prepare_folders, sweep
+from bot.channels.email.imap_idle import idle_until
+from bot.channels.email.imap_sweep import (
+    Folders,
+    MailboxQueue,
+    SweepResult,
+    SweepState,
+    prepare_folders,
+    sweep,
+)
 from bot.settings import ConfigError, Settings
 
 __all__ = [

@@ -27,7 +27,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.orm import Session as DbSession
 
-from bot.email_address import decode_escapes
+from bot.channels.email.address import decode_escapes
 from bot.settings import ConfigError, Settings
 from store.queue import enqueue_inbound, is_transient_db_error
 

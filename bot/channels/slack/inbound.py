@@ -21,11 +21,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.chat_files import ChatFetchError, fetch, is_web_page
-from bot.inbound import Attachment, InboundMessage, ThreadRef
-from bot.slack_directory import SlackDirectory
+from bot.channels.chat.files import ChatFetchError, fetch, is_web_page
+from bot.channels.slack.directory import SlackDirectory
 from handlers.submission import is_spreadsheet
-from validation.quarters import Quarter
+from kernel.messages import Attachment, InboundMessage, ThreadRef
+from kernel.quarters import Quarter
 from validation.safe_text import safe_filename
 
 logger = logging.getLogger(__name__)

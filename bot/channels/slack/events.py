@@ -36,8 +36,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.slack.inbound import ACTION_IDS, held_button
 from bot.settings import Settings
-from bot.slack_in import ACTION_IDS, held_button
 from store.db import Store
 from store.queue import enqueue_inbound
 from store.types import utcnow

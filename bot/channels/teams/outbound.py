@@ -22,11 +22,11 @@ from microsoft_agents.hosting.core import ConnectorClient
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from sqlalchemy.orm import Session
 
+from bot.channels.chat.render import HeldOffer, chat_text
 from bot.chat_delivery import ChatSendError
-from bot.chat_render import HeldOffer, chat_text
-from bot.inbound import Reply
 from bot.settings import Settings
-from reports import wording
+from kernel import wording
+from kernel.messages import Reply
 from store.queue import OutboundItem
 from store.registry import find_contact_by_teams
 

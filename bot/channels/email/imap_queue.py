@@ -1,4 +1,4 @@
-"""The IMAP watcher's view of the stored inbox (``bot.imap_sweep.MailboxQueue``)."""
+"""The IMAP watcher's view of the stored inbox (``bot.channels.email.imap_sweep.MailboxQueue``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.smtp_listener import message_id_of
+from bot.channels.email.smtp_listener import message_id_of
 from store.db import Store
 from store.queue import InboundItem, enqueue_inbound, mark_moved
 from store.types import utcnow

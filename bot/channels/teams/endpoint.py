@@ -27,8 +27,8 @@ from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 
+from bot.channels.teams.inbound import held_action, reference_of
 from bot.settings import Settings
-from bot.teams_in import held_action, reference_of
 from store.db import Store
 from store.queue import enqueue_inbound
 from store.types import utcnow

@@ -12,16 +12,16 @@ import hashlib
 import html
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from bot.email_auto import BOT_HEADER
-from bot.inbound import Attachment, Reply
+from bot.channels.email.auto import BOT_HEADER
+from kernel.messages import XLSX_TYPE, Attachment, Reply
 
 logger = logging.getLogger(__name__)
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)(\[\d+\])?\s*:", re.IGNORECASE)
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*])\s+(.*)$")
 # Keep References short: the first (thread root) and the most recent ids, as RFC 5322 §3.6.4
@@ -68,6 +68,18 @@ def to_mime(
     for attachment in reply.attachments:
         _attach(message, attachment)
     return message
+
+
+def email_renderer(mailbox_address: str) -> Callable[..., bytes]:
+    """Reply -> RFC 822 bytes from ``mailbox_address``, for the reminder handler (which must
+    not know MIME): ``render_email(reply, message_id=key, date=now)``."""
+    domain = mailbox_address.rpartition("@")[2]
+
+    def render_email(reply: Reply, *, message_id: str, date: datetime) -> bytes:
+        return render(to_mime(reply, mailbox_address=mailbox_address,
+                              message_id_domain=domain, message_id=message_id, date=date))
+
+    return render_email
 
 
 def render(message: EmailMessage) -> bytes:

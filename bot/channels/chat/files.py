@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
-from bot.inbound import InboundMessage
+from kernel.messages import InboundMessage
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.inbound import Reply
-from reports import wording
+from kernel import wording
+from kernel.messages import Reply
 from store.models import HeldChange, HeldStatus, Submission
 
 # The email's held-changes paragraph starts with this sentence, whatever the date in it.

@@ -10,9 +10,9 @@ import base64
 import json
 from typing import Any
 
-from bot.chat_render import HeldOffer, chat_text, paragraphs
-from bot.inbound import Reply
-from reports import wording
+from bot.channels.chat.render import HeldOffer, chat_text, paragraphs
+from kernel import wording
+from kernel.messages import Reply
 
 # Slack's limits: 3000 characters in a section's text, 50 blocks in a message, 2000 characters
 # in a button value; the notification text is best kept short.

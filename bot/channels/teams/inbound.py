@@ -20,12 +20,12 @@ from typing import Any
 
 from microsoft_agents.activity import Activity
 
-from bot.chat_files import ChatFetchError, fetch, is_web_page
-from bot.inbound import Attachment, InboundMessage, ThreadRef
+from bot.channels.chat.files import ChatFetchError, fetch, is_web_page
 from handlers.submission import is_spreadsheet
+from kernel.messages import Attachment, InboundMessage, ThreadRef
+from kernel.quarters import Quarter
 from store.db import Store
 from store.registry import find_contact_by_teams
-from validation.quarters import Quarter
 from validation.safe_text import safe_filename
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.email_out import make_message_id
+from bot.channels.email.outbound import make_message_id
 from store.queue import InboundItem, OutboundItem
 
 # A sender rarely has more than a few held-changes replies open; look back this far.

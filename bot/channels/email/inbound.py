@@ -15,12 +15,12 @@ from datetime import datetime
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 
-from bot.email_address import decode_escapes, from_header, to_envelope_sender
-from bot.email_auth import is_sender_verified
-from bot.email_auto import automatic_reason
-from bot.email_text import body_text, strip_quoted
-from bot.inbound import Attachment, InboundMessage, ThreadRef
-from validation.quarters import Quarter
+from bot.channels.email.address import decode_escapes, from_header, to_envelope_sender
+from bot.channels.email.auth import is_sender_verified
+from bot.channels.email.auto import automatic_reason
+from bot.channels.email.text import body_text, strip_quoted
+from kernel.messages import Attachment, InboundMessage, ThreadRef
+from kernel.quarters import Quarter
 from validation.safe_text import safe_display_text, safe_filename
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,30 @@
+"""What `marac-bot run` tells its operator."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+# ---------------------------------------------------------------------------------------------
+# Operator messages of `marac-bot run`.
+# ---------------------------------------------------------------------------------------------
+
+DEMO_REGISTRY_LOADED = (
+    "The registry was empty, so the DEMO registry was loaded (London Maracs with made-up "
+    "contacts at example.org). Import your own with `marac-bot registry import FILE.csv`."
+)
+SENDERS_ON_TRUST = (
+    "MARAC_TRUSTED_AUTHSERV_ID is not set: sender addresses are taken on trust (anyone who "
+    "can forge a From header can submit as a registered coordinator)."
+)
+
+
+def started_text(parts: Sequence[str]) -> str:
+    return "Marac data assistant running: " + "; ".join(parts) + ". Ctrl-C stops it."
+
+
+def unknown_sender_cli(sender: str) -> str:
+    return (f"{sender} is not a registered contact: nothing was recorded (the refused files "
+            "are kept for the audit trail). Import the contact with `marac-bot registry "
+            "import`.")
+
+

@@ -1,0 +1,435 @@
+"""Answers to dashboard questions, help, and refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kernel.wording.common import _MONTH_ABBR, day_text, did_you_mean, echoed, plural
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard questions (handlers/questions, reports/answers.py, reports/grid.py): "has Croydon
+# uploaded Q3?", "who hasn't uploaded Q2?", a Marac's year, the figures of spec §5, the upload
+# grid, help, and refusals. Handlers hand over numbers and dates; these functions word them.
+# ---------------------------------------------------------------------------------------------
+
+QUESTION_HELP_INTRO = "Ask me about Marac data returns in your own words, for example:"
+QUESTION_HELP_TOPICS: dict[str, str] = {
+    "template": "a blank data template to fill in",
+    "grid": "which Maracs have sent which quarters of a year (an image in chat)",
+    "missing": "the Maracs that have not sent a quarter, with their coordinators",
+    "summary": "Maracs that sent figures, cases, children, per 10,000 adult women, repeat and "
+    "partner-agency rates",
+    "figure": "cases, repeats, children, police or partner-agency referrals, per 10,000, Idva "
+    "and administrator capacity, for a Marac or an area",
+    "has-uploaded": "whether a Marac has sent a quarter: when, by whom, meetings, cases and "
+    "changes waiting for confirmation",
+    "status": "each quarter of a Marac's financial year",
+    "help": "this list",
+}
+QUESTION_HELP_PERIODS = (
+    "Quarters can be written Q3, Q3 2024/25, Oct-Dec 2024, quarter ending December 2024, last "
+    "quarter or this quarter; years as 2024/25, this year or last year. Without one I answer "
+    "for the last quarter that ended. Places can be a Marac, a region, a police force area or "
+    "a nation."
+)
+QUESTION_NOT_UNDERSTOOD = "Sorry, I did not understand that question."
+QUESTION_NEED_MARAC = "Which Marac do you mean? For example: has Croydon uploaded Q3?"
+QUARTER_DEFAULTED = "(No quarter was named, so this is the last one that ended.)"
+YEAR_DEFAULTED = (
+    "(No year was named, so this is the financial year of the last quarter that ended.)"
+)
+ANSWER_RESTRICTED = "Only the Maracs you may ask about are included."
+HELD_NONE = "No changed figures are waiting for confirmation."
+
+METRIC_LABELS: dict[str, str] = {
+    "cases": "Cases discussed",
+    "meetings": "Meetings",
+    "children": "Children in the households",
+    "cases_with_children": "Cases with children in the household",
+    "repeat_rate": "Repeat rate",
+    "police_share": "Police referrals",
+    "partner_share": "Partner-agency referrals",
+    "per_10k": "Cases per 10,000 adult women",
+    "idva_fte": "Recommended Idva capacity",
+    "admin_fte": "Recommended Marac administrator",
+    "minoritised": "Black, Asian and racially minoritised victims",
+    "lgbtq": "LGBTQ+ victims",
+    "disabled": "Disabled victims",
+    "male": "Male victims",
+    "aged_16_17": "Victims aged 16 or 17",
+    "aged_65_plus": "Victims aged 65 or over",
+    "harming_under_18": "Cases where the person causing harm is under 18",
+}
+
+_Q_AREA_KINDS = {"region": "{name}", "police_force_area": "{name} area", "nation": "{name}"}
+
+
+def percent(value: float) -> str:
+    """A share as people write it: "31.2%", and "28%" rather than "28.0%"."""
+    text = f"{value * 100:.1f}"
+    return (text[:-2] if text.endswith(".0") else text) + "%"
+
+
+def _q_num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _q_day(iso: str) -> str:
+    """ "2025-01-28" (or the date of an ISO time) as "28 Jan 2025"."""
+    year, month, day = (int(part) for part in iso[:10].split("-"))
+    return f"{day} {_MONTH_ABBR[month - 1]} {year}"
+
+
+def _q_when(iso: str) -> str:
+    """ "2025-01-20T10:00+00:00" as "20 Jan 2025 at 10:00" (already in local time)."""
+    return f"{_q_day(iso)} at {iso[11:16]}"
+
+
+def quarter_text(period: dict[str, Any]) -> str:
+    """ "Q3 2024/25 (1 Oct – 31 Dec 2024)": a quarter with its date range, stated once."""
+    return f"{period['label']} ({period['range']})"
+
+
+def place_name(place: dict[str, Any], *, start: bool = False) -> str:
+    """What an answer is about: a Marac, an area, or the asker's Maracs (capitalised to
+    ``start`` a sentence)."""
+    if place.get("marac"):
+        return str(place["marac"])
+    area = place.get("area")
+    if area:
+        return _Q_AREA_KINDS[area["kind"]].format(name=area["name"])
+    name = "your Maracs" if place.get("restricted") else "all Maracs"
+    return name[0].upper() + name[1:] if start else name
+
+
+def due_sentence(period: dict[str, Any], *, many: bool = False) -> str:
+    """When a quarter's data is (or was) due, and whether that has passed."""
+    due = _q_day(period["due"])
+    if not period["started"]:
+        return f"That quarter has not started yet; its data will be due by {due}."
+    if period["overdue"]:
+        return f"Data was due by {due}: {'they are' if many else 'it is'} overdue."
+    if period["ended"]:
+        return f"Data is due by {due}."
+    return f"The quarter is still running; data is due by {due}."
+
+
+# --- has Croydon uploaded Q3? ----------------------------------------------------------------
+
+
+def uploaded_yes(marac: str, period: dict[str, Any], meetings: int, cases: int | None) -> str:
+    figures = plural(meetings, "meeting")
+    if cases is not None:
+        figures += f", {plural(cases, 'case')}"
+    return f"{marac} has uploaded {quarter_text(period)}: {figures}."
+
+
+def uploaded_no(marac: str, period: dict[str, Any]) -> str:
+    return f"{marac} has not uploaded {quarter_text(period)}."
+
+
+def received_line(received: dict[str, Any]) -> str:
+    who = received["by"]
+    if received.get("by_name"):
+        who = f"{received['by_name']} ({who})"
+    line = (f"Last received {_q_when(received['at'])} from {who}: {received['file']}, by "
+            f"{received['channel']}.")
+    if received["files"] > 1:
+        line += f" The figures come from {plural(received['files'], 'file')}."
+    return line
+
+
+def held_head(count: int) -> str:
+    return f"{plural(count, 'changed meeting')} waiting for confirmation:"
+
+
+def held_line(held: dict[str, Any]) -> str:
+    return (f"- the meeting of {_q_day(held['meeting_date'])}: sent by {held['sender']} on "
+            f"{_q_day(held['created_at'])}; expires {_q_day(held['expires_at'])} unless confirmed")
+
+
+def cases_blank_note(blank: int) -> str:
+    return f"Cases discussed were blank at {plural(blank, 'meeting')}."
+
+
+# --- who hasn't uploaded Q2? -----------------------------------------------------------------
+
+
+def missing_head(
+    place: str, period: dict[str, Any], missing: int, uploaded: Sequence[str], asked: int
+) -> str:
+    where = f"{quarter_text(period)}, {place}"
+    if asked == 0:
+        return f"{where}: there are no Maracs to ask about."
+    if missing == 0:
+        if asked == 1:
+            return f"{where}: {uploaded[0]} has uploaded."
+        return f"{where}: all {plural(asked, 'Marac')} have uploaded."
+    verb = "has" if missing == 1 else "have"
+    return f"{where}: {missing} of {plural(asked, 'Marac')} {verb} not uploaded."
+
+
+def uploaded_head(place: str, period: dict[str, Any], names: Sequence[str], asked: int) -> str:
+    """ "Who has uploaded Q3?": the Maracs that have, named."""
+    where = f"{quarter_text(period)}, {place}"
+    if asked == 0:
+        return f"{where}: there are no Maracs to ask about."
+    if not names:
+        return f"{where}: none of the {plural(asked, 'Marac')} has uploaded."
+    if len(names) == asked == 1:
+        return f"{where}: {names[0]} has uploaded."
+    if len(names) == asked:
+        return f"{where}: all {plural(asked, 'Marac')} have uploaded."
+    verb = "has" if len(names) == 1 else "have"
+    return f"{where}: {len(names)} of {plural(asked, 'Marac')} {verb} uploaded: {', '.join(names)}."
+
+
+def not_yet_heading(count: int) -> str:
+    return f"Not uploaded ({count}):"
+
+
+def missing_line(detail: dict[str, Any], previous_quarter: str, *, ended: bool) -> str:
+    """A Marac that has not uploaded, with its coordinators; when the quarter has ended and
+    the one before was missed too, that it drops out of the national figures (spec §5)."""
+    people = detail["coordinators"]
+    if people:
+        who = "; ".join(f"{p['name']} <{p['email']}>" for p in people)
+        line = f"- {detail['marac']}: coordinator {who}"
+    else:
+        line = f"- {detail['marac']}: no coordinator registered"
+    if detail["missed_previous"]:
+        line += f"; also missed {previous_quarter}"
+        if ended:
+            line += ": two quarters in a row leave it out of the national figures"
+    return line
+
+
+# --- a Marac's year --------------------------------------------------------------------------
+
+
+def status_head(marac: str, year: dict[str, Any]) -> str:
+    return f"{marac}, {year['label']} ({year['range']}):"
+
+
+def status_line(quarter: dict[str, Any]) -> str:
+    name = f"- {quarter['label'].split()[0]} ({quarter['range']})"
+    due = _q_day(quarter["due"])
+    state = quarter["state"]
+    if state in ("accepted", "held"):
+        text = f"uploaded: {plural(quarter['meetings'], 'meeting')}"
+        if quarter["cases"] is not None:
+            text += f", {plural(quarter['cases'], 'case')}"
+        if quarter["held"]:
+            text += f"; {plural(quarter['held'], 'changed meeting')} waiting for confirmation"
+    elif state == "overdue":
+        text = f"not uploaded: overdue (due by {due})"
+    elif state == "missing":
+        text = f"not uploaded yet: due by {due}"
+    else:
+        text = f"not due yet (due by {due})"
+    return f"{name}: {text}"
+
+
+def status_total(meetings: int, cases: int) -> str:
+    return f"The year so far: {plural(meetings, 'meeting')}, {plural(cases, 'case')}."
+
+
+# --- figures (spec §5) -----------------------------------------------------------------------
+
+
+def figure_head(place: dict[str, Any], period_text: str, *, summary: bool) -> str:
+    if not summary:
+        return f"{place_name(place, start=True)}, {period_text}:"
+    if not place.get("marac") and not place.get("area") and not place.get("restricted"):
+        return f"National picture, {period_text}:"
+    return f"The picture for {place_name(place)}, {period_text}:"
+
+
+def submitted_line(submitted: int, asked: int) -> str:
+    return f"{submitted} of {plural(asked, 'Marac')} sent figures."
+
+
+def no_figures(place: dict[str, Any], period_text: str) -> str:
+    return f"No figures have been sent for {place_name(place)}, {period_text}."
+
+
+def blank_note(blank: int, meetings: int) -> str:
+    """How many meetings left a figure blank (blank means not collected, never 0)."""
+    if not blank:
+        return ""
+    return f" (left blank at {blank} of {plural(meetings, 'meeting')}, which are not counted)"
+
+
+def cases_line(cases: int, meetings: int, blank: int) -> str:
+    return (f"{METRIC_LABELS['cases']}: {cases:,} at {plural(meetings, 'meeting')}"
+            f"{blank_note(blank, meetings)}.")
+
+
+def total_line(key: str, total: int, blank: int, meetings: int) -> str:
+    return f"{METRIC_LABELS[key]}: {total:,}{blank_note(blank, meetings)}."
+
+
+def rate_line(key: str, rate: dict[str, Any], meetings: int) -> str:
+    label = METRIC_LABELS[key]
+    if rate["value"] is None:
+        return f"{label}: not known (left blank at every meeting)."
+    share = percent(rate["value"])
+    line = (f"{label}: {share} of cases ({rate['count']:,} of {rate['of_cases']:,})"
+            f"{blank_note(rate['blank_meetings'], meetings)}.")
+    if rate.get("low") is not None:
+        line += f" Usual range {percent(rate['low'])}–{percent(rate['high'])}: {_q_position(rate)}."
+    elif rate.get("high") is not None:
+        line += f" Usual maximum {percent(rate['high'])}: {_q_position(rate)}."
+    if rate.get("national") is not None:
+        line += f" National {percent(rate['national'])}."
+    return line
+
+
+def _q_position(rate: dict[str, Any]) -> str:
+    return {"within": "within it", "below": "below it", "above": "above it"}[rate["position"]]
+
+
+def partner_line(partner: dict[str, Any], meetings: int) -> str:
+    label = METRIC_LABELS["partner_share"]
+    if partner["value"] is None:
+        return f"{label}: not known (police referrals left blank at every meeting)."
+    return (f"{label}: {percent(partner['value'])} of cases"
+            f"{blank_note(partner['blank_meetings'], meetings)}. "
+            f"National {percent(partner['national'])}.")
+
+
+def per_10k_line(volume: dict[str, Any], place: str) -> str:
+    label = METRIC_LABELS["per_10k"]
+    if volume["value"] is None:
+        return f"{label}: not known (no adult female population is recorded for {place})."
+    line = (f"{label}: {volume['value']:.1f} a year ({volume['annual_cases']:,.0f} cases a year, "
+            f"annualised from the quarters sent, over {volume['population']:,} adult women")
+    if volume["maracs_without_population"]:
+        line += (f"; {plural(volume['maracs_without_population'], 'Marac')} without a population "
+                 "figure left out")
+    expected, national = _q_num(volume["expected"]), _q_num(volume["national"])
+    return line + f"). Expected {expected}; national {national}."
+
+
+def fte_line(key: str, fte: dict[str, Any]) -> str:
+    label = METRIC_LABELS[key]
+    if fte["actual"] is None:
+        return f"{label}: not known."
+    line = (f"{label}: {fte['actual']:.1f} FTE for {fte['annual_cases']:,.0f} cases a year "
+            f"(one FTE per {_q_num(fte['cases_per_fte'])})")
+    if fte["expected"] is not None:
+        line += (f"; {fte['expected']:.1f} FTE for the {fte['expected_cases']:,.0f} expected "
+                 "for the population")
+    return line + "."
+
+
+def few_cases_note(minimum: int) -> str:
+    return f"Fewer than {minimum} cases: read the rates with care."
+
+
+# --- the upload grid -------------------------------------------------------------------------
+
+GRID_STATE_LABELS: dict[str, str] = {
+    "accepted": "accepted",
+    "held": "held",
+    "missing": "missing",
+    "overdue": "overdue",
+    "not-due": "not due",
+}
+GRID_MARAC_HEADING = "Marac"
+GRID_CSV_HEADINGS = ("Marac", "Region", "Police force area")
+GRID_EMPTY = "No Maracs to show."
+GRID_KEY = (
+    "Key: held = figures stored, changed figures waiting for confirmation; missing = not sent "
+    "yet, not yet overdue; not due = the quarter has not ended."
+)
+
+
+def grid_title(area: str | None, year: str, year_range: str, as_of: Any) -> str:
+    return f"Upload grid, {area or 'all Maracs'}, {year} ({year_range}), as at {day_text(as_of)}"
+
+
+def grid_quarter_line(quarter: dict[str, Any]) -> str:
+    return (f"{quarter['label'].split()[0]}: {quarter['range']}, due by "
+            f"{_q_day(quarter['due'])}")
+
+
+def grid_tally(maracs: int, counts: dict[str, int]) -> str:
+    parts = [f"{n} {GRID_STATE_LABELS[state]}" for state, n in counts.items() if n]
+    return f"{plural(maracs, 'Marac')}: {', '.join(parts) or 'nothing to show'}."
+
+
+def grid_cell_label(state: str, meetings: int) -> str:
+    """A grid image cell's words (the colour says it too): "✓ 6" is 6 meetings accepted."""
+    if state == "accepted":
+        return f"✓ {meetings}"
+    if state == "held":
+        return f"held ({meetings})"
+    return "" if state == "not-due" else GRID_STATE_LABELS[state]
+
+
+def _q_slug(text: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+
+
+def grid_filename(area: str | None, year: str) -> str:
+    return f"upload-grid-{_q_slug(area or 'all maracs')}-{_q_slug(year)}.png"
+
+
+def template_filename(marac: str | None) -> str:
+    return f"marac-data-template-{_q_slug(marac)}.xlsx" if marac else "marac-data-template.xlsx"
+
+
+def template_answer(marac: str | None, edition: str) -> str:
+    who = f" for {marac}" if marac else ""
+    return (f"Here is a blank data template{who} ({edition} edition), attached. One row per "
+            "meeting; leave a count blank only if it was not collected.")
+
+
+# --- not answered ----------------------------------------------------------------------------
+
+
+def unknown_name_text(name: str, suggestions: Sequence[str]) -> str:
+    return f"I do not know a Marac or area called {echoed(name)}.{did_you_mean(suggestions)}"
+
+
+def several_names_text(names: Sequence[str], kind: str) -> str:
+    return f"Please ask about one {kind} at a time (you named {' and '.join(names)})."
+
+
+def unclear_period_text(phrase: str) -> str:
+    return (f"I could not tell which quarter {echoed(phrase)} means. Please write it like "
+            "Q3 2024/25, Oct-Dec 2024 or last quarter.")
+
+
+def _q_scope_text(scope: dict[str, Any]) -> str:
+    if scope.get("everything"):
+        return "every Marac"
+    names = [*scope.get("scopes", []), *scope.get("own", [])]
+    return ", ".join(names) if names else "no Marac"
+
+
+def question_refusal(
+    reason: str,
+    *,
+    scope: dict[str, Any] | None = None,
+    marac: str | None = None,
+    area: str | None = None,
+) -> str:
+    """Why a question was refused (spec §6: who may ask about what)."""
+    if reason == "not-registered":
+        return ("You are not registered with the Marac data team, so I cannot answer questions "
+                "about Marac data. Please ask the data team to add you.")
+    scope = scope or {}
+    if reason == "no-maracs":
+        return (f"You are registered as a {scope.get('role', 'contact')} but for no Marac, so "
+                "there is nothing I can show you. Please ask the data team.")
+    allowed = _q_scope_text(scope)
+    subject = marac or area or "that"
+    if scope.get("role") == "manager":
+        return f"{subject} is outside your scope ({allowed}), so I cannot answer that."
+    return (f"You can ask about your own Maracs ({allowed}); {subject} is not one of them, so I "
+            "cannot answer that.")
+
+

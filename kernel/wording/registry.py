@@ -1,0 +1,62 @@
+"""Registry import and export, for the operator and the data team."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kernel.wording.common import _Defaulting, plural
+
+# ---------------------------------------------------------------------------------------------
+# Registry import and export (store/registry*.py; `marac-bot registry import`): row-numbered
+# problems in a Maracs or contacts CSV file, and the one-line outcome. Row 1 is the header.
+# ---------------------------------------------------------------------------------------------
+
+REGISTRY_ERRORS: dict[str, str] = {
+    "registry-header": "the header is neither a Maracs file ({maracs}) nor a contacts file "
+    "({contacts}).",
+    "registry-duplicate-column": "the column {column} appears more than once.",
+    "registry-unknown-column": "{column!r} is not a column of a {kind} file.",
+    "registry-missing-column": "a {kind} file needs a {column} column.",
+    "registry-extra-cells": "this row has more cells than the header has columns.",
+    "registry-blank": "{column} is blank.",
+    "registry-semicolon": "the name {value!r} contains ';', which separates names in lists.",
+    "registry-empty-name": "the name {value!r} has no letters or digits.",
+    "registry-bad-number": "{column} must be a whole number, not {value!r}.",
+    "registry-duplicate-row": "{value!r} is already in row {other} of this file.",
+    "registry-name-clash": "{value!r} is already a name or alias of {other}.",
+    "registry-bad-email": "{value!r} is not an email address.",
+    "registry-bad-role": "role must be one of {roles}, not {value!r}.",
+    "registry-bad-channel": "channels may be {channels}, not {value!r}.",
+    "registry-channel-needs-id": "the {value} channel needs a {id_column}.",
+    "registry-no-maracs": "a {role} must list at least one Marac in maracs.",
+    "registry-scope-not-allowed": "{value!r} is a region, a police force area or '*'; only a "
+    "manager or admin may list one. List this {role}'s Maracs by name.",
+    "registry-unknown-marac": "{value!r} is not a Marac in the registry.{suggestion}",
+    "registry-unknown-scope": "{value!r} is not a Marac, region or police force area in the "
+    "registry.{suggestion}",
+    "registry-taken-id": "{column} {value!r} already belongs to {other}.",
+}
+
+
+def registry_error(code: str, **params: Any) -> str:
+    """The message of a registry import problem; missing parameters render blank."""
+    return REGISTRY_ERRORS[code].format_map(_Defaulting(params))
+
+
+def registry_error_line(row: int, message: str) -> str:
+    return f"Row {row}: {message}"
+
+
+def registry_import_summary(kind: str, inserted: int, updated: int) -> str:
+    """ "Imported 33 Maracs: 30 new, 3 updated." """
+    noun = "Marac" if kind == "maracs" else "contact"
+    return f"Imported {plural(inserted + updated, noun)}: {inserted} new, {updated} updated."
+
+
+def registry_import_failed(lines: Sequence[str]) -> str:
+    """The problems of a refused import, one per line, after a line saying nothing changed."""
+    head = f"Nothing was imported: {plural(len(lines), 'problem')} to fix first."
+    return "\n".join([head, *lines])
+
+

@@ -1,0 +1,127 @@
+"""Replies to coordinators: submissions, confirmations, help and refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kernel.wording.common import day_text, plural
+
+# ---------------------------------------------------------------------------------------------
+# Replies to coordinators (email now, chat later): submissions, confirmations, help, refusals.
+# ---------------------------------------------------------------------------------------------
+
+SUBMISSION_OPENING = "Thank you for your Marac data return. Here is what we found."
+ANNOTATED_NOTE = (
+    "The attached copy of your file (-checked.xlsx) marks each problem cell: red must be "
+    "fixed, amber please check; a comment on the cell says what to change. Send the corrected "
+    "file back to this address; rows already accepted are not recorded twice."
+)
+
+
+# validation.findings.MAX_ISSUES_PER_CODE, as the attached list's readers are told it.
+ISSUES_LISTED_PER_KIND = 1000
+# A list of sheet rows in a message names this many, then "and N more".
+ROWS_LISTED = 10
+
+
+def row_list(rows: Sequence[int]) -> str:
+    """ "2, 3 and 4", or "2, 3, … 11 and 19,990 more": never longer than ``ROWS_LISTED``."""
+    shown = [str(n) for n in rows[:ROWS_LISTED]]
+    rest = len(rows) - len(shown)
+    if rest:
+        return f"{', '.join(shown)} and {rest:,} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def and_more(n: int, *, all_listed: bool = True) -> str:
+    if all_listed:
+        return f"  … and {n:,} more (the attached list has them all)."
+    return (f"  … and {n:,} more (the attached list has the first {ISSUES_LISTED_PER_KIND:,} "
+            "of each kind; fix those and send the file again to see the rest).")
+
+
+def confirm_instructions(held_until: Any) -> str:
+    until = f" by {day_text(held_until)}" if held_until else ""
+    return (
+        "Some meetings were already sent with different figures. We have kept the figures we "
+        f"had and held the new ones. Reply CONFIRM to this email{until} to replace them, or "
+        "do nothing to keep the figures we have."
+    )
+
+
+def confirmed_text(count: int) -> str:
+    if count == 0:
+        return ("There were no changed figures waiting for your confirmation (they may have "
+                "been confirmed already, or expired). Nothing has changed.")
+    return (f"Thank you: {plural(count, 'meeting')} now {'has' if count == 1 else 'have'} the "
+            "new figures you sent. The earlier figures are kept in the history.")
+
+
+# A reply names this many files it did not process (past MARAC_MAX_ATTACHMENTS), then "and N more".
+FILES_NOT_PROCESSED_LISTED = 10
+
+
+def not_processed_text(names: Sequence[str], *, limit: int) -> str:
+    """The files of one message past ``limit``: named, and neither read nor recorded."""
+    shown = ", ".join(names[:FILES_NOT_PROCESSED_LISTED])
+    rest = len(names) - len(names[:FILES_NOT_PROCESSED_LISTED])
+    more = f" and {rest:,} more" if rest else ""
+    return (f"Not processed: {shown}{more}. We take at most {limit} files in one message, so "
+            "we have not read or recorded these; please send them again in another message.")
+
+
+HELD_EXPIRED_SUBJECT = "Marac data: changed figures not confirmed in time"
+
+
+def held_expired_text(lines: Sequence[str]) -> str:
+    return ("The changed figures you sent for these meetings were not confirmed in time, so "
+            "we kept the figures we had:\n" + "\n".join(f"  {line}" for line in lines) +
+            "\nIf the new figures are right, please send the file again and reply CONFIRM.")
+
+
+def help_text(mailbox: str) -> str:
+    return (
+        "Hello. I am the Marac data assistant.\n\n"
+        f"To send your Marac's data, email the filled template to {mailbox} as an attachment "
+        "(.xlsx, .xlsm, .xls, .ods or .csv). Put the quarter in the subject if you like, e.g. "
+        "\"Q3 2024/25 return\": meeting dates outside it are then flagged. You will get a "
+        "reply within a minute listing the rows accepted and any problem by cell.\n\n"
+        "A blank template is attached: one row per meeting, starting in row 2. Leave a figure "
+        "blank only if it was not collected (blank means 'not collected', 0 means 'none').\n\n"
+        "You can also ask questions, e.g. \"has Croydon uploaded Q3?\" or \"who is missing "
+        "Q2 in London?\"."
+    )
+
+
+def not_a_template_text(names: Sequence[str], mailbox: str) -> str:
+    listed = ", ".join(names)
+    return (
+        f"Thank you. The attachment{'s' if len(names) > 1 else ''} {listed} "
+        f"{'are' if len(names) > 1 else 'is'} not a spreadsheet we can read. Please send the "
+        "Marac data template as .xlsx, .xlsm, .xls, .ods or .csv. A blank template is attached."
+    )
+
+
+def unknown_sender_text(mailbox: str) -> str:
+    return (
+        "Thank you for your message. This address is not registered with the Marac data "
+        "team, so we cannot accept data or answer questions from it, and nothing you sent has "
+        "been recorded. If you are a Marac coordinator, please ask the data team to add you, "
+        f"or send from your registered address to {mailbox}."
+    )
+
+
+def incident_text(ref: str) -> str:
+    return (f"We hit a problem handling your message (reference {ref}). The data team has been "
+            "told and will look into it; you do not need to send it again.")
+
+
+def quarantined_text(ref: str) -> str:
+    """A message that stopped the assistant each time it was read (set aside, not retried)."""
+    return (f"We could not read your message or the file attached to it (reference {ref}): "
+            "it stopped our system each time we tried, so we have set it aside. The data team "
+            "has been told and will look into it. If you sent a spreadsheet, saving it again "
+            "as .xlsx and sending the new copy often helps.")
+
+

@@ -1,0 +1,92 @@
+"""Reports: the national picture, the overview, the grid as a workbook."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kernel.wording.common import plural
+
+# ---------------------------------------------------------------------------------------------
+# Reports: the national picture, the overview, the grid as a workbook (marac-bot report …)
+# ---------------------------------------------------------------------------------------------
+
+REPORT_BLANK = "–"  # a figure nobody sent, or a rate with no cases to take it over
+REPORT_FIGURE_HEADING = "Figure"
+REPORT_YEAR_HEADING = "Year"
+REPORT_NATIONAL_HEADING = "National reference"
+GRID_XLSX_SHEET = "Upload grid"
+NATIONAL_XLSX_SHEET = "National picture"
+OVERVIEW_XLSX_SHEET = "Overview"
+# The rows of the national picture, in order (keys are handlers.questions.figures' keys).
+NATIONAL_ROWS: dict[str, str] = {
+    "maracs_submitted": "Maracs that sent figures",
+    "meetings": "Meetings",
+    "cases": "Cases discussed",
+    "children": "Children in the households",
+    "per_10k": "Cases per 10,000 adult women (a year)",
+    "repeat_rate": "Repeat cases",
+    "partner_share": "Referred by partner agencies (not police)",
+}
+NATIONAL_CHART_Y = "Cases discussed"
+OVERVIEW_HEADINGS = (
+    "Marac",
+    "Region",
+    "Police force area",
+    "Quarters uploaded",
+    "Which quarters",
+    "Meetings",
+    "Cases",
+    "Repeat cases",
+    "Police referrals",
+    "Cases per 10,000 a year",
+    "Held changes open",
+)
+REPORT_KINDS = {
+    "grid": "the upload grid",
+    "national": "the national picture",
+    "overview": "the overview",
+}
+
+
+def national_title(area: str | None, year: str, year_range: str) -> str:
+    return f"{'National picture' if area is None else area}, {year} ({year_range})"
+
+
+def national_chart_title(area: str | None, year: str) -> str:
+    return f"Cases discussed each quarter, {area or 'all Maracs'}, {year}"
+
+
+def national_notes(maracs_asked: int, min_cases: int) -> tuple[str, ...]:
+    """What a reader of the national picture needs to read its figures right."""
+    return (
+        f"Out of {plural(maracs_asked, 'Marac')} in the registry for this area.",
+        "Rates are taken over the meetings that filled in both figures; a blank is not a zero.",
+        "Cases per 10,000 adult women are annualised per Marac (cases × 4 ÷ the quarters it "
+        "sent), over the Maracs whose population is known.",
+        f"Rates over fewer than {min_cases} cases are too few to read much into.",
+    )
+
+
+def overview_title(area: str | None, year: str, year_range: str) -> str:
+    return f"Overview, {area or 'all Maracs'}, {year} ({year_range})"
+
+
+OVERVIEW_NOTE = (
+    "Rates are taken over the meetings that filled in both figures; cases per 10,000 adult "
+    "women are annualised (cases × 4 ÷ the quarters sent) and blank where the population is "
+    "not known."
+)
+
+
+def report_written(kind: str, area: str | None, year: str, out: object) -> str:
+    return f"Wrote {REPORT_KINDS[kind]} ({area or 'all Maracs'}, {year}) to {out}"
+
+
+def report_bad_out(out: object, suffixes: Sequence[str]) -> str:
+    *rest, last = suffixes
+    return f"--out: {out} must end {', '.join(rest)} or {last}" if rest else (
+        f"--out: {out} must end {last}")
+
+
+def report_bad_year(text: str) -> str:
+    return f"--year: {text!r} is not a financial year (try 2024/25)"
