@@ -12,17 +12,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-import threading
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.channels.email.imap_queue import StoreMailboxQueue
-from bot.channels.email.imap_watcher import ImapWatcher, watcher_from_settings
-from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
-from bot.chat_http import ChatEndpoints
+from bot.channels.registry import Endpoints, endpoints
 from bot.delivery import Delivery
 from bot.housekeeping import expire_and_notify
 from bot.scheduler import ReminderScheduler, start_scheduler, stop_scheduler
@@ -108,27 +104,20 @@ class RunningBot:
 
     def __init__(self, settings: Settings, store: Store, signals: Signals) -> None:
         self.settings, self.store, self.signals = settings, store, signals
-        self.smtp: SmtpListener | None = None
-        self.imap: ImapWatcher | None = None
-        self.imap_thread: threading.Thread | None = None
         self.http: web.AppRunner | None = None
         self.http_port: int | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.scheduler: ReminderScheduler | None = None
         self.worker = Worker(store, settings, name=PROCESS_NAME, on_outbox=signals.wake_outbox,
-                             on_finished=self._wake_imap)
+                             on_finished=self._wake_channels)
         self.delivery = Delivery.from_settings(store, settings)
-        self.chat = ChatEndpoints(settings, store, signals.wake_inbox)
+        self.channels: list[Endpoints] = endpoints(settings, store, signals.wake_inbox)
 
     async def start(self) -> None:
-        if self.settings.smtp_listen is not None:
-            self.smtp = await start_smtp_listener(self.settings, self.store.sessions,
-                                                  self.signals.wake_inbox)
-        if self.settings.imap_host:
-            self._start_imap()
         if self.settings.http_listen is not None:
             await self._start_http()
-        await self.chat.start(http_running=self.http is not None)
+        for channel in self.channels:
+            await channel.start(http_running=self.http is not None)
         self.scheduler = start_scheduler(self.settings, self.store,
                                          on_enqueued=self.signals.wake_outbox)
         self.tasks = [
@@ -138,15 +127,9 @@ class RunningBot:
         ]
 
     def describe(self) -> list[str]:
-        parts = []
-        if self.smtp is not None and self.settings.smtp_listen is not None:
-            parts.append(f"SMTP listener on {self.settings.smtp_listen.host}:{self.smtp.port}")
-        if self.imap is not None:
-            parts.append(f"IMAP watcher on {self.settings.imap_host} "
-                         f"({self.settings.imap_folder})")
+        parts = [part for channel in self.channels for part in channel.describe(self.http_port)]
         if self.http_port is not None and self.settings.http_listen is not None:
             parts.append(f"HTTP on {self.settings.http_listen.host}:{self.http_port} (/healthz)")
-        parts += self.chat.describe(self.http_port)
         if self.scheduler is not None:
             policy = self.scheduler.policy
             parts.append(f"reminders at {policy.send_time:%H:%M} {policy.timezone} "
@@ -160,9 +143,8 @@ class RunningBot:
         self.signals.stop.set()
         self.signals.inbox.set()
         self.signals.outbox.set()
-        if self.smtp is not None:
-            await self.smtp.close()
-        await self.chat.stop()
+        for channel in self.channels:
+            await channel.stop_accepting()
         if self.scheduler is not None:
             await stop_scheduler(self.scheduler)  # lets a reminder run in progress commit
         for task in self.tasks:
@@ -173,27 +155,21 @@ class RunningBot:
                 await asyncio.wait_for(task, timeout=60)
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
-        if self.imap is not None and self.imap_thread is not None:
-            self.imap.stop.set()
-            await asyncio.to_thread(self.imap_thread.join, 30)
+        for channel in self.channels:
+            await channel.stop()
         if self.http is not None:
             await self.http.cleanup()
 
-    def _start_imap(self) -> None:
-        queue = StoreMailboxQueue(self.store, on_enqueued=self.signals.wake_inbox)
-        self.imap = watcher_from_settings(self.settings, queue)
-        self.imap_thread = threading.Thread(target=self.imap.run, name="imap", daemon=True)
-        self.imap_thread.start()
-
-    def _wake_imap(self) -> None:
-        if self.imap is not None:
-            self.imap.wake()
+    def _wake_channels(self) -> None:
+        for channel in self.channels:
+            channel.wake()
 
     async def _start_http(self) -> None:
         assert self.settings.http_listen is not None
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
-        self.chat.mount(app)
+        for channel in self.channels:
+            channel.mount(app)
         self.http = web.AppRunner(app, access_log=None)
         await self.http.setup()
         site = web.TCPSite(self.http, self.settings.http_listen.host,

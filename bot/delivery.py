@@ -12,10 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bot.channels.chat.delivery import ChatDeliverer
 from bot.channels.email.send import MailSender, SendError
-from bot.channels.slack.send import SlackSender, web_client
-from bot.channels.teams.outbound import TeamsSender
-from bot.chat_delivery import ChatDeliverer
+from bot.channels.registry import chat_deliverers
 from bot.settings import Settings
 from store.db import Store
 from store.queue import due_outbound, mark_failed, mark_retry, mark_sent
@@ -85,13 +84,3 @@ class Delivery:
                 return 0
             logger.info("sent %s to %s", key, ", ".join(recipients))
             return 1
-
-
-def chat_deliverers(store: Store, settings: Settings) -> list[ChatDeliverer]:
-    """A deliverer per configured chat channel (no network until there is something to send)."""
-    deliverers = []
-    if settings.slack_bot_token:
-        deliverers.append(ChatDeliverer(store, "slack", SlackSender(web_client(settings))))
-    if settings.teams_app_id or settings.teams_anonymous:
-        deliverers.append(ChatDeliverer(store, "teams", TeamsSender.from_settings(settings)))
-    return deliverers

@@ -11,11 +11,12 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.email.threads import email_dedupe_prefix, replied_prefixes
 from bot.settings import Settings
-from handlers import ask, confirmation, help
+from handlers import ask, buttons, confirmation, help
 from handlers.result import HandlerResult
 from handlers.submission import (
     Submitted,
@@ -30,6 +31,7 @@ from kernel.messages import Attachment, InboundMessage, Reply
 from kernel.quarters import Quarter
 from reports.reply import submission_attachments, submission_text
 from store.models import Contact
+from store.queue import InboundItem
 from store.registry import find_contact
 
 logger = logging.getLogger(__name__)
@@ -47,9 +49,17 @@ class Dispatcher:
     def domain(self) -> str:
         return self.mailbox.rsplit("@", 1)[-1]
 
-    def dispatch(self, session: Session, message: InboundMessage, *, now: datetime
-                 ) -> HandlerResult:
-        """Decide what the message is and handle it, in the caller's transaction."""
+    def dispatch(self, session: Session, message: InboundMessage, *, now: datetime,
+                 item_id: int | None = None) -> HandlerResult:
+        """Decide what the message is and handle it, in the caller's transaction.
+
+        ``item_id`` is the message's place in the stored inbox (none for the command line):
+        a message already answered under another id is not answered again.
+        """
+        if item_id is not None and _already_answered(session, item_id, message):
+            return HandlerResult("duplicate-message")
+        if buttons.is_chat_action(message):  # a Confirm / Keep button in chat
+            return buttons.handle_action(session, message, now=now)
         if message.automatic_reason:
             return HandlerResult(f"ignored-{message.automatic_reason}")
         if not message.sender:
@@ -136,3 +146,15 @@ def _to_registered_address(message: InboundMessage, contact: Contact) -> Inbound
 def _is_inline_image(attachment: Attachment) -> bool:
     """Signature logos and pasted screenshots ride along with many emails: not documents."""
     return attachment.content_type.startswith("image/")
+
+
+def _already_answered(session: Session, item_id: int, message: InboundMessage) -> bool:
+    """The same Message-ID arrived by another route (SMTP and IMAP, or a resend): answered."""
+    if message.channel != "email" or not message.dedupe_key:
+        return False
+    query = select(InboundItem.id).where(
+        InboundItem.message_id == message.dedupe_key,
+        InboundItem.id != item_id,
+        InboundItem.status == "done",
+    ).limit(1)
+    return session.scalar(query) is not None

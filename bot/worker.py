@@ -31,22 +31,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.channels.chat.files import ChatFetchError
-from bot.channels.email.inbound import to_inbound
-from bot.channels.email.outbound import make_message_id, render, to_mime
-from bot.chat import ChatChannels
-from bot.chat_actions import handle_action, is_chat_action
+from bot.channels.registry import Channels
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
 from handlers import help
-from handlers.result import HandlerResult
 from kernel.messages import InboundMessage, Reply
 from store.db import Store
 from store.queue import (
-    InboundItem,
     claim_inbound,
     enqueue_outbound,
     fail_inbound,
@@ -181,16 +176,16 @@ class Worker:
     name: str = "worker"
     on_outbox: Callable[[], None] = lambda: None
     on_finished: Callable[[], None] = lambda: None
-    # Slack and Teams: converters and renderers (no network until an item needs one).
-    chat: ChatChannels | None = None
+    # Every channel's converters and renderers (no network until an item needs one).
+    channels: Channels | None = None
     retry_first: float = RETRY_FIRST_SECONDS
     retry_max: float = RETRY_MAX_SECONDS
     # Asked between retries: a stopping process gives the message in hand back.
     should_stop: Callable[[], bool] = lambda: False
 
     def __post_init__(self) -> None:
-        if self.chat is None:
-            self.chat = ChatChannels(self.store, self.settings)
+        if self.channels is None:
+            self.channels = Channels(self.store, self.settings)
 
     def process_one(self) -> bool:
         """Handle the oldest waiting message; False when there was none.
@@ -275,13 +270,10 @@ class Worker:
             return self._incident(item.id, message)
 
     def _to_inbound(self, item: Claimed) -> InboundMessage:
-        """The converter of the item's channel: email from raw RFC 822, chat from JSON."""
-        if item.channel == "email":
-            return to_inbound(item.raw, mailbox_address=self.settings.mailbox_address,
-                              trusted_authserv_id=self.settings.trusted_authserv_id,
-                              received_at=item.received_at, envelope_from=item.envelope_from)
-        assert self.chat is not None
-        return self.chat.to_inbound(item.channel, item.raw, received_at=item.received_at)
+        """The converter of the item's channel (email from raw RFC 822, chat from JSON)."""
+        assert self.channels is not None
+        return self.channels.to_inbound(item.channel, item.raw, received_at=item.received_at,
+                                        envelope_from=item.envelope_from)
 
     def _handle(self, item_id: int, message: InboundMessage) -> str:
         dispatcher = Dispatcher(self.settings)
@@ -292,12 +284,7 @@ class Worker:
                 logger.warning("message %d: no longer claimed by %s; left alone", item_id,
                                self.name)
                 return "not ours any more"
-            if _already_answered(session, item_id, message):
-                result = HandlerResult("duplicate-message")
-            elif is_chat_action(message):  # a Confirm / Keep button in chat
-                result = handle_action(session, message, now=utcnow())
-            else:
-                result = dispatcher.dispatch(session, message, now=utcnow())
+            result = dispatcher.dispatch(session, message, now=utcnow(), item_id=item_id)
             if result.reply is not None:
                 self._queue_reply(session, item_id, result.reply)
             finish_inbound(session, item_id, outcome=result.outcome)
@@ -379,19 +366,10 @@ class Worker:
         self.on_outbox()
 
     def _queue_reply(self, session: Session, item_id: int, reply: Reply) -> None:
-        key = f"reply:{item_id}"
-        if reply.thread.channel != "email":
-            assert self.chat is not None
-            for out in self.chat.outgoing(session, reply, key=key):
-                enqueue_outbound(session, key=out.key, channel=out.channel,
-                                 recipient=out.recipient, payload=out.payload, inbound_id=item_id)
-            return
-        domain = self.settings.mailbox_address.rsplit("@", 1)[-1]
-        mime = to_mime(reply, mailbox_address=self.settings.mailbox_address,
-                       message_id_domain=domain, message_id=make_message_id(key, domain=domain))
-        recipients = [reply.thread.address, *reply.cc]
-        enqueue_outbound(session, key=key, channel="email", recipient="\n".join(recipients),
-                         payload=render(mime), inbound_id=item_id)
+        assert self.channels is not None
+        for out in self.channels.outgoing(session, reply, key=f"reply:{item_id}"):
+            enqueue_outbound(session, key=out.key, channel=out.channel,
+                             recipient=out.recipient, payload=out.payload, inbound_id=item_id)
 
     # -- waiting out the database --------------------------------------------------------------
 
@@ -462,15 +440,3 @@ def _is_panic(exc: BaseException) -> bool:
     PanicException, a BaseException that ``except Exception`` lets through: still our failure,
     to be answered as an incident, not a reason for the worker to stop answering mail."""
     return type(exc).__name__ == "PanicException"
-
-
-def _already_answered(session: Session, item_id: int, message: InboundMessage) -> bool:
-    """The same Message-ID arrived by another route (SMTP and IMAP, or a resend): answered."""
-    if message.channel != "email" or not message.dedupe_key:
-        return False
-    query = select(InboundItem.id).where(
-        InboundItem.message_id == message.dedupe_key,
-        InboundItem.id != item_id,
-        InboundItem.status == "done",
-    ).limit(1)
-    return session.scalar(query) is not None

@@ -16,7 +16,7 @@ from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.inbound import SlackInbound
 from bot.channels.slack.outbound import to_slack_payload
 from bot.channels.teams.inbound import TeamsInbound
-from bot.chat_actions import handle_action
+from handlers.buttons import handle_action
 from kernel import wording
 from kernel.messages import Attachment, InboundMessage, Reply, ThreadRef
 from reports.reply import submission_text

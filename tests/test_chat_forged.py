@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.inbound import SlackInbound
 from bot.channels.teams.inbound import TeamsInbound
-from bot.chat_http import ChatEndpoints
+from bot.channels.chat.endpoints import ChatEndpoints
 from bot.settings import Settings
 from store.db import Store
 from store.queue import InboundItem

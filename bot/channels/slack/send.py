@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.orm import Session
 
-from bot.chat_delivery import ChatSendError
+from bot.channels.chat.delivery import ChatSendError
 from bot.settings import Settings
 from store.queue import OutboundItem
 

@@ -22,8 +22,8 @@ from microsoft_agents.hosting.core import ConnectorClient
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from sqlalchemy.orm import Session
 
+from bot.channels.chat.delivery import ChatSendError
 from bot.channels.chat.render import HeldOffer, chat_text
-from bot.chat_delivery import ChatSendError
 from bot.settings import Settings
 from kernel import wording
 from kernel.messages import Reply

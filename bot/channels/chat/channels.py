@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.channels.base import Outgoing
 from bot.channels.chat.render import held_offer
 from bot.channels.email.outbound import make_message_id, render, to_mime
 from bot.channels.slack.directory import SlackDirectory
@@ -31,16 +32,6 @@ logger = logging.getLogger(__name__)
 CHAT_CHANNELS = ("slack", "teams")
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """One outbox item to queue for a reply."""
-
-    key: str
-    channel: str
-    recipient: str
-    payload: bytes
-
-
 @dataclass
 class ChatChannels:
     store: Store
@@ -48,7 +39,8 @@ class ChatChannels:
     _slack: SlackInbound | None = field(default=None, init=False)
     _teams: TeamsInbound | None = field(default=None, init=False)
 
-    def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime) -> InboundMessage:
+    def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
+                   envelope_from: str | None = None) -> InboundMessage:
         """Convert one stored item; raises ``ChatFetchError`` when a file the
         sender posted could not be fetched (our side's problem: the worker apologises)."""
         if channel == "slack":

@@ -55,9 +55,15 @@ class ChatEndpoints:
             logger.warning("MARAC_HTTP_LISTEN is empty: Slack HTTP events and Teams messages "
                            "cannot arrive")
 
-    async def stop(self) -> None:
+    async def stop_accepting(self) -> None:
         if self.socket is not None:
             await self.socket.stop()
+
+    async def stop(self) -> None:
+        """Nothing left to close once the socket is (the HTTP server is the bot's)."""
+
+    def wake(self) -> None:
+        """Chat needs no filing after an outcome."""
 
     def describe(self, port: int | None) -> list[str]:
         parts = []

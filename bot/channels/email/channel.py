@@ -1,0 +1,33 @@
+"""The email channel's converters for the worker: raw RFC 822 in, rendered RFC 822 out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Outgoing
+from bot.channels.email.inbound import to_inbound
+from bot.channels.email.outbound import make_message_id, render, to_mime
+from bot.settings import Settings
+from kernel.messages import InboundMessage, Reply
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    settings: Settings
+
+    def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
+                   envelope_from: str | None) -> InboundMessage:
+        return to_inbound(raw, mailbox_address=self.settings.mailbox_address,
+                          trusted_authserv_id=self.settings.trusted_authserv_id,
+                          received_at=received_at, envelope_from=envelope_from)
+
+    def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]:
+        """One message to the thread's address and any copies, its Message-ID from ``key``."""
+        domain = self.settings.mailbox_address.rsplit("@", 1)[-1]
+        mime = to_mime(reply, mailbox_address=self.settings.mailbox_address,
+                       message_id_domain=domain, message_id=make_message_id(key, domain=domain))
+        recipients = [reply.thread.address, *reply.cc]
+        return [Outgoing(key, "email", "\n".join(recipients), render(mime))]

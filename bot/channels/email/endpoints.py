@@ -1,0 +1,70 @@
+"""The email channel's place in the running bot: the SMTP listener (on the event loop) and the
+IMAP watcher (in a thread of its own), each started only when configured.
+
+Each only stores what arrives and wakes the worker; the worker wakes the watcher after it
+commits an outcome, so the watcher files the message (Processed / Rejected) promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.channels.email.imap_queue import StoreMailboxQueue
+from bot.channels.email.imap_watcher import ImapWatcher, watcher_from_settings
+from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
+from bot.settings import Settings
+from store.db import Store
+
+
+class EmailEndpoints:
+    def __init__(self, settings: Settings, store: Store, on_stored: Callable[[], None]) -> None:
+        self.settings, self.store, self.on_stored = settings, store, on_stored
+        self.smtp: SmtpListener | None = None
+        self.imap: ImapWatcher | None = None
+        self.imap_thread: threading.Thread | None = None
+
+    def mount(self, app: web.Application) -> None:
+        """Email has no HTTP routes."""
+
+    async def start(self, *, http_running: bool) -> None:
+        if self.settings.smtp_listen is not None:
+            self.smtp = await start_smtp_listener(self.settings, self.store.sessions,
+                                                  self.on_stored)
+        if self.settings.imap_host:
+            queue = StoreMailboxQueue(self.store, on_enqueued=self.on_stored)
+            self.imap = watcher_from_settings(self.settings, queue)
+            self.imap_thread = threading.Thread(target=self.imap.run, name="imap", daemon=True)
+            self.imap_thread.start()
+
+    async def stop_accepting(self) -> None:
+        """No new mail from now on (before the message in hand is finished)."""
+        if self.smtp is not None:
+            await self.smtp.close()
+
+    async def stop(self) -> None:
+        """After the last outcome is committed: the watcher files it, then ends."""
+        if self.imap is not None and self.imap_thread is not None:
+            self.imap.stop.set()
+            await asyncio.to_thread(self.imap_thread.join, 30)
+
+    def wake(self) -> None:
+        """An outcome was committed: let the watcher file its message now."""
+        if self.imap is not None:
+            self.imap.wake()
+
+    def describe(self, port: int | None) -> list[str]:
+        parts = []
+        if self.smtp is not None and self.settings.smtp_listen is not None:
+            parts.append(f"SMTP listener on {self.settings.smtp_listen.host}:{self.smtp.port}")
+        if self.imap is not None:
+            parts.append(f"IMAP watcher on {self.settings.imap_host} "
+                         f"({self.settings.imap_folder})")
+        return parts
+
+    @property
+    def smtp_port(self) -> int | None:
+        return self.smtp.port if self.smtp is not None else None

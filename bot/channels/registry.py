@@ -1,0 +1,77 @@
+"""Every channel of the running bot, looked up by name: the one place that knows them all.
+
+The worker converts stored input and renders replies through ``Channels``; ``marac-bot run``
+starts, mounts and stops each channel's endpoints through ``endpoints``. Adding a channel is
+adding a folder under bot/channels/ and a line here; nothing else branches on its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from aiohttp import web
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Channel, Outgoing
+from bot.channels.chat.channels import ChatChannels
+from bot.channels.chat.delivery import ChatDeliverer
+from bot.channels.chat.endpoints import ChatEndpoints
+from bot.channels.email.channel import EmailChannel
+from bot.channels.email.endpoints import EmailEndpoints
+from bot.channels.slack.send import SlackSender, web_client
+from bot.channels.teams.outbound import TeamsSender
+from bot.settings import Settings
+from kernel.messages import InboundMessage, Reply
+from store.db import Store
+
+
+class Channels:
+    """The converters of every channel (no network until an item of a channel needs it)."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        chat = ChatChannels(store, settings)
+        self._by_name: dict[str, Channel] = {
+            "email": EmailChannel(settings), "slack": chat, "teams": chat}
+
+    def _of(self, channel: str) -> Channel:
+        try:
+            return self._by_name[channel]
+        except KeyError:
+            raise ValueError(f"no channel called {channel!r}") from None
+
+    def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
+                   envelope_from: str | None = None) -> InboundMessage:
+        return self._of(channel).to_inbound(channel, raw, received_at=received_at,
+                                            envelope_from=envelope_from)
+
+    def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]:
+        return self._of(reply.thread.channel).outgoing(session, reply, key=key)
+
+
+class Endpoints(Protocol):
+    """What ``marac-bot run`` does with a channel's listeners, in this order."""
+
+    def mount(self, app: web.Application) -> None: ...
+    async def start(self, *, http_running: bool) -> None: ...
+    async def stop_accepting(self) -> None: ...
+    async def stop(self) -> None: ...
+    def wake(self) -> None: ...
+    def describe(self, port: int | None) -> list[str]: ...
+
+
+def endpoints(settings: Settings, store: Store, on_stored: Callable[[], None]
+              ) -> list[Endpoints]:
+    """Every channel's listeners; each starts only what its settings configure."""
+    return [EmailEndpoints(settings, store, on_stored), ChatEndpoints(settings, store, on_stored)]
+
+
+def chat_deliverers(store: Store, settings: Settings) -> list[ChatDeliverer]:
+    """A deliverer per configured chat channel (no network until there is something to send)."""
+    deliverers = []
+    if settings.slack_bot_token:
+        deliverers.append(ChatDeliverer(store, "slack", SlackSender(web_client(settings))))
+    if settings.teams_app_id or settings.teams_anonymous:
+        deliverers.append(ChatDeliverer(store, "teams", TeamsSender.from_settings(settings)))
+    return deliverers
