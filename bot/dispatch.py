@@ -58,8 +58,8 @@ class Dispatcher:
         """
         if item_id is not None and _already_answered(session, item_id, message):
             return HandlerResult("duplicate-message")
-        if buttons.is_chat_action(message):  # a Confirm / Keep button in chat
-            return buttons.handle_action(session, message, now=now)
+        if message.button is not None:  # a Confirm / Keep button in chat
+            return buttons.handle_press(session, message, message.button, now=now)
         if message.automatic_reason:
             return HandlerResult(f"ignored-{message.automatic_reason}")
         if not message.sender:

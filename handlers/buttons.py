@@ -8,41 +8,35 @@ channel is told so, and nothing changes. Runs in the worker's transaction, like 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from handlers.result import HandlerResult
 from kernel import wording
-from kernel.messages import InboundMessage, Reply
+from kernel.messages import ButtonPress, InboundMessage, Reply
 from store.held import confirm_held, keep_held
 
 logger = logging.getLogger(__name__)
 
 
-def is_chat_action(message: InboundMessage) -> bool:
-    return message.channel in ("slack", "teams") and "action" in message.thread.extra
-
-
-def handle_action(session: Session, message: InboundMessage, *, now: datetime
-                  ) -> HandlerResult:
+def handle_press(session: Session, message: InboundMessage, press: ButtonPress, *,
+                 now: datetime) -> HandlerResult:
     """Apply a Confirm or Keep press by the submitter; refuse anyone else's."""
-    extra = message.thread.extra
-    submitter = str(extra.get("submitter") or "")
+    submitter = press.submitter
     if not submitter or message.sender != submitter:
         logger.info("held-changes button pressed by %s, not the submitter %s",
                     message.sender, submitter)
         # Said to the presser alone (Slack: an ephemeral message), not to the channel.
-        thread = replace(message.thread, extra={**extra, "ephemeral_to": extra.get("user")})
         return HandlerResult("held-action-refused",
-                             Reply(thread, wording.chat_only_submitter_text()))
-    ids = [int(i) for i in extra.get("submission_ids") or []]
-    if extra.get("action") == "confirm":
+                             Reply(message.thread, wording.chat_only_submitter_text(),
+                                   private_to=press.presser or None))
+    ids = list(press.submission_ids)
+    if press.action == "confirm":
         count = sum(confirm_held(session, sender=submitter, submission_id=i, now=now)
                     for i in ids)
         outcome, text = "confirmed", wording.confirmed_text(count)
-    elif extra.get("action") == "keep":
+    elif press.action == "keep":
         count = sum(keep_held(session, sender=submitter, submission_id=i, now=now) for i in ids)
         outcome, text = "kept", wording.kept_text(count)
     else:

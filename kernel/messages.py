@@ -8,9 +8,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Channel(StrEnum):
+    """Where a message came from and its reply goes (equal to its plain name: "email")."""
+
+    EMAIL = "email"
+    SLACK = "slack"
+    TEAMS = "teams"
+    CLI = "cli"
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A Confirm / Keep press on a held-changes reply in chat."""
+
+    action: Literal["confirm", "keep"] | str  # anything else is refused as unknown
+    submitter: str  # the contact's email the buttons were offered to: only they may press
+    submission_ids: tuple[int, ...]
+    presser: str = ""  # the platform user who pressed (told privately when refused)
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,14 @@ class InboundMessage:
     sender_verified: bool = True
     declared_quarter_text: str | None = None
     raw: bytes | None = None
+    # Chat: a Confirm / Keep button pressed (no text, no files).
+    button: ButtonPress | None = None
+    # The command line: ``marac-bot ask`` says its text is a question (no guessing), and
+    # without --as it is the local operator asking, who may ask about every Marac.
+    is_question: bool = False
+    asked_by_operator: bool = False
+    # The command line: ``submit --confirm`` applies changed figures at once.
+    confirm: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,3 +92,5 @@ class Reply:
     attachments: tuple[Attachment, ...] = ()
     cc: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+    # Said to this platform user alone (Slack: an ephemeral message), not to the thread.
+    private_to: str | None = None

@@ -16,9 +16,10 @@ from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.inbound import SlackInbound
 from bot.channels.slack.outbound import to_slack_payload
 from bot.channels.teams.inbound import TeamsInbound
-from handlers.buttons import handle_action
+from bot.dispatch import Dispatcher
+from bot.settings import Settings
 from kernel import wording
-from kernel.messages import Attachment, InboundMessage, Reply, ThreadRef
+from kernel.messages import Attachment, ButtonPress, InboundMessage, Reply, ThreadRef
 from reports.reply import submission_text
 from store.db import Store
 from store.registry import find_contact, import_csv, load_demo_registry
@@ -168,13 +169,13 @@ def test_a_slack_reply_has_escaped_sections_buttons_and_files() -> None:
 
 def test_only_the_submitter_may_keep_or_confirm(registry: Store) -> None:
     def press(sender: str, action: str) -> tuple[str, str | None]:
-        thread = ThreadRef("slack", "DLAMBETH", "1.1", extra={
-            "action": action, "submitter": LAMBETH, "submission_ids": [], "user": "U1"})
-        message = InboundMessage("slack", sender, thread)
-        with registry.transaction() as session:
-            result = handle_action(session, message, now=NOW)
+        button = ButtonPress(action, LAMBETH, (), presser="U1")
+        message = InboundMessage("slack", sender, ThreadRef("slack", "DLAMBETH", "1.1"),
+                                 button=button)
+        with registry.transaction() as session:  # the dispatcher's button step
+            result = Dispatcher(Settings()).dispatch(session, message, now=NOW)
         assert result.reply is not None
-        return result.outcome, result.reply.thread.extra.get("ephemeral_to")
+        return result.outcome, result.reply.private_to
 
     assert press("croydon.coordinator@example.org", "keep") == ("held-action-refused", "U1")
     assert press(LAMBETH, "keep") == ("kept-nothing-pending", None)

@@ -36,7 +36,7 @@ def held_offer(session: Session, reply: Reply, *, tz: ZoneInfo) -> HeldOffer | N
     """The pending held changes recorded from the message this reply answers, if any."""
     extra = reply.thread.extra
     sender, key = extra.get("sender"), extra.get("dedupe_key")
-    if not sender or not key or "action" in extra:
+    if not sender or not key or extra.get("button"):  # a press's answer offers no buttons
         return None
     prefix = f"{reply.thread.channel}:{key}:"
     query = (

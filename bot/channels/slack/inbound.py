@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from bot.channels.chat.files import ChatFetchError, fetch, is_web_page
 from bot.channels.slack.directory import SlackDirectory
 from handlers.submission import is_spreadsheet
-from kernel.messages import Attachment, InboundMessage, ThreadRef
+from kernel.messages import Attachment, ButtonPress, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
 from validation.safe_text import safe_filename
 
@@ -106,7 +106,7 @@ class SlackInbound:
                                  message) from exc
 
     def _action(self, body: dict[str, Any], received_at: datetime) -> InboundMessage:
-        """A Confirm / Keep button press: the worker applies it (bot/chat_actions.py)."""
+        """A Confirm / Keep button press: the dispatcher applies it (handlers/buttons.py)."""
         user = _id(body.get("user"), "user")
         action = next(iter(_objects(body.get("actions"), "actions")), {})
         submitter, ids = held_button(action.get("value"))
@@ -118,12 +118,12 @@ class SlackInbound:
         sender = self.directory.sender_for(user) if user else ""
         thread = ThreadRef(channel="slack", address=channel, message_id=ts, extra={
             "thread_ts": _text(posted.get("thread_ts"), "message.thread_ts") or ts,
-            "user": user, "sender": sender,
-            "action": ACTION_IDS.get(str(action.get("action_id")), "unknown"),
-            "submitter": submitter, "submission_ids": ids,
+            "user": user, "sender": sender, "button": True,
         })
+        press = ButtonPress(ACTION_IDS.get(str(action.get("action_id")), "unknown"),
+                            submitter, tuple(ids), presser=user)
         return InboundMessage(channel="slack", sender=sender, thread=thread,
-                              received_at=received_at,
+                              received_at=received_at, button=press,
                               dedupe_key=f"action:{action.get('action_ts') or ts}")
 
 

@@ -44,8 +44,8 @@ def to_slack_payload(reply: Reply, *, offer: HeldOffer | None) -> bytes:
             for a in reply.attachments
         ],
     }
-    if extra.get("ephemeral_to"):
-        payload["ephemeral_user"] = extra["ephemeral_to"]
+    if reply.private_to:
+        payload["ephemeral_user"] = reply.private_to
     return json.dumps(payload).encode("utf-8")
 
 

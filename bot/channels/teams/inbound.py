@@ -22,7 +22,7 @@ from microsoft_agents.activity import Activity
 
 from bot.channels.chat.files import ChatFetchError, fetch, is_web_page
 from handlers.submission import is_spreadsheet
-from kernel.messages import Attachment, InboundMessage, ThreadRef
+from kernel.messages import Attachment, ButtonPress, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
 from store.db import Store
 from store.registry import find_contact_by_teams
@@ -51,19 +51,21 @@ def reference_of(activity: Activity) -> dict[str, Any]:
                                                             mode="json")
 
 
-def held_action(activity: Activity) -> dict[str, Any]:
-    """What a Confirm / Keep card press adds to the thread; empty for any other activity."""
+def held_action(activity: Activity) -> ButtonPress | None:
+    """A Confirm / Keep card press; None for any other activity."""
     value = activity.value if isinstance(activity.value, dict) else {}
     action = value.get("marac_action")
     if not isinstance(action, str) or action not in ("confirm", "keep"):
-        return {}
+        return None
     ids, submitter = value.get("ids") or [], value.get("submitter") or ""
     if not isinstance(ids, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise ValueError("Teams card value: ids are not a list of whole numbers")
     if not isinstance(submitter, str):
         raise ValueError("Teams card value: submitter is not text")
-    return {"action": action, "submitter": submitter, "submission_ids": ids}
+    user = activity.from_property
+    presser = (user.aad_object_id or user.id) if user is not None else ""
+    return ButtonPress(action, submitter, tuple(ids), presser=presser or "")
 
 
 @dataclass
@@ -83,11 +85,12 @@ class TeamsInbound:
                            message_id=activity.id, extra={
                                "reference": reference, "sender": sender, "user": user_id,
                                "dedupe_key": activity.id})
-        action = held_action(activity)
-        if action:
-            thread = replace(thread, extra={**thread.extra, **action})
+        press = held_action(activity)
+        if press is not None:
+            thread = replace(thread, extra={**thread.extra, "button": True})
         message = InboundMessage(
             channel="teams", sender=sender, thread=thread, text=text, received_at=received_at,
+            button=press,
             dedupe_key=activity.id, automatic_reason=_not_for_us(activity),
             declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
             else None,
