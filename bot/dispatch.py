@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Dispatcher:
     settings: Settings
+    # Draw the grid's picture for a grid question (chat and email show it; the command line
+    # only when asked to save attachments: drawing takes far longer than answering).
+    images: bool = True
 
     @property
     def mailbox(self) -> str:
@@ -62,12 +65,21 @@ class Dispatcher:
             return buttons.handle_press(session, message, message.button, now=now)
         if message.automatic_reason:
             return HandlerResult(f"ignored-{message.automatic_reason}")
+        if message.asked_by_operator and message.is_question:  # marac-bot ask without --as
+            return ask.answer(session, message, message.text, asker=None, settings=self.settings,
+                              today=now.astimezone(self.settings.tz).date(), is_operator=True,
+                              images=self.images)
         if not message.sender:
             return HandlerResult("ignored-no-sender")
         contact = find_contact(session, message.sender) if message.sender_verified else None
         today = now.astimezone(self.settings.tz).date()
         spreadsheets, skipped = within_limit(
-            [a for a in message.attachments if is_spreadsheet(a)], self.settings.max_attachments)
+            [a for a in message.attachments if message.files_are_returns or is_spreadsheet(a)],
+            self.settings.max_attachments)
+        if contact is None and message.is_question and not spreadsheets:
+            # The command line's --as someone unregistered: the question engine says why not.
+            return ask.answer(session, message, message.text, asker=None,
+                              settings=self.settings, today=today, images=self.images)
         if contact is None:
             return self._refuse(session, message, spreadsheets, now)
         message = _to_registered_address(message, contact)
@@ -76,10 +88,10 @@ class Dispatcher:
                                     files=spreadsheets, skipped=skipped)
         if confirmation.is_confirmation(message.text, message.subject):
             return self._confirm(session, message, contact, now)
-        question = ask.question_text(message)
+        question = message.text if message.is_question else ask.question_text(message)
         if question is not None:
             return ask.answer(session, message, question, asker=contact,
-                              settings=self.settings, today=today)
+                              settings=self.settings, today=today, images=self.images)
         documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
         if documents:
             return HandlerResult("not-a-template",
@@ -106,7 +118,8 @@ class Dispatcher:
                                             limit=self.settings.max_attachments)] if skipped else []
         text = submission_text(received, held_until=held_until, notes=notes)
         reply = Reply(message.thread, text, attachments=submission_attachments(received))
-        return HandlerResult(outcome_of(received), reply)
+        return HandlerResult(outcome_of(received), reply,
+                             reports=tuple(r.report for r in received))
 
     def _submitted(self, message: InboundMessage, sender: str, now: datetime,
                    files: list[Attachment], *, today: date | None = None) -> Submitted:
@@ -118,7 +131,8 @@ class Dispatcher:
             prefix = f"{message.channel}:{message.dedupe_key}"
         return Submitted(sender=sender, channel=message.channel,
                          received_at=message.received_at or now, files=files,
-                         dedupe_prefix=prefix, declared_quarter=quarter)
+                         dedupe_prefix=prefix, declared_quarter=quarter,
+                         confirm=message.confirm)
 
     def _confirm(self, session: Session, message: InboundMessage, contact: Contact,
                  now: datetime) -> HandlerResult:

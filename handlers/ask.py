@@ -24,11 +24,14 @@ def question_text(message: InboundMessage) -> str | None:
     return None
 
 
-def answer(session: Session, message: InboundMessage, question: str, *, asker: Contact,
-           settings: Policy, today: date) -> HandlerResult:
-    """Answer as ``marac-bot ask --as <asker>`` would; the reply carries the answer's data so
-    chat channels can render it their own way."""
-    result = answer_question(session, question, asker=asker, settings=settings, today=today)
+def answer(session: Session, message: InboundMessage, question: str, *,
+           asker: Contact | None, settings: Policy, today: date, is_operator: bool = False,
+           images: bool = True) -> HandlerResult:
+    """Answer as ``marac-bot ask --as <asker>`` would (``is_operator``: as the local operator,
+    who may ask anything); the reply carries the answer's data so chat channels can render it
+    their own way."""
+    result = answer_question(session, question, asker=asker, settings=settings, today=today,
+                             is_operator=is_operator, images=images)
     if result.answered:
         outcome = f"question-{result.intent}"
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.messages import Reply
+from validation.report import FileReport
 
 
 @dataclass(frozen=True)
@@ -13,3 +14,5 @@ class HandlerResult:
 
     outcome: str
     reply: Reply | None = None
+    # A submission's files as checked and recorded (the command line prints them).
+    reports: tuple[FileReport, ...] = ()

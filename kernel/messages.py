@@ -77,8 +77,10 @@ class InboundMessage:
     # without --as it is the local operator asking, who may ask about every Marac.
     is_question: bool = False
     asked_by_operator: bool = False
-    # The command line: ``submit --confirm`` applies changed figures at once.
+    # The command line: ``submit --confirm`` applies changed figures at once, and every file
+    # it names is a data return to check, whatever its type (email ignores a PDF or a logo).
     confirm: bool = False
+    files_are_returns: bool = False
 
 
 @dataclass(frozen=True)

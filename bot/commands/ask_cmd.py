@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from bot.commands.common import iso_date, today
+from bot.channels.cli.inbound import question_message
+from bot.commands.common import iso_date
+from bot.dispatch import Dispatcher
 from bot.settings import Settings
-from handlers.questions import Answer, answer_question
+from kernel.messages import Attachment
 from store.db import Store
-from store.registry import find_contact
+from store.types import utcnow
 
 
 def add_parser(sub: Any) -> None:
@@ -38,35 +41,43 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    now = _asked_at(args.today, settings)
+    message = question_message(args.question, as_email=args.as_email, received_at=now)
+    dispatcher = Dispatcher(settings, images=args.save is not None)
     store = Store.from_settings(settings)
     try:
-        with store.sessions() as session:
-            asker = find_contact(session, args.as_email) if args.as_email else None
-            answer = answer_question(
-                session,
-                args.question,
-                asker=asker,
-                settings=settings,
-                today=args.today or today(settings),
-                is_operator=not args.as_email,
-                images=args.save is not None,
-            )
+        with store.transaction() as session:  # answers only read: nothing to commit
+            result = dispatcher.dispatch(session, message, now=now)
+            session.rollback()
     finally:
         store.close()
-    saved = _save(answer, args.save) if args.save else []
+    reply = result.reply
+    assert reply is not None  # a question always gets an answer, a refusal or help
+    saved = _save(reply.attachments, args.save) if args.save else []
     if args.json:
-        print(json.dumps(answer.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(reply.data, indent=2, ensure_ascii=False))
     else:
-        print(answer.text)
+        print(reply.text)
         for path in saved:
             print(f"Wrote {path}")
-    return 0 if answer.answered else 1
+    return 1 if result.outcome in UNANSWERED else 0
 
 
-def _save(answer: Answer, folder: Path) -> list[Path]:
+# The outcomes of a question that was not answered (exit code 1).
+UNANSWERED = frozenset({"question-not-understood", "question-refused"})
+
+
+def _asked_at(day: date | None, settings: Settings) -> datetime:
+    """Now, or noon of ``--today`` where the bot runs: the day the answer is as of."""
+    if day is None:
+        return utcnow()
+    return datetime.combine(day, time(12), tzinfo=settings.tz)
+
+
+def _save(attachments: tuple[Attachment, ...], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for attachment in answer.attachments:
+    for attachment in attachments:
         path = folder / Path(attachment.filename).name
         path.write_bytes(attachment.data)
         paths.append(path)

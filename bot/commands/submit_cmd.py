@@ -8,21 +8,19 @@ import json
 import sys
 from typing import Any
 
+from bot.channels.cli.inbound import submission_message
 from bot.commands.common import (
     UsageError,
     existing_files,
     fail_usage,
     parse_quarter,
-    today,
     use_colour,
 )
+from bot.dispatch import Dispatcher
 from bot.settings import Settings
-from handlers.submission import Submitted, refuse_files, submit_files
 from kernel import wording
-from kernel.messages import Attachment
 from reports.text import render_reports
 from store.db import Store
-from store.registry import find_contact
 from store.types import utcnow
 
 
@@ -49,28 +47,22 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         paths = existing_files(args.files)
-        quarter = parse_quarter(args.quarter, settings)
+        parse_quarter(args.quarter, settings)  # a quarter the bot cannot read is a usage error
     except UsageError as exc:
         return fail_usage(str(exc))
-    files = [Attachment(p.name, p.read_bytes()) for p in paths]
-    sender = args.sender.strip().lower()
-    submitted = Submitted(sender=sender, channel="cli", received_at=utcnow(), files=files,
-                          dedupe_prefix=None, declared_quarter=quarter, confirm=args.confirm)
+    now = utcnow()
+    message = submission_message(paths, sender=args.sender, quarter_text=args.quarter,
+                                 confirm=args.confirm, received_at=now)
     store = Store.from_settings(settings)
     try:
-        with store.transaction() as session:
-            if find_contact(session, sender) is None:
-                refuse_files(session, submitted)
-                print(wording.unknown_sender_cli(sender), file=sys.stderr)
-                return 1
-        received = []
-        for attachment in files:  # one transaction per file
-            one = Submitted(**{**submitted.__dict__, "files": [attachment]})
-            with store.transaction() as session:
-                received += submit_files(session, one, settings=settings, today=today(settings))
+        with store.transaction() as session:  # one message, one transaction, as by email
+            result = Dispatcher(settings).dispatch(session, message, now=now)
     finally:
         store.close()
-    reports = [r.report for r in received]
+    if result.outcome == "refused-unknown-sender":
+        print(wording.unknown_sender_cli(message.sender), file=sys.stderr)
+        return 1
+    reports = list(result.reports)
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
