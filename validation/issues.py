@@ -6,84 +6,26 @@ What the submitter caused is an ``Issue``; what the bot caused is an exception.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from enum import StrEnum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-from kernel import wording
+from kernel.wording.issues import ISSUE_CODES, IssueCode, Level, RowMark, Severity, issue_message
 
+__all__ = ["ISSUE_CODES", "SEVERITY_OF", "Issue", "IssueCode", "Level", "RowMark", "Severity"]
 
-class Severity(StrEnum):
-    HARD = "hard"
-    SOFT = "soft"
-    INFO = "info"
-
-
-# Every code of spec §4 with its severity. Row-level hard codes reject one row;
-# file-level hard codes reject the whole file.
-FILE_LEVEL_CODES = frozenset(
-    {
-        "unreadable-file",
-        "encrypted-file",
-        "file-too-large",
-        "unknown-template",
-        "duplicate-column",
-        "no-data-rows",
-    }
-)
-
-SEVERITY_OF: dict[str, Severity] = {
-    **{code: Severity.HARD for code in FILE_LEVEL_CODES},
-    **{
-        code: Severity.HARD
-        for code in (
-            "missing-marac",
-            "unknown-marac",
-            "not-authorised",
-            "missing-date",
-            "invalid-date",
-            "future-date",
-            "date-outside-quarter",
-            "missing-cases",
-            "invalid-count",
-            "exceeds-cases",
-            "ethnicity-exceeds-cases",
-            "duplicate-meeting",
-            "cases-zero-with-counts",
-        )
-    },
-    **{
-        code: Severity.SOFT
-        for code in (
-            "referrals-do-not-sum",
-            "children-inconsistent",
-            "minoritised-below-groups",
-            "unusual-repeat-rate",
-            "unusual-police-share",
-            "unusual-volume",
-            "changed-from-previous",
-        )
-    },
-    **{
-        code: Severity.INFO
-        for code in (
-            "unchanged",
-            "normalised-value",
-            "ignored-column",
-            "ignored-sheet",
-            "registry-not-checked",
-        )
-    },
-}
+# Each code's severity, read from the one table (kept for the callers that look codes up).
+SEVERITY_OF: Mapping[str, Severity] = {code: kind.severity for code, kind in ISSUE_CODES.items()}
 
 
 @dataclass(frozen=True)
 class Issue:
-    """One finding: a code, its severity, where it is, the value and what to change."""
+    """One finding: a code, its severity, where it is, the value, and the parameters its
+    message is rendered with from the code's template."""
 
     code: str
     severity: Severity
-    message: str
     sheet: str | None = None
     cell: str | None = None
     row: int | None = None
@@ -92,6 +34,8 @@ class Issue:
     # Further sheet rows the same finding rejects (a duplicate meeting's other rows): one
     # issue per group keeps output linear however many times a row is repeated.
     also_rows: tuple[int, ...] = ()
+    # What the template needs beyond the location and value; a dict, so left out of the hash.
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @classmethod
     def make(
@@ -106,11 +50,21 @@ class Issue:
         also_rows: tuple[int, ...] = (),
         **params: Any,
     ) -> Issue:
-        """Build an issue whose severity and message come from its code."""
-        message = wording.issue_message(
-            code, value=value, column=column, cell=cell, row=row, **params
-        )
-        return cls(code, SEVERITY_OF[code], message, sheet, cell, row, column, value, also_rows)
+        """Build an issue whose severity (and, when asked for, message) come from its code."""
+        return cls(code, ISSUE_CODES[code].severity, sheet, cell, row, column, value, also_rows,
+                   params)
+
+    @cached_property
+    def message(self) -> str:
+        """What to change, rendered on first use: a large file yields a million findings past
+        the caps of validation.findings, and only the few thousand kept are ever read."""
+        return issue_message(self.code, value=self.value, column=self.column, cell=self.cell,
+                             row=self.row, **self.params)
+
+    @property
+    def kind(self) -> IssueCode:
+        """This code's row of the issue-code table."""
+        return ISSUE_CODES[self.code]
 
     @property
     def rows(self) -> tuple[int, ...]:
@@ -123,7 +77,7 @@ class Issue:
 
     @property
     def is_file_level(self) -> bool:
-        return self.code in FILE_LEVEL_CODES
+        return self.kind.level is Level.FILE
 
     def to_dict(self) -> dict[str, Any]:
         return {

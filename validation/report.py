@@ -8,7 +8,7 @@ from typing import Any
 
 from kernel.quarters import Quarter
 from validation.columns import Edition
-from validation.issues import SEVERITY_OF, Issue, Severity
+from validation.issues import ISSUE_CODES, Issue, Severity
 
 
 @dataclass
@@ -103,7 +103,7 @@ class FileReport:
     def omitted_count(self, severity: Severity | None = None) -> int:
         """Issues (of that severity) found but not listed."""
         return sum(n for code, n in self.omitted.items()
-                   if severity is None or SEVERITY_OF[code] is severity)
+                   if severity is None or ISSUE_CODES[code].severity is severity)
 
     @property
     def has_hard(self) -> bool:
