@@ -1,139 +1,193 @@
-"""Answers to dashboard questions, rendered from their data (handlers/questions) as plain text
-for the command line and email. Each intent has its own function over the same JSON-ready
-data, so Slack blocks or Teams cards can be written beside these later without a new query.
+"""Answers to dashboard questions, rendered as plain text for the command line and email from
+their typed values (kernel/answers, built by handlers/questions). Each kind of answer has its
+own function over the same value, so Slack blocks or Teams cards can be written beside these
+later without a new query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import assert_never
 
 from kernel import wording
+from kernel.answers import (
+    Count,
+    Figure,
+    Figures,
+    FigureValue,
+    Fte,
+    HasUploaded,
+    Help,
+    HelpTopic,
+    Json,
+    Missing,
+    NeedMarac,
+    PartnerShare,
+    Per10k,
+    PlaceInfo,
+    Problem,
+    Rate,
+    Refusal,
+    SeveralAreas,
+    SeveralMaracs,
+    Status,
+    Summary,
+    Template,
+    UnclearPeriod,
+    UnknownName,
+)
 from reports import grid as grid_report
 
-Data = dict[str, Any]
+
+@dataclass(frozen=True)
+class GridAnswer:
+    """'grid London 2024/25': the upload grid (reports/grid.py) of an area or of the asker's
+    scope. It lives here, beside the grid, where kernel/answers holds the other answers."""
+
+    place: PlaceInfo
+    year: str  # "2024/25"
+    grid: grid_report.Grid
+
+    def to_dict(self) -> Json:
+        return {"place": self.place.to_dict(), "year": self.year, "grid": self.grid.to_dict()}
 
 
-def render_text(intent: str, data: Data) -> str:
-    """The text a person reads for a finding's data."""
-    if "problem" in data:
-        return _problem(data)
-    return _RENDERERS[intent](data)
+# What a question handler finds: an answer of its kind, or why there is none.
+Result = HasUploaded | Missing | Status | Figure | GridAnswer | Template | Help | Problem
 
 
-def refusal_text(reason: str, data: Data) -> str:
+def render_text(result: Result) -> str:
+    """The text a person reads for a handler's result."""
+    if isinstance(result, Problem):
+        return _problem(result)
+    match result:
+        case HasUploaded():
+            return _has_uploaded(result)
+        case Missing():
+            return _missing(result)
+        case Status():
+            return _status(result)
+        case Summary():
+            return _figures(result, summary=True)
+        case Figure():
+            return _figures(result, summary=False)
+        case GridAnswer():
+            return grid_report.to_text(result.grid)
+        case Template():
+            return wording.template_answer(result.marac, result.edition)
+        case Help():
+            return _help_answer(result)
+        case _:
+            assert_never(result)
+
+
+def refusal_text(refusal: Refusal) -> str:
     """Why a question was refused, naming what the asker may ask about."""
-    area = data.get("area")
     return wording.question_refusal(
-        reason,
-        scope=data.get("scope"),
-        marac=data.get("marac"),
-        area=wording.place_name({"area": area}) if area else None,
+        refusal.reason,
+        scope=refusal.scope,
+        marac=refusal.marac,
+        area=wording.area_name(refusal.area) if refusal.area else None,
     )
 
 
-def _problem(data: Data) -> str:
-    kind = data["problem"]
-    if kind == "refused":
-        return refusal_text(data["reason"], data)
-    if kind == "not-understood":
-        return f"{wording.QUESTION_NOT_UNDERSTOOD}\n\n{_help(data)}"
-    if kind == "unknown-name":
-        return wording.unknown_name_text(data["name"], data["suggestions"])
-    if kind == "several-maracs":
-        return wording.several_names_text(data["names"], "Marac")
-    if kind == "several-areas":
-        return wording.several_names_text(data["names"], "area")
-    if kind == "unclear-period":
-        return wording.unclear_period_text(data["phrase"])
-    if kind == "need-marac":
-        return wording.QUESTION_NEED_MARAC
-    raise ValueError(f"no wording for problem {kind!r}")
+def _problem(problem: Problem) -> str:
+    match problem:
+        case Refusal():
+            return refusal_text(problem)
+        case UnknownName():
+            return wording.unknown_name_text(problem.name, problem.suggestions)
+        case SeveralMaracs():
+            return wording.several_names_text(problem.names, "Marac")
+        case SeveralAreas():
+            return wording.several_names_text(problem.names, "area")
+        case UnclearPeriod():
+            return wording.unclear_period_text(problem.phrase)
+        case NeedMarac():
+            return wording.QUESTION_NEED_MARAC
+        case _:
+            assert_never(problem)
 
 
-def _help(data: Data) -> str:
+def _help_answer(help_: Help) -> str:
+    if help_.understood:
+        return _help(help_.topics)
+    return f"{wording.QUESTION_NOT_UNDERSTOOD}\n\n{_help(help_.topics)}"
+
+
+def _help(topics: tuple[HelpTopic, ...]) -> str:
     lines = [wording.QUESTION_HELP_INTRO]
-    for topic in data["topics"]:
-        examples = "; ".join(f'"{e}"' for e in topic["examples"])
-        lines.append(f"- {examples}: {wording.QUESTION_HELP_TOPICS[topic['intent']]}")
+    for topic in topics:
+        examples = "; ".join(f'"{e}"' for e in topic.examples)
+        lines.append(f"- {examples}: {wording.QUESTION_HELP_TOPICS[topic.intent]}")
     lines += ["", wording.QUESTION_HELP_PERIODS]
     return "\n".join(lines)
 
 
-def _has_uploaded(data: Data) -> str:
-    period = data["period"]
-    if not data["uploaded"]:
-        lines = [wording.uploaded_no(data["marac"], period), wording.due_sentence(period)]
+def _has_uploaded(answer: HasUploaded) -> str:
+    period = answer.period
+    if not answer.uploaded:
+        lines = [wording.uploaded_no(answer.marac, period), wording.due_sentence(period)]
     else:
-        lines = [wording.uploaded_yes(data["marac"], period, data["meetings"], data["cases"])]
-        if data["cases_blank_meetings"]:
-            lines.append(wording.cases_blank_note(data["cases_blank_meetings"]))
-        if data["received"]:
-            lines.append(wording.received_line(data["received"]))
-        held = data["held_changes"]
+        lines = [wording.uploaded_yes(answer.marac, period, answer.meetings, answer.cases)]
+        if answer.cases_blank_meetings:
+            lines.append(wording.cases_blank_note(answer.cases_blank_meetings))
+        if answer.received:
+            lines.append(wording.received_line(answer.received))
+        held = answer.held_changes
         lines += [wording.held_head(len(held)), *map(wording.held_line, held)] if held else [
             wording.HELD_NONE
         ]
-    if data["quarter_defaulted"]:
+    if answer.quarter_defaulted:
         lines.append(wording.QUARTER_DEFAULTED)
     return "\n".join(lines)
 
 
-def _missing(data: Data) -> str:
-    period, place = data["period"], wording.place_name(data["place"])
-    asked, missing = data["maracs_asked"], data["missing"]
-    if data["focus"] == "uploaded":
-        lines = [wording.uploaded_head(place, period, data["uploaded"], asked)]
-        if missing and data["uploaded"]:
+def _missing(answer: Missing) -> str:
+    period, place = answer.period, wording.place_name(answer.place)
+    asked, missing, uploaded = answer.maracs_asked, answer.missing, answer.uploaded
+    if answer.focus == "uploaded":
+        lines = [wording.uploaded_head(place, period, uploaded, asked)]
+        if missing and uploaded:
             lines.append(wording.not_yet_heading(len(missing)))
     else:
-        lines = [wording.missing_head(place, period, len(missing), data["uploaded"], asked)]
-    lines += [wording.missing_line(d, data["previous_quarter"], ended=period["ended"])
-              for d in data["details"]]
+        lines = [wording.missing_head(place, period, len(missing), uploaded, asked)]
+    lines += [wording.missing_line(d, answer.previous_quarter, ended=period.ended)
+              for d in answer.details]
     if missing:
         lines.append(wording.due_sentence(period, many=len(missing) > 1))
-    if data["place"]["restricted"]:
+    if answer.place.restricted:
         lines.append(wording.ANSWER_RESTRICTED)
-    if data["quarter_defaulted"]:
+    if answer.quarter_defaulted:
         lines.append(wording.QUARTER_DEFAULTED)
     return "\n".join(lines)
 
 
-def _status(data: Data) -> str:
-    lines = [wording.status_head(data["marac"], data["year"])]
-    lines += [wording.status_line(q) for q in data["quarters"]]
-    lines.append(wording.status_total(data["meetings"], data["cases"]))
-    if data["year_defaulted"]:
+def _status(answer: Status) -> str:
+    lines = [wording.status_head(answer.marac, answer.year)]
+    lines += [wording.status_line(q) for q in answer.quarters]
+    lines.append(wording.status_total(answer.meetings, answer.cases))
+    if answer.year_defaulted:
         lines.append(wording.YEAR_DEFAULTED)
     return "\n".join(lines)
 
 
-def _figure(data: Data) -> str:
-    return _figures(data, summary=False)
-
-
-def _summary(data: Data) -> str:
-    return _figures(data, summary=True)
-
-
-def _figures(data: Data, *, summary: bool) -> str:
-    place = wording.place_name(data["place"])
-    period = data["period"]
-    period_text = wording.quarter_text(period)
-    figures = data["figures"]
-    if not figures["meetings"]:
-        lines = [wording.no_figures(data["place"], period_text)]
+def _figures(answer: Figure, *, summary: bool) -> str:
+    place = wording.place_name(answer.place)
+    period_text = wording.quarter_text(answer.period.span)
+    figures = answer.figures
+    if not figures.meetings:
+        lines = [wording.no_figures(answer.place, period_text)]
     else:
-        lines = [wording.figure_head(data["place"], period_text, summary=summary)]
-        if not data["place"]["marac"]:
-            lines.append(wording.submitted_line(figures["maracs_submitted"],
-                                                figures["maracs_asked"]))
-        lines += _metric_lines(data["metric"], figures, place)
-        if figures["few_cases"] and data["metric"] not in ("cases", "meetings"):
-            lines.append(wording.few_cases_note(figures["min_cases_for_rates"]))
-    if data["place"]["restricted"]:
+        lines = [wording.figure_head(answer.place, period_text, summary=summary)]
+        if not answer.place.marac:
+            lines.append(wording.submitted_line(figures.maracs_submitted, figures.maracs_asked))
+        lines += _metric_lines(answer.metric, figures, place)
+        if figures.few_cases and answer.metric not in ("cases", "meetings"):
+            lines.append(wording.few_cases_note(figures.min_cases_for_rates))
+    if answer.place.restricted:
         lines.append(wording.ANSWER_RESTRICTED)
-    if period.get("defaulted"):
+    if answer.period.defaulted:
         lines.append(wording.QUARTER_DEFAULTED)
     return "\n".join(lines)
 
@@ -142,49 +196,29 @@ _ALL = ("cases", "per_10k", "repeat_rate", "police_share", "partner_share", "chi
         "cases_with_children", "idva_fte", "admin_fte")
 
 
-def _metric_lines(metric: str, figures: Data, place: str) -> list[str]:
+def _metric_lines(metric: str, figures: Figures, place: str) -> list[str]:
     """The asked figure after the cases it is out of; every figure for the whole picture."""
     if metric == "all":
         keys: tuple[str, ...] = _ALL
     else:
         keys = ("cases",) if metric in ("cases", "meetings") else ("cases", metric)
-    return [_metric_line(key, figures, place) for key in keys if key in figures]
+    return [_metric_line(key, found, figures.meetings, place)
+            for key in keys if (found := figures.of(key)) is not None]
 
 
-def _metric_line(key: str, f: Data, place: str) -> str:
-    meetings = f["meetings"]
-    if key == "cases":
-        return wording.cases_line(f["cases"]["total"], meetings, f["cases"]["blank_meetings"])
-    if key in ("children", "cases_with_children"):
-        return wording.total_line(key, f[key]["total"], f[key]["blank_meetings"], meetings)
-    if key == "partner_share":
-        return wording.partner_line(f[key], meetings)
-    if key == "per_10k":
-        return wording.per_10k_line(f[key], place)
-    if key in ("idva_fte", "admin_fte"):
-        return wording.fte_line(key, f[key])
-    return wording.rate_line(key, f[key], meetings)
-
-
-def _grid(data: Data) -> str:
-    return grid_report.to_text(grid_report.Grid.from_dict(data["grid"]))
-
-
-def _template(data: Data) -> str:
-    return wording.template_answer(data["marac"], data["edition"])
-
-
-def _help_answer(data: Data) -> str:
-    return _help(data)
-
-
-_RENDERERS: dict[str, Callable[[Data], str]] = {
-    "has-uploaded": _has_uploaded,
-    "missing": _missing,
-    "status": _status,
-    "figure": _figure,
-    "summary": _summary,
-    "grid": _grid,
-    "template": _template,
-    "help": _help_answer,
-}
+def _metric_line(key: str, figure: FigureValue, meetings: int, place: str) -> str:
+    match figure:
+        case Count() if key == "cases":
+            return wording.cases_line(figure.total, meetings, figure.blank_meetings)
+        case Count():
+            return wording.total_line(key, figure.total, figure.blank_meetings, meetings)
+        case PartnerShare():
+            return wording.partner_line(figure, meetings)
+        case Per10k():
+            return wording.per_10k_line(figure, place)
+        case Fte():
+            return wording.fte_line(key, figure)
+        case Rate():
+            return wording.rate_line(key, figure, meetings)
+        case _:
+            assert_never(figure)

@@ -212,15 +212,15 @@ def test_suggestions_come_from_maracs_and_areas() -> None:
 
 def test_help_is_generated_from_the_matchers() -> None:
     topics = help_topics()
-    intents = [t["intent"] for t in topics]
+    intents = [t.intent for t in topics]
     assert intents[-1] == "help"
     for matcher in MATCHERS:
         if matcher.examples:
             assert matcher.intent in intents
     # every example parses to the intent it illustrates
     for topic in topics:
-        for example in topic["examples"]:
-            assert _parse(example)[0] == topic["intent"], example
+        for example in topic.examples:
+            assert _parse(example)[0] == topic.intent, example
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,12 @@ missing, a Marac's year, figures, the national picture, the upload grid, the tem
 
     answer = answer_question(session, "has Croydon uploaded Q3?", asker=contact,
                              settings=settings, today=today)
-    answer.text, answer.data, answer.attachments
+    answer.text, answer.result, answer.attachments
+
+``answer.result`` is a typed value of its kind (kernel/answers: ``HasUploaded``, ``Missing``,
+``Status``, ``Figure``, ``Summary``, ``Template``, ``Help``; reports/answers.py ``GridAnswer``)
+or why the question was not answered (``UnknownName``, ``Refusal``, …); ``answer.data`` is its
+``to_dict()``, the ``data`` of ``marac-bot ask --json``.
 """
 
 from __future__ import annotations

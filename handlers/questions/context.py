@@ -6,14 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from handlers.questions.model import Area, Entities, Finding
+from handlers.questions.model import Entities, Finding
 from handlers.questions.period import default_quarter
 from handlers.questions.registry import MaracEntry, RegistrySnapshot
 from handlers.questions.scope import Scope
+from kernel.answers import (
+    Area,
+    NeedMarac,
+    PlaceInfo,
+    Problem,
+    Refusal,
+    SeveralAreas,
+    SeveralMaracs,
+    UnclearPeriod,
+    UnknownName,
+)
 from kernel.config import Policy
 from kernel.quarters import Quarter
 from reports import answers
@@ -35,9 +45,9 @@ class Ask:
     def due_days(self) -> int:
         return self.settings.due_days
 
-    def local(self, moment: datetime) -> str:
-        """A stored UTC time as an ISO string in the configured time zone."""
-        return moment.astimezone(self.settings.tz).isoformat(timespec="minutes")
+    def local(self, moment: datetime) -> datetime:
+        """A stored UTC time in the configured time zone."""
+        return moment.astimezone(self.settings.tz)
 
 
 Handler = Callable[[Ask], Finding]
@@ -56,27 +66,19 @@ class Place:
     def marac_ids(self) -> list[int]:
         return [m.id for m in self.maracs]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "marac": self.marac.name if self.marac else None,
-            "area": self.area.to_dict() if self.area else None,
-            "maracs": len(self.maracs),
-            "restricted": self.restricted,
-        }
+    def info(self) -> PlaceInfo:
+        """The place as an answer states it."""
+        return PlaceInfo(self.marac.name if self.marac else None, self.area, len(self.maracs),
+                         self.restricted)
 
 
-def problem(intent: str, kind: str, **data: Any) -> Finding:
+def problem(intent: str, why: Problem) -> Finding:
     """A question not answered, and why (the text comes from reports/answers.py)."""
-    return Finding(intent, False, {"problem": kind, **data})
+    return Finding(intent, False, why)
 
 
-def refusal(intent: str, reason: str, **data: Any) -> Finding:
-    return Finding(
-        intent,
-        False,
-        {"problem": "refused", "reason": reason, **data},
-        refused_reason=answers.refusal_text(reason, data),
-    )
+def refusal(intent: str, why: Refusal) -> Finding:
+    return Finding(intent, False, why, refused_reason=answers.refusal_text(why))
 
 
 def quarter_of(ask: Ask) -> tuple[Quarter, bool]:
@@ -88,7 +90,7 @@ def quarter_of(ask: Ask) -> tuple[Quarter, bool]:
 
 def unclear_period(ask: Ask, intent: str) -> Finding | None:
     phrase = ask.entities.period_unclear
-    return problem(intent, "unclear-period", phrase=phrase) if phrase else None
+    return problem(intent, UnclearPeriod(phrase)) if phrase else None
 
 
 def place_of(ask: Ask, intent: str, *, need_marac: bool) -> Place | Finding:
@@ -98,18 +100,18 @@ def place_of(ask: Ask, intent: str, *, need_marac: bool) -> Place | Finding:
     if (doubt := _doubtful_name(ask, intent, need_marac=need_marac)) is not None:
         return doubt
     if len(e.maracs) > 1:
-        return problem(intent, "several-maracs", names=list(e.maracs))
+        return problem(intent, SeveralMaracs(e.maracs))
     if e.maracs:
         return _one_marac(ask, intent, ask.registry.maracs[e.maracs[0]])
     if e.area is not None and e.extra_areas:
-        return problem(intent, "several-areas", names=[a.name for a in (e.area, *e.extra_areas)])
+        return problem(intent, SeveralAreas(tuple(a.name for a in (e.area, *e.extra_areas))))
     if e.area is not None:
         return _area(ask, intent, e.area)
     own = [ask.registry.maracs[n] for n in sorted(ask.scope.own) if n in ask.registry.maracs]
     if need_marac and len(own) == 1 and not ask.scope.everything:
         return _one_marac(ask, intent, own[0])  # "status" from Croydon's coordinator
     if need_marac:
-        return problem(intent, "need-marac")
+        return problem(intent, NeedMarac())
     if e.mine and own:
         return Place(None, None, tuple(own), restricted=not ask.scope.everything)
     return _whole_scope(ask, intent)
@@ -122,16 +124,16 @@ def _doubtful_name(ask: Ask, intent: str, *, need_marac: bool) -> Finding | None
     for unknown in e.unknown:
         close = ask.registry.suggest(unknown.text, strong=True)
         if close:
-            return problem(intent, "unknown-name", name=unknown.text, suggestions=close)
+            return problem(intent, UnknownName(unknown.text, tuple(close)))
         if not named and (unknown.after_place_word or need_marac):
             near = ask.registry.suggest(unknown.text, strong=False)
-            return problem(intent, "unknown-name", name=unknown.text, suggestions=near)
+            return problem(intent, UnknownName(unknown.text, tuple(near)))
     return None
 
 
 def _one_marac(ask: Ask, intent: str, marac: MaracEntry) -> Place | Finding:
     if not ask.scope.may_view(marac.name):
-        return refusal(intent, "outside-scope", marac=marac.name, scope=ask.scope.to_dict())
+        return refusal(intent, Refusal("outside-scope", marac=marac.name, scope=ask.scope.info()))
     return Place(marac, None, (marac,), restricted=False)
 
 
@@ -139,12 +141,12 @@ def _area(ask: Ask, intent: str, area: Area) -> Place | Finding:
     everyone = ask.registry.in_area(area)
     visible = ask.scope.visible(ask.registry, area)
     if everyone and not visible:
-        return refusal(intent, "outside-scope", area=area.to_dict(), scope=ask.scope.to_dict())
+        return refusal(intent, Refusal("outside-scope", area=area, scope=ask.scope.info()))
     return Place(None, area, tuple(visible), restricted=len(visible) < len(everyone))
 
 
 def _whole_scope(ask: Ask, intent: str) -> Place | Finding:
     visible = ask.scope.visible(ask.registry, None)
     if not visible and not ask.scope.everything:
-        return refusal(intent, "no-maracs", scope=ask.scope.to_dict())
+        return refusal(intent, Refusal("no-maracs", scope=ask.scope.info()))
     return Place(None, None, tuple(visible), restricted=not ask.scope.everything)

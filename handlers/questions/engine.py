@@ -1,5 +1,5 @@
 """The question engine's entry point: who is asking, what the question names, which kind of
-question it is, then the handler's data rendered as text (reports/answers.py)."""
+question it is, then the handler's typed value rendered as text (reports/answers.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from handlers.questions.context import Ask, refusal
 from handlers.questions.entities import extract
 from handlers.questions.matchers import help_finding, route
-from handlers.questions.model import Answer, Finding
+from handlers.questions.model import Answer, Finding, problem_of
 from handlers.questions.registry import RegistrySnapshot
 from handlers.questions.scope import scope_for
+from kernel.answers import Refusal
 from kernel.config import Policy
 from reports import answers
 from store.models import Contact
@@ -40,7 +41,7 @@ def answer_question(
     """
     scope = scope_for(session, asker, is_operator=is_operator)
     if scope is None:
-        finding = refusal("refused", "not-registered")
+        finding = refusal("refused", Refusal("not-registered"))
     else:
         registry = RegistrySnapshot.load(session)
         entities = extract(text, registry, today=today)
@@ -52,7 +53,7 @@ def answer_question(
         text[:200],
         "operator" if is_operator else (asker.email if asker else "unknown"),
         finding.intent,
-        "answered" if finding.answered else finding.data.get("problem"),
+        "answered" if finding.answered else problem_of(finding.result),
     )
     return _render(finding)
 
@@ -61,8 +62,8 @@ def _render(finding: Finding) -> Answer:
     return Answer(
         intent=finding.intent,
         answered=finding.answered,
-        text=answers.render_text(finding.intent, finding.data),
-        data=finding.data,
+        text=answers.render_text(finding.result),
+        result=finding.result,
         attachments=finding.attachments,
         refused_reason=finding.refused_reason,
     )

@@ -8,8 +8,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from handlers.questions import queries
-from handlers.questions.period import State, quarter_data, state_of, year_data
+from handlers.questions.period import quarter_info, state_of, year_info
 from handlers.questions.registry import MaracEntry
+from kernel.answers import State
 from kernel.quarters import FinancialYear
 from reports.grid import Grid, GridCell, GridRow
 
@@ -42,9 +43,10 @@ def load_grid(
         rows.append(GridRow(marac.name, marac.region, marac.police_force_area, tuple(cells)))
     return Grid(
         year=year.label,
-        year_range=year_data(year)["range"],
+        year_range=year_info(year).range,
         area=area,
         as_of=today,
-        quarters=tuple(quarter_data(q, today=today, due_days=due_days) for q in year.quarters),
+        quarters=tuple(quarter_info(q, today=today, due_days=due_days).to_dict()
+                       for q in year.quarters),
         rows=tuple(rows),
     )

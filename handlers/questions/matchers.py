@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from handlers.questions.context import Ask, Handler
 from handlers.questions.intents import figure, grid, has_uploaded, missing, status, template
 from handlers.questions.metrics import METRICS
 from handlers.questions.model import Entities, Finding
+from kernel.answers import Help, HelpTopic
 
 _VERB = r"(?:upload|sen[dt]|submit|return|provid|shar|put|file[ds]?\b|load)"
 
@@ -139,22 +139,17 @@ def _bare(entities: Entities) -> bool:
     return len(entities.maracs) == 1 and not entities.unknown and entities.metric is None
 
 
-def help_topics() -> list[dict[str, Any]]:
+def help_topics() -> tuple[HelpTopic, ...]:
     """What can be asked, with examples, generated from the matchers (help itself last)."""
-    topics = [
-        {"intent": m.intent, "examples": list(m.examples)}
-        for m in MATCHERS
-        if m.examples and m.intent != "help"
-    ]
-    return [*topics, {"intent": "help", "examples": ["help"]}]
+    topics = tuple(
+        HelpTopic(m.intent, m.examples) for m in MATCHERS if m.examples and m.intent != "help"
+    )
+    return (*topics, HelpTopic("help", ("help",)))
 
 
 def help_finding(*, understood: bool) -> Finding:
     """Help; ``understood`` False when it answers a question that could not be parsed."""
-    data: dict[str, Any] = {"topics": help_topics()}
-    if not understood:
-        data["problem"] = "not-understood"
-    return Finding("help", understood, data)
+    return Finding("help", understood, Help(help_topics(), understood=understood))
 
 
 def looks_like_question(text: str) -> bool:

@@ -1,24 +1,17 @@
 """The question engine's values: what a question names (``Entities``) and what comes back
-(``Finding`` as data, then ``Answer`` once rendered)."""
+(``Finding`` as a typed value, then ``Answer`` once rendered)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from kernel.answers import Area, Help, Json, Problem
 from kernel.messages import Attachment
 from kernel.quarters import FinancialYear, Quarter
+from reports.answers import Result
 
-
-@dataclass(frozen=True)
-class Area:
-    """A group of Maracs named in a question: a region, a police force area or a nation."""
-
-    kind: str  # "region" | "police_force_area" | "nation"
-    name: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "name": self.name}
+__all__ = ["Answer", "Area", "Entities", "Finding", "Unknown", "problem_of"]
 
 
 @dataclass(frozen=True)
@@ -48,30 +41,42 @@ class Entities:
 
 @dataclass(frozen=True)
 class Finding:
-    """A handler's result as data: the engine renders it (reports/answers.py) into an Answer.
+    """A handler's result: the engine renders it (reports/answers.py) into an Answer.
 
-    ``data`` is JSON-ready (strings, numbers, booleans, lists, dicts) and holds everything the
-    text says, so Slack blocks or Teams cards can be rendered from the same data later.
-    ``data["problem"]`` names why a question was not answered ("unknown-name", "refused", …).
+    ``result`` is one typed value per kind of question (kernel/answers) or the reason it was
+    not answered (a ``Problem``); it holds everything the text says, so Slack blocks or Teams
+    cards can be rendered from it too.
     """
 
     intent: str
     answered: bool
-    data: dict[str, Any]
+    result: Result
     attachments: tuple[Attachment, ...] = ()
     refused_reason: str | None = None
+
+
+def problem_of(result: Result) -> str | None:
+    """Why a question was not answered ("unknown-name", "refused", …), None if it was."""
+    if isinstance(result, Help):
+        return None if result.understood else "not-understood"
+    return result.problem if isinstance(result, Problem) else None
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What ``answer_question`` returns: the rendered text and the data it came from."""
+    """What ``answer_question`` returns: the rendered text and the value it came from."""
 
     intent: str
     answered: bool
     text: str
-    data: dict[str, Any] = field(default_factory=dict)
+    result: Result
     attachments: tuple[Attachment, ...] = ()
     refused_reason: str | None = None
+
+    @property
+    def data(self) -> Json:
+        """The answer's value as JSON-ready data: the ``data`` of ``ask --json``."""
+        return self.result.to_dict()
 
     def to_json(self) -> dict[str, Any]:
         """The ``marac-bot ask --json`` object (interface.md), plus what it attached."""

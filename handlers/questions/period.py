@@ -4,20 +4,11 @@ Marac's quarter stands (accepted / held / missing / overdue / not due yet)."""
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
-from typing import Any
 
 from handlers.questions.queries import Uploads
 from kernel import wording
+from kernel.answers import QuarterInfo, State, YearInfo
 from kernel.quarters import FinancialYear, Quarter
-
-
-class State(StrEnum):
-    ACCEPTED = "accepted"  # figures stored, nothing waiting
-    HELD = "held"  # figures stored, and changed figures wait for confirmation
-    MISSING = "missing"  # nothing yet; the quarter has ended but is not yet overdue
-    OVERDUE = "overdue"  # nothing, and the due date has passed
-    NOT_DUE = "not-due"  # nothing, and the quarter has not ended
 
 
 def default_quarter(today: date) -> Quarter:
@@ -30,27 +21,27 @@ def default_year(today: date) -> FinancialYear:
     return default_quarter(today).financial_year
 
 
-def quarter_data(quarter: Quarter, *, today: date, due_days: int) -> dict[str, Any]:
+def quarter_info(quarter: Quarter, *, today: date, due_days: int) -> QuarterInfo:
     due = quarter.due_date(due_days)
-    return {
-        "label": quarter.label,
-        "range": quarter.range_text(),
-        "start": quarter.start.isoformat(),
-        "end": quarter.end.isoformat(),
-        "due": due.isoformat(),
-        "started": today >= quarter.start,
-        "ended": today > quarter.end,
-        "overdue": today > due,
-    }
+    return QuarterInfo(
+        label=quarter.label,
+        range=quarter.range_text(),
+        start=quarter.start,
+        end=quarter.end,
+        due=due,
+        started=today >= quarter.start,
+        ended=today > quarter.end,
+        overdue=today > due,
+    )
 
 
-def year_data(year: FinancialYear) -> dict[str, Any]:
-    return {
-        "label": year.label,
-        "range": f"{wording.day_text(year.start)} – {wording.day_text(year.end)}",
-        "start": year.start.isoformat(),
-        "end": year.end.isoformat(),
-    }
+def year_info(year: FinancialYear) -> YearInfo:
+    return YearInfo(
+        label=year.label,
+        range=f"{wording.day_text(year.start)} – {wording.day_text(year.end)}",
+        start=year.start,
+        end=year.end,
+    )
 
 
 def state_of(

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from handlers.questions import queries
 from handlers.questions.figures import figures
 from handlers.questions.metrics import ALL_FIELDS
-from handlers.questions.period import year_data
+from handlers.questions.period import year_info
 from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import Sums, marac_sums
+from kernel.answers import Rate
 from kernel.config import Bands
 from kernel.quarters import FinancialYear
 from reports.national import NationalPicture, Period
@@ -39,10 +40,11 @@ def load_national(
 
     def period(labels: list[str], label: str, range_text: str) -> Period:
         sums = marac_sums(session, labels, ids, fields=ALL_FIELDS)
-        return Period(label, range_text, figures(sums, by_id, bands, fields=ALL_FIELDS))
+        found = figures(sums, by_id, bands, fields=ALL_FIELDS)
+        return Period(label, range_text, found.to_dict())
 
     quarters = tuple(period([q.label], q.label, q.range_text()) for q in year.quarters)
-    year_range = year_data(year)["range"]
+    year_range = year_info(year).range
     whole = period([q.label for q in year.quarters], year.label, year_range)
     return NationalPicture(year.label, year_range, area, len(maracs), quarters, whole)
 
@@ -65,7 +67,7 @@ def load_overview(
     for marac in sorted(maracs, key=lambda m: m.name):
         mine = [uploads[(marac.id, q)] for q in labels if (marac.id, q) in uploads]
         rows.append(_row(marac, mine, sums.get(marac.id), bands))
-    return Overview(year.label, year_data(year)["range"], area, tuple(rows))
+    return Overview(year.label, year_info(year).range, area, tuple(rows))
 
 
 def _row(
@@ -78,9 +80,13 @@ def _row(
         police_force_area=marac.police_force_area,
         quarters=tuple(u.quarter for u in uploads),
         meetings=sum(u.meetings for u in uploads),
-        cases=int(found["cases"]["total"]),
-        repeat_rate=found["repeat_rate"]["value"],
-        police_share=found["police_share"]["value"],
-        per_10k=found["per_10k"]["value"],
+        cases=found.cases.total,
+        repeat_rate=_value(found.rate("repeat_rate")),
+        police_share=_value(found.rate("police_share")),
+        per_10k=found.per_10k.value,
         held=sum(u.held for u in uploads),
     )
+
+
+def _value(rate: Rate | None) -> float | None:
+    return None if rate is None else rate.value

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from handlers.questions.model import Area
 from handlers.questions.registry import MaracEntry, RegistrySnapshot
+from kernel.answers import Area, ScopeInfo
 from store.models import Contact, Role
 from store.views import ContactSenderView
 
@@ -44,14 +44,9 @@ class Scope:
         """The Maracs of ``area`` (every Marac for None) this asker may ask about."""
         return [m for m in registry.in_area(area) if self.may_view(m.name)]
 
-    def to_dict(self) -> dict[str, object]:
+    def info(self) -> ScopeInfo:
         """How the scope is described in an answer or a refusal."""
-        return {
-            "role": self.role,
-            "everything": self.everything,
-            "own": sorted(self.own),
-            "scopes": list(self.scopes),
-        }
+        return ScopeInfo(self.role, self.everything, tuple(sorted(self.own)), self.scopes)
 
 
 def scope_for(session: Session, asker: Contact | None, *, is_operator: bool) -> Scope | None:

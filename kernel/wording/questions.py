@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from kernel.answers import figures as _figures
 from kernel.wording.common import _MONTH_ABBR, day_text, did_you_mean, echoed, plural
+
+if TYPE_CHECKING:  # only named in annotations, so not re-exported through ``wording``
+    from kernel.answers import (
+        Area,
+        Fte,
+        HeldChange,
+        MissingMarac,
+        PartnerShare,
+        Per10k,
+        PlaceInfo,
+        QuarterInfo,
+        QuarterStatus,
+        Rate,
+        Received,
+        ScopeInfo,
+        YearInfo,
+    )
 
 # ---------------------------------------------------------------------------------------------
 # Dashboard questions (handlers/questions, reports/answers.py, reports/grid.py): "has Croydon
 # uploaded Q3?", "who hasn't uploaded Q2?", a Marac's year, the figures of spec §5, the upload
-# grid, help, and refusals. Handlers hand over numbers and dates; these functions word them.
+# grid, help, and refusals. Handlers hand over typed values (kernel/answers) of numbers and
+# dates; these functions word them.
 # ---------------------------------------------------------------------------------------------
 
 QUESTION_HELP_INTRO = "Ask me about Marac data returns in your own words, for example:"
@@ -81,36 +101,40 @@ def _q_day(iso: str) -> str:
     return f"{day} {_MONTH_ABBR[month - 1]} {year}"
 
 
-def _q_when(iso: str) -> str:
-    """ "2025-01-20T10:00+00:00" as "20 Jan 2025 at 10:00" (already in local time)."""
-    return f"{_q_day(iso)} at {iso[11:16]}"
+def _q_when(moment: datetime) -> str:
+    """A time (already in local time) as "20 Jan 2025 at 10:00"."""
+    return f"{day_text(moment)} at {moment:%H:%M}"
 
 
-def quarter_text(period: dict[str, Any]) -> str:
+def quarter_text(period: QuarterInfo | YearInfo) -> str:
     """ "Q3 2024/25 (1 Oct – 31 Dec 2024)": a quarter with its date range, stated once."""
-    return f"{period['label']} ({period['range']})"
+    return f"{period.label} ({period.range})"
 
 
-def place_name(place: dict[str, Any], *, start: bool = False) -> str:
+def area_name(area: Area) -> str:
+    """ "London", "Kent Police area", "Wales"."""
+    return _Q_AREA_KINDS[area.kind].format(name=area.name)
+
+
+def place_name(place: PlaceInfo, *, start: bool = False) -> str:
     """What an answer is about: a Marac, an area, or the asker's Maracs (capitalised to
     ``start`` a sentence)."""
-    if place.get("marac"):
-        return str(place["marac"])
-    area = place.get("area")
-    if area:
-        return _Q_AREA_KINDS[area["kind"]].format(name=area["name"])
-    name = "your Maracs" if place.get("restricted") else "all Maracs"
+    if place.marac:
+        return place.marac
+    if place.area:
+        return area_name(place.area)
+    name = "your Maracs" if place.restricted else "all Maracs"
     return name[0].upper() + name[1:] if start else name
 
 
-def due_sentence(period: dict[str, Any], *, many: bool = False) -> str:
+def due_sentence(period: QuarterInfo, *, many: bool = False) -> str:
     """When a quarter's data is (or was) due, and whether that has passed."""
-    due = _q_day(period["due"])
-    if not period["started"]:
+    due = day_text(period.due)
+    if not period.started:
         return f"That quarter has not started yet; its data will be due by {due}."
-    if period["overdue"]:
+    if period.overdue:
         return f"Data was due by {due}: {'they are' if many else 'it is'} overdue."
-    if period["ended"]:
+    if period.ended:
         return f"Data is due by {due}."
     return f"The quarter is still running; data is due by {due}."
 
@@ -118,25 +142,25 @@ def due_sentence(period: dict[str, Any], *, many: bool = False) -> str:
 # --- has Croydon uploaded Q3? ----------------------------------------------------------------
 
 
-def uploaded_yes(marac: str, period: dict[str, Any], meetings: int, cases: int | None) -> str:
+def uploaded_yes(marac: str, period: QuarterInfo, meetings: int, cases: int | None) -> str:
     figures = plural(meetings, "meeting")
     if cases is not None:
         figures += f", {plural(cases, 'case')}"
     return f"{marac} has uploaded {quarter_text(period)}: {figures}."
 
 
-def uploaded_no(marac: str, period: dict[str, Any]) -> str:
+def uploaded_no(marac: str, period: QuarterInfo) -> str:
     return f"{marac} has not uploaded {quarter_text(period)}."
 
 
-def received_line(received: dict[str, Any]) -> str:
-    who = received["by"]
-    if received.get("by_name"):
-        who = f"{received['by_name']} ({who})"
-    line = (f"Last received {_q_when(received['at'])} from {who}: {received['file']}, by "
-            f"{received['channel']}.")
-    if received["files"] > 1:
-        line += f" The figures come from {plural(received['files'], 'file')}."
+def received_line(received: Received) -> str:
+    who = received.by
+    if received.by_name:
+        who = f"{received.by_name} ({who})"
+    line = (f"Last received {_q_when(received.at)} from {who}: {received.file}, by "
+            f"{received.channel}.")
+    if received.files > 1:
+        line += f" The figures come from {plural(received.files, 'file')}."
     return line
 
 
@@ -144,9 +168,9 @@ def held_head(count: int) -> str:
     return f"{plural(count, 'changed meeting')} waiting for confirmation:"
 
 
-def held_line(held: dict[str, Any]) -> str:
-    return (f"- the meeting of {_q_day(held['meeting_date'])}: sent by {held['sender']} on "
-            f"{_q_day(held['created_at'])}; expires {_q_day(held['expires_at'])} unless confirmed")
+def held_line(held: HeldChange) -> str:
+    return (f"- the meeting of {day_text(held.meeting_date)}: sent by {held.sender} on "
+            f"{day_text(held.created_at)}; expires {day_text(held.expires_at)} unless confirmed")
 
 
 def cases_blank_note(blank: int) -> str:
@@ -157,7 +181,7 @@ def cases_blank_note(blank: int) -> str:
 
 
 def missing_head(
-    place: str, period: dict[str, Any], missing: int, uploaded: Sequence[str], asked: int
+    place: str, period: QuarterInfo, missing: int, uploaded: Sequence[str], asked: int
 ) -> str:
     where = f"{quarter_text(period)}, {place}"
     if asked == 0:
@@ -170,7 +194,7 @@ def missing_head(
     return f"{where}: {missing} of {plural(asked, 'Marac')} {verb} not uploaded."
 
 
-def uploaded_head(place: str, period: dict[str, Any], names: Sequence[str], asked: int) -> str:
+def uploaded_head(place: str, period: QuarterInfo, names: Sequence[str], asked: int) -> str:
     """ "Who has uploaded Q3?": the Maracs that have, named."""
     where = f"{quarter_text(period)}, {place}"
     if asked == 0:
@@ -189,16 +213,16 @@ def not_yet_heading(count: int) -> str:
     return f"Not uploaded ({count}):"
 
 
-def missing_line(detail: dict[str, Any], previous_quarter: str, *, ended: bool) -> str:
+def missing_line(detail: MissingMarac, previous_quarter: str, *, ended: bool) -> str:
     """A Marac that has not uploaded, with its coordinators; when the quarter has ended and
     the one before was missed too, that it drops out of the national figures (spec §5)."""
-    people = detail["coordinators"]
+    people = detail.coordinators
     if people:
-        who = "; ".join(f"{p['name']} <{p['email']}>" for p in people)
-        line = f"- {detail['marac']}: coordinator {who}"
+        who = "; ".join(f"{p.name} <{p.email}>" for p in people)
+        line = f"- {detail.marac}: coordinator {who}"
     else:
-        line = f"- {detail['marac']}: no coordinator registered"
-    if detail["missed_previous"]:
+        line = f"- {detail.marac}: no coordinator registered"
+    if detail.missed_previous:
         line += f"; also missed {previous_quarter}"
         if ended:
             line += ": two quarters in a row leave it out of the national figures"
@@ -208,20 +232,21 @@ def missing_line(detail: dict[str, Any], previous_quarter: str, *, ended: bool) 
 # --- a Marac's year --------------------------------------------------------------------------
 
 
-def status_head(marac: str, year: dict[str, Any]) -> str:
-    return f"{marac}, {year['label']} ({year['range']}):"
+def status_head(marac: str, year: YearInfo) -> str:
+    return f"{marac}, {quarter_text(year)}:"
 
 
-def status_line(quarter: dict[str, Any]) -> str:
-    name = f"- {quarter['label'].split()[0]} ({quarter['range']})"
-    due = _q_day(quarter["due"])
-    state = quarter["state"]
+def status_line(status: QuarterStatus) -> str:
+    quarter = status.quarter
+    name = f"- {quarter.label.split()[0]} ({quarter.range})"
+    due = day_text(quarter.due)
+    state = status.state.value
     if state in ("accepted", "held"):
-        text = f"uploaded: {plural(quarter['meetings'], 'meeting')}"
-        if quarter["cases"] is not None:
-            text += f", {plural(quarter['cases'], 'case')}"
-        if quarter["held"]:
-            text += f"; {plural(quarter['held'], 'changed meeting')} waiting for confirmation"
+        text = f"uploaded: {plural(status.meetings, 'meeting')}"
+        if status.cases is not None:
+            text += f", {plural(status.cases, 'case')}"
+        if status.held:
+            text += f"; {plural(status.held, 'changed meeting')} waiting for confirmation"
     elif state == "overdue":
         text = f"not uploaded: overdue (due by {due})"
     elif state == "missing":
@@ -238,10 +263,10 @@ def status_total(meetings: int, cases: int) -> str:
 # --- figures (spec §5) -----------------------------------------------------------------------
 
 
-def figure_head(place: dict[str, Any], period_text: str, *, summary: bool) -> str:
+def figure_head(place: PlaceInfo, period_text: str, *, summary: bool) -> str:
     if not summary:
         return f"{place_name(place, start=True)}, {period_text}:"
-    if not place.get("marac") and not place.get("area") and not place.get("restricted"):
+    if not place.marac and not place.area and not place.restricted:
         return f"National picture, {period_text}:"
     return f"The picture for {place_name(place)}, {period_text}:"
 
@@ -250,7 +275,7 @@ def submitted_line(submitted: int, asked: int) -> str:
     return f"{submitted} of {plural(asked, 'Marac')} sent figures."
 
 
-def no_figures(place: dict[str, Any], period_text: str) -> str:
+def no_figures(place: PlaceInfo, period_text: str) -> str:
     return f"No figures have been sent for {place_name(place)}, {period_text}."
 
 
@@ -270,56 +295,59 @@ def total_line(key: str, total: int, blank: int, meetings: int) -> str:
     return f"{METRIC_LABELS[key]}: {total:,}{blank_note(blank, meetings)}."
 
 
-def rate_line(key: str, rate: dict[str, Any], meetings: int) -> str:
+def rate_line(key: str, rate: Rate, meetings: int) -> str:
     label = METRIC_LABELS[key]
-    if rate["value"] is None:
+    if rate.value is None:
         return f"{label}: not known (left blank at every meeting)."
-    share = percent(rate["value"])
-    line = (f"{label}: {share} of cases ({rate['count']:,} of {rate['of_cases']:,})"
-            f"{blank_note(rate['blank_meetings'], meetings)}.")
-    if rate.get("low") is not None:
-        line += f" Usual range {percent(rate['low'])}–{percent(rate['high'])}: {_q_position(rate)}."
-    elif rate.get("high") is not None:
-        line += f" Usual maximum {percent(rate['high'])}: {_q_position(rate)}."
-    if rate.get("national") is not None:
-        line += f" National {percent(rate['national'])}."
+    share = percent(rate.value)
+    line = (f"{label}: {share} of cases ({rate.count:,} of {rate.of_cases:,})"
+            f"{blank_note(rate.blank_meetings, meetings)}.")
+    if isinstance(rate, _figures.RepeatRate):
+        line += (f" Usual range {percent(rate.low)}–{percent(rate.high)}: "
+                 f"{_Q_POSITIONS[rate.position]}.")
+    elif isinstance(rate, _figures.PoliceShare):
+        line += f" Usual maximum {percent(rate.high)}: {_Q_POSITIONS[rate.position]}."
+    national = rate.national if isinstance(rate, _figures.RepeatRate | _figures.Share) else None
+    if national is not None:
+        line += f" National {percent(national)}."
     return line
 
 
-def _q_position(rate: dict[str, Any]) -> str:
-    return {"within": "within it", "below": "below it", "above": "above it"}[rate["position"]]
+_Q_POSITIONS: dict[str | None, str] = {
+    "within": "within it", "below": "below it", "above": "above it"
+}
 
 
-def partner_line(partner: dict[str, Any], meetings: int) -> str:
+def partner_line(partner: PartnerShare, meetings: int) -> str:
     label = METRIC_LABELS["partner_share"]
-    if partner["value"] is None:
+    if partner.value is None:
         return f"{label}: not known (police referrals left blank at every meeting)."
-    return (f"{label}: {percent(partner['value'])} of cases"
-            f"{blank_note(partner['blank_meetings'], meetings)}. "
-            f"National {percent(partner['national'])}.")
+    return (f"{label}: {percent(partner.value)} of cases"
+            f"{blank_note(partner.blank_meetings, meetings)}. "
+            f"National {percent(partner.national)}.")
 
 
-def per_10k_line(volume: dict[str, Any], place: str) -> str:
+def per_10k_line(volume: Per10k, place: str) -> str:
     label = METRIC_LABELS["per_10k"]
-    if volume["value"] is None:
+    if volume.value is None:
         return f"{label}: not known (no adult female population is recorded for {place})."
-    line = (f"{label}: {volume['value']:.1f} a year ({volume['annual_cases']:,.0f} cases a year, "
-            f"annualised from the quarters sent, over {volume['population']:,} adult women")
-    if volume["maracs_without_population"]:
-        line += (f"; {plural(volume['maracs_without_population'], 'Marac')} without a population "
+    line = (f"{label}: {volume.value:.1f} a year ({volume.annual_cases:,.0f} cases a year, "
+            f"annualised from the quarters sent, over {volume.population:,} adult women")
+    if volume.maracs_without_population:
+        line += (f"; {plural(volume.maracs_without_population, 'Marac')} without a population "
                  "figure left out")
-    expected, national = _q_num(volume["expected"]), _q_num(volume["national"])
+    expected, national = _q_num(volume.expected), _q_num(volume.national)
     return line + f"). Expected {expected}; national {national}."
 
 
-def fte_line(key: str, fte: dict[str, Any]) -> str:
+def fte_line(key: str, fte: Fte) -> str:
     label = METRIC_LABELS[key]
-    if fte["actual"] is None:
+    if fte.actual is None:
         return f"{label}: not known."
-    line = (f"{label}: {fte['actual']:.1f} FTE for {fte['annual_cases']:,.0f} cases a year "
-            f"(one FTE per {_q_num(fte['cases_per_fte'])})")
-    if fte["expected"] is not None:
-        line += (f"; {fte['expected']:.1f} FTE for the {fte['expected_cases']:,.0f} expected "
+    line = (f"{label}: {fte.actual:.1f} FTE for {fte.annual_cases:,.0f} cases a year "
+            f"(one FTE per {_q_num(fte.cases_per_fte)})")
+    if fte.expected is not None:
+        line += (f"; {fte.expected:.1f} FTE for the {fte.expected_cases:,.0f} expected "
                  "for the population")
     return line + "."
 
@@ -403,17 +431,17 @@ def unclear_period_text(phrase: str) -> str:
             "Q3 2024/25, Oct-Dec 2024 or last quarter.")
 
 
-def _q_scope_text(scope: dict[str, Any]) -> str:
-    if scope.get("everything"):
+def _q_scope_text(scope: ScopeInfo | None) -> str:
+    if scope is not None and scope.everything:
         return "every Marac"
-    names = [*scope.get("scopes", []), *scope.get("own", [])]
+    names = [*scope.scopes, *scope.own] if scope is not None else []
     return ", ".join(names) if names else "no Marac"
 
 
 def question_refusal(
     reason: str,
     *,
-    scope: dict[str, Any] | None = None,
+    scope: ScopeInfo | None = None,
     marac: str | None = None,
     area: str | None = None,
 ) -> str:
@@ -421,13 +449,13 @@ def question_refusal(
     if reason == "not-registered":
         return ("You are not registered with the Marac data team, so I cannot answer questions "
                 "about Marac data. Please ask the data team to add you.")
-    scope = scope or {}
+    role = scope.role if scope is not None else None
     if reason == "no-maracs":
-        return (f"You are registered as a {scope.get('role', 'contact')} but for no Marac, so "
-                "there is nothing I can show you. Please ask the data team.")
+        return (f"You are registered as a {role if role is not None else 'contact'} but for no "
+                "Marac, so there is nothing I can show you. Please ask the data team.")
     allowed = _q_scope_text(scope)
     subject = marac or area or "that"
-    if scope.get("role") == "manager":
+    if role == "manager":
         return f"{subject} is outside your scope ({allowed}), so I cannot answer that."
     return (f"You can ask about your own Maracs ({allowed}); {subject} is not one of them, so I "
             "cannot answer that.")

@@ -4,14 +4,13 @@ financial year; 'national picture 2024/25' and 'summary Q3' are every figure at 
 
 from __future__ import annotations
 
-from typing import Any
-
 from handlers.questions.context import Ask, Place, place_of, quarter_of, unclear_period
 from handlers.questions.figures import figures
 from handlers.questions.metrics import fields_for
 from handlers.questions.model import Finding
-from handlers.questions.period import quarter_data, year_data
+from handlers.questions.period import quarter_info, year_info
 from handlers.questions.sums import marac_sums
+from kernel.answers import Figure, FigurePeriod, Figures, Summary
 
 INTENT = "figure"
 SUMMARY = "summary"
@@ -31,31 +30,26 @@ def _answer(ask: Ask, intent: str, metric: str) -> Finding:
     place = place_of(ask, intent, need_marac=False)
     if not isinstance(place, Place):
         return place
-    return Finding(intent, True, _data(ask, place, metric))
-
-
-def _data(ask: Ask, place: Place, metric: str) -> dict[str, Any]:
+    kind = Summary if intent == SUMMARY else Figure
     period = _period(ask)
+    found = _figures(ask, place, metric, period.quarters)
+    return Finding(intent, True, kind(metric, place.info(), ask.scope.info(), period, found))
+
+
+def _figures(ask: Ask, place: Place, metric: str, quarters: tuple[str, ...]) -> Figures:
     every = ask.scope.everything and place.area is None and place.marac is None
     fields = fields_for(metric)
-    sums = marac_sums(ask.session, period["quarters"], None if every else place.marac_ids,
-                      fields=fields)
+    sums = marac_sums(ask.session, quarters, None if every else place.marac_ids, fields=fields)
     by_id = {m.id: m for m in place.maracs}
-    return {
-        "metric": metric,
-        "place": place.to_dict(),
-        "scope": ask.scope.to_dict(),
-        "period": period,
-        "figures": figures(sums, by_id, ask.settings.bands, fields=fields),
-    }
+    return figures(sums, by_id, ask.settings.bands, fields=fields)
 
 
-def _period(ask: Ask) -> dict[str, Any]:
+def _period(ask: Ask) -> FigurePeriod:
     """The quarter or the financial year asked about (the last quarter that ended if none)."""
     e = ask.entities
     if e.year is not None and e.quarter is None:
-        return {"kind": "year", "defaulted": False, "quarters": [q.label for q in e.year.quarters]}\
-            | year_data(e.year)
+        return FigurePeriod(year_info(e.year), defaulted=False,
+                            quarters=tuple(q.label for q in e.year.quarters))
     quarter, defaulted = quarter_of(ask)
-    data = quarter_data(quarter, today=ask.today, due_days=ask.due_days)
-    return {"kind": "quarter", "defaulted": defaulted, "quarters": [quarter.label]} | data
+    info = quarter_info(quarter, today=ask.today, due_days=ask.due_days)
+    return FigurePeriod(info, defaulted=defaulted, quarters=(quarter.label,))

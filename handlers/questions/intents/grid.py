@@ -10,6 +10,7 @@ from handlers.questions.period import default_year
 from kernel import wording
 from kernel.messages import Attachment
 from reports import grid as grid_report
+from reports.answers import GridAnswer
 
 INTENT = "grid"
 
@@ -22,7 +23,8 @@ def answer(ask: Ask) -> Finding:
         return place
     e = ask.entities
     year = e.year or (e.quarter.financial_year if e.quarter else default_year(ask.today))
-    area = wording.place_name(place.to_dict())
+    info = place.info()
+    area = wording.place_name(info)
     grid = load_grid(
         ask.session,
         place.maracs,
@@ -32,9 +34,9 @@ def answer(ask: Ask) -> Finding:
         due_days=ask.due_days,
         every_marac=ask.scope.everything and place.area is None and place.marac is None,
     )
-    data = {"place": place.to_dict(), "year": year.label, "grid": grid.to_dict()}
+    value = GridAnswer(info, year.label, grid)
     if not ask.images:
-        return Finding(INTENT, True, data)
+        return Finding(INTENT, True, value)
     image = Attachment(wording.grid_filename(area, year.label), grid_report.to_png(grid),
                        "image/png")
-    return Finding(INTENT, True, data, attachments=(image,))
+    return Finding(INTENT, True, value, attachments=(image,))

@@ -3,13 +3,12 @@ and the due date when nothing has come in."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from handlers.questions import queries
 from handlers.questions.context import Ask, Place, place_of, quarter_of, unclear_period
 from handlers.questions.intents import missing
 from handlers.questions.model import Finding
-from handlers.questions.period import quarter_data, state_of
+from handlers.questions.period import quarter_info, state_of
+from kernel.answers import HasUploaded, HeldChange, Received
 
 INTENT = "has-uploaded"
 
@@ -26,10 +25,10 @@ def answer(ask: Ask) -> Finding:
     if not isinstance(place, Place):
         return place
     assert place.marac is not None
-    return Finding(INTENT, True, _data(ask, place))
+    return Finding(INTENT, True, _value(ask, place))
 
 
-def _data(ask: Ask, place: Place) -> dict[str, Any]:
+def _value(ask: Ask, place: Place) -> HasUploaded:
     assert place.marac is not None
     marac = place.marac
     quarter, defaulted = quarter_of(ask)
@@ -37,32 +36,25 @@ def _data(ask: Ask, place: Place) -> dict[str, Any]:
     found = uploads.get((marac.id, quarter.label))
     received = queries.last_received(ask.session, marac.id, quarter.label) if found else None
     held = queries.held_changes(ask.session, marac.id, quarter.label) if found else []
-    state = state_of(quarter, found, today=ask.today, due_days=ask.due_days)
-    return {
-        "marac": marac.name,
-        "quarter": quarter.label,
-        "period": quarter_data(quarter, today=ask.today, due_days=ask.due_days),
-        "quarter_defaulted": defaulted,
-        "uploaded": found is not None,
-        "state": state.value,
-        "meetings": found.meetings if found else 0,
-        "cases": found.cases if found else None,
-        "cases_blank_meetings": found.cases_blank if found else 0,
-        "received": None if received is None else {
-            "at": ask.local(received.at),
-            "by": received.sender,
-            "by_name": received.sender_name,
-            "file": received.filename,
-            "channel": received.channel,
-            "files": received.files,
-        },
-        "held_changes": [
-            {
-                "meeting_date": h.meeting_date.isoformat(),
-                "sender": h.sender,
-                "created_at": ask.local(h.created_at),
-                "expires_at": ask.local(h.expires_at),
-            }
-            for h in held
-        ],
-    }
+    return HasUploaded(
+        marac=marac.name,
+        period=quarter_info(quarter, today=ask.today, due_days=ask.due_days),
+        quarter_defaulted=defaulted,
+        uploaded=found is not None,
+        state=state_of(quarter, found, today=ask.today, due_days=ask.due_days),
+        meetings=found.meetings if found else 0,
+        cases=found.cases if found else None,
+        cases_blank_meetings=found.cases_blank if found else 0,
+        received=None if received is None else _received(ask, received),
+        held_changes=tuple(_held(ask, h) for h in held),
+    )
+
+
+def _received(ask: Ask, received: queries.Received) -> Received:
+    return Received(ask.local(received.at), received.sender, received.sender_name,
+                    received.filename, received.channel, received.files)
+
+
+def _held(ask: Ask, held: queries.Held) -> HeldChange:
+    return HeldChange(held.meeting_date, held.sender, ask.local(held.created_at),
+                      ask.local(held.expires_at))

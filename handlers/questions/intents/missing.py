@@ -6,14 +6,16 @@ so it never counts as the first of two."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from handlers.questions import queries
 from handlers.questions.context import Ask, Place, place_of, quarter_of, unclear_period
 from handlers.questions.model import Finding
-from handlers.questions.period import quarter_data
+from handlers.questions.period import quarter_info
+from kernel.answers import Coordinator, Missing, MissingMarac
 
 INTENT = "missing"
+Focus = Literal["missing", "uploaded"]
 
 
 def answer(ask: Ask) -> Finding:
@@ -25,16 +27,16 @@ def uploaded(ask: Ask) -> Finding:
     return _answer(ask, focus="uploaded")
 
 
-def _answer(ask: Ask, *, focus: str) -> Finding:
+def _answer(ask: Ask, *, focus: Focus) -> Finding:
     if (unclear := unclear_period(ask, INTENT)) is not None:
         return unclear
     place = place_of(ask, INTENT, need_marac=False)
     if not isinstance(place, Place):
         return place
-    return Finding(INTENT, True, _data(ask, place, focus))
+    return Finding(INTENT, True, _value(ask, place, focus))
 
 
-def _data(ask: Ask, place: Place, focus: str) -> dict[str, Any]:
+def _value(ask: Ask, place: Place, focus: Focus) -> Missing:
     quarter, defaulted = quarter_of(ask)
     ids = None if ask.scope.everything and place.area is None else place.marac_ids
     now = queries.uploads(ask.session, [quarter.label], ids)
@@ -44,28 +46,24 @@ def _data(ask: Ask, place: Place, focus: str) -> dict[str, Any]:
     previous_tracked = ask.settings.tracks(quarter.previous())
     absent = [m for m in place.maracs if m.id not in have]
     contacts = queries.coordinators(ask.session, [m.id for m in absent])
-    period = quarter_data(quarter, today=ask.today, due_days=ask.due_days)
-    return {
-        "quarter": quarter.label,
-        "period": period,
-        "quarter_defaulted": defaulted,
-        "previous_quarter": quarter.previous().label,
-        "place": place.to_dict(),
-        "scope": ask.scope.to_dict(),
-        "focus": focus,
-        "maracs_asked": len(place.maracs),
-        "uploaded": [m.name for m in place.maracs if m.id in have],
-        "missing": [m.name for m in absent],
-        "overdue": period["overdue"],
-        "details": [
-            {
-                "marac": m.name,
-                "region": m.region,
-                "police_force_area": m.police_force_area,
-                "coordinators": [{"name": n, "email": a} for n, a in contacts.get(m.id, [])],
-                "overdue": period["overdue"],
-                "missed_previous": previous_tracked and m.id not in had_before,
-            }
+    period = quarter_info(quarter, today=ask.today, due_days=ask.due_days)
+    return Missing(
+        period=period,
+        quarter_defaulted=defaulted,
+        previous_quarter=quarter.previous().label,
+        place=place.info(),
+        scope=ask.scope.info(),
+        focus=focus,
+        uploaded=tuple(m.name for m in place.maracs if m.id in have),
+        details=tuple(
+            MissingMarac(
+                marac=m.name,
+                region=m.region,
+                police_force_area=m.police_force_area,
+                coordinators=tuple(Coordinator(n, a) for n, a in contacts.get(m.id, [])),
+                overdue=period.overdue,
+                missed_previous=previous_tracked and m.id not in had_before,
+            )
             for m in absent
-        ],
-    }
+        ),
+    )

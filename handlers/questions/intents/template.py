@@ -6,6 +6,7 @@ from handlers.questions.context import Ask
 from handlers.questions.model import Finding
 from handlers.questions.registry import MaracEntry
 from kernel import wording
+from kernel.answers import Template
 from kernel.messages import Attachment
 from reports.template_file import write_template
 from validation.columns import Edition
@@ -22,7 +23,7 @@ def answer(ask: Ask) -> Finding:
     return Finding(
         INTENT,
         True,
-        {"marac": marac.name if marac else None, "edition": edition.value, "file": name},
+        Template(marac.name if marac else None, edition.value, name),
         attachments=(Attachment(name, data, XLSX),),
     )
 
