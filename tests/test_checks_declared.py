@@ -11,6 +11,7 @@ floats for numbers, "" for a blank cell.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -47,13 +48,14 @@ from validation.checks.dates import check_meeting_date
 from validation.checks.duplicates import check_duplicate_meetings
 from validation.columns import COUNT_KEYS, FIELDS
 from validation.context import ValidationContext
-from validation.issues import Issue
-from validation.layout import find_layout
+from validation.guards import GUARD_CODES
+from validation.issues import ISSUE_CODES, Issue, declared
+from validation.layout import LAYOUT_CODES, find_layout
 from validation.parse import PARSE_CODES, parse_table
-from validation.reader import SheetData, read_workbook
+from validation.reader import READER_CODES, SheetData, read_workbook
 from validation.report import ParsedRow
 from validation.table import Table, to_parsed_rows
-from validation.validate import validate_path
+from validation.validate import VALIDATE_CODES, validate_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = sorted(
@@ -170,6 +172,78 @@ def test_each_code_has_one_unit() -> None:
     codes = [code for unit in units for code in unit.codes]
     assert len(codes) == len(set(codes))
     assert not set(codes) & PARSE_CODES - {"invalid-count"}
+
+
+# --------------------------------------------------------------------------------------------
+# The issue-code table and who names its codes.
+# --------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+UNITS: list[Unit] = [*ROW_CHECKS, *TABLE_CHECKS, *STORED_ROW_CHECKS, *QUARTER_CHECKS]
+# The steps that give issues outside the check units, by the modules that name their codes.
+STEP_CODES: dict[str, frozenset[str]] = {
+    "validation/guards.py": GUARD_CODES,
+    "validation/reader.py": READER_CODES,
+    "validation/layout.py": LAYOUT_CODES,
+    "validation/validate.py": VALIDATE_CODES,
+    "validation/parse.py": PARSE_CODES,
+    "validation/parse_cells.py": PARSE_CODES,
+    "validation/parse_counts.py": PARSE_CODES,
+}
+
+
+def declared_by_module() -> dict[str, frozenset[str]]:
+    """Each module that may name a code, with the codes it declares (units by their module)."""
+    found = dict(STEP_CODES)
+    for unit in UNITS:
+        module = unit.run.__module__.replace(".", "/") + ".py"
+        found[module] = found.get(module, frozenset()) | unit.codes
+    return found
+
+
+def test_every_declared_code_is_in_the_table() -> None:
+    for codes in declared_by_module().values():
+        assert codes <= ISSUE_CODES.keys()
+
+
+def test_every_code_of_the_table_is_declared_by_a_unit_or_a_step() -> None:
+    declared = frozenset().union(*declared_by_module().values())
+    assert set(ISSUE_CODES) == declared
+
+
+def named_codes(path: Path) -> set[str]:
+    """The codes a module names where it builds an issue: ``Issue.make("…")``, ``x.issue("…")``
+    (a literal string as the first argument)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"make", "issue"} and node.args
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            names.add(node.args[0].value)
+    return names
+
+
+def test_each_module_builds_only_the_issues_it_declares() -> None:
+    """The declarations above are what the code does: every code a module of validation builds
+    an issue with is among those it declares, and each step declares nothing it never builds."""
+    declared = declared_by_module()
+    for path in sorted((ROOT / "validation").rglob("*.py")):
+        module = str(path.relative_to(ROOT))
+        named = named_codes(path)
+        assert named <= declared.get(module, frozenset()), module
+        if module in STEP_CODES and module.startswith("validation/parse"):
+            continue  # reading a row: three modules share one declaration
+        if module in STEP_CODES:
+            assert named == STEP_CODES[module], module
+    parse_modules = [ROOT / m for m in STEP_CODES if m.startswith("validation/parse")]
+    assert set().union(*map(named_codes, parse_modules)) == PARSE_CODES
+
+
+def test_a_code_not_in_the_table_is_refused_where_it_is_declared() -> None:
+    with pytest.raises(ValueError, match="missing-marak"):
+        declared("missing-marac", "missing-marak")
+    with pytest.raises(KeyError):
+        Issue.make("missing-marak")
 
 
 # --------------------------------------------------------------------------------------------

@@ -32,12 +32,14 @@ from validation.guards_zip import (
     iter_entry,
     zip_limits,
 )
-from validation.issues import Issue
+from validation.issues import Issue, declared
 
 logger = logging.getLogger(__name__)
 
 WORKBOOK_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
 ACCEPTED_EXTENSIONS = WORKBOOK_EXTENSIONS | {".csv"}
+# The codes a refusal may carry (the check units and the reader declare theirs).
+GUARD_CODES = declared("unreadable-file", "encrypted-file", "file-too-large")
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"

@@ -13,7 +13,17 @@ from typing import Any
 
 from kernel.wording.issues import ISSUE_CODES, IssueCode, Level, RowMark, Severity, issue_message
 
-__all__ = ["ISSUE_CODES", "SEVERITY_OF", "Issue", "IssueCode", "Level", "RowMark", "Severity"]
+__all__ = ["ISSUE_CODES", "SEVERITY_OF", "Issue", "IssueCode", "Level", "RowMark", "Severity",
+           "declared"]
+
+def declared(*codes: str) -> frozenset[str]:
+    """The codes a check unit or a step of reading says it may emit. Each must be in the table:
+    a misspelt one fails at import, not on the first file that would have shown it."""
+    unknown = [code for code in codes if code not in ISSUE_CODES]
+    if unknown:
+        raise ValueError(f"not in the issue-code table: {', '.join(unknown)}")
+    return frozenset(codes)
+
 
 # Each code's severity, read from the one table (kept for the callers that look codes up).
 SEVERITY_OF: Mapping[str, Severity] = {code: kind.severity for code, kind in ISSUE_CODES.items()}

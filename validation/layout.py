@@ -14,11 +14,13 @@ from openpyxl.utils import get_column_letter
 from kernel import wording
 from validation.cells import is_blank
 from validation.columns import COUNT_KEYS, FIELDS, HEADER_LOOKUP, Edition, normalise_header
-from validation.issues import Issue
+from validation.issues import Issue, declared
 from validation.reader import SheetData
 
 # The header row must be within the first few non-blank rows: a title line above it is common.
 HEADER_SEARCH_ROWS = 5
+# The codes of finding the data sheet: the file's shape, and what was left aside.
+LAYOUT_CODES = declared("unknown-template", "duplicate-column", "ignored-column", "ignored-sheet")
 
 _UK_ONLY = set(HEADER_LOOKUP[Edition.UK]) - set(HEADER_LOOKUP[Edition.SCOTLAND])
 _SCOTLAND_ONLY = set(HEADER_LOOKUP[Edition.SCOTLAND]) - set(HEADER_LOOKUP[Edition.UK])

@@ -18,16 +18,15 @@ import numpy as np
 
 from kernel import wording
 from validation.cells import Converted, Status, to_date, to_name
-from validation.issues import Issue
+from validation.issues import Issue, declared
 from validation.layout import Layout
 from validation.parse_cells import Distinct, normalised_issue, shown_value
 from validation.parse_counts import read_counts
 from validation.table import Table
 
 # The codes reading a row may give (the check units declare theirs).
-PARSE_CODES = frozenset(
-    {"missing-marac", "missing-date", "invalid-date", "invalid-count", "normalised-value"}
-)
+PARSE_CODES = declared("missing-marac", "missing-date", "invalid-date", "invalid-count",
+                       "normalised-value")
 
 
 def parse_table(layout: Layout) -> tuple[Table, list[Issue]]:

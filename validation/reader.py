@@ -27,7 +27,7 @@ import python_calamine
 
 from validation.cells import is_blank
 from validation.isolated import ChildFailed, ChildRaised, run_capped
-from validation.issues import Issue
+from validation.issues import Issue, declared
 from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ BLANK_RUN_LIMIT = 500
 MAX_DATA_ROWS = 100_000
 # calamine allocates rows x columns up front; beyond this we stream with openpyxl instead.
 DENSE_ROW_LIMIT = 200_000
+# The codes of a file the reader cannot read (the guard has refused most such files already).
+READER_CODES = declared("unreadable-file", "encrypted-file", "file-too-large")
 # Only the first columns matter: the template has 32, extra notes columns are merely noted.
 MAX_COLUMNS = 64
 

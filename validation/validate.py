@@ -23,7 +23,7 @@ from validation.checks import (
 from validation.context import ValidationContext
 from validation.findings import Findings
 from validation.guards import check_container
-from validation.issues import Issue, Severity
+from validation.issues import Issue, Severity, declared
 from validation.layout import Layout, find_layout
 from validation.parse import parse_table_lazily
 from validation.reader import Workbook, read_workbook
@@ -32,6 +32,10 @@ from validation.table import to_parsed_rows
 from validation.xlsx_scan import XlsxScanner
 
 logger = logging.getLogger(__name__)
+
+# The codes this module gives itself, about the file as a whole (every other step declares its
+# own: the guard, the reader, the layout, reading the rows and each check unit).
+VALIDATE_CODES = declared("no-data-rows", "registry-not-checked")
 
 
 def validate_path(path: Path, context: ValidationContext) -> FileReport:

@@ -5,8 +5,9 @@ for the rows that break them. Rules that ask the registry or the stored meetings
 ``RowView`` at a time (``RowCheck``) or at the rows together (``FileCheck``); those run only
 when the context holds what they ``need``.
 
-Each unit declares the codes it may emit; tests/test_checks_declared.py holds them to it (the
-check is not made at run time: it would cost a call per row).
+Each unit declares the codes it may emit, from the issue-code table (an unknown one fails at
+import); tests/test_checks_declared.py holds each unit to its codes (that is not checked at run
+time: it would cost a call per row).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from validation.columns import FIELD_BY_KEY
 from validation.context import ValidationContext
-from validation.issues import Issue
+from validation.issues import Issue, declared
 from validation.layout import Layout
 from validation.report import ParsedRow
 from validation.table import Table
@@ -133,7 +134,7 @@ class FileCheck:
 
 def table_check(*codes: str) -> Callable[[TableCheckFn], TableCheck]:
     def wrap(fn: TableCheckFn) -> TableCheck:
-        return TableCheck(frozenset(codes), fn)
+        return TableCheck(declared(*codes), fn)
 
     return wrap
 
@@ -145,14 +146,14 @@ def _has_needs(context: ValidationContext, needs: tuple[str, ...]) -> bool:
 
 def row_check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[RowCheckFn], RowCheck]:
     def wrap(fn: RowCheckFn) -> RowCheck:
-        return RowCheck(frozenset(codes), fn, needs)
+        return RowCheck(declared(*codes), fn, needs)
 
     return wrap
 
 
 def file_check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[FileCheckFn], FileCheck]:
     def wrap(fn: FileCheckFn) -> FileCheck:
-        return FileCheck(frozenset(codes), fn, needs)
+        return FileCheck(declared(*codes), fn, needs)
 
     return wrap
 
