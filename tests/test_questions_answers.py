@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from openpyxl import load_workbook
@@ -20,8 +21,23 @@ from bot.settings import Settings
 from handlers.questions import Answer, answer_question
 from handlers.questions.entities import MAX_QUESTION_CHARS
 from kernel import wording
+from kernel.answers import (
+    Count,
+    Figure,
+    Figures,
+    HasUploaded,
+    Missing,
+    PartnerShare,
+    SeveralMaracs,
+    State,
+    Status,
+    Template,
+    UnclearPeriod,
+    UnknownName,
+)
 from kernel.quarters import Quarter
 from reports import grid as grid_report
+from reports.answers import GridAnswer
 from store.db import Store
 from store.registry import find_contact
 from tests.questions_support import (
@@ -46,6 +62,17 @@ POPULATION = {"Croydon": 160300, "Barking and Dagenham": 89800, "Kingston upon T
               "Kirklees": 180000, "Ashford": 55000, "Canterbury": 60000, "Cardiff": 150000,
               "Glasgow": 260000}  # Leeds has none
 BLANK_VS_ZERO = ("Cardiff", "Q4 2023/24")
+T = TypeVar("T")
+
+
+def _as(answer: Answer, kind: type[T]) -> T:
+    """The answer's typed value, checked to be of the kind expected."""
+    assert isinstance(answer.result, kind), answer.result
+    return answer.result
+
+
+def _figures(answer: Answer) -> Figures:
+    return _as(answer, Figure).figures
 
 
 @dataclass
@@ -115,34 +142,38 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 def test_has_uploaded_says_when_by_whom_meetings_cases_and_held_changes(world: World) -> None:
     answer = world.ask("has Croydon uploaded Q3?")
     meetings = world.meetings(("Croydon",), ("Q3 2024/25",))
-    data = answer.data
+    data = _as(answer, HasUploaded)
     assert (answer.intent, answer.answered) == ("has-uploaded", True)
-    assert data["marac"] == "Croydon" and data["quarter"] == "Q3 2024/25"
-    assert data["uploaded"] is True
-    assert data["meetings"] == len(meetings) == 3
+    assert data.marac == "Croydon" and data.period.label == "Q3 2024/25"
+    assert data.uploaded is True
+    assert data.meetings == len(meetings) == 3
     # the held change (3 more cases) is not applied until confirmed
-    assert data["cases"] == total(meetings, "cases")[0]
-    assert data["received"]["by"] == "cara@example.org"
-    assert data["received"]["by_name"] == "Cara Coordinator"
-    assert data["received"]["file"] == "Croydon-Q3.xlsx"
-    assert [h["meeting_date"] for h in data["held_changes"]] == [HELD_MEETING[1].isoformat()]
+    assert data.cases == total(meetings, "cases")[0]
+    assert data.received is not None
+    assert data.received.by == "cara@example.org"
+    assert data.received.by_name == "Cara Coordinator"
+    assert data.received.file == "Croydon-Q3.xlsx"
+    assert [h.meeting_date for h in data.held_changes] == [HELD_MEETING[1]]
     assert answer.text.count("1 Oct – 31 Dec 2024") == 1
     assert "Cara Coordinator" in answer.text and "15 Oct 2024" in answer.text
 
 
 def test_not_uploaded_states_the_due_date_and_whether_overdue(world: World) -> None:
     late = world.ask("has Kirklees sent q3 2024/25?")
-    assert late.answered and late.data["uploaded"] is False
-    assert late.data["state"] == "overdue" and late.data["meetings"] == 0
+    late_data = _as(late, HasUploaded)
+    assert late.answered and late_data.uploaded is False
+    assert late_data.state is State.OVERDUE and late_data.meetings == 0
     assert "28 Jan 2025" in late.text and "overdue" in late.text
     early = world.ask("has Kirklees sent q3 2024/25?", today=date(2025, 1, 10))
-    assert early.data["state"] == "missing" and early.data["period"]["overdue"] is False
+    early_data = _as(early, HasUploaded)
+    assert early_data.state is State.MISSING and early_data.period.overdue is False
     assert "28 Jan 2025" in early.text and "overdue" not in early.text
 
 
 def test_without_a_quarter_the_last_one_that_ended_is_meant_and_said(world: World) -> None:
     answer = world.ask("has Leeds uploaded?")
-    assert answer.data["quarter"] == "Q3 2024/25" and answer.data["quarter_defaulted"]
+    data = _as(answer, HasUploaded)
+    assert data.period.label == "Q3 2024/25" and data.quarter_defaulted
     assert "No quarter was named" in answer.text
 
 
@@ -162,32 +193,33 @@ def _coordinators() -> dict[str, list[str]]:
 def test_missing_lists_maracs_with_coordinators_overdue_and_missed_previous(world: World) -> None:
     answer = world.ask("who hasn't uploaded Q3 2024/25?")
     expected = sorted(m for m in ALL_MARACS if "Q3 2024/25" not in SENT.get(m, ()))
-    data = answer.data
+    data = _as(answer, Missing)
     assert (answer.intent, answer.answered) == ("missing", True)
-    assert data["quarter"] == "Q3 2024/25"
-    assert data["missing"] == expected == ["Glasgow", "Kingston upon Thames", "Kirklees"]
+    assert data.period.label == "Q3 2024/25"
+    assert list(data.missing) == expected == ["Glasgow", "Kingston upon Thames", "Kirklees"]
     coordinators = _coordinators()
-    for detail in data["details"]:
-        assert [c["email"] for c in detail["coordinators"]] == coordinators.get(
-            detail["marac"], [])
-        assert detail["overdue"] is True
-        assert detail["missed_previous"] == ("Q2 2024/25" not in SENT.get(detail["marac"], ()))
+    for detail in data.details:
+        assert [c.email for c in detail.coordinators] == coordinators.get(detail.marac, [])
+        assert detail.overdue is True
+        assert detail.missed_previous == ("Q2 2024/25" not in SENT.get(detail.marac, ()))
     assert "kit@example.org" in answer.text and "gus@example.org" in answer.text
     assert answer.text.count("1 Oct – 31 Dec 2024") == 1 and "28 Jan 2025" in answer.text
 
 
 def test_a_london_manager_asks_who_in_london_has_not_uploaded(world: World) -> None:
     answer = world.ask("who hasn't uploaded Q3 2024/25 in London", as_="lena@example.org")
-    assert answer.answered and answer.data["missing"] == ["Kingston upon Thames"]
-    assert answer.data["maracs_asked"] == len(LONDON)
+    data = _as(answer, Missing)
+    assert answer.answered and data.missing == ("Kingston upon Thames",)
+    assert data.maracs_asked == len(LONDON)
     assert "Kit Kingston" in answer.text
 
 
 def test_who_has_uploaded_names_those_that_have(world: World) -> None:
     answer = world.ask("has London uploaded Q2 2024/25?")
-    assert answer.intent == "missing" and answer.data["focus"] == "uploaded"
-    assert answer.data["uploaded"] == [m for m in LONDON if "Q2 2024/25" in SENT[m]]
-    assert answer.data["missing"] == [m for m in LONDON if "Q2 2024/25" not in SENT[m]]
+    data = _as(answer, Missing)
+    assert answer.intent == "missing" and data.focus == "uploaded"
+    assert list(data.uploaded) == [m for m in LONDON if "Q2 2024/25" in SENT[m]]
+    assert list(data.missing) == [m for m in LONDON if "Q2 2024/25" not in SENT[m]]
 
 
 # --- a Marac's year ----------------------------------------------------------------------------
@@ -196,16 +228,16 @@ def test_who_has_uploaded_names_those_that_have(world: World) -> None:
 def test_status_gives_each_quarter_of_the_year(world: World) -> None:
     answer = world.ask("Kirklees 2024/25")
     assert (answer.intent, answer.answered) == ("status", True)
-    quarters = answer.data["quarters"]
-    assert [q["label"] for q in quarters] == [f"Q{n} 2024/25" for n in (1, 2, 3, 4)]
-    assert [q["state"] for q in quarters] == ["accepted", "accepted", "overdue", "not-due"]
+    quarters = _as(answer, Status).quarters
+    assert [q.quarter.label for q in quarters] == [f"Q{n} 2024/25" for n in (1, 2, 3, 4)]
+    assert [q.state for q in quarters] == ["accepted", "accepted", "overdue", "not-due"]
     for q in quarters:
-        meetings = world.meetings(("Kirklees",), (q["label"],))
-        assert q["meetings"] == len(meetings)
-        assert q["cases"] == (total(meetings, "cases")[0] if meetings else None)
+        meetings = world.meetings(("Kirklees",), (q.quarter.label,))
+        assert q.meetings == len(meetings)
+        assert q.cases == (total(meetings, "cases")[0] if meetings else None)
     croydon = world.ask("status Croydon 2024/25")
-    assert [q["held"] for q in croydon.data["quarters"]] == [0, 0, 1, 0]
-    assert croydon.data["quarters"][2]["state"] == "held"
+    assert [q.held for q in _as(croydon, Status).quarters] == [0, 0, 1, 0]
+    assert _as(croydon, Status).quarters[2].state is State.HELD
 
 
 # --- figures (spec §5) ------------------------------------------------------------------------
@@ -213,14 +245,15 @@ def test_status_gives_each_quarter_of_the_year(world: World) -> None:
 
 def test_blank_is_not_zero_in_totals_and_rates(world: World) -> None:
     children = world.ask("how many children in Cardiff Q4 2023/24")
-    figures = children.data["figures"]
-    assert figures["children"] == {"total": 5, "blank_meetings": 1}
-    assert figures["meetings"] == 3 and figures["cases"]["total"] == 30
+    figures = _figures(children)
+    assert figures.of("children") == Count(total=5, blank_meetings=1)
+    assert figures.meetings == 3 and figures.cases.total == 30
     assert "left blank at 1 of 3 meetings" in children.text
-    repeats = world.ask("repeat rate for Cardiff Q4 2023/24").data["figures"]["repeat_rate"]
+    repeats = _figures(world.ask("repeat rate for Cardiff Q4 2023/24")).rate("repeat_rate")
+    assert repeats is not None
     # two meetings filled repeats in (3 + 3 of 10 + 10 cases); the blank one is left out
-    assert repeats["value"] == pytest.approx(6 / 20)
-    assert (repeats["count"], repeats["of_cases"], repeats["blank_meetings"]) == (6, 20, 1)
+    assert repeats.value == pytest.approx(6 / 20)
+    assert (repeats.count, repeats.of_cases, repeats.blank_meetings) == (6, 20, 1)
 
 
 @pytest.mark.parametrize(
@@ -238,8 +271,9 @@ def test_totals_match_the_seed(world: World, question: str, maracs: tuple[str, .
     answer = world.ask(question)
     meetings = world.meetings(maracs, quarters)
     expected_total, blank = total(meetings, key)
-    assert answer.data["figures"][key] == {"total": expected_total, "blank_meetings": blank}
-    assert answer.data["figures"]["meetings"] == len(meetings)
+    figures = _figures(answer)
+    assert figures.of(key) == Count(total=expected_total, blank_meetings=blank)
+    assert figures.meetings == len(meetings)
     assert f"{expected_total:,}" in answer.text
 
 
@@ -257,17 +291,20 @@ def test_totals_match_the_seed(world: World, question: str, maracs: tuple[str, .
 def test_rates_match_the_seed(world: World, question: str, maracs: tuple[str, ...],
                               quarter: str, metric: str, key: str) -> None:
     answer = world.ask(question)
-    assert answer.intent == "figure" and answer.data["metric"] == metric
+    assert answer.intent == "figure" and _as(answer, Figure).metric == metric
     expected = rate(world.meetings(maracs, (quarter,)), key)
-    assert answer.data["figures"][metric]["value"] == pytest.approx(expected)
+    found = _figures(answer).rate(metric)
+    assert found is not None and found.value == pytest.approx(expected)
 
 
 def test_partner_share_is_one_minus_police(world: World) -> None:
     answer = world.ask("partner agency referrals in London Q3 2024/25")
     police = rate(world.meetings(LONDON, ("Q3 2024/25",)), "ref_police")
     assert police is not None
-    assert answer.data["figures"]["partner_share"]["value"] == pytest.approx(1 - police)
-    assert answer.data["figures"]["partner_share"]["national"] == pytest.approx(0.361)
+    partner = _figures(answer).of("partner_share")
+    assert isinstance(partner, PartnerShare)
+    assert partner.value == pytest.approx(1 - police)
+    assert partner.national == pytest.approx(0.361)
 
 
 def test_national_picture_per_10k_is_annualised_per_marac(world: World) -> None:
@@ -281,21 +318,23 @@ def test_national_picture_per_10k_is_annualised_per_marac(world: World) -> None:
         if marac in POPULATION:
             annual += total(mine, "cases")[0] * 4 / sent
             population += POPULATION[marac]
-    figures = answer.data["figures"]
+    figures = _figures(answer)
     assert (answer.intent, answer.answered) == ("summary", True)
-    assert figures["maracs_submitted"] == len({m.marac for m in this_year})
-    assert figures["maracs_asked"] == len(ALL_MARACS)
-    assert figures["cases"]["total"] == total(this_year, "cases")[0]
-    assert figures["per_10k"]["value"] == pytest.approx(annual / population * 10_000)
-    assert figures["per_10k"]["maracs_without_population"] == 1  # Leeds
-    assert figures["idva_fte"]["expected"] == pytest.approx(population * 40 / 10_000 / 100)
-    assert figures["repeat_rate"]["value"] == pytest.approx(rate(this_year, "repeat_cases"))
+    assert figures.maracs_submitted == len({m.marac for m in this_year})
+    assert figures.maracs_asked == len(ALL_MARACS)
+    assert figures.cases.total == total(this_year, "cases")[0]
+    assert figures.per_10k.value == pytest.approx(annual / population * 10_000)
+    assert figures.per_10k.maracs_without_population == 1  # Leeds
+    assert figures.idva_fte.expected == pytest.approx(population * 40 / 10_000 / 100)
+    repeats = figures.rate("repeat_rate")
+    assert repeats is not None
+    assert repeats.value == pytest.approx(rate(this_year, "repeat_cases"))
     assert answer.text.startswith("National picture, 2024/25 (1 Apr 2024 – 31 Mar 2025):")
 
 
 def test_a_quarter_with_no_figures_says_so(world: World) -> None:
     answer = world.ask("how many cases in Glasgow Q3 2024/25")
-    assert answer.answered and answer.data["figures"]["meetings"] == 0
+    assert answer.answered and _figures(answer).meetings == 0
     assert "No figures have been sent for Glasgow" in answer.text
 
 
@@ -330,22 +369,23 @@ def test_who_may_ask_what(world: World, email: str, question: str, answered: boo
 
 def test_the_operator_may_ask_anything(world: World) -> None:
     assert world.ask("has Glasgow uploaded Q2?").answered
-    assert world.ask("who hasn't uploaded Q3").data["maracs_asked"] == len(ALL_MARACS)
+    assert _as(world.ask("who hasn't uploaded Q3"), Missing).maracs_asked == len(ALL_MARACS)
 
 
 def test_a_coordinator_without_a_place_gets_their_own_maracs(world: World) -> None:
     mine = world.ask("who hasn't uploaded Q2 2024/25?", as_="dana@example.org")
-    assert mine.data["maracs_asked"] == 2 and mine.data["place"]["restricted"] is True
-    assert mine.data["missing"] == ["Barking and Dagenham"]
+    data = _as(mine, Missing)
+    assert data.maracs_asked == 2 and data.place.restricted is True
+    assert data.missing == ("Barking and Dagenham",)
     assert "Only the Maracs you may ask about" in mine.text
     status = world.ask("status", as_="cara@example.org")
-    assert status.answered and status.data["marac"] == "Croydon"
+    assert status.answered and _as(status, Status).marac == "Croydon"
 
 
 def test_a_managers_answer_is_cut_to_their_scope(world: World) -> None:
     answer = world.ask("how many cases in England Q3 2024/25", as_="lena@example.org")
-    assert answer.answered and answer.data["place"]["restricted"] is True
-    assert answer.data["figures"]["maracs_asked"] == len(LONDON)
+    assert answer.answered and _as(answer, Figure).place.restricted is True
+    assert _figures(answer).maracs_asked == len(LONDON)
 
 
 # --- not answered: help, never a guess --------------------------------------------------------
@@ -353,19 +393,19 @@ def test_a_managers_answer_is_cut_to_their_scope(world: World) -> None:
 
 def test_a_misspelt_marac_gets_did_you_mean(world: World) -> None:
     answer = world.ask("has croydn uploaded q3")
-    assert answer.answered is False and answer.data["problem"] == "unknown-name"
-    assert answer.data["suggestions"] == ["Croydon"]
+    assert answer.answered is False
+    assert _as(answer, UnknownName).suggestions == ("Croydon",)
     assert "Did you mean Croydon?" in answer.text
 
 
 def test_an_unknown_place_is_not_answered_for_everyone(world: World) -> None:
     answer = world.ask("how many cases in Narnia q3")
-    assert answer.answered is False and answer.data["problem"] == "unknown-name"
+    assert answer.answered is False and isinstance(answer.result, UnknownName)
 
 
 def test_an_ambiguous_quarter_is_not_guessed(world: World) -> None:
     answer = world.ask("has Croydon uploaded Q3 2024?")
-    assert answer.answered is False and answer.data["problem"] == "unclear-period"
+    assert answer.answered is False and isinstance(answer.result, UnclearPeriod)
     assert "Q3 2024/25" in answer.text
 
 
@@ -378,7 +418,7 @@ def test_a_question_not_understood_gets_help(world: World) -> None:
 
 def test_one_marac_at_a_time(world: World) -> None:
     answer = world.ask("has Croydon and Leeds uploaded Q3")
-    assert answer.data["problem"] == "several-maracs" and not answer.answered
+    assert isinstance(answer.result, SeveralMaracs) and not answer.answered
 
 
 # --- the grid and the template ---------------------------------------------------------------
@@ -396,7 +436,7 @@ def _expected_state(marac: str, label: str) -> str:
 
 def test_grid_cells_text_csv_and_png(world: World, tmp_path: Path) -> None:
     answer = world.ask("grid London 2024/25", images=True)
-    grid = grid_report.Grid.from_dict(answer.data["grid"])
+    grid = _as(answer, GridAnswer).grid
     labels = [f"Q{n} 2024/25" for n in (1, 2, 3, 4)]
     assert [r.marac for r in grid.rows] == list(LONDON)
     for row in grid.rows:
@@ -419,7 +459,7 @@ def test_grid_cells_text_csv_and_png(world: World, tmp_path: Path) -> None:
 
 def test_grid_without_images_attaches_nothing(world: World) -> None:
     answer = world.ask("grid 2024/25")
-    assert answer.attachments == () and len(answer.data["grid"]["rows"]) == len(ALL_MARACS)
+    assert answer.attachments == () and len(_as(answer, GridAnswer).grid.rows) == len(ALL_MARACS)
 
 
 def test_template_is_made_out_for_the_askers_marac_and_edition(world: World) -> None:
@@ -430,7 +470,7 @@ def test_template_is_made_out_for_the_askers_marac_and_edition(world: World) -> 
     cells = [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row]
     assert any("This template is for Croydon" in value for value in cells)
     glasgow = world.ask("can I have a blank template", as_="gus@example.org")
-    assert glasgow.data["edition"] == "scotland"
+    assert _as(glasgow, Template).edition == "scotland"
 
 
 # --- limits on what is read and echoed (issue 10) --------------------------------------------
@@ -445,7 +485,7 @@ def test_a_question_is_read_up_to_its_two_thousandth_character(world: World) -> 
     read_whole = world.ask(_padded_to(question, " Leeds", MAX_QUESTION_CHARS))
     assert "Croydon and Leeds" in read_whole.text  # the last word is still read
     cut = world.ask(_padded_to(question, " Leeds", MAX_QUESTION_CHARS + 1))
-    assert cut.answered and cut.data["marac"] == "Croydon"  # "Leeds" lay past the limit
+    assert cut.answered and _as(cut, HasUploaded).marac == "Croydon"  # "Leeds" lay past the limit
     assert "Leeds" not in cut.text and "leed" not in cut.text  # not cut inside the word
 
 
