@@ -6,8 +6,9 @@ Every input starts from a real file (the LibreOffice-saved fixtures in tests/fix
 openpyxl-saved template, or a small workbook written here by hand so that each XML part is under
 our control) and has one hostile thing done to it by a *case*: a small function of a
 ``random.Random``. Cases belong to families (shared-string counts, dimensions, duplicate floods,
-XML bombs, damage, bad encodings, odd values, .xls byte mutations) and are dealt round-robin,
-so any ``count`` past the schedule's length holds every case; each input draws its parameters
+XML bombs, damage, bad encodings, odd values, .xls byte mutations, and "found": the exact
+inputs that once broke the validator) and are dealt round-robin, so any ``count`` past the
+schedule's length holds every case; each input draws its parameters
 from its own ``Random(f"{seed}/{index}")``, so ``one(seed, index)`` rebuilds any single input
 without the others. File names say the index, the family, the case and what it drew, e.g.
 ``00001-shared-strings-sst-count-libreoffice.xlsx_both_count=4294967295_unique=-1.xlsx``.
@@ -1573,6 +1574,69 @@ def xls_truncate(rng: random.Random) -> Sample:
     base = _xls_base(rng)
     at = rng.choice((512, 1024, 1536, rng.randrange(1, len(base.data)), len(base.data) - 1))
     return Sample(f"{base.label}_at={at}", "xls", base.data[:at])
+
+
+# =================================================================================================
+# Family: found — the exact inputs that broke the validator once, so each stays in every run
+# (the families above draw their values at random and may miss a particular one).
+# =================================================================================================
+
+
+def _grid_with(cell: tuple[int, int], value: object) -> list[list[object]]:
+    grid = [list(r) for r in clean_grid()]
+    grid[cell[0]][cell[1]] = value
+    return grid
+
+
+def _csv_of(grid: Sequence[Sequence[object]]) -> bytes:
+    return ("\r\n".join(",".join(_csv_field(v) for v in r) for r in grid) + "\r\n").encode()
+
+
+@case("found", weight=1)
+def year_one_date(rng: random.Random) -> Sample:
+    """A meeting on 1 January of year 1: its financial year, 0, is no year (ValueError)."""
+    text = rng.choice(("0001-01-01", "01/01/0001", "0001-03-31"))
+    grid = _grid_with((1, 1), text)
+    if rng.random() < 0.5:
+        return Sample(f"csv_{text}", "csv", _csv_of(grid))
+    return Sample(f"xlsx_{text}", "xlsx", handmade_xlsx(grid))
+
+
+@case("found", weight=1)
+def digits_past_float(rng: random.Random) -> Sample:
+    """A count written as more digits than a float holds: int(float(text)) overflowed."""
+    digits = rng.choice(("9" * 400, "1" * 32_767, "7" * 1_000))
+    grid = _grid_with((2, 2), digits)
+    if rng.random() < 0.5:
+        return Sample(f"csv_{len(digits)}", "csv", _csv_of(grid))
+    return Sample(f"xlsx_{len(digits)}", "xlsx", handmade_xlsx(grid, shared=True))
+
+
+@case("found", weight=1)
+def non_finite_number(rng: random.Random) -> Sample:
+    """1e309 and NaN as numbers: Infinity and NaN reached the JSON, which has neither."""
+    number = rng.choice((b"1e309", b"-1e309", b"NaN"))
+    if rng.random() < 0.5:
+        def edit(xml: bytes) -> bytes:
+            return xml.replace(b'office:value="14"', b'office:value="' + number + b'"', 1)
+
+        data = rezip(edit_part(unzip(fixture("clean_libreoffice.ods")), "content.xml", edit))
+        return Sample(f"ods_{number.decode()}", "ods", data)
+    grid = _grid_with((2, rng.choice((1, 2, 20))), Raw(b"", b"<v>" + number + b"</v>"))
+    return Sample(f"xlsx_{number.decode()}", "xlsx", handmade_xlsx(grid))
+
+
+@case("found", weight=1)
+def echoed_text(rng: random.Random) -> Sample:
+    """Text of the file said back whole: a header of 50,000 quotes in a refusal, a 32,767-
+    character string in a thousand issues (31 MB of JSON from 5 KB)."""
+    how = rng.choice(("quote-flood-header", "amplified-32767x200"))
+    if how == "quote-flood-header":
+        return Sample(how, "csv", ('"' * 100_001 + "\r\n" + clean_csv_text()).encode())
+    meeting = list(clean_grid()[1])
+    meeting[2:] = ["x" * 32_767] * (len(meeting) - 2)
+    grid = [list(clean_grid()[0]), *([meeting] * 200)]
+    return Sample(how, "xlsx", handmade_xlsx(grid, shared=True))
 
 
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(c.family for c in CASES))
