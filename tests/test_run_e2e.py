@@ -30,7 +30,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select, update
 
-from bot.channels.email.send import MailSender, RelayConfig
+from bot.channels.email.send import EmailOutbox, MailSender, RelayConfig
 from bot.delivery import Delivery
 from bot.settings import HostPort, Settings
 from kernel import wording
@@ -385,9 +385,9 @@ def test_a_reply_is_recorded_sent_before_quit_and_a_failed_quit_does_not_resend_
     with db_store.transaction() as session:
         item_id = enqueue_outbound(session, key="reply:1", channel="email",
                                    recipient=COORDINATOR, payload=submission())
+    mail = MailSender(relay=RelayConfig(HostPort(HOST, sink.port)), outbox_dir=Path("unused"))
     delivery = Delivery(db_store, Settings(mailbox_address=MAILBOX),
-                        MailSender(relay=RelayConfig(HostPort(HOST, sink.port)),
-                                   outbox_dir=Path("unused")))
+                        {"email": EmailOutbox(mail, MAILBOX)})
     result: list[int] = []
     worker = threading.Thread(target=lambda: result.append(delivery.deliver_due()))
     worker.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -9,6 +10,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from kernel.messages import InboundMessage, Reply
+from store.queue import OutboundItem
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,24 @@ class Channel(Protocol):
                    envelope_from: str | None) -> InboundMessage: ...
 
     def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]: ...
+
+
+class DeliveryError(Exception):
+    """The relay or platform did not take a message; ``permanent`` when trying again cannot
+    help (an SMTP 5xx for every recipient, a Slack channel that does not exist)."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class Sender(Protocol):
+    """Sends one outbox item; calls ``accepted`` the moment the other side has taken it (or
+    returns, which means the same), raises ``DeliveryError`` when it has not.
+
+    ``session`` holds the item's lock (PostgreSQL): a sender that must read the store uses it,
+    since a second transaction would wait for this one on SQLite, for ever.
+    """
+
+    def __call__(self, session: Session, item: OutboundItem,
+                 accepted: Callable[[], None]) -> None: ...

@@ -14,12 +14,12 @@ from typing import Protocol
 from aiohttp import web
 from sqlalchemy.orm import Session
 
-from bot.channels.base import Channel, Outgoing
+from bot.channels.base import Channel, Outgoing, Sender
 from bot.channels.chat.channels import ChatChannels
-from bot.channels.chat.delivery import ChatDeliverer
 from bot.channels.chat.endpoints import ChatEndpoints
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.endpoints import EmailEndpoints
+from bot.channels.email.send import EmailOutbox, MailSender
 from bot.channels.slack.send import SlackSender, web_client
 from bot.channels.teams.outbound import TeamsSender
 from bot.settings import Settings
@@ -67,11 +67,13 @@ def endpoints(settings: Settings, store: Store, on_stored: Callable[[], None]
     return [EmailEndpoints(settings, store, on_stored), ChatEndpoints(settings, store, on_stored)]
 
 
-def chat_deliverers(store: Store, settings: Settings) -> list[ChatDeliverer]:
-    """A deliverer per configured chat channel (no network until there is something to send)."""
-    deliverers = []
+def senders(store: Store, settings: Settings) -> dict[str, Sender]:
+    """The sender of each configured channel (no network until there is something to send):
+    email always (the relay, or the outbox folder); Slack and Teams when configured."""
+    found: dict[str, Sender] = {
+        "email": EmailOutbox(MailSender.from_settings(settings), settings.mailbox_address)}
     if settings.slack_bot_token:
-        deliverers.append(ChatDeliverer(store, "slack", SlackSender(web_client(settings))))
+        found["slack"] = SlackSender(web_client(settings))
     if settings.teams_app_id or settings.teams_anonymous:
-        deliverers.append(ChatDeliverer(store, "teams", TeamsSender.from_settings(settings)))
-    return deliverers
+        found["teams"] = TeamsSender.from_settings(settings)
+    return found

@@ -18,17 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from bot.channels.base import DeliveryError
 from bot.settings import HostPort, Settings
+from store.queue import OutboundItem
 
 logger = logging.getLogger(__name__)
 
 
-class SendError(Exception):
+class SendError(DeliveryError):
     """The message was not sent; ``permanent`` when retrying cannot help (5xx refusals)."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -206,3 +206,18 @@ def _is_permanent(exc: smtplib.SMTPException) -> bool:
         return all(code >= 500 for code, _ in exc.recipients.values())
     code = getattr(exc, "smtp_code", 0)
     return isinstance(code, int) and code >= 500
+
+
+@dataclass(frozen=True)
+class EmailOutbox:
+    """The email channel's sender for the one delivery loop: an outbox item to the relay (or
+    the outbox folder), from the mailbox address, to the recipients stored with it."""
+
+    mail: MailSender
+    mailbox_address: str
+
+    def __call__(self, session: Session, item: OutboundItem,
+                 accepted: Callable[[], None]) -> None:
+        recipients = [r for r in item.recipient.split("\n") if r]
+        self.mail.send(item.payload, recipients=recipients, sender=self.mailbox_address,
+                       key=item.key, on_accepted=accepted)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.orm import Session
 
-from bot.channels.chat.delivery import ChatSendError
+from bot.channels.base import DeliveryError
 from bot.settings import Settings
 from store.queue import OutboundItem
 
@@ -41,8 +42,9 @@ def web_client(settings: Settings) -> WebClient:
 class SlackSender:
     client: WebClient
 
-    def __call__(self, session: Session, item: OutboundItem) -> None:
-        """Send one outbox item; raises ``ChatSendError`` when Slack refuses it."""
+    def __call__(self, session: Session, item: OutboundItem,
+                 accepted: Callable[[], None]) -> None:
+        """Send one outbox item; raises ``DeliveryError`` when Slack refuses it."""
         key, recipient = item.key, item.recipient
         message = json.loads(item.payload)
         try:
@@ -52,10 +54,10 @@ class SlackSender:
                 self._direct(message, fallback_user=recipient)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc)
-            raise ChatSendError(f"Slack refused {key}: {error}",
+            raise DeliveryError(f"Slack refused {key}: {error}",
                                 permanent=error in PERMANENT_ERRORS) from exc
         except SlackRequestError as exc:
-            raise ChatSendError(f"Slack upload for {key} failed: {exc}") from exc
+            raise DeliveryError(f"Slack upload for {key} failed: {exc}") from exc
 
     def _reply(self, message: dict[str, Any]) -> None:
         channel, thread_ts = message["channel"], message.get("thread_ts")

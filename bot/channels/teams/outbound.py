@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from microsoft_agents.hosting.core import ConnectorClient
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from sqlalchemy.orm import Session
 
-from bot.channels.chat.delivery import ChatSendError
+from bot.channels.base import DeliveryError
 from bot.channels.chat.render import HeldOffer, chat_text
 from bot.settings import Settings
 from kernel import wording
@@ -85,7 +86,8 @@ class TeamsSender:
                 client_secret=settings.teams_app_password))
         return cls(settings, auth)
 
-    def __call__(self, session: Session, item: OutboundItem) -> None:
+    def __call__(self, session: Session, item: OutboundItem,
+                 accepted: Callable[[], None]) -> None:
         """Send one outbox item (runs in the delivery thread, with a loop of its own)."""
         message = json.loads(item.payload)
         if message.get("kind") != "reply":
@@ -99,7 +101,7 @@ class TeamsSender:
         contact = find_contact_by_teams(session, user)
         reference = contact.teams_reference if contact is not None else None
         if not reference:
-            raise ChatSendError(
+            raise DeliveryError(
                 f"no Teams conversation with {user} yet: Teams lets a bot message someone only "
                 "after they have messaged it (or installed the app)", permanent=True)
         return {"reference": reference, "reply_to_id": None, "text": message["text"],
@@ -118,7 +120,7 @@ class TeamsSender:
                 await client.conversations.send_to_conversation(reference.conversation.id,
                                                                 activity)
         except Exception as exc:  # the SDK raises plain exceptions for HTTP errors
-            raise ChatSendError(f"Bot Connector refused {key}: {exc}") from exc
+            raise DeliveryError(f"Bot Connector refused {key}: {exc}") from exc
         finally:
             await client.close()
 
