@@ -12,7 +12,7 @@ floats for numbers, "" for a blank cell.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -51,6 +51,7 @@ from validation.context import ValidationContext
 from validation.guards import GUARD_CODES
 from validation.issues import ISSUE_CODES, Issue, declared
 from validation.layout import LAYOUT_CODES, find_layout
+from validation.names import resolve_names
 from validation.parse import PARSE_CODES, parse_table
 from validation.reader import READER_CODES, SheetData, read_workbook
 from validation.report import ParsedRow
@@ -72,15 +73,34 @@ Unit = TableCheck | RowCheck | FileCheck
 
 @dataclass(frozen=True)
 class Emitted:
-    """One unit's findings on one file: what it declares and what it said."""
+    """One unit's findings on one file: what it declares, what it said, and whether running it
+    changed the rows or the table (a unit only yields issues)."""
 
     unit: str
     declared: frozenset[str]
     issues: tuple[Issue, ...]
+    changed_state: bool = False
 
 
-def run_each_unit(path: Path, context: ValidationContext) -> Iterator[Emitted]:
-    """The units one by one, as validation runs them, keeping who said what."""
+def state(table: Table, parsed: list[ParsedRow]) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    """What a unit could change by mistake: every field of every row, and the table's names."""
+    rows = [(r.sheet_row, r.marac_text, r.meeting_date, dict(r.counts), r.marac, r.hard,
+             r.held, r.unchanged) for r in parsed]
+    return rows, list(table.marac)
+
+
+def name_rows(table: Table, parsed: list[ParsedRow], context: ValidationContext) -> None:
+    """The registry's names, set before the units as validate does (``validation.names``)."""
+    if context.registry is not None and not context.registry.is_empty():
+        table.marac = resolve_names(table.marac_text, context.registry)
+        for row, name in zip(parsed, table.marac, strict=True):
+            row.marac = name
+
+
+def run_each_unit(path: Path, context: ValidationContext, *, named: bool = True
+                  ) -> Iterator[Emitted]:
+    """The units one by one, as validation runs them, keeping who said what. Not ``named``,
+    the rows go without the registry's names, so a unit that set them itself would show."""
     book = read_workbook(path.read_bytes(), path.name)
     if isinstance(book, Issue):
         return
@@ -90,28 +110,33 @@ def run_each_unit(path: Path, context: ValidationContext) -> Iterator[Emitted]:
     table, read = parse_table(layout)
     yield Emitted("parse_table", PARSE_CODES, tuple(read))
     parsed = to_parsed_rows(table)
+    if named:
+        name_rows(table, parsed, context)
     views = row_views(table, parsed)
     hard = {i.row for i in read if i.is_hard}
+
+    def emitted(unit: Unit, issues: Iterable[Issue]) -> Emitted:
+        """``issues`` not yet run (every unit is a generator), so that the state can be
+        compared from before the unit starts to after it ends."""
+        before = state(table, parsed)
+        found = tuple(issues)
+        hard.update(i.row for i in found if i.is_hard)
+        return Emitted(unit.name, unit.codes, found, state(table, parsed) != before)
+
     for row_check in ROW_CHECKS:
         if row_check.applies(context):
-            found = tuple(i for v in views for i in row_check(v, context))
-            hard |= {i.row for i in found if i.is_hard}
-            yield Emitted(row_check.name, row_check.codes, found)
-    table.marac = [row.marac for row in parsed]
+            yield emitted(row_check, (i for v in views for i in row_check(v, context)))
     for table_check in TABLE_CHECKS:
-        found = tuple(table_check(table, context))
-        hard |= {i.row for i in found if i.is_hard}
-        yield Emitted(table_check.name, table_check.codes, found)
+        yield emitted(table_check, table_check(table, context))
     for row in parsed:
         row.hard = row.sheet_row in hard
     for stored_check in STORED_ROW_CHECKS:
         if stored_check.applies(context):
-            found = tuple(i for v in views if not v.parsed.hard for i in stored_check(v, context))
-            yield Emitted(stored_check.name, stored_check.codes, found)
+            yield emitted(stored_check, (i for v in views if not v.parsed.hard
+                                         for i in stored_check(v, context)))
     for quarter_check in QUARTER_CHECKS:
         if quarter_check.applies(context):
-            yield Emitted(quarter_check.name, quarter_check.codes,
-                          tuple(quarter_check(views, context)))
+            yield emitted(quarter_check, quarter_check(views, context))
 
 
 def undeclared(path: Path, context: ValidationContext) -> list[tuple[str, str]]:
@@ -155,6 +180,17 @@ def test_units_emit_only_declared_codes(path: Path, declared: Quarter | None,
                                         session: Session) -> None:
     assert undeclared(path, ValidationContext(today=TODAY, declared_quarter=declared)) == []
     assert undeclared(path, stored_context(session, declared)) == []
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
+def test_units_change_no_state(path: Path, session: Session) -> None:
+    """Checks yield issues and nothing else: the names are set before them, the rejected, held
+    and unchanged rows after them, by validate."""
+    for context in (ValidationContext(today=TODAY), stored_context(session, Q3)):
+        for named in (True, False):
+            changed = [e.unit for e in run_each_unit(path, context, named=named)
+                       if e.changed_state]
+            assert changed == []
 
 
 def test_every_unit_speaks_somewhere_in_the_corpus(session: Session) -> None:

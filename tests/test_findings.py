@@ -9,7 +9,7 @@ import pytest
 from kernel import wording
 from reports.reply import ReceivedFile, submission_attachments, submission_text
 from validation.findings import MAX_ISSUES_PER_CODE, MAX_ISSUES_PER_FILE, Findings
-from validation.issues import Issue
+from validation.issues import Issue, RowMark
 from validation.report import FileReport, ParsedRow
 
 
@@ -33,6 +33,15 @@ def test_an_issue_past_the_cap_still_rejects_its_row() -> None:
     found.extend(_issue("missing-cases", row) for row in (2, 3, 4))
     assert found.hard_rows == {2, 3, 4}
     assert len(found.kept) == 1
+
+
+def test_held_and_unchanged_rows_are_marked_past_the_cap_and_only_by_their_codes() -> None:
+    found = Findings(per_code=1, per_file=100)
+    found.extend(_issue("changed-from-previous", row) for row in (2, 3))
+    found.extend(_issue("unchanged", row) for row in (4, 5))
+    found.extend(_issue("referrals-do-not-sum", row) for row in (6, 7))
+    assert found.marked == {RowMark.HELD: {2, 3}, RowMark.UNCHANGED: {4, 5}}
+    assert found.hard_rows == set() and len(found.kept) == 3
 
 
 def test_the_file_cap_holds_across_codes() -> None:

@@ -4,8 +4,9 @@ A file of 50,000 rows can yield a million findings of one kind (a text date in e
 word in every count). Each is a few hundred bytes, so keeping them all makes memory and every
 reply grow with the worst file anyone sends. ``Findings`` keeps the first
 ``MAX_ISSUES_PER_CODE`` of each code and counts the rest; what a finding *does* to its row
-(rejects it, holds it, marks it unchanged) is recorded for every finding, kept or not, so the
-cap changes what is listed, never what is accepted.
+(rejects it, holds it, marks it unchanged: its severity and its code's ``marks_row`` in the
+issue-code table say which) is recorded for every finding, kept or not, so the cap changes what
+is listed, never what is accepted.
 """
 
 from __future__ import annotations
@@ -13,18 +14,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from validation.issues import Issue
+from validation.issues import Issue, RowMark
 
 # Enough to fix a file by: the reply lists 15 per severity, the attached list all that are kept.
 MAX_ISSUES_PER_CODE = 1000
 # And at most this many in all, so that what is stored and attached stays small.
 MAX_ISSUES_PER_FILE = 5000
-# The stored-meeting findings whose rows the report marks held or unchanged.
-ROW_FLAG_CODES = frozenset({"changed-from-previous", "unchanged"})
 
 
 class Findings:
-    """The kept issues in the order met, the count of those left out, and the flagged rows."""
+    """The kept issues in the order met, the count of those left out, and the rows they
+    reject or mark."""
 
     def __init__(self, per_code: int = MAX_ISSUES_PER_CODE,
                  per_file: int = MAX_ISSUES_PER_FILE) -> None:
@@ -33,7 +33,7 @@ class Findings:
         self.seen: Counter[str] = Counter()
         self.listed: Counter[str] = Counter()
         self.hard_rows: set[int] = set()
-        self.flagged: dict[str, set[int]] = {code: set() for code in ROW_FLAG_CODES}
+        self.marked: dict[RowMark, set[int]] = {mark: set() for mark in RowMark}
 
     def extend(self, issues: Iterable[Issue]) -> None:
         for issue in issues:
@@ -42,8 +42,8 @@ class Findings:
     def append(self, issue: Issue) -> None:
         if issue.is_hard:
             self.hard_rows.update(issue.rows)
-        elif issue.code in ROW_FLAG_CODES:
-            self.flagged[issue.code].update(issue.rows)
+        elif (mark := issue.kind.marks_row) is not None:
+            self.marked[mark].update(issue.rows)
         self.seen[issue.code] += 1
         if self.listed[issue.code] < self.per_code and len(self.kept) < self.per_file:
             self.listed[issue.code] += 1

@@ -23,12 +23,13 @@ from validation.checks import (
 from validation.context import ValidationContext
 from validation.findings import Findings
 from validation.guards import check_container
-from validation.issues import Issue, Severity, declared
+from validation.issues import Issue, RowMark, Severity, declared
 from validation.layout import Layout, find_layout
+from validation.names import resolve_names
 from validation.parse import parse_table_lazily
 from validation.reader import Workbook, read_workbook
 from validation.report import FileReport, ParsedRow
-from validation.table import to_parsed_rows
+from validation.table import Table, to_parsed_rows
 from validation.xlsx_scan import XlsxScanner
 
 logger = logging.getLogger(__name__)
@@ -101,19 +102,19 @@ def _check_rows(layout: Layout, report: FileReport, context: ValidationContext
     """Every unit over every row. Units run one after another over all rows; the issues are
     put in row order at the end (``_sort_issues``), so a row's issues read as if each row
     had been checked on its own: reading, registry, the row rules, then the stored meetings.
-    ``Findings`` keeps a capped number of each code; every finding still acts on its row."""
+    ``Findings`` keeps a capped number of each code; every finding still acts on its row.
+    The checks only yield issues: what they mean for the rows is set here."""
     table, read = parse_table_lazily(layout)
     found = Findings()
     found.extend(read)
     parsed = to_parsed_rows(table)
+    _name_rows(table, parsed, context)
     views: list[RowView] = []
     for row_check in ROW_CHECKS:
         if row_check.applies(context):
             views = views or row_views(table, parsed)
             for view in views:
                 found.extend(row_check(view, context))
-    if views:  # the registry's names for the Maracs, for the rules below
-        table.marac = [row.marac for row in parsed]
     for table_check in TABLE_CHECKS:
         found.extend(table_check(table, context))
     _mark_hard(found.hard_rows, parsed)
@@ -129,8 +130,19 @@ def _check_rows(layout: Layout, report: FileReport, context: ValidationContext
             found.extend(quarter_check(views, context))
     report.issues.extend(found.kept)
     report.omitted = found.omitted
-    _mark_flags(found, parsed)
+    _mark_rows(found, parsed)
     return parsed
+
+
+def _name_rows(table: Table, rows: list[ParsedRow], context: ValidationContext) -> None:
+    """The registry's name for each row's Marac, before the checks that go by it (the registry
+    check, duplicates, stored meetings, quarter bands). Without a registry rows keep none."""
+    registry = context.registry
+    if registry is None or registry.is_empty():
+        return
+    table.marac = resolve_names(table.marac_text, registry)
+    for row, name in zip(rows, table.marac, strict=True):
+        row.marac = name
 
 
 def _mark_hard(hard: set[int], rows: list[ParsedRow]) -> None:
@@ -141,9 +153,9 @@ def _mark_hard(hard: set[int], rows: list[ParsedRow]) -> None:
                 row.hard = True
 
 
-def _mark_flags(found: Findings, rows: list[ParsedRow]) -> None:
-    """Held and unchanged rows, from the stored-meeting findings (every one, kept or not)."""
-    held, unchanged = found.flagged["changed-from-previous"], found.flagged["unchanged"]
+def _mark_rows(found: Findings, rows: list[ParsedRow]) -> None:
+    """Held and unchanged rows, from the findings that mark them (every one, kept or not)."""
+    held, unchanged = found.marked[RowMark.HELD], found.marked[RowMark.UNCHANGED]
     if held or unchanged:
         for row in rows:
             row.held = row.sheet_row in held and not row.hard

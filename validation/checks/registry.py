@@ -1,7 +1,9 @@
 """Registry checks (spec §4, §6): is the Marac known, and may this sender submit for it.
 
-With no registry at all (a coordinator checking a file on their own machine) names are not
-checked and one info note says so; the orchestrator adds that note.
+The names are resolved before the checks run (``validation.names``): a row whose written name
+the registry does not know has no ``marac``. With no registry at all (a coordinator checking a
+file on their own machine) names are not checked and one info note says so; the orchestrator
+adds that note.
 """
 
 from __future__ import annotations
@@ -25,12 +27,10 @@ def check_marac_known(row: RowView, context: ValidationContext) -> Iterator[Issu
         if context.sender is not None and not context.sender.may_submit(text):
             yield row.issue("not-authorised", "marac", value=text)
         return
-    info = registry.resolve(text)
-    if info is None:
+    name = row.parsed.marac
+    if name is None:
         suggestion = wording.did_you_mean(list(registry.suggest(text)))
         yield row.issue("unknown-marac", "marac", value=text, suggestion=suggestion)
         return
-    row.parsed.marac = info.name
-    if context.sender is not None and not context.sender.may_submit(info.name):
-        yield row.issue("not-authorised", "marac", value=info.name)
-
+    if context.sender is not None and not context.sender.may_submit(name):
+        yield row.issue("not-authorised", "marac", value=name)
