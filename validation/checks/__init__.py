@@ -23,8 +23,9 @@ from validation.checks.duplicates import check_duplicate_meetings
 from validation.checks.history import check_against_stored
 from validation.checks.registry import check_marac_known
 
-# Row rules that ask the registry, one row at a time. They run first: the rules after them
-# (duplicates, the stored meetings) go by the registry's name for a Marac.
+# Row rules that ask the registry, one row at a time. They go by the registry's names for the
+# Maracs, which validate resolves before any check (validation.names), as do the rules after
+# them (duplicates, the stored meetings, the quarter bands).
 ROW_CHECKS: tuple[RowCheck, ...] = (check_marac_known,)
 # Row rules that need nothing but the row, each run over the whole table at once.
 TABLE_CHECKS: tuple[TableCheck, ...] = (
