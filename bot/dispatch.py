@@ -31,7 +31,7 @@ from kernel.messages import Attachment, InboundMessage, Reply
 from kernel.quarters import Quarter
 from reports.reply import submission_attachments, submission_text
 from store.models import Contact
-from store.queue import InboundItem
+from store.queue import InboundItem, QueueStatus
 from store.registry import find_contact
 
 logger = logging.getLogger(__name__)
@@ -169,6 +169,6 @@ def _already_answered(session: Session, item_id: int, message: InboundMessage) -
     query = select(InboundItem.id).where(
         InboundItem.message_id == message.dedupe_key,
         InboundItem.id != item_id,
-        InboundItem.status == "done",
+        InboundItem.status == QueueStatus.DONE,
     ).limit(1)
     return session.scalar(query) is not None

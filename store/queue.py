@@ -17,6 +17,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, cast
 
 import psycopg
@@ -43,6 +44,16 @@ from store.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
 
+
+class QueueStatus(StrEnum):
+    """Where an inbox or outbox item stands (stored as its plain value)."""
+
+    QUEUED = "queued"  # waiting: inbox to be processed, outbox to be sent
+    PROCESSING = "processing"  # inbox: claimed by a worker
+    DONE = "done"  # inbox: its outcome and reply are committed
+    SENT = "sent"  # outbox: the relay or platform accepted it
+    FAILED = "failed"  # kept for an operator, never retried on its own
+
 # Outbox retry: 30 s doubling to 1 h, then every hour for ever; never dropped.
 RETRY_FIRST = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)
@@ -64,7 +75,7 @@ class InboundItem(Base):
     envelope_from: Mapped[str | None] = mapped_column(String(998))
     recipients: Mapped[str] = mapped_column(Text, default="")  # newline-separated
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=QueueStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(255))
@@ -86,7 +97,7 @@ class OutboundItem(Base):
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # RFC 822 bytes for email
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=QueueStatus.QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -138,7 +149,7 @@ def enqueue_inbound(
         "envelope_from": envelope_from,
         "recipients": "\n".join(recipients),
         "received_at": received_at,
-        "status": "queued",
+        "status": QueueStatus.QUEUED,
         "attempts": 0,
     }
     if source_key is None:
@@ -172,8 +183,8 @@ def claim_inbound(
     now = now or utcnow()
     cutoff = now - stale_after
     claimable = or_(
-        InboundItem.status == "queued",
-        (InboundItem.status == "processing") & (InboundItem.claimed_at < cutoff),
+        InboundItem.status == QueueStatus.QUEUED,
+        (InboundItem.status == QueueStatus.PROCESSING) & (InboundItem.claimed_at < cutoff),
     )
     while True:
         candidate = session.execute(
@@ -186,12 +197,12 @@ def claim_inbound(
         if candidate is None:
             return None
         item_id, status, attempts = candidate
-        if status == "processing" and attempts >= max_attempts:
+        if status == QueueStatus.PROCESSING and attempts >= max_attempts:
             _give_up_inbound(session, item_id, attempts=attempts, now=now)
             continue
         if _take(session, item_id, claimable, worker=worker, now=now):
             item = session.get(InboundItem, item_id, populate_existing=True)
-            if item is not None and status == "processing":
+            if item is not None and status == QueueStatus.PROCESSING:
                 logger.warning("inbound item %s: reclaimed a stale claim (attempt %s)",
                                item_id, item.attempts)
             return item
@@ -202,7 +213,7 @@ def _take(session: Session, item_id: int, claimable: Any, *, worker: str, now: d
     result = session.execute(
         update(InboundItem)
         .where(InboundItem.id == item_id, claimable)
-        .values(status="processing", claimed_at=now, claimed_by=worker,
+        .values(status=QueueStatus.PROCESSING, claimed_at=now, claimed_by=worker,
                 attempts=InboundItem.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -238,7 +249,7 @@ def release_claims(
     now = now or utcnow()
     claimed = session.execute(
         select(InboundItem.id, InboundItem.attempts, InboundItem.claimed_by)
-        .where(InboundItem.status == "processing")
+        .where(InboundItem.status == QueueStatus.PROCESSING)
     ).all()
     released = []
     for item_id, attempts, owner in claimed:
@@ -247,7 +258,7 @@ def release_claims(
         if attempts >= max_attempts:
             _give_up_inbound(session, item_id, attempts=attempts, now=now)
             continue
-        _set_inbound(session, item_id, status="queued", claimed_at=None, claimed_by=None)
+        _set_inbound(session, item_id, status=QueueStatus.QUEUED, claimed_at=None, claimed_by=None)
         logger.warning("inbound item %s was being processed when the bot last stopped; "
                        "queued again", item_id)
         released.append(int(item_id))
@@ -265,7 +276,7 @@ def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | N
     """
     result = session.execute(
         update(InboundItem)
-        .where(InboundItem.id == item_id, InboundItem.status == "processing",
+        .where(InboundItem.id == item_id, InboundItem.status == QueueStatus.PROCESSING,
                InboundItem.claimed_by == worker)
         .values(claimed_at=now or utcnow())
         .execution_options(synchronize_session=False)
@@ -281,9 +292,9 @@ def give_back_claim(session: Session, item_id: int, *, worker: str) -> bool:
     """
     result = session.execute(
         update(InboundItem)
-        .where(InboundItem.id == item_id, InboundItem.status == "processing",
+        .where(InboundItem.id == item_id, InboundItem.status == QueueStatus.PROCESSING,
                InboundItem.claimed_by == worker)
-        .values(status="queued", claimed_at=None, claimed_by=None,
+        .values(status=QueueStatus.QUEUED, claimed_at=None, claimed_by=None,
                 attempts=InboundItem.attempts - 1)
         .execution_options(synchronize_session=False)
     )
@@ -327,14 +338,16 @@ def finish_inbound(
     Call it in the same transaction as the handler's records and the reply's
     ``enqueue_outbound``, so that all of them commit together.
     """
-    _set_inbound(session, item_id, status="done", outcome=outcome, finished_at=now or utcnow())
+    _set_inbound(session, item_id, status=QueueStatus.DONE, outcome=outcome,
+                 finished_at=now or utcnow())
 
 
 def fail_inbound(
     session: Session, item_id: int, *, error: str, now: datetime | None = None
 ) -> None:
     """Mark an item failed (kept, never deleted); ``error`` says why, for an operator."""
-    _set_inbound(session, item_id, status="failed", outcome="failed", last_error=error,
+    _set_inbound(session, item_id, status=QueueStatus.FAILED, outcome="failed",
+                 last_error=error,
                  finished_at=now or utcnow())
 
 
@@ -369,7 +382,7 @@ def enqueue_outbound(
         "channel": channel,
         "recipient": recipient,
         "payload": payload,
-        "status": "queued",
+        "status": QueueStatus.QUEUED,
         "attempts": 0,
         "next_attempt_at": now or utcnow(),
     }
@@ -390,7 +403,7 @@ def due_outbound(
     send them, ``mark_sent``/``mark_retry`` them and commit in the same transaction.
     """
     query = select(OutboundItem).where(
-        OutboundItem.status == "queued", OutboundItem.next_attempt_at <= now
+        OutboundItem.status == QueueStatus.QUEUED, OutboundItem.next_attempt_at <= now
     )
     if channels is not None:
         query = query.where(OutboundItem.channel.in_(channels))
@@ -407,7 +420,7 @@ def due_outbound(
 def mark_sent(session: Session, item_id: int, *, now: datetime) -> None:
     """The relay or API accepted the message."""
     item = _outbound(session, item_id)
-    item.status = "sent"
+    item.status = QueueStatus.SENT
     item.sent_at = now
     item.attempts += 1
     item.last_error = None
@@ -437,7 +450,7 @@ def mark_failed(session: Session, item_id: int, *, error: str, now: datetime) ->
     """
     item = _outbound(session, item_id)
     item.attempts += 1
-    item.status = "failed"
+    item.status = QueueStatus.FAILED
     item.last_error = error
     item.next_attempt_at = now
     session.flush()

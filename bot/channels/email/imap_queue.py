@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.channels.email.smtp_listener import message_id_of
 from store.db import Store
-from store.queue import InboundItem, enqueue_inbound, mark_moved
+from store.queue import InboundItem, QueueStatus, enqueue_inbound, mark_moved
 from store.types import utcnow
 
 # Outcomes filed under "Rejected" in the mailbox; everything else handled goes to "Processed".
@@ -34,7 +34,7 @@ class StoreMailboxQueue:
             rows = session.execute(
                 select(InboundItem.source_key, InboundItem.status, InboundItem.outcome).where(
                     InboundItem.source_key.in_(list(source_keys)),
-                    InboundItem.status.in_(("done", "failed")),
+                    InboundItem.status.in_((QueueStatus.DONE, QueueStatus.FAILED)),
                 )
             ).all()
         return {key: _folder(status, outcome) for key, status, outcome in rows if key}
@@ -49,6 +49,6 @@ class StoreMailboxQueue:
 
 
 def _folder(status: str, outcome: str | None) -> str:
-    if status == "failed" or (outcome or "").startswith(REJECTED_PREFIXES):
+    if status == QueueStatus.FAILED or (outcome or "").startswith(REJECTED_PREFIXES):
         return "rejected"
     return "processed"
