@@ -23,7 +23,7 @@ from kernel.config import (
     ConfigError,
     Policy,
 )
-from kernel.quarters import DEFAULT_DUE_DAYS, Quarter
+from kernel.quarters import DEFAULT_DUE_DAYS, Quarter, is_tracked
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +119,8 @@ class ReminderPolicy:
         return quarter.due_date(self.due_days)
 
     def tracks(self, quarter: Quarter) -> bool:
-        """Whether uploads of ``quarter`` are chased (and its absence counts as missing)."""
-        return self.track_from is None or quarter >= self.track_from
+        """Whether uploads of ``quarter`` are chased (kernel.quarters.is_tracked)."""
+        return is_tracked(quarter, self.track_from)
 
 
 def quarters_in_play(policy: ReminderPolicy, today: date) -> list[Quarter]:

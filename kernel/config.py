@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo
 
-from kernel.quarters import Quarter
+from kernel.quarters import Quarter, is_tracked
 
 # Clocks change between 01:00 and 03:00 in the UK: a time in there may happen twice or never.
 CLOCK_CHANGE_FROM, CLOCK_CHANGE_UNTIL = time(1, 0), time(3, 0)
@@ -78,5 +78,5 @@ class Policy:
         return ZoneInfo(self.timezone)
 
     def tracks(self, quarter: Quarter) -> bool:
-        """Whether the bot chases (and counts as missing) uploads for ``quarter``."""
-        return self.track_from is None or quarter >= self.track_from
+        """Whether uploads of ``quarter`` are chased (kernel.quarters.is_tracked)."""
+        return is_tracked(quarter, self.track_from)

@@ -334,3 +334,9 @@ def _mentions(text: str, today: date) -> Iterator[tuple[bool, Quarter | None]]:
         for match in pattern.finditer(text):
             bare = match.groupdict().get("fy", "") is None
             yield bare, _convert(convert, match, today)
+
+
+def is_tracked(quarter: Quarter, track_from: Quarter | None) -> bool:
+    """Whether uploads of ``quarter`` are chased (and its absence counts as missing): every
+    quarter from ``track_from`` on (MARAC_TRACK_FROM), or every quarter when it is unset."""
+    return track_from is None or quarter >= track_from

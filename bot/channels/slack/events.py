@@ -36,7 +36,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.slack.inbound import ACTION_IDS, held_button
+from bot.channels.slack.inbound import ACTION_IDS, PERSON_SUBTYPES, held_button
 from bot.settings import Settings
 from store.db import Store
 from store.queue import enqueue_inbound
@@ -97,7 +97,7 @@ class SlackEvents:
         # plain message event as well would answer twice). Edits, joins, bots: not for us.
         if event.get("channel_type") != "im" or event.get("bot_id"):
             return
-        if event.get("subtype") not in (None, "file_share", "thread_broadcast"):
+        if event.get("subtype") not in PERSON_SUBTYPES:
             return
         await self._store(body, key=f"slack:{body.get('event_id')}")
 

@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 # Message subtypes that are something a person posted; every other subtype (edits, deletions,
 # joins, other bots' messages) is not addressed to us and gets no answer.
-_PERSON_SUBTYPES = (None, "file_share", "thread_broadcast")
+# Message subtypes a person sends (a plain message, with a file, a thread reply also sent to
+# the channel); edits, joins and bots' messages are not for us.
+PERSON_SUBTYPES = (None, "file_share", "thread_broadcast")
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 ACTION_IDS = {"marac_confirm_held": "confirm", "marac_keep_held": "keep"}
 
@@ -136,7 +138,7 @@ def _not_for_us(body: dict[str, Any], event: dict[str, Any]) -> str | None:
         return "bot-message"
     if not event.get("user"):
         return "no-user"
-    if event.get("subtype") not in _PERSON_SUBTYPES:
+    if event.get("subtype") not in PERSON_SUBTYPES:
         return f"slack-{event.get('subtype')}"
     return None
 
