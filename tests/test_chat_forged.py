@@ -35,10 +35,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
+from bot.channels.chat.endpoints import ChatEndpoints
 from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.inbound import SlackInbound
 from bot.channels.teams.inbound import TeamsInbound
-from bot.channels.chat.endpoints import ChatEndpoints
 from bot.settings import Settings
 from store.db import Store
 from store.queue import InboundItem
