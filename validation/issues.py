@@ -1,6 +1,7 @@
 """Validation findings as data (STYLE.md 5): a frozen ``Issue`` with a stable code.
 
-What the submitter caused is an ``Issue``; what the bot caused is an exception.
+What the submitter caused is an ``Issue``; what the bot caused is an exception. Each code's
+severity, level and template are in the one issue-code table, ``kernel.wording.issues``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from kernel.wording.issues import ISSUE_CODES, IssueCode, Level, RowMark, Severi
 
 __all__ = ["ISSUE_CODES", "SEVERITY_OF", "Issue", "IssueCode", "Level", "RowMark", "Severity",
            "declared"]
+
 
 def declared(*codes: str) -> frozenset[str]:
     """The codes a check unit or a step of reading says it may emit. Each must be in the table:
