@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.channels.email.threads import email_dedupe_prefix, replied_prefixes
+from bot.channels.email.threads import replied_prefixes
 from bot.settings import Settings
 from handlers import ask, buttons, confirmation, help
 from handlers.result import HandlerResult
@@ -126,9 +126,8 @@ class Dispatcher:
         quarter = None
         if message.declared_quarter_text and today is not None:
             quarter = Quarter.find_in(message.declared_quarter_text, today=today)
-        prefix = email_dedupe_prefix(message.dedupe_key) if message.dedupe_key else None
-        if message.channel != "email" and message.dedupe_key:
-            prefix = f"{message.channel}:{message.dedupe_key}"
+        # "email:<Message-ID>", "slack:<channel>:<ts>": what a later CONFIRM finds it by.
+        prefix = f"{message.channel}:{message.dedupe_key}" if message.dedupe_key else None
         return Submitted(sender=sender, channel=message.channel,
                          received_at=message.received_at or now, files=files,
                          dedupe_prefix=prefix, declared_quarter=quarter,
@@ -150,7 +149,7 @@ class Dispatcher:
 def _to_registered_address(message: InboundMessage, contact: Contact) -> InboundMessage:
     """An email reply to a contact goes to the address the registry holds for them, whatever
     the message's headers asked for: answers and confirmations carry data (issue 10)."""
-    if message.channel != "email" or message.thread.address == contact.email:
+    if not message.thread.by_address or message.thread.address == contact.email:
         return message
     logger.warning("reply for %s redirected from %s to the registered address",
                    contact.email, message.thread.address)
@@ -163,8 +162,9 @@ def _is_inline_image(attachment: Attachment) -> bool:
 
 
 def _already_answered(session: Session, item_id: int, message: InboundMessage) -> bool:
-    """The same Message-ID arrived by another route (SMTP and IMAP, or a resend): answered."""
-    if message.channel != "email" or not message.dedupe_key:
+    """The same message arrived by another route (an email by SMTP and IMAP, a resend) and is
+    answered already. (A chat event's resend is stopped sooner, by its stored event id.)"""
+    if not message.dedupe_key:
         return False
     query = select(InboundItem.id).where(
         InboundItem.message_id == message.dedupe_key,

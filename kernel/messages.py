@@ -50,6 +50,9 @@ class ThreadRef:
     references: tuple[str, ...] = ()
     subject: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The address is the sender's own mail address (email): an answer goes to the address
+    # the registry holds for the contact instead, whatever the message's headers said.
+    by_address: bool = False
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,15 @@ def test_a_typed_number_too_large_to_store_is_invalid(cell: float, valid: bool) 
                             ValidationContext(today=date(2025, 2, 15)))
     invalid = [i.cell for i in report.issues if i.code == "invalid-count"]
     assert invalid == ([] if valid else ["G2"])
+
+
+@pytest.mark.parametrize(("cell", "valid"), [
+    ("0001-01-01", False), ("1899-12-31", False), ("1900-01-01", True), ("9990-12-31", True),
+    ("9991-01-01", False), ("03/10/2024", True)])
+def test_a_meeting_date_outside_any_financial_year_is_invalid_not_a_crash(
+        cell: str, valid: bool) -> None:
+    # Found by the hostile corpus: an .ods date of 0001-01-01 made building its financial
+    # year raise out of validation ("financial year out of range: 0").
+    from validation.cells import Status, to_date
+
+    assert (to_date(cell).status is not Status.INVALID) is valid

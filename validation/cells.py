@@ -76,8 +76,20 @@ def to_count(value: Any, *, text_native: bool = False) -> Converted[int]:
     return Converted(status, number)
 
 
+# A meeting date outside these years is a slip (an .ods "0001-01-01", "31/12/9999"), not a
+# meeting: read as invalid, since no quarter or financial year can be built around it.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 9990
+
+
 def to_date(value: Any, *, text_native: bool = False) -> Converted[date]:
     """A real date, an Excel serial number, or text in UK order or ISO form."""
+    converted = _to_date(value, text_native=text_native)
+    if converted.value is not None and not EARLIEST_YEAR <= converted.value.year <= LATEST_YEAR:
+        return Converted(Status.INVALID)
+    return converted
+
+
+def _to_date(value: Any, *, text_native: bool) -> Converted[date]:
     if is_blank(value):
         return Converted(Status.BLANK)
     if isinstance(value, datetime):

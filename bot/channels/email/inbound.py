@@ -96,7 +96,7 @@ def _thread(
     if message_id and message_id not in references:
         references += (message_id,)
     return ThreadRef(channel="email", address=sender, message_id=message_id,
-                     references=references, subject=subject)
+                     references=references, subject=subject, by_address=True)
 
 
 def _names_quarter(subject: str, received_at: datetime) -> bool:
