@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from store.models import Contact, Marac, Role
-from store.registry_contacts import ALL, CHANNELS
+from store.registry_contacts import ALL, CHANNEL_ID_COLUMN, CHANNELS
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,9 @@ class Person:
     teams_id: str | None = None
 
     def chat_id(self, channel: str) -> str | None:
-        return self.slack_user_id if channel == "slack" else self.teams_id
+        """The contact's user id on a chat channel (the registry's column for it)."""
+        column = CHANNEL_ID_COLUMN.get(channel)
+        return getattr(self, column) if column else None
 
 
 @dataclass(frozen=True)
@@ -76,14 +78,15 @@ def delivery_channels(contact: Contact) -> tuple[str, ...]:
     but an older row may have it): fall back to email rather than stay silent.
     """
     named = [c for c in contact.channels if c in CHANNELS] or ["email"]
-    usable = tuple(c for c in named if c == "email" or _chat_id(contact, c))
+    usable = tuple(c for c in named if c not in CHANNEL_ID_COLUMN or _chat_id(contact, c))
     if len(usable) < len(named):
         logger.warning("contact %s names %s without its user id", contact.email, named)
     return usable or ("email",)
 
 
 def _chat_id(contact: Contact, channel: str) -> str | None:
-    return contact.slack_user_id if channel == "slack" else contact.teams_id
+    column = CHANNEL_ID_COLUMN.get(channel)
+    return getattr(contact, column) if column else None
 
 
 def to_person(contact: Contact) -> Person:
