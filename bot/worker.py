@@ -270,10 +270,12 @@ class Worker:
             return self._incident(item.id, message)
 
     def _to_inbound(self, item: Claimed) -> InboundMessage:
-        """The converter of the item's channel (email from raw RFC 822, chat from JSON)."""
+        """The item's channel converts it (pure), then completes it before our transaction
+        (a chat sender looked up, files fetched)."""
         assert self.channels is not None
-        return self.channels.to_inbound(item.channel, item.raw, received_at=item.received_at,
-                                        envelope_from=item.envelope_from)
+        message = self.channels.to_inbound(item.channel, item.raw, received_at=item.received_at,
+                                           envelope_from=item.envelope_from)
+        return self.channels.prepare(message)
 
     def _handle(self, item_id: int, message: InboundMessage) -> str:
         dispatcher = Dispatcher(self.settings)
@@ -284,6 +286,9 @@ class Worker:
                 logger.warning("message %d: no longer claimed by %s; left alone", item_id,
                                self.name)
                 return "not ours any more"
+            assert self.channels is not None
+            # What the channel keeps (a Teams conversation reference) commits with the outcome.
+            self.channels.record(session, message)
             result = dispatcher.dispatch(session, message, now=utcnow(), item_id=item_id)
             if result.reply is not None:
                 self._queue_reply(session, item_id, result.reply)

@@ -1,30 +1,44 @@
-"""Chat converters and renderers, from fixture files, with a real store (SQLite and PostgreSQL)
-and the fake Slack on loopback where a file must be fetched."""
+"""Chat converters and renderers, from fixture files.
+
+The converters are pure: they run with no client, no store and no network. The prepare steps
+(sender look-up, file download) run with a real store (SQLite and PostgreSQL) and the fake
+Slack on loopback; the Teams conversation reference is written in the worker's transaction.
+"""
 
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
 
-from bot.channels.chat.files import ChatFetchError
+from bot import worker as worker_module
+from bot.channels.chat.files import ChatFetchError, FileRef
 from bot.channels.chat.render import HeldOffer, chat_text, paragraphs
+from bot.channels.slack import inbound as slack_inbound
 from bot.channels.slack.directory import SlackDirectory
-from bot.channels.slack.inbound import SlackInbound
 from bot.channels.slack.outbound import to_slack_payload
-from bot.channels.teams.inbound import TeamsInbound
+from bot.channels.slack.prepare import SlackPreparer
+from bot.channels.teams import inbound as teams_inbound
+from bot.channels.teams.prepare import TeamsPreparer, record_reference
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
+from bot.worker import Worker
 from kernel import wording
 from kernel.messages import Attachment, ButtonPress, InboundMessage, Reply, ThreadRef
 from reports.reply import submission_text
 from store.db import Store
+from store.queue import InboundItem, enqueue_inbound
 from store.registry import find_contact, import_csv, load_demo_registry
+from store.types import utcnow
 from tests.chat_e2e_support import CHAT_FIXTURES, LAMBETH, LAMBETH_AAD, LAMBETH_SLACK
 from tests.slack_fake_support import BOT_TOKEN, FakeSlack
+from tests.teams_fake_support import file_attachment
 
 NOW = datetime(2025, 1, 20, 10, 0, tzinfo=UTC)
 
@@ -45,13 +59,97 @@ def slack() -> Iterator[FakeSlack]:
         yield fake
 
 
-def slack_inbound(store: Store, slack: FakeSlack, *, token: str = BOT_TOKEN) -> SlackInbound:
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection attempt fails the test: a converter must not reach out."""
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a converter tried to connect: {args[1:]}")
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+def slack_preparer(store: Store, slack: FakeSlack, *, token: str = BOT_TOKEN) -> SlackPreparer:
     client = WebClient(token=token, base_url=slack.api_url)
-    return SlackInbound(client, SlackDirectory(store, client), token, 10 * 1024 * 1024)
+    return SlackPreparer(client, SlackDirectory(store, client), token, 10 * 1024 * 1024)
 
 
 def fixture(name: str) -> bytes:
     return (CHAT_FIXTURES / name).read_bytes()
+
+
+def teams_message(**changes: Any) -> bytes:
+    """The install fixture turned into a message activity of Lambeth's 1:1 chat."""
+    activity = json.loads(fixture("teams_conversation_update_install.json"))
+    activity.update({"type": "message", "id": "m1", "text": "", **changes})
+    return json.dumps(activity).encode()
+
+
+def lambeths_reference(store: Store) -> dict[str, Any] | None:
+    with store.transaction() as session:
+        contact = find_contact(session, LAMBETH)
+        assert contact is not None
+        return contact.teams_reference
+
+
+# -- the converters: pure functions of the stored input -----------------------------------------
+
+def test_the_slack_converter_needs_no_client_store_or_network(no_network: None) -> None:
+    message = slack_inbound.to_inbound(fixture("slack_app_mention_with_file.json"),
+                                       received_at=NOW)
+
+    assert message.sender == LAMBETH_SLACK, "the Slack user id: the prepare step resolves it"
+    assert message.thread.extra["user"] == message.thread.extra["sender"] == LAMBETH_SLACK
+    assert message.text == "here is our Q3 2024/25 return"
+    assert message.declared_quarter_text == message.text
+    assert message.attachments == (
+        FileRef("slack-file-F1", b"", file_id="F1"),  # check_file_info: files.info names it
+        Attachment("minutes.pdf", b"", "application/pdf"))  # not a spreadsheet: never fetched
+    assert message.thread.address == "CDATATEAM"
+    assert message.thread.extra["thread_ts"] == "1737370000.000100"
+    assert message.dedupe_key == "CDATATEAM:1737370000.000100"
+    assert message.automatic_reason is None
+
+
+def test_a_named_slack_spreadsheet_becomes_a_reference_to_its_download(no_network: None
+                                                                        ) -> None:
+    body = json.loads(fixture("slack_app_mention_with_file.json"))
+    body["event"]["files"] = [{"id": "F2", "name": "lambeth-q3.xlsx", "mimetype": "x/y",
+                               "url_private": "https://files.slack.com/F2"}]
+    message = slack_inbound.to_inbound(json.dumps(body).encode(), received_at=NOW)
+    assert message.attachments == (FileRef("lambeth-q3.xlsx", b"", "x/y",
+                                           url="https://files.slack.com/F2", file_id="F2"),)
+
+
+def test_a_bots_slack_message_is_converted_with_no_files_and_its_bare_id(no_network: None
+                                                                         ) -> None:
+    message = slack_inbound.to_inbound(fixture("slack_message_from_a_bot.json"),
+                                       received_at=NOW)
+    assert message.automatic_reason == "bot-message"
+    assert message.attachments == ()
+
+
+def test_the_teams_converter_needs_no_store_or_network(no_network: None) -> None:
+    message = teams_inbound.to_inbound(fixture("teams_conversation_update_install.json"),
+                                       received_at=NOW)
+
+    assert message.automatic_reason == "teams-conversation-update"
+    assert message.sender == LAMBETH_AAD, "the AAD object id: the prepare step resolves it"
+    reference = message.thread.extra["reference"]
+    assert reference["conversation"]["id"] == "a:1on1-lambeth"
+    assert reference["serviceUrl"] == "https://smba.trafficmanager.net/uk/"
+
+
+def test_teams_files_become_references_and_only_spreadsheets_are_fetched_later(
+    no_network: None
+) -> None:
+    raw = teams_message(attachments=[
+        file_attachment("lambeth-q3.xlsx", "https://teams.example/dl/1"),
+        file_attachment("minutes.pdf", "https://teams.example/dl/2")])
+    message = teams_inbound.to_inbound(raw, received_at=NOW)
+    assert message.attachments == (FileRef("lambeth-q3.xlsx", b"", url="https://teams.example/dl/1"),
+                                   Attachment("minutes.pdf", b""))
+
+
+# -- the prepare steps: the sender and the files -------------------------------------------------
 
 
 def test_a_mention_with_a_file_in_a_channel_becomes_a_submission_message(
@@ -59,8 +157,8 @@ def test_a_mention_with_a_file_in_a_channel_becomes_a_submission_message(
 ) -> None:
     template = fixture("lambeth-q3.xlsx")
     slack.add_file("F1", "lambeth-q3.xlsx", template)
-    message = slack_inbound(registry, slack).to_inbound(
-        fixture("slack_app_mention_with_file.json"), received_at=NOW)
+    message = slack_preparer(registry, slack).prepare(slack_inbound.to_inbound(
+        fixture("slack_app_mention_with_file.json"), received_at=NOW))
 
     assert message.sender == LAMBETH
     assert message.text == "here is our Q3 2024/25 return"
@@ -77,13 +175,16 @@ def test_a_sign_in_page_instead_of_the_file_is_our_problem_not_the_senders(
     registry: Store, slack: FakeSlack
 ) -> None:
     slack.add_file("F1", "lambeth-q3.xlsx", fixture("lambeth-q3.xlsx"))
-    converter = slack_inbound(registry, slack)
-    converter.token = "xoxb-revoked"  # the Web API client still works; the download does not
+    preparer = slack_preparer(registry, slack)
+    preparer.token = "xoxb-revoked"  # the Web API client still works; the download does not
+    message = slack_inbound.to_inbound(fixture("slack_app_mention_with_file.json"),
+                                       received_at=NOW)
     with pytest.raises(ChatFetchError) as caught:
-        converter.to_inbound(fixture("slack_app_mention_with_file.json"), received_at=NOW)
+        preparer.prepare(message)
 
     assert "web page" in str(caught.value)
     assert caught.value.message.thread.address == "CDATATEAM", "we can still apologise there"
+    assert caught.value.message.sender == LAMBETH
     assert slack.downloads == [("TMARAC-F1", False)]
 
 
@@ -100,8 +201,8 @@ def test_a_users_email_from_slack_is_looked_up_once_and_cached(
 
 
 def test_another_bots_message_is_never_answered(registry: Store, slack: FakeSlack) -> None:
-    message = slack_inbound(registry, slack).to_inbound(
-        fixture("slack_message_from_a_bot.json"), received_at=NOW)
+    message = slack_preparer(registry, slack).prepare(slack_inbound.to_inbound(
+        fixture("slack_message_from_a_bot.json"), received_at=NOW))
     assert message.automatic_reason == "bot-message"
     assert slack.calls == [], "no identity look-up for a bot"
 
@@ -109,11 +210,14 @@ def test_another_bots_message_is_never_answered(registry: Store, slack: FakeSlac
 def test_a_teams_install_stores_the_conversation_reference_and_asks_nothing(
     registry: Store
 ) -> None:
-    message = TeamsInbound(registry, 1024).to_inbound(
-        fixture("teams_conversation_update_install.json"), received_at=NOW)
+    message = TeamsPreparer(registry, 1024).prepare(teams_inbound.to_inbound(
+        fixture("teams_conversation_update_install.json"), received_at=NOW))
 
     assert message.automatic_reason == "teams-conversation-update"
     assert message.sender == LAMBETH
+    assert lambeths_reference(registry) is None, "the prepare step writes nothing"
+    with registry.transaction() as session:
+        record_reference(session, message)
     with registry.transaction() as session:
         contact = find_contact(session, LAMBETH)
         assert contact is not None and contact.teams_reference is not None
@@ -125,8 +229,8 @@ def test_a_teams_user_the_registry_lacks_is_named_by_their_aad_id(registry: Stor
     activity = json.loads(fixture("teams_conversation_update_install.json"))
     activity.update(type="message", id="m1", text="<at>Marac</at> help &amp; thanks")
     activity["from"]["aadObjectId"] = "aad-unknown"
-    message = TeamsInbound(registry, 1024).to_inbound(json.dumps(activity).encode(),
-                                                     received_at=NOW)
+    message = TeamsPreparer(registry, 1024).prepare(teams_inbound.to_inbound(
+        json.dumps(activity).encode(), received_at=NOW))
     assert message.sender == "teams:aad-unknown"
     assert message.text == "help & thanks"
 
@@ -190,3 +294,42 @@ def test_chat_file_names_are_cleaned_by_the_one_shared_cleaner() -> None:
     raw = "..\\\\evil/Croydon\r\nQ3\u202e.xlsx"
     assert _safe_name(raw) == safe_filename(raw) == "Croydon Q3.xlsx"
     assert _safe_name("\r\n") == "slack-file"
+
+
+# -- the Teams reference commits with the message's outcome, or not at all ----------------------
+
+def deliver_teams(store: Store, raw: bytes) -> int:
+    with store.transaction() as session:
+        return enqueue_inbound(session, channel="teams", raw=raw, source_key=f"t:{hash(raw)}",
+                               recipients=[], received_at=utcnow())
+
+
+def status_of(store: Store, item_id: int) -> tuple[str, str | None]:
+    with store.transaction() as session:
+        item = session.get(InboundItem, item_id)
+        assert item is not None
+        return item.status, item.outcome
+
+
+def test_a_teams_reference_is_stored_in_the_transaction_of_the_messages_outcome(
+    registry: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", smtp_listen=None, http_listen=None)
+    worker = Worker(registry, settings, retry_first=0.01, retry_max=0.05)
+    finish = worker_module.finish_inbound
+
+    def outcome_lost(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the outcome could not be written")
+
+    monkeypatch.setattr(worker_module, "finish_inbound", outcome_lost)
+    failed = deliver_teams(registry, teams_message(id="m1", text="help"))
+    assert worker.process_one()
+    assert status_of(registry, failed) == ("failed", "failed")  # the incident, on its own
+    assert lambeths_reference(registry) is None, "rolled back with the outcome"
+
+    monkeypatch.setattr(worker_module, "finish_inbound", finish)
+    done = deliver_teams(registry, teams_message(id="m2", text="help"))
+    assert worker.process_one()
+    assert status_of(registry, done)[0] == "done"
+    reference = lambeths_reference(registry)
+    assert reference is not None and reference["conversation"]["id"] == "a:1on1-lambeth"

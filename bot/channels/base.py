@@ -24,10 +24,21 @@ class Outgoing:
 
 
 class Channel(Protocol):
-    """A channel's two converters: stored input -> ``InboundMessage``, ``Reply`` -> outbox."""
+    """A channel's converters (stored input -> ``InboundMessage``, ``Reply`` -> outbox) and
+    the two steps that keep the inbound one pure.
 
-    def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
+    ``to_inbound`` is a pure function of the stored input: no network, no store. ``prepare``
+    completes its message before the worker's transaction (the sender looked up, files
+    fetched: network and reads, never writes). ``record`` writes what the channel keeps from a
+    message (a conversation reference) inside the worker's one transaction, with its outcome.
+    """
+
+    def to_inbound(self, raw: bytes, *, received_at: datetime,
                    envelope_from: str | None) -> InboundMessage: ...
+
+    def prepare(self, message: InboundMessage) -> InboundMessage: ...
+
+    def record(self, session: Session, message: InboundMessage) -> None: ...
 
     def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]: ...
 

@@ -1,6 +1,7 @@
 """Every channel of the running bot, looked up by name: the one place that knows them all.
 
-The worker converts stored input and renders replies through ``Channels``; ``marac-bot run``
+The worker converts stored input (convert, prepare, then record in its transaction) and renders
+replies through ``Channels``; ``marac-bot run``
 starts, mounts and stops each channel's endpoints through ``endpoints``. Adding a channel is
 adding a folder under bot/channels/ and a line here; nothing else branches on its name.
 """
@@ -15,7 +16,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Channel, Outgoing, Sender
-from bot.channels.chat.channels import ChatChannels
+from bot.channels.chat.channels import SlackChannel, TeamsChannel
 from bot.channels.chat.endpoints import ChatEndpoints
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.endpoints import EmailEndpoints
@@ -31,9 +32,9 @@ class Channels:
     """The converters of every channel (no network until an item of a channel needs it)."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        chat = ChatChannels(store, settings)
         self._by_name: dict[str, Channel] = {
-            "email": EmailChannel(settings), "slack": chat, "teams": chat}
+            "email": EmailChannel(settings), "slack": SlackChannel(store, settings),
+            "teams": TeamsChannel(store, settings)}
 
     def _of(self, channel: str) -> Channel:
         try:
@@ -43,8 +44,17 @@ class Channels:
 
     def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
                    envelope_from: str | None = None) -> InboundMessage:
-        return self._of(channel).to_inbound(channel, raw, received_at=received_at,
+        """The stored input as a message, by the channel's pure converter."""
+        return self._of(channel).to_inbound(raw, received_at=received_at,
                                             envelope_from=envelope_from)
+
+    def prepare(self, message: InboundMessage) -> InboundMessage:
+        """The message completed by its channel (sender, files), before the transaction."""
+        return self._of(message.channel).prepare(message)
+
+    def record(self, session: Session, message: InboundMessage) -> None:
+        """What the message's channel keeps from it, in the caller's transaction."""
+        self._of(message.channel).record(session, message)
 
     def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]:
         return self._of(reply.thread.channel).outgoing(session, reply, key=key)

@@ -1,9 +1,11 @@
 """Fetching a file that a chat platform holds (Slack's private URL, Teams' download URL).
 
-Runs in the worker thread (blocking I/O is fine there). Two quirks of the outside shape this:
-Slack answers a download without a valid bot token with 200 and an HTML sign-in page, not
-401; and anyone can post a file far larger than we take. So the bytes are capped while read,
-and a page where a spreadsheet should be is our fault (token or scope), not the sender's.
+A converter only names the file (a ``FileRef``); the channel's prepare step fetches it, in the
+worker thread (blocking I/O is fine there), before the message is dispatched. Two quirks of the
+outside shape this: Slack answers a download without a valid bot token with 200 and an HTML
+sign-in page, not 401; and anyone can post a file far larger than we take. So the bytes are
+capped while read, and a page where a spreadsheet should be is our fault (token or scope),
+not the sender's.
 """
 
 from __future__ import annotations
@@ -12,14 +14,27 @@ import logging
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from kernel.messages import InboundMessage
+from kernel.messages import Attachment, InboundMessage
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 60.0
 _CHUNK = 64 * 1024
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<!--")
+
+
+@dataclass(frozen=True)
+class FileRef(Attachment):
+    """A posted spreadsheet the converter has named but not fetched (``data`` is empty).
+
+    Only the prepare step replaces it with the fetched ``Attachment``: handlers never see one.
+    ``url`` is empty when the platform must be asked for it first (Slack's ``files.info``).
+    """
+
+    url: str = ""
+    file_id: str = ""
 
 
 class ChatFetchError(Exception):
@@ -61,3 +76,18 @@ def is_web_page(data: bytes, content_type: str) -> bool:
         return True
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith(_HTML_STARTS)
+
+
+def download(ref: FileRef, *, platform: str, headers: Mapping[str, str], max_bytes: int,
+             message: InboundMessage, hint: str = "") -> Attachment:
+    """The file ``ref`` names, with its bytes (capped); ``ChatFetchError`` carrying
+    ``message`` when it cannot be had, ``hint`` saying what to fix for a web page."""
+    try:
+        data, served = fetch(ref.url, headers=headers, max_bytes=max_bytes)
+    except (OSError, ValueError) as exc:
+        raise ChatFetchError(f"downloading {ref.filename} from {platform} failed: {exc}",
+                             message) from exc
+    if is_web_page(data, served):
+        raise ChatFetchError(f"{platform} served a web page instead of {ref.filename}{hint}",
+                             message)
+    return Attachment(ref.filename, data, ref.content_type)

@@ -18,11 +18,18 @@ from kernel.messages import InboundMessage, Reply
 class EmailChannel:
     settings: Settings
 
-    def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
+    def to_inbound(self, raw: bytes, *, received_at: datetime,
                    envelope_from: str | None) -> InboundMessage:
         return to_inbound(raw, mailbox_address=self.settings.mailbox_address,
                           trusted_authserv_id=self.settings.trusted_authserv_id,
                           received_at=received_at, envelope_from=envelope_from)
+
+    def prepare(self, message: InboundMessage) -> InboundMessage:
+        """Nothing to complete: the raw bytes hold the sender and every attachment."""
+        return message
+
+    def record(self, session: Session, message: InboundMessage) -> None:
+        """Nothing to keep: a reply's thread is in the message's own headers."""
 
     def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]:
         """One message to the thread's address and any copies, its Message-ID from ``key``."""

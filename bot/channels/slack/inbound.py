@@ -1,8 +1,9 @@
 """A stored Slack request (event or button click, JSON as Slack sent it) -> ``InboundMessage``.
 
-Runs in the worker: the event was stored and acknowledged long before, so the slow parts (the
-``users.info`` look-up, downloading the file with the bot token) happen here, off Slack's
-3-second clock. Held-changes buttons become a message whose thread carries the action.
+A pure function of the request, testable from a fixture file: no Web API, no store. The slow
+parts (the ``users.info`` look-up, downloading the file with the bot token) are the worker's
+prepare step (bot/channels/slack/prepare.py), off Slack's 3-second clock like this.
+Held-changes buttons become a message whose ``button`` carries the action.
 
 The endpoint refuses shapes Slack does not send (bot/slack_events.py), but Socket Mode has no
 such check: a field of the wrong type here is a ``ValueError`` that says which, never a
@@ -14,15 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
-from bot.channels.chat.files import ChatFetchError, fetch, is_web_page
-from bot.channels.slack.directory import SlackDirectory
+from bot.channels.chat.files import FileRef
 from handlers.submission import is_spreadsheet
 from kernel.messages import Attachment, ButtonPress, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
@@ -30,8 +26,6 @@ from validation.safe_text import safe_filename
 
 logger = logging.getLogger(__name__)
 
-# Message subtypes that are something a person posted; every other subtype (edits, deletions,
-# joins, other bots' messages) is not addressed to us and gets no answer.
 # Message subtypes a person sends (a plain message, with a file, a thread reply also sent to
 # the channel); edits, joins and bots' messages are not for us.
 PERSON_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -39,94 +33,81 @@ _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 ACTION_IDS = {"marac_confirm_held": "confirm", "marac_keep_held": "keep"}
 
 
-@dataclass
-class SlackInbound:
-    client: WebClient
-    directory: SlackDirectory
-    token: str
-    max_file_bytes: int
+def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
+    """Turn one stored Slack request into the normalised message: a pure function of the
+    request. The sender is the Slack user id and a spreadsheet a ``FileRef``;
+    ``SlackPreparer`` (bot/channels/slack/prepare.py) resolves and fetches them."""
+    body = _json(raw, "request")
+    if not isinstance(body, dict):
+        raise ValueError(f"Slack request is {type(body).__name__}, not an object")
+    if body.get("type") == "block_actions":
+        return _action(body, received_at)
+    return _event(body, received_at)
 
-    def to_inbound(self, raw: bytes, *, received_at: datetime) -> InboundMessage:
-        """Turn one stored Slack request into the normalised message."""
-        body = _json(raw, "request")
-        if not isinstance(body, dict):
-            raise ValueError(f"Slack request is {type(body).__name__}, not an object")
-        if body.get("type") == "block_actions":
-            return self._action(body, received_at)
-        return self._event(body, received_at)
 
-    def _event(self, body: dict[str, Any], received_at: datetime) -> InboundMessage:
-        event = _object(body.get("event"), "event")
-        user = _text(event.get("user"), "event.user")
-        channel = _text(event.get("channel"), "event.channel")
-        ts = _text(event.get("ts"), "event.ts")
-        reason = _not_for_us(body, event)
-        sender = self.directory.sender_for(user) if user and not reason else user
-        thread = ThreadRef(channel="slack", address=channel, message_id=ts, extra={
-            "thread_ts": _text(event.get("thread_ts"), "event.thread_ts") or ts, "user": user,
-            "sender": sender, "dedupe_key": f"{channel}:{ts}",
-        })
-        text = _MENTION.sub("", _text(event.get("text"), "event.text")).strip()
-        message = InboundMessage(
-            channel="slack", sender=sender, thread=thread, text=text,
-            received_at=received_at, dedupe_key=f"{channel}:{ts}", automatic_reason=reason,
-            declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
-            else None,
-        )
-        if reason:
-            return message
-        files = [self._attachment(f, message) for f in _objects(event.get("files"), "files")]
-        return replace(message, attachments=tuple(files))
+def _event(body: dict[str, Any], received_at: datetime) -> InboundMessage:
+    event = _object(body.get("event"), "event")
+    user = _text(event.get("user"), "event.user")
+    channel = _text(event.get("channel"), "event.channel")
+    ts = _text(event.get("ts"), "event.ts")
+    reason = _not_for_us(body, event)
+    thread = ThreadRef(channel="slack", address=channel, message_id=ts, extra={
+        "thread_ts": _text(event.get("thread_ts"), "event.thread_ts") or ts, "user": user,
+        "sender": user, "dedupe_key": f"{channel}:{ts}",
+    })
+    text = _MENTION.sub("", _text(event.get("text"), "event.text")).strip()
+    # What is not for us is never answered: its files are not even looked at.
+    files = () if reason else tuple(
+        file_ref(f) for f in _objects(event.get("files"), "files"))
+    return InboundMessage(
+        channel="slack", sender=user, thread=thread, text=text, attachments=files,
+        received_at=received_at, dedupe_key=f"{channel}:{ts}", automatic_reason=reason,
+        declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
+        else None,
+    )
 
-    def _attachment(self, file: dict[str, Any], message: InboundMessage) -> Attachment:
-        if file.get("file_access") == "check_file_info" or not file.get("name"):
-            file = self._file_info(_text(file.get("id"), "file id"), message)
-        file_id = _text(file.get("id"), "file id")
-        name = _safe_name(_text(file.get("name"), "file name") or f"slack-file-{file_id}")
-        content_type = _text(file.get("mimetype"), "file type") or "application/octet-stream"
-        if not is_spreadsheet(Attachment(name, b"")):
-            # Only its name matters ("not a template"): no need to fetch a photo or a PDF.
-            return Attachment(name, b"", content_type)
-        url = (_text(file.get("url_private_download"), "file url")
-               or _text(file.get("url_private"), "file url"))
-        try:
-            data, served = fetch(url, headers={"Authorization": f"Bearer {self.token}"},
-                                 max_bytes=self.max_file_bytes)
-        except (OSError, ValueError) as exc:
-            raise ChatFetchError(f"downloading {name} from Slack failed: {exc}", message) from exc
-        if is_web_page(data, served):
-            raise ChatFetchError(
-                f"Slack served a web page instead of {name}: the bot token is missing, wrong "
-                "or lacks the files:read scope", message)
-        return Attachment(name, data, content_type)
 
-    def _file_info(self, file_id: str, message: InboundMessage) -> dict[str, Any]:
-        try:
-            return dict(self.client.files_info(file=file_id).get("file") or {})
-        except SlackApiError as exc:
-            raise ChatFetchError(f"files.info {file_id}: {exc.response.get('error')}",
-                                 message) from exc
+def file_ref(file: dict[str, Any]) -> Attachment:
+    """A posted file as the event describes it. Slack Connect and some shares leave out the
+    name and URL (``check_file_info``): then a ``FileRef`` with only the id."""
+    file_id = _text(file.get("id"), "file id")
+    if file.get("file_access") == "check_file_info" or not file.get("name"):
+        return FileRef(_safe_name(f"slack-file-{file_id}"), b"", file_id=file_id)
+    return described_file(file)
 
-    def _action(self, body: dict[str, Any], received_at: datetime) -> InboundMessage:
-        """A Confirm / Keep button press: the dispatcher applies it (handlers/buttons.py)."""
-        user = _id(body.get("user"), "user")
-        action = next(iter(_objects(body.get("actions"), "actions")), {})
-        submitter, ids = held_button(action.get("value"))
-        posted = _object(body.get("message"), "message")
-        channel = (_id(body.get("channel"), "channel")
-                   or _text(_object(body.get("container"), "container").get("channel_id"),
-                            "container.channel_id"))
-        ts = _text(posted.get("ts"), "message.ts")
-        sender = self.directory.sender_for(user) if user else ""
-        thread = ThreadRef(channel="slack", address=channel, message_id=ts, extra={
-            "thread_ts": _text(posted.get("thread_ts"), "message.thread_ts") or ts,
-            "user": user, "sender": sender, "button": True,
-        })
-        press = ButtonPress(ACTION_IDS.get(str(action.get("action_id")), "unknown"),
-                            submitter, tuple(ids), presser=user)
-        return InboundMessage(channel="slack", sender=sender, thread=thread,
-                              received_at=received_at, button=press,
-                              dedupe_key=f"action:{action.get('action_ts') or ts}")
+
+def described_file(file: dict[str, Any]) -> Attachment:
+    """A file whose name and URL are known: a ``FileRef`` to fetch if it is a spreadsheet."""
+    file_id = _text(file.get("id"), "file id")
+    name = _safe_name(_text(file.get("name"), "file name") or f"slack-file-{file_id}")
+    content_type = _text(file.get("mimetype"), "file type") or "application/octet-stream"
+    if not is_spreadsheet(Attachment(name, b"")):
+        # Only its name matters ("not a template"): no need to fetch a photo or a PDF.
+        return Attachment(name, b"", content_type)
+    url = (_text(file.get("url_private_download"), "file url")
+           or _text(file.get("url_private"), "file url"))
+    return FileRef(name, b"", content_type, url=url, file_id=file_id)
+
+
+def _action(body: dict[str, Any], received_at: datetime) -> InboundMessage:
+    """A Confirm / Keep button press: the dispatcher applies it (handlers/buttons.py)."""
+    user = _id(body.get("user"), "user")
+    action = next(iter(_objects(body.get("actions"), "actions")), {})
+    submitter, ids = held_button(action.get("value"))
+    posted = _object(body.get("message"), "message")
+    channel = (_id(body.get("channel"), "channel")
+               or _text(_object(body.get("container"), "container").get("channel_id"),
+                        "container.channel_id"))
+    ts = _text(posted.get("ts"), "message.ts")
+    thread = ThreadRef(channel="slack", address=channel, message_id=ts, extra={
+        "thread_ts": _text(posted.get("thread_ts"), "message.thread_ts") or ts,
+        "user": user, "sender": user, "button": True,
+    })
+    press = ButtonPress(ACTION_IDS.get(str(action.get("action_id")), "unknown"),
+                        submitter, tuple(ids), presser=user)
+    return InboundMessage(channel="slack", sender=user, thread=thread,
+                          received_at=received_at, button=press,
+                          dedupe_key=f"action:{action.get('action_ts') or ts}")
 
 
 def _not_for_us(body: dict[str, Any], event: dict[str, Any]) -> str | None:

@@ -1,9 +1,10 @@
 """A stored Teams activity (JSON as the Bot Connector posted it) -> ``InboundMessage``.
 
-Identity is the sender's AAD object id, mapped through the registry (``teams_id``). Each
-contact's conversation reference from a 1:1 chat is stored on the contact: Teams lets a bot
-message someone first (a reminder) only into a conversation it has a reference for. Files in a
-1:1 chat arrive as ``file.download.info`` attachments whose ``downloadUrl`` needs no token.
+A pure function of the activity, testable from a fixture file: no store, no network. Identity
+is the sender's AAD object id, mapped through the registry (``teams_id``) by the worker's prepare
+step, which also fetches the files (in a 1:1 chat, ``file.download.info`` attachments whose
+``downloadUrl`` needs no token) and, in the worker's transaction, stores the contact's 1:1
+conversation reference (bot/channels/teams/prepare.py).
 
 The endpoint refuses what this cannot read (bot/teams_endpoint.py calls ``reference_of`` and
 ``held_action`` first); a field of the wrong type is still a ``ValueError`` that says which.
@@ -14,18 +15,16 @@ from __future__ import annotations
 import html
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from microsoft_agents.activity import Activity
 
-from bot.channels.chat.files import ChatFetchError, fetch, is_web_page
+from bot.channels.chat.files import FileRef
 from handlers.submission import is_spreadsheet
 from kernel.messages import Attachment, ButtonPress, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
-from store.db import Store
-from store.registry import find_contact_by_teams
 from validation.safe_text import safe_filename
 
 logger = logging.getLogger(__name__)
@@ -33,10 +32,6 @@ logger = logging.getLogger(__name__)
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
-
-
-def unknown_sender(user_id: str) -> str:
-    return f"teams:{user_id}"
 
 
 def reference_of(activity: Activity) -> dict[str, Any]:
@@ -68,65 +63,44 @@ def held_action(activity: Activity) -> ButtonPress | None:
     return ButtonPress(action, submitter, tuple(ids), presser=presser or "")
 
 
-@dataclass
-class TeamsInbound:
-    store: Store
-    max_file_bytes: int
+def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
+    """Turn one stored activity into the normalised message: a pure function of the activity.
+    The sender is the AAD object id and a spreadsheet a ``FileRef``; ``TeamsPreparer``
+    (bot/channels/teams/prepare.py) resolves, fetches and records the rest."""
+    activity = Activity.model_validate_json(raw)
+    user = activity.from_property
+    user_id = (user.aad_object_id or user.id) if user is not None else ""
+    reference = reference_of(activity)  # first: it names a missing conversation
+    text = _plain_text(activity.text or "")
+    thread = ThreadRef(channel="teams", address=activity.conversation.id,
+                       message_id=activity.id, extra={
+                           "reference": reference, "sender": user_id,
+                           "user": user_id, "dedupe_key": activity.id})
+    press = held_action(activity)
+    if press is not None:
+        thread = replace(thread, extra={**thread.extra, "button": True})
+    reason = _not_for_us(activity)
+    # What is not for us is never answered: its files are not even looked at.
+    files = () if reason else tuple(
+        _file(a.name or "teams-file", a.content) for a in activity.attachments or []
+        if a.content_type == FILE_DOWNLOAD_INFO)
+    return InboundMessage(
+        channel="teams", sender=user_id, thread=thread, text=text, attachments=files,
+        received_at=received_at, button=press, dedupe_key=activity.id,
+        automatic_reason=reason,
+        declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
+        else None,
+    )
 
-    def to_inbound(self, raw: bytes, *, received_at: datetime) -> InboundMessage:
-        """Turn one stored activity into the normalised message."""
-        activity = Activity.model_validate_json(raw)
-        user = activity.from_property
-        user_id = (user.aad_object_id or user.id) if user is not None else ""
-        reference = reference_of(activity)
-        sender = self._identify(user_id, activity, reference)
-        text = _plain_text(activity.text or "")
-        thread = ThreadRef(channel="teams", address=activity.conversation.id,
-                           message_id=activity.id, extra={
-                               "reference": reference, "sender": sender, "user": user_id,
-                               "dedupe_key": activity.id})
-        press = held_action(activity)
-        if press is not None:
-            thread = replace(thread, extra={**thread.extra, "button": True})
-        message = InboundMessage(
-            channel="teams", sender=sender, thread=thread, text=text, received_at=received_at,
-            button=press,
-            dedupe_key=activity.id, automatic_reason=_not_for_us(activity),
-            declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
-            else None,
-        )
-        if message.automatic_reason:
-            return message
-        files = [self._download(a.name or "teams-file", a.content, message)
-                 for a in activity.attachments or [] if a.content_type == FILE_DOWNLOAD_INFO]
-        return replace(message, attachments=tuple(files))
 
-    def _identify(self, user_id: str, activity: Activity, reference: dict[str, Any]) -> str:
-        """The contact's email (storing their 1:1 conversation reference), or ``teams:<id>``."""
-        if not user_id:
-            return ""
-        with self.store.transaction() as session:
-            contact = find_contact_by_teams(session, user_id)
-            if contact is None:
-                return unknown_sender(user_id)
-            if activity.conversation.conversation_type in (None, "personal") and (
-                    contact.teams_reference != reference):
-                contact.teams_reference = reference
-            return contact.email
-
-    def _download(self, name: str, content: Any, message: InboundMessage) -> Attachment:
-        name = safe_filename(name) or "teams-file"
-        info = content if isinstance(content, dict) else {}
-        if not is_spreadsheet(Attachment(name, b"")):
-            return Attachment(name, b"")
-        try:
-            data, served = fetch(str(info.get("downloadUrl") or ""), headers={},
-                                 max_bytes=self.max_file_bytes)
-        except (OSError, ValueError) as exc:
-            raise ChatFetchError(f"downloading {name} from Teams failed: {exc}", message) from exc
-        if is_web_page(data, served):
-            raise ChatFetchError(f"Teams served a web page instead of {name}", message)
-        return Attachment(name, data)
+def _file(name: str, content: Any) -> Attachment:
+    """A posted file: a ``FileRef`` to its download URL (which needs no token) if it is a
+    spreadsheet, else its name alone."""
+    name = safe_filename(name) or "teams-file"
+    if not is_spreadsheet(Attachment(name, b"")):
+        return Attachment(name, b"")
+    info = content if isinstance(content, dict) else {}
+    return FileRef(name, b"", url=str(info.get("downloadUrl") or ""))
 
 
 def _not_for_us(activity: Activity) -> str | None:
