@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from kernel.messages import Attachment, InboundMessage
 
@@ -91,3 +91,15 @@ def download(ref: FileRef, *, platform: str, headers: Mapping[str, str], max_byt
         raise ChatFetchError(f"{platform} served a web page instead of {ref.filename}{hint}",
                              message)
     return Attachment(ref.filename, data, ref.content_type)
+
+
+def with_files(message: InboundMessage,
+               fetched: Callable[[FileRef, InboundMessage], Attachment]) -> InboundMessage:
+    """``message`` with each ``FileRef`` replaced by ``fetched(ref, known)``; ``known`` is the
+    message without files, which a ``ChatFetchError`` carries so the worker can apologise."""
+    if not any(isinstance(a, FileRef) for a in message.attachments):
+        return message
+    known = replace(message, attachments=())
+    files = tuple(fetched(a, known) if isinstance(a, FileRef) else a
+                  for a in message.attachments)
+    return replace(message, attachments=files)

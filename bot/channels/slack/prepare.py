@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.channels.chat.files import ChatFetchError, FileRef, download
+from bot.channels.chat.files import ChatFetchError, FileRef, download, with_files
 from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.inbound import described_file
 from kernel.messages import Attachment, InboundMessage
@@ -35,12 +35,7 @@ class SlackPreparer:
     def prepare(self, message: InboundMessage) -> InboundMessage:
         """The message with its sender resolved and its spreadsheets fetched; raises
         ``ChatFetchError`` (carrying the message without files) when a file cannot be had."""
-        message = self.identify(message)
-        if not any(isinstance(a, FileRef) for a in message.attachments):
-            return message
-        known = replace(message, attachments=())
-        files = tuple(self._fetched(a, known) for a in message.attachments)
-        return replace(message, attachments=files)
+        return with_files(self.identify(message), self._fetched)
 
     def identify(self, message: InboundMessage) -> InboundMessage:
         """The registry contact's email (or ``slack:<id>``) for a person's message or press;
@@ -52,9 +47,7 @@ class SlackPreparer:
         thread = replace(message.thread, extra={**message.thread.extra, "sender": sender})
         return replace(message, sender=sender, thread=thread)
 
-    def _fetched(self, file: Attachment, message: InboundMessage) -> Attachment:
-        if not isinstance(file, FileRef):
-            return file
+    def _fetched(self, file: FileRef, message: InboundMessage) -> Attachment:
         if not file.url:
             described = described_file(self._file_info(file.file_id, message))
             if not isinstance(described, FileRef):

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.channels.chat.files import FileRef, download
+from bot.channels.chat.files import FileRef, download, with_files
 from kernel.messages import Attachment, InboundMessage
 from store.db import Store
 from store.registry import find_contact_by_teams
@@ -36,12 +36,7 @@ class TeamsPreparer:
     def prepare(self, message: InboundMessage) -> InboundMessage:
         """The message with its sender resolved and its spreadsheets fetched; raises
         ``ChatFetchError`` (carrying the message without files) when a file cannot be had."""
-        message = self.identify(message)
-        if not any(isinstance(a, FileRef) for a in message.attachments):
-            return message
-        known = replace(message, attachments=())
-        files = tuple(self._fetched(a, known) for a in message.attachments)
-        return replace(message, attachments=files)
+        return with_files(self.identify(message), self._fetched)
 
     def identify(self, message: InboundMessage) -> InboundMessage:
         """The contact's email, or ``teams:<id>`` for someone the registry lacks (a read of
@@ -55,9 +50,7 @@ class TeamsPreparer:
         thread = replace(message.thread, extra={**message.thread.extra, "sender": sender})
         return replace(message, sender=sender, thread=thread)
 
-    def _fetched(self, file: Attachment, message: InboundMessage) -> Attachment:
-        if not isinstance(file, FileRef):
-            return file
+    def _fetched(self, file: FileRef, message: InboundMessage) -> Attachment:
         return download(file, platform="Teams", headers={},
                         max_bytes=self.max_file_bytes, message=message)
 
