@@ -296,6 +296,26 @@ def test_chat_file_names_are_cleaned_by_the_one_shared_cleaner() -> None:
     assert _safe_name("\r\n") == "slack-file"
 
 
+def test_a_teams_file_that_cannot_be_fetched_is_our_problem_not_the_senders(
+    registry: Store
+) -> None:
+    raw = teams_message(attachments=[file_attachment("lambeth-q3.xlsx",
+                                                     "http://127.0.0.1:9/gone.xlsx")])
+    with pytest.raises(ChatFetchError) as caught:
+        TeamsPreparer(registry, 1024).prepare(teams_inbound.to_inbound(raw, received_at=NOW))
+    assert caught.value.message.sender == LAMBETH, "we know whom to apologise to"
+    assert caught.value.message.attachments == ()
+
+
+def test_only_a_personal_chats_reference_is_kept(registry: Store) -> None:
+    activity = json.loads(teams_message())
+    activity["conversation"].update(id="19:team-channel", conversationType="channel")
+    message = teams_inbound.to_inbound(json.dumps(activity).encode(), received_at=NOW)
+    with registry.transaction() as session:
+        record_reference(session, message)
+    assert lambeths_reference(registry) is None
+
+
 # -- the Teams reference commits with the message's outcome, or not at all ----------------------
 
 def deliver_teams(store: Store, raw: bytes) -> int:
