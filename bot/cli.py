@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from bot.commands import (
-    ask_cmd,
-    db_cmd,
-    registry_cmd,
-    remind_cmd,
-    report_cmd,
-    run_cmd,
-    submit_cmd,
-    template_cmd,
-    validate_cmd,
-)
+from bot.commands import parsers
 from bot.settings import ConfigError, Settings
 
 EXIT_USAGE = 2
 
-_COMMANDS = (
-    run_cmd, validate_cmd, submit_cmd, template_cmd, registry_cmd, db_cmd, remind_cmd, ask_cmd,
-    report_cmd,
+_PARSERS = (
+    parsers.add_run_parser, parsers.add_validate_parser, parsers.add_submit_parser,
+    parsers.add_template_parser, parsers.add_registry_parser, parsers.add_db_parser,
+    parsers.add_remind_parser, parsers.add_ask_parser, parsers.add_report_parser,
 )
 
 
@@ -38,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in _COMMANDS:
-        command.add_parser(sub)
+    for add_parser in _PARSERS:
+        add_parser(sub)
     return parser
 
 
@@ -70,8 +62,16 @@ def _run(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         print(f"marac-bot: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    result: int = args.handler(args, settings)
+    result: int = _handler(args.handler)(args, settings)
     return result
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace, Settings], int]:
+    """The command's function, imported now: only the command that runs loads its modules."""
+    module, _, function = name.partition(":")
+    found: Callable[[argparse.Namespace, Settings], int] = getattr(
+        importlib.import_module(module), function)
+    return found
 
 
 def _environment() -> dict[str, str]:

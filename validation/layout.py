@@ -9,11 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from openpyxl.utils import get_column_letter
-
 from kernel import wording
 from validation.cells import is_blank
-from validation.columns import COUNT_KEYS, FIELDS, HEADER_LOOKUP, Edition, normalise_header
+from validation.columns import (
+    COUNT_KEYS,
+    FIELDS,
+    HEADER_LOOKUP,
+    Edition,
+    column_letter,
+    normalise_header,
+)
 from validation.issues import Issue, declared
 from validation.reader import SheetData
 
@@ -101,9 +106,9 @@ def _match_headers(sheet: SheetData, number: int, cells: list[object]) -> _Candi
             unexpected.append(str(value).strip())
             continue
         seen_norms.append(norm)
-        ref = f"{get_column_letter(index + 1)}{number}"
+        ref = f"{column_letter(index + 1)}{number}"
         if key in column_of:
-            first = f"{get_column_letter(column_of[key] + 1)}{number}"
+            first = f"{column_letter(column_of[key] + 1)}{number}"
             duplicates.setdefault(key, [first]).append(ref)
             continue
         column_of[key] = index

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from openpyxl.utils import get_column_letter
 
-from validation.columns import FIELD_BY_KEY
+from validation.columns import FIELD_BY_KEY, column_letter
 from validation.issues import Issue
 from validation.layout import Layout
 from validation.report import ParsedRow
@@ -47,7 +46,7 @@ class Table:
     marac: list[str | None] = field(default_factory=list)  # registry names, once resolved
 
     def __post_init__(self) -> None:
-        self._letters = {key: get_column_letter(index + 1)
+        self._letters = {key: column_letter(index + 1)
                          for key, index in self.layout.column_of.items()}
 
     def __len__(self) -> int:

@@ -7,37 +7,13 @@ import argparse
 import json
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
 
 from bot.channels.cli.inbound import question_message
-from bot.commands.common import iso_date
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
 from kernel.messages import Attachment
 from store.db import Store
 from store.types import utcnow
-
-
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser(
-        "ask",
-        help="answer a dashboard question",
-        description="Answer a question about Marac data returns (try 'help'), exactly as the "
-        "chat channels and email would. Without --as it asks as the local operator, who may "
-        "ask about every Marac. Exit code 0: answered; 1: not understood or refused.",
-    )
-    parser.add_argument("question", metavar="QUESTION", help='e.g. "has Croydon uploaded Q3?"')
-    parser.add_argument("--as", dest="as_email", metavar="EMAIL",
-                        help="ask as this registered contact: their role decides what they "
-                        "may ask about")
-    parser.add_argument("--json", action="store_true",
-                        help='print {"intent", "answer", "data", ...} as JSON')
-    parser.add_argument("--save", type=Path, metavar="DIR",
-                        help="write what the answer attaches (the grid image, a template) "
-                        "into DIR")
-    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
-                        help="answer as on this day (default: today)")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

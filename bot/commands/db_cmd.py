@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bot.settings import Settings
 from store.db import current_revision, open_engine, upgrade
-
-
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser("db", help="database maintenance",
-                            description="Database maintenance for operators.")
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    up = actions.add_parser("upgrade", help="apply schema migrations",
-                            description="Bring the database at MARAC_DATABASE_URL up to the "
-                            "current schema. Safe to run at any time.")
-    up.set_defaults(handler=run_upgrade)
 
 
 def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:

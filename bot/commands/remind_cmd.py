@@ -12,10 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from typing import Any
 
 from bot.channels.email.outbound import email_renderer
-from bot.commands.common import iso_date, today
+from bot.commands.common import today
 from bot.settings import Settings
 from handlers.reminders import ReminderDecision, run_reminders
 from kernel import wording
@@ -24,25 +23,6 @@ from store.db import Store
 logger = logging.getLogger(__name__)
 
 
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser(
-        "remind",
-        help="run the reminder policy now",
-        description="Send the quarterly reminders, escalations and managers' digests due on a "
-        "day (today by default) to the Maracs that have not uploaded. Only quarters from "
-        "MARAC_TRACK_FROM on are chased (every quarter when it is unset), and a quarter before "
-        "it never counts as a second missed one. Each reminder goes once: a second run for the "
-        "same day sends nothing. The running bot sends at MARAC_REMINDER_TIME (default 09:30). "
-        "Exit code 0.",
-    )
-    parser.add_argument("--dry-run", action="store_true",
-                        help="list who would get what, and send nothing")
-    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
-                        help="run the policy as on this day (default: today)")
-    parser.add_argument("--json", action="store_true",
-                        help='print a JSON array of {"marac", "quarter", "stage", "contact", '
-                        '"channel", "sent"}')
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.commands.common import fail_usage, iso_date, today
+from bot.commands.common import fail_usage, today
+from bot.commands.parsers import REPORT_SUFFIXES as _SUFFIXES
 from bot.settings import Settings
 from handlers.questions.grid_data import load_grid
 from handlers.questions.model import Area
@@ -31,28 +31,6 @@ from reports import table as table_report
 from store.db import Store
 from store.names import name_key
 
-# Each report's --out suffixes, in the order --help and the usage message list them.
-_SUFFIXES = {
-    "grid": (".png", ".xlsx", ".csv", ".txt"),
-    "national": (".xlsx", ".csv", ".txt", ".png"),
-    "overview": (".xlsx", ".csv", ".txt"),
-}
-_HELP = {
-    "grid": ("Maracs × quarters of a financial year: accepted / held / missing / overdue",
-             "The upload grid of a financial year: for each Marac and quarter, whether figures "
-             "are accepted, held for confirmation, missing or overdue."),
-    "national": ("the national (or regional) picture of a year, per quarter and for the year",
-                 "The key figures of every Marac (or of a region's): Maracs that sent "
-                 "figures, meetings, cases, children, cases per 10,000 adult women, repeat and "
-                 "partner-agency shares, per quarter and for the year, beside the national "
-                 "reference figures in the settings. A .png is a bar chart of cases per "
-                 "quarter."),
-    "overview": ("one row per Marac: quarters uploaded, meetings, cases, rates, held changes",
-                 "One row per Marac for a financial year: the quarters it uploaded, meetings, "
-                 "cases, repeat and police-referral shares, cases per 10,000 adult women "
-                 "(annualised) and the held changes still open."),
-}
-
 
 @dataclass(frozen=True)
 class _Request:
@@ -66,32 +44,8 @@ class _Request:
     settings: Settings
 
 
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser(
-        "report",
-        help="write a report (upload grid, national picture, overview)",
-        description="Write a report as the local operator sees it. Exit code 0; 2 on a usage "
-        "error.",
-    )
-    reports = parser.add_subparsers(dest="report", required=True, metavar="REPORT")
-    for kind, (short, long) in _HELP.items():
-        one = reports.add_parser(kind, help=short,
-                                 description=f"{long} Exit code 0; 2 on a usage error.")
-        _add_arguments(one, kind)
-        one.set_defaults(handler=run)
 
 
-def _add_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
-    names = ", ".join(f"{kind}{s}" for s in _SUFFIXES[kind])
-    parser.add_argument("--year", metavar="YYYY/YY",
-                        help="financial year, e.g. 2024/25 (default: the year of the last "
-                        "quarter that ended)")
-    parser.add_argument("--region", metavar="R",
-                        help="only the Maracs of this region, police force area or nation")
-    parser.add_argument("--out", type=Path, metavar="FILE",
-                        help=f"{names} (default: print the text)")
-    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
-                        help="as on this day (default: today)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -5,25 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
 
 from bot.settings import ConfigError, Settings
 
 EXIT_CONFIG = 2
 
 
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser(
-        "run",
-        help="run the bot: SMTP listener, IMAP watcher, HTTP endpoint, scheduler",
-        description="Start every configured channel in one process. With nothing configured: "
-        "SQLite under ./marac-data/, the SMTP listener on 127.0.0.1:8025, replies written to "
-        "./marac-data/outbox/ and a demo registry. At most MARAC_MAX_ATTACHMENTS files "
-        "(default 20) of one message are handled; the rest are named in the reply. Ctrl-C or "
-        "SIGTERM stops it cleanly after the message in hand. Exit 0 on a clean stop, 2 on bad "
-        "configuration.",
-    )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

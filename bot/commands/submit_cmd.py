@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
 
 from bot.channels.cli.inbound import submission_message
 from bot.commands.common import (
@@ -22,26 +21,6 @@ from kernel import wording
 from reports.text import render_reports
 from store.db import Store
 from store.types import utcnow
-
-
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser(
-        "submit",
-        help="record data returns, as if emailed by SENDER",
-        description="Validate and record Marac data returns exactly as an emailed file would "
-        "be: accepted rows are stored, changed meetings are held for confirmation. Exit code "
-        "0: no hard issue; 1: a hard issue in any file, or the sender is not registered; 2: "
-        "usage error or file not found.",
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--sender", required=True, metavar="EMAIL",
-                        help="the registered contact the files come from")
-    parser.add_argument("--quarter", metavar="Q", help="the declared quarter, e.g. 'Q3 2024/25'")
-    parser.add_argument("--confirm", action="store_true",
-                        help="apply changed figures for meetings already stored (the old "
-                        "figures stay in the history)")
-    parser.add_argument("--json", action="store_true", help="print a JSON array, one per file")
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

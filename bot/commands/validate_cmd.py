@@ -9,9 +9,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from bot.commands.common import (
     UsageError,
@@ -23,40 +21,17 @@ from bot.commands.common import (
 )
 from bot.settings import Settings
 from kernel.quarters import Quarter
-from reports.annotate import annotate_workbook
 from reports.text import render_reports
-from store.db import Store, normalise_url
-from store.views import validation_context
 from validation.context import ValidationContext
 from validation.report import FileReport
 from validation.validate import validate_path
 
+if TYPE_CHECKING:
+    from store.db import Store
+
 logger = logging.getLogger(__name__)
 
 
-def add_parser(sub: Any) -> None:
-    parser = sub.add_parser(
-        "validate",
-        help="check data returns without storing anything",
-        description="Check Marac data returns and list every issue by cell. Nothing is stored. "
-        "When the configured database exists, its registry checks the Marac names and its "
-        "meetings show which rows would be unchanged or held; without one, names are not "
-        "checked. "
-        "Exit code 0: no hard issue; 1: a hard issue in any file; 2: usage error or file "
-        "not found.",
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE", help=".xlsx .xlsm .xls .ods .csv")
-    parser.add_argument("--marac", metavar="NAME",
-                        help="the Marac these files are for: rows naming another Marac are "
-                        "reported as not-authorised")
-    parser.add_argument("--quarter", metavar="Q",
-                        help="the quarter the files are declared for, e.g. 'Q3 2024/25': "
-                        "meeting dates outside it are hard issues")
-    parser.add_argument("--json", action="store_true", help="print a JSON array, one per file")
-    parser.add_argument("--annotate", metavar="OUT.xlsx", type=Path,
-                        help="write a copy with problem cells highlighted and commented "
-                        "(several files: OUT-<file>.xlsx each)")
-    parser.set_defaults(handler=run)
 
 
 @dataclass(frozen=True)
@@ -113,7 +88,14 @@ def _reports(store: Store | None, paths: list[Path], settings: Settings,
 
 def _existing_store(settings: Settings) -> Store | None:
     """The configured database, if there is one: its registry checks the Marac names and its
-    meetings show what would be unchanged or held. A missing SQLite file is not created."""
+    meetings show what would be unchanged or held. A missing SQLite file is not created (and
+    then SQLAlchemy is not even loaded: a coordinator's own check should start quickly)."""
+    if _missing_sqlite_file(settings.database_url):
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from store.db import Store, normalise_url
+
     url = normalise_url(settings.database_url)
     database = url.database or ""
     if url.get_backend_name() == "sqlite" and (database in ("", ":memory:")
@@ -126,9 +108,20 @@ def _existing_store(settings: Settings) -> Store | None:
         return None
 
 
+def _missing_sqlite_file(database_url: str) -> bool:
+    """A plain "sqlite:///path" URL whose file does not exist (other URLs: ask SQLAlchemy)."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or "?" in database_url:
+        return False
+    path = database_url[len(prefix):]
+    return path not in ("", ":memory:") and not Path(path).is_file()
+
+
 def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
                          quarter: Quarter | None, sender: OnlyMarac | None
                          ) -> Iterator[FileReport]:
+    from store.views import validation_context
+
     try:
         with store.transaction() as session:
             context = validation_context(session, today=today(settings),
@@ -144,4 +137,6 @@ def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
 def _write_annotated(paths: list[Path], reports: list[FileReport], out: Path) -> None:
     for path, report in zip(paths, reports, strict=True):
         target = out if len(paths) == 1 else out.with_name(f"{out.stem}-{path.stem}.xlsx")
+        from reports.annotate import annotate_workbook  # openpyxl: only when asked to annotate
+
         target.write_bytes(annotate_workbook(path.read_bytes(), path.name, report))

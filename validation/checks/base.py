@@ -39,9 +39,9 @@ class RowView:
 
     def ref(self, key: str) -> str:
         """The cell of a field in this row, e.g. "D7" (the file's own column)."""
-        from openpyxl.utils import get_column_letter
+        from validation.columns import column_letter
 
-        return f"{get_column_letter(self.layout.column_of[key] + 1)}{self.number}"
+        return f"{column_letter(self.layout.column_of[key] + 1)}{self.number}"
 
     def header(self, key: str) -> str:
         return self.layout.header_of.get(key) or FIELD_BY_KEY[key].uk_header

@@ -1,0 +1,206 @@
+"""The command line's parsers, kept apart from the commands themselves so that ``--help`` and
+parsing import nothing heavy: each handler is named "module:function" and imported only when
+its command runs (start-up time is part of the user experience)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bot.commands.common import iso_date
+
+# Each report's --out suffixes, in the order --help and the usage message list them.
+REPORT_SUFFIXES = {
+    "grid": (".png", ".xlsx", ".csv", ".txt"),
+    "national": (".xlsx", ".csv", ".txt", ".png"),
+    "overview": (".xlsx", ".csv", ".txt"),
+}
+REPORT_HELP = {
+    "grid": ("Maracs × quarters of a financial year: accepted / held / missing / overdue",
+             "The upload grid of a financial year: for each Marac and quarter, whether figures "
+             "are accepted, held for confirmation, missing or overdue."),
+    "national": ("the national (or regional) picture of a year, per quarter and for the year",
+                 "The key figures of every Marac (or of a region's): Maracs that sent "
+                 "figures, meetings, cases, children, cases per 10,000 adult women, repeat and "
+                 "partner-agency shares, per quarter and for the year, beside the national "
+                 "reference figures in the settings. A .png is a bar chart of cases per "
+                 "quarter."),
+    "overview": ("one row per Marac: quarters uploaded, meetings, cases, rates, held changes",
+                 "One row per Marac for a financial year: the quarters it uploaded, meetings, "
+                 "cases, repeat and police-referral shares, cases per 10,000 adult women "
+                 "(annualised) and the held changes still open."),
+}
+# The template's editions (validation.columns.Edition's values; that module loads openpyxl).
+EDITIONS = ("uk", "scotland")
+
+def add_run_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="run the bot: SMTP listener, IMAP watcher, HTTP endpoint, scheduler",
+        description="Start every configured channel in one process. With nothing configured: "
+        "SQLite under ./marac-data/, the SMTP listener on 127.0.0.1:8025, replies written to "
+        "./marac-data/outbox/ and a demo registry. At most MARAC_MAX_ATTACHMENTS files "
+        "(default 20) of one message are handled; the rest are named in the reply. Ctrl-C or "
+        "SIGTERM stops it cleanly after the message in hand. Exit 0 on a clean stop, 2 on bad "
+        "configuration.",
+    )
+    parser.set_defaults(handler="bot.commands.run_cmd:run")
+
+
+def add_validate_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="check data returns without storing anything",
+        description="Check Marac data returns and list every issue by cell. Nothing is stored. "
+        "When the configured database exists, its registry checks the Marac names and its "
+        "meetings show which rows would be unchanged or held; without one, names are not "
+        "checked. "
+        "Exit code 0: no hard issue; 1: a hard issue in any file; 2: usage error or file "
+        "not found.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help=".xlsx .xlsm .xls .ods .csv")
+    parser.add_argument("--marac", metavar="NAME",
+                        help="the Marac these files are for: rows naming another Marac are "
+                        "reported as not-authorised")
+    parser.add_argument("--quarter", metavar="Q",
+                        help="the quarter the files are declared for, e.g. 'Q3 2024/25': "
+                        "meeting dates outside it are hard issues")
+    parser.add_argument("--json", action="store_true", help="print a JSON array, one per file")
+    parser.add_argument("--annotate", metavar="OUT.xlsx", type=Path,
+                        help="write a copy with problem cells highlighted and commented "
+                        "(several files: OUT-<file>.xlsx each)")
+    parser.set_defaults(handler="bot.commands.validate_cmd:run")
+
+
+def add_submit_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "submit",
+        help="record data returns, as if emailed by SENDER",
+        description="Validate and record Marac data returns exactly as an emailed file would "
+        "be: accepted rows are stored, changed meetings are held for confirmation. Exit code "
+        "0: no hard issue; 1: a hard issue in any file, or the sender is not registered; 2: "
+        "usage error or file not found.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--sender", required=True, metavar="EMAIL",
+                        help="the registered contact the files come from")
+    parser.add_argument("--quarter", metavar="Q", help="the declared quarter, e.g. 'Q3 2024/25'")
+    parser.add_argument("--confirm", action="store_true",
+                        help="apply changed figures for meetings already stored (the old "
+                        "figures stay in the history)")
+    parser.add_argument("--json", action="store_true", help="print a JSON array, one per file")
+    parser.set_defaults(handler="bot.commands.submit_cmd:run")
+
+
+def add_template_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "template",
+        help="write a blank data template",
+        description="Write a blank Marac data template (.xlsx) with the canonical headers.",
+    )
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write")
+    parser.add_argument("--edition", choices=EDITIONS, default="uk",
+                        help="uk (default) or scotland")
+    parser.add_argument("--marac", metavar="NAME", help="the Marac the template is for")
+    parser.set_defaults(handler="bot.commands.template_cmd:run")
+
+
+def add_registry_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "registry",
+        help="load or dump the registry of Maracs and contacts",
+        description="Import (upsert) Maracs or contacts from CSV (the header row decides "
+        "which; nothing is imported if any row has an error), or export both to a folder.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = actions.add_parser("import", help="load a Maracs or contacts CSV file",
+                             description="Load a Maracs or contacts CSV (formats in "
+                             "interface.md). Exit 1 with row-numbered errors; then nothing "
+                             "is imported.")
+    imp.add_argument("file", type=Path, metavar="FILE.csv")
+    imp.set_defaults(handler="bot.commands.registry_cmd:run_import")
+    exp = actions.add_parser("export", help="write maracs.csv and contacts.csv to DIR")
+    exp.add_argument("directory", type=Path, metavar="DIR")
+    exp.set_defaults(handler="bot.commands.registry_cmd:run_export")
+
+
+def add_db_parser(sub: Any) -> None:
+    parser = sub.add_parser("db", help="database maintenance",
+                            description="Database maintenance for operators.")
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    up = actions.add_parser("upgrade", help="apply schema migrations",
+                            description="Bring the database at MARAC_DATABASE_URL up to the "
+                            "current schema. Safe to run at any time.")
+    up.set_defaults(handler="bot.commands.db_cmd:run_upgrade")
+
+
+def add_remind_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "remind",
+        help="run the reminder policy now",
+        description="Send the quarterly reminders, escalations and managers' digests due on a "
+        "day (today by default) to the Maracs that have not uploaded. Only quarters from "
+        "MARAC_TRACK_FROM on are chased (every quarter when it is unset), and a quarter before "
+        "it never counts as a second missed one. Each reminder goes once: a second run for the "
+        "same day sends nothing. The running bot sends at MARAC_REMINDER_TIME (default 09:30). "
+        "Exit code 0.",
+    )
+    parser.add_argument("--dry-run", action="store_true",
+                        help="list who would get what, and send nothing")
+    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
+                        help="run the policy as on this day (default: today)")
+    parser.add_argument("--json", action="store_true",
+                        help='print a JSON array of {"marac", "quarter", "stage", "contact", '
+                        '"channel", "sent"}')
+    parser.set_defaults(handler="bot.commands.remind_cmd:run")
+
+
+def add_ask_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "ask",
+        help="answer a dashboard question",
+        description="Answer a question about Marac data returns (try 'help'), exactly as the "
+        "chat channels and email would. Without --as it asks as the local operator, who may "
+        "ask about every Marac. Exit code 0: answered; 1: not understood or refused.",
+    )
+    parser.add_argument("question", metavar="QUESTION", help='e.g. "has Croydon uploaded Q3?"')
+    parser.add_argument("--as", dest="as_email", metavar="EMAIL",
+                        help="ask as this registered contact: their role decides what they "
+                        "may ask about")
+    parser.add_argument("--json", action="store_true",
+                        help='print {"intent", "answer", "data", ...} as JSON')
+    parser.add_argument("--save", type=Path, metavar="DIR",
+                        help="write what the answer attaches (the grid image, a template) "
+                        "into DIR")
+    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
+                        help="answer as on this day (default: today)")
+    parser.set_defaults(handler="bot.commands.ask_cmd:run")
+
+
+def add_report_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "report",
+        help="write a report (upload grid, national picture, overview)",
+        description="Write a report as the local operator sees it. Exit code 0; 2 on a usage "
+        "error.",
+    )
+    reports = parser.add_subparsers(dest="report", required=True, metavar="REPORT")
+    for kind, (short, long) in REPORT_HELP.items():
+        one = reports.add_parser(kind, help=short,
+                                 description=f"{long} Exit code 0; 2 on a usage error.")
+        _add_report_arguments(one, kind)
+        one.set_defaults(handler="bot.commands.report_cmd:run")
+
+
+def _add_report_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
+    names = ", ".join(f"{kind}{s}" for s in REPORT_SUFFIXES[kind])
+    parser.add_argument("--year", metavar="YYYY/YY",
+                        help="financial year, e.g. 2024/25 (default: the year of the last "
+                        "quarter that ended)")
+    parser.add_argument("--region", metavar="R",
+                        help="only the Maracs of this region, police force area or nation")
+    parser.add_argument("--out", type=Path, metavar="FILE",
+                        help=f"{names} (default: print the text)")
+    parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
+                        help="as on this day (default: today)")

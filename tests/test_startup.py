@@ -1,0 +1,53 @@
+"""Each command imports only what it needs (issue 14: start-up time is part of the user
+experience): checked in a fresh interpreter, by what sys.modules holds after the command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "clean_libreoffice.xlsx"
+# Loaded only by the commands and channels that use them.
+HEAVY = ("slack_bolt", "slack_sdk", "microsoft_agents", "matplotlib", "pandas", "aiohttp",
+         "aiosmtpd", "imap_tools", "handlers.questions", "bot.dispatch")
+
+_PROBE = """
+import json, runpy, sys
+sys.argv = ["marac-bot", *json.loads(sys.argv[1])]
+try:
+    runpy.run_module("bot", run_name="__main__")
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
+"""
+
+
+def _modules_after(args: list[str], cwd: Path) -> set[str]:
+    run = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], cwd=cwd,
+                         capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    marker = run.stderr.rfind("MODULES ")
+    assert marker >= 0, run.stderr[-2000:]
+    return set(json.loads(run.stderr[marker + len("MODULES "):]))
+
+
+def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    return [n for n in names if n in modules]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "--help"], ["report", "--help"]])
+def test_help_loads_no_command(args: list[str], tmp_path: Path) -> None:
+    modules = _modules_after(args, tmp_path)
+    assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl", "numpy")) == []
+
+
+def test_validate_without_a_database_loads_neither_the_store_nor_the_chat_stack(
+        tmp_path: Path) -> None:
+    modules = _modules_after(["validate", str(FIXTURE), "--json"], tmp_path)
+    assert "validation.validate" in modules  # it did validate
+    assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl")) == []
