@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.channels.email.threads import replied_prefixes
 from bot.settings import Settings
 from handlers import ask, buttons, confirmation, help
-from handlers.result import HandlerResult
+from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
     Submitted,
     is_spreadsheet,
@@ -60,17 +60,17 @@ class Dispatcher:
         a message already answered under another id is not answered again.
         """
         if item_id is not None and _already_answered(session, item_id, message):
-            return HandlerResult("duplicate-message")
+            return HandlerResult(Outcome.DUPLICATE_MESSAGE)
         if message.button is not None:  # a Confirm / Keep button in chat
             return buttons.handle_press(session, message, message.button, now=now)
         if message.automatic_reason:
-            return HandlerResult(f"ignored-{message.automatic_reason}")
+            return HandlerResult(Outcome.ignored(message.automatic_reason))
         if message.asked_by_operator and message.is_question:  # marac-bot ask without --as
             return ask.answer(session, message, message.text, asker=None, settings=self.settings,
                               today=now.astimezone(self.settings.tz).date(), is_operator=True,
                               images=self.images)
         if not message.sender:
-            return HandlerResult("ignored-no-sender")
+            return HandlerResult(Outcome.IGNORED_NO_SENDER)
         contact = find_contact(session, message.sender) if message.sender_verified else None
         today = now.astimezone(self.settings.tz).date()
         spreadsheets, skipped = within_limit(
@@ -94,9 +94,9 @@ class Dispatcher:
                               settings=self.settings, today=today, images=self.images)
         documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
         if documents:
-            return HandlerResult("not-a-template",
+            return HandlerResult(Outcome.NOT_A_TEMPLATE,
                                  help.not_a_template(message, documents, mailbox=self.mailbox))
-        return HandlerResult("help", help.how_to_submit(message, mailbox=self.mailbox))
+        return HandlerResult(Outcome.HELP, help.how_to_submit(message, mailbox=self.mailbox))
 
     def _refuse(self, session: Session, message: InboundMessage,
                 spreadsheets: list[Attachment], now: datetime) -> HandlerResult:
@@ -104,7 +104,7 @@ class Dispatcher:
             refuse_files(session, self._submitted(message, message.sender, now, spreadsheets))
         logger.info("refused %s: not a registered sender%s", message.sender,
                     "" if message.sender_verified else " (not verified)")
-        return HandlerResult("refused-unknown-sender",
+        return HandlerResult(Outcome.REFUSED_UNKNOWN_SENDER,
                              help.unknown_sender(message, mailbox=self.mailbox))
 
     def _submission(self, session: Session, message: InboundMessage, contact: Contact,
@@ -142,7 +142,7 @@ class Dispatcher:
                                                        sender=contact.email)]
         count = confirmation.confirm_changes(session, sender=contact.email, submission_ids=ids,
                                              now=now)
-        return HandlerResult("confirmed" if count else "confirm-nothing-pending",
+        return HandlerResult(Outcome.CONFIRMED if count else Outcome.CONFIRM_NOTHING_PENDING,
                              Reply(message.thread, wording.confirmed_text(count)))
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from handlers.confirmation import strip_reply_prefix
 from handlers.questions import answer_question, looks_like_question
-from handlers.result import HandlerResult
+from handlers.result import HandlerResult, Outcome
 from kernel.config import Policy
 from kernel.messages import InboundMessage, Reply
 from store.models import Contact
@@ -33,9 +33,11 @@ def answer(session: Session, message: InboundMessage, question: str, *,
     result = answer_question(session, question, asker=asker, settings=settings, today=today,
                              is_operator=is_operator, images=images)
     if result.answered:
-        outcome = f"question-{result.intent}"
+        outcome = Outcome.question(result.intent)
+    elif result.refused_reason:
+        outcome = Outcome.QUESTION_REFUSED
     else:
-        outcome = "question-refused" if result.refused_reason else "question-not-understood"
+        outcome = Outcome.QUESTION_NOT_UNDERSTOOD
     reply = Reply(message.thread, result.text, attachments=result.attachments,
                   data=result.to_json())
     return HandlerResult(outcome, reply)

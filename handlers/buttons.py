@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from handlers.result import HandlerResult
+from handlers.result import HandlerResult, Outcome
 from kernel import wording
 from kernel.messages import ButtonPress, InboundMessage, Reply
 from store.held import confirm_held, keep_held
@@ -28,19 +28,19 @@ def handle_press(session: Session, message: InboundMessage, press: ButtonPress, 
         logger.info("held-changes button pressed by %s, not the submitter %s",
                     message.sender, submitter)
         # Said to the presser alone (Slack: an ephemeral message), not to the channel.
-        return HandlerResult("held-action-refused",
+        return HandlerResult(Outcome.HELD_ACTION_REFUSED,
                              Reply(message.thread, wording.chat_only_submitter_text(),
                                    private_to=press.presser or None))
     ids = list(press.submission_ids)
     if press.action == "confirm":
         count = sum(confirm_held(session, sender=submitter, submission_id=i, now=now)
                     for i in ids)
-        outcome, text = "confirmed", wording.confirmed_text(count)
+        outcome, text = Outcome.CONFIRMED, wording.confirmed_text(count)
     elif press.action == "keep":
         count = sum(keep_held(session, sender=submitter, submission_id=i, now=now) for i in ids)
-        outcome, text = "kept", wording.kept_text(count)
+        outcome, text = Outcome.KEPT, wording.kept_text(count)
     else:
-        return HandlerResult("held-action-unknown")
+        return HandlerResult(Outcome.HELD_ACTION_UNKNOWN)
     if not count:
-        outcome += "-nothing-pending"
+        outcome = Outcome(f"{outcome}-nothing-pending")
     return HandlerResult(outcome, Reply(message.thread, text))

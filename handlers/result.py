@@ -3,16 +3,73 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from kernel.messages import Reply
 from validation.report import FileReport
+
+
+class Outcome(StrEnum):
+    """What became of a message, recorded on its inbox item and logged (plain values stored).
+
+    The IMAP watcher files a message by its outcome: "refused-…", "ignored-…" and failures go
+    to Rejected, the rest to Processed.
+    """
+
+    SUBMISSION_ACCEPTED = "submission-accepted"
+    SUBMISSION_PARTIALLY_ACCEPTED = "submission-partially-accepted"
+    SUBMISSION_HELD = "submission-held"
+    SUBMISSION_REJECTED = "submission-rejected"
+    CONFIRMED = "confirmed"
+    CONFIRM_NOTHING_PENDING = "confirm-nothing-pending"
+    CONFIRMED_NOTHING_PENDING = "confirmed-nothing-pending"  # a Confirm button, nothing held
+    KEPT = "kept"
+    KEPT_NOTHING_PENDING = "kept-nothing-pending"
+    HELD_ACTION_REFUSED = "held-action-refused"
+    HELD_ACTION_UNKNOWN = "held-action-unknown"
+    QUESTION_HAS_UPLOADED = "question-has-uploaded"
+    QUESTION_MISSING = "question-missing"
+    QUESTION_STATUS = "question-status"
+    QUESTION_FIGURE = "question-figure"
+    QUESTION_SUMMARY = "question-summary"
+    QUESTION_GRID = "question-grid"
+    QUESTION_TEMPLATE = "question-template"
+    QUESTION_HELP = "question-help"
+    QUESTION_REFUSED = "question-refused"
+    QUESTION_NOT_UNDERSTOOD = "question-not-understood"
+    NOT_A_TEMPLATE = "not-a-template"
+    HELP = "help"
+    REFUSED_UNKNOWN_SENDER = "refused-unknown-sender"
+    DUPLICATE_MESSAGE = "duplicate-message"
+    IGNORED_NO_SENDER = "ignored-no-sender"
+    # Automatic input, never answered (the channels' reasons).
+    IGNORED_OWN_MAIL = "ignored-own-mail"
+    IGNORED_DELIVERY_REPORT = "ignored-delivery-report"
+    IGNORED_BOUNCE = "ignored-bounce"
+    IGNORED_AUTO_SUBMITTED = "ignored-auto-submitted"
+    IGNORED_AUTO_REPLY = "ignored-auto-reply"
+    IGNORED_BULK = "ignored-bulk"
+    IGNORED_MAILING_LIST = "ignored-mailing-list"
+    IGNORED_BOT_MESSAGE = "ignored-bot-message"
+    IGNORED_NO_USER = "ignored-no-user"
+    IGNORED_TEAMS_CONVERSATION_UPDATE = "ignored-teams-conversation-update"
+
+    @classmethod
+    def ignored(cls, reason: str) -> Outcome:
+        """The outcome of automatic input for a channel's reason ("auto-reply", …)."""
+        return cls(f"ignored-{reason}")
+
+    @classmethod
+    def question(cls, intent: str) -> Outcome:
+        """The outcome of an answered question of ``intent`` ("has-uploaded", …)."""
+        return cls(f"question-{intent}")
 
 
 @dataclass(frozen=True)
 class HandlerResult:
     """``outcome`` is recorded on the inbound message ("submission-accepted", "help", …)."""
 
-    outcome: str
+    outcome: Outcome
     reply: Reply | None = None
     # A submission's files as checked and recorded (the command line prints them).
     reports: tuple[FileReport, ...] = ()

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from handlers.result import Outcome
 from kernel.config import Policy
 from kernel.messages import Attachment
 from kernel.quarters import Quarter
@@ -104,10 +105,10 @@ def _dedupe_key(submitted: Submitted, sha256: str) -> str | None:
     return f"{submitted.dedupe_prefix}:{sha256}" if submitted.dedupe_prefix else None
 
 
-def outcome_of(files: Sequence[ReceivedFile]) -> str:
+def outcome_of(files: Sequence[ReceivedFile]) -> Outcome:
     """One word for the log and the inbox record: the worst of the files' statuses."""
     statuses = {f.report.status for f in files}
     for status in ("rejected", "partially-accepted", "held"):
         if status in statuses:
-            return f"submission-{status}"
-    return "submission-accepted"
+            return Outcome(f"submission-{status}")
+    return Outcome.SUBMISSION_ACCEPTED
