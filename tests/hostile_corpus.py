@@ -1639,6 +1639,17 @@ def echoed_text(rng: random.Random) -> Sample:
     return Sample(how, "xlsx", handmade_xlsx(grid, shared=True))
 
 
+@case("found", weight=1)
+def long_marac_name(rng: random.Random) -> Sample:
+    """A Marac name of a million characters (letters, or right-to-left overrides): a 6 KB file
+    whose row was accepted and whose name came back whole in the report's "maracs"."""
+    name = rng.choice(("A", "\u202e")) * 1_000_000
+    shared = rng.random() < 0.5
+    grid = _grid_with((1, 0), name)
+    label = f"{'shared' if shared else 'inline'}_{name[0].encode('unicode_escape').decode()}"
+    return Sample(label, "xlsx", handmade_xlsx(grid, shared=shared))
+
+
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(c.family for c in CASES))
 
 
