@@ -165,3 +165,23 @@ def test_a_meeting_date_outside_any_financial_year_is_invalid_not_a_crash(
     from validation.cells import Status, to_date
 
     assert (to_date(cell).status is not Status.INVALID) is valid
+
+
+@pytest.mark.parametrize("name", ["A" * 1_000_000, "\u202e" * 1_000_000 + "Croydon"],
+                         ids=["million-letters", "million-rtl-overrides"])
+def test_a_marac_name_is_at_most_two_hundred_plain_characters(name: str) -> None:
+    # Found by the hostile corpus: a million-character name (or right-to-left overrides) in A2
+    # was accepted and echoed whole in "maracs", megabytes of report from a 5 KB file.
+    from validation.cells import to_name
+    from validation.safe_text import MAX_DISPLAY_TEXT
+
+    converted = to_name(name)
+    assert converted.value is not None and len(converted.value) <= MAX_DISPLAY_TEXT
+    assert "\u202e" not in converted.value
+
+
+def test_a_name_of_only_invisible_characters_is_blank() -> None:
+    from validation.cells import Status, to_name
+
+    assert to_name("\u202e\u200f").status is Status.BLANK
+    assert to_name("  Croydon  ").value == "Croydon"

@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
+from validation.safe_text import safe_display_text
+
 T = TypeVar("T")
 
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -128,11 +130,15 @@ def _parse_text_date(text: str) -> date | None:
 
 
 def to_name(value: Any) -> Converted[str]:
-    """A Marac name, trimmed of surrounding and repeated spaces (noted when that changed it)."""
+    """A Marac name, trimmed of surrounding and repeated spaces (noted when that changed it),
+    without control or bidirectional characters and at most 200 characters long: a cell of a
+    million letters or a right-to-left override is not a name to echo back or store."""
     if is_blank(value):
         return Converted(Status.BLANK)
     raw = value if isinstance(value, str) else _number_text(value)
-    cleaned = re.sub(r"\s+", " ", raw).strip()
+    cleaned = safe_display_text(re.sub(r"\s+", " ", raw))  # linear; cut to 200 at the end
+    if not cleaned:
+        return Converted(Status.BLANK)
     return Converted(Status.OK if cleaned == raw else Status.NORMALISED, cleaned)
 
 

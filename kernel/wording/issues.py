@@ -61,7 +61,7 @@ class IssueCode:
 
 
 # The parameters whose text comes from the submitted file rather than from us.
-_FROM_THE_FILE = ("value", "column")
+_FROM_THE_FILE = ("value", "column", "marac")
 
 _HARD, _SOFT, _INFO = Severity.HARD, Severity.SOFT, Severity.INFO
 _FILE, _SHEET, _ROW, _QUARTER = Level.FILE, Level.SHEET, Level.ROW, Level.QUARTER
