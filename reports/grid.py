@@ -84,17 +84,6 @@ class Grid:
             "counts": self.counts(),
         }
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Grid:
-        rows = tuple(
-            GridRow(r["marac"], r["region"], r["police_force_area"], tuple(
-                GridCell(*cell) for cell in zip(r["states"], r["meetings"], r["held"],
-                                                strict=True)))
-            for r in data["rows"]
-        )
-        return cls(data["year"], data["year_range"], data["area"],
-                   date.fromisoformat(data["as_of"]), tuple(data["quarters"]), rows)
-
 
 def _short(label: str) -> str:
     return label.split()[0]  # "Q3 2024/25" -> "Q3"
