@@ -1,4 +1,4 @@
-"""bot/email_in.py: raw emails, written as real clients write them, to InboundMessage."""
+"""bot/channels/email/inbound.py: raw emails, as real clients write them, to InboundMessage."""
 
 from __future__ import annotations
 

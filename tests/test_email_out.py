@@ -1,4 +1,4 @@
-"""bot/email_out.py (Reply -> MIME) and bot/email_send.py (relay or outbox), against a real
+"""bot/channels/email/ outbound.py (Reply -> MIME) and send.py (relay or outbox), against a real
 aiosmtpd server on a free loopback port."""
 
 from __future__ import annotations

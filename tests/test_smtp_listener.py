@@ -1,4 +1,4 @@
-"""bot/smtp_listener.py driven by real smtplib over loopback, storing into real SQLite.
+"""bot/channels/email/smtp_listener.py, driven by real smtplib over loopback, into real SQLite.
 
 The database is opened and migrated exactly as ``marac-bot`` does (store.db).
 """

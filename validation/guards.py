@@ -45,7 +45,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-# Magic numbers of files people send by mistake, each mapped to its reason in reports/wording.py.
+# Magic numbers of files people send by mistake, each mapped to its reason in kernel/wording/.
 _FOREIGN_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "png"),
     (b"\xff\xd8\xff", "jpeg"),

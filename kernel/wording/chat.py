@@ -7,7 +7,7 @@ from typing import Any
 from kernel.wording.common import day_text, plural
 
 # ---------------------------------------------------------------------------------------------
-# Slack and Teams (bot/slack_*.py, bot/teams_*.py, bot/chat_*.py): how replies read in chat,
+# Slack and Teams (bot/channels/{slack,teams,chat}/): how replies read in chat,
 # the held-changes buttons, and the operator's warnings about chat settings.
 # ---------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from email.message import EmailMessage
 
-# The header every message we send carries (bot/email_out.py writes it).
+# The header every message we send carries (bot/channels/email/outbound.py writes it).
 BOT_HEADER = "X-Marac-Bot"
 
 _DAEMONS = frozenset({"mailer-daemon", "postmaster"})

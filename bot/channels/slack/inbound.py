@@ -2,10 +2,10 @@
 
 A pure function of the request, testable from a fixture file: no Web API, no store. The slow
 parts (the ``users.info`` look-up, downloading the file with the bot token) are the worker's
-prepare step (bot/channels/slack/prepare.py), off Slack's 3-second clock like this.
+prepare step (prepare.py), off Slack's 3-second clock like this.
 Held-changes buttons become a message whose ``button`` carries the action.
 
-The endpoint refuses shapes Slack does not send (bot/slack_events.py), but Socket Mode has no
+The endpoint refuses shapes Slack does not send (events.py), but Socket Mode has no
 such check: a field of the wrong type here is a ``ValueError`` that says which, never a
 ``TypeError`` or ``AttributeError`` from deep inside.
 """
@@ -36,7 +36,7 @@ ACTION_IDS = {"marac_confirm_held": "confirm", "marac_keep_held": "keep"}
 def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
     """Turn one stored Slack request into the normalised message: a pure function of the
     request. The sender is the Slack user id and a spreadsheet a ``FileRef``;
-    ``SlackPreparer`` (bot/channels/slack/prepare.py) resolves and fetches them."""
+    ``SlackPreparer`` (prepare.py) resolves and fetches them."""
     body = _json(raw, "request")
     if not isinstance(body, dict):
         raise ValueError(f"Slack request is {type(body).__name__}, not an object")
@@ -130,7 +130,7 @@ def _safe_name(name: str) -> str:
 
 
 def held_button(value: Any) -> tuple[str, list[int]]:
-    """The submitter and submission ids we put on a held-changes button (bot/slack_out.py),
+    """The submitter and submission ids we put on a held-changes button (outbound.py),
     which Slack hands back as JSON text."""
     fields = _object(_json(_text(value, "button value") or "{}", "button value"), "button value")
     ids = fields.get("ids") or []

@@ -25,7 +25,7 @@ KEEP_ACTION = "marac_keep_held"
 
 
 def to_slack_payload(reply: Reply, *, offer: HeldOffer | None) -> bytes:
-    """The outbox payload for one threaded reply (see bot/slack_send.py)."""
+    """The outbox payload for one threaded reply (see bot/channels/slack/send.py)."""
     extra = reply.thread.extra
     text = chat_text(reply.text, offer)
     blocks = [_section(p) for p in paragraphs(escape(text), limit=SECTION_LIMIT)]

@@ -1,6 +1,6 @@
 """Sending Slack outbox items through the Web API (``SLACK_API_URL`` honoured).
 
-Two kinds of payload: a threaded reply rendered by bot/slack_out.py (``"kind": "reply"``), and
+Two kinds of payload: a threaded reply rendered by outbound.py (``"kind": "reply"``), and
 a direct message ``{"text": …, "user": <Slack user id>}`` such as the reminders module queues,
 which needs ``conversations.open`` first. Files go up with ``files_upload_v2`` (Slack retired
 ``files.upload``), into the same thread.

@@ -157,7 +157,7 @@ def to_activity(raw: bytes) -> Activity:
     try:
         activity = Activity.model_validate_json(raw)
         if activity.type in STORED_TYPES:
-            # What the worker reads first (bot/teams_in.py): refused here, not failed there.
+            # What the worker reads first (inbound.py): refused here, not failed there.
             reference_of(activity)
             held_action(activity)
     except ValueError as exc:  # pydantic's ValidationError: not JSON, or not an activity

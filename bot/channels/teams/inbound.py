@@ -4,9 +4,9 @@ A pure function of the activity, testable from a fixture file: no store, no netw
 is the sender's AAD object id, mapped through the registry (``teams_id``) by the worker's prepare
 step, which also fetches the files (in a 1:1 chat, ``file.download.info`` attachments whose
 ``downloadUrl`` needs no token) and, in the worker's transaction, stores the contact's 1:1
-conversation reference (bot/channels/teams/prepare.py).
+conversation reference (prepare.py).
 
-The endpoint refuses what this cannot read (bot/teams_endpoint.py calls ``reference_of`` and
+The endpoint refuses what this cannot read (endpoint.py calls ``reference_of`` and
 ``held_action`` first); a field of the wrong type is still a ``ValueError`` that says which.
 """
 
@@ -66,7 +66,7 @@ def held_action(activity: Activity) -> ButtonPress | None:
 def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
     """Turn one stored activity into the normalised message: a pure function of the activity.
     The sender is the AAD object id and a spreadsheet a ``FileRef``; ``TeamsPreparer``
-    (bot/channels/teams/prepare.py) resolves, fetches and records the rest."""
+    (prepare.py) resolves, fetches and records the rest."""
     activity = Activity.model_validate_json(raw)
     user = activity.from_property
     user_id = (user.aad_object_id or user.id) if user is not None else ""
