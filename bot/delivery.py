@@ -82,7 +82,10 @@ class Delivery:
                 session.commit()
                 return 0
             accepted()
-            logger.info("sent %s by %s", key, channel)
+            if getattr(send, "writes_files_only", False):  # no relay: a file for a person
+                logger.info("%s written to the outbox folder (not sent)", key)
+            else:
+                logger.info("sent %s by %s", key, channel)
             return 1
 
 

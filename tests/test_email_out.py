@@ -171,7 +171,8 @@ def test_without_a_relay_the_message_is_written_to_the_outbox(tmp_path: Path) ->
                 key="reply:17")
     files = list((tmp_path / "outbox").iterdir())
     assert [f.name for f in files] == [outbox_filename(payload, key="reply:17")]
-    assert files[0].read_bytes() == payload
+    # The envelope recipient first, so that a person sending the file knows whom it is for.
+    assert files[0].read_bytes() == b"X-Envelope-To: jane.smith@croydon.gov.uk\r\n" + payload
     assert files[0].name.startswith("reply_17-") and files[0].suffix == ".eml"
 
 
@@ -301,3 +302,16 @@ def test_a_relay_that_is_not_there_is_retryable() -> None:
     with pytest.raises(SendError) as caught:
         relay_sender(port).send(b"x", recipients=["a@x.org"], sender=MAILBOX)
     assert caught.value.permanent is False
+
+
+def test_one_message_for_three_people_is_three_files_each_naming_its_recipient(
+        tmp_path: Path) -> None:
+    # Issue 13: an escalation is one outbox item per person, each with everyone in To/Cc; in
+    # the outbox folder only X-Envelope-To tells a person sending by hand whom a file is for.
+    sender = MailSender(relay=None, outbox_dir=tmp_path)
+    payload = b"Message-ID: <e@x>\r\nTo: a@x.org, b@x.org\r\nCc: c@x.org\r\n\r\nbody\r\n"
+    people = ["a@x.org", "b@x.org", "c@x.org"]
+    for person in people:
+        sender.send(payload, recipients=[person], sender=MAILBOX, key=f"reminder:{person}")
+    envelopes = sorted(f.read_bytes().split(b"\r\n", 1)[0] for f in tmp_path.iterdir())
+    assert envelopes == [f"X-Envelope-To: {p}".encode() for p in people]

@@ -84,7 +84,7 @@ class MailSender:
         if not recipients:
             raise SendError("no recipients", permanent=True)
         if self.relay is None:
-            self._write_outbox(payload, key=key)
+            self._write_outbox(with_envelope(payload, recipients), key=key)
             if on_accepted is not None:
                 on_accepted()
         else:
@@ -167,7 +167,20 @@ class MailSender:
             _fsync_dir(self.outbox_dir)
         except OSError as exc:
             raise SendError(f"could not write to the outbox {self.outbox_dir}: {exc}") from exc
-        logger.info("wrote %s (no relay configured)", target)
+        logger.info("written to the outbox: %s (no relay configured; nothing was sent)", target)
+
+
+# The header that tells whoever sends an outbox file by hand whom this copy is for: a reminder
+# to three people is three outbox items whose To/Cc name all three, one per recipient (as a
+# relay is given them), and sending each file to its To/Cc would send everyone three copies.
+ENVELOPE_HEADER = "X-Envelope-To"
+
+
+def with_envelope(payload: bytes, recipients: list[str]) -> bytes:
+    """The message as written to the outbox folder: ``X-Envelope-To`` first, naming the
+    recipients this item is for (the relay's RCPT TO), then the message unchanged."""
+    names = ", ".join(r.replace("\r", "").replace("\n", "") for r in recipients)
+    return f"{ENVELOPE_HEADER}: {names}\r\n".encode() + payload
 
 
 def outbox_filename(payload: bytes, *, key: str | None) -> str:
@@ -215,6 +228,11 @@ class EmailOutbox:
 
     mail: MailSender
     mailbox_address: str
+
+    @property
+    def writes_files_only(self) -> bool:
+        """No relay: items become .eml files in the outbox folder, nothing is sent."""
+        return self.mail.relay is None
 
     def __call__(self, session: Session, item: OutboundItem,
                  accepted: Callable[[], None]) -> None:
