@@ -27,7 +27,7 @@ from handlers.submission import (
     within_limit,
 )
 from kernel import wording
-from kernel.messages import Attachment, InboundMessage, Reply
+from kernel.messages import Attachment, InboundMessage, Reply, dedupe_prefix
 from kernel.quarters import Quarter
 from reports.reply import submission_attachments, submission_text
 from store.models import Contact
@@ -126,8 +126,7 @@ class Dispatcher:
         quarter = None
         if message.declared_quarter_text and today is not None:
             quarter = Quarter.find_in(message.declared_quarter_text, today=today)
-        # "email:<Message-ID>", "slack:<channel>:<ts>": what a later CONFIRM finds it by.
-        prefix = f"{message.channel}:{message.dedupe_key}" if message.dedupe_key else None
+        prefix = dedupe_prefix(message.channel, message.dedupe_key) if message.dedupe_key else None
         return Submitted(sender=sender, channel=message.channel,
                          received_at=message.received_at or now, files=files,
                          dedupe_prefix=prefix, declared_quarter=quarter,

@@ -86,6 +86,12 @@ class InboundMessage:
     files_are_returns: bool = False
 
 
+def dedupe_prefix(channel: str, key: str) -> str:
+    """What a message's recorded submissions are found by ("email:<Message-ID>",
+    "slack:<channel>:<ts>"): a later CONFIRM looks them up under it."""
+    return f"{channel}:{key}"
+
+
 @dataclass(frozen=True)
 class Reply:
     """An answer as data; each channel renders it (email text + HTML, Slack blocks, Teams)."""

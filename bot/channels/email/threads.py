@@ -11,14 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.email.outbound import make_message_id
+from kernel.messages import dedupe_prefix
 from store.queue import InboundItem, OutboundItem
 
 # A sender rarely has more than a few held-changes replies open; look back this far.
 LOOKBACK = 200
-
-
-def email_dedupe_prefix(message_id: str) -> str:
-    return f"email:{message_id}"
 
 
 def replied_prefixes(
@@ -37,4 +34,4 @@ def replied_prefixes(
     if not inbound_ids:
         return []
     ids = session.scalars(select(InboundItem.message_id).where(InboundItem.id.in_(inbound_ids)))
-    return [email_dedupe_prefix(m) for m in ids if m]
+    return [dedupe_prefix("email", m) for m in ids if m]
