@@ -53,6 +53,7 @@ class HeldStatus(StrEnum):
     KEPT = "kept"  # the submitter chose to keep the stored figures
     EXPIRED = "expired"
     SUPERSEDED = "superseded"  # a newer held change from the same sender replaced it
+    WITHDRAWN = "withdrawn"  # its submission was withdrawn before anyone confirmed it
 
 
 def quarter_label(meeting_date: date) -> str:
@@ -87,6 +88,8 @@ class Marac(Base):
     local_authorities: Mapped[list[str]] = mapped_column(JSON, default=list)
     adult_female_population: Mapped[int | None] = mapped_column(Integer)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when a full registry (`registry import --replace`) no longer lists it; data kept.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contacts: Mapped[list[Contact]] = relationship(
         secondary=contact_maracs, back_populates="maracs"
@@ -115,6 +118,8 @@ class Contact(Base):
     # Teams needs a stored conversation reference to message someone first (reminders).
     teams_reference: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when a full registry (`registry import --replace`) no longer lists them.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     maracs: Mapped[list[Marac]] = relationship(
         secondary=contact_maracs, back_populates="contacts", order_by="Marac.name"
@@ -149,6 +154,9 @@ class Submission(Base):
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     # Message-ID + attachment hash (or a chat event id): a second delivery records nothing.
     dedupe_key: Mapped[str | None] = mapped_column(String(500), unique=True)
+    # Withdrawn (issue 13): its figures were replaced by those before it; nothing deleted.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(320))
 
     issues: Mapped[list[SubmissionIssue]] = relationship(
         back_populates="submission",
@@ -230,6 +238,10 @@ class MeetingVersion(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(320))
+    # Set on a version that restores the figures before a withdrawn submission: that submission.
+    withdrawal_of: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id", ondelete="RESTRICT")
+    )
 
     # The 30 counts, C–AF, named by validation.columns.COUNT_KEYS (a test keeps them in step).
     cases: Mapped[int | None] = mapped_column(Integer)
@@ -264,7 +276,7 @@ class MeetingVersion(Base):
     eth_any_other: Mapped[int | None] = mapped_column(Integer)
 
     meeting: Mapped[Meeting] = relationship(back_populates="versions")
-    submission: Mapped[Submission] = relationship()
+    submission: Mapped[Submission] = relationship(foreign_keys=[submission_id])
 
     @property
     def counts(self) -> dict[str, int | None]:
@@ -303,6 +315,38 @@ class HeldChange(Base):
 
     meeting: Mapped[Meeting] = relationship()
     submission: Mapped[Submission] = relationship()
+
+
+class Explanation(Base):
+    """A reason given for a soft issue instead of changing the figure (issue 13): kept with the
+    meeting (when the issue is on a row) and the issue's code and cell, shown in its history."""
+
+    __tablename__ = "explanations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="RESTRICT"), index=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="RESTRICT"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(50))
+    cell: Mapped[str | None] = mapped_column(String(20))
+    column: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    explained_by: Mapped[str] = mapped_column(String(320))
+    explained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StoreFacts(Base):
+    """Facts about the store itself, one row: when it was created (migration 0006). With
+    MARAC_TRACK_FROM unset, tracking starts at the first quarter ending after it."""
+
+    __tablename__ = "store_facts"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReminderLog(Base):
@@ -355,3 +399,34 @@ Index(
     MeetingVersion.is_current,
     *(getattr(MeetingVersion, key) for key in QUESTION_FIGURES),
 )
+
+
+class WebSignIn(Base):
+    """A one-time dashboard sign-in link (issue 15): only a hash of its token is kept, so a
+    copy of the database opens no session; used once, then ``used_at`` is set."""
+
+    __tablename__ = "web_signin_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebSession(Base):
+    """A signed-in dashboard session: the cookie carries the token, the row its contact and
+    expiry (checked on every request, so removing a contact ends their sessions)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
