@@ -154,6 +154,9 @@ class Submission(Base):
     rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     # Message-ID + attachment hash (or a chat event id): a second delivery records nothing.
     dedupe_key: Mapped[str | None] = mapped_column(String(500), unique=True)
+    # How the figures came in: a "file", or a meeting entered by hand, a "form" (Slack modal,
+    # Teams card) or a "sentence" (an amendment in words); its raw holds the values entered.
+    kind: Mapped[str] = mapped_column(String(10), default="file", server_default="file")
     # Withdrawn (issue 13): its figures were replaced by those before it; nothing deleted.
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by: Mapped[str | None] = mapped_column(String(320))

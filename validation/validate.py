@@ -62,6 +62,14 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext) -> Fi
     return report
 
 
+def validate_workbook(book: Workbook, name: str, context: ValidationContext) -> FileReport:
+    """Validate sheets already read: a meeting entered by hand arrives as a one-row sheet
+    (validation/hand_entry.py) and takes every step a file's rows take from here on."""
+    report = FileReport(file=name)
+    _validate_workbook(book, report, context)
+    return report
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while the rows are read and checked.

@@ -9,6 +9,7 @@ Callers write ``wording.<name>``; each name lives in the module of its audience.
 from kernel.wording.chat import *
 from kernel.wording.common import *
 from kernel.wording.files import *
+from kernel.wording.forms import *
 from kernel.wording.issues import *
 from kernel.wording.operator import *
 from kernel.wording.questions import *

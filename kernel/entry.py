@@ -1,0 +1,79 @@
+"""One meeting's figures entered by hand (a Slack form, a Teams card, a sentence): the typed
+value every way in hands to the same validation as a file row (issue 16).
+
+It sits in the kernel because the channels build it, the dispatcher routes on it and
+validation reads it. Counts keep what the person entered: ``None`` for a box left blank (not
+collected, never 0), text as typed in a form ("12", "-3": validation judges it, exactly as it
+judges a cell), an ``int`` from a sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class EntryKind(StrEnum):
+    """How the figures came in; stored as the submission's kind beside "file"."""
+
+    FORM = "form"  # a Slack modal or a Teams card
+    SENTENCE = "sentence"  # "change Croydon 3 Oct 2024 repeat cases to 9"
+
+
+Value = str | int | None
+
+
+@dataclass(frozen=True)
+class MeetingEntry:
+    """A meeting as entered: the Marac (as chosen or written), the date, and counts by field
+    key (``validation.columns.COUNT_KEYS``). A key left out is blank."""
+
+    marac: str
+    meeting_date: date | str | None
+    counts: Mapping[str, Value] = field(default_factory=dict)
+    kind: EntryKind = EntryKind.FORM
+    # Only the fields named are changed (a sentence, or "amend" of a stored meeting): the
+    # rest keep the figures stored for the meeting. A form sends every field.
+    partial: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counts", MappingProxyType(dict(self.counts)))
+
+    def to_json(self) -> bytes:
+        """The values entered, as kept with the submission (its provenance, like a file)."""
+        day = self.meeting_date
+        return json.dumps({
+            "kind": self.kind.value,
+            "marac": self.marac,
+            "meeting_date": day.isoformat() if isinstance(day, date) else day,
+            "counts": dict(self.counts),
+            "partial": self.partial,
+        }, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> MeetingEntry:
+        """The entry ``to_json`` wrote; ``ValueError`` for anything else."""
+        data: Any = json.loads(raw)
+        if not isinstance(data, dict) or not isinstance(data.get("counts"), dict):
+            raise ValueError("not a meeting entry")
+        day = data.get("meeting_date")
+        return cls(str(data.get("marac") or ""), day if isinstance(day, str) else None,
+                   {str(k): _value(v) for k, v in data["counts"].items()},
+                   EntryKind(data.get("kind") or "form"), bool(data.get("partial")))
+
+    def with_counts(self, counts: Mapping[str, Value]) -> MeetingEntry:
+        """The same meeting with these counts (a partial entry completed from the store)."""
+        return MeetingEntry(self.marac, self.meeting_date, counts, self.kind, partial=False)
+
+
+def _value(value: Any) -> Value:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return str(value)
