@@ -117,8 +117,14 @@ def add_registry_parser(sub: Any) -> None:
     imp = actions.add_parser("import", help="load a Maracs or contacts CSV file",
                              description="Load a Maracs or contacts CSV (formats in "
                              "interface.md). Exit 1 with row-numbered errors; then nothing "
-                             "is imported.")
+                             "is imported. The first Maracs file imported while the DEMO "
+                             "registry is in use replaces it: the demo Maracs, contacts and "
+                             "demo submissions are removed in the same transaction.")
     imp.add_argument("file", type=Path, metavar="FILE.csv")
+    imp.add_argument("--replace", action="store_true",
+                     help="the file is the whole list of its kind: Maracs or contacts it no "
+                     "longer lists are retired (no reminders, no sign-in, not counted), "
+                     "their data kept")
     imp.set_defaults(handler="bot.commands.registry_cmd:run_import")
     exp = actions.add_parser("export", help="write maracs.csv and contacts.csv to DIR")
     exp.add_argument("directory", type=Path, metavar="DIR")
@@ -176,6 +182,41 @@ def add_ask_parser(sub: Any) -> None:
     parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
                         help="answer as on this day (default: today)")
     parser.set_defaults(handler="bot.commands.ask_cmd:run")
+
+
+def add_history_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "history",
+        help="every version of a Marac's figures and where each came from",
+        description="The history of a Marac's meetings (one day, one quarter, or all): every "
+        "version with its figures, file, sheet row, sender and time, who confirmed a change, "
+        "held changes and what became of them, withdrawals and explanations. Exit code 0; 1 "
+        "when nothing is recorded; 2 on a usage error (an unknown Marac, a bad date).",
+    )
+    parser.add_argument("marac", metavar="MARAC", help="the Marac's name or alias")
+    parser.add_argument("period", nargs="?", metavar="DATE|QUARTER",
+                        help="a meeting day ('2024-10-03', '3 Oct 2024') or a quarter "
+                        "('Q3 2024/25'); default: every meeting")
+    parser.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD",
+                        help="only what had happened by the end of this day")
+    parser.add_argument("--json", action="store_true", help="print the history as JSON")
+    parser.set_defaults(handler="bot.commands.history_cmd:run")
+
+
+def add_withdraw_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "withdraw",
+        help="withdraw a submission: its meetings go back to the figures before it",
+        description="Withdraw a recorded submission, as the local operator (the data team). "
+        "Each meeting it made current gets a new version with the figures from before it (a "
+        "meeting it created is left with no figures); its held changes are dropped. Nothing "
+        "is deleted: history shows both. The submitter is told. Exit code 0; 1 if it cannot "
+        "be withdrawn (already withdrawn); 2 on a usage error (no such submission).",
+    )
+    parser.add_argument("submission", type=int, metavar="SUBMISSION",
+                        help="the submission's number, as replies and history show it")
+    parser.add_argument("--reason", metavar="TEXT", help="why, for the submitter")
+    parser.set_defaults(handler="bot.commands.withdraw_cmd:run")
 
 
 def add_report_parser(sub: Any) -> None:

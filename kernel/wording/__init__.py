@@ -10,6 +10,7 @@ from kernel.wording.chat import *
 from kernel.wording.common import *
 from kernel.wording.files import *
 from kernel.wording.forms import *
+from kernel.wording.history import *
 from kernel.wording.issues import *
 from kernel.wording.operator import *
 from kernel.wording.questions import *

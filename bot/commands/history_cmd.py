@@ -1,0 +1,43 @@
+"""``marac-bot history MARAC [DATE|QUARTER] [--as-of DATE] [--json]``: every version of a
+Marac's meetings and where each came from (issue 13). Exit 0; 1 when nothing is recorded; 2 on
+a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bot.commands.common import fail_usage, today
+from bot.settings import Settings
+from handlers.history import end_of_day, period_of, stories
+from kernel import wording
+from reports.history_text import history_json, history_text
+from store.db import Store
+from store.history import find_marac
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    period = period_of(args.period, today=today(settings))
+    if period is None:
+        return fail_usage(f"{args.period!r} is neither a day (2024-10-03) nor a quarter "
+                          "(Q3 2024/25)")
+    when = end_of_day(args.as_of, settings.tz) if args.as_of else None
+    store = Store.from_settings(settings)
+    try:
+        with store.sessions() as session:
+            marac, suggestions = find_marac(session, args.marac)
+            if marac is None:
+                return fail_usage(wording.history_unknown_marac(args.marac, suggestions))
+            found = stories(session, marac.id, period)
+            name = marac.name
+    finally:
+        store.close()
+    if when is not None:
+        found = [s for s in found if s.versions and s.versions[0].recorded_at <= when]
+    if args.json:
+        print(json.dumps(history_json(found), indent=2, ensure_ascii=False))
+    elif found:
+        print(history_text(found, tz=settings.tz, as_of=when, as_of_day=args.as_of))
+    else:
+        print(wording.history_empty(name, period.label))
+    return 0 if found else 1

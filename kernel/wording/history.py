@@ -1,0 +1,144 @@
+"""Wording of a meeting's history, exports and withdrawals (issue 13): every version with where
+its figures came from, for coordinators, managers and the data team alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from kernel.wording.common import day_text, plural
+
+__all__ = [
+    "export_refused_text",
+    "export_written",
+    "history_empty",
+    "history_explanation_line",
+    "history_figures_line",
+    "history_held_line",
+    "history_meeting_heading",
+    "history_unknown_marac",
+    "history_version_line",
+    "moment_text",
+]
+
+
+def moment_text(moment: datetime) -> str:
+    """ "5 Nov 2024 10:00" (the caller passes it in the configured time zone)."""
+    return f"{day_text(moment)} {moment:%H:%M}"
+
+
+def history_meeting_heading(
+    marac: str, meeting_date: date, quarter: str, versions: int, as_of: date | None
+) -> str:
+    when = f" as it stood at the end of {day_text(as_of)}" if as_of else ""
+    return (
+        f"{marac}, meeting of {day_text(meeting_date)} ({quarter}){when}: "
+        f"{plural(versions, 'version')}."
+    )
+
+
+def history_version_line(
+    *,
+    version: int,
+    kind: str,
+    filename: str,
+    submission_id: int,
+    sheet_row: int | None,
+    sender: str,
+    received: datetime,
+    recorded_by: str,
+    recorded: datetime,
+    withdrawal_of: int | None,
+    withdrawn: datetime | None,
+    until: datetime | None,
+) -> str:
+    """One version and its provenance, in a sentence or two."""
+    row = f", row {sheet_row}" if sheet_row is not None else ""
+    source = (
+        f"from {filename} (submission {submission_id}{row}), sent by {sender} on "
+        f"{moment_text(received)}"
+    )
+    if kind == "restored":
+        how = (
+            f"the figures from before submission {withdrawal_of}, put back by {recorded_by} on "
+            f"{moment_text(recorded)} when it was withdrawn; first {source}"
+        )
+    elif kind == "confirmed":
+        how = f"a change confirmed by {recorded_by} on {moment_text(recorded)}, {source}"
+    else:
+        how = f"first figures, {source}"
+    state = "Current." if until is None else f"Replaced on {moment_text(until)}."
+    gone = f" Submission {submission_id} was withdrawn on {moment_text(withdrawn)}." if (
+        withdrawn and kind != "restored") else ""
+    return f"Version {version}: {how}. {state}{gone}"
+
+
+def history_figures_line(
+    figures: Sequence[tuple[str, str, int | None, int | None]], *, first: bool, blank: int
+) -> str:
+    """ "Figures: C Number of cases 12; …" for a first version, or the changes after it
+    ("C Number of cases 12 → 14"); blank stays the word blank, never 0."""
+    if first:
+        shown = "; ".join(f"{letter} {header} {_value(new)}" for letter, header, _, new in figures)
+        tail = f"; {plural(blank, 'column')} blank" if blank else ""
+        return f"  Figures: {shown or 'all blank'}{tail}."
+    if not figures:
+        return "  Same figures as the version before."
+    changed = "; ".join(
+        f"{letter} {header} {_value(old)} → {_value(new)}" for letter, header, old, new in figures
+    )
+    return f"  Changed: {changed}."
+
+
+def _value(value: int | None) -> str:
+    return "blank" if value is None else str(value)
+
+
+def history_held_line(
+    *, filename: str, submission_id: int, sender: str, created: datetime, status: str,
+    resolved: datetime | None, changes: str,
+) -> str:
+    """A change held for confirmation and what became of it."""
+    fate = {
+        "pending": "waiting for confirmation",
+        "confirmed": "confirmed",
+        "kept": "not applied: the stored figures were kept",
+        "expired": "not applied: it expired unconfirmed",
+        "superseded": "replaced by a later change from the same sender",
+        "withdrawn": "not applied: its submission was withdrawn",
+    }.get(status, status)
+    when = f" on {moment_text(resolved)}" if resolved and status != "pending" else ""
+    return (
+        f"Held change from {filename} (submission {submission_id}), sent by {sender} on "
+        f"{moment_text(created)}: {fate}{when}. {changes}"
+    ).rstrip()
+
+
+def history_explanation_line(
+    *, cell: str | None, issue: str, text: str, by: str, at: datetime
+) -> str:
+    where = f" at {cell}" if cell else ""
+    return f"Explained{where} ({issue}) by {by} on {moment_text(at)}: “{text}”"
+
+
+def history_empty(marac: str, what: str | None) -> str:
+    scope = f" for {what}" if what else ""
+    return f"No meetings of {marac} are recorded{scope}."
+
+
+def history_unknown_marac(text: str, suggestions: Sequence[str]) -> str:
+    from kernel.wording.common import did_you_mean
+
+    return f"There is no Marac called “{text[:60]}” in the registry.{did_you_mean(suggestions)}"
+
+
+def export_written(count: int, out: str, as_of: date | None) -> str:
+    when = f", as they stood at the end of {day_text(as_of)}" if as_of else ""
+    return f"Wrote {plural(count, 'meeting')} to {out}{when}."
+
+
+def export_refused_text() -> str:
+    return (
+        "Only the data team (admins) and managers can have the meeting data sent as a file; "
+        "a manager gets the Maracs in their scope. Ask the data team if you need it."
+    )
