@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.email.threads import replied_prefixes
 from bot.settings import Settings
-from handlers import ask, buttons, confirmation, help
+from handlers import ask, buttons, confirmation, form_entry, help
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
     Submitted,
@@ -83,6 +83,10 @@ class Dispatcher:
         if contact is None:
             return self._refuse(session, message, spreadsheets, now)
         message = _to_registered_address(message, contact)
+        if message.entry is not None:  # a meeting entered in a form: checked as a file row
+            return form_entry.record_entry(session, message, message.entry,
+                                           sender=contact.email, settings=self.settings,
+                                           today=today, now=now)
         if spreadsheets:
             return self._submission(session, message, contact, today, now,
                                     files=spreadsheets, skipped=skipped)

@@ -77,3 +77,21 @@ def _value(value: Any) -> Value:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return str(value)
+
+
+@dataclass(frozen=True)
+class FormOffer:
+    """A form to show, as data each chat channel renders (a Teams card, a Slack button that
+    opens the modal): the Maracs to choose from, as (name, edition) with the edition's plain
+    value ("uk", "scotland"), and for an amendment the meeting chosen and its figures."""
+
+    choices: tuple[tuple[str, str], ...]
+    marac: str | None = None
+    day: date | None = None
+    values: Mapping[str, int | None] = field(default_factory=dict)
+    note: str | None = None
+
+    def chosen(self) -> tuple[str, str] | None:
+        """The Marac shown as chosen: the one named, or the only one there is."""
+        named = next((c for c in self.choices if c[0] == self.marac), None)
+        return named or (self.choices[0] if len(self.choices) == 1 else None)

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from kernel.entry import MeetingEntry
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -84,6 +86,8 @@ class InboundMessage:
     # it names is a data return to check, whatever its type (email ignores a PDF or a logo).
     confirm: bool = False
     files_are_returns: bool = False
+    # Chat: one meeting entered by hand (a Slack form, a Teams card), checked as a file row.
+    entry: MeetingEntry | None = None
 
 
 def dedupe_prefix(channel: str, key: str) -> str:
