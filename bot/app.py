@@ -27,7 +27,7 @@ from bot.worker import PROCESS_NAME, Worker, claim_owner_gone, first_line
 from kernel import wording
 from store.db import Store
 from store.queue import is_transient_db_error, release_claims
-from store.registry import load_demo_registry
+from store.registry import is_demo_registry, load_demo_registry
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +82,8 @@ def _open_store(settings: Settings) -> Store:
     with store.transaction() as session:
         if load_demo_registry(session):
             logger.warning(wording.DEMO_REGISTRY_LOADED)
+        if is_demo_registry(session):
+            logger.warning(wording.DEMO_IN_USE)  # on every start until a real import
         if store.engine.dialect.name == "sqlite":
             # One bot process per SQLite file: a claim found now is our own, left by a crash.
             release_claims(session)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,7 +23,9 @@ from store.models import Contact, Marac
 from store.names import join_list
 from store.registry_contacts import apply_contacts, check_contacts
 from store.registry_csv import CONTACT_COLUMNS, MARAC_COLUMNS, RegistryError, read_table
+from store.registry_demo import DemoRemoved, remove_demo
 from store.registry_maracs import apply_maracs, check_maracs
+from store.types import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,8 @@ class ImportResult:
     inserted: int = 0
     updated: int = 0
     errors: list[RegistryError] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)  # names or emails no longer listed
+    demo_removed: DemoRemoved | None = None  # the demo registry this import replaced
 
     @property
     def ok(self) -> bool:
@@ -44,30 +49,82 @@ class ImportResult:
         """The line an operator reads, or the error list."""
         if self.errors:
             return wording.registry_import_failed([str(e) for e in self.errors])
-        return wording.registry_import_summary(self.kind or "", self.inserted, self.updated)
+        lines = [wording.registry_import_summary(self.kind or "", self.inserted, self.updated)]
+        if self.demo_removed is not None:
+            removed = self.demo_removed
+            lines.insert(
+                0,
+                wording.demo_replaced(
+                    removed.maracs, removed.contacts, removed.submissions, removed.meetings
+                ),
+            )
+        if self.retired:
+            lines.append(wording.registry_retired(self.kind or "", self.retired))
+        return "\n".join(lines)
 
 
-def import_csv(session: Session, source: Path | str, *, demo: bool = False) -> ImportResult:
+def import_csv(
+    session: Session, source: Path | str, *, demo: bool = False, replace: bool = False
+) -> ImportResult:
     """Upsert Maracs (by name) or contacts (by email) from a CSV file (``Path``) or CSV text.
 
     Every row is checked before anything is written; on any error nothing is imported and the
     result lists every problem with its row number. Writes happen in the caller's transaction
     (flushed, not committed). ``demo`` marks what is written as the demo registry.
+
+    A real Maracs file imported while the demo registry is in use replaces it (remove_demo),
+    in the same transaction; contacts imported onto the demo registry join it (they can only
+    name demo Maracs). ``replace``: the file is the whole registry of its kind, and entries it
+    does not list are retired, their data kept.
     """
     table = read_table(source)
     result = ImportResult(table.kind, errors=list(table.errors))
     if table.kind is None or any(e.row == 1 for e in table.errors):
         return result  # without a usable header the rows cannot be read
+    in_demo = not demo and is_demo_registry(session)
+    savepoint = session.begin_nested()  # undoes the demo's removal if the rows are refused
+    if in_demo and table.kind == "maracs":
+        result.demo_removed = remove_demo(session)
     if table.kind == "maracs":
         marac_rows, errors = check_maracs(session, table)
         if not errors and not result.errors:
             result.inserted, result.updated = apply_maracs(session, marac_rows, demo=demo)
+            if replace:
+                result.retired = _retire(session, Marac, {m.name for m in marac_rows})
     else:
         contact_rows, errors = check_contacts(session, table)
         if not errors and not result.errors:
-            result.inserted, result.updated = apply_contacts(session, contact_rows, demo=demo)
+            as_demo = demo or in_demo
+            result.inserted, result.updated = apply_contacts(session, contact_rows, demo=as_demo)
+            if replace:
+                result.retired = _retire(session, Contact, {c.email for c in contact_rows})
     result.errors = sorted([*result.errors, *errors], key=lambda e: e.row)
+    if result.errors:
+        savepoint.rollback()
+        result.demo_removed = None
+    else:
+        savepoint.commit()
     return result
+
+
+def _retire(session: Session, model: type[Marac] | type[Contact], listed: set[str]) -> list[str]:
+    """Retire the active entries a full registry file does not list; their names, sorted."""
+    if model is Marac:
+        query = select(Marac).where(Marac.retired_at.is_(None), Marac.name.not_in(listed))
+        maracs = list(session.scalars(query))
+        _stamp(session, maracs)
+        return sorted(m.name for m in maracs)
+    query_c = select(Contact).where(Contact.retired_at.is_(None), Contact.email.not_in(listed))
+    contacts = list(session.scalars(query_c))
+    _stamp(session, contacts)
+    return sorted(c.email for c in contacts)
+
+
+def _stamp(session: Session, entries: Sequence[Marac | Contact]) -> None:
+    now = utcnow()
+    for entry in entries:
+        entry.retired_at = now
+    session.flush()
 
 
 def export_csv(session: Session, directory: Path) -> tuple[Path, Path]:
@@ -78,9 +135,17 @@ def export_csv(session: Session, directory: Path) -> tuple[Path, Path]:
         writer = csv.writer(out)
         writer.writerow(MARAC_COLUMNS)
         writer.writerows(
-            _marac_cells(m) for m in session.scalars(select(Marac).order_by(Marac.name))
+            _marac_cells(m)
+            for m in session.scalars(
+                select(Marac).where(Marac.retired_at.is_(None)).order_by(Marac.name)
+            )
         )
-    contacts = select(Contact).options(selectinload(Contact.maracs)).order_by(Contact.email)
+    contacts = (
+        select(Contact)
+        .where(Contact.retired_at.is_(None))
+        .options(selectinload(Contact.maracs))
+        .order_by(Contact.email)
+    )
     with contacts_path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(CONTACT_COLUMNS)
@@ -149,13 +214,20 @@ def load_demo_registry(session: Session) -> bool:
 
 
 def find_contact(session: Session, email: str) -> Contact | None:
-    """The contact with this email address (any case), or None."""
-    return session.scalar(select(Contact).where(Contact.email == email.strip().lower()))
+    """The contact with this email address (any case), or None; a retired one is None."""
+    return session.scalar(_active_contacts().where(Contact.email == email.strip().lower()))
 
 
 def find_contact_by_slack(session: Session, slack_user_id: str) -> Contact | None:
-    return session.scalar(select(Contact).where(Contact.slack_user_id == slack_user_id))
+    return session.scalar(_active_contacts().where(Contact.slack_user_id == slack_user_id))
 
 
 def find_contact_by_teams(session: Session, teams_id: str) -> Contact | None:
-    return session.scalar(select(Contact).where(func.lower(Contact.teams_id) == teams_id.lower()))
+    return session.scalar(
+        _active_contacts().where(func.lower(Contact.teams_id) == teams_id.lower())
+    )
+
+
+def _active_contacts() -> Select[Contact]:
+    """Contacts not retired: a retired contact is no longer a sender we know."""
+    return select(Contact).where(Contact.retired_at.is_(None))

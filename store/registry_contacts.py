@@ -49,7 +49,8 @@ class _Registry:
         index: NameIndex[Marac] = NameIndex()
         regions: dict[str, str] = {}
         areas: dict[str, str] = {}
-        for marac in session.scalars(select(Marac).order_by(Marac.name)):
+        active = select(Marac).where(Marac.retired_at.is_(None)).order_by(Marac.name)
+        for marac in session.scalars(active):
             index.add(marac.name, marac, marac.aliases)
             regions.setdefault(name_key(marac.region), marac.region)
             areas.setdefault(name_key(marac.police_force_area), marac.police_force_area)
@@ -212,5 +213,6 @@ def apply_contacts(session: Session, rows: list[ContactRow], *, demo: bool) -> t
         contact.maracs = row.maracs
         contact.scopes = row.scopes
         contact.is_demo = demo
+        contact.retired_at = None  # listed again: back in service
     session.flush()
     return inserted, updated

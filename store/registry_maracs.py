@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel import wording
 from store.models import Marac
 from store.names import NameIndex, name_key, split_list
+from store.places import Places
 from store.registry_csv import CsvTable, RegistryError
 
 _NUMBER = re.compile(r"\d{1,3}(?:[, ]\d{3})+|\d+")
@@ -32,8 +34,9 @@ def check_maracs(session: Session, table: CsvTable) -> tuple[list[MaracRow], lis
     """Every row parsed and checked; nothing is written."""
     rows: list[MaracRow] = []
     errors: list[RegistryError] = []
+    places = Places.load()
     for number, cells in table.rows:
-        row_errors = list(_cell_errors(number, cells))
+        row_errors = [*_cell_errors(number, cells), *_place_errors(number, cells, places)]
         errors.extend(row_errors)
         if not row_errors:
             rows.append(MaracRow(number, cells["name"], _values(table, cells)))
@@ -54,6 +57,53 @@ def _cell_errors(number: int, cells: dict[str, str]) -> Iterator[RegistryError]:
         yield RegistryError.make(
             number, "registry-bad-number", column="adult_female_population", value=population
         )
+
+
+def _place_errors(number: int, cells: dict[str, str], places: Places) -> Iterator[RegistryError]:
+    """Nation, region and police force area against the shipped lists (store/places.py);
+    a match is written back in the list's spelling, so one area is one name everywhere."""
+    given = {c: cells.get(c, "") for c in ("nation", "region", "police_force_area")}
+    nation = places.nation(given["nation"]) if given["nation"] else None
+    region = places.region(given["region"]) if given["region"] else None
+    force = places.force(given["police_force_area"]) if given["police_force_area"] else None
+    lists = (
+        ("nation", nation, places.nations),
+        ("region", region, places.regions),
+        ("police_force_area", force, places.forces),
+    )
+    for column, found, index in lists:
+        if given[column] and found is None:
+            yield RegistryError.make(
+                number,
+                f"registry-unknown-{column.replace('_', '-')}",
+                column=column,
+                value=given[column],
+                suggestion=wording.did_you_mean(index.suggest(given[column])),
+            )
+    if nation is None:
+        return
+    cells["nation"] = nation.value
+    if region is not None:
+        cells["region"] = region
+        if places.nation_of_region(region) is not nation:
+            yield RegistryError.make(
+                number,
+                "registry-region-nation",
+                column="region",
+                value=region,
+                nation=nation.value,
+                where=places.nation_of_region(region).value,
+            )
+    if force is not None:
+        cells["police_force_area"] = force.name
+        if nation not in force.nations:
+            yield RegistryError.make(
+                number,
+                "registry-force-nation",
+                column="police_force_area",
+                value=force.name,
+                nation=nation.value,
+            )
 
 
 def _values(table: CsvTable, cells: dict[str, str]) -> dict[str, Any]:
@@ -131,5 +181,6 @@ def apply_maracs(session: Session, rows: list[MaracRow], *, demo: bool) -> tuple
         for column, value in row.values.items():
             setattr(marac, column, value)
         marac.is_demo = demo
+        marac.retired_at = None  # listed again: back in service
     session.flush()
     return inserted, updated

@@ -1,4 +1,4 @@
-"""``marac-bot registry import FILE.csv`` and ``marac-bot registry export DIR``."""
+"""``marac-bot registry import [--replace] FILE.csv`` and ``marac-bot registry export DIR``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     store = Store.from_settings(settings)
     try:
         with store.transaction() as session:
-            result = import_csv(session, args.file)
+            result = import_csv(session, args.file, replace=args.replace)
     finally:
         store.close()
     print(result.summary(), file=sys.stdout if result.ok else sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kernel.wording.common import _Defaulting, plural
+from kernel.wording.common import _Defaulting, and_list, plural
 
 # ---------------------------------------------------------------------------------------------
 # Registry import and export (store/registry*.py; `marac-bot registry import`): row-numbered
@@ -36,6 +36,16 @@ REGISTRY_ERRORS: dict[str, str] = {
     "registry-unknown-scope": "{value!r} is not a Marac, region or police force area in the "
     "registry.{suggestion}",
     "registry-taken-id": "{column} {value!r} already belongs to {other}.",
+    "registry-unknown-nation": "{value!r} is not a nation: use England, Wales, Scotland or "
+    "Northern Ireland.{suggestion}",
+    "registry-unknown-region": "{value!r} is not a region: use an English region (North East, "
+    "North West, Yorkshire and the Humber, East Midlands, West Midlands, East of England, "
+    "London, South East, South West) or Wales, Scotland or Northern Ireland.{suggestion}",
+    "registry-unknown-police-force-area": "{value!r} is not a police force area: use one of the "
+    "43 forces of England and Wales, Police Scotland, the Police Service of Northern Ireland "
+    "or British Transport Police.{suggestion}",
+    "registry-region-nation": "the region {value} is in {where}, not {nation}.",
+    "registry-force-nation": "{value} does not police {nation}.",
 }
 
 
@@ -60,3 +70,30 @@ def registry_import_failed(lines: Sequence[str]) -> str:
     return "\n".join([head, *lines])
 
 
+def demo_replaced(maracs: int, contacts: int, submissions: int, meetings: int) -> str:
+    """The line saying a real registry replaced the demo one, and what went with it."""
+    data = (
+        f", and their {plural(submissions, 'demo submission')} ({plural(meetings, 'meeting')})"
+        if submissions or meetings
+        else ""
+    )
+    return (
+        f"Demo mode is over: removed the DEMO registry's {plural(maracs, 'Marac')} and "
+        f"{plural(contacts, 'contact')}{data}."
+    )
+
+
+def registry_retired(kind: str, names: Sequence[str]) -> str:
+    """ "Retired 2 Maracs no longer listed (their data is kept): Barnet, Brent." """
+    noun = "Marac" if kind == "maracs" else "contact"
+    return (
+        f"Retired {plural(len(names), noun)} no longer listed (their data is kept): "
+        f"{and_list(list(names))}."
+    )
+
+
+DEMO_IN_USE = (
+    "DEMO registry in use: the Maracs and contacts (at example.org) are made up, and any "
+    "figures are demo figures. Start for real with `marac-bot registry import maracs.csv` "
+    "(it replaces the demo registry and its data), then import your contacts."
+)

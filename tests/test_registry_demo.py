@@ -1,0 +1,214 @@
+"""Leaving demo mode and full replacements (issue 13): the first real Maracs file replaces the
+demo registry and its data in one transaction; ``--replace`` retires what a full registry no
+longer lists and keeps its data; ``run`` warns on every start while the demo is in use.
+
+Through ``bot.cli.main`` on SQLite and PostgreSQL, as an operator would type it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import ColumnElement, func, select
+
+from bot.app import _open_store
+from bot.cli import main
+from bot.settings import Settings
+from kernel import wording
+from store.db import Store
+from store.models import Contact, Marac, Meeting, MeetingVersion, Submission
+from store.registry import (
+    export_csv,
+    find_contact,
+    import_csv,
+    is_demo_registry,
+    load_demo_registry,
+)
+from tests.store_support import CONTACTS_CSV, MARACS_CSV
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DEMO_COORDINATOR = "croydon.coordinator@example.org"
+DEMO_MARACS, DEMO_CONTACTS = 33, 68
+
+
+@dataclass
+class Cli:
+    capsys: pytest.CaptureFixture[str]
+    store: Store
+    folder: Path
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        code = main(list(argv))
+        captured = self.capsys.readouterr()
+        return code, captured.out, captured.err
+
+    def csv(self, name: str, text: str) -> str:
+        path = self.folder / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    def count(self, model: type, *where: ColumnElement[bool]) -> int:
+        with self.store.transaction() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+@pytest.fixture
+def cli(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Cli]:
+    monkeypatch.setenv("MARAC_DATABASE_URL", db_url)
+    monkeypatch.setenv("MARAC_DATA_DIR", str(tmp_path / "marac-data"))
+    monkeypatch.chdir(tmp_path)
+    store = Store.open(db_url)
+    try:
+        yield Cli(capsys, store, tmp_path)
+    finally:
+        store.close()
+
+
+def _demo_with_a_submission(cli: Cli) -> None:
+    with cli.store.transaction() as session:
+        assert load_demo_registry(session)
+    code, _, err = cli(
+        "submit",
+        str(FIXTURES / "clean_libreoffice.xlsx"),
+        "--sender",
+        DEMO_COORDINATOR,
+        "--quarter",
+        "Q3 2024/25",
+    )
+    assert code == 0, err
+    assert cli.count(MeetingVersion) == 6
+
+
+def test_first_real_maracs_file_replaces_the_demo_and_its_data(cli: Cli) -> None:
+    _demo_with_a_submission(cli)
+    code, out, err = cli("registry", "import", cli.csv("maracs.csv", MARACS_CSV))
+    assert code == 0, err
+    assert out.splitlines() == [
+        wording.demo_replaced(DEMO_MARACS, DEMO_CONTACTS, 1, 6),
+        "Imported 4 Maracs: 4 new, 0 updated.",
+    ]
+    assert "33 Maracs and 68 contacts, and their 1 demo submission (6 meetings)" in out
+    assert cli.count(Marac) == 4 and cli.count(Marac, Marac.is_demo.is_(True)) == 0
+    assert cli.count(Contact) == 0
+    assert (cli.count(Submission), cli.count(Meeting), cli.count(MeetingVersion)) == (0, 0, 0)
+    # Croydon is a real Marac now, with no figures from the demo.
+    assert cli.count(Marac, Marac.name == "Croydon") == 1
+    code, out, err = cli("registry", "import", cli.csv("contacts.csv", CONTACTS_CSV))
+    assert code == 0, err
+    assert out.strip() == "Imported 6 contacts: 6 new, 0 updated."  # demo already gone
+
+
+def test_a_refused_real_file_leaves_the_demo_untouched(cli: Cli) -> None:
+    _demo_with_a_submission(cli)
+    broken = MARACS_CSV + "\n,,Metropolitan Police,London,England,,\n"
+    code, out, err = cli("registry", "import", cli.csv("maracs.csv", broken))
+    assert code == 1
+    assert "Row 6: name is blank." in err and "Demo mode" not in out + err
+    assert cli.count(Marac, Marac.is_demo.is_(True)) == DEMO_MARACS
+    assert cli.count(Contact) == DEMO_CONTACTS and cli.count(MeetingVersion) == 6
+
+
+def test_contacts_added_to_the_demo_go_with_it(cli: Cli) -> None:
+    with cli.store.transaction() as session:
+        assert load_demo_registry(session)
+        extra = "name,email,role,maracs\nTrial Person,trial@council.example,coordinator,Croydon\n"
+        assert import_csv(session, extra).ok
+        trial = find_contact(session, "trial@council.example")
+        assert trial is not None and trial.is_demo  # it can only name demo Maracs
+    code, out, _ = cli("registry", "import", cli.csv("maracs.csv", MARACS_CSV))
+    assert code == 0 and f"{DEMO_CONTACTS + 1} contacts" in out
+    assert cli.count(Contact) == 0
+
+
+def test_a_real_registry_is_never_replaced_by_an_upsert(cli: Cli) -> None:
+    for name, text in (("m.csv", MARACS_CSV), ("c.csv", CONTACTS_CSV)):
+        assert cli("registry", "import", cli.csv(name, text))[0] == 0
+    code, out, _ = cli("registry", "import", cli.csv("m2.csv", MARACS_CSV))
+    assert code == 0 and out.strip() == "Imported 4 Maracs: 0 new, 4 updated."
+    assert cli.count(Contact) == 6
+
+
+def test_replace_retires_what_is_no_longer_listed_and_keeps_its_data(cli: Cli) -> None:
+    for name, text in (("m.csv", MARACS_CSV), ("c.csv", CONTACTS_CSV)):
+        assert cli("registry", "import", cli.csv(name, text))[0] == 0
+    code, _, err = cli(
+        "submit",
+        str(FIXTURES / "clean_libreoffice.xlsx"),
+        "--sender",
+        "cara@example.org",
+        "--quarter",
+        "Q3 2024/25",
+    )
+    assert code == 0, err
+    without_croydon = "\n".join(
+        line for line in MARACS_CSV.splitlines() if not line.startswith("Croydon")
+    )
+    code, out, err = cli("registry", "import", "--replace", cli.csv("m3.csv", without_croydon))
+    assert code == 0, err
+    assert out.splitlines()[-1] == (
+        "Retired 1 Marac no longer listed (their data is kept): Croydon."
+    )
+    assert cli.count(Marac) == 4 and cli.count(Marac, Marac.retired_at.is_not(None)) == 1
+    assert cli.count(MeetingVersion) == 6  # Croydon's figures stay
+    with cli.store.transaction() as session:
+        maracs_csv, _ = export_csv(session, cli.folder / "export")
+    assert "Croydon" not in maracs_csv.read_text(encoding="utf-8")
+
+    without_cara = "\n".join(
+        line for line in CONTACTS_CSV.splitlines() if "cara@" not in line and "Croydon" not in line
+    )
+    code, out, err = cli("registry", "import", "--replace", cli.csv("c2.csv", without_cara))
+    assert code == 0, err
+    assert (
+        "Retired 2 contacts no longer listed (their data is kept): cara@example.org and "
+        "chris@example.org." in out
+    )
+    with cli.store.transaction() as session:
+        assert find_contact(session, "cara@example.org") is None  # no longer a known sender
+        assert find_contact(session, "ada@example.org") is not None
+
+    # Listed again: back in service, with its data.
+    code, out, _ = cli("registry", "import", cli.csv("m4.csv", MARACS_CSV))
+    assert code == 0 and cli.count(Marac, Marac.retired_at.is_not(None)) == 0
+
+
+def test_without_replace_nothing_is_retired(cli: Cli) -> None:
+    assert cli("registry", "import", cli.csv("m.csv", MARACS_CSV))[0] == 0
+    code, out, _ = cli(
+        "registry",
+        "import",
+        cli.csv("one.csv", MARACS_CSV.splitlines()[0] + "\n" + MARACS_CSV.splitlines()[1]),
+    )
+    assert code == 0 and "Retired" not in out
+    assert cli.count(Marac, Marac.retired_at.is_(None)) == 4
+
+
+def test_run_says_on_every_start_while_the_demo_is_in_use(
+    db_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=db_url, data_dir=tmp_path / "data")
+    caplog.set_level(logging.WARNING)
+    for start in range(2):
+        caplog.clear()
+        store = _open_store(settings)
+        store.close()
+        messages = [r.getMessage() for r in caplog.records]
+        assert wording.DEMO_IN_USE in messages, start
+        assert (wording.DEMO_REGISTRY_LOADED in messages) == (start == 0)
+    store = Store.open(db_url)
+    with store.transaction() as session:
+        assert import_csv(session, MARACS_CSV).ok and not is_demo_registry(session)
+    store.close()
+    caplog.clear()
+    _open_store(settings).close()
+    assert wording.DEMO_IN_USE not in [r.getMessage() for r in caplog.records]
