@@ -74,6 +74,11 @@ class Settings(Policy):
     smtp_tls_key: Path | None = None
     smtp_auth_user: str | None = None
     smtp_auth_password: str | None = None
+    # The dashboard (issue 15): signs sessions and sign-in links; unset, one is generated and
+    # kept in the data folder. ``web_url`` is the address people open (behind a TLS proxy, its
+    # https URL); unset, http://MARAC_HTTP_LISTEN.
+    secret_key: str | None = None
+    web_url: str | None = None
 
     @property
     def outbox_dir(self) -> Path:
@@ -131,6 +136,8 @@ class Settings(Policy):
             smtp_tls_key=env.path("MARAC_SMTP_TLS_KEY"),
             smtp_auth_user=env.text("MARAC_SMTP_AUTH_USER"),
             smtp_auth_password=env.text("MARAC_SMTP_AUTH_PASSWORD"),
+            secret_key=env.text("MARAC_SECRET_KEY"),
+            web_url=env.web_url("MARAC_WEB_URL"),
         )
         settings.check()
         return settings
@@ -271,6 +278,15 @@ class _Env:
             raise ConfigError(f"{name} must be before {REMINDER_LAST_SEND_TIME:%H:%M}, the last "
                               f"time a day's reminders are sent, not {raw}")
         return value
+
+    def web_url(self, name: str) -> str | None:
+        """An http(s) base URL without a trailing slash: links in emails are built on it."""
+        value = self.text(name)
+        if value is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ConfigError(f"{name} must be an http:// or https:// address, not {value!r}")
+        return value.rstrip("/")
 
     def path(self, name: str) -> Path | None:
         value = self.text(name)

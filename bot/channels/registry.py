@@ -23,9 +23,13 @@ from bot.channels.email.endpoints import EmailEndpoints
 from bot.channels.email.send import EmailOutbox, MailSender
 from bot.channels.slack.send import SlackSender, web_client
 from bot.channels.teams.outbound import TeamsSender
+from bot.channels.web.endpoints import WebEndpoints
+from bot.channels.web.pages.operator import RunStatus
+from bot.channels.web.signin_mail import QueueReply
 from bot.settings import Settings
 from kernel.messages import InboundMessage, Reply
 from store.db import Store
+from store.queue import enqueue_outbound
 
 
 class Channels:
@@ -71,10 +75,28 @@ class Endpoints(Protocol):
     def describe(self, port: int | None) -> list[str]: ...
 
 
-def endpoints(settings: Settings, store: Store, on_stored: Callable[[], None]
-              ) -> list[Endpoints]:
-    """Every channel's listeners; each starts only what its settings configure."""
-    return [EmailEndpoints(settings, store, on_stored), ChatEndpoints(settings, store, on_stored)]
+def endpoints(settings: Settings, store: Store, on_stored: Callable[[], None], *,
+              on_outbox: Callable[[], None] = lambda: None,
+              run_status: Callable[[], RunStatus] = RunStatus) -> list[Endpoints]:
+    """Every channel's listeners; each starts only what its settings configure. The dashboard
+    queues its sign-in emails through the email channel's converter (``on_outbox`` wakes the
+    sender) and shows ``run_status`` to admins."""
+    web_pages = WebEndpoints(settings, store, queue_reply=_reply_queue(store, settings),
+                             wake_outbox=on_outbox, run_status=run_status)
+    return [EmailEndpoints(settings, store, on_stored), ChatEndpoints(settings, store, on_stored),
+            web_pages]
+
+
+def _reply_queue(store: Store, settings: Settings) -> QueueReply:
+    """Queue a reply in the caller's transaction, rendered by its thread's channel."""
+    channels = Channels(store, settings)
+
+    def queue(session: Session, reply: Reply, key: str) -> None:
+        for out in channels.outgoing(session, reply, key=key):
+            enqueue_outbound(session, key=out.key, channel=out.channel, recipient=out.recipient,
+                             payload=out.payload)
+
+    return queue
 
 
 def senders(store: Store, settings: Settings) -> dict[str, Sender]:

@@ -1,0 +1,124 @@
+"""The sign-in pages: ``/login`` (the form and its answer), ``/signin/<link>`` (a page with one
+button, whose POST uses the link: mail scanners that fetch every link in a message must not use
+it up) and ``/logout``."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from aiohttp import web
+
+from bot.channels.web.limits import PER_ADDRESS, PER_CLIENT, RateLimit
+from bot.channels.web.security import CSRF_COOKIE, csrf_ok, csrf_pair, is_secure
+from bot.channels.web.signin import SESSION_LIFETIME, link_contact, redeem_link
+from bot.channels.web.signin_mail import base_url, send_link
+from bot.channels.web.site import SESSION_COOKIE, Site
+from kernel.wording import web as words
+from store.registry import find_contact
+from store.types import utcnow
+
+_MAX_ADDRESS = 320
+
+
+class AuthRoutes:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.per_address = RateLimit(*PER_ADDRESS)
+        self.per_client = RateLimit(*PER_CLIENT)
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/login", self.login_form)
+        app.router.add_post("/login", self.login)
+        app.router.add_get("/signin/{link}", self.link_page)
+        app.router.add_post("/signin/{link}", self.use_link)
+        app.router.add_post("/logout", self.logout)
+
+    def _form(self, request: web.Request, template: str, *, status: int = 200,
+              **context: object) -> web.Response:
+        value, cookie = csrf_pair(self.site.signer, request)
+        context.setdefault("title", words.TITLE_SIGN_IN)
+        response = self.site.page(template, status=status, csrf=value, **context)
+        response.set_cookie(CSRF_COOKIE, cookie, httponly=True, samesite="Strict", path="/",
+                            secure=is_secure(request, self.site.settings.web_url))
+        return response
+
+    async def login_form(self, request: web.Request) -> web.Response:
+        return self._form(request, "login.html", notice=None)
+
+    async def login(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if not csrf_ok(self.site.signer, request, str(form.get("csrf", ""))):
+            return self._form(request, "login.html", status=400, notice=words.FORM_EXPIRED)
+        if not self.per_client.allow(request.remote or "-"):
+            return self.site.page("message.html", status=429, title=words.TITLE_SIGN_IN,
+                                  message=words.TOO_MANY)
+        address = str(form.get("email", "")).strip().lower()[:_MAX_ADDRESS]
+        # Over the per-address limit the answer is the same page: it must not say whether
+        # the address is registered.
+        if address and self.per_address.allow(address):
+            base = base_url(self.site.settings, _own_port(request))
+            await asyncio.to_thread(self._send, address, base, utcnow())
+        return self.site.page("message.html", title=words.CHECK_EMAIL_TITLE,
+                              message=words.CHECK_EMAIL)
+
+    def _send(self, address: str, base: str, now: datetime) -> None:
+        with self.site.store.transaction() as session:
+            contact = find_contact(session, address)
+            if contact is None:
+                return
+            send_link(session, self.site.signer, contact, base=base, now=now,
+                      queue=self.site.queue_reply)
+        self.site.wake_outbox()
+
+    async def link_page(self, request: web.Request) -> web.Response:
+        value = request.match_info["link"]
+
+        def who() -> str | None:
+            with self.site.store.transaction() as session:
+                contact = link_contact(session, self.site.signer, value, now=utcnow())
+                return contact.name if contact else None
+
+        name = await asyncio.to_thread(who)
+        if name is None:
+            return self._bad_link()
+        return self._form(request, "signin.html", name=name, title=words.LINK_CONFIRM_TITLE)
+
+    async def use_link(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        if not csrf_ok(self.site.signer, request, str(form.get("csrf", ""))):
+            return self._form(request, "login.html", status=400, notice=words.FORM_EXPIRED)
+        value = request.match_info["link"]
+
+        def redeem() -> str | None:
+            with self.site.store.transaction() as session:
+                found = redeem_link(session, self.site.signer, value, now=utcnow())
+                return found[1] if found else None
+
+        cookie = await asyncio.to_thread(redeem)
+        if cookie is None:
+            return self._bad_link()
+        response = web.HTTPSeeOther("/")
+        response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", path="/",
+                            max_age=int(SESSION_LIFETIME.total_seconds()),
+                            secure=is_secure(request, self.site.settings.web_url))
+        response.del_cookie(CSRF_COOKIE, path="/")
+        return response
+
+    def _bad_link(self) -> web.Response:
+        return self.site.page("message.html", status=400, title=words.LINK_BAD_TITLE,
+                              message=words.LINK_BAD, action=("/login", words.LINK_BAD_ACTION))
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        value = request.cookies.get(SESSION_COOKIE, "")
+        if value:
+            await asyncio.to_thread(self.site.end_session, value)
+        response = web.HTTPSeeOther("/login")
+        response.del_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+def _own_port(request: web.Request) -> int | None:
+    """The port this server really listens on (``MARAC_HTTP_LISTEN`` may say 0)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if sockname else None

@@ -1,0 +1,98 @@
+"""The operator's view (admins only): inbox and outbox depths, failed and quarantined messages
+with their outcome, outbox items being retried, what the running process says of its channels,
+and when the reminders next run. Read from the store's queue tables and the running process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.queue import InboundItem, OutboundItem, QueueStatus
+
+SHOWN = 50  # newest failed or retrying items listed
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """What the running process says of itself (bot/app.py gives it)."""
+
+    channels: tuple[str, ...] = ()
+    next_reminder: datetime | None = None
+    problems: tuple[str, ...] = field(default=())  # configured channels that are down
+
+
+@dataclass(frozen=True)
+class Depth:
+    queue: str  # "inbox" | "outbox"
+    channel: str
+    status: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    id: int
+    channel: str
+    at: datetime | None
+    outcome: str | None
+    error: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Retrying:
+    id: int
+    channel: str
+    recipient: str
+    attempts: int
+    next_attempt_at: datetime
+    error: str | None
+
+
+@dataclass(frozen=True)
+class OperatorPage:
+    depths: tuple[Depth, ...]
+    failed_in: tuple[Failed, ...]
+    failed_out: tuple[Retrying, ...]
+    retrying: tuple[Retrying, ...]
+    status: RunStatus
+
+
+def build(session: Session, status: Callable[[], RunStatus]) -> OperatorPage:
+    return OperatorPage(_depths(session), _failed_inbound(session),
+                        _outbound(session, failed=True), _outbound(session, failed=False),
+                        status())
+
+
+def _depths(session: Session) -> tuple[Depth, ...]:
+    found = []
+    for name, table in (("inbox", InboundItem), ("outbox", OutboundItem)):
+        query = (select(table.channel, table.status, func.count())
+                 .where(table.status != (QueueStatus.DONE if name == "inbox" else
+                                         QueueStatus.SENT))
+                 .group_by(table.channel, table.status).order_by(table.channel, table.status))
+        found += [Depth(name, c, s, n) for c, s, n in session.execute(query)]
+    return tuple(found)
+
+
+def _failed_inbound(session: Session) -> tuple[Failed, ...]:
+    query = (select(InboundItem.id, InboundItem.channel, InboundItem.finished_at,
+                    InboundItem.outcome, InboundItem.last_error, InboundItem.attempts)
+             .where(InboundItem.status == QueueStatus.FAILED)
+             .order_by(InboundItem.id.desc()).limit(SHOWN))
+    return tuple(Failed(*row) for row in session.execute(query))
+
+
+def _outbound(session: Session, *, failed: bool) -> tuple[Retrying, ...]:
+    where = (OutboundItem.status == QueueStatus.FAILED if failed else
+             (OutboundItem.status == QueueStatus.QUEUED) & (OutboundItem.attempts > 0))
+    query = (select(OutboundItem.id, OutboundItem.channel, OutboundItem.recipient,
+                    OutboundItem.attempts, OutboundItem.next_attempt_at,
+                    OutboundItem.last_error)
+             .where(where).order_by(OutboundItem.id.desc()).limit(SHOWN))
+    return tuple(Retrying(i, c, r.replace("\n", ", "), a, n, e)
+                 for i, c, r, a, n, e in session.execute(query))
