@@ -19,9 +19,15 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.channels.registry import Endpoints, endpoints
+from bot.channels.web.pages.operator import RunStatus
 from bot.delivery import Delivery
 from bot.housekeeping import expire_and_notify
-from bot.scheduler import ReminderScheduler, start_scheduler, stop_scheduler
+from bot.scheduler import (
+    REMINDER_JOB_ID,
+    ReminderScheduler,
+    start_scheduler,
+    stop_scheduler,
+)
 from bot.settings import ConfigError, Settings
 from bot.worker import PROCESS_NAME, Worker, claim_owner_gone, first_line
 from kernel import wording
@@ -113,7 +119,9 @@ class RunningBot:
         self.worker = Worker(store, settings, name=PROCESS_NAME, on_outbox=signals.wake_outbox,
                              on_finished=self._wake_channels)
         self.delivery = Delivery.from_settings(store, settings)
-        self.channels: list[Endpoints] = endpoints(settings, store, signals.wake_inbox)
+        self.channels: list[Endpoints] = endpoints(settings, store, signals.wake_inbox,
+                                                   on_outbox=signals.wake_outbox,
+                                                   run_status=self._run_status)
 
     async def start(self) -> None:
         if self.settings.http_listen is not None:
@@ -161,6 +169,11 @@ class RunningBot:
             await channel.stop()
         if self.http is not None:
             await self.http.cleanup()
+
+    def _run_status(self) -> RunStatus:
+        """What the dashboard's operator view shows of this process (issue 15)."""
+        job = self.scheduler.get_job(REMINDER_JOB_ID) if self.scheduler is not None else None
+        return RunStatus(tuple(self.describe()), getattr(job, "next_run_time", None))
 
     def _wake_channels(self) -> None:
         for channel in self.channels:
