@@ -22,6 +22,7 @@ from kernel.answers import (
     Json,
     Missing,
     NeedMarac,
+    NoMaracsIn,
     PartnerShare,
     Per10k,
     PlaceInfo,
@@ -103,6 +104,8 @@ def _problem(problem: Problem) -> str:
             return wording.several_names_text(problem.names, "area")
         case UnclearPeriod():
             return wording.unclear_period_text(problem.phrase)
+        case NoMaracsIn():
+            return wording.no_maracs_in_text(wording.area_name(problem.area))
         case NeedMarac():
             return wording.QUESTION_NEED_MARAC
         case _:
@@ -144,16 +147,25 @@ def _has_uploaded(answer: HasUploaded) -> str:
 
 
 def _missing(answer: Missing) -> str:
+    """The list compact: one line per Marac, and what the lines share (the due date, what
+    two quarters in a row means) said once beneath it."""
     period, place = answer.period, wording.place_name(answer.place)
     asked, missing, uploaded = answer.maracs_asked, answer.missing, answer.uploaded
-    if answer.focus == "uploaded":
-        lines = [wording.uploaded_head(place, period, uploaded, asked)]
-        if missing and uploaded:
-            lines.append(wording.not_yet_heading(len(missing)))
+    previous = answer.previous_quarter
+    if answer.focus == "in-a-row":
+        lines = [wording.in_a_row_head(place, period, previous, len(missing), asked)]
+        lines += [wording.missing_line(d) for d in answer.details]
     else:
-        lines = [wording.missing_head(place, period, len(missing), uploaded, asked)]
-    lines += [wording.missing_line(d, answer.previous_quarter, ended=period.ended)
-              for d in answer.details]
+        if answer.focus == "uploaded":
+            lines = [wording.uploaded_head(place, period, uploaded, asked)]
+            if missing and uploaded:
+                lines.append(wording.not_yet_heading(len(missing)))
+        else:
+            lines = [wording.missing_head(place, period, len(missing), uploaded, asked)]
+        lines += [wording.missing_line(d, previous) for d in answer.details]
+        twice = [d.marac for d in answer.details if d.missed_previous]
+        if twice and period.ended:
+            lines.append(wording.in_a_row_note(twice, previous))
     if missing:
         lines.append(wording.due_sentence(period, many=len(missing) > 1))
     if answer.place.restricted:

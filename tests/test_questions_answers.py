@@ -391,11 +391,18 @@ def test_a_managers_answer_is_cut_to_their_scope(world: World) -> None:
 # --- not answered: help, never a guess --------------------------------------------------------
 
 
-def test_a_misspelt_marac_gets_did_you_mean(world: World) -> None:
-    answer = world.ask("has croydn uploaded q3")
+def test_a_name_only_partly_given_gets_did_you_mean(world: World) -> None:
+    answer = world.ask("has barking uploaded q3")
     assert answer.answered is False
-    assert _as(answer, UnknownName).suggestions == ("Croydon",)
-    assert "Did you mean Croydon?" in answer.text
+    assert _as(answer, UnknownName).suggestions == ("Barking and Dagenham",)
+    assert "Did you mean Barking and Dagenham?" in answer.text
+
+
+def test_a_unique_close_misspelling_is_answered_and_said(world: World) -> None:
+    answer = world.ask("has Croydn uploaded q3")
+    assert answer.answered and _as(answer, HasUploaded).marac == "Croydon"
+    assert "(taking 'Croydn' as Croydon)" in answer.text.splitlines()[0]
+    assert answer.to_json()["taken_as"] == [{"said": "Croydn", "taken_as": "Croydon"}]
 
 
 def test_an_unknown_place_is_not_answered_for_everyone(world: World) -> None:

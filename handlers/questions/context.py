@@ -16,6 +16,7 @@ from handlers.questions.scope import Scope
 from kernel.answers import (
     Area,
     NeedMarac,
+    NoMaracsIn,
     PlaceInfo,
     Problem,
     Refusal,
@@ -118,16 +119,18 @@ def place_of(ask: Ask, intent: str, *, need_marac: bool) -> Place | Finding:
 
 
 def _doubtful_name(ask: Ask, intent: str, *, need_marac: bool) -> Finding | None:
-    """Left-over words that look like a misspelt name, or stand where a name should be."""
+    """Left-over words that look like a misspelt name, or stand where a name should be: the
+    question is then not answered, never answered for a wider place than the one asked
+    about ("is Inverness missing Q2?" with no Inverness is not a list of every Marac)."""
     e = ask.entities
     named = bool(e.maracs or e.area)
     for unknown in e.unknown:
         close = ask.registry.suggest(unknown.text, strong=True)
         if close:
-            return problem(intent, UnknownName(unknown.text, tuple(close)))
-        if not named and (unknown.after_place_word or need_marac):
+            return problem(intent, UnknownName(unknown.quoted, tuple(close)))
+        if not named or unknown.after_place_word or need_marac:
             near = ask.registry.suggest(unknown.text, strong=False)
-            return problem(intent, UnknownName(unknown.text, tuple(near)))
+            return problem(intent, UnknownName(unknown.quoted, tuple(near)))
     return None
 
 
@@ -139,6 +142,8 @@ def _one_marac(ask: Ask, intent: str, marac: MaracEntry) -> Place | Finding:
 
 def _area(ask: Ask, intent: str, area: Area) -> Place | Finding:
     everyone = ask.registry.in_area(area)
+    if not everyone:
+        return problem(intent, NoMaracsIn(area))
     visible = ask.scope.visible(ask.registry, area)
     if everyone and not visible:
         return refusal(intent, Refusal("outside-scope", area=area, scope=ask.scope.info()))

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from handlers.questions.context import Ask, refusal
 from handlers.questions.entities import extract
 from handlers.questions.matchers import help_finding, route
-from handlers.questions.model import Answer, Finding, problem_of
+from handlers.questions.model import Answer, Finding, TakenAs, problem_of
 from handlers.questions.registry import RegistrySnapshot
 from handlers.questions.scope import scope_for
+from handlers.questions.typos import take_misspellings
+from kernel import wording
 from kernel.answers import Refusal
 from kernel.config import Policy
 from reports import answers
@@ -40,11 +42,13 @@ def answer_question(
     drawing it takes far longer than answering (see reports/grid.py).
     """
     scope = scope_for(session, asker, is_operator=is_operator)
+    taken: tuple[TakenAs, ...] = ()
     if scope is None:
         finding = refusal("refused", Refusal("not-registered"))
     else:
         registry = RegistrySnapshot.load(session)
-        entities = extract(text, registry, today=today)
+        entities = take_misspellings(extract(text, registry, today=today), registry)
+        taken = entities.taken
         found = route(entities)
         ask = Ask(session, settings, today, scope, registry, entities, images)
         finding = found.handler(ask) if found is not None else help_finding(understood=False)
@@ -55,15 +59,21 @@ def answer_question(
         finding.intent,
         "answered" if finding.answered else problem_of(finding.result),
     )
-    return _render(finding)
+    return _render(finding, taken if finding.answered else ())
 
 
-def _render(finding: Finding) -> Answer:
+def _render(finding: Finding, taken: tuple[TakenAs, ...]) -> Answer:
+    text = answers.render_text(finding.result)
+    if taken:  # said on the headline, where the name is
+        head, _, rest = text.partition("\n")
+        notes = " ".join(wording.taken_as_note(t.said, t.name) for t in taken)
+        text = f"{head} {notes}" + (f"\n{rest}" if rest else "")
     return Answer(
         intent=finding.intent,
         answered=finding.answered,
-        text=answers.render_text(finding.result),
+        text=text,
         result=finding.result,
         attachments=finding.attachments,
         refused_reason=finding.refused_reason,
+        taken=taken,
     )

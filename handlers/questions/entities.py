@@ -16,6 +16,7 @@ from datetime import date
 from handlers.questions.metrics import find_metric
 from handlers.questions.model import Area, Entities, Unknown
 from handlers.questions.registry import RegistrySnapshot
+from handlers.questions.when import quarter_without_year, senseless_year
 from handlers.questions.words import PLACE_WORDS, is_filler
 from kernel.quarters import FinancialYear, Quarter
 from store.names import name_key
@@ -47,9 +48,14 @@ MAX_QUESTION_CHARS = 2000
 def normalise(text: str) -> str:
     """Lower case, straight apostrophes, one space between words, no "Re:" in front; at most
     the first ``MAX_QUESTION_CHARS`` characters."""
+    return _tidy(text).lower()
+
+
+def _tidy(text: str) -> str:
+    """``normalise`` without the lower case: to quote names back as they were written."""
     text = _cut(text)
     text = _REPLY_PREFIX.sub("", text.replace("’", "'").replace("‘", "'"))
-    return re.sub(r"\s+", " ", text.lower()).strip()
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _cut(text: str) -> str:
@@ -64,26 +70,45 @@ def _cut(text: str) -> str:
 
 def extract(text: str, registry: RegistrySnapshot, *, today: date) -> Entities:
     """Everything ``text`` names, found against the registry; ``today`` anchors "last quarter"."""
-    lowered = normalise(text)
+    written = _tidy(text)
+    lowered = written.lower()
+    if len(lowered) != len(written):  # a rare letter whose lower case is longer: no capitals
+        written = lowered
     tokens = _tokenise(lowered)
-    maracs, areas, used = _names(tokens, registry)
+    maracs, areas, used, national = _names(tokens, registry)
     residual = _blank(lowered, [tokens[i].span for i in used])
-    quarter = Quarter.find_in(residual, today=today)
-    year = FinancialYear.find_in(residual, today=today) if quarter is None else None
-    unclear = _unclear_period(residual) if quarter is None and year is None else None
+    quarter, year, unclear = _period(residual, today)
     return Entities(
         maracs=tuple(maracs),
         area=areas[0] if areas else None,
         quarter=quarter,
         year=year,
         period_unclear=unclear,
-        national=bool(_NATIONAL.search(residual)),
+        national=national or bool(_NATIONAL.search(residual)),
         mine=bool(_MINE.search(residual)),
         metric=find_metric(residual),
-        unknown=_leftovers(tokens, used),
+        unknown=_leftovers(tokens, used, written),
         residual=residual,
         extra_areas=tuple(areas[1:]),
     )
+
+
+def _period(
+    text: str, today: date
+) -> tuple[Quarter | None, FinancialYear | None, str | None]:
+    """The quarter or year named, or the phrase that names none clearly: an impossible year
+    is said back, never ignored for a default quarter."""
+    if (senseless := senseless_year(text, today=today)) is not None:
+        return None, None, senseless
+    quarter = Quarter.find_in(text, today=today)
+    if quarter is None:
+        yearless = quarter_without_year(text, today=today)
+        if isinstance(yearless, str):
+            return None, None, yearless
+        quarter = yearless
+    year = FinancialYear.find_in(text, today=today) if quarter is None else None
+    unclear = _unclear_period(text) if quarter is None and year is None else None
+    return quarter, year, unclear
 
 
 def _tokenise(text: str) -> list[_Token]:
@@ -100,12 +125,14 @@ def _tokenise(text: str) -> list[_Token]:
 
 def _names(
     tokens: list[_Token], registry: RegistrySnapshot
-) -> tuple[list[str], list[Area], set[int]]:
+) -> tuple[list[str], list[Area], set[int], bool]:
     """Maracs and areas named, longest match first at each position; a Marac beats an area
-    of the same name ("Kent" the Marac over "Kent Police" the force, when both exist)."""
+    of the same name ("Kent" the Marac over "Kent Police" the force, when both exist).
+    The last value: "England and Wales" (or the like) was said, meaning every Marac."""
     maracs: list[str] = []
     areas: list[Area] = []
     used: set[int] = set()
+    national = False
     i = 0
     while i < len(tokens):
         found = _longest_at(tokens, i, registry)
@@ -117,9 +144,10 @@ def _names(
             maracs.append(marac)
         if area is not None and area not in areas:
             areas.append(area)
+        national = national or (marac is None and area is None)
         used.update(range(i, i + length))
         i += length
-    return maracs, areas, used
+    return maracs, areas, used, national
 
 
 def _longest_at(
@@ -133,7 +161,9 @@ def _longest_at(
         for key in keys:
             if (entry := registry.marac(key)) is not None:
                 return length, entry.name, None
-            if (area := registry.area(key)) is not None:
+            if registry.is_national(key):
+                return length, None, None
+            if (area := registry.place(key)) is not None:
                 return length, None, area
     return None
 
@@ -157,21 +187,29 @@ def _unclear_period(text: str) -> str | None:
     return match.group() if match else None
 
 
-def _leftovers(tokens: list[_Token], used: set[int]) -> tuple[Unknown, ...]:
-    """Runs of words that are neither names nor ordinary question words."""
+def _leftovers(tokens: list[_Token], used: set[int], written: str) -> tuple[Unknown, ...]:
+    """Runs of words that are neither names nor ordinary question words, with how they were
+    written (``written`` is the question as ``tokens`` were cut from, before lower case)."""
     found: list[Unknown] = []
-    run: list[str] = []
-    after_place = False
+    run: list[int] = []
     for i, token in enumerate(tokens):
         word = token.alt or token.key
         if i not in used and not is_filler(token.key) and not is_filler(word):
-            if not run:
-                after_place = i > 0 and tokens[i - 1].key in PLACE_WORDS
-            run.append(word)
+            run.append(i)
             continue
         if run:
-            found.append(Unknown(" ".join(run), after_place))
+            found.append(_unknown(tokens, run, written))
             run = []
     if run:
-        found.append(Unknown(" ".join(run), after_place))
+        found.append(_unknown(tokens, run, written))
     return tuple(found)
+
+
+def _unknown(tokens: list[_Token], run: list[int], written: str) -> Unknown:
+    first, last = tokens[run[0]], tokens[run[-1]]
+    said = _SAID_EDGES.sub("", written[first.span[0] : last.span[1]])
+    after_place = run[0] > 0 and tokens[run[0] - 1].key in PLACE_WORDS
+    return Unknown(" ".join(tokens[i].alt or tokens[i].key for i in run), after_place, said)
+
+
+_SAID_EDGES = re.compile(r"^\W+|(?:'s)?\W*$")

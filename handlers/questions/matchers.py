@@ -50,13 +50,20 @@ MATCHERS: tuple[Matcher, ...] = (
                        r"\bwho has (?:sent|uploaded|submitted) what\b"),
             grid.answer, ("grid London 2024/25",)),
     Matcher("missing", _p(
-        r"\bmissing\b", r"\boutstanding\b", r"\boverdue\b", r"\blate\b", r"\bchase\b",
+        r"\b(?:two|2|both|consecutive) (?:consecutive )?quarters?(?: running| in a row)\b",
+        r"\bquarters? (?:running|in a row)\b", r"\bback to back\b",
+        r"\b(?:consecutive|successive) quarters\b",
+    ), missing.in_a_row),
+    Matcher("missing", _p(
+        r"\bmissing\b", r"\bmissed\b", r"\boutstanding\b", r"\boverdue\b", r"\blate\b",
+        r"\bchase\b",
         rf"\b(?:has|have|had|did|do|does|is|are)(?:n't| not| yet to| still not| never)\b"
         rf"(?:.{{0,60}}\b{_VERB}|.{{0,60}}\bin yet\b)",
         rf"\b(?:not|never) (?:yet )?(?:been )?{_VERB}", r"\b(?:yet|still) to\b",
         r"\bnot (?:yet )?in\b", r"\bno (?:data|returns?|uploads?|figures)\b",
         r"\bwho (?:is|are) behind\b",
-    ), missing.answer, ("who hasn't uploaded Q2 2024/25?", "missing Q2 in London")),
+    ), missing.answer, ("who hasn't uploaded Q2 2024/25?", "missing Q2 in London",
+                        "who has missed two quarters in a row?")),
     Matcher("summary", _p(
         r"\bnational picture\b", r"\bsummary\b", r"\boverview\b", r"\bheadlines?\b",
         r"\bbig picture\b", r"\bpicture\b", r"\bhow many maracs\b", r"\bkey figures\b",

@@ -11,7 +11,7 @@ from kernel.messages import Attachment
 from kernel.quarters import FinancialYear, Quarter
 from reports.answers import Result
 
-__all__ = ["Answer", "Area", "Entities", "Finding", "Unknown", "problem_of"]
+__all__ = ["Answer", "Area", "Entities", "Finding", "TakenAs", "Unknown", "problem_of"]
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,22 @@ class Unknown:
 
     text: str
     after_place_word: bool  # "in Narnia", "for Croydn": it stands where a place would
+    said: str = ""  # as written, with its capitals ("Glasgow"), to quote back
+
+    @property
+    def quoted(self) -> str:
+        return self.said or self.text
+
+
+@dataclass(frozen=True)
+class TakenAs:
+    """A misspelt name read as the one name it is obviously close to ("Lambth" as Lambeth)."""
+
+    said: str
+    name: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"said": self.said, "taken_as": self.name}
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,7 @@ class Entities:
     mine: bool = False  # "my Marac", "my Maracs"
     metric: str | None = None  # a key of handlers.questions.metrics.METRICS
     unknown: tuple[Unknown, ...] = ()
+    taken: tuple[TakenAs, ...] = ()  # misspellings read as names, said in the answer
     residual: str = ""  # the question with names blanked out, which intents are matched on
 
 
@@ -72,6 +89,7 @@ class Answer:
     result: Result
     attachments: tuple[Attachment, ...] = ()
     refused_reason: str | None = None
+    taken: tuple[TakenAs, ...] = ()
 
     @property
     def data(self) -> Json:
@@ -80,7 +98,7 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         """The ``marac-bot ask --json`` object (interface.md), plus what it attached."""
-        return {
+        found = {
             "intent": self.intent,
             "answered": self.answered,
             "answer": self.text,
@@ -88,3 +106,6 @@ class Answer:
             "attachments": [a.filename for a in self.attachments],
             "refused_reason": self.refused_reason,
         }
+        if self.taken:  # only when a misspelt name was read as another
+            found["taken_as"] = [t.to_dict() for t in self.taken]
+        return found

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.questions.model import Area
+from handlers.questions.places import NATIONAL_PHRASES, known_areas
 from store.models import Marac
 from store.names import name_key
 
@@ -19,6 +20,11 @@ from store.names import name_key
 STRONG_SUGGESTION = 85.0
 # Below this it is noise rather than help (store.names uses the same cut-off).
 WEAK_SUGGESTION = 70.0
+# A misspelling is taken as the name without asking when it is this close by plain edit
+# similarity (not WRatio, which scores "row" inside "Harrow" as a near match)...
+TAKE_AS_SIMILARITY = 80.0
+# ...and no other name comes within this many points of it.
+TAKE_AS_MARGIN = 6.0
 # "West Yorkshire Police" is also asked about as "West Yorkshire".
 _FORCE_SUFFIX = re.compile(r"\s+(?:police(?: service| force)?|constabulary)$")
 
@@ -58,7 +64,9 @@ class RegistrySnapshot:
             Marac.police_force_area,
             Marac.nation,
             Marac.adult_female_population,
-        ).order_by(Marac.name)
+        )
+        # Retired Maracs (registry import --replace): their data is kept, they are not asked.
+        query = query.where(Marac.retired_at.is_(None)).order_by(Marac.name)
         for mid, key, name, aliases, region, force, nation, population in session.execute(query):
             entry = MaracEntry(mid, name, region, force, nation, population)
             # The stored name_key saves recomputing it for ~290 names on every question.
@@ -99,6 +107,33 @@ class RegistrySnapshot:
 
     def area(self, key: str) -> Area | None:
         return self.areas.get(key)
+
+    def place(self, key: str) -> Area | None:
+        """A registered area, else a nation, region or police force area known to have no
+        Marac registered (handlers/questions/places.py)."""
+        return self.areas.get(key) or known_areas().get(key)
+
+    def is_national(self, key: str) -> bool:
+        """ "England and Wales", "Great Britain": every Marac, not two places."""
+        return key in NATIONAL_PHRASES
+
+    def take_as(self, text: str) -> tuple[MaracEntry | None, Area | None]:
+        """The one Marac (or else area) ``text`` is an obvious misspelling of; (None, None)
+        when none is close enough or two are about as close ("Lambth" is Lambeth)."""
+        key = name_key(text)
+        if len(key) < 4 or not self._display:
+            return None, None
+        best: dict[str, tuple[float, str]] = {}  # name shown -> (score, the key it came from)
+        for other, name in self._display.items():
+            score = fuzz.ratio(key, other)
+            if score > best.get(name, (-1.0, ""))[0]:
+                best[name] = (score, other)
+        ranked = sorted(best.values(), reverse=True)
+        score, found = ranked[0]
+        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        if score < TAKE_AS_SIMILARITY or score - runner_up < TAKE_AS_MARGIN:
+            return None, None
+        return self.marac(found), self.area(found)
 
     def in_area(self, area: Area | None) -> list[MaracEntry]:
         """The Maracs of an area (all of them for None), by name."""

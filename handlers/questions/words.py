@@ -44,6 +44,26 @@ compared comparison versus against band bands benchmark reference average mean i
 anybody somebody uploaders sender senders coordinator coordinators chair chairs manager managers
 contact contacts email who's there's what's it's old olds young younger plus aged
 teenagers teens adults adult women woman girls boys household
+missed miss misses two three four both row rows running consecutive consecutively back
+quick quickly just wondering wonder wondered could possibly kindly advise confirm check
+checking checked let know knows knowing update updates updated latest morning afternoon
+evening hiya folks guys all everybody thanks thankyou cheers many much appreciated
+lovely great brilliant perfect ta sorry apologies again also still yet already anyway
+actually really sure maybe perhaps possible whether able unable think thought believe
+believed assume assumed hope hoping hoped looks looked seems seemed done doing didnt dont
+doesnt cant cannot couldnt wouldnt shouldnt wont isnt arent werent wasnt hasnt havent hadnt
+im ive id were youre weve theyve theyre whats wheres whos thats theres hows heres
+did who what when where which why how our ours ourselves team teams colleague colleagues
+office area local borough council city county service services partnership
+got get getting gotten okay ok fine good well ago since before after during between
+across around about approx approximately roughly exactly total totals sum overall
+quarter's year's month's period periods term latest last previous prior next following
+upcoming coming recent this that those these there here data return returns stuff
+spreadsheets sheet sheets excel xlsx workbook workbooks records record recorded
+system portal database send sent submit submitted upload uploaded pull give show
+tell list lists count counts number numbers stats figures report reports reporting
+email emails emailed message messages chat slack teams reply replies replied
+december's anyone's everyone's
 """
 
 FILLER: frozenset[str] = frozenset(re.sub(r"['’]", "", w) for w in _WORDS.split())

@@ -48,6 +48,7 @@ from kernel.answers.parts import (
 )
 from kernel.answers.problems import (
     NeedMarac,
+    NoMaracsIn,
     Problem,
     Refusal,
     SeveralAreas,
@@ -74,6 +75,7 @@ __all__ = [
     "Missing",
     "MissingMarac",
     "NeedMarac",
+    "NoMaracsIn",
     "PartnerShare",
     "Per10k",
     "PlaceInfo",

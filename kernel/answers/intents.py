@@ -60,14 +60,15 @@ class HasUploaded:
 @dataclass(frozen=True)
 class Missing:
     """'who hasn't uploaded Q2?' (``focus`` "missing") and 'who has uploaded Q2?' ("uploaded"):
-    the Maracs asked about that have and have not sent a quarter."""
+    the Maracs asked about that have and have not sent a quarter; 'who has missed two
+    quarters in a row?' ("in-a-row"): only those that missed the quarter before it too."""
 
     period: QuarterInfo
     quarter_defaulted: bool
     previous_quarter: str
     place: PlaceInfo
     scope: ScopeInfo
-    focus: Literal["missing", "uploaded"]
+    focus: Literal["missing", "uploaded", "in-a-row"]
     uploaded: tuple[str, ...]  # the Maracs that have sent it, by name
     details: tuple[MissingMarac, ...]  # those that have not
 

@@ -54,6 +54,18 @@ class UnclearPeriod:
 
 
 @dataclass(frozen=True)
+class NoMaracsIn:
+    """A real place (a nation, region or police force area) with no Marac registered in it:
+    said as such, never answered for every Marac instead."""
+
+    problem: ClassVar[str] = "no-maracs-in-area"
+    area: Area
+
+    def to_dict(self) -> Json:
+        return {"problem": self.problem, "area": self.area.to_dict()}
+
+
+@dataclass(frozen=True)
 class NeedMarac:
     """A question about one Marac that names none (and the asker has no single own one)."""
 
@@ -84,4 +96,6 @@ class Refusal:
         return found
 
 
-Problem = UnknownName | SeveralMaracs | SeveralAreas | UnclearPeriod | NeedMarac | Refusal
+Problem = (
+    UnknownName | SeveralMaracs | SeveralAreas | UnclearPeriod | NoMaracsIn | NeedMarac | Refusal
+)

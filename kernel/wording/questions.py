@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -213,20 +214,39 @@ def not_yet_heading(count: int) -> str:
     return f"Not uploaded ({count}):"
 
 
-def missing_line(detail: MissingMarac, previous_quarter: str, *, ended: bool) -> str:
-    """A Marac that has not uploaded, with its coordinators; when the quarter has ended and
-    the one before was missed too, that it drops out of the national figures (spec §5)."""
+def missing_line(detail: MissingMarac, previous_quarter: str | None = None) -> str:
+    """A Marac that has not uploaded, with whom to chase; ``previous_quarter`` when it missed
+    that one too (the consequence is said once for the list: ``in_a_row_note``)."""
     people = detail.coordinators
-    if people:
-        who = "; ".join(f"{p.name} <{p.email}>" for p in people)
-        line = f"- {detail.marac}: coordinator {who}"
-    else:
-        line = f"- {detail.marac}: no coordinator registered"
-    if detail.missed_previous:
-        line += f"; also missed {previous_quarter}"
-        if ended:
-            line += ": two quarters in a row leave it out of the national figures"
+    who = "; ".join(f"{p.name} <{p.email}>" for p in people) or "no coordinator registered"
+    line = f"- {detail.marac}: {who}"
+    if previous_quarter is not None and detail.missed_previous:
+        line += f" (also missed {previous_quarter})"
     return line
+
+
+def in_a_row_note(names: Sequence[str], previous_quarter: str) -> str:
+    """Said once under a list: which Maracs missed two quarters running, and what follows."""
+    them = "it" if len(names) == 1 else "them"
+    return (f"{_and(names)} also missed {previous_quarter}: two quarters in a row leave {them} "
+            "out of the national figures.")
+
+
+def in_a_row_head(place: str, period: QuarterInfo, previous: str, count: int, asked: int) -> str:
+    """'who has missed two quarters in a row?'"""
+    where = f"{quarter_text(period)}, {place}"
+    if asked == 0:
+        return f"{where}: there are no Maracs to ask about."
+    both = f"both {previous} and {period.label}"
+    if count == 0:
+        return f"{where}: none of the {plural(asked, 'Marac')} has missed {both}."
+    verb, them = ("has", "it") if count == 1 else ("have", "them")
+    return (f"{where}: {count} of {plural(asked, 'Marac')} {verb} missed two quarters in a row "
+            f"({both}), which leaves {them} out of the national figures:")
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # --- a Marac's year --------------------------------------------------------------------------
@@ -419,7 +439,19 @@ def template_answer(marac: str | None, edition: str) -> str:
 
 
 def unknown_name_text(name: str, suggestions: Sequence[str]) -> str:
-    return f"I do not know a Marac or area called {echoed(name)}.{did_you_mean(suggestions)}"
+    """ "I don't know a Marac or area called Glasgow.": the name as written, unquoted unless
+    it is long or odd (then cut and quoted, as every echo is)."""
+    said = name if len(name) <= 40 and re.fullmatch(r"[\w][\w .'&-]*", name) else echoed(name)
+    return f"I don't know a Marac or area called {said}.{did_you_mean(suggestions)}"
+
+
+def no_maracs_in_text(area: str) -> str:
+    return (f"There are no Maracs registered in {area}, so there is nothing to show. Ask about "
+            "a Marac, a region, a police force area or a nation that has Maracs.")
+
+
+def taken_as_note(said: str, name: str) -> str:
+    return f"(taking {echoed(said)} as {name})"
 
 
 def several_names_text(names: Sequence[str], kind: str) -> str:

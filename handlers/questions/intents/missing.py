@@ -15,7 +15,7 @@ from handlers.questions.period import quarter_info
 from kernel.answers import Coordinator, Missing, MissingMarac
 
 INTENT = "missing"
-Focus = Literal["missing", "uploaded"]
+Focus = Literal["missing", "uploaded", "in-a-row"]
 
 
 def answer(ask: Ask) -> Finding:
@@ -25,6 +25,12 @@ def answer(ask: Ask) -> Finding:
 def uploaded(ask: Ask) -> Finding:
     """'who has uploaded Q3?', 'has London sent Q3?': the same list, led by those that have."""
     return _answer(ask, focus="uploaded")
+
+
+def in_a_row(ask: Ask) -> Finding:
+    """'who has missed two quarters in a row?': the Maracs missing the quarter and the one
+    before it (spec §5: they drop out of the national figures)."""
+    return _answer(ask, focus="in-a-row")
 
 
 def _answer(ask: Ask, *, focus: Focus) -> Finding:
@@ -45,6 +51,8 @@ def _value(ask: Ask, place: Place, focus: Focus) -> Missing:
     had_before = {marac_id for marac_id, _ in before}
     previous_tracked = ask.settings.tracks(quarter.previous())
     absent = [m for m in place.maracs if m.id not in have]
+    if focus == "in-a-row":
+        absent = [m for m in absent if previous_tracked and m.id not in had_before]
     contacts = queries.coordinators(ask.session, [m.id for m in absent])
     period = quarter_info(quarter, today=ask.today, due_days=ask.due_days)
     return Missing(
