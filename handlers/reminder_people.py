@@ -60,10 +60,16 @@ class ReminderRegistry:
 
     @classmethod
     def load(cls, session: Session) -> ReminderRegistry:
-        maracs = list(session.scalars(select(Marac).order_by(Marac.name)))
+        # Retired Maracs and contacts (registry import --replace) are chased and told nothing.
+        maracs = list(
+            session.scalars(select(Marac).where(Marac.retired_at.is_(None)).order_by(Marac.name))
+        )
         contacts = list(
             session.scalars(
-                select(Contact).options(selectinload(Contact.maracs)).order_by(Contact.email)
+                select(Contact)
+                .where(Contact.retired_at.is_(None))
+                .options(selectinload(Contact.maracs))
+                .order_by(Contact.email)
             )
         )
         overseers = [_overseer(c, maracs) for c in contacts if c.role == Role.ADMIN.value]

@@ -38,7 +38,9 @@ class DbRegistryView:
     @classmethod
     def load(cls, session: Session) -> DbRegistryView:
         view = cls()
-        for marac in session.scalars(select(Marac).order_by(Marac.name)):
+        # A retired Marac (registry import --replace) takes no more figures: unknown-marac.
+        active = select(Marac).where(Marac.retired_at.is_(None)).order_by(Marac.name)
+        for marac in session.scalars(active):
             info = MaracInfo(marac.name, marac.adult_female_population)
             view.index.add(marac.name, info, marac.aliases)
         return view
@@ -100,7 +102,7 @@ def sender_view(session: Session, email: str) -> ContactSenderView | None:
     """The sender view of the contact with this email, or None for an unknown sender."""
     query = (
         select(Contact)
-        .where(Contact.email == email.strip().lower())
+        .where(Contact.email == email.strip().lower(), Contact.retired_at.is_(None))
         .options(selectinload(Contact.maracs))
     )
     contact = session.scalar(query)

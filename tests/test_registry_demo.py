@@ -7,6 +7,7 @@ Through ``bot.cli.main`` on SQLite and PostgreSQL, as an operator would type it.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -212,3 +213,23 @@ def test_run_says_on_every_start_while_the_demo_is_in_use(
     caplog.clear()
     _open_store(settings).close()
     assert wording.DEMO_IN_USE not in [r.getMessage() for r in caplog.records]
+
+
+def test_a_retired_marac_takes_no_figures_and_is_not_chased(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MARAC_TRACK_FROM", "Q3 2024/25")
+    for name, text in (("m.csv", MARACS_CSV), ("c.csv", CONTACTS_CSV)):
+        assert cli("registry", "import", cli.csv(name, text))[0] == 0
+    without_croydon = "\n".join(
+        line for line in MARACS_CSV.splitlines() if not line.startswith("Croydon")
+    )
+    assert cli("registry", "import", "--replace", cli.csv("m2.csv", without_croydon))[0] == 0
+    file = str(FIXTURES / "clean_libreoffice.xlsx")
+    code, out, _ = cli("submit", file, "--sender", "ada@example.org", "--json")
+    assert code == 1
+    assert {i["code"] for i in json.loads(out)[0]["issues"]} >= {"unknown-marac"}
+    assert cli.count(MeetingVersion) == 0
+    code, out, _ = cli("remind", "--dry-run", "--today", "2025-01-02", "--json")
+    chased = {r["marac"] for r in json.loads(out)}
+    assert code == 0 and "Barking and Dagenham" in chased and "Croydon" not in chased
