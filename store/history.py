@@ -304,7 +304,7 @@ def standing_meetings(
     if quarters is not None:
         query = query.where(Meeting.quarter.in_(quarters))
     rows = []
-    for version, meeting, name, submission in session.execute(query).tuples():
+    for version, meeting, name, submission in session.execute(query):
         record = VersionRecord.from_version(version)
         rows.append(
             StandingRow(

@@ -15,6 +15,7 @@ REPORT_SUFFIXES = {
     "grid": (".png", ".xlsx", ".csv", ".txt"),
     "national": (".xlsx", ".csv", ".txt", ".png"),
     "overview": (".xlsx", ".csv", ".txt"),
+    "meetings": (".csv", ".xlsx"),
 }
 REPORT_HELP = {
     "grid": ("Maracs × quarters of a financial year: accepted / held / missing / overdue",
@@ -30,6 +31,11 @@ REPORT_HELP = {
                  "One row per Marac for a financial year: the quarters it uploaded, meetings, "
                  "cases, repeat and police-referral shares, cases per 10,000 adult women "
                  "(annualised) and the held changes still open."),
+    "meetings": ("one row per meeting: its current figures and where they came from",
+                 "Every meeting of the year (or quarter) chosen, one row each: the 30 counts "
+                 "as they stand (blank stays blank, never 0), with the file, sheet row, "
+                 "sender, time received and who confirmed a change. Without --out the CSV is "
+                 "printed."),
 }
 # The template's editions (validation.columns.Edition's values; that module loads openpyxl).
 EDITIONS = ("uk", "scotland")
@@ -232,6 +238,11 @@ def add_report_parser(sub: Any) -> None:
                                  description=f"{long} Exit code 0; 2 on a usage error.")
         _add_report_arguments(one, kind)
         one.set_defaults(handler="bot.commands.report_cmd:run")
+        if kind != "grid":
+            one.add_argument("--as-of", type=iso_date, metavar="YYYY-MM-DD",
+                             help="the figures as they stood at the end of this day")
+        if kind == "meetings":
+            _add_meetings_arguments(one)
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
@@ -245,3 +256,11 @@ def _add_report_arguments(parser: argparse.ArgumentParser, kind: str) -> None:
                         help=f"{names} (default: print the text)")
     parser.add_argument("--today", type=iso_date, metavar="YYYY-MM-DD",
                         help="as on this day (default: today)")
+
+
+def _add_meetings_arguments(parser: argparse.ArgumentParser) -> None:
+    """The export's own choices: one quarter instead of a year, one Marac instead of an area."""
+    parser.add_argument("--quarter", metavar="Q",
+                        help="one quarter, e.g. 'Q3 2024/25' (instead of --year)")
+    parser.add_argument("--marac", metavar="NAME", help="one Marac (instead of --region)")
+    parser.set_defaults(handler="bot.commands.meetings_cmd:run")
