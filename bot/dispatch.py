@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.email.threads import replied_prefixes
 from bot.settings import Settings
-from handlers import ask, buttons, confirmation, form_entry, help
+from handlers import ask, buttons, confirmation, held_thread, help
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
     Submitted,
@@ -30,6 +30,7 @@ from kernel import wording
 from kernel.messages import Attachment, InboundMessage, Reply, dedupe_prefix
 from kernel.quarters import Quarter
 from reports.reply import submission_attachments, submission_text
+from reports.reply_html import submission_html
 from store.models import Contact
 from store.queue import InboundItem, QueueStatus
 from store.registry import find_contact
@@ -83,15 +84,16 @@ class Dispatcher:
         if contact is None:
             return self._refuse(session, message, spreadsheets, now)
         message = _to_registered_address(message, contact)
-        if message.entry is not None:  # a meeting entered in a form: checked as a file row
-            return form_entry.record_entry(session, message, message.entry,
-                                           sender=contact.email, settings=self.settings,
-                                           today=today, now=now)
         if spreadsheets:
             return self._submission(session, message, contact, today, now,
                                     files=spreadsheets, skipped=skipped)
+        prefixes = self._replied_prefixes(session, message)
+        in_thread = held_thread.answer(session, message, sender=contact.email,
+                                       prefixes=prefixes, now=now)
+        if in_thread is not None:  # a reply on held changes, read in that context
+            return in_thread
         if confirmation.is_confirmation(message.text, message.subject):
-            return self._confirm(session, message, contact, now)
+            return self._confirm(session, message, contact, now, prefixes=prefixes)
         question = message.text if message.is_question else ask.question_text(message)
         if question is not None:
             return ask.answer(session, message, question, asker=contact,
@@ -108,8 +110,8 @@ class Dispatcher:
             refuse_files(session, self._submitted(message, message.sender, now, spreadsheets))
         logger.info("refused %s: not a registered sender%s", message.sender,
                     "" if message.sender_verified else " (not verified)")
-        return HandlerResult(Outcome.REFUSED_UNKNOWN_SENDER,
-                             help.unknown_sender(message, mailbox=self.mailbox))
+        text = wording.unknown_sender_text(self.mailbox, self.settings.data_team_contact)
+        return HandlerResult(Outcome.REFUSED_UNKNOWN_SENDER, Reply(message.thread, text))
 
     def _submission(self, session: Session, message: InboundMessage, contact: Contact,
                     today: date, now: datetime, *, files: list[Attachment],
@@ -121,7 +123,9 @@ class Dispatcher:
         notes = [wording.not_processed_text([a.filename for a in skipped],
                                             limit=self.settings.max_attachments)] if skipped else []
         text = submission_text(received, held_until=held_until, notes=notes)
-        reply = Reply(message.thread, text, attachments=submission_attachments(received))
+        html = submission_html(received, held_until=held_until, notes=notes)
+        reply = Reply(message.thread, text, html=html,
+                      attachments=submission_attachments(received))
         return HandlerResult(outcome_of(received), reply,
                              reports=tuple(r.report for r in received))
 
@@ -136,10 +140,18 @@ class Dispatcher:
                          dedupe_prefix=prefix, declared_quarter=quarter,
                          confirm=message.confirm)
 
+    def _replied_prefixes(self, session: Session, message: InboundMessage) -> list[str]:
+        """The dedupe prefixes of the messages this one answers: by email, through our
+        replies' Message-IDs in its References; in chat, the thread it was posted in."""
+        prefixes = [dedupe_prefix(message.channel, key) for key in message.replies_to]
+        if message.thread.references:
+            prefixes += replied_prefixes(session, sender=message.sender,
+                                         references=message.thread.references,
+                                         domain=self.domain)
+        return prefixes
+
     def _confirm(self, session: Session, message: InboundMessage, contact: Contact,
-                 now: datetime) -> HandlerResult:
-        prefixes = replied_prefixes(session, sender=message.sender,
-                                    references=message.thread.references, domain=self.domain)
+                 now: datetime, *, prefixes: list[str]) -> HandlerResult:
         ids = [i for p in prefixes
                for i in confirmation.submissions_under(session, dedupe_prefix=p,
                                                        sender=contact.email)]

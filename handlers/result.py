@@ -25,6 +25,7 @@ class Outcome(StrEnum):
     CONFIRMED_NOTHING_PENDING = "confirmed-nothing-pending"  # a Confirm button, nothing held
     KEPT = "kept"
     KEPT_NOTHING_PENDING = "kept-nothing-pending"
+    HELD_REPLY_UNCLEAR = "held-reply-unclear"  # asked back: "did you mean to confirm…?"
     HELD_ACTION_REFUSED = "held-action-refused"
     HELD_ACTION_UNKNOWN = "held-action-unknown"
     QUESTION_HAS_UPLOADED = "question-has-uploaded"
@@ -34,10 +35,19 @@ class Outcome(StrEnum):
     QUESTION_SUMMARY = "question-summary"
     QUESTION_GRID = "question-grid"
     QUESTION_TEMPLATE = "question-template"
+    QUESTION_HOW_TO = "question-how-to"
     QUESTION_HELP = "question-help"
     QUESTION_REFUSED = "question-refused"
     QUESTION_NOT_UNDERSTOOD = "question-not-understood"
     NOT_A_TEMPLATE = "not-a-template"
+    # A meeting entered by hand (issue 16): the form shown, or not (no Marac to record for);
+    # an amendment in words asked back, or naming no recorded meeting.
+    FORM_OFFERED = "form-offered"
+    FORM_NOT_OFFERED = "form-not-offered"
+    AMEND_ASKED_BACK = "amend-asked-back"
+    AMEND_NOTHING_RECORDED = "amend-nothing-recorded"
+    NO_ATTACHMENT = "no-attachment"  # its words say a file is attached; none is
+    THANKS = "thanks"  # thanks and pleasantries: recorded, not answered
     HELP = "help"
     REFUSED_UNKNOWN_SENDER = "refused-unknown-sender"
     DUPLICATE_MESSAGE = "duplicate-message"

@@ -11,8 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from kernel.entry import MeetingEntry
-
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -86,8 +84,9 @@ class InboundMessage:
     # it names is a data return to check, whatever its type (email ignores a PDF or a logo).
     confirm: bool = False
     files_are_returns: bool = False
-    # Chat: one meeting entered by hand (a Slack form, a Teams card), checked as a file row.
-    entry: MeetingEntry | None = None
+    # Chat: the dedupe keys of the messages this one answers (a reply in a Slack thread: the
+    # thread's first message), so a "yes" there is read against what that message held.
+    replies_to: tuple[str, ...] = ()
 
 
 def dedupe_prefix(channel: str, key: str) -> str:

@@ -1,4 +1,10 @@
-"""Replies to submissions, as text and the attachments that go with them (interface.md)."""
+"""Replies to submissions, as text, HTML and the attachments that go with them (interface.md).
+
+The reply opens with what happened in words ("All 6 meetings recorded."), then one outcome
+line per file, then each file's findings: identical ones across rows said once with their
+cells, capped, without the internal codes (those stay in the JSON, the Issues sheet and the
+CSV). The HTML part says the same as a table coloured like the annotated workbook.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +14,14 @@ from datetime import date
 
 from kernel import wording
 from kernel.messages import XLSX_TYPE, Attachment
-from reports.annotate import annotate_workbook, issues_csv
-from reports.text import issue_line, outcome_line
+from reports.issue_groups import IssueGroup, group_issues
+from reports.text import outcome_line
 from validation.issues import Severity
 from validation.report import FileReport
 
-# Past this many hard (or soft) issues in one file the reply says "and N more" and attaches
+# Past this many hard (or soft) lines in one file the reply says "and N more" and attaches
 # the full list: a coordinator reads the first screenful, the rest is for the spreadsheet.
 ISSUE_CAP = 15
-
 
 
 @dataclass(frozen=True)
@@ -28,53 +33,113 @@ class ReceivedFile:
     report: FileReport
 
 
+@dataclass(frozen=True)
+class IssueSection:
+    """One file's findings of one severity, as the reply lists them."""
+
+    file: str
+    severity: Severity
+    groups: tuple[IssueGroup, ...]  # at most ISSUE_CAP
+    more: int  # found but not listed here
+    all_listed: bool  # the attached list has every one of them
+
+    @property
+    def heading(self) -> str:
+        return f"{self.file}: {wording.SEVERITY_HEADINGS[self.severity.value]}"
+
+
+def headline(files: Sequence[ReceivedFile]) -> str:
+    """The reply's first line: what happened to the meetings, in words."""
+    reports = [f.report for f in files]
+    return wording.submission_headline(
+        total=sum(r.rows_total for r in reports),
+        recorded=sum(r.rows_accepted for r in reports),
+        held=sum(r.rows_held for r in reports),
+        unchanged=sum(r.rows_unchanged for r in reports),
+        to_fix=sum(r.rows_rejected for r in reports if not r.rejected_file),
+        unread=[r.file for r in reports if r.rejected_file],
+    )
+
+
 def submission_text(files: Sequence[ReceivedFile], *, held_until: date | None,
                     notes: Sequence[str] = ()) -> str:
-    """Outcome lines first, then ``notes`` (e.g. the files not processed), then each file's
-    hard and soft issues, capped."""
-    lines = [wording.SUBMISSION_OPENING, ""]
+    """Headline, outcome lines, ``notes`` (e.g. the files not processed), each file's hard and
+    soft findings (capped), then what to do about held changes and the annotated copies."""
+    lines = [headline(files), "", wording.SUBMISSION_THANKS, ""]
     lines += [outcome_line(f.report, checked_only=False) for f in files]
-    for note in notes:
-        lines += ["", note]
-    for received in files:
-        lines += _issue_section(received.report)
-    if any(f.report.rows_held for f in files):
-        lines += ["", wording.confirm_instructions(held_until)]
-    if any(_needs_annotation(f.report) for f in files):
-        lines += ["", wording.ANNOTATED_NOTE]
+    lines += [line for note in notes for line in ("", note)]
+    lines += [line for note in quarter_notes(files) for line in ("", note)]
+    for section in issue_sections(files):
+        lines += ["", section.heading]
+        lines += [f"  - {group.line()}" for group in section.groups]
+        if section.more:
+            lines.append(wording.and_more(section.more, all_listed=section.all_listed))
+    lines += [line for para in closing(files, held_until) for line in ("", para)]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _issue_section(report: FileReport) -> list[str]:
-    lines: list[str] = []
-    for severity in (Severity.HARD, Severity.SOFT):
-        issues = report.by_severity(severity)
-        if severity is Severity.HARD:
-            issues = [i for i in issues if not i.is_file_level]  # already in the outcome line
-        if not issues:
-            continue
-        lines += ["", f"{report.file}: {wording.SEVERITY_HEADINGS[severity.value]}"]
-        lines += [issue_line(i) for i in issues[:ISSUE_CAP]]
-        omitted = report.omitted_count(severity)
-        more = len(issues) - len(issues[:ISSUE_CAP]) + omitted
-        if more:
-            lines.append(wording.and_more(more, all_listed=not omitted))
-    return lines
+def quarter_notes(files: Sequence[ReceivedFile]) -> list[str]:
+    """How a quarter named without its year was read (issue 12), said once per file."""
+    return [f"{f.report.file}: {i.message}" for f in files for i in f.report.issues
+            if i.code == "quarter-from-meetings"]
+
+
+def issue_sections(files: Sequence[ReceivedFile]) -> list[IssueSection]:
+    sections = []
+    for received in files:
+        report = received.report
+        for severity in (Severity.HARD, Severity.SOFT):
+            issues = report.by_severity(severity)
+            if severity is Severity.HARD:
+                issues = [i for i in issues if not i.is_file_level]  # in the outcome line
+            if not issues:
+                continue
+            groups = group_issues(issues)
+            omitted = report.omitted_count(severity)
+            sections.append(IssueSection(report.file, severity, tuple(groups[:ISSUE_CAP]),
+                                         more=len(groups[ISSUE_CAP:]) + omitted,
+                                         all_listed=not omitted))
+    return sections
+
+
+def closing(files: Sequence[ReceivedFile], held_until: date | None) -> list[str]:
+    """The paragraphs after the findings: how to confirm, and what the attachments are."""
+    paragraphs = []
+    if any(f.report.rows_held for f in files):
+        paragraphs.append(wording.confirm_instructions(held_until))
+    copies = annotated_names(files)
+    if copies:
+        paragraphs.append(wording.annotated_note(copies))
+    return paragraphs
+
+
+def annotated_names(files: Sequence[ReceivedFile]) -> list[str]:
+    return [_checked_name(f.filename) for f in files if _needs_annotation(f.report)]
 
 
 def submission_attachments(files: Sequence[ReceivedFile]) -> tuple[Attachment, ...]:
     """The annotated copy of each file with issues, and the full list when a list was capped."""
+    from reports.annotate import annotate_workbook, issues_csv  # openpyxl: only when needed
+
     out: list[Attachment] = []
     for received in files:
         report = received.report
         if not _needs_annotation(report):
             continue
-        stem = received.filename.rsplit(".", 1)[0]
         annotated = annotate_workbook(received.data, received.filename, report)
-        out.append(Attachment(f"{stem}-checked.xlsx", annotated, XLSX_TYPE))
+        out.append(Attachment(_checked_name(received.filename), annotated, XLSX_TYPE))
         if _capped(report):
-            out.append(Attachment(f"{stem}-issues.csv", issues_csv(report), "text/csv"))
+            out.append(Attachment(f"{_stem(received.filename)}-issues.csv", issues_csv(report),
+                                  "text/csv"))
     return tuple(out)
+
+
+def _stem(filename: str) -> str:
+    return filename.rsplit(".", 1)[0] or filename
+
+
+def _checked_name(filename: str) -> str:
+    return f"{_stem(filename)}-checked.xlsx"
 
 
 def _needs_annotation(report: FileReport) -> bool:
@@ -83,4 +148,5 @@ def _needs_annotation(report: FileReport) -> bool:
 
 def _capped(report: FileReport) -> bool:
     return bool(report.omitted) or any(
-        len(report.by_severity(s)) > ISSUE_CAP for s in (Severity.HARD, Severity.SOFT))
+        len(group_issues(report.by_severity(s))) > ISSUE_CAP
+        for s in (Severity.HARD, Severity.SOFT))

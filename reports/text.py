@@ -40,7 +40,8 @@ def render_report(report: FileReport, *, colour: bool, checked_only: bool) -> st
         issues = [i for i in report.by_severity(severity) if not i.is_file_level]
         if not issues:
             continue
-        heading = f"{wording.SEVERITY_HEADINGS[severity.value]} ({len(issues)}):"
+        title = wording.severity_heading(severity.value, checked_only=checked_only)
+        heading = f"{title} ({len(issues)}):"
         lines.append(_paint(heading, severity, colour))
         lines.extend(issue_line(i) for i in issues)
     lines.append(wording.counts_line(

@@ -237,13 +237,14 @@ def test_a_teams_user_the_registry_lacks_is_named_by_their_aad_id(registry: Stor
 
 def test_chat_wording_replaces_the_emails_instructions() -> None:
     email_text = "\n".join(["Outcome line.", "", wording.confirm_instructions(None), "",
-                            wording.ANNOTATED_NOTE])
+                            wording.annotated_note(["x-checked.xlsx"])])
     offer = HeldOffer(LAMBETH, (7,), None)
     with_buttons = chat_text(email_text, offer)
     without = chat_text(email_text, None)
 
     assert wording.chat_held_note(None) in with_buttons
-    assert wording.CHAT_ANNOTATED_NOTE in with_buttons and wording.ANNOTATED_NOTE not in without
+    assert wording.CHAT_ANNOTATED_NOTE in with_buttons
+    assert wording.ANNOTATED_NOTE_START not in without
     assert "in this chat" in without and "this email" not in without
 
 

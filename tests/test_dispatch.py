@@ -9,7 +9,6 @@ package), and the data recorded.
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from pathlib import Path
@@ -21,7 +20,6 @@ from sqlalchemy import select, text
 from bot.channels.email.inbound import to_inbound
 from bot.settings import Settings
 from kernel import wording
-from reports.reply import ISSUE_CAP
 from store.db import Store
 from store.history import meeting_history
 from store.models import HeldChange, Meeting, MeetingVersion, Submission, SubmissionIssue
@@ -125,9 +123,11 @@ def test_template_with_issues_gets_one_threaded_reply_by_cell_with_the_file_mark
     assert str(handled.reply["References"]).split()[0] == root
     body = body_of(handled.reply)
     lines = body.splitlines()
-    assert lines[0] == wording.SUBMISSION_OPENING
-    assert lines[2].startswith("several_issues.xlsx: 3 of 6 rows accepted for Croydon, Q3 2024/25")
-    # Every hard and soft issue recorded appears under its heading, with its cell and code.
+    # The headline says what happened in words, before the outcome line interface.md promises.
+    assert lines[0] == "3 of 6 meetings recorded; 3 need fixing (see below)."
+    assert lines[4].startswith("several_issues.xlsx: 3 of 6 rows accepted for Croydon, Q3 2024/25")
+    # Every hard and soft issue recorded appears under its heading with its cell, and no
+    # internal code or sheet-name prefix reaches the coordinator (issue 12).
     # (Soft includes a quarter-level unusual-volume: three meetings are well below the band.)
     issues = stored_issues(mailroom, "several_issues.xlsx")
     for severity in ("hard", "soft"):
@@ -136,9 +136,13 @@ def test_template_with_issues_gets_one_threaded_reply_by_cell_with_the_file_mark
         assert len(expected) >= 2
         assert len(block) == len(expected), block
         for (cell, code), line in zip(expected, block, strict=True):
-            assert line.endswith(f"({code})"), line
-            assert cell is None or f"{cell}: " in line, line  # quarter-level notes have none
-    assert html_of(handled.reply).startswith("<!DOCTYPE html>")
+            assert f"({code})" not in line and "[Marac data]" not in line, line
+            assert cell is None or cell in line, line  # quarter-level notes have none
+            assert f"{cell}: {cell}" not in line, line
+    assert "several_issues-checked.xlsx" in body and "(-checked.xlsx)" not in body
+    html = html_of(handled.reply)
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<table" in html and "<td" in html and "What to change" in html
     # The file comes back with the problem cells commented.
     files = attachments_of(handled.reply)
     assert set(files) == {"several_issues-checked.xlsx"}
@@ -166,7 +170,7 @@ def test_quarter_in_the_subject_is_the_declared_quarter(mailroom: Mailroom) -> N
     assert ("hard", "B2", "date-outside-quarter") in stored_issues(
         mailroom, "date_outside_quarter.xlsx"
     )
-    assert "B2: " in body_of(declared.reply)
+    assert "B2" in body_of(declared.reply)
 
 
 def test_two_attachments_get_one_reply_covering_both(mailroom: Mailroom) -> None:
@@ -175,30 +179,33 @@ def test_two_attachments_get_one_reply_covering_both(mailroom: Mailroom) -> None
     assert handled.outcome == "submission-rejected"  # the worse of the two
     assert mailroom.outbox_size() == 1
     body = body_of(handled.reply)
-    assert body.splitlines()[2].startswith("clean_libreoffice.xlsx: 6 of 6 rows accepted")
-    assert body.splitlines()[3].startswith("lambeth_q3.xlsx: 0 of 6 rows accepted")
+    assert body.splitlines()[0] == "6 of 12 meetings recorded; 6 need fixing (see below)."
+    assert body.splitlines()[4].startswith("clean_libreoffice.xlsx: 6 of 6 rows accepted")
+    assert body.splitlines()[5].startswith("lambeth_q3.xlsx: 0 of 6 rows accepted")
     lambeth = section(body, "lambeth_q3.xlsx: " + wording.SEVERITY_HEADINGS["hard"])
-    assert len(lambeth) == 6 and all(line.endswith("(not-authorised)") for line in lambeth)
+    # Six identical findings, one line naming the six cells.
+    assert lambeth == [
+        "  - You are not registered to send data for Lambeth (A2–A7). Please ask that Marac's "
+        "coordinator to send it, or ask the data team to add you."]
     assert set(attachments_of(handled.reply)) == {"lambeth_q3-checked.xlsx"}
     assert mailroom.count(Submission) == 2
     assert mailroom.count(MeetingVersion) == 6  # Croydon's only
 
 
-def test_a_long_list_of_issues_is_capped_and_attached_in_full(mailroom: Mailroom) -> None:
+def test_identical_findings_down_a_column_are_one_line_each(mailroom: Mailroom) -> None:
     handled = mailroom.exchange(compose(files=[fixture("many_issues.xlsx")]))
     assert handled.outcome == "submission-rejected"
     body = body_of(handled.reply)
     listed = section(body, wording.SEVERITY_HEADINGS["hard"])
-    total = 6 * len(mf.NOT_APPLICABLE_LETTERS)
-    assert len(listed) == ISSUE_CAP + 1
-    assert all(line.endswith("(invalid-count)") for line in listed[:ISSUE_CAP])
-    assert listed[-1] == wording.and_more(total - ISSUE_CAP)
+    # 18 findings (three columns of 'n/a' over six rows): one line per column, cells listed.
+    assert len(listed) == len(mf.NOT_APPLICABLE_LETTERS)
+    for letter, line in zip(mf.NOT_APPLICABLE_LETTERS, listed, strict=True):
+        assert f"({letter}2–{letter}7) must be a whole number" in line, line
     files = attachments_of(handled.reply)
-    assert set(files) == {"many_issues-checked.xlsx", "many_issues-issues.csv"}
-    rows = list(csv.DictReader(io.StringIO(files["many_issues-issues.csv"].decode("utf-8-sig"))))
-    assert sorted(r["Cell"] for r in rows if r["Code"] == "invalid-count") == sorted(
-        f"{letter}{r}" for letter in mf.NOT_APPLICABLE_LETTERS for r in range(2, 8)
-    )
+    assert set(files) == {"many_issues-checked.xlsx"}  # nothing capped: no separate list
+    sheet = openpyxl.load_workbook(io.BytesIO(files["many_issues-checked.xlsx"]))["Marac data"]
+    assert all(sheet[f"{letter}{r}"].comment is not None
+               for letter in mf.NOT_APPLICABLE_LETTERS for r in range(2, 8))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +281,7 @@ def test_unknown_sender_is_refused_politely_and_only_the_refused_file_kept(
     handled = mailroom.exchange(raw)
     assert handled.outcome == "refused-unknown-sender"
     assert_threaded(handled, raw, to=STRANGER)
-    assert body_of(handled.reply).strip() == wording.unknown_sender_text(MAILBOX)
+    assert body_of(handled.reply).strip() == wording.unknown_sender_text(MAILBOX, MAILBOX)
     assert attachments_of(handled.reply) == {}
     assert mailroom.count(Meeting) == 0 and mailroom.count(MeetingVersion) == 0
     assert mailroom.count(SubmissionIssue) == 0

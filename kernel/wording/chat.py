@@ -14,9 +14,9 @@ from kernel.wording.common import day_text, plural
 CHAT_CONFIRM_BUTTON = "Confirm new figures"
 CHAT_KEEP_BUTTON = "Keep our figures"
 CHAT_ANNOTATED_NOTE = (
-    "The checked copy of your file (-checked.xlsx) marks each problem cell: red must be fixed, "
-    "amber please check; a comment on the cell says what to change. Post the corrected file "
-    "here; rows already accepted are not recorded twice."
+    "The checked copy of your file marks each problem cell: red must be fixed, amber please "
+    "check; a comment on the cell says what to change. Post the corrected file here; rows "
+    "already accepted are not recorded twice."
 )
 TEAMS_FILES_BY_EMAIL_NOTE = (
     "Teams cannot carry the checked copy of your file, so we have emailed it to your "

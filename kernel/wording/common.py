@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,50 @@ def did_you_mean(suggestions: Sequence[str]) -> str:
 
 def plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def and_list(items: Sequence[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+# A list of cells in a message names this many runs ("A2–A7" is one), then "and N more".
+CELLS_LISTED = 10
+_CELL = re.compile(r"([A-Z]+)(\d+)")
+
+
+def cell_list(cells: Sequence[str]) -> str:
+    """ "A2–A7", "C3, C5 and D9": runs of three or more cells down one column shortened,
+    at most ``CELLS_LISTED`` entries, then "and N more" (cells)."""
+    runs: list[list[str]] = []
+    for cell in cells:
+        if runs and _follows(runs[-1][-1], cell):
+            runs[-1].append(cell)
+        else:
+            runs.append([cell])
+    shown: list[str] = []
+    for run in runs:
+        shown += [f"{run[0]}–{run[-1]}"] if len(run) >= 3 else run
+    rest = sum(len(r) for r in runs) - _cells_in(shown[:CELLS_LISTED])
+    if rest > 0:
+        return f"{', '.join(shown[:CELLS_LISTED])} and {rest:,} more"
+    return and_list(shown)
+
+
+def _follows(before: str, cell: str) -> bool:
+    a, b = _CELL.fullmatch(before), _CELL.fullmatch(cell)
+    return bool(a and b and a[1] == b[1] and int(b[2]) == int(a[2]) + 1)
+
+
+def _cells_in(entries: Sequence[str]) -> int:
+    total = 0
+    for entry in entries:
+        first, dash, last = entry.partition("–")
+        a, b = _CELL.fullmatch(first), _CELL.fullmatch(last) if dash else None
+        total += int(b[2]) - int(a[2]) + 1 if a and b else 1
+    return total
 
 
 # A list of things from a file (headers, columns) names this many, then "and N more".

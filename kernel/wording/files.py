@@ -27,11 +27,15 @@ def file_outcome_line(
     """One line per file: "croydon-q3.xlsx: 12 of 13 rows accepted for Croydon, Q3 2024/25 (…)"."""
     if rejected_reason is not None:
         return f"{file}: not accepted. {rejected_reason}"
-    verb = "would be accepted" if checked_only else "accepted"
-    line = f"{file}: {rows_accepted} of {plural(rows_total, 'row')} {verb}"
     where = ", ".join(x for x in (", ".join(maracs), "; ".join(quarters)) if x)
-    if where:
-        line += f" for {where}"
+    for_where = f" for {where}" if where else ""
+    if rows_total and rows_unchanged == rows_total:
+        # A harmless re-send: not "0 of 6 rows accepted".
+        return (f"{file}: nothing new{for_where}; "
+                f"{'the row is' if rows_total == 1 else f'all {rows_total} rows are'} already "
+                "recorded with the same figures.")
+    verb = "would be accepted" if checked_only else "accepted"
+    line = f"{file}: {rows_accepted} of {plural(rows_total, 'row')} {verb}{for_where}"
     extras = []
     if rows_held:
         rows = "row" if rows_held == 1 else "rows"
@@ -48,6 +52,15 @@ SEVERITY_HEADINGS: dict[str, str] = {
     "soft": "Please check",
     "info": "For your information",
 }
+# ``validate`` stores nothing: it speaks of a check, never of a submission.
+CHECK_HEADINGS: dict[str, str] = {
+    **SEVERITY_HEADINGS,
+    "hard": "Must fix (these rows would not be accepted)",
+}
+
+
+def severity_heading(severity: str, *, checked_only: bool) -> str:
+    return (CHECK_HEADINGS if checked_only else SEVERITY_HEADINGS)[severity]
 
 ANNOTATED_SHEET_TITLE = "Issues"
 ANNOTATED_COLUMNS = (

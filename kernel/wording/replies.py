@@ -5,18 +5,63 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kernel.wording.common import day_text, plural
+from kernel.wording.common import and_list, day_text, plural
 
 # ---------------------------------------------------------------------------------------------
 # Replies to coordinators (email now, chat later): submissions, confirmations, help, refusals.
 # ---------------------------------------------------------------------------------------------
 
-SUBMISSION_OPENING = "Thank you for your Marac data return. Here is what we found."
-ANNOTATED_NOTE = (
-    "The attached copy of your file (-checked.xlsx) marks each problem cell: red must be "
-    "fixed, amber please check; a comment on the cell says what to change. Send the corrected "
-    "file back to this address; rows already accepted are not recorded twice."
-)
+SUBMISSION_THANKS = "Thank you for your Marac data return."
+# The annotated-copy paragraph starts so, whatever the file names in it (chat swaps it).
+ANNOTATED_NOTE_START = "The attached copy of your file"
+
+
+def annotated_note(names: Sequence[str]) -> str:
+    """The paragraph about the annotated copies, naming each one."""
+    copies = "copies of your files" if len(names) > 1 else "copy of your file"
+    marks = "mark" if len(names) > 1 else "marks"
+    return (
+        f"The attached {copies} ({and_list(list(names))}) {marks} each problem cell: red must "
+        "be fixed, amber please check; a comment on the cell says what to change. Send the "
+        "corrected file back to this address; rows already accepted are not recorded twice."
+    )
+
+
+# The HTML reply's findings table.
+REPLY_TABLE_COLUMNS = ("Cell", "What is wrong", "What to change")
+
+
+def submission_headline(*, total: int, recorded: int, held: int, unchanged: int,
+                        to_fix: int, unread: Sequence[str]) -> str:
+    """What happened, in words, first: "All 6 meetings recorded.", "Nothing new: …"."""
+    if not total:
+        return (f"Nothing recorded: we could not take {and_list(list(unread))}."
+                if unread else "Nothing recorded: we found no meetings in your file.")
+    if recorded == total and not unread:
+        return "The meeting was recorded." if total == 1 else f"All {total} meetings recorded."
+    if unchanged == total and not unread:
+        these = "this meeting is" if total == 1 else f"these {total} meetings are"
+        return f"Nothing new: {these} already recorded with the same figures."
+    if held and held + unchanged == total and not unread:
+        head = f"{_meetings_wait(held)} for your confirmation"
+        return head + (f"; {unchanged} already recorded with the same figures." if unchanged
+                       else ".")
+    parts = [f"{recorded} of {plural(total, 'meeting')} recorded" if recorded
+             else "Nothing recorded"]
+    if to_fix:
+        parts.append(f"{to_fix} {'needs' if to_fix == 1 else 'need'} fixing (see below)")
+    if held:
+        parts.append(f"{_meetings_wait(held)} for your confirmation")
+    if unchanged:
+        parts.append(f"{unchanged} already recorded with the same figures")
+    if unread:
+        parts.append(f"we could not take {and_list(list(unread))}")
+    return "; ".join(parts) + "."
+
+
+def _meetings_wait(held: int) -> str:
+    return ("1 meeting with changed figures waits" if held == 1
+            else f"{held} meetings with changed figures wait")
 
 
 # validation.findings.MAX_ISSUES_PER_CODE, as the attached list's readers are told it.
@@ -56,6 +101,32 @@ def confirmed_text(count: int) -> str:
                 "been confirmed already, or expired). Nothing has changed.")
     return (f"Thank you: {plural(count, 'meeting')} now {'has' if count == 1 else 'have'} the "
             "new figures you sent. The earlier figures are kept in the history.")
+
+
+def _held_meetings(meetings: Sequence[tuple[str, str]]) -> str:
+    """ "Croydon: 3 Oct 2024 and 17 Oct 2024; Lambeth: 5 Nov 2024"."""
+    by_marac: dict[str, list[str]] = {}
+    for marac, day in meetings:
+        by_marac.setdefault(marac, []).append(day)
+    return "; ".join(f"{marac}: {and_list(days)}" for marac, days in by_marac.items())
+
+
+def held_unclear_text(meetings: Sequence[tuple[str, str]], *,
+                      unmatched: Sequence[str] = ()) -> str:
+    """A reply in a held-changes thread we could not read as yes or no: ask, never guess."""
+    changes = "the held change" if len(meetings) == 1 else f"the {len(meetings)} held changes"
+    lead = (f"None of the held changes is for {and_list(list(unmatched))}. "
+            if unmatched else "")
+    return (f"{lead}Did you mean to confirm {changes} ({_held_meetings(meetings)})? Reply "
+            "CONFIRM to use the new figures, or KEEP to keep the figures we have. To settle one "
+            "meeting only, name it, e.g. \"CONFIRM 3 Oct\".")
+
+
+def held_still_waiting(meetings: Sequence[tuple[str, str]]) -> str:
+    """After a partial answer ("confirm 3 Oct only"): what still waits."""
+    these = "This change still waits" if len(meetings) == 1 else "These changes still wait"
+    return (f"{these} for your answer: {_held_meetings(meetings)}. Reply CONFIRM or KEEP for "
+            "them; if you do nothing, we keep the figures we have.")
 
 
 # A reply names this many files it did not process (past MARAC_MAX_ATTACHMENTS), then "and N more".
@@ -103,13 +174,23 @@ def not_a_template_text(names: Sequence[str], mailbox: str) -> str:
     )
 
 
-def unknown_sender_text(mailbox: str) -> str:
+def unknown_sender_text(mailbox: str, contact: str | None = None) -> str:
+    """The refusal to a sender not in the registry, saying how to reach the data team
+    (MARAC_DATA_TEAM_CONTACT, by default the mailbox itself)."""
     return (
         "Thank you for your message. This address is not registered with the Marac data "
         "team, so we cannot accept data or answer questions from it, and nothing you sent has "
-        "been recorded. If you are a Marac coordinator, please ask the data team to add you, "
-        f"or send from your registered address to {mailbox}."
+        "been recorded. If you are a Marac coordinator, please ask the data team to add you "
+        f"(you can reach them at {contact or mailbox}), or send from your registered address "
+        f"to {mailbox}."
     )
+
+
+def unknown_sender_issue(contact: str) -> str:
+    """The refusal as the one issue of each file in ``submit --json``."""
+    return ("This sender is not registered with the Marac data team, so nothing in this file "
+            f"was recorded. Ask the data team ({contact}) to add the sender, or send from a "
+            "registered address.")
 
 
 def incident_text(ref: str) -> str:

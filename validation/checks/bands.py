@@ -68,17 +68,23 @@ def _rate_issues(name: str, quarter: Quarter, meetings: list[Counts], sheet: str
     repeats, cases = _total(meetings, "repeat_cases")
     if cases >= bands.min_cases_for_rates:
         rate = repeats / cases
-        if not bands.repeat_rate_low <= rate <= bands.repeat_rate_high:
+        # Compared as shown (whole per cent): 27.6% reads "28%", inside a band from 28%.
+        if not _pct(bands.repeat_rate_low) <= _pct(rate) <= _pct(bands.repeat_rate_high):
             yield Issue.make("unusual-repeat-rate", sheet=sheet, value=f"{rate:.0%}", marac=name,
                              quarter=quarter.describe(), rate=f"{rate:.0%}",
                              low=f"{bands.repeat_rate_low:.0%}",
                              high=f"{bands.repeat_rate_high:.0%}")
     police, cases = _total(meetings, "ref_police")
-    if cases >= bands.min_cases_for_rates and police / cases > bands.police_share_high:
+    if cases >= bands.min_cases_for_rates and _pct(police / cases) > _pct(bands.police_share_high):
         share = police / cases
         yield Issue.make("unusual-police-share", sheet=sheet, value=f"{share:.0%}", marac=name,
                          quarter=quarter.describe(), rate=f"{share:.0%}",
                          high=f"{bands.police_share_high:.0%}")
+
+
+def _pct(share: float) -> int:
+    """A share as the whole per cent it is shown as: the very text the message shows."""
+    return int(f"{share:.0%}".removesuffix("%"))
 
 
 def _volume_issue(name: str, quarter: Quarter, meetings: list[Counts], population: int,

@@ -59,7 +59,7 @@ def chat_text(text: str, offer: HeldOffer | None) -> str:
     """The reply text with its email-only lines replaced by their chat wording."""
     lines = []
     for line in text.splitlines():
-        if line == wording.ANNOTATED_NOTE:
+        if line.startswith(wording.ANNOTATED_NOTE_START):
             line = wording.CHAT_ANNOTATED_NOTE
         elif line.startswith(_CONFIRM_START):
             # With buttons, say to press them; without (Teams), replying CONFIRM still works.

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any
 
 from bot.channels.chat.files import FileRef
-from bot.channels.slack import form_view
 from handlers.submission import is_spreadsheet
 from kernel.messages import Attachment, ButtonPress, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
@@ -43,8 +42,6 @@ def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
         raise ValueError(f"Slack request is {type(body).__name__}, not an object")
     if body.get("type") == "block_actions":
         return _action(body, received_at)
-    if body.get("type") == "view_submission":  # the "Record a meeting" form (forms.py)
-        return form_view.to_inbound(body, received_at=received_at)
     return _event(body, received_at)
 
 
@@ -62,11 +59,14 @@ def _event(body: dict[str, Any], received_at: datetime) -> InboundMessage:
     # What is not for us is never answered: its files are not even looked at.
     files = () if reason else tuple(
         file_ref(f) for f in _objects(event.get("files"), "files"))
+    # A reply in a thread answers the thread's first message (a file we replied to).
+    thread_ts = thread.extra["thread_ts"]
     return InboundMessage(
         channel="slack", sender=user, thread=thread, text=text, attachments=files,
         received_at=received_at, dedupe_key=f"{channel}:{ts}", automatic_reason=reason,
         declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
         else None,
+        replies_to=(f"{channel}:{thread_ts}",) if thread_ts != ts else (),
     )
 
 
