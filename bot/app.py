@@ -14,6 +14,7 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from aiohttp import web
 from bot.channels.registry import Endpoints, endpoints
 from bot.channels.web.pages.operator import RunStatus
 from bot.delivery import Delivery
+from bot.heartbeat import Heartbeat
 from bot.housekeeping import expire_and_notify
 from bot.scheduler import (
     REMINDER_JOB_ID,
@@ -29,7 +31,7 @@ from bot.scheduler import (
     stop_scheduler,
 )
 from bot.settings import ConfigError, Settings
-from bot.worker import PROCESS_NAME, Worker, claim_owner_gone, first_line
+from bot.worker import PROCESS, Worker, claim_owner_gone, first_line
 from kernel import wording
 from store.db import Store
 from store.queue import is_transient_db_error, release_claims
@@ -116,14 +118,21 @@ class RunningBot:
         self.http_port: int | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.scheduler: ReminderScheduler | None = None
-        self.worker = Worker(store, settings, name=PROCESS_NAME, on_outbox=signals.wake_outbox,
-                             on_finished=self._wake_channels)
+        # A pool: each worker handles one message at a time, in its own transaction; on
+        # PostgreSQL SKIP LOCKED spreads the inbox over them (and over other processes).
+        self.workers = [Worker(store, settings, name=PROCESS.name,
+                               on_outbox=signals.wake_outbox, on_finished=self._wake_channels)
+                        for _ in range(settings.workers)]
+        self.pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="worker")
+        self.heartbeat = Heartbeat(store, PROCESS)
         self.delivery = Delivery.from_settings(store, settings)
         self.channels: list[Endpoints] = endpoints(settings, store, signals.wake_inbox,
                                                    on_outbox=signals.wake_outbox,
                                                    run_status=self._run_status)
 
     async def start(self) -> None:
+        # Registered before anything is claimed; renewed while the process lives.
+        await asyncio.to_thread(self.heartbeat.start)
         if self.settings.http_listen is not None:
             await self._start_http()
         for channel in self.channels:
@@ -169,6 +178,8 @@ class RunningBot:
             await channel.stop()
         if self.http is not None:
             await self.http.cleanup()
+        self.pool.shutdown(wait=True)
+        await asyncio.to_thread(self.heartbeat.stop)
 
     def _run_status(self) -> RunStatus:
         """What the dashboard's operator view shows of this process (issue 15)."""
@@ -205,8 +216,7 @@ class RunningBot:
         health = LoopHealth("inbox")
         while not self.signals.stop.is_set():
             self.signals.inbox.clear()
-            if await _guarded(health, asyncio.to_thread(self.worker.drain,
-                                                        self.signals.stop.is_set)):
+            if await _guarded(health, self._drain_all()):
                 await _wait(self.signals.inbox, POLL_SECONDS)
             else:  # not in a tight loop; new mail or a stop cuts the wait short
                 await _wait(self.signals.inbox, health.delay)
@@ -223,6 +233,13 @@ class RunningBot:
             if last_round:
                 return
             await _wait(self.signals.outbox, POLL_SECONDS)
+
+    async def _drain_all(self) -> None:
+        """Every worker drains the inbox at once; done when all found it empty (or stop)."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self.pool, worker.drain,
+                                                    self.signals.stop.is_set)
+                               for worker in self.workers))
 
     def _inbox_finished(self) -> bool:
         return all(task.done() for task in self.tasks if task.get_name() == "inbox")

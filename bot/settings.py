@@ -74,6 +74,8 @@ class Settings(Policy):
     smtp_tls_key: Path | None = None
     smtp_auth_user: str | None = None
     smtp_auth_password: str | None = None
+    # Messages handled at once by ``run`` (MARAC_WORKERS; default the machine's cores).
+    workers: int = 1
     # How people reach the data team, named in refusals (MARAC_DATA_TEAM_CONTACT): an email
     # address, a phone number or a web page; unset, the mailbox address.
     data_team_contact_text: str | None = None
@@ -138,6 +140,7 @@ class Settings(Policy):
             smtp_tls_key=env.path("MARAC_SMTP_TLS_KEY"),
             smtp_auth_user=env.text("MARAC_SMTP_AUTH_USER"),
             smtp_auth_password=env.text("MARAC_SMTP_AUTH_PASSWORD"),
+            workers=env.integer("MARAC_WORKERS", os.cpu_count() or 1, low=1, high=32),
             data_team_contact_text=env.text("MARAC_DATA_TEAM_CONTACT"),
         )
         settings.check()

@@ -42,6 +42,7 @@ from handlers import help
 from kernel.messages import InboundMessage, Reply
 from store.db import Store
 from store.queue import (
+    ProcessIdentity,
     claim_inbound,
     enqueue_outbound,
     fail_inbound,
@@ -56,8 +57,12 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# A claim older than this belongs to a worker that died: take the message over.
-STALE_CLAIM = timedelta(minutes=10)
+# Claims are leases: a process renews its heartbeat every HEARTBEAT seconds, and a claim whose
+# process has not renewed it for CLAIM_LEASE is taken over (by the next poll of another
+# process: at most CLAIM_LEASE + the inbox poll after a death). Four missed beats, so a slow
+# database moment does not hand a live process's message to another.
+CLAIM_LEASE = timedelta(seconds=20)
+HEARTBEAT = timedelta(seconds=5)
 # Processes that may die with a message in hand before it is set aside: the first death may be
 # bad luck (a power cut, a deploy), the second is the message.
 QUARANTINE_AFTER_DEATHS = 2
@@ -71,13 +76,15 @@ PERSISTENT_AFTER = 5
 STOP_POLL_SECONDS = 0.1
 
 
-def _this_process() -> str:
-    """host:pid:token: names this process in ``claimed_by``, so that a later start on the same
-    host can tell a claim left by a dead process (``claim_owner_gone``)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+def this_process() -> ProcessIdentity:
+    """This process: host, pid and start time. Its name (``host:pid:start``) is written on
+    its claims, so an operator sees who holds a message, and a later start on the same host
+    can tell a claim left by a dead process (``claim_owner_gone``)."""
+    return ProcessIdentity(socket.gethostname(), os.getpid(), utcnow())
 
 
-PROCESS_NAME = _this_process()
+PROCESS = this_process()
+PROCESS_NAME = PROCESS.name
 
 
 def claim_owner_gone(claimed_by: str | None) -> bool:
@@ -224,7 +231,7 @@ class Worker:
 
     def _claim(self) -> Claimed | None:
         with self.store.transaction() as session:
-            item = claim_inbound(session, worker=self.name, stale_after=STALE_CLAIM)
+            item = claim_inbound(session, worker=self.name, stale_after=CLAIM_LEASE)
             if item is None:
                 return None
             return Claimed(item.id, item.channel, item.raw, item.envelope_from,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
@@ -28,6 +29,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
+    exists,
     insert,
     or_,
     select,
@@ -104,14 +107,113 @@ class OutboundItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class BotProcess(Base):
+    """One running ``marac-bot run`` process and its heartbeat: the lease on all its claims.
+
+    A claim (``InboundItem.claimed_by`` = ``name``) is the process's for as long as this row is
+    renewed; once it has not been for ``CLAIM_LEASE`` the process is taken for dead and its
+    claims may be taken over. One row per process, renewed by one UPDATE of its own row, so
+    the heartbeat never waits behind a message's transaction (which locks queue rows).
+    """
+
+    __tablename__ = "bot_processes"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Lease(Base):
+    """A named job only one process may do at a time (the IMAP mover of a mailbox): held by
+    ``holder`` until ``expires_at``, renewed by the holder, taken by another once expired."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True)
+class ProcessIdentity:
+    """Who holds a claim: host, pid and start time. The start time tells a later process
+    that reuses the pid (a container restarting as pid 1) from the one that made the claim."""
+
+    host: str
+    pid: int
+    started_at: datetime
+
+    @property
+    def name(self) -> str:
+        """``host:pid:start``, as written in ``claimed_by`` (no colon inside the start)."""
+        return f"{self.host}:{self.pid}:{self.started_at:%Y%m%dT%H%M%S.%fZ}"
+
+
+def beat(session: Session, identity: ProcessIdentity, *, now: datetime | None = None) -> None:
+    """Renew ``identity``'s lease on its claims (registering the process the first time)."""
+    now = now or utcnow()
+    result = session.execute(
+        update(BotProcess).where(BotProcess.name == identity.name)
+        .values(heartbeat_at=now).execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) == 1:
+        return
+    _insert_ignoring_duplicate(session, BotProcess, {
+        "name": identity.name, "host": identity.host, "pid": identity.pid,
+        "started_at": identity.started_at, "heartbeat_at": now}, "name", returning="name")
+
+
+def forget_process(session: Session, name: str) -> None:
+    """A process stopping cleanly: its row goes (its claims were finished or given back)."""
+    session.execute(delete(BotProcess).where(BotProcess.name == name))
+
+
+def live_processes(session: Session, *, lease: timedelta, now: datetime | None = None
+                   ) -> list[str]:
+    """The names of processes whose heartbeat is within ``lease`` (for health and tests)."""
+    cutoff = (now or utcnow()) - lease
+    return list(session.scalars(
+        select(BotProcess.name).where(BotProcess.heartbeat_at >= cutoff)
+        .order_by(BotProcess.name)))
+
+
+def hold_lease(session: Session, name: str, *, holder: str, ttl: timedelta,
+               now: datetime | None = None) -> bool:
+    """Take or renew the lease ``name`` for ``holder`` until ``now + ttl``; False while
+    another holder's lease runs. A guarded UPDATE (or an INSERT that may lose a race), so two
+    processes asking at once never both get it."""
+    now = now or utcnow()
+    result = session.execute(
+        update(Lease)
+        .where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+        .values(holder=holder, expires_at=now + ttl)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) == 1:
+        return True
+    inserted = _insert_ignoring_duplicate(
+        session, Lease, {"name": name, "holder": holder, "expires_at": now + ttl}, "name",
+        returning="name")
+    return inserted is not None
+
+
+def drop_lease(session: Session, name: str, *, holder: str) -> None:
+    """Give the lease up at once (a clean stop), so another process need not wait it out."""
+    session.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+
+
 def _insert_ignoring_duplicate(
-    session: Session, model: type[Base], values: dict[str, Any], unique_column: str
-) -> int | None:
+    session: Session, model: type[Base], values: dict[str, Any], unique_column: str,
+    *, returning: str = "id",
+) -> Any:
     """INSERT … ON CONFLICT DO NOTHING; the new id, or None when the unique key existed.
 
     ON CONFLICT rather than catching IntegrityError: on PostgreSQL a failed INSERT aborts the
     caller's whole transaction unless wrapped in a savepoint; this needs neither, and two
-    concurrent deliveries of the same message still end with one row.
+    concurrent deliveries of the same message still end with one row. Returns the new row's
+    ``returning`` column (its id by default).
     """
     dialect = session.get_bind().dialect.name
     table = cast(Table, model.__table__)
@@ -121,12 +223,12 @@ def _insert_ignoring_duplicate(
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
     else:
         existing = session.execute(
-            select(table.c.id).where(table.c[unique_column] == values[unique_column])
+            select(table.c[returning]).where(table.c[unique_column] == values[unique_column])
         ).scalar()
         if existing is not None:
             return None
         stmt = table.insert()
-    return session.execute(stmt.values(**values).returning(table.c.id)).scalar()
+    return session.execute(stmt.values(**values).returning(table.c[returning])).scalar()
 
 
 def enqueue_inbound(
@@ -173,7 +275,9 @@ def claim_inbound(
     now: datetime | None = None,
     max_attempts: int = 5,
 ) -> InboundItem | None:
-    """Take the oldest queued item, or one whose claim went stale (its worker died).
+    """Take the oldest queued item, or one whose claim went stale: claimed more than
+    ``stale_after`` ago by a process whose heartbeat (``beat``) is older than that (it died,
+    or lost the database). A live process keeps its claims however long a message takes.
 
     Increments ``attempts``. Commit the claim before the long work, so that a crash leaves a
     visibly stale claim for another pass. A stale item that has already been tried
@@ -182,9 +286,12 @@ def claim_inbound(
     """
     now = now or utcnow()
     cutoff = now - stale_after
+    owner_alive = exists().where(BotProcess.name == InboundItem.claimed_by,
+                                 BotProcess.heartbeat_at >= cutoff)
     claimable = or_(
         InboundItem.status == QueueStatus.QUEUED,
-        (InboundItem.status == QueueStatus.PROCESSING) & (InboundItem.claimed_at < cutoff),
+        (InboundItem.status == QueueStatus.PROCESSING) & (InboundItem.claimed_at < cutoff)
+        & ~owner_alive,
     )
     while True:
         candidate = session.execute(
