@@ -93,3 +93,33 @@ def test_export_usage_errors_say_what_is_wrong(
 ) -> None:
     assert main(["report", "meetings", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def _overview(capsys: pytest.CaptureFixture[str], out: Path, *argv: str) -> dict[str, str]:
+    assert main(["report", "overview", "--year", "2024/25", "--out", str(out), *argv]) == 0
+    printed = capsys.readouterr().out
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    croydon = next(r for r in rows if r["Marac"] == "Croydon")
+    return {**croydon, "printed": printed}
+
+
+def test_overview_and_national_as_of_a_day_use_the_figures_of_that_day(
+    story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "overview.csv"
+    held = _overview(capsys, out, "--as-of", "2024-11-05")
+    assert held["printed"].startswith("Figures as they stood at the end of 5 Nov 2024.\n")
+    assert (held["Cases"], held["Meetings"], held["Held changes open"]) == ("24", "2", "1")
+    confirmed = _overview(capsys, out, "--as-of", "2024-11-06")
+    assert (confirmed["Cases"], confirmed["Held changes open"]) == ("26", "0")
+    now = _overview(capsys, out)
+    assert now["Cases"] == "26" and "stood" not in now["printed"]
+    assert _overview(capsys, out, "--as-of", "2024-10-31")["Meetings"] in ("0", "")
+    national = tmp_path / "national.csv"
+    for day, cases in (("2024-11-05", "24"), ("2024-11-06", "26")):
+        argv = ["report", "national", "--year", "2024/25", "--as-of", day, "--out", str(national)]
+        assert main(argv) == 0
+        capsys.readouterr()
+        row = next(r for r in csv.reader(io.StringIO(national.read_text(encoding="utf-8")))
+                   if r and r[0] == "Cases discussed")
+        assert row[3] == cases  # the Q3 column

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ class _Request:
     year: FinancialYear
     day: date
     settings: Settings
+    when: datetime | None = None  # --as-of: the figures as they stood at the end of that day
 
 
 
@@ -65,11 +66,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if isinstance(area, str):
                 return fail_usage(area)
             request = _Request(session, registry.in_area(area), area.name if area else None,
-                               year, day, settings)
+                               year, day, settings, _as_of(args, settings))
             content = _MAKERS[kind](request, suffix)
     finally:
         store.close()
     return _write(content, kind, request, args.out)
+
+
+def _as_of(args: argparse.Namespace, settings: Settings) -> datetime | None:
+    as_of: date | None = getattr(args, "as_of", None)  # not on the grid
+    if as_of is None:
+        return None
+    from handlers.history import end_of_day
+
+    return end_of_day(as_of, settings.tz)
 
 
 def _area(registry: RegistrySnapshot, text: str) -> Area | str:
@@ -92,7 +102,7 @@ def _grid(r: _Request, suffix: str) -> str | bytes:
 
 def _national(r: _Request, suffix: str) -> str | bytes:
     picture = load_national(r.session, r.maracs, r.year, r.settings.bands, area=r.area,
-                            every_marac=r.area is None)
+                            every_marac=r.area is None, when=r.when)
     if suffix == ".png":
         return national_report.to_png(picture)
     return _table(national_report.to_table(picture), suffix)
@@ -100,7 +110,7 @@ def _national(r: _Request, suffix: str) -> str | bytes:
 
 def _overview(r: _Request, suffix: str) -> str | bytes:
     overview = load_overview(r.session, r.maracs, r.year, r.settings.bands, area=r.area,
-                             every_marac=r.area is None)
+                             every_marac=r.area is None, when=r.when)
     return _table(overview_report.to_table(overview), suffix)
 
 
@@ -118,6 +128,8 @@ _MAKERS: dict[str, Callable[[_Request, str], str | bytes]] = {
 
 
 def _write(content: str | bytes, kind: str, request: _Request, out: Path | None) -> int:
+    if request.when is not None:
+        print(wording.as_of_note(request.when.date()))
     if out is None:
         assert isinstance(content, str)  # no --out means text
         print(content)

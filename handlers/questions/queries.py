@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, distinct, func, null, select
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, or_, select
 from sqlalchemy.orm import Session
 
+from store.history import standing_at
 from store.models import Contact, HeldChange, HeldStatus, Meeting, MeetingVersion, Role, Submission
 from store.models import contact_maracs as cm
 
@@ -55,22 +56,29 @@ def uploads(
     marac_ids: Collection[int] | None,
     *,
     with_cases: bool = False,
+    when: datetime | None = None,
 ) -> dict[tuple[int, str], Uploads]:
-    """Meetings (and, ``with_cases``, cases) and pending held changes per (Marac id, quarter).
+    """Meetings (and, ``with_cases``, cases) and pending held changes per (Marac id, quarter);
+    ``when``: as they stood then.
 
-    A meeting is stored only with a version, so counting meetings needs only the index on
-    (quarter, marac_id); cases need each meeting's current version, which costs a lookup per
-    meeting: worth it for one Marac, not for the national grid.
+    Meetings are counted by their current version, not by the meeting row alone: a meeting
+    whose only figures were withdrawn (store/withdraw.py) has no current version and is not
+    an upload. The covering index on (meeting_id, is_current, …) keeps that lookup cheap.
     """
+    base = select(Meeting.id).join(
+        MeetingVersion, and_(MeetingVersion.meeting_id == Meeting.id, standing_at(when))
+    )
     if with_cases:
-        columns = _current().with_only_columns(
+        columns = base.with_only_columns(
             Meeting.quarter, Meeting.marac_id, func.count(),
             func.sum(MeetingVersion.cases), func.count(MeetingVersion.cases),
         )
     else:
-        columns = select(Meeting.quarter, Meeting.marac_id, func.count(), null(), func.count())
+        columns = base.with_only_columns(
+            Meeting.quarter, Meeting.marac_id, func.count(), null(), func.count()
+        )
     query = _where(columns, quarters, marac_ids).group_by(Meeting.quarter, Meeting.marac_id)
-    held = held_counts(session, quarters, marac_ids)
+    held = held_counts(session, quarters, marac_ids, when=when)
     found = {}
     for quarter, marac_id, meetings, cases, cases_known in session.execute(query):
         key = (marac_id, quarter)
@@ -81,18 +89,27 @@ def uploads(
 
 
 def held_counts(
-    session: Session, quarters: Sequence[str], marac_ids: Collection[int] | None
+    session: Session, quarters: Sequence[str], marac_ids: Collection[int] | None, *,
+    when: datetime | None = None,
 ) -> dict[tuple[int, str], int]:
-    """Pending held changes per (Marac id, quarter label)."""
+    """Pending held changes per (Marac id, quarter label) (``when``: those open then)."""
     query = _where(
         select(Meeting.marac_id, Meeting.quarter, func.count())
         .select_from(HeldChange)
         .join(Meeting, HeldChange.meeting_id == Meeting.id)
-        .where(HeldChange.status == PENDING),
+        .where(_open_held(when)),
         quarters,
         marac_ids,
     ).group_by(Meeting.marac_id, Meeting.quarter)
     return {(m, q): n for m, q, n in session.execute(query)}
+
+
+def _open_held(when: datetime | None) -> ColumnElement[bool]:
+    if when is None:
+        return HeldChange.status == PENDING
+    return (HeldChange.created_at <= when) & or_(
+        HeldChange.resolved_at.is_(None), HeldChange.resolved_at > when
+    )
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ figures.py, queries.py), so a report never disagrees with an answer in chat."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -32,14 +33,16 @@ def load_national(
     *,
     area: str | None,
     every_marac: bool = False,
+    when: datetime | None = None,
 ) -> NationalPicture:
     """The §5 figures of ``maracs`` for each quarter of ``year`` and for the whole year.
-    ``every_marac`` says ``maracs`` is the whole registry, so the query needs no list of ids."""
+    ``every_marac`` says ``maracs`` is the whole registry, so the query needs no list of ids;
+    ``when``: the figures as they stood then."""
     by_id = {m.id: m for m in maracs}
     ids = None if every_marac else list(by_id)
 
     def period(labels: list[str], label: str, range_text: str) -> Period:
-        sums = marac_sums(session, labels, ids, fields=ALL_FIELDS)
+        sums = marac_sums(session, labels, ids, fields=ALL_FIELDS, when=when)
         found = figures(sums, by_id, bands, fields=ALL_FIELDS)
         return Period(label, range_text, found.to_dict())
 
@@ -57,12 +60,15 @@ def load_overview(
     *,
     area: str | None,
     every_marac: bool = False,
+    when: datetime | None = None,
 ) -> Overview:
-    """One row per Marac of ``maracs`` (by name), whether or not it sent anything."""
+    """One row per Marac of ``maracs`` (by name), whether or not it sent anything; ``when``:
+    as things stood then."""
     labels = [q.label for q in year.quarters]
     ids = None if every_marac else [m.id for m in maracs]
-    sums = {s.marac_id: s for s in marac_sums(session, labels, ids, fields=_OVERVIEW_FIELDS)}
-    uploads = queries.uploads(session, labels, ids)
+    found = marac_sums(session, labels, ids, fields=_OVERVIEW_FIELDS, when=when)
+    sums = {s.marac_id: s for s in found}
+    uploads = queries.uploads(session, labels, ids, when=when)
     rows = []
     for marac in sorted(maracs, key=lambda m: m.name):
         mine = [uploads[(marac.id, q)] for q in labels if (marac.id, q) in uploads]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
+from store.history import standing_at
 from store.models import Meeting, MeetingVersion
 
 # The fields questions total or take a share of (spec §5); cases is summed on its own.
@@ -100,16 +102,15 @@ def marac_sums(
     marac_ids: Collection[int] | None,
     *,
     fields: Sequence[str] = FIELDS,
+    when: datetime | None = None,
 ) -> list[Sums]:
     """Each Marac's sums over the given quarters (only Maracs with meetings appear), of
     ``cases`` and ``fields`` only: every field costs two or three aggregates over every
-    meeting, so a question asks for the ones it needs."""
+    meeting, so a question asks for the ones it needs. ``when``: the figures as they stood
+    then (``report … --as-of``), not as they stand now."""
     query = (
         select(Meeting.marac_id, *_columns(fields))
-        .join(
-            MeetingVersion,
-            and_(MeetingVersion.meeting_id == Meeting.id, MeetingVersion.is_current.is_(True)),
-        )
+        .join(MeetingVersion, and_(MeetingVersion.meeting_id == Meeting.id, standing_at(when)))
         .where(Meeting.quarter.in_(list(quarters)))
         .group_by(Meeting.marac_id)
     )

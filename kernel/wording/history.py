@@ -9,6 +9,7 @@ from datetime import date, datetime
 from kernel.wording.common import day_text, plural
 
 __all__ = [
+    "as_of_note",
     "export_refused_text",
     "export_written",
     "history_empty",
@@ -130,6 +131,10 @@ def history_unknown_marac(text: str, suggestions: Sequence[str]) -> str:
     from kernel.wording.common import did_you_mean
 
     return f"There is no Marac called “{text[:60]}” in the registry.{did_you_mean(suggestions)}"
+
+
+def as_of_note(day: date) -> str:
+    return f"Figures as they stood at the end of {day_text(day)}."
 
 
 def export_written(count: int, out: str, as_of: date | None) -> str:
