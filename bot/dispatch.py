@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.email.threads import replied_prefixes
 from bot.settings import Settings
-from handlers import ask, buttons, confirmation, held_thread, help
+from handlers import ask, buttons, confirmation, form_entry, held_thread, help
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
     Submitted,
@@ -27,6 +27,7 @@ from handlers.submission import (
     within_limit,
 )
 from kernel import wording
+from kernel.entry import FormRequest
 from kernel.messages import Attachment, InboundMessage, Reply, dedupe_prefix
 from kernel.quarters import Quarter
 from reports.reply import submission_attachments, submission_text
@@ -84,6 +85,15 @@ class Dispatcher:
         if contact is None:
             return self._refuse(session, message, spreadsheets, now)
         message = _to_registered_address(message, contact)
+        if message.entry is not None:  # a meeting entered in a form: checked as a file row
+            return form_entry.record_entry(session, message, message.entry,
+                                           sender=contact.email, settings=self.settings,
+                                           today=today, now=now)
+        if message.form_request is not None or (not spreadsheets
+                                                and form_entry.wants_form(message)):
+            return form_entry.offer_form(session, message,
+                                         message.form_request or FormRequest(),
+                                         sender=contact.email)
         if spreadsheets:
             return self._submission(session, message, contact, today, now,
                                     files=spreadsheets, skipped=skipped)

@@ -10,18 +10,19 @@ waits for Confirm / Keep like any other. Runs in the worker's transaction.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.result import HandlerResult
+from handlers.result import HandlerResult, Outcome
 from handlers.submission import outcome_of
 from kernel import wording
 from kernel.config import Policy
-from kernel.entry import EntryKind, FormOffer, MeetingEntry
-from kernel.messages import InboundMessage, Reply, dedupe_prefix
+from kernel.entry import EntryKind, FormOffer, FormRequest, MeetingEntry
+from kernel.messages import Channel, InboundMessage, Reply, dedupe_prefix
 from reports.reply import ReceivedFile
 from reports.text import outcome_line
 from store.meetings import record_submission
@@ -166,3 +167,27 @@ def form_offer(session: Session, sender: str, *, marac: str | None = None,
     note = wording.form_prefilled_note(allowed, day) if recorded and allowed else None
     return FormOffer(tuple((c.name, c.edition.value) for c in choices), allowed, day,
                      recorded or {}, note)
+
+
+# -- asked for the form: "record a meeting", or a card's refresh ------------------------------
+
+# The channels whose replies can show a form (a Teams card; a Slack button opening the modal).
+FORM_CHANNELS = frozenset({Channel.SLACK, Channel.TEAMS})
+_WANTS_FORM = re.compile(r"^\s*(?:please\s+)?(?:record|enter|add|new)\s+(?:a\s+)?meeting\b",
+                         re.IGNORECASE)
+
+
+def wants_form(message: InboundMessage) -> bool:
+    """"record a meeting" (and close variants) in a chat that can show the form."""
+    return message.channel in FORM_CHANNELS and bool(_WANTS_FORM.match(message.text or ""))
+
+
+def offer_form(session: Session, message: InboundMessage, request: FormRequest, *,
+               sender: str) -> HandlerResult:
+    """The form, as data each chat channel renders; filled in for a recorded meeting."""
+    offer = form_offer(session, sender, marac=request.marac, day=request.day)
+    if offer is None:
+        return HandlerResult(Outcome.FORM_NOT_OFFERED,
+                             Reply(message.thread, wording.FORM_NO_MARACS))
+    text = offer.note or wording.FORM_INTRO
+    return HandlerResult(Outcome.FORM_OFFERED, Reply(message.thread, text, data={"form": offer}))

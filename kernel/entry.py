@@ -95,3 +95,12 @@ class FormOffer:
         """The Marac shown as chosen: the one named, or the only one there is."""
         named = next((c for c in self.choices if c[0] == self.marac), None)
         return named or (self.choices[0] if len(self.choices) == 1 else None)
+
+
+@dataclass(frozen=True)
+class FormRequest:
+    """Someone asked for the form ("record a meeting", a card's "show figures already
+    recorded"): with a Marac and date chosen, a recorded meeting's figures are filled in."""
+
+    marac: str | None = None
+    day: date | None = None

@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from kernel.entry import FormRequest, MeetingEntry
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -87,6 +89,10 @@ class InboundMessage:
     # Chat: the dedupe keys of the messages this one answers (a reply in a Slack thread: the
     # thread's first message), so a "yes" there is read against what that message held.
     replies_to: tuple[str, ...] = ()
+    # Chat: one meeting entered by hand (a Slack form, a Teams card), checked as a file row.
+    entry: MeetingEntry | None = None
+    # Chat: the form asked for ("record a meeting", a card's refresh).
+    form_request: FormRequest | None = None
 
 
 def dedupe_prefix(channel: str, key: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ def _view(args: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def slack() -> Iterator[FormsSlack]:
-    with FormsSlack() as fake:
+    fake = FormsSlack()
+    with fake:
         yield fake
 
 
@@ -73,7 +75,7 @@ def slash_command(bot: BotProcess, text: str = "record") -> int:
     return status
 
 
-def with_state(view: dict[str, Any], counts: dict[str, int | None], *, day: str = DAY
+def with_state(view: dict[str, Any], counts: Mapping[str, int | None], *, day: str = DAY
                ) -> dict[str, Any]:
     """The view as Slack holds it once the boxes are filled in."""
     values: dict[str, Any] = {
@@ -230,7 +232,5 @@ def test_choosing_a_recorded_meeting_fills_the_form_and_a_change_is_held_then_co
         (2, 9)]
 
 
-def _date(text: str) -> Any:
-    from datetime import date
-
+def _date(text: str) -> date:
     return date.fromisoformat(text)

@@ -35,7 +35,8 @@ FORM_NO_MARACS = (
 FORM_CHANNEL_LABELS = {"slack": "Meeting form (Slack)", "teams": "Meeting form (Teams)",
                        "email": "Amendment by email", "cli": "Meeting form"}
 SENTENCE_LABEL = "Amendment in words"
-TEAMS_FORM_INTRO = "Fill in the meeting's figures and press *Check and record*."
+FORM_INTRO = (f"Fill in the meeting's figures and press *{FORM_SUBMIT}*: they are checked as a "
+              "row of the template would be, and you get the answer here.")
 TEAMS_FORM_REFRESH = "Show figures already recorded"
 
 

@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 from bot.channels.chat.render import HeldOffer, chat_text, paragraphs
+from bot.channels.slack.form_view import open_button
 from kernel import wording
+from kernel.entry import FormOffer
 from kernel.messages import Reply
 
 # Slack's limits: 3000 characters in a section's text, 50 blocks in a message, 2000 characters
@@ -32,6 +34,8 @@ def to_slack_payload(reply: Reply, *, offer: HeldOffer | None) -> bytes:
     blocks = blocks[: MAX_BLOCKS - 1]
     if offer is not None:
         blocks.append(held_buttons(offer))
+    if isinstance(reply.data.get("form"), FormOffer):  # "record a meeting": open the modal
+        blocks.append(open_button())
     payload: dict[str, Any] = {
         "kind": "reply",
         "channel": reply.thread.address,

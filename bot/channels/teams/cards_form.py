@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from kernel import wording
-from kernel.entry import EntryKind, FormOffer, MeetingEntry
+from kernel.entry import EntryKind, FormOffer, FormRequest, MeetingEntry
 from validation.columns import FIELD_BY_KEY, FIELD_KEYS, Edition
 
 MARKER = "marac_form"
@@ -97,3 +97,15 @@ def _text(value: Any) -> str | None:
     return value.strip()
 
 
+
+
+def form_input(value: Any) -> tuple[MeetingEntry | None, FormRequest | None]:
+    """What a submit of our card asks: a meeting to record, or the card again filled in for
+    the Marac and date chosen; (None, None) for anything else."""
+    action = form_action(value)
+    if action is None:
+        return None, None
+    entry = to_entry(value)
+    if action == RECORD:
+        return entry, None
+    return None, FormRequest(entry.marac or None, chosen_day(entry))

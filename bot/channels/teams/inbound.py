@@ -22,6 +22,7 @@ from typing import Any
 from microsoft_agents.activity import Activity
 
 from bot.channels.chat.files import FileRef
+from bot.channels.teams import cards_form
 from handlers.submission import is_spreadsheet
 from kernel.messages import Attachment, ButtonPress, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
@@ -80,6 +81,7 @@ def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
     if press is not None:
         thread = replace(thread, extra={**thread.extra, "button": True})
     reason = _not_for_us(activity)
+    entry, form_request = cards_form.form_input(activity.value)  # our meeting card's submit
     # What is not for us is never answered: its files are not even looked at.
     files = () if reason else tuple(
         _file(a.name or "teams-file", a.content) for a in activity.attachments or []
@@ -87,7 +89,7 @@ def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
     return InboundMessage(
         channel="teams", sender=user_id, thread=thread, text=text, attachments=files,
         received_at=received_at, button=press, dedupe_key=activity.id,
-        automatic_reason=reason,
+        automatic_reason=reason, entry=entry, form_request=form_request,
         declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
         else None,
     )

@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import DeliveryError
 from bot.channels.chat.render import HeldOffer, chat_text
+from bot.channels.teams.cards_form import form_card
 from bot.settings import Settings
 from kernel import wording
+from kernel.entry import FormOffer
 from kernel.messages import Reply
 from store.queue import OutboundItem
 from store.registry import find_contact_by_teams
@@ -53,6 +55,8 @@ def to_teams_payload(reply: Reply, *, offer: HeldOffer | None, files_emailed: bo
     }
     if offer is not None:
         payload["card"] = held_card(offer)
+    elif isinstance(form := reply.data.get("form"), FormOffer):  # "record a meeting"
+        payload["card"] = form_card(form)
     return json.dumps(payload).encode("utf-8")
 
 
