@@ -46,12 +46,6 @@ class Outcome(StrEnum):
     FORM_NOT_OFFERED = "form-not-offered"
     AMEND_ASKED_BACK = "amend-asked-back"
     AMEND_NOTHING_RECORDED = "amend-nothing-recorded"
-    # A meeting entered by hand (issue 16): the form shown, or not (no Marac to record for);
-    # an amendment in words asked back, or naming no recorded meeting.
-    FORM_OFFERED = "form-offered"
-    FORM_NOT_OFFERED = "form-not-offered"
-    AMEND_ASKED_BACK = "amend-asked-back"
-    AMEND_NOTHING_RECORDED = "amend-nothing-recorded"
     NO_ATTACHMENT = "no-attachment"  # its words say a file is attached; none is
     THANKS = "thanks"  # thanks and pleasantries: recorded, not answered
     HELP = "help"
