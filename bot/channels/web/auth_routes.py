@@ -98,7 +98,7 @@ class AuthRoutes:
         cookie = await asyncio.to_thread(redeem)
         if cookie is None:
             return self._bad_link()
-        response = web.HTTPSeeOther("/")
+        response = _see_other("/")
         response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", path="/",
                             max_age=int(SESSION_LIFETIME.total_seconds()),
                             secure=is_secure(request, self.site.settings.web_url))
@@ -113,9 +113,14 @@ class AuthRoutes:
         value = request.cookies.get(SESSION_COOKIE, "")
         if value:
             await asyncio.to_thread(self.site.end_session, value)
-        response = web.HTTPSeeOther("/login")
+        response = _see_other("/login")
         response.del_cookie(SESSION_COOKIE, path="/")
         return response
+
+
+def _see_other(location: str) -> web.Response:
+    """A 303 to ``location`` that can carry cookies (returned, not raised)."""
+    return web.Response(status=303, headers={"Location": location})
 
 
 def _own_port(request: web.Request) -> int | None:
