@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.email.threads import replied_prefixes
+from bot.channels.web import chat_link
 from bot.settings import Settings
 from handlers import ask, buttons, confirmation, form_entry, held_thread, help
 from handlers.result import HandlerResult, Outcome
@@ -104,6 +105,12 @@ class Dispatcher:
             return in_thread
         if confirmation.is_confirmation(message.text, message.subject):
             return self._confirm(session, message, contact, now, prefixes=prefixes)
+        if chat_link.is_request(message):  # "dashboard": a sign-in link (issue 15)
+            # Here, not at the top: the registry loads every channel, which `ask` need not.
+            from bot.channels.registry import is_private_thread
+
+            return chat_link.answer(session, message, contact, settings=self.settings, now=now,
+                                    private=is_private_thread(message.thread))
         question = message.text if message.is_question else ask.question_text(message)
         if question is not None:
             return ask.answer(session, message, question, asker=contact,

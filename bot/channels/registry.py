@@ -27,7 +27,7 @@ from bot.channels.web.endpoints import WebEndpoints
 from bot.channels.web.pages.operator import RunStatus
 from bot.channels.web.signin_mail import QueueReply
 from bot.settings import Settings
-from kernel.messages import InboundMessage, Reply
+from kernel.messages import InboundMessage, Reply, ThreadRef
 from store.db import Store
 from store.queue import enqueue_outbound
 
@@ -62,6 +62,21 @@ class Channels:
 
     def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]:
         return self._of(reply.thread.channel).outgoing(session, reply, key=key)
+
+
+# Whether only the person who wrote reads the answer in a thread (the dashboard's sign-in link
+# is sent only there): email replies go to the registered address (bot/dispatch.py); a Slack
+# channel id starting with D is a direct message; Teams types a 1:1 chat "personal".
+_PRIVATE: dict[str, Callable[[ThreadRef], bool]] = {
+    "email": lambda thread: True,
+    "slack": lambda thread: thread.address.startswith("D"),
+    "teams": lambda thread: ((thread.extra.get("reference") or {}).get("conversation") or {}
+                             ).get("conversationType") == "personal",
+}
+
+
+def is_private_thread(thread: ThreadRef) -> bool:
+    return _PRIVATE.get(thread.channel, lambda _thread: False)(thread)
 
 
 class Endpoints(Protocol):
