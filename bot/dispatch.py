@@ -111,10 +111,17 @@ class Dispatcher:
 
             return chat_link.answer(session, message, contact, settings=self.settings, now=now,
                                     private=is_private_thread(message.thread))
+        if not message.is_question and help.says_attached(message):  # the file was forgotten
+            return HandlerResult(Outcome.NO_ATTACHMENT,
+                                 help.no_attachment(message, mailbox=self.mailbox))
+        if not message.is_question and help.is_out_of_office(message):  # headers missing
+            return HandlerResult(Outcome.IGNORED_AUTO_REPLY)
         question = message.text if message.is_question else ask.question_text(message)
         if question is not None:
             return ask.answer(session, message, question, asker=contact,
                               settings=self.settings, today=today, images=self.images)
+        if help.is_thanks(message):  # nothing to answer; a reply would only invite another
+            return HandlerResult(Outcome.THANKS)
         documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
         if documents:
             return HandlerResult(Outcome.NOT_A_TEMPLATE,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -13,15 +14,32 @@ from kernel.config import Policy
 from kernel.messages import InboundMessage, Reply
 from store.models import Contact
 
+# Sentences read for a question: the first few of the body (past "Hi," and the like).
+_SENTENCES_READ = 6
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n\s*\n")
+_STOP = re.compile(r"^(?:>|--\s*$|On .+wrote:\s*$|From: |-----)")
+
 
 def question_text(message: InboundMessage) -> str | None:
-    """The question a message asks, from its body's first line or its subject, if any."""
-    first = next((line.strip() for line in message.text.splitlines() if line.strip()), "")
-    subject = strip_reply_prefix(message.subject)
-    for candidate in (first, subject.strip()):
+    """The question a message asks: the first sentence of its body that reads as one (a
+    greeting before it is passed over; quoted text and signatures are not read), else its
+    subject, if either."""
+    subject = strip_reply_prefix(message.subject).strip()
+    for candidate in (*_sentences(message.text), subject):
         if candidate and looks_like_question(candidate):
             return candidate
     return None
+
+
+def _sentences(text: str) -> list[str]:
+    """The body's first sentences, lines of a paragraph joined (mail clients wrap them)."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if _STOP.match(line.strip()):
+            break
+        kept.append(line.strip())
+    found = [s.strip() for s in _SENTENCE_END.split("\n".join(kept).replace("\n\n", "\n\n"))]
+    return [" ".join(s.split()) for s in found if s.strip()][:_SENTENCES_READ]
 
 
 def answer(session: Session, message: InboundMessage, question: str, *,

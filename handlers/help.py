@@ -1,7 +1,9 @@
-"""Replies that need no data: how to submit, not a template, unknown sender, incidents."""
+"""Replies that need no data: how to submit, not a template, unknown sender, incidents; and
+reading what a message without a file is (a file forgotten, an out-of-office, thanks)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from kernel import wording
@@ -36,3 +38,70 @@ def incident(message: InboundMessage, ref: str) -> Reply:
 def quarantined(message: InboundMessage, ref: str) -> Reply:
     """The answer to a message set aside after it was in hand when the process died twice."""
     return Reply(message.thread, wording.quarantined_text(ref))
+
+
+# The words of a message that says a file is with it: "please find attached", "enclosed".
+_SAYS_ATTACHED = re.compile(
+    r"\b(?:attached|attaching|attachment|enclosed|enclosing)\b|\bplease find\b"
+    r"|\bhere(?: is| are|'s|s) (?:the |our |my )?(?:\w+ )?(?:\w+ )?(?:return|data|figures|file"
+    r"|spreadsheet|template|submission)s?\b"
+    r"|\b(?:i am|i'm|we are|we're) (?:now )?sending (?:you )?(?:over )?(?:the |our |my )?"
+    r"(?:\w+ )?(?:return|data|figures|file|spreadsheet)s?\b",
+    re.IGNORECASE,
+)
+_OUT_OF_OFFICE_SUBJECT = re.compile(
+    r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|out of (?:the )?office|ooo|"
+    r"absence|away)\b", re.IGNORECASE)
+_OUT_OF_OFFICE_BODY = re.compile(
+    r"\bout of (?:the )?office\b|\bon (?:annual |maternity |paternity |sick )?leave\b"
+    r"|\baway from (?:the|my) (?:office|desk)\b|\blimited access to (?:my )?e-?mail\b"
+    r"|\bnot (?:be )?(?:in|at work) until\b|\bwill (?:be )?(?:back|return(?:ing)?) on\b",
+    re.IGNORECASE)
+_THANKS = re.compile(
+    r"^\W*(?:(?:many |thanks? |so |very )*(?:thanks|thank you|thankyou|ta|cheers)"
+    r"|(?:that's|thats|that is) (?:great|brilliant|perfect|lovely|helpful|fab|fantastic)"
+    r"|(?:great|brilliant|perfect|lovely|got it|noted|received)\b)", re.IGNORECASE)
+_GREETING = re.compile(r"^\W*(?:hi|hello|hiya|hey|dear|good (?:morning|afternoon))\b[^.!?]*$",
+                       re.IGNORECASE)
+# A thank-you is short: more words than this is a message with something in it.
+_THANKS_MAX_WORDS = 30
+_WORD = re.compile(r"[a-z']+")
+
+
+def says_attached(message: InboundMessage) -> bool:
+    """The words say a file is attached ("please find attached our Q3 return"), and none
+    other than a pasted picture is: a forgotten attachment, not a question."""
+    if any(not a.content_type.startswith("image/") for a in message.attachments):
+        return False
+    return bool(_SAYS_ATTACHED.search(message.subject) or _SAYS_ATTACHED.search(message.text))
+
+
+def no_attachment(message: InboundMessage, *, mailbox: str) -> Reply:
+    return Reply(message.thread, wording.no_attachment_text(
+        mailbox, by_email=message.thread.by_address))
+
+
+def is_out_of_office(message: InboundMessage) -> bool:
+    """An out-of-office written by hand or sent without the automatic-mail headers."""
+    return bool(_OUT_OF_OFFICE_SUBJECT.search(message.subject)
+                or _OUT_OF_OFFICE_BODY.search(message.text))
+
+
+def is_thanks(message: InboundMessage) -> bool:
+    """Only thanks and pleasantries ("Thanks, that's great!"): nothing to answer."""
+    lines = [line for line in _first_lines(message.text) if line.strip()]
+    lines = [line for line in lines if not _GREETING.match(line)]
+    words = _WORD.findall(" ".join(lines).lower())
+    return (bool(lines) and bool(_THANKS.match(lines[0])) and "?" not in " ".join(lines)
+            and len(words) <= _THANKS_MAX_WORDS)
+
+
+def _first_lines(text: str) -> list[str]:
+    """The lines before a quoted reply or a signature."""
+    kept: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(">") or line.strip() in ("--", "-- ") or re.match(
+                r"^\s*On .+wrote:\s*$", line) or line.startswith("From:"):
+            break
+        kept.append(line)
+    return kept

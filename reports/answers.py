@@ -19,6 +19,7 @@ from kernel.answers import (
     HasUploaded,
     Help,
     HelpTopic,
+    HowTo,
     Json,
     Missing,
     NeedMarac,
@@ -54,7 +55,9 @@ class GridAnswer:
 
 
 # What a question handler finds: an answer of its kind, or why there is none.
-Result = HasUploaded | Missing | Status | Figure | GridAnswer | Template | Help | Problem
+Result = (
+    HasUploaded | Missing | Status | Figure | GridAnswer | Template | HowTo | Help | Problem
+)
 
 
 def render_text(result: Result) -> str:
@@ -76,6 +79,8 @@ def render_text(result: Result) -> str:
             return grid_report.to_text(result.grid)
         case Template():
             return wording.template_answer(result.marac, result.edition)
+        case HowTo():
+            return _how_to(result)
         case Help():
             return _help_answer(result)
         case _:
@@ -110,6 +115,13 @@ def _problem(problem: Problem) -> str:
             return wording.QUESTION_NEED_MARAC
         case _:
             assert_never(problem)
+
+
+def _how_to(how: HowTo) -> str:
+    lines = [wording.how_to_welcome(how.maracs)] if how.welcome else []
+    lines += [wording.how_to_send(how.mailbox), wording.next_return_line(how.next_return)]
+    lines.append(wording.how_to_templates(how.maracs, len(how.templates)))
+    return "\n\n".join(lines)
 
 
 def _help_answer(help_: Help) -> str:

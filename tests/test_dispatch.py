@@ -367,8 +367,7 @@ def test_automatic_mail_from_a_coordinator_records_no_data(
 def test_no_attachment_and_no_question_gets_how_to_submit_with_a_blank_template(
     mailroom: Mailroom,
 ) -> None:
-    raw = compose(subject="New coordinator for Croydon",
-                  body="Hello,\n\nI have taken over as the Croydon coordinator.\n\nBest wishes\n")
+    raw = compose(subject="Hello", body="Hello,\n\nJust saying hello from Croydon.\n")
     handled = mailroom.exchange(raw)
     assert handled.outcome == "help"
     assert_threaded(handled, raw)
@@ -378,6 +377,32 @@ def test_no_attachment_and_no_question_gets_how_to_submit_with_a_blank_template(
                             ValidationContext(today=date(2025, 2, 15)))
     assert [i.code for i in report.issues if i.is_hard] == ["no-data-rows"]
     assert report.edition is not None and report.edition.value == "uk"
+
+
+def test_a_new_coordinator_gets_how_to_and_a_template_made_out_for_their_marac(
+    mailroom: Mailroom,
+) -> None:
+    raw = compose(subject="New coordinator for Croydon",
+                  body="Hello,\n\nI have taken over as the Croydon coordinator.\n\nBest wishes\n")
+    handled = mailroom.exchange(raw)
+    assert handled.outcome == "question-how-to"
+    assert_threaded(handled, raw)
+    body = body_of(handled.reply)
+    assert body.startswith("Welcome! I am the Marac data assistant; you are registered for "
+                           "Croydon.")
+    assert MAILBOX in body and "due by" in body
+    template = attachments_of(handled.reply)["marac-data-template-croydon.xlsx"]
+    report = validate_bytes(template, "marac-data-template-croydon.xlsx",
+                            ValidationContext(today=date(2025, 2, 15)))
+    assert [i.code for i in report.issues if i.is_hard] == ["no-data-rows"]
+
+
+def test_a_forgotten_attachment_is_answered_as_such(mailroom: Mailroom) -> None:
+    raw = compose(subject="Q3 return", body="Hello,\n\nPlease find attached our Q3 return.\n")
+    handled = mailroom.exchange(raw)
+    assert handled.outcome == "no-attachment"
+    assert body_of(handled.reply).strip() == wording.no_attachment_text(MAILBOX, by_email=True)
+    assert attachments_of(handled.reply) == {}
 
 
 def test_a_pdf_gets_a_not_a_spreadsheet_answer(mailroom: Mailroom) -> None:

@@ -13,7 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.questions.context import Ask, Handler
-from handlers.questions.intents import figure, grid, has_uploaded, missing, status, template
+from handlers.questions.intents import (
+    figure,
+    grid,
+    has_uploaded,
+    how_to,
+    missing,
+    status,
+    template,
+)
 from handlers.questions.metrics import METRICS
 from handlers.questions.model import Entities, Finding
 from kernel.answers import Help, HelpTopic
@@ -44,6 +52,19 @@ MATCHERS: tuple[Matcher, ...] = (
     Matcher("help", _p(r"^\W*(?:help|\?+|commands|menu|options)\W*$",
                        r"\bwhat (?:can|do) (?:i|you) (?:ask|do)\b", r"\bhow do i ask\b",
                        r"^\W*help\b"), _help, ("help",)),
+    Matcher("how-to", _p(
+        rf"\bhow (?:do|can|should|would|shall|to)(?: (?:i|we))?\b.{{0,30}}\b(?:{_VERB}\w*|get|fill"
+        r"|complete|do)\b.{0,30}\b(?:data|returns?|figures|files?|spreadsheets?|forms?"
+        r"|templates?|numbers|stats)\b",
+        rf"\bhow (?:do|can|should|would) (?:i|we) {_VERB}\w*\W*$",
+        rf"\bhow to {_VERB}", r"\bwhere (?:do|should|can) (?:i|we) (?:send|email|upload|put)\b",
+        r"\bwhere (?:is|are|can i (?:find|get)|do i (?:find|get)|would i find|'s)\b.{0,20}"
+        r"\btemplates?\b",
+        r"\bnew (?:marac )?(?:co-?ordinator|chair|administrator|admin|contact)\b",
+        r"\b(?:just|recently) (?:started|joined|taken over)\b", r"\btaken over (?:as|from)\b",
+        r"\bhow does (?:this|it) work\b", r"\bwhat (?:do|should) (?:i|we) (?:need to )?"
+        r"(?:do|send)\b", r"\bwhat format\b",
+    ), how_to.answer, ("how do I send you our data?", "I'm the new coordinator")),
     Matcher("template", _p(r"\btemplates?\b", r"\bblank (?:form|return|spreadsheet|sheet)\b"),
             template.answer, ("template",)),
     Matcher("grid", _p(r"\bgrid\b", r"\b(?:upload|submission)s? (?:table|chart|matrix|grid)\b",

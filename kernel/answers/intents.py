@@ -177,6 +177,24 @@ class Template:
 
 
 @dataclass(frozen=True)
+class HowTo:
+    """'how do I send you our data?', 'where is the template', "I'm the new coordinator": how
+    to send a return, which return is due next and by when, and a blank template made out for
+    each of the asker's Maracs (attached)."""
+
+    mailbox: str
+    maracs: tuple[str, ...]  # the asker's own Maracs
+    next_return: QuarterInfo
+    templates: tuple[str, ...]  # the attached templates' file names
+    welcome: bool  # a first contact ("I'm the new coordinator")
+
+    def to_dict(self) -> Json:
+        return {"mailbox": self.mailbox, "maracs": list(self.maracs),
+                "next_return": self.next_return.to_dict(), "templates": list(self.templates),
+                "welcome": self.welcome}
+
+
+@dataclass(frozen=True)
 class HelpTopic:
     intent: str
     examples: tuple[str, ...]

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # only named in annotations, so not re-exported through ``wor
 
 QUESTION_HELP_INTRO = "Ask me about Marac data returns in your own words, for example:"
 QUESTION_HELP_TOPICS: dict[str, str] = {
+    "how-to": "how to send your data, when it is due, and a template made out for your Marac",
     "template": "a blank data template to fill in",
     "grid": "which Maracs have sent which quarters of a year (an image in chat)",
     "missing": "the Maracs that have not sent a quarter, with their coordinators",
@@ -433,6 +434,53 @@ def template_answer(marac: str | None, edition: str) -> str:
     who = f" for {marac}" if marac else ""
     return (f"Here is a blank data template{who} ({edition} edition), attached. One row per "
             "meeting; leave a count blank only if it was not collected.")
+
+
+# --- how to send a return, first contact --------------------------------------------------
+
+
+def how_to_welcome(maracs: Sequence[str]) -> str:
+    if not maracs:
+        return "Welcome! I am the Marac data assistant."
+    return f"Welcome! I am the Marac data assistant; you are registered for {_and(maracs)}."
+
+
+def how_to_send(mailbox: str) -> str:
+    return (
+        "How to send your Marac data: fill in the attached template, one row per Marac meeting "
+        "(its date and the counts; leave a count blank only if it was not collected, 0 means "
+        f"none), and email it to {mailbox} as an attachment, or post it to me in chat. I check "
+        "every cell and reply within a minute with what was recorded and anything to fix."
+    )
+
+
+def next_return_line(period: QuarterInfo) -> str:
+    due = day_text(period.due)
+    if period.overdue:
+        return f"The return due now is {quarter_text(period)}: it was due by {due}."
+    if not period.ended:
+        return (f"The next return is {quarter_text(period)}, due by {due} (the quarter is "
+                "still running: send it once its meetings are held).")
+    return f"The return due now is {quarter_text(period)}, due by {due}."
+
+
+def how_to_templates(maracs: Sequence[str], count: int) -> str:
+    if not maracs:
+        return "A blank template is attached."
+    if count == 1:
+        return f"Attached: a blank template for {maracs[0]}, with the Marac's name filled in."
+    return (f"Attached: a blank template for each of your Maracs ({_and(maracs)}), with the "
+            "name filled in.")
+
+
+def no_attachment_text(mailbox: str, *, by_email: bool) -> str:
+    """A message that says a file is attached, with none: the file was forgotten."""
+    what = "Your email had no attachment" if by_email else "Your message came without a file"
+    where = f"reply to this email, or send it to {mailbox}," if by_email else "post it here"
+    return (
+        f"{what}, so there was nothing for me to check and nothing has been recorded. Please "
+        f"{where} with the filled-in template attached (.xlsx, .xlsm, .xls, .ods or .csv)."
+    )
 
 
 # --- not answered ----------------------------------------------------------------------------

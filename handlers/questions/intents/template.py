@@ -17,15 +17,18 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def answer(ask: Ask) -> Finding:
     marac = _marac(ask)
+    attachment, edition = template_for(marac)
+    value = Template(marac.name if marac else None, edition.value, attachment.filename)
+    return Finding(INTENT, True, value, attachments=(attachment,))
+
+
+def template_for(marac: MaracEntry | None) -> tuple[Attachment, Edition]:
+    """A blank template with ``marac``'s name filled in (the Scottish edition for a Scottish
+    Marac), or the plain UK template for None."""
     edition = Edition.SCOTLAND if marac and marac.nation.lower() == "scotland" else Edition.UK
     data = write_template(edition, marac=marac.name if marac else None)
     name = wording.template_filename(marac.name if marac else None)
-    return Finding(
-        INTENT,
-        True,
-        Template(marac.name if marac else None, edition.value, name),
-        attachments=(Attachment(name, data, XLSX),),
-    )
+    return Attachment(name, data, XLSX), edition
 
 
 def _marac(ask: Ask) -> MaracEntry | None:
