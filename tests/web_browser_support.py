@@ -116,6 +116,18 @@ class Browser:
         self._session("POST", f"/element/{ref}/click", {})
         return self.source()
 
+    def wait_for(self, text: str, *, timeout: float = 30.0) -> str:
+        """The page's HTML once it holds ``text`` (a click's navigation may still be under
+        way when the click returns)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            page = self.source()
+            if text in page:
+                return page
+            if time.monotonic() > deadline:
+                raise WebDriverError(f"{text!r} not on the page within {timeout} s:\n{page}")
+            time.sleep(0.05)  # polling the page: the browser signals nothing to us
+
     def cookies(self) -> list[dict[str, Any]]:
         return list(self._session("GET", "/cookie"))
 
