@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.channels.email.threads import replied_prefixes
 from bot.channels.web import chat_link
 from bot.settings import Settings
-from handlers import ask, buttons, confirmation, form_entry, held_thread, help
+from handlers import amend, ask, buttons, confirmation, form_entry, held_thread, help
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
     Submitted,
@@ -105,6 +105,10 @@ class Dispatcher:
             return in_thread
         if confirmation.is_confirmation(message.text, message.subject):
             return self._confirm(session, message, contact, now, prefixes=prefixes)
+        sentence = None if message.is_question else amend.sentence_of(message)
+        if sentence is not None:  # "change Croydon 3 Oct 2024 repeat cases to 9"
+            return amend.handle(session, message, sentence, sender=contact.email,
+                                settings=self.settings, today=today, now=now)
         if chat_link.is_request(message):  # "dashboard": a sign-in link (issue 15)
             # Here, not at the top: the registry loads every channel, which `ask` need not.
             from bot.channels.registry import is_private_thread
