@@ -18,7 +18,7 @@ _PARSERS = (
     parsers.add_run_parser, parsers.add_validate_parser, parsers.add_submit_parser,
     parsers.add_template_parser, parsers.add_registry_parser, parsers.add_db_parser,
     parsers.add_remind_parser, parsers.add_ask_parser, parsers.add_report_parser,
-    parsers.add_history_parser,
+    parsers.add_history_parser, parsers.add_withdraw_parser,
 )
 
 

@@ -34,12 +34,15 @@ def _meeting(
         )
     ]
     previous: VersionRecord | None = None
+    until: datetime | None = None
     for v in versions:
         until = v.superseded_at if as_of is None or (
             v.superseded_at is not None and v.superseded_at <= as_of) else None
         lines.append(_version_line(v, tz, until))
         lines.append(_figures_line(previous, v))
         previous = v
+    if versions and until is not None:  # the last version was replaced by nothing
+        lines.append(wording.history_no_figures())
     for h in story.held:
         if as_of is None or h.created_at <= as_of:
             # As of a day before it was settled, it was still waiting.

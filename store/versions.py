@@ -34,6 +34,8 @@ class Provenance:
     sheet_row: int | None
     recorded_by: str
     recorded_at: datetime
+    # Set when the version puts back the figures from before a withdrawn submission: that one.
+    withdrawal_of: int | None = None
 
 
 def lock_meeting(session: Session, marac_id: int, meeting_date: date) -> Meeting | None:
@@ -95,6 +97,17 @@ def current_version(session: Session, meeting_id: int) -> MeetingVersion | None:
     return session.scalar(query)
 
 
+def demote_current(session: Session, meeting_id: int, *, now: datetime) -> bool:
+    """Leave the meeting with no current figures (its only figures were withdrawn); the
+    version stays as history. The caller holds the meeting's lock. False if none was current."""
+    current = current_version(session, meeting_id)
+    if current is None:
+        return False
+    current.is_current, current.superseded_at = False, now
+    session.flush()
+    return True
+
+
 def add_version(
     session: Session,
     meeting: Meeting,
@@ -123,6 +136,7 @@ def add_version(
         sheet_row=source.sheet_row,
         recorded_at=source.recorded_at,
         recorded_by=source.recorded_by,
+        withdrawal_of=source.withdrawal_of,
     )
     version.set_counts(counts)
     session.add(version)

@@ -17,9 +17,14 @@ __all__ = [
     "history_figures_line",
     "history_held_line",
     "history_meeting_heading",
+    "history_no_figures",
     "history_unknown_marac",
     "history_version_line",
     "moment_text",
+    "withdraw_refused_text",
+    "withdrawn_notice_subject",
+    "withdrawn_notice_text",
+    "withdrawn_text",
 ]
 
 
@@ -70,7 +75,7 @@ def history_version_line(
         how = f"first figures, {source}"
     state = "Current." if until is None else f"Replaced on {moment_text(until)}."
     gone = f" Submission {submission_id} was withdrawn on {moment_text(withdrawn)}." if (
-        withdrawn and kind != "restored") else ""
+        withdrawn) else ""
     return f"Version {version}: {how}. {state}{gone}"
 
 
@@ -122,6 +127,10 @@ def history_explanation_line(
     return f"Explained{where} ({issue}) by {by} on {moment_text(at)}: “{text}”"
 
 
+def history_no_figures() -> str:
+    return "No figures now: the only ones sent were withdrawn."
+
+
 def history_empty(marac: str, what: str | None) -> str:
     scope = f" for {what}" if what else ""
     return f"No meetings of {marac} are recorded{scope}."
@@ -146,4 +155,91 @@ def export_refused_text() -> str:
     return (
         "Only the data team (admins) and managers can have the meeting data sent as a file; "
         "a manager gets the Maracs in their scope. Ask the data team if you need it."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Withdrawing a submission (store/withdraw.py, handlers/withdraw.py).
+# ---------------------------------------------------------------------------------------------
+
+
+def _meeting_fate(marac: str, day: date, fate: str, restored_from: int | None) -> str:
+    when = f"{marac}, {day_text(day)}"
+    if fate == "restored":
+        return f"{when}: back to the figures of submission {restored_from}."
+    if fate == "cleared":
+        return f"{when}: no figures now (this file gave its first ones)."
+    return f"{when}: left as it is, because a later file has changed it since."
+
+
+def _withdrawal_lines(
+    meetings: Sequence[tuple[str, date, str, int | None]], held_dropped: int
+) -> list[str]:
+    lines = [f"- {_meeting_fate(*m)}" for m in meetings]
+    if held_dropped:
+        lines.append(f"- {plural(held_dropped, 'held change')} from it will not be applied.")
+    if not lines:
+        lines.append("- It had not changed any figures.")
+    return lines
+
+
+def withdrawn_text(
+    *, submission_id: int, filename: str, sender: str, received: datetime,
+    meetings: Sequence[tuple[str, date, str, int | None]], held_dropped: int,
+) -> str:
+    """The reply to whoever withdrew a submission: what happened to each meeting."""
+    head = (f"Submission {submission_id} ({filename}, sent by {sender} on "
+            f"{moment_text(received)}) is withdrawn.")
+    tail = ("Nothing is deleted: the history of each meeting shows the withdrawn figures "
+            "and the ones put back.")
+    return "\n".join([head, *_withdrawal_lines(meetings, held_dropped), tail])
+
+
+WITHDRAWN_NOTICE_SUBJECT = "Your Marac data submission was withdrawn"
+
+
+def withdrawn_notice_subject() -> str:
+    return WITHDRAWN_NOTICE_SUBJECT
+
+
+def withdrawn_notice_text(
+    *, submission_id: int, filename: str, received: datetime, by: str, at: datetime,
+    meetings: Sequence[tuple[str, date, str, int | None]], held_dropped: int,
+    reason: str | None,
+) -> str:
+    """The submitter's notice when someone else withdrew their file."""
+    head = (f"Your submission {submission_id} ({filename}, sent on {moment_text(received)}) "
+            f"was withdrawn by {by} on {moment_text(at)}.")
+    why = [f"Reason given: {reason[:500]}"] if reason else []
+    tail = "If its figures were right, please send the file again."
+    return "\n".join([head, *why, *_withdrawal_lines(meetings, held_dropped), tail])
+
+
+_WITHDRAW_REFUSALS = {
+    "not-found": "There is no submission {id}. The number is in the reply to each file sent.",
+    "already": "Submission {id} was already withdrawn.",
+    "not-allowed": (
+        "Only the data team can withdraw a submission, and a coordinator their own latest "
+        "one for a quarter before it is due. Ask the data team to withdraw submission {id}."
+    ),
+    "not-yours": (
+        "Submission {id} was sent by someone else, so you cannot withdraw it. Ask the data "
+        "team if it is wrong."
+    ),
+    "not-latest": (
+        "You have sent a later file for the same quarter, so submission {id} cannot be "
+        "withdrawn on its own. Withdraw the later one first, or ask the data team."
+    ),
+    "past-due": (
+        "Submission {id} is for {quarter}, which was due on {due}; after the due date only "
+        "the data team can withdraw it. Send corrected figures instead, or ask the data team."
+    ),
+}
+
+
+def withdraw_refused_text(
+    reason: str, submission_id: int, *, quarter: str | None = None, due: date | None = None
+) -> str:
+    return _WITHDRAW_REFUSALS[reason].format(
+        id=submission_id, quarter=quarter or "", due=day_text(due) if due else ""
     )

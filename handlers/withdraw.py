@@ -1,0 +1,123 @@
+"""Withdrawing a submission by command or by message (issue 13): who may, and what they are told.
+
+The data team (admins, and the local operator) may withdraw any submission. A coordinator may
+withdraw their own submission while it is their latest for its quarter and the quarter is not
+yet due: after the due date figures are in use, and a correction goes through the data team.
+Chairs and managers submit nothing (store/views.py), so they withdraw nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kernel import wording
+from kernel.quarters import Quarter
+from store.models import Contact, Role, Submission
+from store.withdraw import Withdrawal, find_submission, quarters_of, withdraw_submission
+
+_WITHDRAW = re.compile(
+    r"^\W*withdraw\s+(?:submission\s+|file\s+|upload\s+)?(?:no\.?\s*|number\s+|#\s*)?(\d{1,12})\b",
+    re.IGNORECASE,
+)
+
+
+class Refused(StrEnum):
+    NOT_FOUND = "not-found"
+    ALREADY = "already"
+    NOT_ALLOWED = "not-allowed"
+    NOT_YOURS = "not-yours"
+    NOT_LATEST = "not-latest"
+    PAST_DUE = "past-due"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: Refused
+    submission_id: int
+    quarter: Quarter | None = None
+    due: date | None = None
+
+    def text(self) -> str:
+        return wording.withdraw_refused_text(
+            self.reason.value, self.submission_id,
+            quarter=self.quarter.label if self.quarter else None, due=self.due)
+
+
+def requested(text: str) -> int | None:
+    """The submission a message asks to withdraw ("withdraw submission 42"), from its first
+    line, or None."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    match = _WITHDRAW.match(first)
+    return int(match.group(1)) if match else None
+
+
+def withdraw(
+    session: Session, submission_id: int, *, by: Contact | None, today: date, due_days: int,
+    now: datetime,
+) -> Withdrawal | Refusal:
+    """Withdraw as ``by`` (None: the local operator), in the caller's transaction."""
+    submission = find_submission(session, submission_id, lock=True)
+    if submission is None:
+        return Refusal(Refused.NOT_FOUND, submission_id)
+    if submission.withdrawn_at is not None:
+        return Refusal(Refused.ALREADY, submission_id)
+    if by is not None and by.role != Role.ADMIN.value:
+        refusal = _coordinator_may(session, submission, by, today=today, due_days=due_days)
+        if refusal is not None:
+            return refusal
+    return withdraw_submission(session, submission, by=by.email if by else "operator", now=now)
+
+
+def _coordinator_may(
+    session: Session, submission: Submission, contact: Contact, *, today: date, due_days: int
+) -> Refusal | None:
+    sid = submission.id
+    if contact.role != Role.COORDINATOR.value:
+        return Refusal(Refused.NOT_ALLOWED, sid)
+    if submission.sender != contact.email:
+        return Refusal(Refused.NOT_YOURS, sid)
+    quarters = [Quarter.from_label(q) for q in quarters_of(session, sid)]
+    for quarter in quarters:
+        due = quarter.due_date(due_days)
+        if today > due:
+            return Refusal(Refused.PAST_DUE, sid, quarter, due)
+    labels = {q.label for q in quarters}
+    later = session.scalars(
+        select(Submission.id).where(Submission.sender == contact.email, Submission.id > sid,
+                                    Submission.withdrawn_at.is_(None))
+    )
+    if any(labels & set(quarters_of(session, other)) for other in later):
+        return Refusal(Refused.NOT_LATEST, sid)
+    return None
+
+
+Fates = list[tuple[str, date, str, int | None]]
+
+
+def fates(done: Withdrawal) -> Fates:
+    return [(m.marac, m.meeting_date, m.fate.value, m.restored_from) for m in done.meetings]
+
+
+def withdrawn_text(done: Withdrawal, *, tz: tzinfo) -> str:
+    """The reply to whoever withdrew it."""
+    return wording.withdrawn_text(
+        submission_id=done.submission_id, filename=done.filename, sender=done.sender,
+        received=done.received_at.astimezone(tz), meetings=fates(done),
+        held_dropped=done.held_dropped,
+    )
+
+
+def notice_text(done: Withdrawal, *, by: str, now: datetime, tz: tzinfo,
+                reason: str | None) -> str:
+    """What the submitter is told when someone else withdrew their file."""
+    return wording.withdrawn_notice_text(
+        submission_id=done.submission_id, filename=done.filename,
+        received=done.received_at.astimezone(tz), by=by, at=now.astimezone(tz),
+        meetings=fates(done), held_dropped=done.held_dropped, reason=reason,
+    )
