@@ -30,7 +30,10 @@ def outcome_line(report: FileReport, *, checked_only: bool) -> str:
 
 def issue_line(issue: Issue) -> str:
     where = " ".join(x for x in (issue.sheet and f"[{issue.sheet}]", issue.cell) if x)
-    return f"  {where + ': ' if where else ''}{issue.message} ({issue.code})"
+    message = issue.message
+    if issue.cell:  # a message that starts with its cell does not say it twice ("B6: B6:")
+        message = message.removeprefix(f"{issue.cell}: ")
+    return f"  {where + ': ' if where else ''}{message} ({issue.code})"
 
 
 def render_report(report: FileReport, *, colour: bool, checked_only: bool) -> str:
