@@ -193,11 +193,17 @@ def test_issue_3_scenario_on_the_command_line(bot: Bot) -> None:
     assert (bot.count(Meeting), bot.count(MeetingVersion)) == meetings_before
     assert bot.count(Meeting, Meeting.marac.has(Marac.name == "Lambeth")) == 0
 
-    # An unknown address: exit 1, no report, only the refused submission itself is kept.
+    # An unknown address: exit 1, one JSON object per file with the refusal as its issue
+    # (interface.md; issue 12), and only the refused submission itself is kept.
     submissions_before = bot.count(Submission)
     stranger = bot.submit("clean_libreoffice.xlsx", sender=STRANGER)
     assert stranger.code == 1
-    assert stranger.out == ""
+    refusal = only(stranger.json())
+    assert (refusal["file"], refusal["status"], refusal["rows_total"]) == (
+        "clean_libreoffice.xlsx", "rejected", 0)
+    assert [(i["code"], i["severity"], i["value"]) for i in refusal["issues"]] == [
+        (REFUSED_UNKNOWN_SENDER, "hard", STRANGER)]
+    assert refusal["issues"][0]["message"] == wording.unknown_sender_issue("marac@localhost")
     assert wording.unknown_sender_cli(STRANGER) in stranger.err
     assert (bot.count(Meeting), bot.count(MeetingVersion)) == meetings_before
     assert bot.count(Submission) == submissions_before + 1

@@ -95,7 +95,9 @@ def add_submit_parser(sub: Any) -> None:
     parser.add_argument("--confirm", action="store_true",
                         help="apply changed figures for meetings already stored (the old "
                         "figures stay in the history)")
-    parser.add_argument("--json", action="store_true", help="print a JSON array, one per file")
+    parser.add_argument("--json", action="store_true",
+                        help="print a JSON array, one per file (from an unregistered sender: "
+                        "each file rejected, the refusal as its issue)")
     parser.set_defaults(handler="bot.commands.submit_cmd:run")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from bot.channels.cli.inbound import submission_message
 from bot.commands.common import (
@@ -40,6 +41,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
     if result.outcome == "refused-unknown-sender":
         print(wording.unknown_sender_cli(message.sender), file=sys.stderr)
+        if args.json:  # interface.md: one object per file, whatever became of it
+            refusals = [_refused(a.filename, message.sender, settings.data_team_contact)
+                        for a in message.attachments]
+            print(json.dumps(refusals, indent=2, ensure_ascii=False))
         return 1
     reports = list(result.reports)
     if args.json:
@@ -47,3 +52,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(render_reports(reports, colour=use_colour(), checked_only=False))
     return 1 if any(r.has_hard for r in reports) else 0
+
+
+def _refused(filename: str, sender: str, contact: str) -> dict[str, Any]:
+    """A file from an unknown sender, in the shape of ``FileReport.to_dict``: rejected, with
+    the refusal as its one issue (its code is the outcome recorded for the submission)."""
+    return {
+        "file": filename, "edition": None, "status": "rejected",
+        "rows_total": 0, "rows_accepted": 0, "rows_rejected": 0, "rows_held": 0,
+        "rows_unchanged": 0, "maracs": [], "quarters": [],
+        "issues": [{"code": "refused-unknown-sender", "severity": "hard", "sheet": None,
+                    "cell": None, "row": None, "column": None, "value": sender,
+                    "message": wording.unknown_sender_issue(contact)}],
+    }
