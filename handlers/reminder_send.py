@@ -63,7 +63,10 @@ class ReminderOutbox:
                 recipient, payload = person.email, self._email(notice, key)
             else:
                 recipient = person.chat_id(channel) or ""
-                payload = json.dumps({"text": notice.chat_text, "user": recipient}).encode()
+                # A coordinator can record the meeting from the reminder (issue 16).
+                offer = person.role == "coordinator"
+                payload = json.dumps({"text": notice.chat_text, "user": recipient,
+                                      "offer_form": offer}).encode()
             enqueue_outbound(self.session, key=key, channel=channel, recipient=recipient,
                              payload=payload, now=self.now)
 

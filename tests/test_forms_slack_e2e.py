@@ -234,3 +234,51 @@ def test_choosing_a_recorded_meeting_fills_the_form_and_a_change_is_held_then_co
 
 def _date(text: str) -> date:
     return date.fromisoformat(text)
+
+
+def test_app_home_and_a_reminder_offer_the_button_that_opens_the_form(
+    tmp_path: Path, slack: FormsSlack
+) -> None:
+    prepare_registry(tmp_path / "data")
+    home = {"token": "unused", "team_id": TEAM, "api_app_id": "AMARAC",
+            "type": "event_callback", "event_id": "EvHome", "event_time": int(time.time()),
+            "event": {"type": "app_home_opened", "user": CROYDON_SLACK, "tab": "home",
+                      "channel": "DCROYDON", "event_ts": "1737370000.000001"}}
+    raw = json.dumps(home).encode()
+    with BotProcess(tmp_path / "work", bot_env(tmp_path / "data", slack)).start() as bot:
+        assert post(bot.http_port, "/slack/events", raw, signed_headers(raw))[0] == 200
+        published = slack.wait_for("views.publish", timeout=WAIT)
+        [button] = [e for b in _view(published)["blocks"] if b["type"] == "actions"
+                    for e in b["elements"]]
+        payload = {"type": "block_actions", "team": {"id": TEAM},
+                   "user": {"id": CROYDON_SLACK}, "api_app_id": "AMARAC",
+                   "trigger_id": "trigger-home", "container": {"type": "view"},
+                   "actions": [{"type": "button", "action_id": button["action_id"],
+                                "block_id": "marac_open", "value": button["value"],
+                                "action_ts": f"{time.time():.6f}"}]}
+        assert signed_post(bot, {"payload": json.dumps(payload)})[0] == 200
+        opened = slack.wait_for("views.open", timeout=WAIT)
+
+    assert published["user_id"] == CROYDON_SLACK
+    assert button["text"]["text"] == wording.FORM_OPEN_BUTTON
+    assert opened["trigger_id"] == "trigger-home"
+    assert _view(opened)["callback_id"] == form_view.CALLBACK_ID
+
+
+def test_a_slack_reminder_to_a_coordinator_carries_the_button(slack: FormsSlack) -> None:
+    from slack_sdk import WebClient
+
+    from bot.channels.slack.send import SlackSender
+    from store.queue import OutboundItem
+
+    item = OutboundItem(key="reminder:x", channel="slack", recipient=CROYDON_SLACK,
+                        payload=json.dumps({"text": "Please send Q3 2024/25.",
+                                            "user": CROYDON_SLACK, "offer_form": True}).encode())
+    sender = SlackSender(WebClient(token=BOT_TOKEN, base_url=slack.api_url))
+    sender(None, item, lambda: None)  # type: ignore[arg-type]  # the session is not used
+
+    posted = slack.wait_for("chat.postMessage", timeout=WAIT)
+    blocks = posted["blocks"] if isinstance(posted["blocks"], list) else json.loads(
+        posted["blocks"])
+    assert blocks[0]["text"]["text"] == "Please send Q3 2024/25."
+    assert blocks[-1]["elements"][0]["action_id"] == form_view.OPEN_ACTION

@@ -24,6 +24,11 @@ FORM_GROUPS = {
     "referrals": "Referrals by agency",
     "people": "The people",
 }
+APP_HOME_TEXT = (
+    "*Marac data assistant*\nSend your quarterly template here as a file, or record each "
+    "meeting as you go with the form; ask about your returns in the Messages tab (type "
+    "_help_). `/marac` opens the form from anywhere."
+)
 FORM_HINT = (
     "Leave a box blank if the figure was not collected; 0 means none. Choosing a meeting "
     "already recorded fills in its figures, so you can change one and send it as an amendment."

@@ -184,3 +184,18 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     return value.strip()
+
+
+def with_open_button(text: str) -> list[dict[str, Any]]:
+    """A message's text as sections (mrkdwn escaped) with the "Record a meeting" button."""
+    safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": part[:3000]}}
+                for part in safe.split("\n\n") if part.strip()][:48]
+    return [*sections, open_button()]
+
+
+def home_view() -> dict[str, Any]:
+    """The bot's App Home: what it does, and the "Record a meeting" button."""
+    return {"type": "home", "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": wording.APP_HOME_TEXT}},
+        open_button()]}

@@ -55,6 +55,14 @@ class SlackForms:
         app.action(form_view.MARAC_ACTION)(self._on_change)
         app.action(form_view.DATE_ACTION)(self._on_change)
         app.view(form_view.CALLBACK_ID)(self._on_submit)
+        app.event("app_home_opened")(self._on_home)
+
+    async def _on_home(self, event: dict[str, Any], client: Any) -> None:
+        """App Home: the "Record a meeting" button (published each time; it costs one call)."""
+        if event.get("tab") not in (None, "home") or not isinstance(event.get("user"), str):
+            return
+        await _call(client.views_publish(user_id=event["user"], view=form_view.home_view()),
+                    "views.publish")
 
     # -- opening -------------------------------------------------------------------------------
 

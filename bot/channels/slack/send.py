@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.orm import Session
 
 from bot.channels.base import DeliveryError
+from bot.channels.slack.form_view import with_open_button
 from bot.settings import Settings
 from store.queue import OutboundItem
 
@@ -82,6 +83,8 @@ class SlackSender:
         opened = self.client.conversations_open(users=user)
         channel = str((opened.get("channel") or {}).get("id"))
         blocks = message.get("blocks")
+        if blocks is None and message.get("offer_form"):  # a reminder: "Record a meeting"
+            blocks = with_open_button(str(message["text"]))
         self.client.chat_postMessage(channel=channel, text=message["text"], blocks=blocks)
         if message.get("files"):
             self._upload(channel, None, message["files"])
