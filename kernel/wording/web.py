@@ -99,7 +99,6 @@ GRID_MISSING_HEADING = "Not sent yet"
 GRID_MISSING_NONE = "Every Marac here has sent it."
 COORDINATORS = "Coordinators"
 DUE = "Due"
-MISSED_PREVIOUS = "missed the quarter before too"
 MARAC_QUARTERS = "Quarters"
 MARAC_FIGURES = "Figures for the year against the bands and the national reference"
 MARAC_TREND = "Cases over the last eight quarters"
@@ -108,7 +107,7 @@ MARAC_ANSWER = "This quarter"
 MARAC_HISTORY = "Each meeting's history"
 MARAC_HISTORY_NONE = "No meetings recorded for this quarter."
 HISTORY_HEADINGS = ("Version", "Cases", "File", "Row", "Sent by", "Recorded", "Current")
-FIGURE_HEADINGS = ("Figure", "This Marac", "Usual range", "National")
+FIGURE_HEADINGS = ("Figure", "This Marac", "Usual range or expected", "National")
 NATIONAL_BY_REGION = "The year by region"
 NATIONAL_BY_FORCE = "The year by police force area"
 AREA_HEADINGS = ("Area", "Maracs", "Reported", "Cases", "Repeat cases", "Partner referrals",
@@ -130,7 +129,12 @@ SIGNED_IN_AS = "Signed in as"
 TREND_LABEL = "Cases per quarter, {first} to {last}"
 
 
+def missed_previous(quarter: str) -> str:
+    return f"missed {quarter} too"
+
+
 def when(moment: datetime | None) -> str:
+    """A stored time as people read it (already in the configured time zone)."""
     return "" if moment is None else f"{moment:%d %b %Y %H:%M}"
 POLICE_SHARE = "Referred by the police"
 IDVA_FTE = "Idva capacity needed (FTE)"

@@ -29,7 +29,7 @@ class WebEndpoints:
     def __init__(self, settings: Settings, store: Store, *, queue_reply: QueueReply,
                  wake_outbox: Callable[[], None], run_status: Callable[[], RunStatus]) -> None:
         self.settings = settings
-        self.site = Site(settings, store, Signer(secret_key(settings)), environment(),
+        self.site = Site(settings, store, Signer(secret_key(settings)), environment(settings.tz),
                          queue_reply, wake_outbox, run_status)
 
     def mount(self, app: web.Application) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from aiohttp import web
@@ -17,11 +18,13 @@ from reports.table import Cell, Share
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 480, 180, 20
 
 
-def environment() -> Environment:
+def environment(zone: tzinfo) -> Environment:
+    """The templates, with times shown in ``zone`` (MARAC_TIMEZONE)."""
     env = Environment(loader=PackageLoader("bot.channels.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(words=words, wording=wording)
-    env.filters.update(cell=cell_text, pct=percent, when=words.when, is_number=is_number)
+    env.filters.update(cell=cell_text, pct=percent, is_number=is_number,
+                       when=lambda moment: words.when(moment.astimezone(zone) if moment else None))
     return env
 
 
