@@ -21,6 +21,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import python_calamine
@@ -38,6 +39,9 @@ BLANK_RUN_LIMIT = 500
 MAX_DATA_ROWS = 100_000
 # calamine allocates rows x columns up front; beyond this we stream with openpyxl instead.
 DENSE_ROW_LIMIT = 200_000
+# Up to this many cells a sheet becomes Python lists in one call; a taller sheet (mostly blank
+# rows, or one refused for its size) is streamed so that blank rows are never all held.
+DENSE_CELL_LIMIT = 4_000_000
 # The codes of a file the reader cannot read (the guard has refused most such files already).
 READER_CODES = declared("unreadable-file", "encrypted-file", "file-too-large")
 # Only the first columns matter: the template has 32, extra notes columns are merely noted.
@@ -84,8 +88,15 @@ def read_workbook(
         )
     except python_calamine.PasswordError:
         return Issue.make("encrypted-file")
-    except (python_calamine.CalamineError, zipfile.BadZipFile, csv.Error, KeyError,
-            ValueError, OSError, EOFError) as exc:
+    except (
+        python_calamine.CalamineError,
+        zipfile.BadZipFile,
+        csv.Error,
+        KeyError,
+        ValueError,
+        OSError,
+        EOFError,
+    ) as exc:
         logger.info("unreadable %s: %s", filename, exc)
         return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
     except ChildFailed as exc:  # the reader died (abort, memory cap) or overran its time
@@ -124,13 +135,13 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
         if str(meta.typ) not in {"SheetTypeEnum.WorkSheet", "WorkSheet"}:
             continue
         scan = scans.get(meta.name, SheetScan())
-        if scan.wide or scan.last_row > DENSE_ROW_LIMIT:
-            rows = _stream_rows_openpyxl(data, meta.name)
-        else:
-            rows = _calamine_rows(book.get_sheet_by_name(meta.name))
         # A formula with no stored value reads as blank, yet its row is not blank.
         keep = {int(re.sub(r"^[A-Z]+", "", ref)) for ref in scan.formulas_without_value}
-        sheets.append(SheetData(meta.name, _trimmed(rows, keep), scan.formulas_without_value))
+        if scan.wide or scan.last_row > DENSE_ROW_LIMIT:
+            rows = _trimmed(_stream_rows_openpyxl(data, meta.name), keep)
+        else:
+            rows = _calamine_trimmed(book.get_sheet_by_name(meta.name), keep)
+        sheets.append(SheetData(meta.name, rows, scan.formulas_without_value))
     return Workbook(sheets)
 
 
@@ -152,6 +163,55 @@ def _sheet_scans(data: bytes, scanner: XlsxScanner) -> dict[str, SheetScan]:
         except (KeyError, SyntaxError) as exc:  # odd but readable packages: let calamine try
             logger.info("xlsx scan skipped: %s", exc)
             return {}
+
+
+def _calamine_trimmed(sheet: python_calamine.CalamineSheet, keep: set[int]) -> list[Row]:
+    """The sheet's non-blank rows: all at once when the sheet is of a size to hold in memory
+    (calamine makes the lists in one call, and the rows are kept as it made them), else
+    streamed row by row."""
+    end_row, end_column = sheet.end or (-1, -1)
+    if (end_row + 1) * min(end_column + 1, MAX_COLUMNS) > DENSE_CELL_LIMIT:
+        return _trimmed(_calamine_rows(sheet), keep)
+    rows: list[list[Any]] = sheet.to_python(skip_empty_area=False)  # from A1, rectangular
+    if rows and len(rows[0]) > MAX_COLUMNS:
+        rows = list(map(itemgetter(slice(0, MAX_COLUMNS)), rows))
+    return _trimmed_list(rows, keep)
+
+
+def _trimmed_list(rows: list[list[Any]], keep: set[int]) -> list[Row]:
+    """As ``_trimmed``, for rows already in memory, each at least one cell wide. Only the
+    rows whose first cell is blank are looked at one by one; in a data sheet those are few."""
+    if not rows or not rows[0]:
+        return []
+    blank = [i for i in _blank_first(rows) if _is_blank_row(rows[i]) and i + 1 not in keep]
+    end = _end_of_data(blank, len(rows))
+    if not blank:
+        found = list(zip(range(1, end + 1), rows[:end], strict=True))
+    else:
+        skip = set(blank)
+        found = [(i + 1, rows[i]) for i in range(end) if i not in skip]
+    if len(found) > MAX_DATA_ROWS:
+        raise TooManyRows
+    return found
+
+
+def _blank_first(rows: list[list[Any]]) -> list[int]:
+    """The rows whose first cell is blank (None, or text of nothing but spaces)."""
+    firsts = map(itemgetter(0), rows)
+    return [i for i, v in enumerate(firsts) if v is None or (v.__class__ is str and not v.strip())]
+
+
+def _end_of_data(blank: list[int], total: int) -> int:
+    """How many rows to keep: all, or up to a run of ``BLANK_RUN_LIMIT`` blank rows that has
+    a non-blank row before it (blank rows above the data never end it)."""
+    run_start, previous = -1, -2
+    for i in blank:
+        if i != previous + 1:
+            run_start = i
+        previous = i
+        if i - run_start + 1 >= BLANK_RUN_LIMIT and run_start > 0:
+            return i + 1
+    return total
 
 
 def _calamine_rows(sheet: python_calamine.CalamineSheet) -> Iterator[list[Any]]:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from kernel.quarters import Quarter
 from validation.columns import Edition
 from validation.issues import ISSUE_CODES, Issue, Severity
+
+
+@lru_cache(maxsize=4096)
+def quarter_of(day: date) -> Quarter:
+    """The quarter of a meeting date, worked out once per distinct date: a file of 50,000
+    rows holds a few hundred dates, and each row's quarter is asked for more than once."""
+    return Quarter.containing(day)
 
 
 @dataclass
@@ -26,7 +34,7 @@ class ParsedRow:
 
     @property
     def quarter(self) -> Quarter | None:
-        return Quarter.containing(self.meeting_date) if self.meeting_date else None
+        return quarter_of(self.meeting_date) if self.meeting_date else None
 
     @property
     def accepted(self) -> bool:
@@ -102,8 +110,11 @@ class FileReport:
 
     def omitted_count(self, severity: Severity | None = None) -> int:
         """Issues (of that severity) found but not listed."""
-        return sum(n for code, n in self.omitted.items()
-                   if severity is None or ISSUE_CODES[code].severity is severity)
+        return sum(
+            n
+            for code, n in self.omitted.items()
+            if severity is None or ISSUE_CODES[code].severity is severity
+        )
 
     @property
     def has_hard(self) -> bool:
