@@ -46,7 +46,9 @@ def add_run_parser(sub: Any) -> None:
         help="run the bot: SMTP listener, IMAP watcher, HTTP endpoint, scheduler",
         description="Start every configured channel in one process. With nothing configured: "
         "SQLite under ./marac-data/, the SMTP listener on 127.0.0.1:8025, replies written to "
-        "./marac-data/outbox/ and a demo registry. At most MARAC_MAX_ATTACHMENTS files "
+        "./marac-data/outbox/, the read-only web dashboard on MARAC_HTTP_LISTEN "
+        "(http://127.0.0.1:3000/login: sign in with a registered address; the link is emailed) "
+        "and a demo registry. At most MARAC_MAX_ATTACHMENTS files "
         "(default 20) of one message are handled; the rest are named in the reply. Ctrl-C or "
         "SIGTERM stops it cleanly after the message in hand. Exit 0 on a clean stop, 2 on bad "
         "configuration.",
