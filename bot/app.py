@@ -34,6 +34,7 @@ from bot.settings import ConfigError, Settings
 from bot.worker import PROCESS, Worker, claim_owner_gone, first_line
 from kernel import wording
 from store.db import Store
+from store.facts import track_start
 from store.queue import is_transient_db_error, release_claims
 from store.registry import is_demo_registry, load_demo_registry
 
@@ -92,6 +93,10 @@ def _open_store(settings: Settings) -> Store:
             logger.warning(wording.DEMO_REGISTRY_LOADED)
         if is_demo_registry(session):
             logger.warning(wording.DEMO_IN_USE)  # on every start until a real import
+        begin = track_start(session, track_from=settings.track_from, timezone=settings.timezone)
+        log = logger.info if begin.configured else logger.warning
+        log(wording.tracking_from(begin.quarter.label, begin.quarter.range_text(),
+                                  begin.created_on))
         if store.engine.dialect.name == "sqlite":
             # One bot process per SQLite file: a claim found now is our own, left by a crash.
             release_claims(session)

@@ -12,7 +12,7 @@ sends nothing twice; two processes racing are settled by the log's unique key.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from handlers.reminder_policy import ReminderPolicy, quarters_in_play
 from handlers.reminder_send import EmailRenderer, ReminderOutbox
 from handlers.working_days import WorkingDays
 from kernel.config import Policy
+from store.facts import track_start
 from store.reminders import logged_keys, meetings_by_marac
 from store.types import utcnow
 
@@ -73,7 +74,7 @@ def run_reminders(
     run would queue. Reminders logged earlier are left out. ``render_email`` (the email
     channel's renderer) is needed to queue email; a dry run needs none.
     """
-    policy = policy or ReminderPolicy.from_settings(settings)
+    policy = _with_track_start(session, policy or ReminderPolicy.from_settings(settings))
     notices = plan_day(session, policy=policy, today=today, mailbox=settings.mailbox_address)
     done = logged_keys(session, {n.quarter.label for n in notices})
     outbox = ReminderOutbox(session, settings, now=now or utcnow(), render_email=render_email)
@@ -86,6 +87,15 @@ def run_reminders(
             decisions.extend(_decisions(notice, recipient, sent=sent))
     _log_outcome(decisions, today=today, dry_run=dry_run)
     return decisions
+
+
+def _with_track_start(session: Session, policy: ReminderPolicy) -> ReminderPolicy:
+    """With MARAC_TRACK_FROM unset, start at the first quarter ending after the store was
+    created: quarters before it were collected before the bot and are never chased."""
+    if policy.track_from is not None:
+        return policy
+    start = track_start(session, track_from=None, timezone=policy.timezone)
+    return replace(policy, track_from=start.quarter)
 
 
 def plan_day(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.settings import Settings
 from kernel.quarters import Quarter
-from store.models import Contact, Marac, ReminderLog, Role
+from store.models import Contact, Marac, ReminderLog, Role, StoreFacts
 from store.queue import OutboundItem
 from store.registry import import_csv
 from tests.store_support import record, report, row
@@ -52,6 +52,9 @@ Nia National,nia@national.example,manager,*,,,
 Ada Admin,ada@data.example,admin,*,,,
 """
 
+# Before every quarter these tests chase (the first tracked one is then Q1 2023/24).
+STORE_CREATED = date(2023, 4, 1)
+
 NATIONS = {"Croydon": "England", "Leeds": "England", "Cardiff": "Wales",
            "Glasgow": "Scotland", "Belfast": "Northern Ireland"}
 
@@ -60,7 +63,17 @@ def load_four_nations(session: Session) -> None:
     for text in (MARACS_CSV, CONTACTS_CSV):
         result = import_csv(session, text)
         assert result.ok, result.summary()
+    backdate_store(session)
     session.commit()
+
+
+def backdate_store(session: Session, created: date = STORE_CREATED) -> None:
+    """Make the store as old as the quarters these tests run through: with MARAC_TRACK_FROM
+    unset, tracking starts at the first quarter ending after the store was created."""
+    facts = session.get(StoreFacts, 1)
+    assert facts is not None  # recorded by the migration that made the table
+    facts.created_at = datetime.combine(created, time(9, 0), tzinfo=UTC)
+    session.flush()
 
 
 def upload(session: Session, marac: str, quarter: Quarter, *, on: date) -> None:

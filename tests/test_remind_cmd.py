@@ -18,7 +18,7 @@ from kernel.quarters import Quarter
 from store.db import Store
 from store.models import Contact, Marac, Role
 from store.registry import load_demo_registry
-from tests.reminders_support import parse_email, upload
+from tests.reminders_support import backdate_store, parse_email, upload
 
 REPO = Path(__file__).resolve().parent.parent
 Q2, Q3 = Quarter(2024, 2), Quarter(2024, 3)
@@ -49,6 +49,7 @@ def missing_q3_coordinators(tmp_path: Path) -> set[str]:
     store = Store.open(_env(tmp_path)["MARAC_DATABASE_URL"])
     with store.sessions() as session:
         assert load_demo_registry(session)
+        backdate_store(session)  # collecting since before Q3 2024/25
         for marac in UPLOADED_Q3:
             upload(session, marac, Q3, on=date(2024, 12, 20))
         upload(session, "Lambeth", Q2, on=date(2024, 10, 20))  # Q2 only: still missing Q3

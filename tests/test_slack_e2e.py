@@ -42,6 +42,7 @@ from tests.chat_e2e_support import (
     prepare_registry,
     words,
 )
+from tests.reminders_support import backdate_store
 from tests.run_e2e_support import (
     FIXTURES,
     MAILBOX,
@@ -364,6 +365,7 @@ def test_a_reminder_reaches_a_slack_preferring_contact_by_direct_message(
     store = Store.from_settings(settings)
     try:
         with store.transaction() as session:
+            backdate_store(session)  # collecting since before Q3 2024/25
             decisions = run_reminders(session, settings=settings, today=REMINDER_DAY,
                                       dry_run=False,
                                       render_email=email_renderer(settings.mailbox_address))

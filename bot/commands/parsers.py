@@ -157,7 +157,8 @@ def add_remind_parser(sub: Any) -> None:
         help="run the reminder policy now",
         description="Send the quarterly reminders, escalations and managers' digests due on a "
         "day (today by default) to the Maracs that have not uploaded. Only quarters from "
-        "MARAC_TRACK_FROM on are chased (every quarter when it is unset), and a quarter before "
+        "MARAC_TRACK_FROM on are chased (when it is unset, from the first quarter ending after "
+        "the store was created), and a quarter before "
         "it never counts as a second missed one. Each reminder goes once: a second run for the "
         "same day sends nothing. The running bot sends at MARAC_REMINDER_TIME (default 09:30). "
         "Exit code 0.",

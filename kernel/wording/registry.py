@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from kernel.wording.common import _Defaulting, and_list, plural
@@ -97,3 +98,15 @@ DEMO_IN_USE = (
     "figures are demo figures. Start for real with `marac-bot registry import maracs.csv` "
     "(it replaces the demo registry and its data), then import your contacts."
 )
+
+
+def tracking_from(quarter: str, range_text: str, created_on: date | None) -> str:
+    """What `marac-bot run` says at start about the first quarter it chases."""
+    if created_on is None:
+        return f"Chasing uploads from {quarter} ({range_text}) on, as MARAC_TRACK_FROM says."
+    return (
+        f"Chasing uploads from {quarter} ({range_text}) on: the first quarter ending after this "
+        f"store was created ({created_on.day} {created_on:%b %Y}). Earlier quarters were "
+        "collected before the bot and are never chased; set MARAC_TRACK_FROM to start "
+        "elsewhere."
+    )
