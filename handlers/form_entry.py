@@ -93,9 +93,38 @@ def record_entry(session: Session, message: InboundMessage, entry: MeetingEntry,
     report = checked.report
     logger.info("%s from %s: %s", checked.label, sender, report.status)
     held_until = today + timedelta(days=settings.held_expiry_days) if report.rows_held else None
-    reply = Reply(message.thread, entry_reply_text(report, held_until=held_until))
+    # A form with a hard issue comes back with what was typed in it, so nothing is lost.
+    again = _typed_again(session, entry, sender) if report.rows_rejected and (
+        entry.kind is EntryKind.FORM and message.channel in FORM_CHANNELS) else None
+    reply = Reply(message.thread, entry_reply_text(report, held_until=held_until),
+                  data={"form": again} if again is not None else {})
     received = ReceivedFile(checked.label, entry.to_json(), report)
     return HandlerResult(outcome_of([received]), reply, reports=(report,))
+
+
+def _typed_again(session: Session, entry: MeetingEntry, sender: str) -> FormOffer | None:
+    offer = form_offer(session, sender)
+    if offer is None:
+        return None
+    values = {key: _whole(value) for key, value in entry.counts.items()}
+    day = entry.meeting_date if isinstance(entry.meeting_date, date) else _iso(entry.meeting_date)
+    return FormOffer(offer.choices, entry.marac or None, day, values)
+
+
+def _whole(value: str | int | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _iso(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def entry_reply_text(report: FileReport, *, held_until: date | None) -> str:

@@ -127,4 +127,8 @@ def test_a_hard_issue_in_the_card_is_answered_by_its_box_and_nothing_is_recorded
         "Meeting form (Teams): 0 of 1 row accepted.", "",
         "Must fix (these rows were not accepted)",
         "  Number of repeat cases: 11 is more than the 10 cases discussed."]
+    again = boxes(card_of(answer))
+    assert again["repeat_cases"]["value"] == 11 and again["cases"]["value"] == 10, \
+        "the card comes back with what was typed: nothing is lost"
+    assert again["meeting_date"]["value"] == DAY and again["marac"]["value"] == "Lambeth"
     assert db.count("SELECT count(*) FROM meeting_versions") == 0
