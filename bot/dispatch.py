@@ -36,6 +36,7 @@ from reports.reply_html import submission_html
 from store.models import Contact
 from store.queue import InboundItem, QueueStatus
 from store.registry import find_contact
+from validation.context import names_its_year
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +167,7 @@ class Dispatcher:
         return Submitted(sender=sender, channel=message.channel,
                          received_at=message.received_at or now, files=files,
                          dedupe_prefix=prefix, declared_quarter=quarter,
+                         declared_year_given=names_its_year(message.declared_quarter_text or ""),
                          confirm=message.confirm)
 
     def _replied_prefixes(self, session: Session, message: InboundMessage) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from reports.reply import ReceivedFile
 from store.meetings import record_submission
 from store.refusals import record_refused
 from store.views import validation_context
+from validation.report import FileReport
 from validation.validate import validate_bytes
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class Submitted:
     files: Sequence[Attachment]
     dedupe_prefix: str | None  # e.g. "email:<Message-ID>"; None: never de-duplicated
     declared_quarter: Quarter | None = None
+    # False for "Q1 return": the meetings' dates may say which year's Q1 (validation.context).
+    declared_year_given: bool = True
     confirm: bool = False
 
 
@@ -70,6 +73,7 @@ def submit_files(
             bands=settings.bands,
             max_file_bytes=settings.max_file_bytes,
         )
+        context = replace(context, declared_year_given=submitted.declared_year_given)
         report = validate_bytes(attachment.data, attachment.filename, context)
         record_submission(
             session,
@@ -78,7 +82,7 @@ def submit_files(
             channel=submitted.channel,
             sender=submitted.sender,
             received_at=submitted.received_at,
-            declared_quarter=submitted.declared_quarter,
+            declared_quarter=_quarter_read(report) or submitted.declared_quarter,
             dedupe_key=_dedupe_key(submitted, report.sha256),
             confirm=submitted.confirm,
             held_expiry=timedelta(days=settings.held_expiry_days),
@@ -87,6 +91,12 @@ def submit_files(
                     submitted.sender, report.status, report.rows_accepted, report.rows_total)
         received.append(ReceivedFile(attachment.filename, attachment.data, report))
     return received
+
+
+def _quarter_read(report: FileReport) -> Quarter | None:
+    """The quarter a yearless "Q1" was read as from the file's meetings, if it was."""
+    found = next((i for i in report.issues if i.code == "quarter-from-meetings"), None)
+    return Quarter(found.params["year"], found.params["number"]) if found is not None else None
 
 
 def refuse_files(session: Session, submitted: Submitted) -> None:

@@ -26,7 +26,8 @@ SOFT_ROW = {"referrals-do-not-sum", "children-inconsistent", "minoritised-below-
 SOFT_QUARTER = {"unusual-repeat-rate", "unusual-police-share", "unusual-volume"}
 # Spec §4's info codes, and the note it asks for when there is no registry.
 INFO = {"unchanged", "normalised-value", "ignored-column", "ignored-sheet",
-        "registry-not-checked"}
+        "registry-not-checked",
+        "quarter-from-meetings"}  # issue 12: "Q1 return" read from the meetings' dates
 
 
 def _codes(severity: Severity, level: Level | None = None) -> set[str]:

@@ -6,7 +6,8 @@ Validation never imports the store: the store implements these protocols.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -50,8 +51,35 @@ class StoredMeetings(Protocol):
 class ValidationContext:
     today: date
     declared_quarter: Quarter | None = None
+    # False when the declared quarter was named without its year ("Q1 return"): resolved
+    # against today, it is only a guess, and the meetings may say which year was meant.
+    declared_year_given: bool = True
     registry: RegistryView | None = None
     sender: SenderView | None = None
     stored: StoredMeetings | None = None
     bands: Bands = field(default_factory=Bands)
     max_file_bytes: int = 10 * 1024 * 1024
+
+
+# A year in a phrase naming a quarter: "2024", "2024/25", "24/25", "24-25"; or a relative one
+# ("last quarter", "this quarter"), which is not a bare number either.
+_YEAR_OR_RELATIVE = re.compile(
+    r"(?<!\d)(?:19|20)\d{2}(?!\d)|(?<!\d)\d{2}\s*[/-]\s*\d{2}(?!\d)|"
+    r"\b(?:last|this|previous|current|next|fy)\b", re.IGNORECASE)
+
+
+def names_its_year(text: str) -> bool:
+    """Whether a phrase naming a quarter also names its year (or a relative one): "Q3
+    2024/25 return" does, "Q1 return" and "Apr-Jun return" do not."""
+    return bool(_YEAR_OR_RELATIVE.search(text))
+
+
+def quarter_of_meetings(declared: Quarter, days: Iterable[date]) -> Quarter | None:
+    """A quarter named without its year, read from the meetings (issue 12): the one quarter
+    of that number every meeting falls in; None when they fall in several quarters, in one of
+    another number, or there are none. (A meeting's quarter is given by its date alone.)"""
+    quarters = {Quarter.containing(day) for day in days}
+    if len(quarters) != 1:
+        return None
+    (found,) = quarters
+    return found if found.number == declared.number else None

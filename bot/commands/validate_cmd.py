@@ -22,7 +22,7 @@ from bot.commands.common import (
 from bot.settings import Settings
 from kernel.quarters import Quarter
 from reports.text import render_reports
-from validation.context import ValidationContext
+from validation.context import ValidationContext, names_its_year
 from validation.report import FileReport
 from validation.validate import validate_path
 
@@ -58,14 +58,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except UsageError as exc:
         return fail_usage(str(exc))
     sender = OnlyMarac(args.marac) if args.marac else None
+    # "--quarter Q1": the meetings may say which year's Q1 (validation.context).
+    year_given = names_its_year(args.quarter or "")
     store = _existing_store(settings)
     if args.json and not args.annotate:
         # One file's rows at a time: a batch of large files must not add up in memory.
         found = [(r.to_dict(), r.has_hard) for r in _reports(store, paths, settings, quarter,
-                                                             sender)]
+                                                             sender, year_given=year_given)]
         print(json.dumps([d for d, _ in found], indent=2, ensure_ascii=False))
         return 1 if any(hard for _, hard in found) else 0
-    reports = list(_reports(store, paths, settings, quarter, sender))
+    reports = list(_reports(store, paths, settings, quarter, sender, year_given=year_given))
     if args.annotate:
         _write_annotated(paths, reports, args.annotate)
     if args.json:
@@ -76,14 +78,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reports(store: Store | None, paths: list[Path], settings: Settings,
-             quarter: Quarter | None, sender: OnlyMarac | None) -> Iterator[FileReport]:
+             quarter: Quarter | None, sender: OnlyMarac | None, *,
+             year_given: bool = True) -> Iterator[FileReport]:
     if store is None:  # a coordinator's own machine: names are not checked (one info note)
         context = ValidationContext(today=today(settings), declared_quarter=quarter,
-                                    sender=sender, bands=settings.bands,
-                                    max_file_bytes=settings.max_file_bytes)
+                                    declared_year_given=year_given, sender=sender,
+                                    bands=settings.bands, max_file_bytes=settings.max_file_bytes)
         yield from (validate_path(p, context) for p in paths)
     else:
-        yield from _validate_with_store(store, paths, settings, quarter, sender)
+        yield from _validate_with_store(store, paths, settings, quarter, sender,
+                                        year_given=year_given)
 
 
 def _existing_store(settings: Settings) -> Store | None:
@@ -118,8 +122,8 @@ def _missing_sqlite_file(database_url: str) -> bool:
 
 
 def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
-                         quarter: Quarter | None, sender: OnlyMarac | None
-                         ) -> Iterator[FileReport]:
+                         quarter: Quarter | None, sender: OnlyMarac | None, *,
+                         year_given: bool) -> Iterator[FileReport]:
     from store.views import validation_context
 
     try:
@@ -127,7 +131,8 @@ def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
             context = validation_context(session, today=today(settings),
                                          declared_quarter=quarter, bands=settings.bands,
                                          max_file_bytes=settings.max_file_bytes)
-            context = dataclasses.replace(context, sender=sender)
+            context = dataclasses.replace(context, sender=sender,
+                                          declared_year_given=year_given)
             yield from (validate_path(p, context) for p in paths)
             session.rollback()  # validate stores nothing
     finally:

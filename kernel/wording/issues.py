@@ -157,6 +157,9 @@ _CATALOGUE = (
               "Columns we do not use were ignored: {columns}."),
     IssueCode("ignored-sheet", _INFO, _SHEET,
               "The sheet {value!r} was ignored."),
+    IssueCode("quarter-from-meetings", _INFO, _SHEET,
+              "The quarter was named as {declared} without a year; every meeting in this file "
+              "is in {quarter}, so we read it as that quarter."),
     IssueCode("registry-not-checked", _INFO, _SHEET,
               "Marac names were not checked against the registry (no registry is loaded "
               "here)."),
