@@ -106,6 +106,13 @@ class Dispatcher:
             return in_thread
         if confirmation.is_confirmation(message.text, message.subject):
             return self._confirm(session, message, contact, now, prefixes=prefixes)
+        if (trust := self._trust(session, message, contact, now)) is not None:
+            return trust
+        if not message.is_question and help.says_attached(message):  # the file was forgotten
+            return HandlerResult(Outcome.NO_ATTACHMENT,
+                                 help.no_attachment(message, mailbox=self.mailbox))
+        if not message.is_question and help.is_out_of_office(message):  # headers missing
+            return HandlerResult(Outcome.IGNORED_AUTO_REPLY)
         sentence = None if message.is_question else amend.sentence_of(message)
         if sentence is not None:  # "change Croydon 3 Oct 2024 repeat cases to 9"
             return amend.handle(session, message, sentence, sender=contact.email,
@@ -116,11 +123,6 @@ class Dispatcher:
 
             return chat_link.answer(session, message, contact, settings=self.settings, now=now,
                                     private=is_private_thread(message.thread))
-        if not message.is_question and help.says_attached(message):  # the file was forgotten
-            return HandlerResult(Outcome.NO_ATTACHMENT,
-                                 help.no_attachment(message, mailbox=self.mailbox))
-        if not message.is_question and help.is_out_of_office(message):  # headers missing
-            return HandlerResult(Outcome.IGNORED_AUTO_REPLY)
         question = message.text if message.is_question else ask.question_text(message)
         if question is not None:
             return ask.answer(session, message, question, asker=contact,
@@ -132,6 +134,13 @@ class Dispatcher:
             return HandlerResult(Outcome.NOT_A_TEMPLATE,
                                  help.not_a_template(message, documents, mailbox=self.mailbox))
         return HandlerResult(Outcome.HELP, help.how_to_submit(message, mailbox=self.mailbox))
+
+    def _trust(self, session: Session, message: InboundMessage, contact: Contact,
+               now: datetime) -> HandlerResult | None:
+        """Withdrawing a submission, or explaining a soft issue (issue 13): bot/trust/steps."""
+        from bot.trust import steps
+
+        return steps.withdrawal(session, message, contact, settings=self.settings, now=now)
 
     def _refuse(self, session: Session, message: InboundMessage,
                 spreadsheets: list[Attachment], now: datetime) -> HandlerResult:

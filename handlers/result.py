@@ -35,6 +35,10 @@ class Outcome(StrEnum):
     QUESTION_SUMMARY = "question-summary"
     QUESTION_GRID = "question-grid"
     QUESTION_TEMPLATE = "question-template"
+    QUESTION_HISTORY = "question-history"  # issue 13: where figures came from
+    QUESTION_EXPORT = "question-export"  # issue 13: the meetings as a file
+    WITHDRAWN = "withdrawn"  # issue 13: a submission withdrawn on request
+    WITHDRAW_REFUSED = "withdraw-refused"  # not theirs, past due, already withdrawn, …
     QUESTION_HOW_TO = "question-how-to"
     QUESTION_HELP = "question-help"
     QUESTION_REFUSED = "question-refused"

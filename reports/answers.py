@@ -39,6 +39,7 @@ from kernel.answers import (
     UnknownName,
 )
 from reports import grid as grid_report
+from reports.history_answers import ExportAnswer, HistoryAnswer
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class GridAnswer:
 # What a question handler finds: an answer of its kind, or why there is none.
 Result = (
     HasUploaded | Missing | Status | Figure | GridAnswer | Template | HowTo | Help | Problem
+    | HistoryAnswer | ExportAnswer
 )
 
 
@@ -77,6 +79,8 @@ def render_text(result: Result) -> str:
             return _figures(result, summary=False)
         case GridAnswer():
             return grid_report.to_text(result.grid)
+        case HistoryAnswer() | ExportAnswer():
+            return result.text
         case Template():
             return wording.template_answer(result.marac, result.edition)
         case HowTo():

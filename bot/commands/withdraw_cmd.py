@@ -9,7 +9,7 @@ import sys
 
 from bot.commands.common import fail_usage, today
 from bot.settings import Settings
-from bot.withdraw_notice import tell_submitter
+from bot.trust.notice import tell_submitter
 from handlers.withdraw import Refusal, Refused, withdraw, withdrawn_text
 from store.db import Store
 from store.types import utcnow

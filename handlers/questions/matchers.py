@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from handlers.questions.context import Ask, Handler
 from handlers.questions.intents import (
+    export,
     figure,
     grid,
     has_uploaded,
+    history,
     how_to,
     missing,
     status,
@@ -58,7 +60,7 @@ MATCHERS: tuple[Matcher, ...] = (
         r"|templates?|numbers|stats)\b",
         rf"\bhow (?:do|can|should|would) (?:i|we) {_VERB}\w*\W*$",
         rf"\bhow to {_VERB}", r"\bwhere (?:do|should|can) (?:i|we) (?:send|email|upload|put)\b",
-        r"\bwhere (?:is|are|can i (?:find|get)|do i (?:find|get)|would i find|'s)\b.{0,20}"
+        r"\bwhere(?: is| are| can i (?:find|get)| do i (?:find|get)| would i find|'s)\b.{0,20}"
         r"\btemplates?\b",
         r"\bnew (?:marac )?(?:co-?ordinator|chair|administrator|admin|contact)\b",
         r"\b(?:just|recently) (?:started|joined|taken over)\b", r"\btaken over (?:as|from)\b",
@@ -67,6 +69,14 @@ MATCHERS: tuple[Matcher, ...] = (
     ), how_to.answer, ("how do I send you our data?", "I'm the new coordinator")),
     Matcher("template", _p(r"\btemplates?\b", r"\bblank (?:form|return|spreadsheet|sheet)\b"),
             template.answer, ("template",)),
+    Matcher("history", _p(
+        r"\bhistory\b", r"\bwhere did\b.{0,80}\bcome from\b", r"\bwhere (?:do|does)\b.{0,80}"
+        r"\bcome from\b", r"\bwhat changed\b", r"\bprovenance\b", r"\bversions?\b",
+    ), history.answer, ("history of Croydon 3 Oct 2024", "what changed in Croydon's Q3?")),
+    Matcher("export", _p(
+        r"\bexport\b", r"\bdownload\b",
+        r"\bsend (?:me|us)\b.{0,40}\b(?:data|figures|meetings|spreadsheet|csv|xlsx|file)\b",
+    ), export.answer, ("send me the Q3 data for London",)),
     Matcher("grid", _p(r"\bgrid\b", r"\b(?:upload|submission)s? (?:table|chart|matrix|grid)\b",
                        r"\bwho has (?:sent|uploaded|submitted) what\b"),
             grid.answer, ("grid London 2024/25",)),
@@ -99,6 +109,7 @@ MATCHERS: tuple[Matcher, ...] = (
         r"|come|got|had)",
         rf"\b{_VERB}\w*\b.{{0,40}}\?", r"\bany (?:data|returns?|figures|files?) (?:from|for)\b",
         r"\bheard (?:from|back)\b", r"\breceived\b", r"\bsubmitted\b", r"\buploaded\b",
+        r"\barrived\b", r"\b(?:come|came|gone|went|got) (?:through|in)\b",
     ), has_uploaded.answer, ("has Croydon uploaded Q3?",)),
     Matcher("status", _p(
         r"\bstatus\b", r"\bthis (?:financial )?year\b", r"\blast (?:financial )?year\b",
@@ -180,10 +191,17 @@ def help_finding(*, understood: bool) -> Finding:
     return Finding("help", understood, Help(help_topics(), understood=understood))
 
 
+_SHORT_WORDS = 8
+_PERIODISH = re.compile(r"\bq[1-4]\b|\b\d{2,4} ?[/-] ?\d{2,4}\b|\b(?:this|last) (?:financial )?year\b")
+
+
 def looks_like_question(text: str) -> bool:
     """Whether free text (an email subject or body line) reads as a question for the bot,
     without touching the database: a matcher fits, or it ends with a question mark."""
     from handlers.questions.entities import normalise
 
     cleaned = normalise(text)
-    return cleaned.endswith("?") or any(m.matches(cleaned) for m in MATCHERS)
+    if cleaned.endswith("?") or any(m.matches(cleaned) for m in MATCHERS):
+        return True
+    # "Cardiff Q3 2024-25", "Leeds 2024/25": a few words and a period ask about a Marac.
+    return len(cleaned.split()) <= _SHORT_WORDS and bool(_PERIODISH.search(cleaned))

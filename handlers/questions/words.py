@@ -64,6 +64,8 @@ system portal database send sent submit submitted upload uploaded pull give show
 tell list lists count counts number numbers stats figures report reports reporting
 email emails emailed message messages chat slack teams reply replies replied
 december's anyone's everyone's
+history histories changed change changes version versions provenance came where origin
+export exports exported download downloads csv st nd rd th
 """
 
 FILLER: frozenset[str] = frozenset(re.sub(r"['’]", "", w) for w in _WORDS.split())

@@ -10,6 +10,7 @@ from kernel.wording.common import day_text, plural
 
 __all__ = [
     "as_of_note",
+    "export_answer_text",
     "export_refused_text",
     "export_written",
     "history_empty",
@@ -149,6 +150,16 @@ def as_of_note(day: date) -> str:
 def export_written(count: int, out: str, as_of: date | None) -> str:
     when = f", as they stood at the end of {day_text(as_of)}" if as_of else ""
     return f"Wrote {plural(count, 'meeting')} to {out}{when}."
+
+
+def export_answer_text(place: str | None, period: str, meetings: int, filename: str | None
+                       ) -> str:
+    where = place or "every Marac"
+    if not meetings:
+        return f"No meetings of {where} are recorded for {period}, so there is nothing to send."
+    return (f"Here are the {plural(meetings, 'meeting')} of {where} for {period}, one row each "
+            f"with its current figures and where they came from: {filename}. Blank cells "
+            "were left blank in the return; they are not 0.")
 
 
 def export_refused_text() -> str:
