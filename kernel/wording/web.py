@@ -67,6 +67,11 @@ NOT_FOUND = "There is no such page."
 OPERATOR_ONLY = "The operator view is for the data team (admins) only."
 
 
+def page_failed(reference: str) -> str:
+    return (f"Sorry, this page failed to load. The data team can find out why with the "
+            f"reference {reference}. Please try again later.")
+
+
 def outside_scope(marac: str) -> str:
     return (f"{marac} is outside what your registry entry lets you see. Ask the data team if "
             "that is wrong.")
@@ -106,7 +111,25 @@ MARAC_TREND_NONE = "nothing sent"
 MARAC_ANSWER = "This quarter"
 MARAC_HISTORY = "Each meeting's history"
 MARAC_HISTORY_NONE = "No meetings recorded for this quarter."
-HISTORY_HEADINGS = ("Version", "Cases", "File", "Row", "Sent by", "Recorded", "Current")
+HISTORY_HEADINGS = ("Version", "Cases", "File", "Row", "Sent by", "Recorded", "Confirmed by",
+                    "Current")
+_HELD_STATES = {"pending": "waiting for confirmation", "confirmed": "confirmed",
+                "kept": "not applied: the old figures were kept", "expired": "expired",
+                "superseded": "replaced by a later change", "withdrawn": "withdrawn"}
+
+
+def held_line(sender: str, filename: str, row: int | None, at: str, status: str,
+              resolved: str) -> str:
+    """A change that was held for confirmation, and what became of it."""
+    where = f"{filename}, row {row}" if row else filename
+    state = _HELD_STATES.get(status, status)
+    return (f"Changed figures from {sender} ({where}) held on {at}: {state}"
+            + (f" on {resolved}." if resolved and status != "pending" else "."))
+
+
+def explanation_line(where: str, text: str, by: str, at: str) -> str:
+    """A reason given for a soft issue instead of changing the figure."""
+    return f"Explained{f' ({where})' if where else ''} by {by} on {at}: “{text}”"
 FIGURE_HEADINGS = ("Figure", "This Marac", "Usual range or expected", "National")
 NATIONAL_BY_REGION = "The year by region"
 NATIONAL_BY_FORCE = "The year by police force area"

@@ -5,6 +5,7 @@ it up) and ``/logout``."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from store.registry import find_contact
 from store.types import utcnow
 
 _MAX_ADDRESS = 320
+logger = logging.getLogger(__name__)
 
 
 class AuthRoutes:
@@ -69,6 +71,7 @@ class AuthRoutes:
                 return
             send_link(session, self.site.signer, contact, base=base, now=now,
                       queue=self.site.queue_reply)
+        logger.info("dashboard sign-in link queued for %s", address)
         self.site.wake_outbox()
 
     async def link_page(self, request: web.Request) -> web.Response:
@@ -93,10 +96,14 @@ class AuthRoutes:
         def redeem() -> str | None:
             with self.site.store.transaction() as session:
                 found = redeem_link(session, self.site.signer, value, now=utcnow())
-                return found[1] if found else None
+                if found is None:
+                    return None
+                logger.info("%s signed in to the dashboard", found[0].email)
+                return found[1]
 
         cookie = await asyncio.to_thread(redeem)
         if cookie is None:
+            logger.info("a dashboard sign-in link was refused (used, expired or forged)")
             return self._bad_link()
         response = _see_other("/")
         response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="Lax", path="/",

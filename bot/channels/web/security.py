@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.channels.web.signin import Signer
+from kernel.wording import web as words
+
+logger = logging.getLogger(__name__)
 
 CSRF_COOKIE = "marac_csrf"
 _CSRF = "csrf"
@@ -33,15 +37,20 @@ def is_dashboard(path: str) -> bool:
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The headers on every dashboard response, errors included; a fault in a page is logged
+    with a reference and answered with a plain page, never a traceback."""
+    if not is_dashboard(request.path):
+        return await handler(request)
     try:
         response = await handler(request)
     except web.HTTPException as exc:  # redirects and errors carry the headers too
-        response = exc
-        if is_dashboard(request.path):
-            response.headers.update(HEADERS)
+        exc.headers.update(HEADERS)
         raise
-    if is_dashboard(request.path):
-        response.headers.update(HEADERS)
+    except Exception:
+        reference = secrets.token_hex(4)
+        logger.exception("dashboard page %s failed (reference %s)", request.path, reference)
+        response = web.Response(text=words.page_failed(reference), status=500)
+    response.headers.update(HEADERS)
     return response
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.web.pages.grid import chased_quarter
@@ -26,8 +25,7 @@ from kernel.quarters import FinancialYear, Quarter
 from reports import national as national_report
 from reports.grid import GridRow
 from reports.table import Table
-from store.history import VersionRecord, meeting_history
-from store.models import Meeting
+from store.history import MeetingHistory, histories
 
 TREND_QUARTERS = 8
 
@@ -36,12 +34,6 @@ TREND_QUARTERS = 8
 class TrendPoint:
     quarter: str
     cases: int | None  # None: nothing sent
-
-
-@dataclass(frozen=True)
-class MeetingHistory:
-    meeting_date: date
-    versions: tuple[VersionRecord, ...]
 
 
 @dataclass(frozen=True)
@@ -91,8 +83,6 @@ def trend(session: Session, marac: MaracEntry, last: Quarter) -> tuple[TrendPoin
 
 def meetings(session: Session, marac: MaracEntry, quarter: Quarter
              ) -> tuple[MeetingHistory, ...]:
-    dates = session.scalars(select(Meeting.meeting_date).where(
-        Meeting.marac_id == marac.id, Meeting.quarter == quarter.label
-    ).order_by(Meeting.meeting_date))
-    return tuple(MeetingHistory(d, tuple(meeting_history(session, marac.name, d)))
-                 for d in dates)
+    """Each meeting's versions, held changes and explanations (store/history.py, as
+    ``marac-bot history`` shows them)."""
+    return tuple(histories(session, marac.id, quarters=[quarter.label]))

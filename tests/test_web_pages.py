@@ -1,0 +1,184 @@
+"""The dashboard's pages and downloads on SQLite and PostgreSQL (issue 15), through a real
+aiohttp server on loopback with the question tests' registry and seed (Maracs in five regions,
+a held change, managers of a region and of a force area): who sees what on every page and
+download, the Marac page's history and held change, the operator view, and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.channels.web.endpoints import WebEndpoints
+from bot.channels.web.pages.operator import RunStatus
+from bot.channels.web.secret import secret_key
+from bot.channels.web.signin import Signer, issue_link, redeem_link
+from bot.settings import Settings
+from kernel.wording import web as words
+from store.db import Store
+from store.queue import enqueue_inbound, fail_inbound
+from store.registry import find_contact
+from store.types import utcnow
+from tests.questions_support import SENT, load_registry, seed
+
+YEAR = "?year=2024%2F25"
+ALL = {"Croydon", "Barking and Dagenham", "Kingston upon Thames", "Leeds", "Kirklees",
+       "Ashford", "Canterbury", "Cardiff", "Glasgow"}
+SEES = {
+    "cara@example.org": {"Croydon"},  # a coordinator
+    "chris@example.org": {"Croydon"},  # a chair
+    "dana@example.org": {"Barking and Dagenham", "Leeds"},  # a coordinator of two
+    "mo@example.org": {"Leeds", "Kirklees"},  # a force area's manager
+    "lena@example.org": {"Croydon", "Barking and Dagenham", "Kingston upon Thames"},  # region
+    "ada@example.org": ALL,  # an admin
+}
+Scenario = Callable[[TestClient, Callable[[str], str]], Awaitable[None]]
+
+
+@pytest.fixture
+def seeded(db_store: Store) -> Store:
+    with db_store.transaction() as session:
+        load_registry(session)
+    with db_store.sessions() as session:
+        seed(session)
+    return db_store
+
+
+def _run(store: Store, tmp_path: Path, scenario: Scenario) -> None:
+    settings = Settings(data_dir=tmp_path)
+    signer = Signer(secret_key(settings))
+
+    def cookie(email: str) -> str:
+        now = utcnow()
+        with store.transaction() as session:
+            contact = find_contact(session, email)
+            assert contact is not None
+            found = redeem_link(session, signer, issue_link(session, signer, contact, now=now),
+                                now=now)
+            assert found is not None
+            return f"marac_session={found[1]}"
+
+    app = web.Application()
+    status = RunStatus(("SMTP listener on 127.0.0.1:8025",),
+                       datetime(2025, 2, 4, 9, 30, tzinfo=UTC))
+    WebEndpoints(settings, store, queue_reply=lambda *_: None, wake_outbox=lambda: None,
+                 run_status=lambda: status).mount(app)
+
+    async def go() -> None:
+        async with TestClient(TestServer(app)) as client:
+            await scenario(client, cookie)
+
+    asyncio.run(go())
+
+
+async def _get(client: TestClient, path: str, cookie: str) -> tuple[int, str]:
+    response = await client.get(path, headers={"Cookie": cookie}, allow_redirects=False)
+    return response.status, (await response.read()).decode("utf-8", errors="replace")
+
+
+def test_every_page_and_download_shows_what_the_role_may_see(seeded: Store,
+                                                             tmp_path: Path) -> None:
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        for email, visible in SEES.items():
+            me = cookie(email)
+            status, grid = await _get(client, "/" + YEAR, me)
+            assert status == 200
+            shown = {name for name in ALL if f">{name}</a>" in grid}
+            assert shown == visible, email
+            status, body = await _get(client, "/download/grid.csv" + YEAR, me)
+            rows = list(csv.reader(io.StringIO(body)))[1:]
+            assert {r[0] for r in rows} == visible, email
+            for name in sorted(ALL):
+                status, page = await _get(client, f"/marac/{name}" + YEAR, me)
+                assert status == (200 if name in visible else 403), (email, name)
+                status, _ = await _get(client, f"/marac/{name}/download.xlsx" + YEAR, me)
+                assert status == (200 if name in visible else 403), (email, name)
+            status, national = await _get(client, "/national" + YEAR, me)
+            assert status == 200
+            regions = {"London", "Yorkshire and the Humber", "South East", "Wales", "Scotland"}
+            assert {r for r in regions if f"<th scope=\"row\">{r}</th>" in national} == {
+                r for r in regions if any(_region(n) == r for n in visible)}, email
+            status, _ = await _get(client, "/operator", me)
+            assert status == (200 if email == "ada@example.org" else 403), email
+
+    _run(seeded, tmp_path, scenario)
+
+
+def _region(marac: str) -> str:
+    return {"Croydon": "London", "Barking and Dagenham": "London",
+            "Kingston upon Thames": "London", "Leeds": "Yorkshire and the Humber",
+            "Kirklees": "Yorkshire and the Humber", "Ashford": "South East",
+            "Canterbury": "South East", "Cardiff": "Wales", "Glasgow": "Scotland"}[marac]
+
+
+def test_an_area_outside_the_scope_shows_nothing_of_it(seeded: Store, tmp_path: Path) -> None:
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        me = cookie("lena@example.org")
+        _, body = await _get(client, "/download/grid.csv" + YEAR + "&force=West+Yorkshire+Police",
+                             me)
+        assert list(csv.reader(io.StringIO(body)))[1:] == []
+        _, page = await _get(client, "/" + YEAR + "&region=Yorkshire+and+the+Humber", me)
+        assert "Leeds" not in page and "Kirklees" not in page
+
+    _run(seeded, tmp_path, scenario)
+
+
+def test_the_marac_page_shows_history_held_changes_and_the_trend(seeded: Store,
+                                                                 tmp_path: Path) -> None:
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        status, page = await _get(client, "/marac/Croydon?quarter=Q3+2024%2F25",
+                                  cookie("cara@example.org"))
+        assert status == 200
+        assert "croydon-fix.xlsx" in page and "waiting for confirmation" in page
+        assert page.count("<table class=\"history\">") == 3  # three meetings in Q3
+        # The trend covers eight quarters, the four Croydon sent with their cases.
+        assert page.count("<rect ") == 8
+        caption = page[page.index("<figcaption"):page.index("</figcaption>")]
+        assert caption.count(words.MARAC_TREND_NONE) == 8 - len(SENT["Croydon"])
+
+    _run(seeded, tmp_path, scenario)
+
+
+def test_the_operator_view_lists_failed_messages_with_their_outcome(seeded: Store,
+                                                                    tmp_path: Path) -> None:
+    with seeded.transaction() as session:
+        item = enqueue_inbound(session, channel="email", raw=b"x", source_key="smtp:1",
+                               received_at=utcnow())
+        fail_inbound(session, item, error="quarantined after 2 deaths", now=utcnow())
+
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        status, page = await _get(client, "/operator", cookie("ada@example.org"))
+        assert status == 200
+        assert "quarantined after 2 deaths" in page
+        assert "04 Feb 2025 09:30" in page  # the next reminder run, in local time
+        assert "SMTP listener on 127.0.0.1:8025" in page
+
+    _run(seeded, tmp_path, scenario)
+
+
+@pytest.mark.parametrize(("path", "status", "says"), [
+    ("/marac/%3Cscript%3Ealert(1)%3C%2Fscript%3E", 404, "&lt;script&gt;alert(1)"),
+    ("/?year=the+year+dot", 200, "not a financial year"),
+    ("/?region=Atlantis", 200, "not a registered area"),
+    ("/?force=London", 200, "not a registered area"),  # a region is not a force area
+    ("/national?year=" + "9" * 5000, 200, "not a financial year"),
+    ("/marac/Croydon?quarter=Q9+2024%2F25", 200, "not a quarter"),
+    ("/download/secrets.csv", 404, ""),
+    ("/marac/Croydon/download.pdf", 404, ""),
+])
+def test_bad_input_gets_a_clear_answer(seeded: Store, tmp_path: Path, path: str, status: int,
+                                       says: str) -> None:
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        found, page = await _get(client, path, cookie("ada@example.org"))
+        assert found == status
+        assert says in page
+        assert "<script>" not in page
+
+    _run(seeded, tmp_path, scenario)
