@@ -98,6 +98,7 @@ def test_every_page_and_download_shows_what_the_role_may_see(seeded: Store,
             for name in sorted(ALL):
                 status, page = await _get(client, f"/marac/{name}" + YEAR, me)
                 assert status == (200 if name in visible else 403), (email, name)
+                assert (f"<h1>{name}</h1>" in page) == (name in visible)
                 status, _ = await _get(client, f"/marac/{name}/download.xlsx" + YEAR, me)
                 assert status == (200 if name in visible else 403), (email, name)
             status, national = await _get(client, "/national" + YEAR, me)
