@@ -12,6 +12,7 @@ from handlers.questions import answer_question, looks_like_question
 from handlers.result import HandlerResult, Outcome
 from kernel.config import Policy
 from kernel.messages import InboundMessage, Reply
+from reports.answers_html import answer_html
 from store.models import Contact
 
 # Sentences read for a question: the first few of the body (past "Hi," and the like).
@@ -56,6 +57,7 @@ def answer(session: Session, message: InboundMessage, question: str, *,
         outcome = Outcome.QUESTION_REFUSED
     else:
         outcome = Outcome.QUESTION_NOT_UNDERSTOOD
-    reply = Reply(message.thread, result.text, attachments=result.attachments,
+    html, attachments = answer_html(result.result, tuple(result.attachments))
+    reply = Reply(message.thread, result.text, html=html, attachments=attachments,
                   data=result.to_json())
     return HandlerResult(outcome, reply)

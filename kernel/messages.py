@@ -40,6 +40,8 @@ class Attachment:
     filename: str
     data: bytes
     content_type: str = "application/octet-stream"
+    # Shown in the HTML body at ``cid:<inline_id>`` (the grid's picture), not offered as a file.
+    inline_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,13 @@ _COLOURS = {
     "overdue": "#ef9a9a",
     "not-due": "#eeeeee",
 }
+
+
+def state_colour(state: str) -> str:
+    """The CSS colour of a cell in this state, as in the picture (HTML tables use it too)."""
+    return _COLOURS[state]
+
+
 _ROW_INCHES = 0.26
 _COLUMN_INCHES = 1.3
 _TOP_INCHES = 0.95  # title and quarter headings

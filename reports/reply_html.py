@@ -12,6 +12,14 @@ from datetime import date
 from html import escape
 
 from kernel import wording
+from reports.html_style import (
+    CELL_STYLE,
+    HEAD_STYLE,
+    HEADING_STYLE,
+    TABLE_STYLE,
+    TITLE_STYLE,
+    page,
+)
 from reports.issue_groups import IssueGroup
 from reports.reply import (
     ReceivedFile,
@@ -21,20 +29,13 @@ from reports.reply import (
     quarter_notes,
 )
 from reports.text import outcome_line
-from reports.xlsx_cells import SEVERITY_COLOURS
 from validation.issues import Severity
-
-BODY_STYLE = (
-    "font-family: Arial, Helvetica, sans-serif; font-size: 15px; color: #1f1f1f; "
-    "line-height: 1.45; max-width: 820px"
-)
-TABLE_STYLE = "border-collapse: collapse; margin: 4px 0 12px 0; width: 100%"
-CELL_STYLE = "border: 1px solid #c8c8c8; padding: 6px 8px; vertical-align: top; text-align: left"
-HEAD_STYLE = f"{CELL_STYLE}; background: #f0f0f0"
 
 
 def colour_of(severity: Severity) -> str:
     """The workbook's ARGB fill as a CSS colour ("FFFF7C80" -> "#FF7C80")."""
+    from reports.xlsx_cells import SEVERITY_COLOURS  # openpyxl: not for every answer's import
+
     return "#" + SEVERITY_COLOURS[severity][-6:]
 
 
@@ -42,28 +43,19 @@ def submission_html(
     files: Sequence[ReceivedFile], *, held_until: date | None, notes: Sequence[str] = ()
 ) -> str:
     parts = [
-        f'<h2 style="font-size: 20px; margin: 0 0 10px 0">{escape(headline(files))}</h2>',
+        f'<h2 style="{TITLE_STYLE}">{escape(headline(files))}</h2>',
         f"<p>{escape(wording.SUBMISSION_THANKS)}</p>",
         _list([outcome_line(f.report, checked_only=False) for f in files]),
     ]
     parts += [f"<p>{escape(note)}</p>" for note in (*notes, *quarter_notes(files))]
     for section in issue_sections(files):
-        parts.append(
-            f'<h3 style="font-size: 16px; margin: 16px 0 4px 0">{escape(section.heading)}</h3>'
-        )
+        parts.append(f'<h3 style="{HEADING_STYLE}">{escape(section.heading)}</h3>')
         parts.append(_table(section.severity, section.groups))
         if section.more:
             more = wording.and_more(section.more, all_listed=section.all_listed)
             parts.append(f"<p>{escape(more.strip())}</p>")
     parts += [f"<p>{escape(paragraph)}</p>" for paragraph in closing(files, held_until)]
     return page("\n".join(parts))
-
-
-def page(body: str) -> str:
-    return (
-        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n'
-        f'<body style="{BODY_STYLE}">\n{body}\n</body></html>\n'
-    )
 
 
 def _list(items: Sequence[str]) -> str:

@@ -65,8 +65,18 @@ def to_mime(
     message[BOT_HEADER] = "1"
     message.set_content(reply.text)
     message.add_alternative(reply.html or text_to_html(reply.text), subtype="html")
+    inline = [a for a in reply.attachments if a.inline_id and reply.html]
+    if inline:  # pictures the HTML shows (cid:): related to it, not offered as files
+        html_part = message.get_body(preferencelist=("html",))
+        assert isinstance(html_part, EmailMessage)  # added just above
+        for attachment in inline:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            html_part.add_related(attachment.data, maintype=maintype, subtype=subtype,
+                                  cid=f"<{attachment.inline_id}>", filename=attachment.filename,
+                                  disposition="inline")
     for attachment in reply.attachments:
-        _attach(message, attachment)
+        if attachment not in inline:
+            _attach(message, attachment)
     return message
 
 
