@@ -31,7 +31,7 @@ from kernel import wording
 from kernel.entry import FormRequest
 from kernel.messages import Attachment, InboundMessage, Reply, dedupe_prefix
 from kernel.quarters import Quarter
-from reports.reply import submission_attachments, submission_text
+from reports.reply import headline, submission_attachments, submission_text
 from reports.reply_html import submission_html
 from store.models import Contact
 from store.queue import InboundItem, QueueStatus
@@ -163,7 +163,8 @@ class Dispatcher:
         text = submission_text(received, held_until=held_until, notes=notes)
         html = submission_html(received, held_until=held_until, notes=notes)
         reply = Reply(message.thread, text, html=html,
-                      attachments=submission_attachments(received))
+                      attachments=submission_attachments(received),
+                      data={"kind": "submission", "headline": headline(received)})
         return HandlerResult(outcome_of(received), reply,
                              reports=tuple(r.report for r in received))
 

@@ -56,9 +56,16 @@ def held_offer(session: Session, reply: Reply, *, tz: ZoneInfo) -> HeldOffer | N
 
 
 def chat_text(text: str, offer: HeldOffer | None) -> str:
-    """The reply text with its email-only lines replaced by their chat wording."""
-    lines = []
+    """The reply text with its email-only lines replaced by their chat wording, and the
+    courtesies of a letter left out: chat is read at a glance."""
+    lines: list[str] = []
     for line in text.splitlines():
+        if line == wording.SUBMISSION_THANKS:
+            continue
+        if not line.strip() and lines and not lines[-1].strip():
+            continue  # the blank line around a dropped one
+        if line.startswith("  - "):
+            line = "• " + line[4:]
         if line.startswith(wording.ANNOTATED_NOTE_START):
             line = wording.CHAT_ANNOTATED_NOTE
         elif line.startswith(_CONFIRM_START):
@@ -83,3 +90,9 @@ def paragraphs(text: str, *, limit: int) -> list[str]:
         if current.strip():
             out.append(current)
     return out
+
+
+def headline_of(reply: Reply) -> str | None:
+    """A submission reply's headline ("All 6 meetings recorded."), shown in bold in chat."""
+    headline = reply.data.get("headline") if reply.data.get("kind") == "submission" else None
+    return str(headline) if headline else None

@@ -10,7 +10,7 @@ import base64
 import json
 from typing import Any
 
-from bot.channels.chat.render import HeldOffer, chat_text, paragraphs
+from bot.channels.chat.render import HeldOffer, chat_text, headline_of, paragraphs
 from bot.channels.slack.form_view import open_button
 from kernel import wording
 from kernel.entry import FormOffer
@@ -30,7 +30,11 @@ def to_slack_payload(reply: Reply, *, offer: HeldOffer | None) -> bytes:
     """The outbox payload for one threaded reply (see bot/channels/slack/send.py)."""
     extra = reply.thread.extra
     text = chat_text(reply.text, offer)
-    blocks = [_section(p) for p in paragraphs(escape(text), limit=SECTION_LIMIT)]
+    parts = paragraphs(escape(text), limit=SECTION_LIMIT)
+    headline = headline_of(reply)
+    if headline and parts and parts[0] == escape(headline):
+        parts[0] = f"*{parts[0]}*"  # what happened, in bold, first
+    blocks = [_section(p) for p in parts]
     blocks = blocks[: MAX_BLOCKS - 1]
     if offer is not None:
         blocks.append(held_buttons(offer))

@@ -24,7 +24,7 @@ from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from sqlalchemy.orm import Session
 
 from bot.channels.base import DeliveryError
-from bot.channels.chat.render import HeldOffer, chat_text
+from bot.channels.chat.render import HeldOffer, chat_text, headline_of
 from bot.channels.teams.cards_form import form_card
 from bot.settings import Settings
 from kernel import wording
@@ -42,6 +42,9 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 def to_teams_payload(reply: Reply, *, offer: HeldOffer | None, files_emailed: bool) -> bytes:
     """The outbox payload for one reply in the conversation it answers."""
     text = chat_text(reply.text, offer)
+    headline = headline_of(reply)
+    if headline and text.startswith(headline):
+        text = f"**{headline}**{text[len(headline):]}"  # Teams renders the text as markdown
     if files_emailed:
         text += "\n\n" + wording.TEAMS_FILES_BY_EMAIL_NOTE
     images = [a for a in reply.attachments if a.content_type.startswith("image/")]
