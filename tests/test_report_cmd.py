@@ -14,6 +14,7 @@ from PIL import Image
 
 from bot.cli import main
 from bot.settings import Bands
+from kernel.quarters import Quarter
 from store.db import Store
 from tests.questions_support import HELD_MEETING, MARACS_CSV, Seeded, load_registry, rate, seed
 from tests.questions_support import total as seed_total
@@ -54,11 +55,20 @@ def _of(stored: list[Seeded], quarters: tuple[str, ...], region: str | None = No
 
 def _per_10k(meetings: list[Seeded]) -> float | None:
     """Cases × 4 ÷ quarters sent, per Marac, over the Maracs whose population is known."""
+    return _annualised({marac: [[m for m in meetings if m.marac == marac and m.quarter == q]
+                                for q in sorted({m.quarter for m in meetings if m.marac == marac})]
+                        for marac in {m.marac for m in meetings}})
+
+
+def _annualised(parts: dict[str, list[list[Seeded]]]) -> float | None:
+    """Cases per 10,000 a year: each Marac's cases × 4 ÷ the quarters of figures it counts
+    with, over the Maracs whose population is known."""
     annual, population = 0.0, 0
-    for marac in {m.marac for m in meetings} & set(POPULATION):
-        mine = [m for m in meetings if m.marac == marac]
-        annual += seed_total(mine, "cases")[0] * 4 / len({m.quarter for m in mine})
-        population += POPULATION[marac]
+    for marac, quarters in parts.items():
+        if marac in POPULATION and quarters:
+            cases = sum(seed_total(q, "cases")[0] for q in quarters)
+            annual += cases * 4 / len(quarters)
+            population += POPULATION[marac]
     return annual / population * 10_000 if population else None
 
 
@@ -66,39 +76,128 @@ def _pct(value: float | None) -> str:
     return "" if value is None else str(round(value * 100, 1))
 
 
-def _expected_column(meetings: list[Seeded]) -> list[str]:
-    """The national picture's column for these meetings, as the CSV writes it."""
+# By 3 Feb 2025 Q1-Q3 are due (28 days after their end); Q4 is running, not yet due.
+DUE = ("Q1 2024/25", "Q2 2024/25", "Q3 2024/25")
+
+
+def _rule(stored: list[Seeded], quarter: str, region: str | None = None
+          ) -> tuple[list[str], list[str], list[str], dict[str, list[Seeded]]]:
+    """Spec §5 worked out by hand for one quarter: (sent, filled, left out, what counts)."""
+    previous = Quarter.from_label(quarter).previous().label
+    sent, filled, left_out, counts = [], [], [], {}
+    for marac in sorted(REGION):
+        if region is not None and REGION[marac] != region:
+            continue
+        mine = [m for m in stored if m.marac == marac and m.quarter == quarter]
+        before = [m for m in stored if m.marac == marac and m.quarter == previous]
+        if mine:
+            sent.append(marac)
+            counts[marac] = mine
+        elif quarter in DUE and before:
+            filled.append(marac)
+            counts[marac] = before
+        elif quarter in DUE:
+            left_out.append(marac)
+    return sent, filled, left_out, counts
+
+
+def _column(sent: int, filled: int, left_out: int, parts: dict[str, list[list[Seeded]]]
+            ) -> list[str]:
+    """The national picture's column, as the CSV writes it: blank where nothing stands."""
+    meetings = [m for quarters in parts.values() for q in quarters for m in q]
+    head = [str(sent), str(filled), str(left_out), str(len(parts))]
+    if not meetings:
+        return [*head, "", "", "", "", "", ""]
     police = rate(meetings, "ref_police")
-    per_10k = _per_10k(meetings)
+    per_10k = _annualised(parts)
+    children, blank_children = seed_total(meetings, "children")
     return [
-        str(len({m.marac for m in meetings})),
+        *head,
         str(len(meetings)),
         str(seed_total(meetings, "cases")[0]),
-        str(seed_total(meetings, "children")[0]),
+        "" if blank_children == len(meetings) else str(children),
         "" if per_10k is None else str(round(per_10k, 1)),
         _pct(rate(meetings, "repeat_cases")),
         _pct(None if police is None else 1 - police),
     ]
 
 
+def _quarter_column(stored: list[Seeded], quarter: str) -> list[str]:
+    sent, filled, left_out, counts = _rule(stored, quarter)
+    return _column(len(sent), len(filled), len(left_out),
+                   {marac: [mine] for marac, mine in counts.items()})
+
+
+def _year_column(stored: list[Seeded], region: str | None = None) -> list[str]:
+    """A Marac left out of any due quarter is out of the year; the rest count with every
+    quarter of figures they bring (their own or a filled one)."""
+    ruled = [_rule(stored, q, region) for q in QUARTERS]
+    left_out = sorted({m for r in ruled for m in r[2]})
+    filled = {m for r in ruled for m in r[1]} - set(left_out)
+    parts: dict[str, list[list[Seeded]]] = {}
+    for _, _, _, counts in ruled:
+        for marac, mine in counts.items():
+            if marac not in left_out:
+                parts.setdefault(marac, []).append(mine)
+    sent = {m for r in ruled for m in r[0]}
+    return _column(len(sent), len(filled), len(left_out), parts)
+
+
 def _csv(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text("utf-8"))))
 
 
-def test_national_csv_matches_the_seed(cli: Path, seeded: tuple[str, list[Seeded]],
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_national_csv_applies_the_national_rule_to_the_seed(
+        cli: Path, seeded: tuple[str, list[Seeded]], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "national", "--year", "2024/25", "--out", "n.csv", *ON]) == 0
     rows = _csv(cli / "n.csv")
     assert rows[0][1:] == [*QUARTERS, "Year", "National reference"]
     stored = seeded[1]
+    figures = [r for r in rows[1:] if "(names)" not in r[0]]
     for n, quarter in enumerate(QUARTERS, 1):
-        assert [r[n] for r in rows[1:]] == _expected_column(_of(stored, (quarter,))), quarter
-    assert [r[5] for r in rows[1:]] == _expected_column(_of(stored, QUARTERS))
+        assert [r[n] for r in figures] == _quarter_column(stored, quarter), quarter
+    assert [r[5] for r in figures] == _year_column(stored)
     bands = Bands()
-    assert [r[6] for r in rows[1:]] == [
-        "", "", "", "", str(bands.national_cases_per_10k),
+    assert [r[6] for r in figures] == [
+        "", "", "", "", "", "", "", str(bands.national_cases_per_10k),
         _pct(bands.national_repeat_rate), _pct(bands.national_partner_share)]
+    # Pinned by hand from the seed: Barking and Dagenham and Kingston missed Q2 (filled from
+    # Q1); Kingston missed Q3 too (left out, and out of the year); Ashford missed Q4 2023/24
+    # and Q1, Canterbury sent nothing before Q3 and Glasgow nothing at all.
+    assert _rule(stored, "Q2 2024/25")[1:3] == (
+        ["Barking and Dagenham", "Kingston upon Thames"], ["Canterbury", "Glasgow"])
+    assert _rule(stored, "Q3 2024/25")[1:3] == (
+        ["Kirklees"], ["Glasgow", "Kingston upon Thames"])
+    by_label = {r[0]: r[1:] for r in rows[1:] if r}
+    assert by_label["Which were filled (names)"] == [
+        "", "Barking and Dagenham; Kingston upon Thames", "Kirklees", "",
+        "Barking and Dagenham; Kirklees", ""]
+    assert by_label["Which were left out (names)"] == [
+        "Ashford; Canterbury; Glasgow", "Canterbury; Glasgow", "Glasgow; Kingston upon Thames",
+        "", "Ashford; Canterbury; Glasgow; Kingston upon Thames", ""]
+    assert main(["report", "national", "--year", "2024/25", "--out", "n.txt", *ON]) == 0
+    text = (cli / "n.txt").read_text("utf-8")
+    assert ("Q2 2024/25: filled from their previous quarter: Barking and Dagenham and Kingston "
+            "upon Thames; left out (two quarters missed in a row): Canterbury and Glasgow."
+            ) in text
+    assert ("2024/25: filled from their previous quarter: Barking and Dagenham and Kirklees; "
+            "left out (two quarters missed in a row): Ashford, Canterbury, Glasgow and Kingston "
+            "upon Thames.") in text
+    assert "Q4 2024/25: no Marac filled from a previous quarter; none left out; 9 Maracs " \
+        "not sent yet (not yet due)." in text
     assert "Wrote the national picture (all Maracs, 2024/25) to n.csv" in capsys.readouterr().out
+
+
+def test_a_quarter_not_started_is_blank_never_0(cli: Path) -> None:
+    assert main(["report", "national", "--year", "2024/25", "--out", "early.csv",
+                 "--today", "2024-09-01"]) == 0
+    rows = _csv(cli / "early.csv")
+    figures = [r for r in rows[1:] if "(names)" not in r[0]]
+    for n in (3, 4):  # Q3 and Q4 had not started on 1 Sep 2024
+        assert [r[n] for r in figures] == [""] * len(figures), QUARTERS[n - 1]
+    assert main(["report", "national", "--year", "2024/25", "--out", "early.txt",
+                 "--today", "2024-09-01"]) == 0
+    assert "Q3 2024/25: not started yet, so blank." in (cli / "early.txt").read_text("utf-8")
 
 
 def test_regional_picture_as_a_workbook_text_and_chart(
@@ -107,13 +206,15 @@ def test_regional_picture_as_a_workbook_text_and_chart(
     assert main([*base, "--out", "london.xlsx"]) == 0
     sheet = load_workbook(cli / "london.xlsx").active
     assert sheet is not None and sheet.freeze_panes == "B2"
-    year = _of(seeded[1], QUARTERS, "London")
+    expected = _year_column(seeded[1], "London")
     by_label = {row[0].value: row for row in sheet.iter_rows(min_row=2) if row[0].value}
-    assert by_label["Cases discussed"][5].value == seed_total(year, "cases")[0]
+    assert by_label["Cases discussed"][5].value == int(expected[5])
+    assert by_label["Left out: two quarters missed in a row"][5].value == 1  # Kingston
     repeat = by_label["Repeat cases"][5]
-    assert repeat.value == pytest.approx(rate(year, "repeat_cases"))
+    assert round(repeat.value * 100, 1) == float(expected[8])
     assert repeat.number_format == "0.0%"
     assert by_label["Maracs that sent figures"][4].value == 0  # Q4 has not ended
+    assert by_label["Cases discussed"][4].value is None  # nothing sent: blank, not 0
     assert main([*base, "--out", "london.txt"]) == 0
     text = (cli / "london.txt").read_text("utf-8")
     assert text.startswith("London, 2024/25 (1 Apr 2024 – 31 Mar 2025)")

@@ -102,10 +102,11 @@ def _grid(r: _Request, suffix: str) -> str | bytes:
 
 def _national(r: _Request, suffix: str) -> str | bytes:
     picture = load_national(r.session, r.maracs, r.year, r.settings.bands, area=r.area,
-                            every_marac=r.area is None, when=r.when)
+                            every_marac=r.area is None, when=r.when, today=r.day,
+                            due_days=r.settings.due_days)
     if suffix == ".png":
         return national_report.to_png(picture)
-    return _table(national_report.to_table(picture), suffix)
+    return _table(national_report.to_table(picture, names_in_rows=suffix == ".csv"), suffix)
 
 
 def _overview(r: _Request, suffix: str) -> str | bytes:

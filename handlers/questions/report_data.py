@@ -5,20 +5,19 @@ figures.py, queries.py), so a report never disagrees with an answer in chat."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from handlers.questions import queries
 from handlers.questions.figures import figures
-from handlers.questions.metrics import ALL_FIELDS
 from handlers.questions.period import year_info
 from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import Sums, marac_sums
 from kernel.answers import Rate
 from kernel.config import Bands
-from kernel.quarters import FinancialYear
-from reports.national import NationalPicture, Period
+from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear
+from reports.national import NationalPicture
 from reports.overview import Overview, OverviewRow
 
 # What the overview shows of each Marac besides cases.
@@ -34,22 +33,17 @@ def load_national(
     area: str | None,
     every_marac: bool = False,
     when: datetime | None = None,
+    today: date | None = None,
+    due_days: int = DEFAULT_DUE_DAYS,
 ) -> NationalPicture:
-    """The §5 figures of ``maracs`` for each quarter of ``year`` and for the whole year.
+    """The §5 figures of ``maracs`` for each quarter of ``year`` and for the whole year, under
+    the national rule (one missed quarter filled, two in a row left out: handlers/national.py).
     ``every_marac`` says ``maracs`` is the whole registry, so the query needs no list of ids;
-    ``when``: the figures as they stood then."""
-    by_id = {m.id: m for m in maracs}
-    ids = None if every_marac else list(by_id)
+    ``when``: the figures as they stood then; ``today`` decides which quarters are due."""
+    from handlers.national import load_picture  # it imports this package: load it when used
 
-    def period(labels: list[str], label: str, range_text: str) -> Period:
-        sums = marac_sums(session, labels, ids, fields=ALL_FIELDS, when=when)
-        found = figures(sums, by_id, bands, fields=ALL_FIELDS)
-        return Period(label, range_text, found.to_dict())
-
-    quarters = tuple(period([q.label], q.label, q.range_text()) for q in year.quarters)
-    year_range = year_info(year).range
-    whole = period([q.label for q in year.quarters], year.label, year_range)
-    return NationalPicture(year.label, year_range, area, len(maracs), quarters, whole)
+    return load_picture(session, maracs, year, bands, area=area, every_marac=every_marac,
+                        today=today, due_days=due_days, when=when)
 
 
 def load_overview(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kernel.wording.common import plural
+from kernel.wording.common import and_list, plural
 
 # ---------------------------------------------------------------------------------------------
 # Reports: the national picture, the overview, the grid as a workbook (marac-bot report …)
@@ -19,7 +19,6 @@ NATIONAL_XLSX_SHEET = "National picture"
 OVERVIEW_XLSX_SHEET = "Overview"
 # The rows of the national picture, in order (keys are handlers.questions.figures' keys).
 NATIONAL_ROWS: dict[str, str] = {
-    "maracs_submitted": "Maracs that sent figures",
     "meetings": "Meetings",
     "cases": "Cases discussed",
     "children": "Children in the households",
@@ -28,6 +27,23 @@ NATIONAL_ROWS: dict[str, str] = {
     "partner_share": "Referred by partner agencies (not police)",
 }
 NATIONAL_CHART_Y = "Cases discussed"
+NATIONAL_CHART_NOT_STARTED = "not started"
+# The rows saying which Maracs a period's figures stand for (reports/national.py).
+NATIONAL_MARAC_ROWS: dict[str, str] = {
+    "maracs_sent": "Maracs that sent figures",
+    "maracs_filled": "Filled from their previous quarter",
+    "maracs_left_out": "Left out: two quarters missed in a row",
+    "maracs_counted": "Maracs in these figures",
+}
+NATIONAL_NAME_ROWS: dict[str, str] = {
+    "filled": "Which were filled (names)",
+    "left_out": "Which were left out (names)",
+}
+NATIONAL_RULE = (
+    "National rule: a Marac that missed a quarter counts with its previous quarter's figures; "
+    "one that missed two quarters in a row is left out (and out of the year's figures). A "
+    "quarter not yet due counts only the Maracs that have sent; one not started is blank."
+)
 OVERVIEW_HEADINGS = (
     "Marac",
     "Region",
@@ -62,7 +78,7 @@ def national_notes(maracs_asked: int, min_cases: int) -> tuple[str, ...]:
         f"Out of {plural(maracs_asked, 'Marac')} in the registry for this area.",
         "Rates are taken over the meetings that filled in both figures; a blank is not a zero.",
         "Cases per 10,000 adult women are annualised per Marac (cases × 4 ÷ the quarters it "
-        "sent), over the Maracs whose population is known.",
+        "counts with), over the Maracs whose population is known.",
         f"Rates over fewer than {min_cases} cases are too few to read much into.",
     )
 
@@ -84,9 +100,38 @@ def report_written(kind: str, area: str | None, year: str, out: object) -> str:
 
 def report_bad_out(out: object, suffixes: Sequence[str]) -> str:
     *rest, last = suffixes
-    return f"--out: {out} must end {', '.join(rest)} or {last}" if rest else (
-        f"--out: {out} must end {last}")
+    return (
+        f"--out: {out} must end {', '.join(rest)} or {last}"
+        if rest
+        else (f"--out: {out} must end {last}")
+    )
 
 
 def report_bad_year(text: str) -> str:
     return f"--year: {text!r} is not a financial year (try 2024/25)"
+
+
+def national_rule_applied(
+    period: str, filled: Sequence[str], left_out: Sequence[str], awaited: int
+) -> str:
+    """Who the national rule touched in a quarter or a year, by name."""
+    parts = [
+        f"filled from their previous quarter: {and_list(list(filled))}"
+        if filled
+        else "no Marac filled from a previous quarter",
+        f"left out (two quarters missed in a row): {and_list(list(left_out))}"
+        if left_out
+        else "none left out",
+    ]
+    if awaited:
+        parts.append(f"{plural(awaited, 'Marac')} not sent yet (not yet due)")
+    return f"{period}: {'; '.join(parts)}."
+
+
+def national_not_started(period: str) -> str:
+    return f"{period}: not started yet, so blank."
+
+
+def national_chart_reporting(sent: int, asked: int, filled: int) -> str:
+    """Under a bar: how many Maracs it stands for."""
+    return f"{sent} of {asked} sent" + (f", {filled} filled" if filled else "")

@@ -1,0 +1,156 @@
+"""National (or area) figures under spec §5's rule (kernel/national_rule.py), summed from the
+store: each Marac's figures per quarter, one missed quarter filled from the quarter before,
+two in a row left out. The report, the answers in chat, the overview and the dashboard all
+take their national numbers from here, so they never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from handlers.questions.figures import figures
+from handlers.questions.metrics import ALL_FIELDS
+from handlers.questions.period import year_info
+from handlers.questions.registry import MaracEntry
+from handlers.questions.sums import FieldSum, Sums, marac_sums
+from kernel.answers import Figures
+from kernel.config import Bands
+from kernel.national_rule import PeriodBasis, apply_rule
+from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
+from reports.national import NationalPicture, Period
+
+
+@dataclass(frozen=True)
+class NationalPeriod:
+    """The figures of a period under the rule, and who counted how."""
+
+    basis: PeriodBasis
+    figures: Figures | None  # None: the period has not started (blank, never 0)
+    names: dict[int, str]  # Marac id -> name, for saying who was filled or left out
+
+    def named(self, ids: Sequence[int]) -> tuple[str, ...]:
+        return tuple(sorted(self.names[i] for i in ids))
+
+
+@dataclass
+class NationalData:
+    """Each Marac's sums for each quarter of interest (and the one before the first), loaded
+    once; ``period`` applies the rule to any run of those quarters."""
+
+    maracs: Sequence[MaracEntry]
+    sums: dict[tuple[int, Quarter], Sums]
+    bands: Bands
+    fields: Sequence[str]
+    today: date
+    due_days: int
+
+    @classmethod
+    def load(
+        cls,
+        session: Session,
+        maracs: Sequence[MaracEntry],
+        quarters: Sequence[Quarter],
+        bands: Bands,
+        *,
+        fields: Sequence[str],
+        today: date,
+        due_days: int = DEFAULT_DUE_DAYS,
+        every_marac: bool = False,
+        when: datetime | None = None,
+    ) -> NationalData:
+        """``every_marac``: ``maracs`` is the whole registry, so no list of ids is needed;
+        ``when``: the figures as they stood then (``--as-of``)."""
+        ids = None if every_marac else [m.id for m in maracs]
+        wanted = sorted({*quarters, *(q.previous() for q in quarters)})
+        found: dict[tuple[int, Quarter], Sums] = {}
+        for quarter in wanted:
+            for sums in marac_sums(session, [quarter.label], ids, fields=fields, when=when):
+                if sums.marac_id is not None and sums.meetings:
+                    found[(sums.marac_id, quarter)] = sums
+        return cls(maracs, found, bands, fields, today, due_days)
+
+    def period(self, quarters: Sequence[Quarter]) -> NationalPeriod:
+        basis = apply_rule(
+            (m.id for m in self.maracs),
+            quarters,
+            self.sums.keys(),
+            today=self.today,
+            due_days=self.due_days,
+        )
+        names = {m.id: m.name for m in self.maracs}
+        if not basis.started:
+            return NationalPeriod(basis, None, names)
+        per_marac = [
+            _combine(marac, [self.sums[(marac, c.source)] for c in parts if c.source])
+            for marac, parts in basis.counted().items()
+        ]
+        by_id = {m.id: m for m in self.maracs}
+        return NationalPeriod(
+            basis, figures(per_marac, by_id, self.bands, fields=self.fields), names
+        )
+
+
+def _combine(marac_id: int, parts: Sequence[Sums]) -> Sums:
+    """One Marac's sums over the quarters it counts with; ``quarters`` is how many, so cases
+    per 10,000 are annualised over exactly those (cases × 4 ÷ quarters)."""
+    fields: dict[str, FieldSum] = {}
+    for part in parts:
+        for key, value in part.fields.items():
+            fields[key] = fields[key] + value if key in fields else value
+    cases = sum((p.cases for p in parts), FieldSum())
+    return Sums(marac_id, sum(p.meetings for p in parts), len(parts), cases, fields)
+
+
+def load_picture(
+    session: Session,
+    maracs: Sequence[MaracEntry],
+    year: FinancialYear,
+    bands: Bands,
+    *,
+    area: str | None,
+    every_marac: bool = False,
+    today: date | None = None,
+    due_days: int = DEFAULT_DUE_DAYS,
+    when: datetime | None = None,
+) -> NationalPicture:
+    """The national picture of ``year`` (reports/national.py): each quarter and the year under
+    the rule. ``today`` decides which quarters are due (default: the computer's today)."""
+    data = NationalData.load(
+        session,
+        maracs,
+        year.quarters,
+        bands,
+        fields=ALL_FIELDS,
+        today=today or date.today(),
+        due_days=due_days,
+        every_marac=every_marac,
+        when=when,
+    )
+    quarters = tuple(_period(data.period([q]), q.label, q.range_text()) for q in year.quarters)
+    year_range = year_info(year).range
+    whole = _period(data.period(year.quarters), year.label, year_range)
+    return NationalPicture(year.label, year_range, area, len(maracs), quarters, whole)
+
+
+def _period(found: NationalPeriod, label: str, range_text: str) -> Period:
+    basis = found.basis
+    sent = _unique_ids(m for q in basis.quarters for m in q.sent)
+    return Period(
+        label,
+        range_text,
+        None if found.figures is None else found.figures.to_dict(),
+        started=basis.started,
+        sent=len(sent),
+        counted=len(basis.counted()),
+        filled=found.named(basis.filled),
+        left_out=found.named(basis.left_out),
+        awaited=len(_unique_ids(m for q in basis.quarters for m in q.awaited)),
+    )
+
+
+def _unique_ids(ids: Iterable[int]) -> tuple[int, ...]:
+    return tuple(dict.fromkeys(ids))
