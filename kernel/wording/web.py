@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 SITE = "Marac data dashboard"
+SKIP_TO_CONTENT = "Skip to the content"
 
 # Navigation and page titles.
 NAV_GRID = "Upload grid"
