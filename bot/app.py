@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.channels.registry import Endpoints, endpoints
 from bot.channels.web.pages.operator import RunStatus
 from bot.delivery import Delivery
+from bot.health import Health, report
 from bot.heartbeat import Heartbeat
 from bot.housekeeping import expire_and_notify
 from bot.scheduler import (
@@ -129,11 +130,17 @@ class RunningBot:
                                on_outbox=signals.wake_outbox, on_finished=self._wake_channels)
                         for _ in range(settings.workers)]
         self.pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="worker")
-        self.heartbeat = Heartbeat(store, PROCESS)
-        self.delivery = Delivery.from_settings(store, settings)
+        # What /healthz reports: channels, the relay and the heartbeat report into it.
+        self.health = Health()
+        self.heartbeat = Heartbeat(store, PROCESS, on_result=self._heartbeat_result)
+        self.delivery = Delivery.from_settings(store, settings, self.health)
         self.channels: list[Endpoints] = endpoints(settings, store, signals.wake_inbox,
                                                    on_outbox=signals.wake_outbox,
                                                    run_status=self._run_status)
+        for channel in self.channels:  # those with a connection of their own report its state
+            report_to = getattr(channel, "report_to", None)
+            if report_to is not None:
+                report_to(self.health)
 
     async def start(self) -> None:
         # Registered before anything is claimed; renewed while the process lives.
@@ -215,7 +222,16 @@ class RunningBot:
         self.http_port = sockets[0].getsockname()[1] if sockets else self.settings.http_listen.port
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "channels": self.describe()})
+        """200 when every configured component works, else 503 naming those that do not."""
+        answer = await asyncio.to_thread(report, self.health, self.store, process=PROCESS.name,
+                                         channels=self.describe())
+        return web.json_response(answer.body, status=200 if answer.ok else 503)
+
+    def _heartbeat_result(self, error: Exception | None) -> None:
+        if error is None:
+            self.health.up("database")
+        else:
+            self.health.down("database", first_line(error))
 
     async def _inbox_loop(self) -> None:
         health = LoopHealth("inbox")

@@ -4,6 +4,9 @@ backoff and is never dropped; one refused for good is kept as failed for an oper
 
 On PostgreSQL the item's row stays locked (FOR UPDATE SKIP LOCKED) while it is sent, so two
 bot processes never send the same item. Items of a channel that is not configured wait.
+
+Each send's result is reported to ``health`` (when given) under the channel's component
+name: a relay failing for more than a few minutes makes ``/healthz`` answer 503.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import DeliveryError, Sender
 from bot.channels.registry import senders
+from bot.health import RELAY_GRACE, Health
 from bot.settings import Settings
 from store.db import Store
 from store.queue import due_outbound, mark_failed, mark_retry, mark_sent
@@ -30,10 +34,30 @@ class Delivery:
     settings: Settings
     # Channel name -> its sender; a channel without one keeps its items queued.
     by_channel: dict[str, Sender] = field(default_factory=dict)
+    health: Health | None = None
 
     @classmethod
-    def from_settings(cls, store: Store, settings: Settings) -> Delivery:
-        return cls(store, settings, senders(store, settings))
+    def from_settings(cls, store: Store, settings: Settings, health: Health | None = None
+                      ) -> Delivery:
+        delivery = cls(store, settings, senders(store, settings), health)
+        if health is not None:
+            for channel in delivery.by_channel:
+                health.expect(delivery.component(channel))
+        return delivery
+
+    def component(self, channel: str) -> str:
+        """The health component a channel's sends report to ("email-relay", "slack-api")."""
+        if channel == "email":
+            return "email-relay" if self.settings.smtp_relay else "email-outbox-folder"
+        return f"{channel}-api"
+
+    def _sent(self, channel: str) -> None:
+        if self.health is not None:
+            self.health.up(self.component(channel))
+
+    def _not_sent(self, channel: str, error: str) -> None:
+        if self.health is not None:
+            self.health.down(self.component(channel), error, grace=RELAY_GRACE)
 
     def deliver_due(self, limit: int = 50) -> int:
         """Send what is due now, at most ``limit`` per channel; returns how many were sent."""
@@ -75,13 +99,20 @@ class Delivery:
             except DeliveryError as exc:
                 _record_failure(session, item_id, key, exc, now=now)
                 session.commit()
+                # Refused for good is this recipient's doing; the relay itself answered.
+                if exc.permanent:
+                    self._sent(channel)
+                else:
+                    self._not_sent(channel, str(exc))
                 return 0
             except Exception as exc:  # a bug or an outage: keep the item, try again later
                 logger.exception("%s outbox %s: unexpected failure", channel, key)
                 mark_retry(session, item_id, error=f"{type(exc).__name__}: {exc}", now=now)
                 session.commit()
+                self._not_sent(channel, f"{type(exc).__name__}: {exc}")
                 return 0
             accepted()
+            self._sent(channel)
             if getattr(send, "writes_files_only", False):  # no relay: a file for a person
                 logger.info("%s written to the outbox folder (not sent)", key)
             else:

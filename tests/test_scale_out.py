@@ -82,8 +82,7 @@ def send(bot: BotProcess, raw: bytes) -> None:
 
 def replies_by_thread(sink: SmtpSink) -> Counter[str]:
     """How many replies the relay took for each message (by In-Reply-To)."""
-    return Counter(str(parse(mail.data)["In-Reply-To"] or "").strip()
-                   for mail in sink.messages)
+    return Counter(str(parse(mail.data)["In-Reply-To"] or "").strip() for mail in sink.messages)
 
 
 def pid_of(bot: BotProcess) -> int:
@@ -100,8 +99,11 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
         # A long submission first to the process about to die, so that it holds it.
         held = long_submission(500)
         send(first, held)
-        wait_until(lambda: _claimed_by(database, pid_of(first)), timeout=WAIT,
-                   what="the first process holding the long message")
+        wait_until(
+            lambda: _claimed_by(database, pid_of(first)),
+            timeout=WAIT,
+            what="the first process holding the long message",
+        )
         burst = [question(n) for n in range(BURST)]
         for n, raw in enumerate(burst):
             send(first if n % 2 else second, raw)
@@ -112,8 +114,12 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
         killed, killed_wall = time.monotonic(), time.time()
 
         wanted = {message_id_of(raw) for raw in [held, *burst]}
-        took = wait_until(lambda: wanted <= set(replies_by_thread(sink)), timeout=WAIT,
-                          what="a reply to every message", interval=0.1)
+        took = wait_until(
+            lambda: wanted <= set(replies_by_thread(sink)),
+            timeout=WAIT,
+            what="a reply to every message",
+            interval=0.1,
+        )
         assert time.monotonic() - killed < WAIT
         taken_over = _logged_at(second.log_text(), "reclaimed a stale claim") - killed_wall
         # The lease (20 s) from the last beat (at most 5 s before the kill), found by the next
@@ -123,28 +129,33 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
         assert {mid: counts[mid] for mid in wanted} == dict.fromkeys(wanted, 1)
         # The message in hand was taken over after the lease, not at once and not later.
         with database.connect() as conn:
-            status, attempts, by = conn.execute(text(
-                "SELECT status, attempts, claimed_by FROM inbound_queue WHERE message_id = :m"),
-                {"m": message_id_of(held)}).one()
+            status, attempts, by = conn.execute(
+                text(
+                    "SELECT status, attempts, claimed_by FROM inbound_queue WHERE message_id = :m"
+                ),
+                {"m": message_id_of(held)},
+            ).one()
         assert (status, attempts) == ("done", 2)
         assert f":{pid_of(second)}:" in by
         assert "reclaimed a stale claim" in second.log_text()
-        print(f"\ntakeover: claim taken {taken_over:.1f} s after the SIGKILL; "
-              f"every message answered {took:.1f} s after it")
+        print(
+            f"\ntakeover: claim taken {taken_over:.1f} s after the SIGKILL; "
+            f"every message answered {took:.1f} s after it"
+        )
         # Nothing else was answered twice, and nothing is left queued.
         assert all(n == 1 for n in replies_by_thread(sink).values())
         with database.connect() as conn:
-            left = conn.execute(text(
-                "SELECT count(*) FROM inbound_queue WHERE status IN ('queued', 'processing')"
-            )).scalar_one()
+            left = conn.execute(
+                text("SELECT count(*) FROM inbound_queue WHERE status IN ('queued', 'processing')")
+            ).scalar_one()
         assert left == 0
 
 
 def _claims(engine: Engine) -> dict[str, str]:
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT message_id, claimed_by FROM inbound_queue WHERE status = 'processing'"
-        )).all()
+        rows = conn.execute(
+            text("SELECT message_id, claimed_by FROM inbound_queue WHERE status = 'processing'")
+        ).all()
     return {str(mid): str(by) for mid, by in rows}
 
 

@@ -13,9 +13,10 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from bot.channels.email.imap_queue import StoreMailboxQueue
+from bot.channels.email.imap_queue import StoreMailboxLeader, StoreMailboxQueue
 from bot.channels.email.imap_watcher import ImapWatcher, watcher_from_settings
 from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
+from bot.health import Health
 from bot.settings import Settings
 from store.db import Store
 
@@ -26,6 +27,11 @@ class EmailEndpoints:
         self.smtp: SmtpListener | None = None
         self.imap: ImapWatcher | None = None
         self.imap_thread: threading.Thread | None = None
+        self.health: Health | None = None
+
+    def report_to(self, health: Health) -> None:
+        """Where the IMAP watcher reports its connection and filing (``/healthz``)."""
+        self.health = health
 
     def mount(self, app: web.Application) -> None:
         """Email has no HTTP routes."""
@@ -36,7 +42,11 @@ class EmailEndpoints:
                                                   self.on_stored)
         if self.settings.imap_host:
             queue = StoreMailboxQueue(self.store, on_enqueued=self.on_stored)
-            self.imap = watcher_from_settings(self.settings, queue)
+            # Several processes may watch one mailbox: a lease elects the one that moves.
+            leader = StoreMailboxLeader(self.store, f"{self.settings.imap_user}@"
+                                        f"{self.settings.imap_host}/{self.settings.imap_folder}")
+            self.imap = watcher_from_settings(self.settings, queue, health=self.health,
+                                              leader=leader)
             self.imap_thread = threading.Thread(target=self.imap.run, name="imap", daemon=True)
             self.imap_thread.start()
 

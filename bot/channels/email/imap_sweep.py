@@ -2,7 +2,11 @@
 
 A message is handed to the durable inbox under ``imap:<uidvalidity>:<uid>``; it is moved to
 ``Processed`` or ``Rejected`` only once the inbox reports its outcome committed. Nothing is ever
-deleted. UIDs mean nothing once the folder's UIDVALIDITY changes, so every message is also
+deleted. Filing never stops storing: a move the server refuses is re-checked (another process
+may have filed the message: ``NO [EXPUNGEISSUED]``), and a folder that cannot be written is
+reported in the sweep's result while new mail is still stored and answered.
+
+UIDs mean nothing once the folder's UIDVALIDITY changes, so every message is also
 known by its content (Message-ID + sha256 of the raw bytes): a message already handed over
 under an old UID keeps its old key instead of being handed over twice.
 """
@@ -19,12 +23,24 @@ from email.policy import compat32
 from typing import Protocol
 
 from imap_tools import BaseMailBox
-from imap_tools.errors import ImapToolsError, MailboxFetchError, MailboxFolderSelectError
+from imap_tools.errors import (
+    ImapToolsError,
+    MailboxCopyError,
+    MailboxDeleteError,
+    MailboxFetchError,
+    MailboxFolderSelectError,
+    MailboxMoveError,
+)
 from imap_tools.utils import check_command_status
 
 logger = logging.getLogger(__name__)
 
 OUTCOME_FOLDERS = ("processed", "rejected")
+# What a refused MOVE (or COPY + delete, without MOVE) raises: the server answered NO; the
+# session is fine, so it is answered by a re-check, never by a reconnect.
+FILING_REFUSED = (MailboxMoveError, MailboxCopyError, MailboxDeleteError)
+# Response codes that say the messages were expunged meanwhile (RFC 5530), by another session.
+RACE_CODES = (b"EXPUNGEISSUED", b"NONEXISTENT")
 
 
 class MailboxQueue(Protocol):
@@ -67,6 +83,7 @@ class SweepResult:
     enqueued: int
     moved: int
     waiting: int  # still in the folder, outcome not yet committed
+    filing_error: str | None = None  # why finished messages could not be filed this time
 
 
 def source_key(uidvalidity: int, uid: str) -> str:
@@ -81,9 +98,11 @@ def identity_of(raw: bytes) -> tuple[str, str]:
 
 
 def sweep(
-    mailbox: BaseMailBox, queue: MailboxQueue, state: SweepState, folders: Folders
+    mailbox: BaseMailBox, queue: MailboxQueue, state: SweepState, folders: Folders, *,
+    file: bool = True,
 ) -> SweepResult:
-    """Select the folder, enqueue every message not yet handed over, move finished ones."""
+    """Select the folder, enqueue every message not yet handed over, move finished ones
+    (unless ``file`` is False: the outcome folders are not there to move into)."""
     uidvalidity = select_folder(mailbox, folders.watched)
     if state.uidvalidity is not None and uidvalidity != state.uidvalidity:
         logger.warning(
@@ -99,17 +118,19 @@ def sweep(
     for uid in [uid for uid in state.keys if uid not in present]:
         del state.keys[uid]  # moved or deleted by someone else
     enqueued = sum(_hand_over(mailbox, queue, state, uid) for uid in uids if uid not in state.keys)
-    moved = move_finished(mailbox, queue, state, folders)
+    moved, error = move_finished(mailbox, queue, state, folders) if file else (0, None)
     _prune_identities(state)
-    return SweepResult(enqueued=enqueued, moved=moved, waiting=len(state.keys))
+    return SweepResult(enqueued=enqueued, moved=moved, waiting=len(state.keys),
+                       filing_error=error)
 
 
 def move_finished(
     mailbox: BaseMailBox, queue: MailboxQueue, state: SweepState, folders: Folders
-) -> int:
-    """Move every message whose outcome is committed; returns how many were moved."""
+) -> tuple[int, str | None]:
+    """Move every message whose outcome is committed; how many were moved, and why some
+    could not be (they stay in the folder, tried again at the next sweep)."""
     if not state.keys:
-        return 0
+        return 0, None
     outcomes = queue.finished(sorted(set(state.keys.values())))
     by_folder: dict[str, list[str]] = {}
     for uid, key in state.keys.items():
@@ -121,13 +142,66 @@ def move_finished(
             logger.error("unknown outcome %r for %s; left in %s", outcome, key, folders.watched)
             continue
         by_folder.setdefault(target, []).append(uid)
-    moved = 0
+    moved, errors = 0, []
     for target, uids in by_folder.items():
+        done, error = _file(mailbox, queue, state, target, uids)
+        moved += done
+        if error is not None:
+            errors.append(error)
+    return moved, "; ".join(errors) or None
+
+
+def _file(mailbox: BaseMailBox, queue: MailboxQueue, state: SweepState, target: str,
+          uids: list[str]) -> tuple[int, str | None]:
+    """Move ``uids`` into ``target``. A refusal is re-checked: messages gone from the folder
+    were filed by another session (nothing to do, and never filed twice); for the rest, a
+    race is tried once more, and anything else (no such folder, no right to write it) is
+    returned as the filing error."""
+    try:
         mailbox.move(uids, target)
-        moved += len(uids)
-        for key in {state.keys.pop(uid) for uid in uids}:
-            queue.mark_moved(key)
-    return moved
+    except FILING_REFUSED as exc:
+        still = _still_here(mailbox, uids)
+        _filed(queue, state, [uid for uid in uids if uid not in still])
+        if not still:
+            logger.info("IMAP: %d message(s) already filed by another session", len(uids))
+            return 0, None
+        if not _is_race(exc):
+            return 0, f"cannot file into {target}: {response_text(exc)}"
+        try:
+            mailbox.move(still, target)
+        except FILING_REFUSED as again:
+            return 0, f"cannot file into {target}: {response_text(again)}"
+        uids = still
+    _filed(queue, state, uids)
+    return len(uids), None
+
+
+def _still_here(mailbox: BaseMailBox, uids: list[str]) -> list[str]:
+    """Which of ``uids`` are still in the selected folder (a UID SEARCH, nothing fetched)."""
+    present = set(mailbox.uids("ALL", charset=None))
+    return [uid for uid in uids if uid in present]
+
+
+def _filed(queue: MailboxQueue, state: SweepState, uids: list[str]) -> None:
+    for key in {state.keys.pop(uid) for uid in uids if uid in state.keys}:
+        queue.mark_moved(key)
+
+
+def _is_race(exc: ImapToolsError) -> bool:
+    text = response_text(exc).encode(errors="replace").upper()
+    return any(code in text for code in RACE_CODES)
+
+
+def response_text(exc: ImapToolsError) -> str:
+    """The server's words from a refused command (``NO [TRYCREATE] Mailbox doesn't exist``)."""
+    result = getattr(exc, "command_result", None)
+    if not result or len(result) < 2:
+        return str(exc)
+    data = result[1]
+    parts = data if isinstance(data, list) else [data]
+    words = [part.decode(errors="replace") if isinstance(part, bytes) else str(part)
+             for part in parts if part]
+    return f"{result[0]} {' '.join(words)}".strip()
 
 
 def select_folder(mailbox: BaseMailBox, folder: str) -> int:
@@ -150,12 +224,26 @@ def prepare_folders(
     server's own delimiter, under the personal namespace prefix when the server has one
     ("INBOX." on some Courier-style servers).
     """
+    folders = resolve_folders(mailbox, watched=watched, processed=processed, rejected=rejected)
+    create_missing(mailbox, folders)
+    return folders
+
+
+def resolve_folders(
+    mailbox: BaseMailBox, *, watched: str, processed: str, rejected: str
+) -> Folders:
+    """The outcome folders' names on this server (nothing created)."""
     prefix, delimiter = personal_namespace(mailbox)
-    folders = Folders(
+    return Folders(
         watched=watched,
         processed=server_folder_name(processed, prefix=prefix, delimiter=delimiter),
         rejected=server_folder_name(rejected, prefix=prefix, delimiter=delimiter),
     )
+
+
+def create_missing(mailbox: BaseMailBox, folders: Folders) -> None:
+    """Create the outcome folders that do not exist; raises ``MailboxFolderCreateError``
+    (the server said NO: no right to, a name it refuses) for the caller to report."""
     for name in (folders.processed, folders.rejected):
         if not mailbox.folder.exists(name):
             mailbox.folder.create(name)
@@ -164,7 +252,6 @@ def prepare_folders(
                 mailbox.folder.subscribe(name, True)
             except ImapToolsError as exc:  # only mail clients care; the watcher does not
                 logger.info("could not subscribe to %s: %s", name, exc)
-    return folders
 
 
 _NAMESPACE = re.compile(rb'^\(\("((?:[^"\\]|\\.)*)" (?:"((?:[^"\\]|\\.)*)"|NIL)\)')

@@ -11,6 +11,12 @@ for at most ``wake_latency`` seconds at a time, then looks at the wake and stop 
 ``imap_idle``). That is one system call per half second and no traffic; a committed outcome
 is moved within ``wake_latency`` plus one sweep (milliseconds) of ``wake()``, and ``stop`` is
 noticed as quickly.
+
+Several processes may watch one mailbox: a ``MailboxLeader`` (a lease in the database) says
+which one sweeps, moves and IDLEs; the others stand by without a session and take over when
+the lease lapses. A folder that cannot be created or written never stops the inbox: new mail is
+still stored (and so answered), finished mail waits in place, and the problem is logged as an
+error at every sweep and reported to ``health`` until it is fixed.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from imap_tools import BaseMailBox
-from imap_tools.errors import ImapToolsError
+from imap_tools.errors import ImapToolsError, UnexpectedCommandStatusError
 
 from bot.channels.email.imap_connect import (
     Authenticator,
@@ -42,9 +49,12 @@ from bot.channels.email.imap_sweep import (
     MailboxQueue,
     SweepResult,
     SweepState,
-    prepare_folders,
+    create_missing,
+    resolve_folders,
+    response_text,
     sweep,
 )
+from bot.health import Health
 from bot.settings import ConfigError, Settings
 
 __all__ = [
@@ -58,6 +68,31 @@ logger = logging.getLogger(__name__)
 SESSION_ERRORS = (OSError, imaplib.IMAP4.error, ImapToolsError, ImapAuthError)
 # Retries logged one line each; after that only the recovery is logged.
 LOGGED_RETRIES = 3
+# Health components this watcher reports.
+IMAP, FILING = "imap", "imap-filing"
+
+
+class MailboxLeader(Protocol):
+    """Who may sweep, move and IDLE on the mailbox (one process of several)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def held(self) -> bool:
+        """Cheap (asked every ``wake_latency`` while idle): no I/O."""
+        ...
+
+
+class SoleWatcher:
+    """The leader when nothing else watches the mailbox (tests, the CLI)."""
+
+    def start(self) -> None:
+        """Nothing to take."""
+
+    def stop(self) -> None:
+        """Nothing to give up."""
+
+    def held(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -67,6 +102,7 @@ class WatcherTimings:
     wake_latency: float = 0.5
     backoff_initial: float = 1.0
     backoff_max: float = 300.0
+    standby_poll: float = 2.0  # how often a process standing by looks whether it may lead
 
 
 class ImapWatcher:
@@ -84,6 +120,8 @@ class ImapWatcher:
         timings: WatcherTimings | None = None,
         stop: threading.Event | None = None,
         rng: random.Random | None = None,
+        health: Health | None = None,
+        leader: MailboxLeader | None = None,
     ) -> None:
         self.transport = transport
         self.auth = auth
@@ -100,6 +138,13 @@ class ImapWatcher:
         self._failure_kind = ""
         self._state = "stopped"
         self._state_changed = threading.Condition()
+        self.health = health
+        self.leader = leader or SoleWatcher()
+        self._folders_ready = False
+        self._filing_error: str | None = None
+        if health is not None:
+            health.expect(IMAP)
+            health.expect(FILING)
 
     # -- what other threads call -------------------------------------------------------------
 
@@ -109,7 +154,8 @@ class ImapWatcher:
 
     @property
     def state(self) -> str:
-        """``connecting``, ``sweeping``, ``idle``, ``waiting``, ``disconnected`` or ``stopped``."""
+        """``connecting``, ``sweeping``, ``idle``, ``waiting``, ``disconnected``, ``standby``
+        (another process has the mailbox) or ``stopped``."""
         return self._state
 
     @property
@@ -131,18 +177,32 @@ class ImapWatcher:
     def run(self) -> None:
         """Connect, sweep and wait until ``stop`` is set; reconnect with backoff on failure."""
         logger.info("IMAP watcher started for %s on %s", self.folder, self._where())
-        while not self.stop.is_set():
-            try:
-                self._session()
-                continue
-            except SESSION_ERRORS as exc:
-                self._failed(exc)
-            except Exception as exc:  # a bug or the inbox failing: keep watching, say so loudly
-                self._failed(exc, unexpected=True)
-            self._set_state("disconnected")
-            self.stop.wait(self._backoff_delay())
+        self.leader.start()
+        try:
+            while not self.stop.is_set():
+                if not self.leader.held():
+                    self._stand_by()
+                    continue
+                try:
+                    self._session()
+                    continue
+                except SESSION_ERRORS as exc:
+                    self._failed(exc)
+                except Exception as exc:  # a bug or the inbox failing: keep watching, loudly
+                    self._failed(exc, unexpected=True)
+                self._set_state("disconnected")
+                self.stop.wait(self._backoff_delay())
+        finally:
+            self.leader.stop()  # another process takes the mailbox at once, not after a lease
         self._set_state("stopped")
         logger.info("IMAP watcher stopped")
+
+    def _stand_by(self) -> None:
+        if self._state != "standby":
+            logger.info("IMAP: another process watches %s; standing by", self.folder)
+            self._set_state("standby")
+            self._report_up(IMAP)
+        self.stop.wait(self.timings.standby_poll)
 
     def sweep_once(self) -> SweepResult:
         """One connect–sweep–logout pass (CLI, tests); not while ``run`` is running."""
@@ -169,19 +229,25 @@ class ImapWatcher:
         close_mailbox(mailbox, polite=True)
 
     def _start(self, mailbox: BaseMailBox) -> tuple[Folders, float | None]:
-        """Log in, learn what the server can do, make sure the outcome folders exist."""
+        """Log in, learn what the server can do, name the outcome folders (each sweep makes
+        sure they exist: a folder that cannot be created must not keep mail from being read)."""
         renew_at = self.auth.login(mailbox)
         refresh_capabilities(mailbox)
         processed, rejected = self.outcome_folders
-        folders = prepare_folders(
+        folders = resolve_folders(
             mailbox, watched=self.folder, processed=processed, rejected=rejected
         )
+        self._folders_ready = False
         return folders, renew_at
 
     def _serve(self, mailbox: BaseMailBox, folders: Folders, renew_at: float | None) -> None:
         while not self.stop.is_set():
             self._wake.clear()  # before the sweep: a wake() during it triggers another one
             self._cycle(mailbox, folders)
+            if not self.leader.held():
+                logger.info("IMAP: no longer the mailbox's mover; leaving it to the other "
+                            "process")
+                return
             now = time.monotonic()
             if renew_at is not None and now >= renew_at:
                 logger.info("IMAP login token is about to expire; starting a new session")
@@ -191,7 +257,11 @@ class ImapWatcher:
 
     def _cycle(self, mailbox: BaseMailBox, folders: Folders) -> SweepResult:
         self._set_state("sweeping")
-        result = sweep(mailbox, self.queue, self._sweep_state, folders)
+        can_file = self._ensure_folders(mailbox, folders)
+        result = sweep(mailbox, self.queue, self._sweep_state, folders, file=can_file)
+        if result.filing_error:
+            self._folders_ready = False  # deleted meanwhile? try creating it next time
+        self._report_filing(self._filing_error if not can_file else result.filing_error)
         self.last_result = result
         if result.enqueued or result.moved:
             logger.info(
@@ -215,7 +285,42 @@ class ImapWatcher:
         )
 
     def _interrupted(self) -> bool:
-        return self.stop.is_set() or self._wake.is_set()
+        return self.stop.is_set() or self._wake.is_set() or not self.leader.held()
+
+    # -- filing into Processed / Rejected ----------------------------------------------------
+
+    def _ensure_folders(self, mailbox: BaseMailBox, folders: Folders) -> bool:
+        """Create the outcome folders if missing; False (with the reason kept) if the server
+        refuses. Asked at every sweep until it works."""
+        if self._folders_ready:
+            return True
+        try:
+            create_missing(mailbox, folders)
+        except UnexpectedCommandStatusError as exc:
+            self._filing_error = (f"cannot create {folders.processed} or {folders.rejected}: "
+                                  f"{response_text(exc)}")
+            return False
+        self._folders_ready = True
+        return True
+
+    def _report_filing(self, error: str | None) -> None:
+        """An error at every sweep while finished mail cannot be filed; one line when it can
+        be again."""
+        if error:
+            logger.error("IMAP: finished messages cannot be filed (%s); they are answered and "
+                         "stay in %s until this is fixed", error, self.folder)
+            self._filing_error = error
+            if self.health is not None:
+                self.health.down(FILING, error)
+            return
+        if self._filing_error is not None:
+            logger.warning("IMAP: filing into the outcome folders works again")
+            self._filing_error = None
+        self._report_up(FILING)
+
+    def _report_up(self, component: str) -> None:
+        if self.health is not None:
+            self.health.up(component)
 
     # -- connection bookkeeping --------------------------------------------------------------
 
@@ -228,6 +333,7 @@ class ImapWatcher:
             logger.info("IMAP connected to %s", self._where())
         self._failures = 0
         self._failure_kind = ""
+        self._report_up(IMAP)
 
     def _failed(self, exc: BaseException, *, unexpected: bool = False) -> None:
         """Log the first few failures and any change in kind; then stay quiet until recovery."""
@@ -235,6 +341,8 @@ class ImapWatcher:
         kind = type(exc).__name__
         changed = kind != self._failure_kind
         self._failure_kind = kind
+        if self.health is not None:
+            self.health.down(IMAP, f"{kind}: {exc}")
         if self._failures > LOGGED_RETRIES and not changed:
             if self._failures == LOGGED_RETRIES + 1:
                 logger.warning("IMAP still failing; retries are not logged until it recovers")
@@ -271,7 +379,9 @@ def backoff_delay(
     return ceiling * rng.uniform(0.5, 1.0)
 
 
-def watcher_from_settings(settings: Settings, queue: MailboxQueue) -> ImapWatcher:
+def watcher_from_settings(settings: Settings, queue: MailboxQueue, *,
+                          health: Health | None = None, leader: MailboxLeader | None = None
+                          ) -> ImapWatcher:
     """The watcher ``marac-bot run`` starts when ``MARAC_IMAP_HOST`` is set."""
     if not settings.imap_host or not settings.imap_user:
         raise ConfigError("MARAC_IMAP_HOST and MARAC_IMAP_USER must be set for the IMAP watcher")
@@ -283,7 +393,7 @@ def watcher_from_settings(settings: Settings, queue: MailboxQueue) -> ImapWatche
     transport = ImapTransport(settings.imap_host, settings.imap_port, settings.imap_tls)
     return ImapWatcher(
         transport=transport, auth=_auth_from_settings(settings), queue=queue,
-        folder=settings.imap_folder,
+        folder=settings.imap_folder, health=health, leader=leader,
     )
 
 
