@@ -20,6 +20,7 @@ from bot.settings import Settings
 from handlers import amend, ask, buttons, confirmation, form_entry, held_thread, help
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
+    ReceivedFile,
     Submitted,
     is_spreadsheet,
     outcome_of,
@@ -135,12 +136,19 @@ class Dispatcher:
                                  help.not_a_template(message, documents, mailbox=self.mailbox))
         return HandlerResult(Outcome.HELP, help.how_to_submit(message, mailbox=self.mailbox))
 
+    def _answered(self, session: Session, received: list[ReceivedFile]) -> list[str]:
+        """Soft issues already explained for the same meetings (issue 13): answered."""
+        from handlers.explain import answered_notes
+
+        return answered_notes(session, [r.report for r in received], tz=self.settings.tz)
+
     def _trust(self, session: Session, message: InboundMessage, contact: Contact,
                now: datetime) -> HandlerResult | None:
         """Withdrawing a submission, or explaining a soft issue (issue 13): bot/trust/steps."""
         from bot.trust import steps
 
-        return steps.withdrawal(session, message, contact, settings=self.settings, now=now)
+        found = steps.withdrawal(session, message, contact, settings=self.settings, now=now)
+        return found or steps.explanation(session, message, contact, now=now)
 
     def _refuse(self, session: Session, message: InboundMessage,
                 spreadsheets: list[Attachment], now: datetime) -> HandlerResult:
@@ -160,6 +168,7 @@ class Dispatcher:
                       if any(r.report.rows_held for r in received) else None)
         notes = [wording.not_processed_text([a.filename for a in skipped],
                                             limit=self.settings.max_attachments)] if skipped else []
+        notes += self._answered(session, received)
         text = submission_text(received, held_until=held_until, notes=notes)
         html = submission_html(received, held_until=held_until, notes=notes)
         reply = Reply(message.thread, text, html=html,

@@ -60,7 +60,7 @@ def _meeting(
     for e in story.explanations:
         if as_of is None or e.explained_at <= as_of:
             lines.append(wording.history_explanation_line(
-                cell=e.cell, issue=e.code, text=e.text, by=e.explained_by,
+                cell=e.cell, column=e.column, text=e.text, by=e.explained_by,
                 at=e.explained_at.astimezone(tz)))
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -112,7 +112,13 @@ def _national(r: _Request, suffix: str) -> str | bytes:
 def _overview(r: _Request, suffix: str) -> str | bytes:
     overview = load_overview(r.session, r.maracs, r.year, r.settings.bands, area=r.area,
                              every_marac=r.area is None, when=r.when)
-    return _table(overview_report.to_table(overview), suffix)
+    table = overview_report.to_table(overview)
+    # Analysts see why an unusual figure stands (issue 13): the explanations given, as notes.
+    from handlers.explain import overview_notes
+
+    ids = None if r.area is None else [m.id for m in r.maracs]
+    notes = overview_notes(r.session, ids, [q.label for q in r.year.quarters], when=r.when)
+    return _table(replace(table, notes=(*table.notes, *notes)), suffix)
 
 
 def _table(table: table_report.Table, suffix: str) -> str | bytes:

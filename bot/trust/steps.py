@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.settings import Settings
 from bot.trust.notice import tell_submitter
+from handlers import explain as explaining
 from handlers import withdraw as withdrawing
 from handlers.confirmation import strip_reply_prefix
 from handlers.result import HandlerResult, Outcome
@@ -34,3 +35,12 @@ def withdrawal(
     tell_submitter(session, done, by=contact.email, now=now, settings=settings)
     text = withdrawing.withdrawn_text(done, tz=settings.tz)
     return HandlerResult(Outcome.WITHDRAWN, Reply(message.thread, text))
+
+
+def explanation(
+    session: Session, message: InboundMessage, contact: Contact, *, now: datetime
+) -> HandlerResult | None:
+    request = explaining.requested(message.text)
+    if request is None:
+        return None
+    return explaining.handle(session, message, request, sender=contact.email, now=now)

@@ -9,7 +9,13 @@ from datetime import date, datetime
 from kernel.wording.common import day_text, plural
 
 __all__ = [
+    "already_explained_text",
     "as_of_note",
+    "explain_empty_text",
+    "explain_no_issue_text",
+    "explain_no_submission_text",
+    "explained_text",
+    "explanation_note",
     "export_answer_text",
     "export_refused_text",
     "export_written",
@@ -122,10 +128,12 @@ def history_held_line(
 
 
 def history_explanation_line(
-    *, cell: str | None, issue: str, text: str, by: str, at: datetime
+    *, cell: str | None, column: str | None, text: str, by: str, at: datetime
 ) -> str:
+    """An explanation in a meeting's history: the cell and its column, never the check's code."""
     where = f" at {cell}" if cell else ""
-    return f"Explained{where} ({issue}) by {by} on {moment_text(at)}: “{text}”"
+    what = f" ({column})" if column else ""
+    return f"Explained{where}{what} by {by} on {moment_text(at)}: “{text}”"
 
 
 def history_no_figures() -> str:
@@ -254,3 +262,67 @@ def withdraw_refused_text(
     return _WITHDRAW_REFUSALS[reason].format(
         id=submission_id, quarter=quarter or "", due=day_text(due) if due else ""
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Explaining a soft issue instead of changing the figure (store/explanations.py).
+# ---------------------------------------------------------------------------------------------
+
+EXPLAIN_EXAMPLE = "EXPLAIN D7: a new police referral pathway started in October"
+
+
+def explained_text(
+    *, cell: str, marac: str | None, meeting_date: date | None, filename: str,
+    submission_id: int, text: str,
+) -> str:
+    where = (f" with {marac}'s meeting of {day_text(meeting_date)}"
+             if marac and meeting_date else "")
+    return (
+        f"Thank you. Your explanation for {cell} is recorded{where} ({filename}, submission "
+        f"{submission_id}): “{text[:300]}”. The figure stays as it is; the data team will see "
+        "why, and the check counts as answered."
+    )
+
+
+def explain_no_issue_text(
+    *, cell: str, filename: str, submission_id: int, cells: Sequence[str]
+) -> str:
+    can = (f" Checks you can explain there: {', '.join(cells[:20])}." if cells
+           else " It has no checks to explain.")
+    return (
+        f"Your latest file, {filename} (submission {submission_id}), has no check at "
+        f"{cell[:12]} to explain.{can} Write EXPLAIN, the cell, a colon and why, e.g. "
+        f"{EXPLAIN_EXAMPLE}."
+    )
+
+
+def explain_no_submission_text() -> str:
+    return ("There is no file from you to explain anything in. Send your return first; its "
+            "reply lists any checks, and you can answer one with, e.g., "
+            f"{EXPLAIN_EXAMPLE}.")
+
+
+def explain_empty_text(cell: str) -> str:
+    return (f"Please say why the figure at {cell[:12]} is right, after the cell, e.g. "
+            f"{EXPLAIN_EXAMPLE}.")
+
+
+def explanation_note(
+    *, marac: str | None, meeting_date: date | None, cell: str | None, column: str | None,
+    text: str, by: str,
+) -> str:
+    """One explanation as the overview's notes list it for analysts."""
+    where = f"{marac} {day_text(meeting_date)}" if marac and meeting_date else "A file"
+    at = f", {cell}" if cell else ""
+    what = f" ({column})" if column else ""
+    return f"Explained: {where}{at}{what} by {by}: “{text[:300]}”"
+
+
+def already_explained_text(
+    *, cell: str, marac: str, meeting_date: date, by: str, at: datetime, text: str
+) -> str:
+    """A soft issue found again on a meeting whose figure was explained before."""
+    where = f"{cell}: " if cell else ""
+    return (f"{where}already explained for {marac}'s meeting of {day_text(meeting_date)} by "
+            f"{by} on {moment_text(at)} (“{text[:200]}”), so there is nothing more to do "
+            "about it.")
