@@ -70,6 +70,7 @@ MORE_CONTACTS = f"""\
 name,email,role,maracs,slack_user_id,teams_id,channels
 Lambeth coordinator,{LAMBETH},coordinator,Lambeth,,{LAMBETH_AAD},email;teams
 Cardiff coordinator,{CARDIFF},coordinator,Cardiff,,aad-cardiff,email;teams
+Croydon coordinator,{CROYDON},coordinator,Croydon,,aad-croydon,email;teams
 Dundee coordinator,{DUNDEE},coordinator,Dundee,,aad-dundee,email;teams
 Swansea and Wrexham,{DUAL},coordinator,Swansea;Wrexham,,aad-dual,email;teams
 London manager,{LONDON_MANAGER},manager,London,,aad-london,email;teams
@@ -83,6 +84,7 @@ TEAMS_IDS = {
     LONDON_MANAGER: "aad-london",
     NEWCOMER: "aad-newcomer",
     ADMIN: "aad-admin",
+    CROYDON: "aad-croydon",
 }
 
 # Which Marac sent which quarter (three meetings each); everything else is missing.

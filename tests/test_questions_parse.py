@@ -70,7 +70,7 @@ CASES = [
     Case("has my marac uploaded q3", "has-uploaded", quarter="Q3 2024/25",
          flags={"mine": True}),
     Case("has Croydon uploaded Q3 2024?", "has-uploaded", ("Croydon",),
-         flags={"period_unclear": "q3"}),
+         flags={"period_unclear": "q3 2024"}),
     Case("has Croydon not sent Q3 yet?", "has-uploaded", ("Croydon",), quarter="Q3 2024/25"),
     Case("has Leeds uploaded 2023/24", "status", ("Leeds",), year="2023/24"),
     # who hasn't uploaded Q2?
@@ -230,6 +230,8 @@ def test_help_is_generated_from_the_matchers() -> None:
         ("who's missing Q2", True),
         ("national picture 2024/25", True),
         ("Q3 2024/25 return for Croydon, attached", False),
+        ("Cardiff Q3 2024-25", True),
+        ("Leeds 2024/25", True),
         ("Thanks, see you next week", False),
     ],
 )

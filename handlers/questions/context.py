@@ -154,4 +154,6 @@ def _whole_scope(ask: Ask, intent: str) -> Place | Finding:
     visible = ask.scope.visible(ask.registry, None)
     if not visible and not ask.scope.everything:
         return refusal(intent, Refusal("no-maracs", scope=ask.scope.info()))
+    if len(visible) == 1 and visible[0].name in ask.scope.own and not ask.scope.everything:
+        return Place(visible[0], None, (visible[0],), restricted=False)  # "our repeat rate"
     return Place(None, None, tuple(visible), restricted=not ask.scope.everything)

@@ -25,7 +25,9 @@ _LONGEST_NAME = 6  # words; "Kingston upon Hull" is 3, "Bath and North East Some
 _CHUNK = re.compile(r"\S+")
 _POSSESSIVE = re.compile(r"\w's\W*$")
 _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fw|fwd|aw|sv)\s*:)+", re.IGNORECASE)
-_QUARTERISH = re.compile(r"\bq(?:tr)?\s?[1-4]\b|\bquarter\b|\b(?:19|20)\d\d[/-]\d\d")
+_QUARTERISH = re.compile(
+    r"\bq(?:tr)?\s?\d+(?: (?:fy ?)?\d{4}\b)?|\bquarter\b|\b(?:19|20)\d\d[/-]\d\d"
+)
 _NATIONAL = re.compile(
     r"\bnational(?:ly)?\b|\bnationwide\b|\ball (?:the )?maracs\b|\bevery marac\b"
     r"|\b(?:across|in) the (?:whole )?(?:country|uk)\b|\buk[- ]wide\b|\bcountry[- ]wide\b"

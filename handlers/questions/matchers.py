@@ -191,8 +191,11 @@ def help_finding(*, understood: bool) -> Finding:
     return Finding("help", understood, Help(help_topics(), understood=understood))
 
 
-_SHORT_WORDS = 8
-_PERIODISH = re.compile(r"\bq[1-4]\b|\b\d{2,4} ?[/-] ?\d{2,4}\b|\b(?:this|last) (?:financial )?year\b")
+_SHORT_WORDS = 5
+_NAMES_A_FILE = re.compile(r"\b(?:returns?|attached|attachment|enclosed|data|figures|files?)\b")
+_PERIODISH = re.compile(
+    r"\bq[1-4]\b|\b\d{2,4} ?[/-] ?\d{2,4}\b|\b(?:this|last) (?:financial )?year\b"
+)
 
 
 def looks_like_question(text: str) -> bool:
@@ -203,5 +206,8 @@ def looks_like_question(text: str) -> bool:
     cleaned = normalise(text)
     if cleaned.endswith("?") or any(m.matches(cleaned) for m in MATCHERS):
         return True
-    # "Cardiff Q3 2024-25", "Leeds 2024/25": a few words and a period ask about a Marac.
-    return len(cleaned.split()) <= _SHORT_WORDS and bool(_PERIODISH.search(cleaned))
+    # "Cardiff Q3 2024-25", "Leeds 2024/25": a name and a period ask about a Marac; a subject
+    # such as "Q3 2024/25 return for Croydon" names a file, not a question.
+    words = cleaned.split()
+    return (len(words) <= _SHORT_WORDS and bool(_PERIODISH.search(cleaned))
+            and not _NAMES_A_FILE.search(cleaned))

@@ -55,6 +55,16 @@ def known_areas() -> dict[str, Area]:
             if short and short != key:
                 found.setdefault(short, area)
     found.setdefault("psni", Area("police_force_area", "Police Service of Northern Ireland"))
+    # As people say them: "Welsh Maracs", "the Met".
+    for said, nation in (
+        ("welsh", "Wales"),
+        ("scottish", "Scotland"),
+        ("english", "England"),
+        ("northern irish", "Northern Ireland"),
+    ):
+        found.setdefault(said, Area("nation", nation))
+    for said in ("the met", "met police"):
+        found.setdefault(said, Area("police_force_area", "Metropolitan Police"))
     return found
 
 

@@ -23,7 +23,8 @@ _MONTH = "(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?(?![a-
 _NO_YEAR = r"(?!,? ?(?:\d{4}|\d{2}/))"  # not followed by a year: kernel/quarters reads those
 
 _RANGE = re.compile(
-    rf"(?<![a-z])(?P<m1>{_MONTH}) ?(?:-|to|through|until|till|thru) ?(?P<m2>{_MONTH}){_NO_YEAR}"
+    rf"(?<![a-z])(?P<m1>{_MONTH}) ?(?:-|to|through|until|till|thru) ?(?P<m2>{_MONTH})"
+    r"(?:(?: quarter| qtr)?(?: of| in)?,? (?P<y>(?:19|20)\d\d)(?![/\d]))?"
 )
 _ENDING = re.compile(
     rf"(?<![a-z])(?:quarter|three months|3 months|qtr) (?:ending|ended|ends|end|to|up to) "
@@ -41,14 +42,22 @@ def quarter_without_year(text: str, *, today: date) -> Quarter | str | None:
     """The quarter a yearless month phrase names (the most recent such that has started), the
     phrase itself when it names no whole quarter ("Oct-Nov", "the November quarter"), or None
     when there is no such phrase."""
+    text = text.replace("–", "-").replace("—", "-")
     found: set[Quarter] = set()
+    taken: list[tuple[int, int]] = []  # "April-June quarter" is one range, not "June quarter"
     for match in _RANGE.finditer(text):
+        taken.append(match.span())
         first, last = _month(match["m1"]), _month(match["m2"])
         if first not in (1, 4, 7, 10) or last != first + 2:
             return match.group()
-        found.add(_most_recent_started(first, today))
+        if match["y"]:  # "the April-June quarter 2024": that calendar year's months
+            found.add(Quarter.containing(date(int(match["y"]), first, 1)))
+        else:
+            found.add(_most_recent_started(first, today))
     for pattern in (_ENDING, _MONTH_QUARTER):
         for match in pattern.finditer(text):
+            if any(start <= match.start() < end for start, end in taken):
+                continue
             last = _month(match["m"])
             if last not in (3, 6, 9, 12):
                 return match.group()

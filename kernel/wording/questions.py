@@ -38,6 +38,9 @@ QUESTION_HELP_INTRO = "Ask me about Marac data returns in your own words, for ex
 QUESTION_HELP_TOPICS: dict[str, str] = {
     "how-to": "how to send your data, when it is due, and a template made out for your Marac",
     "template": "a blank data template to fill in",
+    "history": "where a meeting's figures came from: every version, with its file, sender and "
+    "time",
+    "export": "the recorded meetings of a Marac or an area, as a spreadsheet",
     "grid": "which Maracs have sent which quarters of a year (an image in chat)",
     "missing": "the Maracs that have not sent a quarter, with their coordinators",
     "summary": "Maracs that sent figures, cases, children, per 10,000 adult women, repeat and "
