@@ -53,8 +53,9 @@ QUESTION_HELP_TOPICS: dict[str, str] = {
     "help": "this list",
 }
 QUESTION_HELP_PERIODS = (
-    "Quarters can be written Q3, Q3 2024/25, Oct-Dec 2024, quarter ending December 2024, last "
-    "quarter or this quarter; years as 2024/25, this year or last year. Without one I answer "
+    "Quarters can be written Q3, Q3 2024/25, Oct-Dec 2024, Oct-Dec, the December quarter, "
+    "quarter ending December 2024, last quarter or this quarter (without a year: the latest "
+    "one that has started); years as 2024/25, this year or last year. Without one I answer "
     "for the last quarter that ended. Places can be a Marac, a region, a police force area or "
     "a nation."
 )
@@ -493,7 +494,10 @@ def unknown_name_text(name: str, suggestions: Sequence[str]) -> str:
     """ "I don't know a Marac or area called Glasgow.": the name as written, unquoted unless
     it is long or odd (then cut and quoted, as every echo is)."""
     said = name if len(name) <= 40 and re.fullmatch(r"[\w][\w .'&-]*", name) else echoed(name)
-    return f"I don't know a Marac or area called {said}.{did_you_mean(suggestions)}"
+    hint = did_you_mean(suggestions) or (
+        " Ask about a Marac by its name, or about a region, a police force area or a nation."
+    )
+    return f"I don't know a Marac or area called {said}.{hint}"
 
 
 def no_maracs_in_text(area: str) -> str:
