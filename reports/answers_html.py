@@ -60,8 +60,14 @@ def _table(grid: grid_report.Grid) -> str:
     for row in grid.rows:
         cells = "".join(
             f'<td style="{CELL_STYLE}; background: {grid_report.state_colour(c.state)}">'
-            f"{escape(wording.GRID_STATE_LABELS[c.state])}</td>"
+            f"{escape(_cell_words(c))}</td>"
             for c in row.cells
         )
         rows.append(f'<tr><th style="{CELL_STYLE}">{escape(row.marac)}</th>{cells}</tr>')
     return f'<table style="{TABLE_STYLE}"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def _cell_words(cell: grid_report.GridCell) -> str:
+    """ "accepted (6)", "held (2)", "overdue": the state, and the meetings when there are some."""
+    label = wording.GRID_STATE_LABELS[cell.state]
+    return f"{label} ({cell.meetings})" if cell.meetings else label

@@ -58,12 +58,13 @@ def test_the_grid_answer_shows_its_picture_inline_above_an_html_table(
     assert bytes(image.get_payload(decode=True) or b"").startswith(b"\x89PNG")
     assert related_image(reply).get_content_disposition() != "attachment"
     assert not any(name.endswith(".png") for name in attachments_of(reply))  # not a file too
-    # Croydon's Q3 is in, coloured as in the picture; a Marac with nothing is marked missing.
+    # Croydon's Q3 is in, coloured as in the picture, with its meetings counted.
     croydon = re.search(r"<tr><th[^>]*>Croydon</th>(.*?)</tr>", html)
     assert croydon is not None
     accepted = wording.GRID_STATE_LABELS["accepted"]
-    assert (f'background: {grid_report.state_colour("accepted")}">{accepted}</td>'
+    assert (f'background: {grid_report.state_colour("accepted")}">{accepted} (6)</td>'
             in croydon.group(1))
+    assert "(0)" not in html  # a quarter with no meetings is its state alone
     # The plain text keeps its fixed-width table: a line per Marac, the quarters in columns.
     text = body_of(reply)
     croydon_line = next(line for line in text.splitlines() if line.startswith("Croydon "))
