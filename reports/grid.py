@@ -1,8 +1,7 @@
 """The upload grid: Maracs × the quarters of a financial year, each cell accepted / held /
 missing / overdue / not due, as data, plain text, CSV and a PNG image for chat channels.
 
-The PNG is drawn with matplotlib's object API on the Agg canvas (no pyplot, so no global figure
-state, and it is safe in worker threads).
+The PNG is drawn with Pillow (``reports.grid_png``): no global state, safe in worker threads.
 """
 
 from __future__ import annotations
@@ -31,12 +30,6 @@ def state_colour(state: str) -> str:
     """The CSS colour of a cell in this state, as in the picture (HTML tables use it too)."""
     return _COLOURS[state]
 
-
-_ROW_INCHES = 0.26
-_COLUMN_INCHES = 1.3
-_TOP_INCHES = 0.95  # title and quarter headings
-_BOTTOM_INCHES = 0.5  # the key
-_DPI = 100
 
 
 @dataclass(frozen=True)
@@ -159,74 +152,8 @@ def to_xlsx(grid: Grid) -> bytes:
 
 
 def to_png(grid: Grid) -> bytes:
-    """The grid as an image: a coloured, labelled cell per Marac and quarter, with a key.
+    """The grid as an image: a coloured, labelled cell per Marac and quarter, with a key
+    (drawn by ``reports.grid_png`` with Pillow: tens of milliseconds for every Marac)."""
+    from reports.grid_png import to_png as draw
 
-    Rendering takes ~0.2 s for a region and seconds for every Marac (text glyphs and PNG
-    encoding dominate), so callers make it only for channels that show images.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    n_rows = max(len(grid.rows), 1)
-    row = _ROW_INCHES if n_rows <= 60 else _ROW_INCHES * 0.8
-    names = min(4.0, 0.4 + 0.07 * max([10, *(len(r.marac) for r in grid.rows)]))
-    cells = _COLUMN_INCHES * len(grid.quarters)
-    width, height = names + cells + 0.2, _TOP_INCHES + row * n_rows + _BOTTOM_INCHES
-    figure = Figure(figsize=(width, height), dpi=_DPI)
-    FigureCanvasAgg(figure)
-    axes = figure.add_axes(
-        (names / width, _BOTTOM_INCHES / height, cells / width, row * n_rows / height)
-    )
-    _draw_cells(axes, grid)
-    _label_axes(axes, grid)
-    figure.text(0.1 / width, 1 - 0.3 / height, wording.grid_title(
-        grid.area, grid.year, grid.year_range, grid.as_of), fontsize=10, va="center")
-    _draw_key(figure, width)
-    out = io.BytesIO()
-    figure.savefig(out, format="png", dpi=_DPI)
-    return out.getvalue()
-
-
-def _draw_cells(axes: Any, grid: Grid) -> None:
-    from matplotlib.colors import to_rgb
-
-    # One image for all the colours: far quicker than a patch per cell.
-    colours = [[to_rgb(_COLOURS[c.state]) for c in row.cells] for row in grid.rows]
-    n_rows, n_cols = max(len(grid.rows), 1), len(grid.quarters)
-    if colours:
-        axes.imshow(colours, aspect="auto", interpolation="nearest",
-                    extent=(0, n_cols, n_rows, 0))
-    for y in range(1, n_rows):
-        axes.axhline(y, color="white", linewidth=1)
-    for x in range(1, n_cols):
-        axes.axvline(x, color="white", linewidth=2)
-    for y, row in enumerate(grid.rows):
-        for x, cell in enumerate(row.cells):
-            label = wording.grid_cell_label(cell.state, cell.meetings)
-            if label:
-                axes.text(x + 0.5, y + 0.5, label, ha="center", va="center", fontsize=7)
-    if not grid.rows:
-        axes.text(n_cols / 2, 0.5, wording.GRID_EMPTY, ha="center", va="center")
-    axes.set_xlim(0, n_cols)
-    axes.set_ylim(n_rows, 0)
-
-
-def _label_axes(axes: Any, grid: Grid) -> None:
-    axes.set_xticks([i + 0.5 for i in range(len(grid.quarters))])
-    axes.set_xticklabels([f"{_short(q['label'])}\n{q['range']}" for q in grid.quarters],
-                         fontsize=7)
-    axes.xaxis.tick_top()
-    axes.set_yticks([i + 0.5 for i in range(len(grid.rows))])
-    axes.set_yticklabels([r.marac for r in grid.rows], fontsize=8)
-    axes.tick_params(length=0)
-    for spine in axes.spines.values():
-        spine.set_visible(False)
-
-
-def _draw_key(figure: Any, width: float) -> None:
-    from matplotlib.patches import Patch
-
-    handles = [Patch(facecolor=_COLOURS[s], edgecolor="#999999",
-                     label=wording.GRID_STATE_LABELS[s]) for s in STATES]
-    figure.legend(handles=handles, loc="lower center", ncol=len(STATES), fontsize=8,
-                  frameon=False, bbox_to_anchor=(0.5, 0.0))
+    return draw(grid, _COLOURS, STATES)
