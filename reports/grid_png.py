@@ -56,9 +56,11 @@ def _font(points: float) -> Font:
 
 def _font_paths() -> list[Path]:
     spec = importlib.util.find_spec("matplotlib")
-    found = [Path(p) / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
-             for p in (spec.submodule_search_locations or []) if spec] if spec else []
-    return [*found, _SYSTEM_FONT]
+    folders = (spec.submodule_search_locations or []) if spec else []
+    return [
+        *(Path(p) / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf" for p in folders),
+        _SYSTEM_FONT,
+    ]
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -77,8 +79,13 @@ def to_png(grid: Grid, colours: dict[str, str], states: tuple[str, ...]) -> byte
     width, height = names + COLUMN * n_cols + 20, TOP + row * n_rows + BOTTOM
     image = Image.new("RGB", (width, height), _WHITE)
     draw = ImageDraw.Draw(image)
-    draw.text((10, 30), wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of),
-              fill=_INK, font=_font(10), anchor="lm")
+    draw.text(
+        (10, 30),
+        wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of),
+        fill=_INK,
+        font=_font(10),
+        anchor="lm",
+    )
     _headings(draw, grid, names)
     _cells(image, draw, grid, (names, row), colours)
     _key(draw, width, height, colours, states)
@@ -98,8 +105,9 @@ def _headings(draw: ImageDraw, grid: Grid, left: int) -> None:
         draw.text((middle, TOP - 10), quarter["range"], fill=_INK, font=font, anchor="mm")
 
 
-def _cells(image: Image, draw: ImageDraw, grid: Grid, place: tuple[int, int],
-           colours: dict[str, str]) -> None:
+def _cells(
+    image: Image, draw: ImageDraw, grid: Grid, place: tuple[int, int], colours: dict[str, str]
+) -> None:
     """Each cell pasted from a tile drawn once per look (state, words, place at an edge): a
     national grid has 1,200 cells but a few dozen looks, and drawing text is the slow part."""
     left, row = place
@@ -108,8 +116,7 @@ def _cells(image: Image, draw: ImageDraw, grid: Grid, place: tuple[int, int],
     name_font = _font(8)
     for y, marac in enumerate(grid.rows):
         top = TOP + row * y
-        draw.text((left - 4, top + row // 2), marac.marac, fill=_INK, font=name_font,
-                  anchor="rm")
+        draw.text((left - 4, top + row // 2), marac.marac, fill=_INK, font=name_font, anchor="rm")
         for x, cell in enumerate(marac.cells):
             look = (cell.state, wording.grid_cell_label(cell.state, cell.meetings), x > 0, y > 0)
             tile = tiles.get(look)
@@ -117,8 +124,13 @@ def _cells(image: Image, draw: ImageDraw, grid: Grid, place: tuple[int, int],
                 tile = tiles[look] = _tile(look, row, fills[cell.state])
             image.paste(tile, (left + COLUMN * x, top))
     if not grid.rows:
-        draw.text((left + COLUMN * len(grid.quarters) // 2, TOP + row // 2), wording.GRID_EMPTY,
-                  fill=_INK, font=name_font, anchor="mm")
+        draw.text(
+            (left + COLUMN * len(grid.quarters) // 2, TOP + row // 2),
+            wording.GRID_EMPTY,
+            fill=_INK,
+            font=name_font,
+            anchor="mm",
+        )
 
 
 def _tile(look: tuple[str, str, bool, bool], row: int, fill: tuple[int, int, int]) -> Image:
@@ -129,15 +141,17 @@ def _tile(look: tuple[str, str, bool, bool], row: int, fill: tuple[int, int, int
     _, label, after_column, after_row = look
     tile = Images.new("RGB", (COLUMN, row), _WHITE)
     draw = ImageDraw.Draw(tile)
-    draw.rectangle((1 if after_column else 0, 1 if after_row else 0, COLUMN - 2, row - 1),
-                   fill=fill)
+    draw.rectangle(
+        (1 if after_column else 0, 1 if after_row else 0, COLUMN - 2, row - 1), fill=fill
+    )
     if label:
         draw.text((COLUMN // 2, row // 2), label, fill=_INK, font=_font(7), anchor="mm")
     return tile
 
 
-def _key(draw: ImageDraw, width: int, height: int, colours: dict[str, str],
-         states: tuple[str, ...]) -> None:
+def _key(
+    draw: ImageDraw, width: int, height: int, colours: dict[str, str], states: tuple[str, ...]
+) -> None:
     font = _font(8)
     labels = [wording.GRID_STATE_LABELS[s] for s in states]
     swatch, gap, space = 28, 8, 24
@@ -145,7 +159,8 @@ def _key(draw: ImageDraw, width: int, height: int, colours: dict[str, str],
     x = (width - sum(widths) - space * (len(states) - 1)) // 2
     middle = height - 15
     for state, label, item in zip(states, labels, widths, strict=True):
-        draw.rectangle((x, middle - 5, x + swatch, middle + 5), fill=_rgb(colours[state]),
-                       outline=_EDGE)
+        draw.rectangle(
+            (x, middle - 5, x + swatch, middle + 5), fill=_rgb(colours[state]), outline=_EDGE
+        )
         draw.text((x + swatch + gap, middle), label, fill=_INK, font=font, anchor="lm")
         x += item + space

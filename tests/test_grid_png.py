@@ -11,16 +11,25 @@ from PIL import Image
 from reports.grid import STATES, Grid, GridCell, GridRow, state_colour, to_png
 from reports.grid_png import COLUMN, ROW, TOP
 
-QUARTERS = tuple({"label": f"Q{n} 2024/25", "range": f"range {n}", "due": "2025-01-01"}
-                 for n in range(1, 5))
+QUARTERS = tuple(
+    {"label": f"Q{n} 2024/25", "range": f"range {n}", "due": "2025-01-01"} for n in range(1, 5)
+)
 
 
 def _grid(rows: list[tuple[str, ...]]) -> Grid:
-    made = tuple(GridRow(f"Marac {i}", "London", "Met", tuple(
-        GridCell(s, 3 if s in ("accepted", "held") else 0, 1 if s == "held" else 0)
-        for s in states)) for i, states in enumerate(rows))
-    return Grid("2024/25", "1 Apr 2024 – 31 Mar 2025", "London", date(2025, 2, 10), QUARTERS,
-                made)
+    made = tuple(
+        GridRow(
+            f"Marac {i}",
+            "London",
+            "Met",
+            tuple(
+                GridCell(s, 3 if s in ("accepted", "held") else 0, 1 if s == "held" else 0)
+                for s in states
+            ),
+        )
+        for i, states in enumerate(rows)
+    )
+    return Grid("2024/25", "1 Apr 2024 – 31 Mar 2025", "London", date(2025, 2, 10), QUARTERS, made)
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -41,8 +50,11 @@ def _left_of_grid(image: Image.Image) -> int:
 
 
 def _dark(image: Image.Image, box: tuple[int, int, int, int]) -> bool:
-    return any(sum(image.getpixel((x, y))) < 200  # type: ignore[arg-type]
-               for x in range(box[0], box[2]) for y in range(box[1], box[3]))
+    return any(
+        sum(image.getpixel((x, y))) < 200  # type: ignore[arg-type]
+        for x in range(box[0], box[2])
+        for y in range(box[1], box[3])
+    )
 
 
 def test_every_cell_has_its_colour_and_its_words() -> None:
