@@ -8,6 +8,7 @@ Through the dispatcher on real SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,11 +21,13 @@ from handlers.result import Outcome
 from handlers.submission import Submitted, submit_files
 from kernel import wording
 from kernel.messages import Attachment, InboundMessage, ThreadRef
+from store.db import Store
 from store.held import confirm_held
 from store.history import meeting_history
 from store.models import Submission
 from store.registry import import_csv
 from store.views import DbStoredMeetings
+from tests.dispatch_support import MAILBOX, Mailroom, body_of, compose, fixture, load_registry
 from validation.columns import COUNT_KEYS, FIELDS
 
 MARACS = """name,aliases,police_force_area,region,nation,local_authorities,adult_female_population
@@ -154,3 +157,35 @@ def test_an_amendment_to_a_meeting_never_recorded_says_so_and_records_nothing(
 def test_a_question_is_still_a_question(session: Session) -> None:
     outcome, _ = said(session, "how many cases did Croydon discuss in Q3?")
     assert outcome.value.startswith("question-")
+
+
+# -- by email, through the stored inbox and outbox and the worker, as `marac-bot run` does -------
+
+
+def test_an_amendment_emailed_is_held_and_a_confirm_in_reply_applies_it(
+    db_store: Store, tmp_path: Path
+) -> None:
+    with db_store.transaction() as session:
+        load_registry(session)
+    mailroom = Mailroom(db_store, Settings(data_dir=tmp_path / "data", mailbox_address=MAILBOX,
+                                           smtp_listen=None, http_listen=None))
+    assert mailroom.exchange(compose(files=[fixture("clean_libreoffice.xlsx")])).outcome == (
+        "submission-accepted")
+    asked = mailroom.exchange(compose(subject="A correction",
+                                      body="Change Croydon 3 Oct 2024 repeat cases to 7\n"))
+
+    assert asked.outcome == "submission-held"
+    body = body_of(asked.reply)
+    assert "Number of repeat cases: 5 → 7" in body and "Reply CONFIRM" in body
+    ours = asked.reply
+    confirm = compose(subject=str(ours["Subject"]), body="CONFIRM\n",
+                      in_reply_to=str(ours["Message-ID"]),
+                      references=[*str(ours["References"]).split(), str(ours["Message-ID"])])
+    confirmed = mailroom.exchange(confirm)
+    assert confirmed.outcome == "confirmed"
+    with db_store.transaction() as session:
+        history = meeting_history(session, "Croydon", CROYDON_DAY)
+        assert [(v.version, v.is_current, v.counts["repeat_cases"], v.channel, v.filename)
+                for v in history] == [
+            (1, False, 5, "email", "clean_libreoffice.xlsx"),
+            (2, True, 7, "email", wording.SENTENCE_LABEL)]
