@@ -4,6 +4,7 @@ experience): checked in a fresh interpreter, by what sys.modules holds after the
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,49 @@ def test_validate_without_a_database_loads_neither_the_store_nor_the_chat_stack(
     modules = _modules_after(["validate", str(FIXTURE), "--json"], tmp_path)
     assert "validation.validate" in modules  # it did validate
     assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl")) == []
+
+
+# ``marac-bot run`` in a fresh interpreter, stopped (SIGTERM to itself) as soon as its SMTP
+# port answers: what it loaded by then is what it loads to start.
+_RUN_PROBE = """
+import json, os, signal, socket, sys, threading, time
+port = int(sys.argv[1])
+
+def stop_once_listening():
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.01)
+    sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+    sys.stderr.flush()
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Thread(target=stop_once_listening, daemon=True).start()
+from bot.cli import main
+main(["run"])
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_run_without_chat_settings_loads_neither_chat_sdk(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path),
+           "MARAC_DATA_DIR": str(tmp_path / "data"), "MARAC_MAILBOX_ADDRESS": "marac@example.org",
+           "MARAC_SMTP_LISTEN": f"127.0.0.1:{port}", "MARAC_HTTP_LISTEN": "127.0.0.1:0"}
+    run = subprocess.run([sys.executable, "-c", _RUN_PROBE, str(port)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, env=env)
+    marker = run.stderr.rfind("MODULES ")
+    assert marker >= 0, run.stderr[-2000:]
+    modules = set(json.loads(run.stderr[marker + len("MODULES "):].splitlines()[0]))
+    assert "aiosmtpd" in modules  # it did listen
+    assert _loaded(modules, ("slack_bolt", "slack_sdk", "microsoft_agents", "matplotlib",
+                             "pandas")) == []

@@ -8,21 +8,18 @@ adding a folder under bot/channels/ and a line here; nothing else branches on it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Channel, Outgoing, Sender
-from bot.channels.chat.channels import SlackChannel, TeamsChannel
-from bot.channels.chat.endpoints import ChatEndpoints
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.endpoints import EmailEndpoints
 from bot.channels.email.send import EmailOutbox, MailSender
-from bot.channels.slack.send import SlackSender, web_client
-from bot.channels.teams.outbound import TeamsSender
 from bot.channels.web.endpoints import WebEndpoints
 from bot.channels.web.pages.operator import RunStatus
 from bot.channels.web.signin_mail import QueueReply
@@ -31,20 +28,52 @@ from kernel.messages import InboundMessage, Reply, ThreadRef
 from store.db import Store
 from store.queue import enqueue_outbound
 
+if TYPE_CHECKING:
+    from bot.channels.chat.endpoints import ChatEndpoints
+
+# The Slack and Teams modules are imported only where a chat channel is configured or one of
+# its items turns up: their SDKs take longer to import than the rest of ``run`` to start.
+
+
+def _email_channel(store: Store, settings: Settings) -> Channel:
+    return EmailChannel(settings)
+
+
+def _slack_channel(store: Store, settings: Settings) -> Channel:
+    from bot.channels.chat.channels import SlackChannel
+
+    return SlackChannel(store, settings)
+
+
+def _teams_channel(store: Store, settings: Settings) -> Channel:
+    from bot.channels.chat.channels import TeamsChannel
+
+    return TeamsChannel(store, settings)
+
+
+_CONVERTERS: dict[str, Callable[[Store, Settings], Channel]] = {
+    "email": _email_channel, "slack": _slack_channel, "teams": _teams_channel}
+
 
 class Channels:
     """The converters of every channel (no network until an item of a channel needs it)."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
-        self._by_name: dict[str, Channel] = {
-            "email": EmailChannel(settings), "slack": SlackChannel(store, settings),
-            "teams": TeamsChannel(store, settings)}
+        self._store, self._settings = store, settings
+        self._by_name: dict[str, Channel] = {}
+        self._making = threading.Lock()  # workers may meet a channel's first item at once
 
     def _of(self, channel: str) -> Channel:
-        try:
+        found = self._by_name.get(channel)
+        if found is not None:
+            return found
+        make = _CONVERTERS.get(channel)
+        if make is None:
+            raise ValueError(f"no channel called {channel!r}")
+        with self._making:
+            if channel not in self._by_name:
+                self._by_name[channel] = make(self._store, self._settings)
             return self._by_name[channel]
-        except KeyError:
-            raise ValueError(f"no channel called {channel!r}") from None
 
     def to_inbound(self, channel: str, raw: bytes, *, received_at: datetime,
                    envelope_from: str | None = None) -> InboundMessage:
@@ -98,8 +127,18 @@ def endpoints(settings: Settings, store: Store, on_stored: Callable[[], None], *
     sender) and shows ``run_status`` to admins."""
     web_pages = WebEndpoints(settings, store, queue_reply=_reply_queue(store, settings),
                              wake_outbox=on_outbox, run_status=run_status)
-    return [EmailEndpoints(settings, store, on_stored), ChatEndpoints(settings, store, on_stored),
-            web_pages]
+    return [EmailEndpoints(settings, store, on_stored),
+            *_chat_endpoints(settings, store, on_stored), web_pages]
+
+
+def _chat_endpoints(settings: Settings, store: Store, on_stored: Callable[[], None]
+                    ) -> list[ChatEndpoints]:
+    """Slack's and Teams' listeners, only when one of them is configured."""
+    if not (settings.slack_bot_token or settings.teams_app_id or settings.teams_anonymous):
+        return []
+    from bot.channels.chat.endpoints import ChatEndpoints
+
+    return [ChatEndpoints(settings, store, on_stored)]
 
 
 def _reply_queue(store: Store, settings: Settings) -> QueueReply:
@@ -120,7 +159,11 @@ def senders(store: Store, settings: Settings) -> dict[str, Sender]:
     found: dict[str, Sender] = {
         "email": EmailOutbox(MailSender.from_settings(settings), settings.mailbox_address)}
     if settings.slack_bot_token:
+        from bot.channels.slack.send import SlackSender, web_client
+
         found["slack"] = SlackSender(web_client(settings))
     if settings.teams_app_id or settings.teams_anonymous:
+        from bot.channels.teams.outbound import TeamsSender
+
         found["teams"] = TeamsSender.from_settings(settings)
     return found
