@@ -38,6 +38,7 @@ from store.models import Contact
 from store.queue import InboundItem, QueueStatus
 from store.registry import find_contact
 from validation.context import names_its_year
+from validation.issues import Severity
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +143,16 @@ class Dispatcher:
 
         return answered_notes(session, [r.report for r in received], tz=self.settings.tz)
 
+    def _numbers(self, session: Session, submitted: Submitted, received: list[ReceivedFile]
+                 ) -> list[str]:
+        """The submission numbers, to withdraw or explain by (issue 13)."""
+        from handlers.withdraw import ids_note
+
+        soft = any(r.report.by_severity(Severity.SOFT) for r in received)
+        note = ids_note(session, dedupe_prefix=submitted.dedupe_prefix,
+                        sender=submitted.sender, soft=soft)
+        return [note] if note else []
+
     def _trust(self, session: Session, message: InboundMessage, contact: Contact,
                now: datetime) -> HandlerResult | None:
         """Withdrawing a submission, or explaining a soft issue (issue 13): bot/trust/steps."""
@@ -169,6 +180,7 @@ class Dispatcher:
         notes = [wording.not_processed_text([a.filename for a in skipped],
                                             limit=self.settings.max_attachments)] if skipped else []
         notes += self._answered(session, received)
+        notes += self._numbers(session, submitted, received)
         text = submission_text(received, held_until=held_until, notes=notes)
         html = submission_html(received, held_until=held_until, notes=notes)
         reply = Reply(message.thread, text, html=html,

@@ -121,3 +121,19 @@ def notice_text(done: Withdrawal, *, by: str, now: datetime, tz: tzinfo,
         received=done.received_at.astimezone(tz), by=by, at=now.astimezone(tz),
         meetings=fates(done), held_dropped=done.held_dropped, reason=reason,
     )
+
+
+def ids_note(session: Session, *, dedupe_prefix: str | None, sender: str, soft: bool
+             ) -> str | None:
+    """The submission numbers a reply names, so a file sent in error can be withdrawn (and a
+    check explained) by number; None when the message left no trace to find them by."""
+    if dedupe_prefix is None:
+        return None
+    query = (
+        select(Submission.id, Submission.filename)
+        .where(Submission.dedupe_key.startswith(f"{dedupe_prefix}:", autoescape=True),
+               Submission.sender == sender)
+        .order_by(Submission.id)
+    )
+    found = [(i, f) for i, f in session.execute(query)]
+    return wording.submission_ids_note(found, soft=soft) if found else None

@@ -28,6 +28,7 @@ __all__ = [
     "history_unknown_marac",
     "history_version_line",
     "moment_text",
+    "submission_ids_note",
     "withdraw_refused_text",
     "withdrawn_notice_subject",
     "withdrawn_notice_text",
@@ -326,3 +327,14 @@ def already_explained_text(
     return (f"{where}already explained for {marac}'s meeting of {day_text(meeting_date)} by "
             f"{by} on {moment_text(at)} (“{text[:200]}”), so there is nothing more to do "
             "about it.")
+
+
+def submission_ids_note(files: Sequence[tuple[int, str]], *, soft: bool) -> str:
+    """ "Recorded as submission 42 (croydon-q3.xlsx). …": what to quote to withdraw a file
+    sent in error, or to explain a checked figure that is right."""
+    named = ", ".join(f"submission {i} ({name})" for i, name in files)
+    first = files[0][0]
+    explain = (" If a checked figure is right, reply EXPLAIN, its cell and why, e.g. "
+               f"{EXPLAIN_EXAMPLE}.") if soft else ""
+    return (f"Recorded as {named}. Sent in error? Reply WITHDRAW {first} before the quarter "
+            f"is due.{explain}")
