@@ -134,8 +134,10 @@ def explanation_line(where: str, text: str, by: str, at: str) -> str:
 FIGURE_HEADINGS = ("Figure", "This Marac", "Usual range or expected", "National")
 NATIONAL_BY_REGION = "The year by region"
 NATIONAL_BY_FORCE = "The year by police force area"
-AREA_HEADINGS = ("Area", "Maracs", "Reported", "Cases", "Repeat cases", "Partner referrals",
-                 "Cases per 10,000 adult women")
+AREA_HEADINGS = ("Area", "Maracs", "Counted", "Filled from the quarter before",
+                 "Left out (two quarters missed)", "Cases", "Repeat cases",
+                 "Partner referrals", "Cases per 10,000 adult women")
+NOT_STARTED = "The year has not started."
 OP_DEPTHS = "Queues (waiting, in hand or failed)"
 OP_DEPTH_HEADINGS = ("Queue", "Channel", "Status", "Items")
 OP_DEPTHS_NONE = "Nothing waiting: every message is answered and every reply sent."

@@ -58,16 +58,17 @@ def page_file(session: Session, viewer: Viewer, kind: str, fmt: str, filters: Fi
                                  settings=settings)
         return File(name, fmt, _bytes(grid_report.to_xlsx(grid) if fmt == "xlsx"
                                       else grid_report.to_csv(grid)))
-    table = national_page.table_of(session, viewer, filters, registry=registry,
-                                   settings=settings)
+    table = national_page.table_of(session, viewer, filters, registry=registry, today=today,
+                                   settings=settings, names_in_rows=fmt == "csv")
     return File(name, fmt, _table(table, fmt))
 
 
 def marac_file(session: Session, marac: MaracEntry, fmt: str, year: FinancialYear, *,
-               settings: Policy) -> File:
+               today: date, settings: Policy) -> File:
     """The Marac page's figures: the national report's table for this one Marac."""
-    picture = load_national(session, [marac], year, settings.bands, area=marac.name)
-    table = national_report.to_table(picture)
+    picture = load_national(session, [marac], year, settings.bands, area=marac.name,
+                            today=today, due_days=settings.due_days)
+    table = national_report.to_table(picture, names_in_rows=fmt == "csv")
     return File(_name(marac.name, year.label) + f".{fmt}", fmt, _table(table, fmt))
 
 

@@ -88,7 +88,7 @@ class PageRoutes:
         def build(session: Session, viewer: Viewer) -> dict[str, Any]:
             registry, filters = self._context(session, viewer, request.query)
             found = national_page.build(session, viewer, filters, registry=registry,
-                                        settings=self.site.settings)
+                                        today=self._today(), settings=self.site.settings)
             return {"page": found, **self._chooser(viewer, registry, filters)}
 
         return await self._serve(request, build, lambda viewer, ctx: self.site.page(
@@ -143,7 +143,7 @@ class PageRoutes:
             if isinstance(marac, Refused):
                 return marac
             return downloads.marac_file(session, marac, fmt, filters.year,
-                                        settings=self.site.settings)
+                                        today=self._today(), settings=self.site.settings)
 
         return await self._serve(request, build, lambda _viewer, found: found.response())
 

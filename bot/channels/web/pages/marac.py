@@ -57,7 +57,8 @@ def build(session: Session, viewer: Viewer, marac: MaracEntry, *, year: Financia
     chosen = quarter or chased_quarter(year, today)
     grid = load_grid(session, [marac], year, area=marac.name, today=today,
                      due_days=settings.due_days)
-    picture = load_national(session, [marac], year, settings.bands, area=marac.name)
+    picture = load_national(session, [marac], year, settings.bands, area=marac.name,
+                            today=today, due_days=settings.due_days)
     question = f"has {marac.name} uploaded {chosen.label}"
     answer = answer_question(session, question, asker=viewer.contact(session),
                              settings=settings, today=today)
