@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.channels.registry import Endpoints, endpoints
-from bot.channels.web.pages.operator import RunStatus
+from bot.channels.web.pages.operator import Component, RunStatus
 from bot.delivery import Delivery
 from bot.health import Health, report
 from bot.heartbeat import Heartbeat
@@ -196,7 +196,10 @@ class RunningBot:
     def _run_status(self) -> RunStatus:
         """What the dashboard's operator view shows of this process (issue 15)."""
         job = self.scheduler.get_job(REMINDER_JOB_ID) if self.scheduler is not None else None
-        return RunStatus(tuple(self.describe()), getattr(job, "next_run_time", None))
+        components = tuple(Component(name, part.state.value, part.since, part.last_error)
+                           for name, part in self.health.snapshot().items())
+        return RunStatus(tuple(self.describe()), getattr(job, "next_run_time", None),
+                         components)
 
     def _wake_channels(self) -> None:
         for channel in self.channels:

@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.channels.web.endpoints import WebEndpoints
-from bot.channels.web.pages.operator import RunStatus
+from bot.channels.web.pages.operator import Component, RunStatus
 from bot.channels.web.secret import secret_key
 from bot.channels.web.signin import Signer, issue_link, redeem_link
 from bot.settings import Settings
@@ -67,7 +67,10 @@ def _run(store: Store, tmp_path: Path, scenario: Scenario) -> None:
 
     app = web.Application()
     status = RunStatus(("SMTP listener on 127.0.0.1:8025",),
-                       datetime(2025, 2, 4, 9, 30, tzinfo=UTC))
+                       datetime(2025, 2, 4, 9, 30, tzinfo=UTC),
+                       (Component("imap", "down", datetime(2025, 2, 4, 8, 0, tzinfo=UTC),
+                                  "connection refused"),
+                        Component("relay", "up", datetime(2025, 2, 4, 7, 0, tzinfo=UTC), None)))
     WebEndpoints(settings, store, queue_reply=lambda *_: None, wake_outbox=lambda: None,
                  run_status=lambda: status).mount(app)
 
@@ -160,6 +163,9 @@ def test_the_operator_view_lists_failed_messages_with_their_outcome(seeded: Stor
         assert "quarantined after 2 deaths" in page
         assert "04 Feb 2025 09:30" in page  # the next reminder run, in local time
         assert "SMTP listener on 127.0.0.1:8025" in page
+        # Each part's health, and what is down said first, in words (not colour alone).
+        assert f"{words.OP_PROBLEMS}: imap" in page
+        assert '<td class="health-down">down</td>' in page and "connection refused" in page
 
     _run(seeded, tmp_path, scenario)
 

@@ -149,6 +149,7 @@ OP_OUT_HEADINGS = ("Item", "Channel", "To", "Attempts", "Next attempt", "Last er
 OP_NONE = "None."
 OP_CHANNELS = "Channels"
 OP_PROBLEMS = "Down"
+OP_COMPONENT_HEADINGS = ("Part", "State", "Since", "Last error")
 OP_NEXT_REMINDER = "Next reminder run"
 OP_NO_REMINDER = "not scheduled"
 SIGNED_IN_AS = "Signed in as"

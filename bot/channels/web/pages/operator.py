@@ -17,12 +17,27 @@ SHOWN = 50  # newest failed or retrying items listed
 
 
 @dataclass(frozen=True)
+class Component:
+    """One part of the process as its health registry last heard (bot/health.py)."""
+
+    name: str  # "imap", "slack-socket", "relay", "database", …
+    state: str  # "starting" | "up" | "failing" | "down"
+    since: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class RunStatus:
     """What the running process says of itself (bot/app.py gives it)."""
 
     channels: tuple[str, ...] = ()
     next_reminder: datetime | None = None
-    problems: tuple[str, ...] = field(default=())  # configured channels that are down
+    components: tuple[Component, ...] = field(default=())
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The components that are down (``/healthz`` answers 503 naming them)."""
+        return tuple(c.name for c in self.components if c.state == "down")
 
 
 @dataclass(frozen=True)
