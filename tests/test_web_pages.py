@@ -189,3 +189,17 @@ def test_bad_input_gets_a_clear_answer(seeded: Store, tmp_path: Path, path: str,
         assert "<script>" not in page
 
     _run(seeded, tmp_path, scenario)
+
+
+def test_signing_out_ends_the_session_on_the_server(seeded: Store, tmp_path: Path) -> None:
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        me = cookie("cara@example.org")
+        assert (await _get(client, "/", me))[0] == 200
+        response = await client.post("/logout", headers={"Cookie": me}, allow_redirects=False)
+        assert response.status == 303 and response.headers["Location"] == "/login"
+        assert response.cookies["marac_session"].value == ""
+        # The old cookie, kept by someone, opens nothing any more.
+        status, _ = await _get(client, "/", me)
+        assert status == 303
+
+    _run(seeded, tmp_path, scenario)
