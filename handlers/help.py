@@ -49,6 +49,11 @@ _SAYS_ATTACHED = re.compile(
     r"(?:\w+ )?(?:return|data|figures|file|spreadsheet)s?\b",
     re.IGNORECASE,
 )
+_SENT_BEFORE = re.compile(
+    r"\b(?:i|we) (?:attached|sent|emailed|uploaded)\b|\bdid you (?:get|receive)\b"
+    r"|\bhave you (?:got|had|received)\b|\b(?:yesterday|last week|earlier)\b",
+    re.IGNORECASE,
+)
 _OUT_OF_OFFICE_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|out of (?:the )?office|ooo|"
     r"absence|away)\b", re.IGNORECASE)
@@ -70,10 +75,12 @@ _WORD = re.compile(r"[a-z']+")
 
 def says_attached(message: InboundMessage) -> bool:
     """The words say a file is attached ("please find attached our Q3 return"), and none
-    other than a pasted picture is: a forgotten attachment, not a question."""
+    other than a pasted picture is: a forgotten attachment, not a question ("did you get the
+    file I attached yesterday?" is about one sent before)."""
     if any(not a.content_type.startswith("image/") for a in message.attachments):
         return False
-    return bool(_SAYS_ATTACHED.search(message.subject) or _SAYS_ATTACHED.search(message.text))
+    text = f"{message.subject}\n{message.text}"
+    return bool(_SAYS_ATTACHED.search(text)) and not _SENT_BEFORE.search(text)
 
 
 def no_attachment(message: InboundMessage, *, mailbox: str) -> Reply:

@@ -809,6 +809,17 @@ CORPUS: tuple[Case, ...] = (
     no_maracs("grid Northern Ireland 2024/25", "Northern Ireland"),
     forgot("Please find enclosed the Lambeth Marac data"),
     forgot("Hi, here is our data for the quarter"),
+    has(
+        "Did you get the file I attached yesterday?", "Lambeth", "Q4 2024/25", True, sender=LAMBETH
+    ),
+    has(
+        "has Lambeth uploaded Q3 2024/25 for the board report?",
+        "Lambeth",
+        "Q3 2024/25",
+        True,
+        sender=LAMBETH,
+    ),
+    has("Has Croydon sent Q4 2024/25, ahead of the steering group?", "Croydon", "Q4 2024/25", True),
     thanks("Thanks again!"),
     thanks("Got it, thanks"),
     howto("I'm new to this - how do I send you the Marac data?", LAMBETH_T, welcome=False),

@@ -128,7 +128,7 @@ def _doubtful_name(ask: Ask, intent: str, *, need_marac: bool) -> Finding | None
         close = ask.registry.suggest(unknown.text, strong=True)
         if close:
             return problem(intent, UnknownName(unknown.quoted, tuple(close)))
-        if not named or unknown.after_place_word or need_marac:
+        if not named or unknown.after_place_word:  # a word beside a name is just a word
             near = ask.registry.suggest(unknown.text, strong=False)
             return problem(intent, UnknownName(unknown.quoted, tuple(near)))
     return None

@@ -66,6 +66,10 @@ email emails emailed message messages chat slack teams reply replies replied
 december's anyone's everyone's
 history histories changed change changes version versions provenance came where origin
 export exports exported download downloads csv st nd rd th
+attach attached attaching attachment attachments enclosed enclose yesterday tomorrow earlier
+later monday tuesday wednesday thursday friday saturday sunday board steering group ahead
+deadline deadlines soon asap urgent urgently wanted wants needed quickly properly correctly
+safely successfully gone went come came through arrive arrived arriving made make
 """
 
 FILLER: frozenset[str] = frozenset(re.sub(r"['’]", "", w) for w in _WORDS.split())
