@@ -7,7 +7,7 @@ take their national numbers from here, so they never disagree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import FieldSum, Sums, marac_sums
 from kernel.answers import Figures
 from kernel.config import Bands
-from kernel.national_rule import PeriodBasis, apply_rule
+from kernel.national_rule import PeriodBasis, RuleNote, apply_rule
 from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
 from reports.national import NationalPicture, Period
 
@@ -34,6 +34,25 @@ class NationalPeriod:
 
     def named(self, ids: Sequence[int]) -> tuple[str, ...]:
         return tuple(sorted(self.names[i] for i in ids))
+
+    @property
+    def sent(self) -> tuple[int, ...]:
+        """Maracs that sent figures for any quarter of the period."""
+        return _unique_ids(m for q in self.basis.quarters for m in q.sent)
+
+    @property
+    def awaited(self) -> tuple[int, ...]:
+        return _unique_ids(m for q in self.basis.quarters for m in q.awaited)
+
+    def note(self) -> RuleNote:
+        """What an answer says of the rule for this period."""
+        return RuleNote(
+            len(self.sent),
+            self.named(self.basis.filled),
+            self.named(self.basis.left_out),
+            len(self.awaited),
+            len(self.basis.quarters),
+        )
 
 
 @dataclass
@@ -89,9 +108,10 @@ class NationalData:
             for marac, parts in basis.counted().items()
         ]
         by_id = {m.id: m for m in self.maracs}
-        return NationalPeriod(
-            basis, figures(per_marac, by_id, self.bands, fields=self.fields), names
-        )
+        found = NationalPeriod(basis, None, names)
+        counted = figures(per_marac, by_id, self.bands, fields=self.fields)
+        # "Maracs that sent figures": those that did, not those counted (filled ones did not).
+        return replace(found, figures=replace(counted, maracs_submitted=len(found.sent)))
 
 
 def _combine(marac_id: int, parts: Sequence[Sums]) -> Sums:
@@ -138,17 +158,16 @@ def load_picture(
 
 def _period(found: NationalPeriod, label: str, range_text: str) -> Period:
     basis = found.basis
-    sent = _unique_ids(m for q in basis.quarters for m in q.sent)
     return Period(
         label,
         range_text,
         None if found.figures is None else found.figures.to_dict(),
         started=basis.started,
-        sent=len(sent),
+        sent=len(found.sent),
         counted=len(basis.counted()),
         filled=found.named(basis.filled),
         left_out=found.named(basis.left_out),
-        awaited=len(_unique_ids(m for q in basis.quarters for m in q.awaited)),
+        awaited=len(found.awaited),
     )
 
 

@@ -10,8 +10,9 @@ A quarter still open (started, not yet due) counts the Maracs that sent so far; 
 ``AWAITED``, neither filled nor missing. A quarter not started has no figures at all: blank,
 never 0.
 
-For a financial year, a Marac left out of any of its due quarters is left out of the year's
-figures too: a year short of two quarters would read as a fall in cases.
+For a financial year, each Marac counts with the quarters it counts with in each quarter
+(its own or filled ones) and is left out of the others, so the year's totals are the sum of
+its quarters' totals; cases per 10,000 are annualised over the quarters a Marac counts with.
 
 Pure: it takes who sent what and returns who counts how; the caller sums the figures.
 """
@@ -95,7 +96,7 @@ class PeriodBasis:
     """A period of one or more quarters (a quarter asked about, or a financial year)."""
 
     quarters: tuple[QuarterBasis, ...]
-    left_out: tuple[int, ...]  # left out of at least one due quarter: out of the period too
+    left_out: tuple[int, ...]  # left out of at least one of its quarters
 
     @property
     def started(self) -> bool:
@@ -103,19 +104,16 @@ class PeriodBasis:
 
     def counted(self) -> dict[int, tuple[Contribution, ...]]:
         """The Maracs in the period's figures, each with the quarters of figures it brings."""
-        out = set(self.left_out)
         found: dict[int, list[Contribution]] = {}
         for quarter in self.quarters:
             for c in quarter.counted:
-                if c.marac_id not in out:
-                    found.setdefault(c.marac_id, []).append(c)
+                found.setdefault(c.marac_id, []).append(c)
         return {marac: tuple(parts) for marac, parts in found.items()}
 
     @property
     def filled(self) -> tuple[int, ...]:
         """Maracs counted with a previous quarter's figures somewhere in the period."""
-        out = set(self.left_out)
-        return _unique(m for q in self.quarters for m in q.filled if m not in out)
+        return _unique(m for q in self.quarters for m in q.filled)
 
 
 def apply_rule(
@@ -163,3 +161,23 @@ def _one(
 
 def _unique(ids: Iterable[int]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True)
+class RuleNote:
+    """What an answer says of the rule: how many Maracs sent, who was filled from a previous
+    quarter, who was left out, how many are awaited (a quarter not yet due)."""
+
+    sent: int
+    filled: tuple[str, ...]
+    left_out: tuple[str, ...]
+    awaited: int = 0
+    quarters: int = 1  # a year: left out only of the quarters after two missed in a row
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "sent": self.sent,
+            "filled": list(self.filled),
+            "left_out": list(self.left_out),
+            "awaited": self.awaited,
+        }

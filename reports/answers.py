@@ -204,12 +204,16 @@ def _figures(answer: Figure, *, summary: bool) -> str:
     place = wording.place_name(answer.place)
     period_text = wording.quarter_text(answer.period.span)
     figures = answer.figures
-    if not figures.meetings:
+    if not figures.meetings and (answer.rule is None or not answer.rule.sent):
         lines = [wording.no_figures(answer.place, period_text)]
+        if answer.rule is not None and answer.rule.left_out:
+            lines.append(wording.national_rule_line(answer.rule))
     else:
         lines = [wording.figure_head(answer.place, period_text, summary=summary)]
         if not answer.place.marac:
             lines.append(wording.submitted_line(figures.maracs_submitted, figures.maracs_asked))
+        if answer.rule is not None:
+            lines.append(wording.national_rule_line(answer.rule))
         lines += _metric_lines(answer.metric, figures, place)
         if figures.few_cases and answer.metric not in ("cases", "meetings"):
             lines.append(wording.few_cases_note(figures.min_cases_for_rates))

@@ -54,13 +54,14 @@ def test_the_quarter_before_the_year_fills_its_first_quarter() -> None:
     assert basis.quarters[0].contributions[0].source == Q4_PREV
 
 
-def test_left_out_of_one_quarter_is_out_of_the_year() -> None:
+def test_a_year_counts_each_marac_in_the_quarters_it_counts_in() -> None:
     # Marac 1 sends every quarter; 2 misses Q2 and Q3; 3 misses Q3 only (filled from Q2).
     sent = {(1, q) for q in YEAR} | {(2, Q1), (2, Q4)} | {(3, Q1), (3, Q2), (3, Q4)}
     basis = apply_rule([1, 2, 3], YEAR, sent, today=LATE)
-    assert basis.left_out == (2,) and basis.filled == (3,)
+    assert basis.left_out == (2,) and basis.filled == (2, 3)  # 2 was filled in Q2
     counted = basis.counted()
-    assert set(counted) == {1, 3}
+    assert [c.source for c in counted[1]] == list(YEAR)
+    assert [c.source for c in counted[2]] == [Q1, Q1, Q4]  # Q2 filled, out of Q3
     assert [c.source for c in counted[3]] == [Q1, Q2, Q2, Q4]
 
 

@@ -307,29 +307,55 @@ def test_partner_share_is_one_minus_police(world: World) -> None:
     assert partner.national == pytest.approx(0.361)
 
 
-def test_national_picture_per_10k_is_annualised_per_marac(world: World) -> None:
+def test_national_picture_follows_the_national_rule(world: World) -> None:
+    """By 3 Feb 2025 Q1-Q3 are due: a Marac that missed one counts with its previous quarter's
+    figures, one that missed two in a row is left out of it; Q4 counts only who sent."""
     answer = world.ask("national picture 2024/25")
     quarters = tuple(f"Q{n} 2024/25" for n in (1, 2, 3, 4))
-    this_year = [m for m in world.stored if m.quarter in quarters]
+    parts: dict[str, list[list[Seeded]]] = {}
+    filled: set[str] = set()
+    left_out: set[str] = set()
+    for label in quarters:
+        previous = Quarter.from_label(label).previous().label
+        for marac in ALL_MARACS:
+            mine = [m for m in world.stored if m.marac == marac and m.quarter == label]
+            before = [m for m in world.stored if m.marac == marac and m.quarter == previous]
+            if mine:
+                parts.setdefault(marac, []).append(mine)
+            elif label != "Q4 2024/25" and before:
+                parts.setdefault(marac, []).append(before)
+                filled.add(marac)
+            elif label != "Q4 2024/25":
+                left_out.add(marac)
+    counted = [m for quarters_ in parts.values() for q in quarters_ for m in q]
     annual, population = 0.0, 0
-    for marac in {m.marac for m in this_year}:
-        mine = [m for m in this_year if m.marac == marac]
-        sent = len({m.quarter for m in mine})
+    for marac, brought in parts.items():
         if marac in POPULATION:
-            annual += total(mine, "cases")[0] * 4 / sent
+            annual += sum(total(q, "cases")[0] for q in brought) * 4 / len(brought)
             population += POPULATION[marac]
     figures = _figures(answer)
     assert (answer.intent, answer.answered) == ("summary", True)
-    assert figures.maracs_submitted == len({m.marac for m in this_year})
+    sent = {m.marac for m in world.stored if m.quarter in quarters}
+    assert figures.maracs_submitted == len(sent)
     assert figures.maracs_asked == len(ALL_MARACS)
-    assert figures.cases.total == total(this_year, "cases")[0]
+    assert figures.cases.total == total(counted, "cases")[0]
     assert figures.per_10k.value == pytest.approx(annual / population * 10_000)
     assert figures.per_10k.maracs_without_population == 1  # Leeds
     assert figures.idva_fte.expected == pytest.approx(population * 40 / 10_000 / 100)
     repeats = figures.rate("repeat_rate")
     assert repeats is not None
-    assert repeats.value == pytest.approx(rate(this_year, "repeat_cases"))
+    assert repeats.value == pytest.approx(rate(counted, "repeat_cases"))
     assert answer.text.startswith("National picture, 2024/25 (1 Apr 2024 – 31 Mar 2025):")
+    rule = answer.data["national_rule"]
+    assert (set(rule["filled"]), set(rule["left_out"])) == (filled, left_out)
+    assert "National rule: Barking and Dagenham, Kingston upon Thames and Kirklees missed a " \
+        "quarter" in answer.text
+
+
+def test_one_marac_s_own_figures_are_never_filled(world: World) -> None:
+    answer = world.ask("how many cases did Kirklees discuss in Q3 2024/25")
+    assert _figures(answer).meetings == 0 and "national_rule" not in answer.data
+    assert "No figures have been sent for Kirklees" in answer.text
 
 
 def test_a_quarter_with_no_figures_says_so(world: World) -> None:

@@ -129,16 +129,15 @@ def _quarter_column(stored: list[Seeded], quarter: str) -> list[str]:
 
 
 def _year_column(stored: list[Seeded], region: str | None = None) -> list[str]:
-    """A Marac left out of any due quarter is out of the year; the rest count with every
-    quarter of figures they bring (their own or a filled one)."""
+    """Each Marac counts with every quarter of figures it brings in each quarter (its own or a
+    filled one), and not in the quarters it is left out of."""
     ruled = [_rule(stored, q, region) for q in QUARTERS]
     left_out = sorted({m for r in ruled for m in r[2]})
-    filled = {m for r in ruled for m in r[1]} - set(left_out)
+    filled = {m for r in ruled for m in r[1]}
     parts: dict[str, list[list[Seeded]]] = {}
     for _, _, _, counts in ruled:
         for marac, mine in counts.items():
-            if marac not in left_out:
-                parts.setdefault(marac, []).append(mine)
+            parts.setdefault(marac, []).append(mine)
     sent = {m for r in ruled for m in r[0]}
     return _column(len(sent), len(filled), len(left_out), parts)
 
@@ -162,7 +161,7 @@ def test_national_csv_applies_the_national_rule_to_the_seed(
         "", "", "", "", "", "", "", str(bands.national_cases_per_10k),
         _pct(bands.national_repeat_rate), _pct(bands.national_partner_share)]
     # Pinned by hand from the seed: Barking and Dagenham and Kingston missed Q2 (filled from
-    # Q1); Kingston missed Q3 too (left out, and out of the year); Ashford missed Q4 2023/24
+    # Q1); Kingston missed Q3 too (left out of Q3); Ashford missed Q4 2023/24
     # and Q1, Canterbury sent nothing before Q3 and Glasgow nothing at all.
     assert _rule(stored, "Q2 2024/25")[1:3] == (
         ["Barking and Dagenham", "Kingston upon Thames"], ["Canterbury", "Glasgow"])
@@ -171,7 +170,7 @@ def test_national_csv_applies_the_national_rule_to_the_seed(
     by_label = {r[0]: r[1:] for r in rows[1:] if r}
     assert by_label["Which were filled (names)"] == [
         "", "Barking and Dagenham; Kingston upon Thames", "Kirklees", "",
-        "Barking and Dagenham; Kirklees", ""]
+        "Barking and Dagenham; Kingston upon Thames; Kirklees", ""]
     assert by_label["Which were left out (names)"] == [
         "Ashford; Canterbury; Glasgow", "Canterbury; Glasgow", "Glasgow; Kingston upon Thames",
         "", "Ashford; Canterbury; Glasgow; Kingston upon Thames", ""]
@@ -180,12 +179,20 @@ def test_national_csv_applies_the_national_rule_to_the_seed(
     assert ("Q2 2024/25: filled from their previous quarter: Barking and Dagenham and Kingston "
             "upon Thames; left out (two quarters missed in a row): Canterbury and Glasgow."
             ) in text
-    assert ("2024/25: filled from their previous quarter: Barking and Dagenham and Kirklees; "
-            "left out (two quarters missed in a row): Ashford, Canterbury, Glasgow and Kingston "
-            "upon Thames.") in text
+    assert ("2024/25: filled from their previous quarter: Barking and Dagenham, Kingston upon "
+            "Thames and Kirklees; left out (two quarters missed in a row): Ashford, Canterbury, "
+            "Glasgow and Kingston upon Thames.") in text
     assert "Q4 2024/25: no Marac filled from a previous quarter; none left out; 9 Maracs " \
         "not sent yet (not yet due)." in text
     assert "Wrote the national picture (all Maracs, 2024/25) to n.csv" in capsys.readouterr().out
+
+
+def test_the_years_totals_are_the_sum_of_its_quarters(cli: Path) -> None:
+    assert main(["report", "national", "--year", "2024/25", "--out", "sum.csv", *ON]) == 0
+    by_label = {r[0]: r[1:] for r in _csv(cli / "sum.csv")[1:] if r}
+    for label in ("Meetings", "Cases discussed"):
+        quarters = [int(v) for v in by_label[label][:4] if v]
+        assert len(quarters) == 3 and int(by_label[label][4]) == sum(quarters), label
 
 
 def test_a_quarter_not_started_is_blank_never_0(cli: Path) -> None:

@@ -23,6 +23,7 @@ from kernel.answers.parts import (
     State,
     YearInfo,
 )
+from kernel.national_rule import RuleNote
 
 
 @dataclass(frozen=True)
@@ -148,15 +149,19 @@ class Figure:
     scope: ScopeInfo
     period: FigurePeriod
     figures: Figures
+    # Figures of more than one Marac follow the national rule (kernel/national_rule.py):
+    # who was filled from a previous quarter, who was left out. None for one Marac's own.
+    rule: RuleNote | None = None
 
     def to_dict(self) -> Json:
-        return {
+        found: Json = {
             "metric": self.metric,
             "place": self.place.to_dict(),
             "scope": self.scope.to_dict(),
             "period": self.period.to_dict(),
             "figures": self.figures.to_dict(),
         }
+        return found if self.rule is None else found | {"national_rule": self.rule.to_dict()}
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kernel.wording.common import and_list, plural
+
+if TYPE_CHECKING:
+    from kernel.national_rule import RuleNote
 
 # ---------------------------------------------------------------------------------------------
 # Reports: the national picture, the overview, the grid as a workbook (marac-bot report …)
@@ -41,8 +45,9 @@ NATIONAL_NAME_ROWS: dict[str, str] = {
 }
 NATIONAL_RULE = (
     "National rule: a Marac that missed a quarter counts with its previous quarter's figures; "
-    "one that missed two quarters in a row is left out (and out of the year's figures). A "
-    "quarter not yet due counts only the Maracs that have sent; one not started is blank."
+    "one that missed two quarters in a row is left out of that quarter. The year adds up its "
+    "quarters. A quarter not yet due counts only the Maracs that have sent; one not started "
+    "is blank."
 )
 OVERVIEW_HEADINGS = (
     "Marac",
@@ -135,3 +140,23 @@ def national_not_started(period: str) -> str:
 def national_chart_reporting(sent: int, asked: int, filled: int) -> str:
     """Under a bar: how many Maracs it stands for."""
     return f"{sent} of {asked} sent" + (f", {filled} filled" if filled else "")
+
+
+def national_rule_line(note: RuleNote) -> str:
+    """The national rule in an answer about several Maracs: who was filled, who left out."""
+    if not note.filled and not note.left_out:
+        return "No Marac needed filling from a previous quarter, and none was left out."
+    parts = []
+    if note.filled:
+        parts.append(
+            f"{and_list(list(note.filled))} missed a quarter, so "
+            f"{'its' if len(note.filled) == 1 else 'their'} previous quarter's "
+            "figures stand in"
+        )
+    if note.left_out:
+        where = " of each quarter that made two missed in a row" if note.quarters > 1 else ""
+        parts.append(
+            f"{and_list(list(note.left_out))} missed two quarters in a row, so "
+            f"{'is' if len(note.left_out) == 1 else 'are'} left out{where}"
+        )
+    return "National rule: " + "; ".join(parts) + "."

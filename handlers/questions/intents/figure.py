@@ -11,6 +11,8 @@ from handlers.questions.model import Finding
 from handlers.questions.period import quarter_info, year_info
 from handlers.questions.sums import marac_sums
 from kernel.answers import Figure, FigurePeriod, Figures, Summary
+from kernel.national_rule import RuleNote
+from kernel.quarters import Quarter
 
 INTENT = "figure"
 SUMMARY = "summary"
@@ -32,16 +34,35 @@ def _answer(ask: Ask, intent: str, metric: str) -> Finding:
         return place
     kind = Summary if intent == SUMMARY else Figure
     period = _period(ask)
-    found = _figures(ask, place, metric, period.quarters)
-    return Finding(intent, True, kind(metric, place.info(), ask.scope.info(), period, found))
+    found, rule = _figures(ask, place, metric, period.quarters)
+    answer = kind(metric, place.info(), ask.scope.info(), period, found, rule=rule)
+    return Finding(intent, True, answer)
 
 
-def _figures(ask: Ask, place: Place, metric: str, quarters: tuple[str, ...]) -> Figures:
+def _figures(ask: Ask, place: Place, metric: str, quarters: tuple[str, ...]
+             ) -> tuple[Figures, RuleNote | None]:
     every = ask.scope.everything and place.area is None and place.marac is None
     fields = fields_for(metric)
+    if place.marac is None:  # several Maracs: the national rule, as in report national
+        return _national(ask, place, fields, quarters, every_marac=every)
     sums = marac_sums(ask.session, quarters, None if every else place.marac_ids, fields=fields)
     by_id = {m.id: m for m in place.maracs}
-    return figures(sums, by_id, ask.settings.bands, fields=fields)
+    return figures(sums, by_id, ask.settings.bands, fields=fields), None
+
+
+def _national(ask: Ask, place: Place, fields: tuple[str, ...], quarters: tuple[str, ...], *,
+              every_marac: bool) -> tuple[Figures, RuleNote]:
+    from handlers.national import NationalData  # it imports this package: load when used
+
+    wanted = [Quarter.from_label(label) for label in quarters]
+    data = NationalData.load(ask.session, place.maracs, wanted, ask.settings.bands,
+                             fields=fields, today=ask.today, due_days=ask.due_days,
+                             every_marac=every_marac)
+    period = data.period(wanted)
+    if period.figures is None:  # not started: nothing sent, nothing counted
+        empty = figures([], {m.id: m for m in place.maracs}, ask.settings.bands, fields=fields)
+        return empty, period.note()
+    return period.figures, period.note()
 
 
 def _period(ask: Ask) -> FigurePeriod:
