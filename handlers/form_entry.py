@@ -107,8 +107,7 @@ def _typed_again(session: Session, entry: MeetingEntry, sender: str) -> FormOffe
     if offer is None:
         return None
     values = {key: _whole(value) for key, value in entry.counts.items()}
-    day = entry.meeting_date if isinstance(entry.meeting_date, date) else _iso(entry.meeting_date)
-    return FormOffer(offer.choices, entry.marac or None, day, values)
+    return FormOffer(offer.choices, entry.marac or None, entry.day, values)
 
 
 def _whole(value: str | int | None) -> int | None:
@@ -120,20 +119,13 @@ def _whole(value: str | int | None) -> int | None:
         return None
 
 
-def _iso(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def entry_reply_text(report: FileReport, *, held_until: date | None) -> str:
     """The file's outcome line, then the issues by the fields' labels, then how to confirm."""
     lines = [outcome_line(report, checked_only=False)]
     for severity in (Severity.HARD, Severity.SOFT):
         issues = [i for i in report.by_severity(severity) if not i.is_file_level]
         if issues:
-            lines += ["", wording.SEVERITY_HEADINGS[severity.value]]
+            lines += ["", wording.FORM_SEVERITY_HEADINGS[severity.value]]
             lines += [wording.form_issue_line(i.code, issue_params(i), fallback=i.message)
                       for i in issues]
     if report.rows_held:

@@ -37,9 +37,6 @@ class MeetingEntry:
     meeting_date: date | str | None
     counts: Mapping[str, Value] = field(default_factory=dict)
     kind: EntryKind = EntryKind.FORM
-    # Only the fields named are changed (a sentence, or "amend" of a stored meeting): the
-    # rest keep the figures stored for the meeting. A form sends every field.
-    partial: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "counts", MappingProxyType(dict(self.counts)))
@@ -52,7 +49,6 @@ class MeetingEntry:
             "marac": self.marac,
             "meeting_date": day.isoformat() if isinstance(day, date) else day,
             "counts": dict(self.counts),
-            "partial": self.partial,
         }, sort_keys=True, ensure_ascii=False).encode("utf-8")
 
     @classmethod
@@ -64,11 +60,18 @@ class MeetingEntry:
         day = data.get("meeting_date")
         return cls(str(data.get("marac") or ""), day if isinstance(day, str) else None,
                    {str(k): _value(v) for k, v in data["counts"].items()},
-                   EntryKind(data.get("kind") or "form"), bool(data.get("partial")))
+                   EntryKind(data.get("kind") or "form"))
 
-    def with_counts(self, counts: Mapping[str, Value]) -> MeetingEntry:
-        """The same meeting with these counts (a partial entry completed from the store)."""
-        return MeetingEntry(self.marac, self.meeting_date, counts, self.kind, partial=False)
+    @property
+    def day(self) -> date | None:
+        """The meeting date as a date, when it is one (a picker's ISO text included); else
+        None, and validation says what is wrong with it."""
+        if isinstance(self.meeting_date, date) or self.meeting_date is None:
+            return self.meeting_date
+        try:
+            return date.fromisoformat(self.meeting_date)
+        except ValueError:
+            return None
 
 
 def _value(value: Any) -> Value:

@@ -118,7 +118,7 @@ def test_an_amendment_by_email_is_held_old_to_new_then_confirmed_with_its_proven
 
     assert outcome is Outcome.SUBMISSION_HELD
     assert text.startswith("Amendment in words: 0 of 1 row accepted for Croydon, Q3 2024/25")
-    assert "Number of repeat cases: 4 → 9" in text
+    assert "different figures: Number of repeat cases: 4 → 9." in text
     assert wording.confirm_instructions(None).split(".")[0] in text
     assert DbStoredMeetings(session).current("Croydon", CROYDON_DAY) == MEETING, "held"
 

@@ -165,6 +165,8 @@ def test_a_form_is_a_submission_with_its_channel_sender_time_and_values(
     kept = json.loads(submission.raw)
     assert kept["marac"] == "Croydon" and kept["meeting_date"] == "2024-10-03"
     assert kept["counts"]["cases"] == "12" and kept["counts"]["minoritised"] is None
+    assert MeetingEntry.from_json(submission.raw).counts == form_view.to_entry(
+        slack_view(MEETING)).counts, "the values entered, read back as entered"
     [version] = meeting_history(session, "Croydon", DAY)
     assert (version.channel, version.sender, version.filename) == (
         "slack", CARA, "Meeting form (Slack)")

@@ -226,7 +226,7 @@ def test_choosing_a_recorded_meeting_fills_the_form_and_a_change_is_held_then_co
     assert update["view_id"] == "VFORM2" and update["hash"] == "h-open"
     assert wording.form_prefilled_note("Croydon", _date(DAY)) in json.dumps(filled)
     assert "1 changed row held for confirmation" in text_of(held)
-    assert "Number of repeat cases: 4 → 9" in text_of(held)
+    assert "different figures: Number of repeat cases: 4 → 9." in text_of(held), "no letters"
     assert text_of(confirmed) == wording.confirmed_text(1)
     assert db.rows("SELECT version, repeat_cases FROM meeting_versions WHERE is_current") == [
         (2, 9)]

@@ -125,7 +125,7 @@ def test_a_hard_issue_in_the_card_is_answered_by_its_box_and_nothing_is_recorded
 
     assert answer["body"]["text"].splitlines() == [
         "Meeting form (Teams): 0 of 1 row accepted.", "",
-        "Must fix (these rows were not accepted)",
+        "Must fix (the meeting was not recorded)",
         "  Number of repeat cases: 11 is more than the 10 cases discussed."]
     again = boxes(card_of(answer))
     assert again["repeat_cases"]["value"] == 11 and again["cases"]["value"] == 10, \

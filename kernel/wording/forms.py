@@ -7,6 +7,7 @@ A form has no cells or rows, so an issue found in one is said by the field's lab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -96,11 +97,23 @@ def field_error(code: str, params: dict[str, Any]) -> str | None:
     return None if template is None else _render(template, params)
 
 
+FORM_SEVERITY_HEADINGS = {
+    "hard": "Must fix (the meeting was not recorded)",
+    "soft": "Please check",
+}
+# A held change lists "D Number of repeat cases: 4 → 9": a form has no column letters.
+_CHANGE_LETTER = re.compile(r"(?<=figures: )[A-Z]{1,2} (?=\S)|(?<=; )[A-Z]{1,2} (?=\S)")
+
+
 def form_issue_line(code: str, params: dict[str, Any], *, fallback: str) -> str:
     """One issue of a form in the reply: by the field's label, or the file's own wording
     (``fallback``) where that names no cell (held changes, quarter bands)."""
     template = REPLY_LINES.get(code)
-    return "  " + (fallback if template is None else _render(template, params))
+    if template is not None:
+        return "  " + _render(template, params)
+    if code == "changed-from-previous":
+        return "  " + _CHANGE_LETTER.sub("", fallback)
+    return "  " + fallback
 
 
 def _render(template: str, params: dict[str, Any]) -> str:

@@ -98,17 +98,6 @@ def to_inbound(body: Mapping[str, Any], *, received_at: datetime) -> InboundMess
                           received_at=received_at, dedupe_key=key, entry=to_entry(view))
 
 
-def chosen_day(entry: MeetingEntry) -> date | None:
-    """The date picked (the picker always gives ISO text), or None."""
-    day = entry.meeting_date
-    if isinstance(day, date):
-        return day
-    try:
-        return date.fromisoformat(day) if day else None
-    except ValueError:
-        return None
-
-
 def errors_for(view: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, str]:
     """Slack's ``response_action: errors`` map: block id → message, for blocks in the view."""
     present = {b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict)}

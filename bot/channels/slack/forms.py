@@ -96,7 +96,7 @@ class SlackForms:
         """The form again, its labels in the chosen Marac's edition; a recorded meeting's
         figures filled in, else the figures typed so far."""
         sender = self._sender(user)
-        day = form_view.chosen_day(entry)
+        day = entry.day
         with self.store.transaction() as session:
             choices = form_entry.form_choices(session, sender)
             allowed = any(c.name == entry.marac for c in choices)

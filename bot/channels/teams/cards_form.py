@@ -10,7 +10,6 @@ holds the inputs and our ``marac_form`` marker: "record" checks and records the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from kernel import wording
@@ -68,16 +67,6 @@ def to_entry(value: Mapping[str, Any]) -> MeetingEntry:
     return MeetingEntry(_text(value.get("marac")) or "", day, counts, EntryKind.FORM)
 
 
-def chosen_day(entry: MeetingEntry) -> date | None:
-    day = entry.meeting_date
-    if isinstance(day, date):
-        return day
-    try:
-        return date.fromisoformat(day) if day else None
-    except ValueError:
-        return None
-
-
 def _number(key: str, edition: Edition, value: int | None) -> dict[str, Any]:
     box: dict[str, Any] = {"type": "Input.Number", "id": key,
                            "label": FIELD_BY_KEY[key].header(edition),
@@ -108,4 +97,4 @@ def form_input(value: Any) -> tuple[MeetingEntry | None, FormRequest | None]:
     entry = to_entry(value)
     if action == RECORD:
         return entry, None
-    return None, FormRequest(entry.marac or None, chosen_day(entry))
+    return None, FormRequest(entry.marac or None, entry.day)
