@@ -28,12 +28,17 @@ from validation.columns import COUNT_KEYS, FIELD_BY_KEY, REFERRAL_KEYS
 
 # What makes a sentence an amendment rather than a question: a change verb first, or "should
 # be" / "should read", and a new value (a whole number, or "blank") at the end.
-_VALUE = re.compile(r"(?:\bto|\bshould\s+(?:be|read|have\s+been)|\bis\s+actually|=)\s*"
-                    r"(\d{1,9}|blank|not\s+collected)\s*[.!]?\s*$", re.IGNORECASE)
+_VALUE = re.compile(
+    r"(?:\bto|\bshould\s+(?:be|read|have\s+been)|\bis\s+actually|=)\s*"
+    r"(\d{1,9}|blank|not\s+collected)\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
 _VERB = re.compile(r"^\s*(?:please\s+)?(?:change|correct|amend|update|set|fix)\b", re.IGNORECASE)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTHS) +
-                        r")[a-z]*\.?(?:\s+(\d{4}))?\b", re.IGNORECASE)
+_DAY_MONTH = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(" + "|".join(_MONTHS) + r")[a-z]*\.?(?:\s+(\d{4}))?\b",
+    re.IGNORECASE,
+)
 _NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 # Words people use for a figure besides the template's headers (matched as whole words).
@@ -81,22 +86,38 @@ def sentence_of(message: InboundMessage) -> str | None:
     return None
 
 
-def handle(session: Session, message: InboundMessage, sentence: str, *, sender: str,
-           settings: Policy, today: date, now: datetime) -> HandlerResult:
+def handle(
+    session: Session,
+    message: InboundMessage,
+    sentence: str,
+    *,
+    sender: str,
+    settings: Policy,
+    today: date,
+    now: datetime,
+) -> HandlerResult:
     """Read the amendment and hold it (old → new), or ask back what it leaves open."""
     wanted = read_amendment(session, sentence, today=today)
-    if wanted.problem is not None or wanted.marac is None or wanted.day is None \
-            or wanted.key is None:
+    if (
+        wanted.problem is not None
+        or wanted.marac is None
+        or wanted.day is None
+        or wanted.key is None
+    ):
         text = wording.amend_ask_back(wanted.problem or wording.AMEND_NO_FIELD)
         return HandlerResult(Outcome.AMEND_ASKED_BACK, Reply(message.thread, text))
     recorded = form_entry.recorded_counts(session, wanted.marac, wanted.day)
     if recorded is None:
-        return HandlerResult(Outcome.AMEND_NOTHING_RECORDED, Reply(
-            message.thread, wording.amend_not_recorded(wanted.marac, wanted.day)))
-    entry = MeetingEntry(wanted.marac, wanted.day, {**recorded, wanted.key: wanted.value},
-                         EntryKind.SENTENCE)
-    return form_entry.record_entry(session, message, entry, sender=sender, settings=settings,
-                                   today=today, now=now)
+        return HandlerResult(
+            Outcome.AMEND_NOTHING_RECORDED,
+            Reply(message.thread, wording.amend_not_recorded(wanted.marac, wanted.day)),
+        )
+    entry = MeetingEntry(
+        wanted.marac, wanted.day, {**recorded, wanted.key: wanted.value}, EntryKind.SENTENCE
+    )
+    return form_entry.record_entry(
+        session, message, entry, sender=sender, settings=settings, today=today, now=now
+    )
 
 
 def read_amendment(session: Session, text: str, *, today: date) -> Amendment:
@@ -135,15 +156,20 @@ def _maracs_in(session: Session, text: str) -> dict[str, str]:
     """Registered Maracs named in the text (by name or alias), with the phrase that named them;
     where one name is part of another ("Leeds" in "Leeds North"), the longer is meant."""
     found: dict[str, str] = {}
-    for name, aliases in session.execute(select(Marac.name, Marac.aliases)
-                                         .where(Marac.retired_at.is_(None))):
-        for phrase in sorted({_words(n).strip() for n in (name, *(aliases or []))},
-                             key=len, reverse=True):
+    for name, aliases in session.execute(
+        select(Marac.name, Marac.aliases).where(Marac.retired_at.is_(None))
+    ):
+        for phrase in sorted(
+            {_words(n).strip() for n in (name, *(aliases or []))}, key=len, reverse=True
+        ):
             if phrase and re.search(rf"\b{re.escape(phrase)}\b", text):
                 found[name] = phrase
                 break
-    return {n: p for n, p in found.items()
-            if not any(p != q and re.search(rf"\b{re.escape(p)}\b", q) for q in found.values())}
+    return {
+        n: p
+        for n, p in found.items()
+        if not any(p != q and re.search(rf"\b{re.escape(p)}\b", q) for q in found.values())
+    }
 
 
 def _dates_in(text: str, *, today: date) -> list[date]:
@@ -181,11 +207,14 @@ def _fields_in(text: str) -> list[str]:
     spans: list[tuple[int, int, str]] = []
     for key, phrases in _phrases().items():
         for phrase in phrases:
-            spans += [(m.start(), m.end(), key)
-                      for m in re.finditer(rf"\b{re.escape(phrase)}\b", text)]
-    kept = {key for start, end, key in spans
-            if not any(s <= start and end <= e and (e - s) > (end - start)
-                       for s, e, _ in spans)}
+            spans += [
+                (m.start(), m.end(), key) for m in re.finditer(rf"\b{re.escape(phrase)}\b", text)
+            ]
+    kept = {
+        key
+        for start, end, key in spans
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
+    }
     return [key for key in COUNT_KEYS if key in kept]
 
 

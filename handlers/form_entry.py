@@ -48,11 +48,23 @@ class Checked:
     label: str
 
 
-def check_entry(session: Session, entry: MeetingEntry, *, sender: str, channel: str,
-                settings: Policy, today: date) -> Checked:
+def check_entry(
+    session: Session,
+    entry: MeetingEntry,
+    *,
+    sender: str,
+    channel: str,
+    settings: Policy,
+    today: date,
+) -> Checked:
     """Validate the entry as a file row would be, recording nothing."""
-    context = validation_context(session, today=today, sender=sender, bands=settings.bands,
-                                 max_file_bytes=settings.max_file_bytes)
+    context = validation_context(
+        session,
+        today=today,
+        sender=sender,
+        bands=settings.bands,
+        max_file_bytes=settings.max_file_bytes,
+    )
     label = wording.form_label(channel, sentence=entry.kind is EntryKind.SENTENCE)
     edition = edition_for(session, context, entry.marac)
     return Checked(entry, validate_entry(entry, context, label=label, edition=edition), label)
@@ -79,25 +91,49 @@ def edition_for(session: Session, context: ValidationContext, marac: str) -> Edi
     return Edition.SCOTLAND if nation == SCOTLAND else Edition.UK
 
 
-def record_entry(session: Session, message: InboundMessage, entry: MeetingEntry, *,
-                 sender: str, settings: Policy, today: date, now: datetime) -> HandlerResult:
+def record_entry(
+    session: Session,
+    message: InboundMessage,
+    entry: MeetingEntry,
+    *,
+    sender: str,
+    settings: Policy,
+    today: date,
+    now: datetime,
+) -> HandlerResult:
     """Check and record a hand-entered meeting; the reply reads like a file's."""
-    checked = check_entry(session, entry, sender=sender, channel=message.channel,
-                          settings=settings, today=today)
+    checked = check_entry(
+        session, entry, sender=sender, channel=message.channel, settings=settings, today=today
+    )
     submission = record_submission(
-        session, report=checked.report, raw=entry.to_json(), channel=message.channel,
-        sender=sender, received_at=message.received_at or now, declared_quarter=None,
-        dedupe_key=_dedupe_key(message, checked.report.sha256), confirm=False,
-        held_expiry=timedelta(days=settings.held_expiry_days), now=now)
+        session,
+        report=checked.report,
+        raw=entry.to_json(),
+        channel=message.channel,
+        sender=sender,
+        received_at=message.received_at or now,
+        declared_quarter=None,
+        dedupe_key=_dedupe_key(message, checked.report.sha256),
+        confirm=False,
+        held_expiry=timedelta(days=settings.held_expiry_days),
+        now=now,
+    )
     submission.kind = entry.kind.value
     report = checked.report
     logger.info("%s from %s: %s", checked.label, sender, report.status)
     held_until = today + timedelta(days=settings.held_expiry_days) if report.rows_held else None
     # A form with a hard issue comes back with what was typed in it, so nothing is lost.
-    again = _typed_again(session, entry, sender) if report.rows_rejected and (
-        entry.kind is EntryKind.FORM and message.channel in FORM_CHANNELS) else None
-    reply = Reply(message.thread, entry_reply_text(report, held_until=held_until),
-                  data={"form": again} if again is not None else {})
+    again = (
+        _typed_again(session, entry, sender)
+        if report.rows_rejected
+        and (entry.kind is EntryKind.FORM and message.channel in FORM_CHANNELS)
+        else None
+    )
+    reply = Reply(
+        message.thread,
+        entry_reply_text(report, held_until=held_until),
+        data={"form": again} if again is not None else {},
+    )
     received = ReceivedFile(checked.label, entry.to_json(), report)
     return HandlerResult(outcome_of([received]), reply, reports=(report,))
 
@@ -126,8 +162,9 @@ def entry_reply_text(report: FileReport, *, held_until: date | None) -> str:
         issues = [i for i in report.by_severity(severity) if not i.is_file_level]
         if issues:
             lines += ["", wording.FORM_SEVERITY_HEADINGS[severity.value]]
-            lines += [wording.form_issue_line(i.code, issue_params(i), fallback=i.message)
-                      for i in issues]
+            lines += [
+                wording.form_issue_line(i.code, issue_params(i), fallback=i.message) for i in issues
+            ]
     if report.rows_held:
         lines += ["", wording.confirm_instructions(held_until)]
     return "\n".join(lines) + "\n"
@@ -163,11 +200,14 @@ def form_choices(session: Session, sender: str) -> list[MaracChoice]:
     view = sender_view(session, sender)
     if view is None:
         return []
-    maracs = session.scalars(select(Marac).where(Marac.retired_at.is_(None))
-                             .order_by(Marac.region, Marac.name))
-    return [MaracChoice(m.name, m.region,
-                        Edition.SCOTLAND if m.nation == SCOTLAND else Edition.UK)
-            for m in maracs if view.may_submit(m.name)]
+    maracs = session.scalars(
+        select(Marac).where(Marac.retired_at.is_(None)).order_by(Marac.region, Marac.name)
+    )
+    return [
+        MaracChoice(m.name, m.region, Edition.SCOTLAND if m.nation == SCOTLAND else Edition.UK)
+        for m in maracs
+        if view.may_submit(m.name)
+    ]
 
 
 def recorded_counts(session: Session, marac: str, day: date) -> dict[str, int | None] | None:
@@ -176,8 +216,9 @@ def recorded_counts(session: Session, marac: str, day: date) -> dict[str, int | 
     return None if current is None else dict(current)
 
 
-def form_offer(session: Session, sender: str, *, marac: str | None = None,
-               day: date | None = None) -> FormOffer | None:
+def form_offer(
+    session: Session, sender: str, *, marac: str | None = None, day: date | None = None
+) -> FormOffer | None:
     """The form for this sender, with a recorded meeting's figures filled in when the Marac
     and date chosen name one (an amendment); None when they may record for no Marac."""
     choices = form_choices(session, sender)
@@ -186,29 +227,33 @@ def form_offer(session: Session, sender: str, *, marac: str | None = None,
     allowed = marac if any(c.name == marac for c in choices) else None
     recorded = recorded_counts(session, allowed, day) if allowed and day else None
     note = wording.form_prefilled_note(allowed, day) if recorded and allowed else None
-    return FormOffer(tuple((c.name, c.edition.value) for c in choices), allowed, day,
-                     recorded or {}, note)
+    return FormOffer(
+        tuple((c.name, c.edition.value) for c in choices), allowed, day, recorded or {}, note
+    )
 
 
 # -- asked for the form: "record a meeting", or a card's refresh ------------------------------
 
 # The channels whose replies can show a form (a Teams card; a Slack button opening the modal).
 FORM_CHANNELS = frozenset({Channel.SLACK, Channel.TEAMS})
-_WANTS_FORM = re.compile(r"^\s*(?:please\s+)?(?:record|enter|add|new)\s+(?:a\s+)?meeting\b",
-                         re.IGNORECASE)
+_WANTS_FORM = re.compile(
+    r"^\s*(?:please\s+)?(?:record|enter|add|new)\s+(?:a\s+)?meeting\b", re.IGNORECASE
+)
 
 
 def wants_form(message: InboundMessage) -> bool:
-    """"record a meeting" (and close variants) in a chat that can show the form."""
+    """ "record a meeting" (and close variants) in a chat that can show the form."""
     return message.channel in FORM_CHANNELS and bool(_WANTS_FORM.match(message.text or ""))
 
 
-def offer_form(session: Session, message: InboundMessage, request: FormRequest, *,
-               sender: str) -> HandlerResult:
+def offer_form(
+    session: Session, message: InboundMessage, request: FormRequest, *, sender: str
+) -> HandlerResult:
     """The form, as data each chat channel renders; filled in for a recorded meeting."""
     offer = form_offer(session, sender, marac=request.marac, day=request.day)
     if offer is None:
-        return HandlerResult(Outcome.FORM_NOT_OFFERED,
-                             Reply(message.thread, wording.FORM_NO_MARACS))
+        return HandlerResult(
+            Outcome.FORM_NOT_OFFERED, Reply(message.thread, wording.FORM_NO_MARACS)
+        )
     text = offer.note or wording.FORM_INTRO
     return HandlerResult(Outcome.FORM_OFFERED, Reply(message.thread, text, data={"form": offer}))

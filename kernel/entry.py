@@ -44,12 +44,16 @@ class MeetingEntry:
     def to_json(self) -> bytes:
         """The values entered, as kept with the submission (its provenance, like a file)."""
         day = self.meeting_date
-        return json.dumps({
-            "kind": self.kind.value,
-            "marac": self.marac,
-            "meeting_date": day.isoformat() if isinstance(day, date) else day,
-            "counts": dict(self.counts),
-        }, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return json.dumps(
+            {
+                "kind": self.kind.value,
+                "marac": self.marac,
+                "meeting_date": day.isoformat() if isinstance(day, date) else day,
+                "counts": dict(self.counts),
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        ).encode("utf-8")
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> MeetingEntry:
@@ -58,9 +62,12 @@ class MeetingEntry:
         if not isinstance(data, dict) or not isinstance(data.get("counts"), dict):
             raise ValueError("not a meeting entry")
         day = data.get("meeting_date")
-        return cls(str(data.get("marac") or ""), day if isinstance(day, str) else None,
-                   {str(k): _value(v) for k, v in data["counts"].items()},
-                   EntryKind(data.get("kind") or "form"))
+        return cls(
+            str(data.get("marac") or ""),
+            day if isinstance(day, str) else None,
+            {str(k): _value(v) for k, v in data["counts"].items()},
+            EntryKind(data.get("kind") or "form"),
+        )
 
     @property
     def day(self) -> date | None:

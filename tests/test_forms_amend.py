@@ -41,8 +41,13 @@ Cara Coordinator,{CARA},coordinator,Croydon;Lambeth,U001,,email;slack
 TODAY = date(2025, 1, 10)
 NOW = datetime(2025, 1, 10, 10, 0, tzinfo=UTC)
 CROYDON_DAY, LAMBETH_DAY = date(2024, 10, 3), date(2024, 11, 14)
-MEETING = {**dict.fromkeys(COUNT_KEYS), "cases": 12, "repeat_cases": 4, "ref_police": 6,
-           "ref_housing": 0}
+MEETING = {
+    **dict.fromkeys(COUNT_KEYS),
+    "cases": 12,
+    "repeat_cases": 4,
+    "ref_police": 6,
+    "ref_housing": 0,
+}
 
 
 @pytest.fixture
@@ -55,35 +60,62 @@ def session(db_session: Session) -> Session:
 
 def file_with(session: Session, marac: str, day: date) -> None:
     header = ",".join(f'"{f.uk_header}"' for f in FIELDS)
-    cells = [marac, day.isoformat()] + ["" if MEETING[k] is None else str(MEETING[k])
-                                        for k in COUNT_KEYS]
+    cells = [marac, day.isoformat()] + [
+        "" if MEETING[k] is None else str(MEETING[k]) for k in COUNT_KEYS
+    ]
     data = (header + "\n" + ",".join(cells) + "\n").encode()
-    submitted = Submitted(sender=CARA, channel="email", received_at=NOW,
-                          files=[Attachment(f"{marac}.csv", data)], dedupe_prefix=None)
+    submitted = Submitted(
+        sender=CARA,
+        channel="email",
+        received_at=NOW,
+        files=[Attachment(f"{marac}.csv", data)],
+        dedupe_prefix=None,
+    )
     [received] = submit_files(session, submitted, settings=Settings(), today=TODAY)
     assert received.report.status == "accepted"
 
 
-def said(session: Session, text: str, *, channel: str = "email", key: str = "<m1@example.org>"
-         ) -> tuple[Outcome, str]:
-    thread = ThreadRef(channel, CARA if channel == "email" else "D001", message_id=key,
-                       by_address=channel == "email",
-                       extra={} if channel == "email" else {"sender": CARA, "dedupe_key": key})
-    message = InboundMessage(channel, CARA, thread,  # a chat sender as prepare resolves it
-                             subject="Croydon figures", text=text, received_at=NOW,
-                             dedupe_key=key)
+def said(
+    session: Session, text: str, *, channel: str = "email", key: str = "<m1@example.org>"
+) -> tuple[Outcome, str]:
+    thread = ThreadRef(
+        channel,
+        CARA if channel == "email" else "D001",
+        message_id=key,
+        by_address=channel == "email",
+        extra={} if channel == "email" else {"sender": CARA, "dedupe_key": key},
+    )
+    message = InboundMessage(
+        channel,
+        CARA,
+        thread,  # a chat sender as prepare resolves it
+        subject="Croydon figures",
+        text=text,
+        received_at=NOW,
+        dedupe_key=key,
+    )
     result = Dispatcher(Settings()).dispatch(session, message, now=NOW)
     return result.outcome, result.reply.text if result.reply else ""
 
 
-@pytest.mark.parametrize(("sentence", "wanted"), [
-    ("change Croydon 3 Oct 2024 repeat cases to 9", ("Croydon", CROYDON_DAY, "repeat_cases", 9)),
-    ("Lambeth 14 Nov: police referrals should be 12",
-     ("Lambeth", LAMBETH_DAY, "ref_police", 12)),
-    ("Please correct croydon 03/10/2024 cases discussed to 13.",
-     ("Croydon", CROYDON_DAY, "cases", 13)),
-    ("set Croydon 2024-10-03 children to blank", ("Croydon", CROYDON_DAY, "children", None)),
-])
+@pytest.mark.parametrize(
+    ("sentence", "wanted"),
+    [
+        (
+            "change Croydon 3 Oct 2024 repeat cases to 9",
+            ("Croydon", CROYDON_DAY, "repeat_cases", 9),
+        ),
+        (
+            "Lambeth 14 Nov: police referrals should be 12",
+            ("Lambeth", LAMBETH_DAY, "ref_police", 12),
+        ),
+        (
+            "Please correct croydon 03/10/2024 cases discussed to 13.",
+            ("Croydon", CROYDON_DAY, "cases", 13),
+        ),
+        ("set Croydon 2024-10-03 children to blank", ("Croydon", CROYDON_DAY, "children", None)),
+    ],
+)
 def test_a_sentence_names_the_marac_the_meeting_the_figure_and_its_new_value(
     session: Session, sentence: str, wanted: tuple[object, ...]
 ) -> None:
@@ -92,15 +124,20 @@ def test_a_sentence_names_the_marac_the_meeting_the_figure_and_its_new_value(
     assert (found.marac, found.day, found.key, found.value) == wanted
 
 
-@pytest.mark.parametrize(("sentence", "problem"), [
-    ("change Croydon repeat cases to 9", wording.AMEND_NO_DATE),
-    ("change Croydon 3 Oct 2024 to 9", wording.AMEND_NO_FIELD),
-    ("change 3 Oct 2024 repeat cases to 9", wording.AMEND_NO_MARAC),
-    ("change Croydon and Lambeth 3 Oct 2024 repeat cases to 9", wording.AMEND_NO_MARAC),
-    ("change Croydon 3 Oct 2024 or 4 Oct 2024 repeat cases to 9", wording.AMEND_NO_DATE),
-    ("Croydon 3 Oct 2024: police and housing should be 4",
-     wording.amend_many_fields(["Police", "Housing"])),
-])
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [
+        ("change Croydon repeat cases to 9", wording.AMEND_NO_DATE),
+        ("change Croydon 3 Oct 2024 to 9", wording.AMEND_NO_FIELD),
+        ("change 3 Oct 2024 repeat cases to 9", wording.AMEND_NO_MARAC),
+        ("change Croydon and Lambeth 3 Oct 2024 repeat cases to 9", wording.AMEND_NO_MARAC),
+        ("change Croydon 3 Oct 2024 or 4 Oct 2024 repeat cases to 9", wording.AMEND_NO_DATE),
+        (
+            "Croydon 3 Oct 2024: police and housing should be 4",
+            wording.amend_many_fields(["Police", "Housing"]),
+        ),
+    ],
+)
 def test_what_a_sentence_leaves_open_is_asked_back(
     session: Session, sentence: str, problem: str
 ) -> None:
@@ -126,18 +163,26 @@ def test_an_amendment_by_email_is_held_old_to_new_then_confirmed_with_its_proven
     assert (sentence.channel, sentence.sender) == ("email", CARA)
     assert confirm_held(session, sender=CARA, submission_id=sentence.id, now=NOW) == 1
     assert DbStoredMeetings(session).current("Croydon", CROYDON_DAY) == {
-        **MEETING, "repeat_cases": 9}
+        **MEETING,
+        "repeat_cases": 9,
+    }
     versions = meeting_history(session, "Croydon", CROYDON_DAY)
     assert [(v.version, v.filename) for v in versions] == [
-        (1, "Croydon.csv"), (2, wording.SENTENCE_LABEL)]
+        (1, "Croydon.csv"),
+        (2, wording.SENTENCE_LABEL),
+    ]
 
 
 def test_an_amendment_in_chat_offers_the_confirm_buttons_through_its_held_change(
     session: Session,
 ) -> None:
     file_with(session, "Lambeth", LAMBETH_DAY)
-    outcome, text = said(session, "Lambeth 14 Nov: police referrals should be 12",
-                         channel="slack", key="D001:1737.000100")
+    outcome, text = said(
+        session,
+        "Lambeth 14 Nov: police referrals should be 12",
+        channel="slack",
+        key="D001:1737.000100",
+    )
     assert outcome is Outcome.SUBMISSION_HELD
     assert "Police: 6 → 12" in text
     held = session.scalars(select(Submission).where(Submission.kind == "sentence")).one()
@@ -167,25 +212,37 @@ def test_an_amendment_emailed_is_held_and_a_confirm_in_reply_applies_it(
 ) -> None:
     with db_store.transaction() as session:
         load_registry(session)
-    mailroom = Mailroom(db_store, Settings(data_dir=tmp_path / "data", mailbox_address=MAILBOX,
-                                           smtp_listen=None, http_listen=None))
+    mailroom = Mailroom(
+        db_store,
+        Settings(
+            data_dir=tmp_path / "data", mailbox_address=MAILBOX, smtp_listen=None, http_listen=None
+        ),
+    )
     assert mailroom.exchange(compose(files=[fixture("clean_libreoffice.xlsx")])).outcome == (
-        "submission-accepted")
-    asked = mailroom.exchange(compose(subject="A correction",
-                                      body="Change Croydon 3 Oct 2024 repeat cases to 7\n"))
+        "submission-accepted"
+    )
+    asked = mailroom.exchange(
+        compose(subject="A correction", body="Change Croydon 3 Oct 2024 repeat cases to 7\n")
+    )
 
     assert asked.outcome == "submission-held"
     body = body_of(asked.reply)
     assert "Number of repeat cases: 5 → 7" in body and "Reply CONFIRM" in body
     ours = asked.reply
-    confirm = compose(subject=str(ours["Subject"]), body="CONFIRM\n",
-                      in_reply_to=str(ours["Message-ID"]),
-                      references=[*str(ours["References"]).split(), str(ours["Message-ID"])])
+    confirm = compose(
+        subject=str(ours["Subject"]),
+        body="CONFIRM\n",
+        in_reply_to=str(ours["Message-ID"]),
+        references=[*str(ours["References"]).split(), str(ours["Message-ID"])],
+    )
     confirmed = mailroom.exchange(confirm)
     assert confirmed.outcome == "confirmed"
     with db_store.transaction() as session:
         history = meeting_history(session, "Croydon", CROYDON_DAY)
-        assert [(v.version, v.is_current, v.counts["repeat_cases"], v.channel, v.filename)
-                for v in history] == [
+        assert [
+            (v.version, v.is_current, v.counts["repeat_cases"], v.channel, v.filename)
+            for v in history
+        ] == [
             (1, False, 5, "email", "clean_libreoffice.xlsx"),
-            (2, True, 7, "email", wording.SENTENCE_LABEL)]
+            (2, True, 7, "email", wording.SENTENCE_LABEL),
+        ]

@@ -49,8 +49,15 @@ POLICY = Policy()
 # Blank (not collected) and 0 (none) side by side; children 0 with 3 cases with children is a
 # soft row issue, and 12 cases in a quarter is far below Croydon's expected volume (a band).
 MEETING: dict[str, int | None] = {
-    **dict.fromkeys(COUNT_KEYS), "cases": 12, "repeat_cases": 4, "children": 0,
-    "cases_with_children": 3, "ref_police": 6, "ref_idva": 3, "ref_housing": 0, "male": 1,
+    **dict.fromkeys(COUNT_KEYS),
+    "cases": 12,
+    "repeat_cases": 4,
+    "children": 0,
+    "cases_with_children": 3,
+    "ref_police": 6,
+    "ref_idva": 3,
+    "ref_housing": 0,
+    "male": 1,
 }
 
 
@@ -66,50 +73,66 @@ def session(db_session: Session) -> Session:
 # -- the three ways in -------------------------------------------------------------------------
 
 
-def as_file(session: Session, counts: Mapping[str, int | None], *, key: str = "f1"
-            ) -> FileReport:
+def as_file(session: Session, counts: Mapping[str, int | None], *, key: str = "f1") -> FileReport:
     """The meeting as row 2 of a CSV file, submitted as email would submit it."""
     header = ",".join(f'"{f.uk_header}"' for f in FIELDS)
     cells = ["Croydon", DAY.strftime("%d/%m/%Y")] + [
-        "" if counts[k] is None else str(counts[k]) for k in COUNT_KEYS]
+        "" if counts[k] is None else str(counts[k]) for k in COUNT_KEYS
+    ]
     data = (header + "\n" + ",".join(cells) + "\n").encode()
-    submitted = Submitted(sender=CARA, channel="email", received_at=NOW,
-                          files=[Attachment("croydon.csv", data)], dedupe_prefix=f"email:{key}")
+    submitted = Submitted(
+        sender=CARA,
+        channel="email",
+        received_at=NOW,
+        files=[Attachment("croydon.csv", data)],
+        dedupe_prefix=f"email:{key}",
+    )
     [received] = submit_files(session, submitted, settings=POLICY, today=TODAY)
     return received.report
 
 
-def slack_view(counts: Mapping[str, Any], *, marac: str = "Croydon",
-               day: str = DAY.isoformat()) -> dict[str, Any]:
+def slack_view(
+    counts: Mapping[str, Any], *, marac: str = "Croydon", day: str = DAY.isoformat()
+) -> dict[str, Any]:
     """A submitted modal's view as Slack posts it: an empty number box is null."""
     values: dict[str, Any] = {
-        "marac": {form_view.MARAC_ACTION: {"type": "static_select",
-                                           "selected_option": {"value": marac}}},
+        "marac": {
+            form_view.MARAC_ACTION: {"type": "static_select", "selected_option": {"value": marac}}
+        },
         "meeting_date": {form_view.DATE_ACTION: {"type": "datepicker", "selected_date": day}},
     }
     for key in COUNT_KEYS:
         value = counts.get(key)
-        values[key] = {"value": {"type": "number_input",
-                                 "value": None if value is None else str(value)}}
-    return {"id": "V1", "hash": "h1", "callback_id": form_view.CALLBACK_ID,
-            "state": {"values": values}}
+        values[key] = {
+            "value": {"type": "number_input", "value": None if value is None else str(value)}
+        }
+    return {
+        "id": "V1",
+        "hash": "h1",
+        "callback_id": form_view.CALLBACK_ID,
+        "state": {"values": values},
+    }
 
 
 def teams_value(counts: Mapping[str, Any]) -> dict[str, Any]:
     """A submitted card's value as Teams posts it: every input as text, "" when empty."""
-    value: dict[str, Any] = {"marac_form": "record", "marac": "Croydon",
-                             "meeting_date": DAY.isoformat()}
+    value: dict[str, Any] = {
+        "marac_form": "record",
+        "marac": "Croydon",
+        "meeting_date": DAY.isoformat(),
+    }
     value.update({k: "" if counts.get(k) is None else str(counts[k]) for k in COUNT_KEYS})
     return value
 
 
-def record(session: Session, entry: MeetingEntry, *, channel: str, key: str,
-           sender: str = CARA) -> FileReport:
+def record(
+    session: Session, entry: MeetingEntry, *, channel: str, key: str, sender: str = CARA
+) -> FileReport:
     thread = ThreadRef(channel, "U001", extra={"sender": sender, "dedupe_key": key})
-    message = InboundMessage(channel, sender, thread, received_at=NOW, dedupe_key=key,
-                             entry=entry)
-    result = form_entry.record_entry(session, message, entry, sender=sender, settings=POLICY,
-                                     today=TODAY, now=NOW)
+    message = InboundMessage(channel, sender, thread, received_at=NOW, dedupe_key=key, entry=entry)
+    result = form_entry.record_entry(
+        session, message, entry, sender=sender, settings=POLICY, today=TODAY, now=NOW
+    )
     assert result.reply is not None
     [report] = result.reports
     return report
@@ -117,8 +140,9 @@ def record(session: Session, entry: MeetingEntry, *, channel: str, key: str,
 
 def findings(report: FileReport) -> list[tuple[Any, ...]]:
     """Everything about each issue but the sheet's name (a file's own; the form's label)."""
-    return [(i.code, i.severity, i.cell, i.row, i.column, i.value, i.message)
-            for i in report.issues]
+    return [
+        (i.code, i.severity, i.cell, i.row, i.column, i.value, i.message) for i in report.issues
+    ]
 
 
 def stored(session: Session) -> dict[str, int | None] | None:
@@ -135,10 +159,12 @@ def test_the_same_meeting_by_file_slack_form_and_teams_card_gives_the_same_issue
     outcomes = {}
     ways = {
         "file": lambda: as_file(session, MEETING),
-        "slack": lambda: record(session, form_view.to_entry(slack_view(MEETING)),
-                                channel="slack", key="view:V1:h1"),
-        "teams": lambda: record(session, cards_form.to_entry(teams_value(MEETING)),
-                                channel="teams", key="teams:a1"),
+        "slack": lambda: record(
+            session, form_view.to_entry(slack_view(MEETING)), channel="slack", key="view:V1:h1"
+        ),
+        "teams": lambda: record(
+            session, cards_form.to_entry(teams_value(MEETING)), channel="teams", key="teams:a1"
+        ),
     }
     for way, submit in ways.items():
         savepoint = session.begin_nested()
@@ -165,35 +191,43 @@ def test_a_form_is_a_submission_with_its_channel_sender_time_and_values(
     kept = json.loads(submission.raw)
     assert kept["marac"] == "Croydon" and kept["meeting_date"] == "2024-10-03"
     assert kept["counts"]["cases"] == "12" and kept["counts"]["minoritised"] is None
-    assert MeetingEntry.from_json(submission.raw).counts == form_view.to_entry(
-        slack_view(MEETING)).counts, "the values entered, read back as entered"
+    assert (
+        MeetingEntry.from_json(submission.raw).counts
+        == form_view.to_entry(slack_view(MEETING)).counts
+    ), "the values entered, read back as entered"
     [version] = meeting_history(session, "Croydon", DAY)
     assert (version.channel, version.sender, version.filename) == (
-        "slack", CARA, "Meeting form (Slack)")
+        "slack",
+        CARA,
+        "Meeting form (Slack)",
+    )
 
 
 def test_hard_issues_are_the_files_and_each_lands_on_its_own_box(session: Session) -> None:
     bad = {**MEETING, "repeat_cases": 13, "children": -3}
     file_report = as_file(session, bad)
     entry = form_view.to_entry(slack_view(bad))
-    checked = form_entry.check_entry(session, entry, sender=CARA, channel="slack",
-                                     settings=POLICY, today=TODAY)
+    checked = form_entry.check_entry(
+        session, entry, sender=CARA, channel="slack", settings=POLICY, today=TODAY
+    )
 
     assert findings(checked.report) == findings(file_report)
     errors = form_entry.field_errors(checked)
     assert errors == {
         "children": "Must be a whole number of 0 or more, not '-3'; leave it blank if not "
-                    "collected.",
+        "collected.",
         "repeat_cases": "13 is more than the 12 cases discussed.",
     }
     assert form_view.errors_for(form_view.form_view([]), errors) == errors
 
 
 def test_a_future_date_and_another_marac_are_caught_in_the_form(session: Session) -> None:
-    future = form_view.to_entry(slack_view(MEETING, marac="Glasgow",
-                                           day=(TODAY + timedelta(days=1)).isoformat()))
-    checked = form_entry.check_entry(session, future, sender=CARA, channel="slack",
-                                     settings=POLICY, today=TODAY)
+    future = form_view.to_entry(
+        slack_view(MEETING, marac="Glasgow", day=(TODAY + timedelta(days=1)).isoformat())
+    )
+    checked = form_entry.check_entry(
+        session, future, sender=CARA, channel="slack", settings=POLICY, today=TODAY
+    )
     errors = form_entry.field_errors(checked)
     assert errors["meeting_date"] == "11 Jan 2025 is in the future. Please check the date."
     assert errors["marac"] == "You are not registered to send data for Glasgow."
@@ -208,8 +242,9 @@ def test_changing_a_recorded_meeting_in_the_form_is_held_old_to_new_until_confir
     assert offer is not None and dict(offer.values) == MEETING, "the form is filled in"
 
     amended = {**offer.values, "repeat_cases": 9}
-    report = record(session, form_view.to_entry(slack_view(amended)), channel="slack",
-                    key="view:V2:h2")
+    report = record(
+        session, form_view.to_entry(slack_view(amended)), channel="slack", key="view:V2:h2"
+    )
     assert report.status == "held" and stored(session) == MEETING
     [held] = [i for i in report.issues if i.code == "changed-from-previous"]
     assert "Number of repeat cases: 4 → 9" in held.message
@@ -219,7 +254,9 @@ def test_changing_a_recorded_meeting_in_the_form_is_held_old_to_new_until_confir
     assert stored(session) == {**MEETING, "repeat_cases": 9}
     versions = meeting_history(session, "Croydon", DAY)
     assert [(v.version, v.channel, v.is_current) for v in versions] == [
-        (1, "email", False), (2, "slack", True)]
+        (1, "email", False),
+        (2, "slack", True),
+    ]
 
 
 def test_a_scottish_marac_gets_the_scotland_headers_and_is_read_by_them(

@@ -26,8 +26,14 @@ from tests.smtp_support import HOST
 from validation.columns import COUNT_KEYS, FIELD_BY_KEY
 
 DAY = "2024-10-03"
-CLEAN = {"cases": 12, "repeat_cases": 4, "children": 9, "cases_with_children": 5,
-         "ref_police": 6, "ref_housing": 0}
+CLEAN = {
+    "cases": 12,
+    "repeat_cases": 4,
+    "children": 9,
+    "cases_with_children": 5,
+    "ref_police": 6,
+    "ref_housing": 0,
+}
 
 
 class FormsSlack(FakeSlack):
@@ -55,10 +61,15 @@ def slack() -> Iterator[FormsSlack]:
 
 
 def bot_env(data_dir: Path, slack: FakeSlack) -> dict[str, str]:
-    return {"MARAC_DATA_DIR": str(data_dir), "MARAC_MAILBOX_ADDRESS": MAILBOX,
-            "MARAC_SMTP_LISTEN": f"{HOST}:0", "MARAC_HTTP_LISTEN": f"{HOST}:0",
-            "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_API_URL": slack.api_url,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    return {
+        "MARAC_DATA_DIR": str(data_dir),
+        "MARAC_MAILBOX_ADDRESS": MAILBOX,
+        "MARAC_SMTP_LISTEN": f"{HOST}:0",
+        "MARAC_HTTP_LISTEN": f"{HOST}:0",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+    }
 
 
 def signed_post(bot: BotProcess, fields: dict[str, str]) -> tuple[int, bytes]:
@@ -68,66 +79,115 @@ def signed_post(bot: BotProcess, fields: dict[str, str]) -> tuple[int, bytes]:
 
 
 def slash_command(bot: BotProcess, text: str = "record") -> int:
-    status, _ = signed_post(bot, {
-        "token": "unused", "team_id": TEAM, "user_id": CROYDON_SLACK, "command": "/marac",
-        "text": text, "trigger_id": f"trigger-{time.time()}", "channel_id": "DCROYDON",
-        "api_app_id": "AMARAC", "response_url": "https://hooks.slack.test/commands/1"})
+    status, _ = signed_post(
+        bot,
+        {
+            "token": "unused",
+            "team_id": TEAM,
+            "user_id": CROYDON_SLACK,
+            "command": "/marac",
+            "text": text,
+            "trigger_id": f"trigger-{time.time()}",
+            "channel_id": "DCROYDON",
+            "api_app_id": "AMARAC",
+            "response_url": "https://hooks.slack.test/commands/1",
+        },
+    )
     return status
 
 
-def with_state(view: dict[str, Any], counts: Mapping[str, int | None], *, day: str = DAY
-               ) -> dict[str, Any]:
+def with_state(
+    view: dict[str, Any], counts: Mapping[str, int | None], *, day: str = DAY
+) -> dict[str, Any]:
     """The view as Slack holds it once the boxes are filled in."""
     values: dict[str, Any] = {
-        "marac": {form_view.MARAC_ACTION: {"type": "static_select",
-                                           "selected_option": {"value": "Croydon"}}},
+        "marac": {
+            form_view.MARAC_ACTION: {
+                "type": "static_select",
+                "selected_option": {"value": "Croydon"},
+            }
+        },
         "meeting_date": {form_view.DATE_ACTION: {"type": "datepicker", "selected_date": day}},
     }
     for key in COUNT_KEYS:
         value = counts.get(key)
-        values[key] = {"value": {"type": "number_input",
-                                 "value": None if value is None else str(value)}}
+        values[key] = {
+            "value": {"type": "number_input", "value": None if value is None else str(value)}
+        }
     return {**view, "state": {"values": values}}
 
 
 def submit(bot: BotProcess, view: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    payload = {"type": "view_submission", "team": {"id": TEAM},
-               "user": {"id": CROYDON_SLACK, "team_id": TEAM}, "api_app_id": "AMARAC",
-               "trigger_id": "trigger-submit", "view": view}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": CROYDON_SLACK, "team_id": TEAM},
+        "api_app_id": "AMARAC",
+        "trigger_id": "trigger-submit",
+        "view": view,
+    }
     status, body = signed_post(bot, {"payload": json.dumps(payload)})
     return status, json.loads(body) if body.strip() else {}
 
 
 def choose_date(bot: BotProcess, view: dict[str, Any]) -> int:
     """The date picked in the open modal: a block action carrying the view's state."""
-    payload = {"type": "block_actions", "team": {"id": TEAM},
-               "user": {"id": CROYDON_SLACK}, "api_app_id": "AMARAC",
-               "trigger_id": "trigger-date", "container": {"type": "view", "view_id": view["id"]},
-               "view": view,
-               "actions": [{"type": "datepicker", "action_id": form_view.DATE_ACTION,
-                            "block_id": form_view.DATE_BLOCK, "selected_date": DAY,
-                            "action_ts": f"{time.time():.6f}"}]}
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": CROYDON_SLACK},
+        "api_app_id": "AMARAC",
+        "trigger_id": "trigger-date",
+        "container": {"type": "view", "view_id": view["id"]},
+        "view": view,
+        "actions": [
+            {
+                "type": "datepicker",
+                "action_id": form_view.DATE_ACTION,
+                "block_id": form_view.DATE_BLOCK,
+                "selected_date": DAY,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
     status, _ = signed_post(bot, {"payload": json.dumps(payload)})
     return status
 
 
 def press(bot: BotProcess, reply: dict[str, Any], action_id: str) -> int:
-    button = next(e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]
-                  if e["action_id"] == action_id)
-    payload = {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": CROYDON_SLACK},
-               "api_app_id": "AMARAC", "channel": {"id": reply["channel"]},
-               "container": {"type": "message", "channel_id": reply["channel"]},
-               "trigger_id": "trigger-press", "message": {"ts": "1737379999.000001"},
-               "actions": [{"type": "button", "action_id": action_id, "block_id": "marac_held",
-                            "value": button["value"], "action_ts": f"{time.time():.6f}"}]}
+    button = next(
+        e
+        for b in reply["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action_id
+    )
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": CROYDON_SLACK},
+        "api_app_id": "AMARAC",
+        "channel": {"id": reply["channel"]},
+        "container": {"type": "message", "channel_id": reply["channel"]},
+        "trigger_id": "trigger-press",
+        "message": {"ts": "1737379999.000001"},
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "marac_held",
+                "value": button["value"],
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
     status, _ = signed_post(bot, {"payload": json.dumps(payload)})
     return status
 
 
 def text_of(call: dict[str, Any]) -> str:
     sections = [b["text"]["text"] for b in call["blocks"] if b["type"] == "section"]
-    return "\n\n".join(sections).replace("&lt;", "<").replace("&gt;", ">").replace(
-        "&amp;", "&")
+    return "\n\n".join(sections).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def to_croydon(call: dict[str, Any]) -> bool:
@@ -135,8 +195,7 @@ def to_croydon(call: dict[str, Any]) -> bool:
 
 
 def opened_view(slack: FakeSlack) -> dict[str, Any]:
-    return {**_view(slack.wait_for("views.open", timeout=WAIT)), "id": "VFORM",
-            "hash": "h-open"}
+    return {**_view(slack.wait_for("views.open", timeout=WAIT)), "id": "VFORM", "hash": "h-open"}
 
 
 # -- the tests ---------------------------------------------------------------------------------
@@ -164,12 +223,16 @@ def test_marac_opens_the_form_and_a_clean_meeting_is_recorded_and_answered_in_th
     assert headers == list(wording.FORM_GROUPS.values())
 
     assert (status, answer) == (200, {}), "accepted: the modal closes"
-    assert text_of(reply).startswith("Meeting form (Slack): 1 of 1 row accepted for Croydon, "
-                                     "Q3 2024/25")
+    assert text_of(reply).startswith(
+        "Meeting form (Slack): 1 of 1 row accepted for Croydon, Q3 2024/25"
+    )
     assert db.rows("SELECT kind, channel, sender, status FROM submissions") == [
-        ("form", "slack", CROYDON, "accepted")]
-    assert db.rows("SELECT cases, repeat_cases, ref_housing, minoritised FROM meeting_versions "
-                   "WHERE is_current") == [(12, 4, 0, None)], "blank stays blank, 0 stays 0"
+        ("form", "slack", CROYDON, "accepted")
+    ]
+    assert db.rows(
+        "SELECT cases, repeat_cases, ref_housing, minoritised FROM meeting_versions "
+        "WHERE is_current"
+    ) == [(12, 4, 0, None)], "blank stays blank, 0 stays 0"
 
 
 def test_a_hard_issue_is_shown_beside_its_box_and_nothing_is_recorded(
@@ -179,15 +242,19 @@ def test_a_hard_issue_is_shown_beside_its_box_and_nothing_is_recorded(
     with BotProcess(tmp_path / "work", bot_env(tmp_path / "data", slack)).start() as bot:
         assert slash_command(bot, "") == 200
         view = opened_view(slack)
-        status, answer = submit(bot, with_state(view, {**CLEAN, "repeat_cases": 13,
-                                                       "children": -2}))
+        status, answer = submit(
+            bot, with_state(view, {**CLEAN, "repeat_cases": 13, "children": -2})
+        )
 
     assert status == 200
-    assert answer == {"response_action": "errors", "errors": {
-        "repeat_cases": "13 is more than the 12 cases discussed.",
-        "children": "Must be a whole number of 0 or more, not '-2'; leave it blank if not "
-                    "collected.",
-    }}
+    assert answer == {
+        "response_action": "errors",
+        "errors": {
+            "repeat_cases": "13 is more than the 12 cases discussed.",
+            "children": "Must be a whole number of 0 or more, not '-2'; leave it blank if not "
+            "collected.",
+        },
+    }
     assert db.count("SELECT count(*) FROM inbound_queue") == 0
     assert db.count("SELECT count(*) FROM submissions") == 0
     assert slack.calls_to("chat.postMessage") == []
@@ -204,24 +271,34 @@ def test_choosing_a_recorded_meeting_fills_the_form_and_a_change_is_held_then_co
         slack.wait_for("chat.postMessage", to_croydon, timeout=WAIT)
 
         assert slash_command(bot) == 200
-        again = {**_view(slack.wait_for("views.open", count=2, timeout=WAIT)), "id": "VFORM2",
-                 "hash": "h-open"}
+        again = {
+            **_view(slack.wait_for("views.open", count=2, timeout=WAIT)),
+            "id": "VFORM2",
+            "hash": "h-open",
+        }
         assert choose_date(bot, with_state(again, {}, day=DAY)) == 200
         update = slack.wait_for("views.update", timeout=WAIT)
         filled = _view(update)
-        boxes = {b["block_id"]: b["element"].get("initial_value") for b in filled["blocks"]
-                 if b["type"] == "input" and b["block_id"] in COUNT_KEYS}
+        boxes = {
+            b["block_id"]: b["element"].get("initial_value")
+            for b in filled["blocks"]
+            if b["type"] == "input" and b["block_id"] in COUNT_KEYS
+        }
         assert boxes["cases"] == "12" and boxes["ref_housing"] == "0"
         assert boxes["minoritised"] is None, "blank stays blank"
 
         amended = {**CLEAN, "repeat_cases": 9}
-        assert submit(bot, with_state({**filled, "id": "VFORM2", "hash": "h-next"},
-                                      amended))[0] == 200
+        assert (
+            submit(bot, with_state({**filled, "id": "VFORM2", "hash": "h-next"}, amended))[0] == 200
+        )
         held = slack.wait_for("chat.postMessage", to_croydon, timeout=WAIT, count=2)
         assert press(bot, held, "marac_confirm_held") == 200
         confirmed = slack.wait_for("chat.postMessage", to_croydon, timeout=WAIT, count=3)
-        wait_until(lambda: db.count("SELECT count(*) FROM meeting_versions") == 2,
-                   timeout=WAIT, what="the confirmed version")
+        wait_until(
+            lambda: db.count("SELECT count(*) FROM meeting_versions") == 2,
+            timeout=WAIT,
+            what="the confirmed version",
+        )
 
     assert update["view_id"] == "VFORM2" and update["hash"] == "h-open"
     assert wording.form_prefilled_note("Croydon", _date(DAY)) in json.dumps(filled)
@@ -229,7 +306,8 @@ def test_choosing_a_recorded_meeting_fills_the_form_and_a_change_is_held_then_co
     assert "different figures: Number of repeat cases: 4 → 9." in text_of(held), "no letters"
     assert text_of(confirmed) == wording.confirmed_text(1)
     assert db.rows("SELECT version, repeat_cases FROM meeting_versions WHERE is_current") == [
-        (2, 9)]
+        (2, 9)
+    ]
 
 
 def _date(text: str) -> date:
@@ -240,22 +318,45 @@ def test_app_home_and_a_reminder_offer_the_button_that_opens_the_form(
     tmp_path: Path, slack: FormsSlack
 ) -> None:
     prepare_registry(tmp_path / "data")
-    home = {"token": "unused", "team_id": TEAM, "api_app_id": "AMARAC",
-            "type": "event_callback", "event_id": "EvHome", "event_time": int(time.time()),
-            "event": {"type": "app_home_opened", "user": CROYDON_SLACK, "tab": "home",
-                      "channel": "DCROYDON", "event_ts": "1737370000.000001"}}
+    home = {
+        "token": "unused",
+        "team_id": TEAM,
+        "api_app_id": "AMARAC",
+        "type": "event_callback",
+        "event_id": "EvHome",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "app_home_opened",
+            "user": CROYDON_SLACK,
+            "tab": "home",
+            "channel": "DCROYDON",
+            "event_ts": "1737370000.000001",
+        },
+    }
     raw = json.dumps(home).encode()
     with BotProcess(tmp_path / "work", bot_env(tmp_path / "data", slack)).start() as bot:
         assert post(bot.http_port, "/slack/events", raw, signed_headers(raw))[0] == 200
         published = slack.wait_for("views.publish", timeout=WAIT)
-        [button] = [e for b in _view(published)["blocks"] if b["type"] == "actions"
-                    for e in b["elements"]]
-        payload = {"type": "block_actions", "team": {"id": TEAM},
-                   "user": {"id": CROYDON_SLACK}, "api_app_id": "AMARAC",
-                   "trigger_id": "trigger-home", "container": {"type": "view"},
-                   "actions": [{"type": "button", "action_id": button["action_id"],
-                                "block_id": "marac_open", "value": button["value"],
-                                "action_ts": f"{time.time():.6f}"}]}
+        [button] = [
+            e for b in _view(published)["blocks"] if b["type"] == "actions" for e in b["elements"]
+        ]
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": CROYDON_SLACK},
+            "api_app_id": "AMARAC",
+            "trigger_id": "trigger-home",
+            "container": {"type": "view"},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": button["action_id"],
+                    "block_id": "marac_open",
+                    "value": button["value"],
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
         assert signed_post(bot, {"payload": json.dumps(payload)})[0] == 200
         opened = slack.wait_for("views.open", timeout=WAIT)
 
@@ -271,14 +372,20 @@ def test_a_slack_reminder_to_a_coordinator_carries_the_button(slack: FormsSlack)
     from bot.channels.slack.send import SlackSender
     from store.queue import OutboundItem
 
-    item = OutboundItem(key="reminder:x", channel="slack", recipient=CROYDON_SLACK,
-                        payload=json.dumps({"text": "Please send Q3 2024/25.",
-                                            "user": CROYDON_SLACK, "offer_form": True}).encode())
+    item = OutboundItem(
+        key="reminder:x",
+        channel="slack",
+        recipient=CROYDON_SLACK,
+        payload=json.dumps(
+            {"text": "Please send Q3 2024/25.", "user": CROYDON_SLACK, "offer_form": True}
+        ).encode(),
+    )
     sender = SlackSender(WebClient(token=BOT_TOKEN, base_url=slack.api_url))
     sender(None, item, lambda: None)  # type: ignore[arg-type]  # the session is not used
 
     posted = slack.wait_for("chat.postMessage", timeout=WAIT)
-    blocks = posted["blocks"] if isinstance(posted["blocks"], list) else json.loads(
-        posted["blocks"])
+    blocks = (
+        posted["blocks"] if isinstance(posted["blocks"], list) else json.loads(posted["blocks"])
+    )
     assert blocks[0]["text"]["text"] == "Please send Q3 2024/25."
     assert blocks[-1]["elements"][0]["action_id"] == form_view.OPEN_ACTION

@@ -32,22 +32,33 @@ def connector() -> Iterator[FakeConnector]:
 
 
 def bot_env(data_dir: Path) -> dict[str, str]:
-    return {"MARAC_DATA_DIR": str(data_dir), "MARAC_MAILBOX_ADDRESS": MAILBOX,
-            "MARAC_SMTP_LISTEN": f"{HOST}:0", "MARAC_HTTP_LISTEN": f"{HOST}:0",
-            "MARAC_TEAMS_ANONYMOUS": "1"}
+    return {
+        "MARAC_DATA_DIR": str(data_dir),
+        "MARAC_MAILBOX_ADDRESS": MAILBOX,
+        "MARAC_SMTP_LISTEN": f"{HOST}:0",
+        "MARAC_HTTP_LISTEN": f"{HOST}:0",
+        "MARAC_TEAMS_ANONYMOUS": "1",
+    }
 
 
 def send(bot: BotProcess, activity: dict[str, Any]) -> int:
-    status, _ = post(bot.http_port, "/api/messages", json.dumps(activity).encode(),
-                     {"Content-Type": "application/json"})
+    status, _ = post(
+        bot.http_port,
+        "/api/messages",
+        json.dumps(activity).encode(),
+        {"Content-Type": "application/json"},
+    )
     return status
 
 
-def card_submit(connector: FakeConnector, activity_id: str, value: dict[str, Any]
-                ) -> dict[str, Any]:
+def card_submit(
+    connector: FakeConnector, activity_id: str, value: dict[str, Any]
+) -> dict[str, Any]:
     """A press of a card's Action.Submit: a message with no text and the inputs as value."""
-    return {**message_activity(connector, activity_id=activity_id, aad_id=LAMBETH_AAD),
-            "value": value}
+    return {
+        **message_activity(connector, activity_id=activity_id, aad_id=LAMBETH_AAD),
+        "value": value,
+    }
 
 
 def form_value(counts: dict[str, int], *, action: str = "record") -> dict[str, Any]:
@@ -74,8 +85,9 @@ def test_record_a_meeting_in_teams_then_amend_it_from_the_card_and_confirm(
     tmp_path: Path, connector: FakeConnector
 ) -> None:
     db = BotDb(prepare_registry(tmp_path / "data"))
-    ask = message_activity(connector, activity_id="act-form", aad_id=LAMBETH_AAD,
-                           text="record a meeting")
+    ask = message_activity(
+        connector, activity_id="act-form", aad_id=LAMBETH_AAD, text="record a meeting"
+    )
     with BotProcess(tmp_path / "work", bot_env(tmp_path / "data")).start() as bot:
         assert send(bot, ask) == 202
         offered = connector.wait_for(replying_to("act-form"), timeout=WAIT)
@@ -84,34 +96,43 @@ def test_record_a_meeting_in_teams_then_amend_it_from_the_card_and_confirm(
         refresh = form_value({}, action="refresh")
         assert send(bot, card_submit(connector, "act-refresh", refresh)) == 202
         refilled = connector.wait_for(replying_to("act-refresh"), timeout=WAIT)
-        assert send(bot, card_submit(connector, "act-amend",
-                                     form_value({**CLEAN, "ref_police": 12}))) == 202
+        assert (
+            send(bot, card_submit(connector, "act-amend", form_value({**CLEAN, "ref_police": 12})))
+            == 202
+        )
         held = connector.wait_for(replying_to("act-amend"), timeout=WAIT)
         press = card_of(held)["actions"][0]["data"]
         assert send(bot, card_submit(connector, "act-confirm", press)) == 202
         confirmed = connector.wait_for(replying_to("act-confirm"), timeout=WAIT)
-        wait_until(lambda: db.count("SELECT count(*) FROM meeting_versions") == 2,
-                   timeout=WAIT, what="the confirmed version")
+        wait_until(
+            lambda: db.count("SELECT count(*) FROM meeting_versions") == 2,
+            timeout=WAIT,
+            what="the confirmed version",
+        )
 
     card = card_of(offered)
     inputs = boxes(card)
     assert [c["value"] for c in inputs["marac"]["choices"]] == ["Lambeth"]
     assert inputs["meeting_date"]["type"] == "Input.Date"
     assert all(inputs[k]["label"] == FIELD_BY_KEY[k].uk_header for k in COUNT_KEYS)
-    assert [a["data"] for a in card["actions"]] == [{"marac_form": "record"},
-                                                    {"marac_form": "refresh"}]
+    assert [a["data"] for a in card["actions"]] == [
+        {"marac_form": "record"},
+        {"marac_form": "refresh"},
+    ]
 
     assert recorded["body"]["text"].startswith(
-        "Meeting form (Teams): 1 of 1 row accepted for Lambeth, Q3 2024/25")
+        "Meeting form (Teams): 1 of 1 row accepted for Lambeth, Q3 2024/25"
+    )
     filled = boxes(card_of(refilled))
     assert filled["cases"]["value"] == 10 and filled["ref_housing"]["value"] == 0
     assert "value" not in filled["minoritised"], "blank stays blank"
     assert "Police: 7 → 12" in held["body"]["text"]
     assert confirmed["body"]["text"] == wording.confirmed_text(1)
-    assert db.rows("SELECT version, ref_police FROM meeting_versions WHERE is_current") == [
-        (2, 12)]
+    assert db.rows("SELECT version, ref_police FROM meeting_versions WHERE is_current") == [(2, 12)]
     assert db.rows("SELECT kind, channel, sender FROM submissions ORDER BY id") == [
-        ("form", "teams", LAMBETH), ("form", "teams", LAMBETH)]
+        ("form", "teams", LAMBETH),
+        ("form", "teams", LAMBETH),
+    ]
 
 
 def test_a_hard_issue_in_the_card_is_answered_by_its_box_and_nothing_is_recorded(
@@ -124,11 +145,14 @@ def test_a_hard_issue_in_the_card_is_answered_by_its_box_and_nothing_is_recorded
         answer = connector.wait_for(replying_to("act-bad"), timeout=WAIT)
 
     assert answer["body"]["text"].splitlines() == [
-        "Meeting form (Teams): 0 of 1 row accepted.", "",
+        "Meeting form (Teams): 0 of 1 row accepted.",
+        "",
         "Must fix (the meeting was not recorded)",
-        "  Number of repeat cases: 11 is more than the 10 cases discussed."]
+        "  Number of repeat cases: 11 is more than the 10 cases discussed.",
+    ]
     again = boxes(card_of(answer))
-    assert again["repeat_cases"]["value"] == 11 and again["cases"]["value"] == 10, \
+    assert again["repeat_cases"]["value"] == 11 and again["cases"]["value"] == 10, (
         "the card comes back with what was typed: nothing is lost"
+    )
     assert again["meeting_date"]["value"] == DAY and again["marac"]["value"] == "Lambeth"
     assert db.count("SELECT count(*) FROM meeting_versions") == 0

@@ -35,11 +35,13 @@ def entry_sheet(entry: MeetingEntry, *, edition: Edition, name: str) -> SheetDat
     return SheetData(name, [(1, headers), (ENTRY_ROW, values)], text_native=True)
 
 
-def validate_entry(entry: MeetingEntry, context: ValidationContext, *, label: str,
-                   edition: Edition = Edition.UK) -> FileReport:
+def validate_entry(
+    entry: MeetingEntry, context: ValidationContext, *, label: str, edition: Edition = Edition.UK
+) -> FileReport:
     """The report a file holding just this meeting would get, named ``label``."""
-    report = validate_workbook(Workbook([entry_sheet(entry, edition=edition, name=label)]),
-                               label, context)
+    report = validate_workbook(
+        Workbook([entry_sheet(entry, edition=edition, name=label)]), label, context
+    )
     report.sha256 = hashlib.sha256(entry.to_json()).hexdigest()
     return report
 

@@ -38,11 +38,17 @@ FORM_NO_MARACS = (
     "You are not registered to send data for any Marac, so there is no form to fill in. "
     "Please ask the data team to add you."
 )
-FORM_CHANNEL_LABELS = {"slack": "Meeting form (Slack)", "teams": "Meeting form (Teams)",
-                       "email": "Amendment by email", "cli": "Meeting form"}
+FORM_CHANNEL_LABELS = {
+    "slack": "Meeting form (Slack)",
+    "teams": "Meeting form (Teams)",
+    "email": "Amendment by email",
+    "cli": "Meeting form",
+}
 SENTENCE_LABEL = "Amendment in words"
-FORM_INTRO = (f"Fill in the meeting's figures and press *{FORM_SUBMIT}*: they are checked as a "
-              "row of the template would be, and you get the answer here.")
+FORM_INTRO = (
+    f"Fill in the meeting's figures and press *{FORM_SUBMIT}*: they are checked as a "
+    "row of the template would be, and you get the answer here."
+)
 TEAMS_FORM_REFRESH = "Show figures already recorded"
 
 
@@ -54,8 +60,10 @@ def form_label(channel: str, *, sentence: bool = False) -> str:
 
 
 def form_prefilled_note(marac: str, day: Any) -> str:
-    return (f"{marac} on {day_text(day)} is already recorded: its figures are filled in. "
-            "Change any of them and send the form to amend it; you will be asked to confirm.")
+    return (
+        f"{marac} on {day_text(day)} is already recorded: its figures are filled in. "
+        "Change any of them and send the form to amend it; you will be asked to confirm."
+    )
 
 
 # -- beside a field in the form (Slack's response_action "errors"), by issue code -------------
@@ -71,12 +79,12 @@ FIELD_ERRORS: Mapping[str, str] = {
     "date-outside-quarter": "{value} is not in {quarter}.",
     "missing-cases": "Please enter how many cases the meeting heard (0 if none).",
     "invalid-count": "Must be a whole number of 0 or more, not {value!r}; leave it blank if "
-                     "not collected.",
+    "not collected.",
     "exceeds-cases": "{value} is more than the {cases} cases discussed.",
     "ethnicity-exceeds-cases": "The ethnic groups add up to {total}, more than the {cases} "
-                               "cases discussed.",
+    "cases discussed.",
     "cases-zero-with-counts": "Cases discussed is 0 but other figures are not. Please correct "
-                              "it, or clear the other figures.",
+    "it, or clear the other figures.",
 }
 
 # -- the reply's issue lines, for the codes whose file wording names cells or rows ------------
@@ -84,10 +92,10 @@ FIELD_ERRORS: Mapping[str, str] = {
 REPLY_LINES: Mapping[str, str] = {
     **{code: "{column}: " + text for code, text in FIELD_ERRORS.items()},
     "referrals-do-not-sum": "The referrals by agency add up to {total}, but cases discussed "
-                            "is {cases}. Please check them.",
+    "is {cases}. Please check them.",
     "children-inconsistent": "{detail} Please check the children figures.",
     "minoritised-below-groups": "The minoritised ethnic groups add up to {total}, more than the "
-                                "{value} racially minoritised cases. Please check them.",
+    "{value} racially minoritised cases. Please check them.",
 }
 
 
@@ -117,8 +125,10 @@ def form_issue_line(code: str, params: dict[str, Any], *, fallback: str) -> str:
 
 
 def _render(template: str, params: dict[str, Any]) -> str:
-    shown = {k: _cut_text(v) if isinstance(v, str) and k in ("value", "column") else v
-             for k, v in params.items()}
+    shown = {
+        k: _cut_text(v) if isinstance(v, str) and k in ("value", "column") else v
+        for k, v in params.items()
+    }
     return template.format_map(_Defaulting(shown))
 
 
@@ -131,15 +141,19 @@ AMEND_EXAMPLES = (
 
 
 def amend_not_recorded(marac: str, day: Any) -> str:
-    return (f"We have no meeting for {marac} on {day_text(day)} to change. Please check the "
-            "date, or record the meeting with the form.")
+    return (
+        f"We have no meeting for {marac} on {day_text(day)} to change. Please check the "
+        "date, or record the meeting with the form."
+    )
 
 
 def amend_ask_back(problem: str) -> str:
     """An amendment we could not pin down: what is missing, and how to say it."""
     examples = "; ".join(f"“{e}”" for e in AMEND_EXAMPLES)
-    return f"{problem} Please say which Marac, which meeting date, which figure and its new " \
-           f"value, e.g. {examples}."
+    return (
+        f"{problem} Please say which Marac, which meeting date, which figure and its new "
+        f"value, e.g. {examples}."
+    )
 
 
 AMEND_NO_MARAC = "Which Marac do you mean?"

@@ -24,16 +24,24 @@ MARAC_BLOCK, DATE_BLOCK = "marac", "meeting_date"
 MARAC_ACTION, DATE_ACTION, VALUE_ACTION = "marac_form_marac", "marac_form_date", "value"
 OPEN_ACTION = "marac_open_form"  # the "Record a meeting" button (App Home, reminders)
 # The template's groups (spec §3): the meeting C–F, referrals by agency G–T, the people U–AF.
-GROUPS = (("meeting", FIELD_KEYS[2:6]), ("referrals", FIELD_KEYS[6:20]),
-          ("people", FIELD_KEYS[20:]))
+GROUPS = (
+    ("meeting", FIELD_KEYS[2:6]),
+    ("referrals", FIELD_KEYS[6:20]),
+    ("people", FIELD_KEYS[20:]),
+)
 # Slack's limits: 100 options in a select (admins choose from every Marac: grouped by region,
 # 100 to a group), 3000 characters of private metadata.
 OPTIONS_LIMIT = 100
 
 
-def form_view(choices: Sequence[MaracChoice], *, marac: str | None = None,
-              day: date | None = None, values: Mapping[str, int | None] | None = None,
-              note: str | None = None) -> dict[str, Any]:
+def form_view(
+    choices: Sequence[MaracChoice],
+    *,
+    marac: str | None = None,
+    day: date | None = None,
+    values: Mapping[str, int | None] | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
     """The modal for one meeting; ``values`` fill the boxes in (a recorded meeting)."""
     chosen = next((c for c in choices if c.name == marac), None)
     if chosen is None and len(choices) == 1:
@@ -62,25 +70,38 @@ def form_view(choices: Sequence[MaracChoice], *, marac: str | None = None,
 
 def message_view(text: str) -> dict[str, Any]:
     """A modal that only says something (someone with no Marac to record for)."""
-    return {"type": "modal", "title": _plain(wording.FORM_TITLE), "close": _plain("Close"),
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    return {
+        "type": "modal",
+        "title": _plain(wording.FORM_TITLE),
+        "close": _plain("Close"),
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
 
 
 def open_button() -> dict[str, Any]:
     """The "Record a meeting" button, for App Home and reminder messages."""
-    return {"type": "actions", "block_id": "marac_open", "elements": [{
-        "type": "button", "action_id": OPEN_ACTION, "value": "record",
-        "text": _plain(wording.FORM_OPEN_BUTTON), "style": "primary"}]}
+    return {
+        "type": "actions",
+        "block_id": "marac_open",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": OPEN_ACTION,
+                "value": "record",
+                "text": _plain(wording.FORM_OPEN_BUTTON),
+                "style": "primary",
+            }
+        ],
+    }
 
 
 def to_entry(view: Mapping[str, Any]) -> MeetingEntry:
     """The meeting a submitted (or changed) view holds; blank boxes are ``None``."""
     state = _values(view)
-    marac = ((_action(state, MARAC_BLOCK).get("selected_option") or {}).get("value") or "")
+    marac = (_action(state, MARAC_BLOCK).get("selected_option") or {}).get("value") or ""
     day = _action(state, DATE_BLOCK).get("selected_date")
     counts = {key: _text(_action(state, key).get("value")) for _, keys in GROUPS for key in keys}
-    return MeetingEntry(str(marac), day if isinstance(day, str) else None, counts,
-                        EntryKind.FORM)
+    return MeetingEntry(str(marac), day if isinstance(day, str) else None, counts, EntryKind.FORM)
 
 
 def to_inbound(body: Mapping[str, Any], *, received_at: datetime) -> InboundMessage:
@@ -92,10 +113,19 @@ def to_inbound(body: Mapping[str, Any], *, received_at: datetime) -> InboundMess
     if not user_id or not isinstance(view, dict):
         raise ValueError("Slack view submission without its user or view")
     key = f"view:{view.get('id')}:{view.get('hash')}"
-    thread = ThreadRef(channel="slack", address=user_id, extra={
-        "user": user_id, "sender": user_id, "dedupe_key": key})
-    return InboundMessage(channel="slack", sender=user_id, thread=thread,
-                          received_at=received_at, dedupe_key=key, entry=to_entry(view))
+    thread = ThreadRef(
+        channel="slack",
+        address=user_id,
+        extra={"user": user_id, "sender": user_id, "dedupe_key": key},
+    )
+    return InboundMessage(
+        channel="slack",
+        sender=user_id,
+        thread=thread,
+        received_at=received_at,
+        dedupe_key=key,
+        entry=to_entry(view),
+    )
 
 
 def errors_for(view: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, str]:
@@ -104,41 +134,63 @@ def errors_for(view: Mapping[str, Any], errors: Mapping[str, str]) -> dict[str, 
     return {key: text for key, text in errors.items() if key in present}
 
 
-def _marac_select(choices: Sequence[MaracChoice], chosen: MaracChoice | None
-                  ) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "static_select", "action_id": MARAC_ACTION,
-                               "placeholder": _plain(wording.FORM_MARAC_PLACEHOLDER)}
+def _marac_select(choices: Sequence[MaracChoice], chosen: MaracChoice | None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": MARAC_ACTION,
+        "placeholder": _plain(wording.FORM_MARAC_PLACEHOLDER),
+    }
     if len(choices) <= OPTIONS_LIMIT:
         element["options"] = [_option(c.name) for c in choices]
     else:
         regions: dict[str, list[dict[str, Any]]] = {}
         for c in choices:
             regions.setdefault(c.region, []).append(_option(c.name))
-        element["option_groups"] = [{"label": _plain(region[:75]), "options": options}
-                                    for region, options in regions.items()]
+        element["option_groups"] = [
+            {"label": _plain(region[:75]), "options": options}
+            for region, options in regions.items()
+        ]
     if chosen is not None:
         element["initial_option"] = _option(chosen.name)
-    return {"type": "input", "block_id": MARAC_BLOCK, "dispatch_action": True,
-            "label": _plain(wording.FORM_MARAC_LABEL), "element": element}
+    return {
+        "type": "input",
+        "block_id": MARAC_BLOCK,
+        "dispatch_action": True,
+        "label": _plain(wording.FORM_MARAC_LABEL),
+        "element": element,
+    }
 
 
 def _date_picker(day: date | None) -> dict[str, Any]:
     element: dict[str, Any] = {"type": "datepicker", "action_id": DATE_ACTION}
     if day is not None:
         element["initial_date"] = day.isoformat()
-    return {"type": "input", "block_id": DATE_BLOCK, "dispatch_action": True,
-            "label": _plain(wording.FORM_DATE_LABEL), "element": element}
+    return {
+        "type": "input",
+        "block_id": DATE_BLOCK,
+        "dispatch_action": True,
+        "label": _plain(wording.FORM_DATE_LABEL),
+        "element": element,
+    }
 
 
 def _count_input(key: str, edition: Edition, value: int | None) -> dict[str, Any]:
     # No min_value: a negative number reaches our check and is answered beside the box, in
     # the same words a file's cell would get.
-    element: dict[str, Any] = {"type": "number_input", "action_id": VALUE_ACTION,
-                               "is_decimal_allowed": False}
+    element: dict[str, Any] = {
+        "type": "number_input",
+        "action_id": VALUE_ACTION,
+        "is_decimal_allowed": False,
+    }
     if value is not None:
         element["initial_value"] = str(value)
-    return {"type": "input", "block_id": key, "optional": key != "cases",
-            "label": _plain(FIELD_BY_KEY[key].header(edition)), "element": element}
+    return {
+        "type": "input",
+        "block_id": key,
+        "optional": key != "cases",
+        "label": _plain(FIELD_BY_KEY[key].header(edition)),
+        "element": element,
+    }
 
 
 def _option(name: str) -> dict[str, Any]:
@@ -178,13 +230,20 @@ def _text(value: Any) -> str | None:
 def with_open_button(text: str) -> list[dict[str, Any]]:
     """A message's text as sections (mrkdwn escaped) with the "Record a meeting" button."""
     safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": part[:3000]}}
-                for part in safe.split("\n\n") if part.strip()][:48]
+    sections = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": part[:3000]}}
+        for part in safe.split("\n\n")
+        if part.strip()
+    ][:48]
     return [*sections, open_button()]
 
 
 def home_view() -> dict[str, Any]:
     """The bot's App Home: what it does, and the "Record a meeting" button."""
-    return {"type": "home", "blocks": [
-        {"type": "section", "text": {"type": "mrkdwn", "text": wording.APP_HOME_TEXT}},
-        open_button()]}
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": wording.APP_HOME_TEXT}},
+            open_button(),
+        ],
+    }

@@ -61,8 +61,9 @@ class SlackForms:
         """App Home: the "Record a meeting" button (published each time; it costs one call)."""
         if event.get("tab") not in (None, "home") or not isinstance(event.get("user"), str):
             return
-        await _call(client.views_publish(user_id=event["user"], view=form_view.home_view()),
-                    "views.publish")
+        await _call(
+            client.views_publish(user_id=event["user"], view=form_view.home_view()), "views.publish"
+        )
 
     # -- opening -------------------------------------------------------------------------------
 
@@ -77,8 +78,11 @@ class SlackForms:
 
     async def _open(self, client: Any, trigger_id: str, user: str) -> None:
         choices = await asyncio.to_thread(self._choices, user)
-        view = (form_view.form_view(choices) if choices
-                else form_view.message_view(wording.FORM_NO_MARACS))
+        view = (
+            form_view.form_view(choices)
+            if choices
+            else form_view.message_view(wording.FORM_NO_MARACS)
+        )
         await _call(client.views_open(trigger_id=trigger_id, view=view), "views.open")
 
     # -- a Marac or date chosen: fill in a recorded meeting ---------------------------------
@@ -89,8 +93,10 @@ class SlackForms:
         user = str((body.get("user") or {}).get("id") or "")
         entry = form_view.to_entry(view)
         updated = await asyncio.to_thread(self._refilled, user, entry)
-        await _call(client.views_update(view_id=view.get("id"), hash=view.get("hash"),
-                                        view=updated), "views.update")
+        await _call(
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=updated),
+            "views.update",
+        )
 
     def _refilled(self, user: str, entry: MeetingEntry) -> dict[str, Any]:
         """The form again, its labels in the chosen Marac's edition; a recorded meeting's
@@ -100,13 +106,21 @@ class SlackForms:
         with self.store.transaction() as session:
             choices = form_entry.form_choices(session, sender)
             allowed = any(c.name == entry.marac for c in choices)
-            recorded = (form_entry.recorded_counts(session, entry.marac, day)
-                        if allowed and day is not None else None)
+            recorded = (
+                form_entry.recorded_counts(session, entry.marac, day)
+                if allowed and day is not None
+                else None
+            )
         if recorded is None:
             typed = {k: _as_int(v) for k, v in entry.counts.items()}
             return form_view.form_view(choices, marac=entry.marac, day=day, values=typed)
-        return form_view.form_view(choices, marac=entry.marac, day=day, values=recorded,
-                                   note=wording.form_prefilled_note(entry.marac, day))
+        return form_view.form_view(
+            choices,
+            marac=entry.marac,
+            day=day,
+            values=recorded,
+            note=wording.form_prefilled_note(entry.marac, day),
+        )
 
     # -- submitted ---------------------------------------------------------------------------
 
@@ -127,14 +141,14 @@ class SlackForms:
         sender = self._sender(user)
         today = utcnow().astimezone(self.settings.tz).date()
         with self.store.transaction() as session:
-            checked = form_entry.check_entry(session, entry, sender=sender, channel="slack",
-                                             settings=self.settings, today=today)
+            checked = form_entry.check_entry(
+                session, entry, sender=sender, channel="slack", settings=self.settings, today=today
+            )
             return form_entry.field_errors(checked)
 
     def _enqueue(self, raw: bytes, key: str) -> None:
         with self.store.transaction() as session:
-            enqueue_inbound(session, channel="slack", raw=raw, source_key=key,
-                            received_at=utcnow())
+            enqueue_inbound(session, channel="slack", raw=raw, source_key=key, received_at=utcnow())
 
     # -- who -----------------------------------------------------------------------------------
 

@@ -18,8 +18,11 @@ from validation.columns import FIELD_BY_KEY, FIELD_KEYS, Edition
 
 MARKER = "marac_form"
 RECORD, REFRESH = "record", "refresh"
-GROUPS = (("meeting", FIELD_KEYS[2:6]), ("referrals", FIELD_KEYS[6:20]),
-          ("people", FIELD_KEYS[20:]))
+GROUPS = (
+    ("meeting", FIELD_KEYS[2:6]),
+    ("referrals", FIELD_KEYS[6:20]),
+    ("people", FIELD_KEYS[20:]),
+)
 
 
 def form_card(offer: FormOffer) -> dict[str, Any]:
@@ -29,32 +32,54 @@ def form_card(offer: FormOffer) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": wording.FORM_TITLE, "weight": "Bolder", "size": "Medium"},
         {"type": "TextBlock", "text": wording.FORM_HINT, "wrap": True, "isSubtle": True},
-        {"type": "Input.ChoiceSet", "id": "marac", "label": wording.FORM_MARAC_LABEL,
-         "isRequired": True, "placeholder": wording.FORM_MARAC_PLACEHOLDER,
-         "choices": [{"title": name, "value": name} for name, _ in offer.choices],
-         **({"value": chosen[0]} if chosen else {})},
-        {"type": "Input.Date", "id": "meeting_date", "label": wording.FORM_DATE_LABEL,
-         "isRequired": True, **({"value": offer.day.isoformat()} if offer.day else {})},
+        {
+            "type": "Input.ChoiceSet",
+            "id": "marac",
+            "label": wording.FORM_MARAC_LABEL,
+            "isRequired": True,
+            "placeholder": wording.FORM_MARAC_PLACEHOLDER,
+            "choices": [{"title": name, "value": name} for name, _ in offer.choices],
+            **({"value": chosen[0]} if chosen else {}),
+        },
+        {
+            "type": "Input.Date",
+            "id": "meeting_date",
+            "label": wording.FORM_DATE_LABEL,
+            "isRequired": True,
+            **({"value": offer.day.isoformat()} if offer.day else {}),
+        },
     ]
     if offer.note:
         body.append({"type": "TextBlock", "text": offer.note, "wrap": True})
     for group, keys in GROUPS:
-        body.append({"type": "TextBlock", "text": wording.FORM_GROUPS[group],
-                     "weight": "Bolder", "separator": True})
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": wording.FORM_GROUPS[group],
+                "weight": "Bolder",
+                "separator": True,
+            }
+        )
         body += [_number(key, edition, offer.values.get(key)) for key in keys]
     return {
-        "type": "AdaptiveCard", "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4", "body": body,
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.4",
+        "body": body,
         "actions": [
             {"type": "Action.Submit", "title": wording.FORM_SUBMIT, "data": {MARKER: RECORD}},
-            {"type": "Action.Submit", "title": wording.TEAMS_FORM_REFRESH,
-             "data": {MARKER: REFRESH}, "associatedInputs": "auto"},
+            {
+                "type": "Action.Submit",
+                "title": wording.TEAMS_FORM_REFRESH,
+                "data": {MARKER: REFRESH},
+                "associatedInputs": "auto",
+            },
         ],
     }
 
 
 def form_action(value: Any) -> str | None:
-    """"record" or "refresh" for a submit of our card, else None."""
+    """ "record" or "refresh" for a submit of our card, else None."""
     if isinstance(value, dict) and value.get(MARKER) in (RECORD, REFRESH):
         return str(value[MARKER])
     return None
@@ -68,9 +93,12 @@ def to_entry(value: Mapping[str, Any]) -> MeetingEntry:
 
 
 def _number(key: str, edition: Edition, value: int | None) -> dict[str, Any]:
-    box: dict[str, Any] = {"type": "Input.Number", "id": key,
-                           "label": FIELD_BY_KEY[key].header(edition),
-                           "isRequired": key == "cases"}
+    box: dict[str, Any] = {
+        "type": "Input.Number",
+        "id": key,
+        "label": FIELD_BY_KEY[key].header(edition),
+        "isRequired": key == "cases",
+    }
     if value is not None:
         box["value"] = value
     return box
@@ -84,8 +112,6 @@ def _text(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
     return value.strip()
-
-
 
 
 def form_input(value: Any) -> tuple[MeetingEntry | None, FormRequest | None]:

@@ -21,8 +21,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("submissions") as batch:
-        batch.add_column(sa.Column("kind", sa.String(length=10), nullable=False,
-                                   server_default="file"))
+        batch.add_column(
+            sa.Column("kind", sa.String(length=10), nullable=False, server_default="file")
+        )
 
 
 def downgrade() -> None:
