@@ -6,7 +6,7 @@ take their national numbers from here, so they never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -17,9 +17,10 @@ from handlers.questions.metrics import ALL_FIELDS
 from handlers.questions.period import year_info
 from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import FieldSum, Sums, marac_sums
+from kernel import wording
 from kernel.answers import Figures
 from kernel.config import Bands
-from kernel.national_rule import PeriodBasis, RuleNote, apply_rule
+from kernel.national_rule import Basis, PeriodBasis, RuleNote, apply_rule
 from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
 from reports.national import NationalPicture, Period
 
@@ -173,3 +174,36 @@ def _period(found: NationalPeriod, label: str, range_text: str) -> Period:
 
 def _unique_ids(ids: Iterable[int]) -> tuple[int, ...]:
     return tuple(dict.fromkeys(ids))
+
+
+def overview_national(
+    maracs: Sequence[MaracEntry],
+    year: FinancialYear,
+    sent: Collection[tuple[int, Quarter]],
+    *,
+    today: date,
+    due_days: int = DEFAULT_DUE_DAYS,
+) -> dict[int, str]:
+    """For the overview: how the national figures take each Marac over ``year`` ("Q2 filled
+    from Q1; left out of Q3"), blank where it counts with its own figures throughout.
+    ``sent`` holds (Marac id, quarter) of every quarter sent, the one before Q1 included."""
+    basis = apply_rule((m.id for m in maracs), year.quarters, sent, today=today, due_days=due_days)
+    filled: dict[int, list[tuple[str, str]]] = {}
+    left_out: dict[int, list[str]] = {}
+    for quarter in basis.quarters:
+        for c in quarter.contributions:
+            if c.basis is Basis.FILLED and c.source is not None:
+                filled.setdefault(c.marac_id, []).append(
+                    (_short(quarter.quarter, year), _short(c.source, year))
+                )
+            elif c.basis is Basis.LEFT_OUT:
+                left_out.setdefault(c.marac_id, []).append(_short(quarter.quarter, year))
+    return {
+        m.id: wording.overview_national(filled.get(m.id, []), left_out.get(m.id, []))
+        for m in maracs
+    }
+
+
+def _short(quarter: Quarter, year: FinancialYear) -> str:
+    """ "Q2" within the year asked about, the full label for the quarter before it."""
+    return quarter.label.split()[0] if quarter.financial_year == year else quarter.label

@@ -1,6 +1,9 @@
 """The overview of a financial year: one row per Marac with the quarters it uploaded, its
-meetings, cases, repeat and police shares, cases per 10,000 adult women (annualised) and the
-held changes still open; as a table (reports/table.py)."""
+meetings, cases, repeat and police shares, cases per 10,000 adult women (annualised), the
+held changes still open, and how the national figures take it (kernel/national_rule.py: a
+quarter filled from the one before, or left out); as a table (reports/table.py).
+
+Blank is never 0: a Marac that sent nothing has blank meetings and cases, not "0"."""
 
 from __future__ import annotations
 
@@ -16,12 +19,13 @@ class OverviewRow:
     region: str
     police_force_area: str
     quarters: tuple[str, ...]  # the labels of the quarters it sent figures for
-    meetings: int
-    cases: int
+    meetings: int | None  # None: it sent nothing (blank, not 0)
+    cases: int | None
     repeat_rate: float | None  # None: no cases over which to take it
     police_share: float | None
     per_10k: float | None  # None: no population known, or nothing sent
     held: int  # held changes waiting for confirmation
+    national: str = ""  # how national figures take it: "Q2 filled from Q1; left out of Q3"
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def to_table(overview: Overview) -> Table:
     rows = tuple(
         (r.marac, r.region, r.police_force_area, len(r.quarters),
          " ".join(q.split()[0] for q in r.quarters), r.meetings, r.cases,
-         _share(r.repeat_rate), _share(r.police_share), r.per_10k, r.held)
+         _share(r.repeat_rate), _share(r.police_share), r.per_10k, r.held, r.national)
         for r in overview.rows
     )
     return Table(
@@ -48,5 +52,5 @@ def to_table(overview: Overview) -> Table:
         sheet=wording.OVERVIEW_XLSX_SHEET,
         headings=wording.OVERVIEW_HEADINGS,
         rows=rows,
-        notes=(wording.OVERVIEW_NOTE,),
+        notes=(wording.OVERVIEW_NOTE, wording.NATIONAL_RULE),
     )

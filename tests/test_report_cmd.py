@@ -24,8 +24,9 @@ QUARTERS = tuple(f"Q{n} 2024/25" for n in (1, 2, 3, 4))
 REGISTRY = list(csv.DictReader(io.StringIO(MARACS_CSV)))
 REGION = {r["name"]: r["region"] for r in REGISTRY}
 FORCE = {r["name"]: r["police_force_area"] for r in REGISTRY}
-POPULATION = {r["name"]: int(r["adult_female_population"])
-              for r in REGISTRY if r["adult_female_population"]}
+POPULATION = {
+    r["name"]: int(r["adult_female_population"]) for r in REGISTRY if r["adult_female_population"]
+}
 
 
 @pytest.fixture(scope="module")
@@ -40,24 +41,29 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[Seeded]]
 
 
 @pytest.fixture
-def cli(seeded: tuple[str, list[Seeded]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-        ) -> Path:
+def cli(seeded: tuple[str, list[Seeded]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MARAC_DATABASE_URL", seeded[0])
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     return tmp_path
 
 
-def _of(stored: list[Seeded], quarters: tuple[str, ...], region: str | None = None
-        ) -> list[Seeded]:
-    return [m for m in stored if m.quarter in quarters
-            and (region is None or REGION[m.marac] == region)]
+def _of(stored: list[Seeded], quarters: tuple[str, ...], region: str | None = None) -> list[Seeded]:
+    return [
+        m for m in stored if m.quarter in quarters and (region is None or REGION[m.marac] == region)
+    ]
 
 
 def _per_10k(meetings: list[Seeded]) -> float | None:
     """Cases × 4 ÷ quarters sent, per Marac, over the Maracs whose population is known."""
-    return _annualised({marac: [[m for m in meetings if m.marac == marac and m.quarter == q]
-                                for q in sorted({m.quarter for m in meetings if m.marac == marac})]
-                        for marac in {m.marac for m in meetings}})
+    return _annualised(
+        {
+            marac: [
+                [m for m in meetings if m.marac == marac and m.quarter == q]
+                for q in sorted({m.quarter for m in meetings if m.marac == marac})
+            ]
+            for marac in {m.marac for m in meetings}
+        }
+    )
 
 
 def _annualised(parts: dict[str, list[list[Seeded]]]) -> float | None:
@@ -80,8 +86,9 @@ def _pct(value: float | None) -> str:
 DUE = ("Q1 2024/25", "Q2 2024/25", "Q3 2024/25")
 
 
-def _rule(stored: list[Seeded], quarter: str, region: str | None = None
-          ) -> tuple[list[str], list[str], list[str], dict[str, list[Seeded]]]:
+def _rule(
+    stored: list[Seeded], quarter: str, region: str | None = None
+) -> tuple[list[str], list[str], list[str], dict[str, list[Seeded]]]:
     """Spec §5 worked out by hand for one quarter: (sent, filled, left out, what counts)."""
     previous = Quarter.from_label(quarter).previous().label
     sent, filled, left_out, counts = [], [], [], {}
@@ -101,8 +108,9 @@ def _rule(stored: list[Seeded], quarter: str, region: str | None = None
     return sent, filled, left_out, counts
 
 
-def _column(sent: int, filled: int, left_out: int, parts: dict[str, list[list[Seeded]]]
-            ) -> list[str]:
+def _column(
+    sent: int, filled: int, left_out: int, parts: dict[str, list[list[Seeded]]]
+) -> list[str]:
     """The national picture's column, as the CSV writes it: blank where nothing stands."""
     meetings = [m for quarters in parts.values() for q in quarters for m in q]
     head = [str(sent), str(filled), str(left_out), str(len(parts))]
@@ -124,8 +132,9 @@ def _column(sent: int, filled: int, left_out: int, parts: dict[str, list[list[Se
 
 def _quarter_column(stored: list[Seeded], quarter: str) -> list[str]:
     sent, filled, left_out, counts = _rule(stored, quarter)
-    return _column(len(sent), len(filled), len(left_out),
-                   {marac: [mine] for marac, mine in counts.items()})
+    return _column(
+        len(sent), len(filled), len(left_out), {marac: [mine] for marac, mine in counts.items()}
+    )
 
 
 def _year_column(stored: list[Seeded], region: str | None = None) -> list[str]:
@@ -147,7 +156,8 @@ def _csv(path: Path) -> list[list[str]]:
 
 
 def test_national_csv_applies_the_national_rule_to_the_seed(
-        cli: Path, seeded: tuple[str, list[Seeded]], capsys: pytest.CaptureFixture[str]) -> None:
+    cli: Path, seeded: tuple[str, list[Seeded]], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["report", "national", "--year", "2024/25", "--out", "n.csv", *ON]) == 0
     rows = _csv(cli / "n.csv")
     assert rows[0][1:] == [*QUARTERS, "Year", "National reference"]
@@ -158,32 +168,57 @@ def test_national_csv_applies_the_national_rule_to_the_seed(
     assert [r[5] for r in figures] == _year_column(stored)
     bands = Bands()
     assert [r[6] for r in figures] == [
-        "", "", "", "", "", "", "", str(bands.national_cases_per_10k),
-        _pct(bands.national_repeat_rate), _pct(bands.national_partner_share)]
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        str(bands.national_cases_per_10k),
+        _pct(bands.national_repeat_rate),
+        _pct(bands.national_partner_share),
+    ]
     # Pinned by hand from the seed: Barking and Dagenham and Kingston missed Q2 (filled from
     # Q1); Kingston missed Q3 too (left out of Q3); Ashford missed Q4 2023/24
     # and Q1, Canterbury sent nothing before Q3 and Glasgow nothing at all.
     assert _rule(stored, "Q2 2024/25")[1:3] == (
-        ["Barking and Dagenham", "Kingston upon Thames"], ["Canterbury", "Glasgow"])
-    assert _rule(stored, "Q3 2024/25")[1:3] == (
-        ["Kirklees"], ["Glasgow", "Kingston upon Thames"])
+        ["Barking and Dagenham", "Kingston upon Thames"],
+        ["Canterbury", "Glasgow"],
+    )
+    assert _rule(stored, "Q3 2024/25")[1:3] == (["Kirklees"], ["Glasgow", "Kingston upon Thames"])
     by_label = {r[0]: r[1:] for r in rows[1:] if r}
     assert by_label["Which were filled (names)"] == [
-        "", "Barking and Dagenham; Kingston upon Thames", "Kirklees", "",
-        "Barking and Dagenham; Kingston upon Thames; Kirklees", ""]
+        "",
+        "Barking and Dagenham; Kingston upon Thames",
+        "Kirklees",
+        "",
+        "Barking and Dagenham; Kingston upon Thames; Kirklees",
+        "",
+    ]
     assert by_label["Which were left out (names)"] == [
-        "Ashford; Canterbury; Glasgow", "Canterbury; Glasgow", "Glasgow; Kingston upon Thames",
-        "", "Ashford; Canterbury; Glasgow; Kingston upon Thames", ""]
+        "Ashford; Canterbury; Glasgow",
+        "Canterbury; Glasgow",
+        "Glasgow; Kingston upon Thames",
+        "",
+        "Ashford; Canterbury; Glasgow; Kingston upon Thames",
+        "",
+    ]
     assert main(["report", "national", "--year", "2024/25", "--out", "n.txt", *ON]) == 0
     text = (cli / "n.txt").read_text("utf-8")
-    assert ("Q2 2024/25: filled from their previous quarter: Barking and Dagenham and Kingston "
-            "upon Thames; left out (two quarters missed in a row): Canterbury and Glasgow."
-            ) in text
-    assert ("2024/25: filled from their previous quarter: Barking and Dagenham, Kingston upon "
-            "Thames and Kirklees; left out (two quarters missed in a row): Ashford, Canterbury, "
-            "Glasgow and Kingston upon Thames.") in text
-    assert "Q4 2024/25: no Marac filled from a previous quarter; none left out; 9 Maracs " \
+    assert (
+        "Q2 2024/25: filled from their previous quarter: Barking and Dagenham and Kingston "
+        "upon Thames; left out (two quarters missed in a row): Canterbury and Glasgow."
+    ) in text
+    assert (
+        "2024/25: filled from their previous quarter: Barking and Dagenham, Kingston upon "
+        "Thames and Kirklees; left out (two quarters missed in a row): Ashford, Canterbury, "
+        "Glasgow and Kingston upon Thames."
+    ) in text
+    assert (
+        "Q4 2024/25: no Marac filled from a previous quarter; none left out; 9 Maracs "
         "not sent yet (not yet due)." in text
+    )
     assert "Wrote the national picture (all Maracs, 2024/25) to n.csv" in capsys.readouterr().out
 
 
@@ -196,19 +231,46 @@ def test_the_years_totals_are_the_sum_of_its_quarters(cli: Path) -> None:
 
 
 def test_a_quarter_not_started_is_blank_never_0(cli: Path) -> None:
-    assert main(["report", "national", "--year", "2024/25", "--out", "early.csv",
-                 "--today", "2024-09-01"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "national",
+                "--year",
+                "2024/25",
+                "--out",
+                "early.csv",
+                "--today",
+                "2024-09-01",
+            ]
+        )
+        == 0
+    )
     rows = _csv(cli / "early.csv")
     figures = [r for r in rows[1:] if "(names)" not in r[0]]
     for n in (3, 4):  # Q3 and Q4 had not started on 1 Sep 2024
         assert [r[n] for r in figures] == [""] * len(figures), QUARTERS[n - 1]
-    assert main(["report", "national", "--year", "2024/25", "--out", "early.txt",
-                 "--today", "2024-09-01"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "national",
+                "--year",
+                "2024/25",
+                "--out",
+                "early.txt",
+                "--today",
+                "2024-09-01",
+            ]
+        )
+        == 0
+    )
     assert "Q3 2024/25: not started yet, so blank." in (cli / "early.txt").read_text("utf-8")
 
 
 def test_regional_picture_as_a_workbook_text_and_chart(
-        cli: Path, seeded: tuple[str, list[Seeded]]) -> None:
+    cli: Path, seeded: tuple[str, list[Seeded]]
+) -> None:
     base = ["report", "national", "--year", "2024/25", "--region", "London", *ON]
     assert main([*base, "--out", "london.xlsx"]) == 0
     sheet = load_workbook(cli / "london.xlsx").active
@@ -231,8 +293,7 @@ def test_regional_picture_as_a_workbook_text_and_chart(
         assert image.format == "PNG" and image.width >= 500
 
 
-def test_overview_csv_has_a_row_per_marac(cli: Path, seeded: tuple[str, list[Seeded]]
-                                          ) -> None:
+def test_overview_csv_has_a_row_per_marac(cli: Path, seeded: tuple[str, list[Seeded]]) -> None:
     assert main(["report", "overview", "--year", "2024/25", "--out", "o.csv", *ON]) == 0
     rows = _csv(cli / "o.csv")
     assert [r[0] for r in rows[1:]] == sorted(REGION)  # every Marac, sent or not
@@ -243,16 +304,47 @@ def test_overview_csv_has_a_row_per_marac(cli: Path, seeded: tuple[str, list[See
         per_10k = _per_10k(mine)
         held = 1 if marac == HELD_MEETING[0] else 0
         assert row == [
-            marac, REGION[marac], FORCE[marac], str(len(sent)),
-            " ".join(q.split()[0] for q in sent), str(len(mine)),
-            str(seed_total(mine, "cases")[0]), _pct(rate(mine, "repeat_cases")),
+            marac,
+            REGION[marac],
+            FORCE[marac],
+            str(len(sent)),
+            " ".join(q.split()[0] for q in sent),
+            str(len(mine)) if mine else "",  # sent nothing: blank, never 0
+            str(seed_total(mine, "cases")[0]) if mine else "",
+            _pct(rate(mine, "repeat_cases")),
             _pct(rate(mine, "ref_police")),
-            "" if per_10k is None else str(round(per_10k, 1)), str(held),
+            "" if per_10k is None else str(round(per_10k, 1)),
+            str(held),
+            _overview_national(seeded[1], marac),
         ], marac
+    glasgow = next(r for r in rows if r[0] == "Glasgow")
+    assert glasgow[5:7] == ["", ""] and glasgow[-1] == "left out of Q1, Q2 and Q3"
+    kingston = next(r for r in rows if r[0] == "Kingston upon Thames")
+    assert kingston[-1] == "Q2 filled from Q1; left out of Q3"
 
 
-def test_overview_of_a_region_as_a_workbook(cli: Path, seeded: tuple[str, list[Seeded]]
-                                            ) -> None:
+def _overview_national(stored: list[Seeded], marac: str) -> str:
+    """The overview's national column, worked out from _rule by hand."""
+    filled, left_out = [], []
+    for quarter in QUARTERS:
+        _, filled_q, left_q, _ = _rule(stored, quarter)
+        short = quarter.split()[0]
+        before = Quarter.from_label(quarter).previous().label
+        if marac in filled_q:
+            filled.append(
+                f"{short} filled from {before.split()[0] if quarter != QUARTERS[0] else before}"
+            )
+        if marac in left_q:
+            left_out.append(short)
+    parts = filled + ([f"left out of {_and(left_out)}"] if left_out else [])
+    return "; ".join(parts)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def test_overview_of_a_region_as_a_workbook(cli: Path, seeded: tuple[str, list[Seeded]]) -> None:
     out = ["--out", "o.xlsx"]
     assert main(["report", "overview", "--region", "west yorkshire", *out, *ON]) == 0
     sheet = load_workbook(cli / "o.xlsx")["Overview"]
@@ -287,8 +379,9 @@ def test_grid_as_a_workbook_colours_each_state(cli: Path) -> None:
         (["national", "--year", "2024/26"], "is not a financial year"),
     ],
 )
-def test_usage_errors_exit_2(cli: Path, capsys: pytest.CaptureFixture[str],
-                             argv: list[str], says: str) -> None:
+def test_usage_errors_exit_2(
+    cli: Path, capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
     assert main(["report", *argv, *ON]) == 2
     assert says in capsys.readouterr().err
     assert not list(cli.iterdir())  # nothing written

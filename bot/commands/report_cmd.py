@@ -111,7 +111,8 @@ def _national(r: _Request, suffix: str) -> str | bytes:
 
 def _overview(r: _Request, suffix: str) -> str | bytes:
     overview = load_overview(r.session, r.maracs, r.year, r.settings.bands, area=r.area,
-                             every_marac=r.area is None, when=r.when)
+                             every_marac=r.area is None, when=r.when, today=r.day,
+                             due_days=r.settings.due_days)
     table = overview_report.to_table(overview)
     # Analysts see why an unusual figure stands (issue 13): the explanations given, as notes.
     from handlers.explain import overview_notes

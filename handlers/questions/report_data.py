@@ -16,7 +16,7 @@ from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import Sums, marac_sums
 from kernel.answers import Rate
 from kernel.config import Bands
-from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear
+from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
 from reports.national import NationalPicture
 from reports.overview import Overview, OverviewRow
 
@@ -55,36 +55,47 @@ def load_overview(
     area: str | None,
     every_marac: bool = False,
     when: datetime | None = None,
+    today: date | None = None,
+    due_days: int = DEFAULT_DUE_DAYS,
 ) -> Overview:
     """One row per Marac of ``maracs`` (by name), whether or not it sent anything; ``when``:
-    as things stood then."""
+    as things stood then; ``today`` decides which quarters are due for the national rule."""
+    from handlers.national import overview_national  # it imports this package: load when used
+
     labels = [q.label for q in year.quarters]
     ids = None if every_marac else [m.id for m in maracs]
     found = marac_sums(session, labels, ids, fields=_OVERVIEW_FIELDS, when=when)
     sums = {s.marac_id: s for s in found}
-    uploads = queries.uploads(session, labels, ids, when=when)
+    before = year.quarters[0].previous().label  # a missed Q1 is filled from it
+    uploads = queries.uploads(session, [before, *labels], ids, when=when)
+    sent = {(m, Quarter.from_label(q)) for (m, q), u in uploads.items() if u.meetings}
+    national = overview_national(maracs, year, sent, today=today or date.today(),
+                                 due_days=due_days)
     rows = []
     for marac in sorted(maracs, key=lambda m: m.name):
         mine = [uploads[(marac.id, q)] for q in labels if (marac.id, q) in uploads]
-        rows.append(_row(marac, mine, sums.get(marac.id), bands))
+        rows.append(_row(marac, mine, sums.get(marac.id), bands, national[marac.id]))
     return Overview(year.label, year_info(year).range, area, tuple(rows))
 
 
 def _row(
-    marac: MaracEntry, uploads: list[queries.Uploads], sums: Sums | None, bands: Bands
+    marac: MaracEntry, uploads: list[queries.Uploads], sums: Sums | None, bands: Bands,
+    national: str,
 ) -> OverviewRow:
     found = figures([sums] if sums else [], {marac.id: marac}, bands, fields=_OVERVIEW_FIELDS)
+    sent = any(u.meetings for u in uploads)
     return OverviewRow(
         marac=marac.name,
         region=marac.region,
         police_force_area=marac.police_force_area,
-        quarters=tuple(u.quarter for u in uploads),
-        meetings=sum(u.meetings for u in uploads),
-        cases=found.cases.total,
+        quarters=tuple(u.quarter for u in uploads if u.meetings),
+        meetings=sum(u.meetings for u in uploads) if sent else None,  # blank, never 0
+        cases=found.cases.total if sums else None,
         repeat_rate=_value(found.rate("repeat_rate")),
         police_share=_value(found.rate("police_share")),
         per_10k=found.per_10k.value,
         held=sum(u.held for u in uploads),
+        national=national,
     )
 
 

@@ -61,6 +61,7 @@ OVERVIEW_HEADINGS = (
     "Police referrals",
     "Cases per 10,000 a year",
     "Held changes open",
+    "National figures",
 )
 REPORT_KINDS = {
     "grid": "the upload grid",
@@ -160,3 +161,12 @@ def national_rule_line(note: RuleNote) -> str:
             f"{'is' if len(note.left_out) == 1 else 'are'} left out{where}"
         )
     return "National rule: " + "; ".join(parts) + "."
+
+
+def overview_national(filled: Sequence[tuple[str, str]], left_out: Sequence[str]) -> str:
+    """How the national figures take a Marac over a year: "Q2 filled from Q1; left out of Q3"
+    (quarters by their short name), or blank when it counts with its own figures."""
+    parts = [f"{quarter} filled from {source}" for quarter, source in filled]
+    if left_out:
+        parts.append(f"left out of {and_list(list(left_out))}")
+    return "; ".join(parts)
