@@ -25,6 +25,7 @@ from kernel.entry import EntryKind, FormOffer, FormRequest, MeetingEntry
 from kernel.messages import Channel, InboundMessage, Reply, dedupe_prefix
 from reports.reply import ReceivedFile
 from reports.text import outcome_line
+from store.hand_entries import clear_sheet_place
 from store.meetings import record_submission
 from store.models import Marac
 from store.views import DbStoredMeetings, sender_view, validation_context
@@ -119,6 +120,7 @@ def record_entry(
         now=now,
     )
     submission.kind = entry.kind.value
+    clear_sheet_place(session, submission.id)
     report = checked.report
     logger.info("%s from %s: %s", checked.label, sender, report.status)
     held_until = today + timedelta(days=settings.held_expiry_days) if report.rows_held else None

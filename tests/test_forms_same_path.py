@@ -196,6 +196,7 @@ def test_a_form_is_a_submission_with_its_channel_sender_time_and_values(
         == form_view.to_entry(slack_view(MEETING)).counts
     ), "the values entered, read back as entered"
     [version] = meeting_history(session, "Croydon", DAY)
+    assert (version.sheet, version.sheet_row) == (None, None), "a form has no sheet or row"
     assert (version.channel, version.sender, version.filename) == (
         "slack",
         CARA,
@@ -253,9 +254,9 @@ def test_changing_a_recorded_meeting_in_the_form_is_held_old_to_new_until_confir
     assert confirm_held(session, sender=CARA, submission_id=submission.id, now=NOW) == 1
     assert stored(session) == {**MEETING, "repeat_cases": 9}
     versions = meeting_history(session, "Croydon", DAY)
-    assert [(v.version, v.channel, v.is_current) for v in versions] == [
-        (1, "email", False),
-        (2, "slack", True),
+    assert [(v.version, v.channel, v.is_current, v.sheet_row) for v in versions] == [
+        (1, "email", False, 2),
+        (2, "slack", True, None),
     ]
 
 
