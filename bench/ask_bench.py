@@ -214,8 +214,9 @@ def time_questions(store: Store, names: list[str], repeat: int) -> dict[str, lis
             elapsed = time.perf_counter() - started
             if i >= 3:  # the first few warm caches up
                 times.append(elapsed)
-        expect_answered = not kind.startswith(("did you mean", "help"))
-        if answer.answered != expect_answered:
+        # A near miss of a name may be answered, taking the closest name (with a note).
+        expect_answered = not kind.startswith("help")
+        if answer.answered != expect_answered and not kind.startswith("did you mean"):
             raise SystemExit(f"{kind}: {question!r} gave {answer.intent}: {answer.text}")
         timings[kind] = times
     return timings

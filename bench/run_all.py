@@ -1,0 +1,308 @@
+"""Every speed figure of issue 14 in one run, each beside its baseline measured in the same run.
+
+    python bench/run_all.py [--small] [--only startup,validation,frictionless,burst,
+                             per-message,questions,grid] [--json FILE]
+
+Rows: start-up (``--help``, ``validate`` of a 13-row return, ``run`` until its SMTP port
+answers; baseline an empty ``python -c pass``), validation in-process at 2,000 and 50,000 rows
+and whole-process at 50,000 (baseline a bare python-calamine read, in-process and whole
+process), frictionless-py's ``validate`` of the 2,000-row file (``pip install
+'.[bench]'``), the deadline-day burst over SMTP on SQLite and PostgreSQL (1,100 returns:
+275 Maracs x 4 quarters, six meetings and one soft issue each), the work per message in one
+in-process worker, question p95s at 10 years x 300 Maracs x 26 meetings, and grid images.
+``--small``: 110 returns, fewer repeats, for a quick look (about a minute and a half).
+
+Medians unless a row says p95; a ratio is ours / the baseline. The machine's load average is
+printed first: on a busy machine every figure grows, the ratios less so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+FIXTURE_13 = ROOT / "tests" / "fixtures" / "clean_libreoffice.xlsx"
+CACHE = Path(os.environ.get("MARAC_BENCH_CACHE", Path.home() / ".cache" / "marac-bench"))
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MARAC_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SECTIONS = ("startup", "validation", "frictionless", "burst", "per-message", "questions", "grid")
+
+
+@dataclass
+class Row:
+    what: str
+    ours: float  # seconds
+    baseline: float | None  # seconds, measured in the same run
+    baseline_is: str
+    target: str
+    met: bool | None
+
+    def line(self) -> str:
+        base = "" if self.baseline is None else _fmt(self.baseline)
+        ratio = "" if not self.baseline else f"{self.ours / self.baseline:5.2f}x"
+        verdict = {True: "met", False: "NOT met", None: ""}[self.met]
+        return (f"{self.what:52} {_fmt(self.ours):>9} {base:>9} {ratio:>7}  "
+                f"{self.target:18} {verdict:8} {self.baseline_is}")
+
+
+def _fmt(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def median_of(fn: Callable[[], Any], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def process_seconds(args: list[str], repeat: int) -> tuple[float, float]:
+    """Median wall seconds of a fresh process, and its largest peak RSS in MB."""
+    times, peak = [], 0.0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        child = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        _, _, usage = os.wait4(child.pid, 0)
+        times.append(time.perf_counter() - started)
+        peak = max(peak, usage.ru_maxrss / 1024)
+        child.returncode = 0
+    return statistics.median(times), peak
+
+
+def _python(*code: str) -> list[str]:
+    return [sys.executable, *code]
+
+
+def _bare_read_code(path: Path) -> list[str]:
+    return _python("-c", "import python_calamine as c; c.load_workbook(open("
+                   f"{str(path)!r}, 'rb')).get_sheet_by_index(0).to_python()")
+
+
+# --- start-up -----------------------------------------------------------------------------------
+
+
+def startup(repeat: int) -> list[Row]:
+    empty, _ = process_seconds(_python("-c", "pass"), repeat)
+    help_s, _ = process_seconds(_python("-m", "bot", "--help"), repeat)
+    validate_s, _ = process_seconds(
+        _python("-m", "bot", "validate", str(FIXTURE_13), "--json"), repeat)
+    bare_s, _ = process_seconds(_bare_read_code(FIXTURE_13), repeat)
+    run_s = statistics.median(run_until_smtp() for _ in range(max(3, repeat // 2)))
+    return [
+        Row("marac-bot --help", help_s, empty, "python -c pass", "<= 0.2 s", help_s <= 0.2),
+        Row("marac-bot validate, 13-row return, whole process", validate_s, bare_s,
+            "bare calamine read, whole process", "<= 0.25 s", validate_s <= 0.25),
+        Row("marac-bot run until the SMTP port answers", run_s, empty, "python -c pass",
+            "<= 1 s", run_s <= 1.0),
+    ]
+
+
+def run_until_smtp() -> float:
+    from tests.run_e2e_support import bot_environment
+
+    with tempfile.TemporaryDirectory() as folder:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = bot_environment({"MARAC_DATA_DIR": f"{folder}/data",
+                               "MARAC_MAILBOX_ADDRESS": "marac@example.org",
+                               "MARAC_SMTP_LISTEN": f"127.0.0.1:{port}",
+                               "MARAC_HTTP_LISTEN": "127.0.0.1:0"})
+        started = time.perf_counter()
+        bot = subprocess.Popen(_python("-m", "bot", "run"), cwd=folder, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    return time.perf_counter() - started
+                except OSError:
+                    if bot.poll() is not None:
+                        raise SystemExit("marac-bot run exited before listening") from None
+                    time.sleep(0.005)
+        finally:
+            bot.terminate()
+            bot.wait(30)
+
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def workbook_file(rows: int) -> Path:
+    """The bench workbook of ``rows`` rows, made once and kept (openpyxl takes a while)."""
+    from validate_bench import make_workbook
+
+    path = CACHE / f"bench-{rows}.xlsx"
+    if not path.is_file():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(make_workbook(rows))
+    return path
+
+
+def validation(repeat: int) -> list[Row]:
+    from validate_bench import bare_read, full_validation
+
+    rows = []
+    for size in (2_000, 50_000):
+        data = workbook_file(size).read_bytes()
+        full_validation(data)  # warm: imports, the first fork
+        times = max(3, repeat // (1 if size < 50_000 else 3))
+        bare = median_of(partial(bare_read, data), times)
+        ours = median_of(partial(full_validation, data), times)
+        rows.append(Row(f"validation in-process, {size:,} rows", ours, bare,
+                        "bare calamine read, in-process", "<= 1.15x", ours <= 1.15 * bare))
+    path = workbook_file(50_000)
+    whole = max(3, repeat // 3)
+    ours_s, ours_mb = process_seconds(_python("-m", "bot", "validate", str(path)), whole)
+    bare_s, bare_mb = process_seconds(_bare_read_code(path), whole)
+    rows.append(Row(f"validation whole process, 50,000 rows (peak {ours_mb:.0f} MB vs "
+                    f"{bare_mb:.0f} MB)", ours_s, bare_s, "bare calamine read, whole process",
+                    "<= 1.2x", ours_s <= 1.2 * bare_s))
+    return rows
+
+
+def frictionless_row(repeat: int) -> list[Row]:
+    from validate_bench import full_validation
+
+    try:
+        import frictionless
+    except ImportError:
+        print("  (frictionless not installed: pip install '.[bench]')")
+        return []
+    path = workbook_file(2_000)
+    data = path.read_bytes()
+
+    def theirs_once() -> None:
+        # A relative path under a base path: frictionless refuses absolute paths as unsafe.
+        report = frictionless.Resource(path=path.name, basepath=str(path.parent)).validate()
+        assert report.valid and report.tasks[0].stats["rows"] == 2_000, report.flatten()
+
+    theirs = median_of(theirs_once, max(3, repeat // 2))
+    ours = median_of(lambda: full_validation(data), max(3, repeat // 2))
+    return [Row("ours vs frictionless validate, 2,000 rows", ours, theirs,
+                "frictionless-py validate (types only)", ">= 10x faster", theirs >= 10 * ours)]
+
+
+# --- the burst and the work per message ---------------------------------------------------------
+
+
+def burst_rows(count: int) -> list[Row]:
+    import burst_support as b
+
+    maracs = (count + 3) // 4
+    mail = b.returns(count)
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with tempfile.TemporaryDirectory() as folder:
+            result = b.burst(backend, mail, maracs, Path(folder), POSTGRES_ADMIN_URL)
+        ok = result.replies >= count and 0 <= result.answered_s <= 20
+        rows.append(Row(f"burst {count:,} returns over SMTP, {backend}: every reply written",
+                        result.answered_s, result.accepted_s,
+                        f"all accepted by SMTP ({result.retries} sender retries)", "<= 20 s",
+                        ok))
+    return rows
+
+
+def per_message_rows(count: int) -> list[Row]:
+    import burst_support as b
+
+    mail = b.returns(count)
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        with tempfile.TemporaryDirectory() as folder:
+            seconds = b.per_message(backend, mail, (count + 3) // 4, Path(folder),
+                                    POSTGRES_ADMIN_URL)
+        rows.append(Row(f"per-message work, 6-row return, 1 soft issue, {backend}", seconds,
+                        None, "", "<= 15 ms", seconds <= 0.015))
+    return rows
+
+
+# --- questions and grid images ---------------------------------------------------------------
+
+
+def question_rows(repeat: int, grid_only: bool = False) -> list[Row]:
+    import ask_bench as a
+
+    rows = []
+    for backend, opener in (("sqlite", a.sqlite_store), ("postgresql", a.postgres_store)):
+        with opener() as store:
+            filled = a.fill(store)
+            if backend == "postgresql":
+                with store.engine.begin() as conn:
+                    conn.execute(a.text("ANALYZE"))
+            if not grid_only:
+                for kind, times in a.time_questions(store, filled["names"], repeat).items():
+                    p95 = a.percentile(times, 0.95)
+                    rows.append(Row(f"question p95, {backend}: {kind}", p95, None, "",
+                                    "<= 20 ms", p95 <= 0.020))
+            for kind, times in a.time_grid_image(store, 3).items():
+                limit = 0.2 if "region" in kind else 0.5
+                seconds = statistics.median(times)
+                rows.append(Row(f"{kind}, {backend} (answer and picture)", seconds, None, "",
+                                f"<= {limit} s", seconds <= limit))
+    return rows
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="110 returns, fewer repeats")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    parser.add_argument("--json", type=Path, help="also write the rows to this file")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    repeat, returns = (3, 110) if args.small else (7, 1_100)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores, "
+          f"{date.today().isoformat()}\n")
+    sections: list[tuple[str, Callable[[], list[Row]]]] = [
+        ("startup", lambda: startup(repeat)),
+        ("validation", lambda: validation(repeat)),
+        ("frictionless", lambda: frictionless_row(repeat)),
+        ("burst", lambda: burst_rows(returns)),
+        ("per-message", lambda: per_message_rows(min(returns, 110))),
+        ("questions", lambda: question_rows(20 if args.small else 60)),
+    ]
+    if "grid" in only and "questions" not in only:
+        sections.append(("grid", lambda: question_rows(0, grid_only=True)))
+    print(f"{'what':52} {'ours':>9} {'baseline':>9} {'ratio':>7}  {'target':18} {'':8} "
+          "baseline is")
+    found: list[Row] = []
+    for name, section in sections:
+        if name not in only:
+            continue
+        started = time.perf_counter()
+        for row in section():
+            print(row.line(), flush=True)
+            found.append(row)
+        print(f"  ({name}: {time.perf_counter() - started:.0f} s)", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in found], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
