@@ -167,7 +167,10 @@ class Dispatcher:
             refuse_files(session, self._submitted(message, message.sender, now, spreadsheets))
         logger.info("refused %s: not a registered sender%s", message.sender,
                     "" if message.sender_verified else " (not verified)")
-        text = wording.unknown_sender_text(self.mailbox, self.settings.data_team_contact)
+        contact = self.settings.data_team_contact
+        # By email the refusal can say which address to send from; in chat it cannot.
+        text = (wording.unknown_sender_text(self.mailbox, contact) if message.thread.by_address
+                else wording.chat_unknown_sender_text(contact))
         return HandlerResult(Outcome.REFUSED_UNKNOWN_SENDER, Reply(message.thread, text))
 
     def _submission(self, session: Session, message: InboundMessage, contact: Contact,

@@ -286,7 +286,7 @@ def test_a_slack_user_is_known_by_the_email_slack_gives_and_strangers_are_refuse
     assert db.rows("SELECT DISTINCT i.code FROM submission_issues i JOIN submissions s "
                    "ON s.id = i.submission_id WHERE s.sender = ?", CROYDON_CHAIR) == [
         ("not-authorised",)]
-    assert words(reply_text(refused)) == words(wording.unknown_sender_text(MAILBOX))
+    assert words(reply_text(refused)) == words(wording.chat_unknown_sender_text(MAILBOX))
     assert len(slack.calls_to("users.info")) == 2
 
 

@@ -21,7 +21,8 @@ def day_text(day: Any) -> str:
 def counts_line(*, total: int, accepted: int, rejected: int, held: int, unchanged: int,
                 checked_only: bool) -> str:
     verb = "would be accepted" if checked_only else "accepted"
-    parts = [f"{accepted} {verb}", f"{rejected} rejected"]
+    parts = [f"{accepted} {verb}",
+             f"{rejected} {'would be rejected' if checked_only else 'rejected'}"]
     if held:
         parts.append(f"{held} held")
     if unchanged:

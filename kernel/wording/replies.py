@@ -186,6 +186,13 @@ def unknown_sender_text(mailbox: str, contact: str | None = None) -> str:
     )
 
 
+def chat_unknown_sender_text(contact: str) -> str:
+    """The refusal in Slack or Teams: short, and nothing about sending from an address."""
+    return ("Sorry, your account is not registered with the Marac data team, so I cannot take "
+            "data or answer questions from it; nothing you sent has been recorded. To be added, "
+            f"contact the data team: {contact}.")
+
+
 def unknown_sender_issue(contact: str) -> str:
     """The refusal as the one issue of each file in ``submit --json``."""
     return ("This sender is not registered with the Marac data team, so nothing in this file "
