@@ -1,5 +1,7 @@
 """A report table (a title, headings, rows of typed cells, notes) written as fixed-width text,
-CSV or an xlsx workbook: the national picture and the overview share these writers.
+CSV or an xlsx workbook: the national picture and the overview share these writers. CSV and
+xlsx go through pandas (imported when used): nullable ``Int64`` columns keep a blank distinct
+from 0, and ``to_csv`` / ``to_excel`` (openpyxl) do the writing.
 
 Cells are typed so each format shows them right: a ``Share`` is a fraction, shown "31.2%" in
 text, 31.2 in CSV and a percentage-formatted number in the workbook; a float is shown to one
@@ -8,11 +10,14 @@ decimal place; ``None`` is a blank (nothing sent, or no cases to take a rate ove
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kernel import wording
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,7 @@ def to_text(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _csv_value(cell: Cell) -> str | int | float:
-    if cell is None:
-        return ""
+def _csv_value(cell: Cell) -> str | int | float | None:
     if isinstance(cell, Share):
         return round(cell.value * 100, 1)
     if isinstance(cell, float):
@@ -71,48 +74,69 @@ def _csv_value(cell: Cell) -> str | int | float:
     return cell
 
 
+def _xlsx_value(cell: Cell) -> str | int | float | None:
+    return cell.value if isinstance(cell, Share) else cell
+
+
+def to_frame(table: Table, *, for_csv: bool = False) -> pd.DataFrame:
+    """The table as a pandas DataFrame, one column per heading. A column of whole numbers is
+    a nullable ``Int64`` and one of decimals ``Float64``, so a blank stays <NA> (written
+    blank), never 0 or NaN; a column of mixed kinds (the national picture's periods hold
+    counts and shares) keeps each cell as it is. ``for_csv``: shares as percentages."""
+    import pandas as pd
+
+    value = _csv_value if for_csv else _xlsx_value
+    columns = list(zip(*table.rows, strict=True)) if table.rows else [()] * len(table.headings)
+    data = {}
+    for heading, cells in zip(table.headings, columns, strict=True):
+        values = [value(c) for c in cells]
+        data[heading] = pd.Series(values, dtype=_dtype(values))
+    return pd.DataFrame(data, columns=list(table.headings))
+
+
+def _dtype(values: list[str | int | float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if known and all(isinstance(v, int) and not isinstance(v, bool) for v in known):
+        return "Int64"
+    if known and all(isinstance(v, int | float) and not isinstance(v, bool) for v in known):
+        return "Float64"
+    return "object"
+
+
 def to_csv(table: Table) -> str:
     """Headings then rows, numbers as numbers (shares as percentages); no title or notes, so
-    the file loads straight into a spreadsheet or pandas."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.headings)
-    for row in table.rows:
-        writer.writerow([_csv_value(c) for c in row])
-    return out.getvalue()
+    the file loads straight into a spreadsheet or pandas. Blank cells are written empty."""
+    text: str = to_frame(table, for_csv=True).to_csv(index=False, lineterminator="\n", na_rep="")
+    return text
 
 
 def to_xlsx(table: Table) -> bytes:
-    """One sheet: bold, frozen headings in row 1, the rows, then the title and notes below."""
-    from openpyxl import Workbook
+    """One sheet: bold, frozen headings in row 1, the rows, then the title and notes below.
+
+    pandas writes the cells (openpyxl engine); openpyxl then sets each cell's number format
+    by its kind (a share as "31.2%"), the column widths, and the notes."""
+    import pandas as pd
     from openpyxl.styles import Font
 
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None  # a new workbook always has its first sheet
-    sheet.title = table.sheet
-    book.properties.title = table.title
-    sheet.append(list(table.headings))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in table.rows:
-        sheet.append([_xlsx_value(c) for c in row])
-        for cell, value in zip(sheet[sheet.max_row], row, strict=True):
-            if isinstance(value, Share):
-                cell.number_format = "0.0%"
-            elif isinstance(value, float):
-                cell.number_format = "#,##0.0"
-    sheet.freeze_panes = "B2"
-    for n, heading in enumerate(table.headings):
-        longest = max([len(heading), *(len(_text(row[n])) for row in table.rows)])
-        sheet.column_dimensions[sheet.cell(1, n + 1).column_letter].width = min(longest + 2, 60)
-    sheet.append([])
-    for line in (table.title, *table.notes):
-        sheet.append([line])
     out = io.BytesIO()
-    book.save(out)
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        to_frame(table).to_excel(writer, sheet_name=table.sheet, index=False, na_rep="")
+        sheet = writer.sheets[table.sheet]
+        writer.book.properties.title = table.title
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for n, row in enumerate(table.rows, start=2):
+            for cell, value in zip(sheet[n], row, strict=True):
+                if isinstance(value, Share):
+                    cell.number_format = "0.0%"
+                elif isinstance(value, float):
+                    cell.number_format = "#,##0.0"
+        sheet.freeze_panes = "B2"
+        for n, heading in enumerate(table.headings):
+            longest = max([len(heading), *(len(_text(row[n])) for row in table.rows)])
+            letter = sheet.cell(1, n + 1).column_letter
+            sheet.column_dimensions[letter].width = min(longest + 2, 60)
+        sheet.append([])
+        for line in (table.title, *table.notes):
+            sheet.append([line])
     return out.getvalue()
-
-
-def _xlsx_value(cell: Cell) -> str | int | float | None:
-    return cell.value if isinstance(cell, Share) else cell
