@@ -124,9 +124,10 @@ def held_unclear_text(meetings: Sequence[tuple[str, str]], *,
 
 def held_still_waiting(meetings: Sequence[tuple[str, str]]) -> str:
     """After a partial answer ("confirm 3 Oct only"): what still waits."""
-    these = "This change still waits" if len(meetings) == 1 else "These changes still wait"
+    one = len(meetings) == 1
+    these = "This change still waits" if one else "These changes still wait"
     return (f"{these} for your answer: {_held_meetings(meetings)}. Reply CONFIRM or KEEP for "
-            "them; if you do nothing, we keep the figures we have.")
+            f"{'it' if one else 'them'}; if you do nothing, we keep the figures we have.")
 
 
 # A reply names this many files it did not process (past MARAC_MAX_ATTACHMENTS), then "and N more".
