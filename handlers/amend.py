@@ -41,6 +41,8 @@ _DAY_MONTH = re.compile(
 )
 _NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+# An amendment is looked for in the first few lines of a message (after a greeting).
+SENTENCE_LINES = 4
 # Words people use for a figure besides the template's headers (matched as whole words).
 _ALIASES: dict[str, tuple[str, ...]] = {
     "cases": ("cases", "cases discussed", "number of cases"),
@@ -75,10 +77,11 @@ class Amendment:
 
 
 def sentence_of(message: InboundMessage) -> str | None:
-    """The amendment a message asks for, in words: its first line (an email's subject when
-    the body has none), or None when that is no amendment."""
-    lines = [line.strip() for line in (message.text or "").splitlines() if line.strip()]
-    for candidate in (lines[0] if lines else "", message.subject or ""):
+    """The amendment a message asks for, in words: one of its first lines (past "Hi," and
+    the like; quoted text is never read) or its subject, or None when none is an amendment."""
+    lines = [line.strip() for line in (message.text or "").splitlines()]
+    lines = [line for line in lines if line and not line.startswith(">")][:SENTENCE_LINES]
+    for candidate in (*lines, message.subject or ""):
         found = _VALUE.search(candidate)
         lowered = candidate.lower()
         if found and (_VERB.match(candidate) or "should" in lowered or "is actually" in lowered):

@@ -222,7 +222,10 @@ def test_an_amendment_emailed_is_held_and_a_confirm_in_reply_applies_it(
         "submission-accepted"
     )
     asked = mailroom.exchange(
-        compose(subject="A correction", body="Change Croydon 3 Oct 2024 repeat cases to 7\n")
+        compose(
+            subject="A correction",
+            body="Hi,\n\nChange Croydon 3 Oct 2024 repeat cases to 7\n\nThanks, Cara\n",
+        )
     )
 
     assert asked.outcome == "submission-held"
