@@ -76,8 +76,13 @@ class HeldAnswer:
     days: tuple[MeetingDay, ...] = ()
 
 
+_OTHER = re.compile(rf"\b({'|'.join(OTHER_COMMANDS)})\b")
+
+
 def is_other_command(text: str) -> bool:
-    return _first_words(text).startswith(OTHER_COMMANDS)
+    """Words another step answers ("EXPLAIN D7: …", "please withdraw submission 3"), even in
+    a thread on held changes: those steps sit beside this one in the dispatcher."""
+    return bool(_OTHER.search(_first_words(text)))
 
 
 def read_answer(text: str) -> HeldAnswer:

@@ -58,4 +58,6 @@ def test_a_day_without_a_year_matches_that_day_in_any_year() -> None:
 
 def test_other_steps_commands_are_left_to_them() -> None:
     assert is_other_command("EXPLAIN D7: a new refuge opened")
-    assert not is_other_command("yes, explain later")
+    assert is_other_command("Please withdraw submission 3, it was the wrong file")
+    assert not is_other_command("yes, the explanation is in the file")  # a word, not the verb
+    assert not is_other_command("yes please confirm")
