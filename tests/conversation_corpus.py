@@ -1,6 +1,6 @@
 """A corpus of messages written the way Marac coordinators and managers write (issue 12): each
 with what it must become (the recorded outcome) and the key data the answer must carry. Run by
-tests/test_conversation_corpus.py through the real dispatcher, by email and by Teams, on SQLite
+tests/test_conversation_corpus.py through the real dispatcher, by email, Teams and Slack, on SQLite
 and PostgreSQL, against the registry and returns of tests/conversation_support.py (asked on
 1 June 2025: Q4 2024/25 is the last quarter that ended, Q1 2025/26 is running).
 
@@ -25,7 +25,7 @@ from tests.conversation_support import (
     NEWCOMER,
 )
 
-BOTH = ("email", "teams")
+BOTH = ("email", "teams", "slack")  # every channel; a subject or mail header: email only
 EMAIL = ("email",)
 
 

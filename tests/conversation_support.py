@@ -21,11 +21,15 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
+from slack_sdk import WebClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.channels.email.inbound import to_inbound as email_to_inbound
+from bot.channels.slack.directory import SlackDirectory
+from bot.channels.slack.inbound import to_inbound as slack_to_inbound
+from bot.channels.slack.prepare import SlackPreparer
 from bot.channels.teams.inbound import to_inbound as teams_to_inbound
 from bot.channels.teams.prepare import TeamsPreparer
 from bot.dispatch import Dispatcher
@@ -68,13 +72,13 @@ NEWCOMER = "new.coordinator@example.org"  # registered for Leeds today, never wr
 
 MORE_CONTACTS = f"""\
 name,email,role,maracs,slack_user_id,teams_id,channels
-Lambeth coordinator,{LAMBETH},coordinator,Lambeth,,{LAMBETH_AAD},email;teams
-Cardiff coordinator,{CARDIFF},coordinator,Cardiff,,aad-cardiff,email;teams
-Croydon coordinator,{CROYDON},coordinator,Croydon,,aad-croydon,email;teams
-Dundee coordinator,{DUNDEE},coordinator,Dundee,,aad-dundee,email;teams
-Swansea and Wrexham,{DUAL},coordinator,Swansea;Wrexham,,aad-dual,email;teams
-London manager,{LONDON_MANAGER},manager,London,,aad-london,email;teams
-Leeds newcomer,{NEWCOMER},coordinator,Leeds,,aad-newcomer,email;teams
+Lambeth coordinator,{LAMBETH},coordinator,Lambeth,ULAMBETH,{LAMBETH_AAD},email;teams
+Cardiff coordinator,{CARDIFF},coordinator,Cardiff,UCARDIFF,aad-cardiff,email;teams
+Croydon coordinator,{CROYDON},coordinator,Croydon,UCROYDON,aad-croydon,email;teams
+Dundee coordinator,{DUNDEE},coordinator,Dundee,UDUNDEE,aad-dundee,email;teams
+Swansea and Wrexham,{DUAL},coordinator,Swansea;Wrexham,UDUAL,aad-dual,email;teams
+London manager,{LONDON_MANAGER},manager,London,ULONDON,aad-london,email;teams
+Leeds newcomer,{NEWCOMER},coordinator,Leeds,UNEWCOMER,aad-newcomer,email;teams
 """
 TEAMS_IDS = {
     LAMBETH: LAMBETH_AAD,
@@ -112,7 +116,7 @@ def prepare(store: Store) -> None:
     ours = {line.split(",")[1] for line in MORE_CONTACTS.splitlines()[1:]} | {ADMIN}
     kept = [line for line in demo_contacts[1:] if line.strip() and line.split(",")[1] not in ours]
     contacts = "\n".join([demo_contacts[0], *kept]) + "\n" + MORE_CONTACTS.split("\n", 1)[1]
-    contacts += f"Demo admin (data team),{ADMIN},admin,*,,aad-admin,email;teams\n"
+    contacts += f"Demo admin (data team),{ADMIN},admin,*,UADMIN,aad-admin,email;teams\n"
     with store.transaction() as session:
         for text in (maracs, contacts):
             result = import_csv(session, text)
@@ -222,6 +226,34 @@ def teams(store: Store, text: str, *, sender: str = LAMBETH) -> InboundMessage:
     }
     raw = json.dumps(activity).encode()
     return TeamsPreparer(store, 1024 * 1024).prepare(teams_to_inbound(raw, received_at=NOW))
+
+
+def slack(store: Store, text: str, *, sender: str = LAMBETH) -> InboundMessage:
+    """A Slack direct message, through the real Slack converter and prepare step (the sender
+    is known by the registry's Slack id, so nothing calls Slack)."""
+    user = "U" + TEAMS_IDS[sender].removeprefix("aad-").upper()
+    ts = f"1748770000.{next(_count):06d}"
+    event = {
+        "type": "message",
+        "channel": f"D{user}",
+        "channel_type": "im",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+    }
+    body = {
+        "token": "unused",
+        "team_id": "TMARAC",
+        "api_app_id": "AMARAC",
+        "type": "event_callback",
+        "event_id": f"Ev{ts}",
+        "event_time": 1748770000,
+        "event": event,
+    }
+    client = WebClient(token="xoxb-test", base_url="http://127.0.0.1:9/")  # never called
+    preparer = SlackPreparer(client, SlackDirectory(store, client), "xoxb-test", 1024 * 1024)
+    return preparer.prepare(slack_to_inbound(json.dumps(body).encode(), received_at=NOW))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The conversation corpus (tests/conversation_corpus.py) through the real dispatcher, by email
-and by Teams, on SQLite and PostgreSQL: every message must come out as its case says (outcome,
+"""The conversation corpus (tests/conversation_corpus.py) through the real dispatcher, by email,
+Teams and Slack, on SQLite and PostgreSQL: every message must come out as its case says (outcome,
 key data, words). The share handled right is printed (run with -s to see it) so it can be
 quoted; the test asserts all of them, since a miss is fixed in the engine, not the corpus.
 """
@@ -15,7 +15,15 @@ import pytest
 from bot.settings import Settings
 from store.db import Store
 from tests.conversation_corpus import CORPUS, Case
-from tests.conversation_support import Said, dispatch, email, prepared_store, settings, teams
+from tests.conversation_support import (
+    Said,
+    dispatch,
+    email,
+    prepared_store,
+    settings,
+    slack,
+    teams,
+)
 
 MINIMUM_CORPUS = 200
 # Part B's hook: the states a case may need first ("held-changes": a held-changes message it
@@ -40,8 +48,10 @@ def run(store: Store, settings_: Settings, case: Case, channel: str) -> Said:
         SETUPS[case.setup](store, case)
     if channel == "email":
         message = email(case.text, sender=case.sender, subject=case.subject)
-    else:
+    elif channel == "teams":
         message = teams(store, case.text, sender=case.sender)
+    else:
+        message = slack(store, case.text, sender=case.sender)
     return dispatch(store, settings_, message)
 
 
@@ -104,7 +114,7 @@ def test_every_message_of_the_corpus_is_handled_right(
     right = runs - len(failures)
     with capsys.disabled():
         print(
-            f"\nconversation corpus: {len(CORPUS)} messages, {runs} runs (email and Teams): "
+            f"\nconversation corpus: {len(CORPUS)} messages, {runs} runs (email, Teams, Slack): "
             f"{right}/{runs} handled right ({100 * right / runs:.1f}%)"
         )
     assert not failures, "\n".join(failures)

@@ -1,5 +1,5 @@
 """Questions as people write them (issue 12, part A), through the real dispatcher on SQLite and
-PostgreSQL, by email and by Teams: each message is built by its channel's real converter
+PostgreSQL, by email, Teams and Slack: each message is built by its channel's real converter
 (tests/conversation_support.py), so what is tested is what a coordinator's message becomes.
 
 Asked on 1 June 2025: Q4 2024/25 (Jan–Mar) ended and is overdue, Q1 2025/26 is running.
@@ -28,6 +28,7 @@ from tests.conversation_support import (
     email,
     prepared_store,
     settings,
+    slack,
     teams,
 )
 
@@ -48,7 +49,7 @@ def world(
         yield store, settings(tmp / "data")
 
 
-@pytest.fixture(params=["email", "teams"])
+@pytest.fixture(params=["email", "teams", "slack"])
 def ask(request: pytest.FixtureRequest, world: tuple[Store, Settings]) -> Ask:
     """Send one message by the channel of the parameter, from ``sender``; what came back."""
     store, settings_ = world
@@ -56,8 +57,10 @@ def ask(request: pytest.FixtureRequest, world: tuple[Store, Settings]) -> Ask:
     def send(text: str, *, sender: str = LAMBETH, subject: str = "Marac data") -> Said:
         if request.param == "email":
             message = email(text, sender=sender, subject=subject)
-        else:
+        elif request.param == "teams":
             message = teams(store, text, sender=sender)
+        else:
+            message = slack(store, text, sender=sender)
         return dispatch(store, settings_, message)
 
     return send
