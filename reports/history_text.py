@@ -10,7 +10,7 @@ from typing import Any
 
 from kernel import wording
 from kernel.answers import Json
-from store.history import MeetingHistory, VersionRecord
+from store.history import HeldRecord, MeetingHistory, VersionRecord
 from validation.columns import COUNT_KEYS, FIELD_BY_KEY, Edition
 
 Change = tuple[str, str, int | None, int | None]
@@ -53,8 +53,7 @@ def _meeting(
                     created=h.created_at.astimezone(tz),
                     status="pending" if open_then else h.status,
                     resolved=h.resolved_at.astimezone(tz) if h.resolved_at else None,
-                    changes=wording.changes_text(
-                        changes(previous.counts if previous else {}, h.counts)),
+                    changes=wording.changes_text(changes(_held_against(story, h), h.counts)),
                 )
             )
     for e in story.explanations:
@@ -63,6 +62,12 @@ def _meeting(
                 cell=e.cell, column=e.column, text=e.text, by=e.explained_by,
                 at=e.explained_at.astimezone(tz)))
     return "\n".join(lines)
+
+
+def _held_against(story: MeetingHistory, held: HeldRecord) -> dict[str, int | None]:
+    """The figures a held change differed from: those current when it arrived."""
+    base = story.as_of(held.created_at)
+    return base.counts if base is not None else {}
 
 
 def _version_line(v: VersionRecord, tz: tzinfo, until: datetime | None) -> str:

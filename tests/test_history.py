@@ -50,6 +50,8 @@ def test_history_of_a_day_tells_each_version_and_where_it_came_from(
         f"Held change from croydon-q3-fixed.xlsx (submission {story.corrected}), sent by "
         "cara@example.org on 5 Nov 2024 09:00: confirmed on 6 Nov 2024 14:30."
     )
+    # A held change is told against the figures it was held against, not the later ones.
+    assert lines[5].endswith(" C Cases discussed: 12 → 14")
 
 
 def test_history_as_of_a_day_shows_only_what_had_happened_by_its_end(
