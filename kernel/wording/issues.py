@@ -144,7 +144,8 @@ _CATALOGUE = (
               "expected for its population. Please check the cases discussed."),
     IssueCode("changed-from-previous", _SOFT, _ROW,
               "{marac} on {meeting_date} was already sent with different figures: {changes}. "
-              "These changes are held until you confirm them.",
+              "Please confirm the new figures if they are right; until then we keep the "
+              "figures we had.",
               marks_row=RowMark.HELD),
     # Info: what was normalised or left aside.
     IssueCode("unchanged", _INFO, _ROW,
