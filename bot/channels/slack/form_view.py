@@ -8,7 +8,6 @@ blank stays blank (not collected); 0 is 0.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -30,7 +29,7 @@ GROUPS = (
     ("people", FIELD_KEYS[20:]),
 )
 # Slack's limits: 100 options in a select (admins choose from every Marac: grouped by region,
-# 100 to a group), 3000 characters of private metadata.
+# 100 to a group).
 OPTIONS_LIMIT = 100
 
 
@@ -63,7 +62,6 @@ def form_view(
         "title": _plain(wording.FORM_TITLE),
         "submit": _plain(wording.FORM_SUBMIT),
         "close": _plain(wording.FORM_CANCEL),
-        "private_metadata": json.dumps({"edition": edition.value}),
         "blocks": blocks,
     }
 
