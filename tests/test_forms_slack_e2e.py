@@ -389,3 +389,47 @@ def test_a_slack_reminder_to_a_coordinator_carries_the_button(slack: FormsSlack)
     )
     assert blocks[0]["text"]["text"] == "Please send Q3 2024/25."
     assert blocks[-1]["elements"][0]["action_id"] == form_view.OPEN_ACTION
+
+
+def test_an_amendment_in_words_in_a_dm_is_held_old_to_new_and_confirmed_with_the_button(
+    tmp_path: Path, slack: FormsSlack
+) -> None:
+    db = BotDb(prepare_registry(tmp_path / "data"))
+    ts = "1737370000.000042"
+    event = {
+        "token": "unused",
+        "team_id": TEAM,
+        "api_app_id": "AMARAC",
+        "type": "event_callback",
+        "event_id": "EvAmend",
+        "event_time": int(time.time()),
+        "event": {
+            "type": "message",
+            "channel": "DCROYDON",
+            "channel_type": "im",
+            "user": CROYDON_SLACK,
+            "text": "change Croydon 3 Oct 2024 repeat cases to 9",
+            "ts": ts,
+            "event_ts": ts,
+        },
+    }
+    raw = json.dumps(event).encode()
+    with BotProcess(tmp_path / "work", bot_env(tmp_path / "data", slack)).start() as bot:
+        assert slash_command(bot) == 200
+        assert submit(bot, with_state(opened_view(slack), CLEAN))[0] == 200
+        slack.wait_for("chat.postMessage", to_croydon, timeout=WAIT)
+        assert post(bot.http_port, "/slack/events", raw, signed_headers(raw))[0] == 200
+        held = slack.wait_for("chat.postMessage", lambda c: c.get("thread_ts") == ts, timeout=WAIT)
+        assert press(bot, held, "marac_confirm_held") == 200
+        wait_until(
+            lambda: db.count("SELECT count(*) FROM meeting_versions") == 2,
+            timeout=WAIT,
+            what="the confirmed version",
+        )
+
+    assert text_of(held).startswith("Amendment in words: 0 of 1 row accepted for Croydon")
+    assert "different figures: Number of repeat cases: 4 → 9." in text_of(held)
+    assert db.rows("SELECT version, repeat_cases FROM meeting_versions WHERE is_current") == [
+        (2, 9)
+    ]
+    assert db.rows("SELECT kind FROM submissions ORDER BY id") == [("form",), ("sentence",)]
