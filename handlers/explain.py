@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.result import HandlerResult, Outcome
@@ -23,7 +24,7 @@ from store.explanations import (
     latest_submission,
     soft_issues,
 )
-from store.models import Marac, Meeting
+from store.models import Marac, Meeting, Submission
 from validation.issues import Severity
 from validation.report import FileReport
 
@@ -65,11 +66,31 @@ def handle(session: Session, message: InboundMessage, request: Request, *, sende
         return reply(Outcome.EXPLAIN_NOTHING, wording.explain_no_issue_text(
             cell=request.cell, filename=submission.filename, submission_id=submission.id,
             cells=cells))
+    if issue.meeting_id is None and issue.row is not None:
+        # The row was unchanged (no version or held change of this file names it): read the
+        # stored file again to learn which meeting the row is.
+        issue = replace(issue, meeting_id=_meeting_from_file(session, submission, issue.row,
+                                                             today=now.date()))
     explain(session, issue, request.text, by=sender, now=now)
     marac, day = _meeting(session, issue)
     return reply(Outcome.EXPLAINED, wording.explained_text(
         cell=request.cell, marac=marac, meeting_date=day, filename=submission.filename,
         submission_id=submission.id, text=request.text))
+
+
+def _meeting_from_file(session: Session, submission: Submission, row: int, *, today: date
+                       ) -> int | None:
+    from store.views import validation_context
+    from validation.validate import validate_bytes
+
+    context = validation_context(session, today=today)
+    report = validate_bytes(submission.raw, submission.filename, context)
+    found = next((r for r in report.rows if r.sheet_row == row), None)
+    if found is None or found.marac is None or found.meeting_date is None:
+        return None
+    query = select(Meeting.id).join(Marac, Meeting.marac_id == Marac.id).where(
+        Marac.name == found.marac, Meeting.meeting_date == found.meeting_date)
+    return session.scalar(query)
 
 
 def _meeting(session: Session, issue: SoftIssue) -> tuple[str | None, date | None]:

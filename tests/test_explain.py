@@ -126,3 +126,16 @@ def test_an_explanation_is_read_from_the_start_of_a_message(
 ) -> None:
     assert requested(text) == found
 
+
+
+def test_a_check_on_an_unchanged_row_is_explained_for_its_meeting(
+    url: str, tmp_path: Path
+) -> None:
+    _send(url, tmp_path, "Q3", files=("children_inconsistent.xlsx",), key="<one@example.org>")
+    # The same file again: every row unchanged, so no version of this file names row 5.
+    _send(url, tmp_path, "Q3 again", files=("children_inconsistent.xlsx",),
+          key="<two@example.org>", now=NOW + timedelta(minutes=5))
+    outcome, text = _send(url, tmp_path, f"EXPLAIN E5: {REASON}", now=NOW + timedelta(hours=1))
+    assert outcome == "explained"
+    assert "recorded with Croydon's meeting of 21 Nov 2024 (children_inconsistent.xlsx, " \
+           "submission 2)" in text
