@@ -57,10 +57,12 @@ _SENT_BEFORE = re.compile(
 _OUT_OF_OFFICE_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|out of (?:the )?office|ooo|"
     r"absence|away)\b", re.IGNORECASE)
+# Said of oneself ("I am on leave"), so "our chair is on leave: has Croydon sent Q3?" is not one.
 _OUT_OF_OFFICE_BODY = re.compile(
-    r"\bout of (?:the )?office\b|\bon (?:annual |maternity |paternity |sick )?leave\b"
-    r"|\baway from (?:the|my) (?:office|desk)\b|\blimited access to (?:my )?e-?mail\b"
-    r"|\bnot (?:be )?(?:in|at work) until\b|\bwill (?:be )?(?:back|return(?:ing)?) on\b",
+    r"\b(?:i am|i'm|im|i will be|i'll be)(?: currently| now)? (?:out of (?:the )?office|on "
+    r"(?:annual |maternity |paternity |sick |study )?leave|away from (?:the|my) (?:office|desk)"
+    r"|away (?:until|till|from|this|next)|not (?:in|at work) until|back on)\b"
+    r"|\blimited access to (?:my )?e-?mail\b",
     re.IGNORECASE)
 _THANKS = re.compile(
     r"^\W*(?:(?:many |thanks? |so |very )*(?:thanks|thank you|thankyou|ta|cheers)"

@@ -820,6 +820,13 @@ CORPUS: tuple[Case, ...] = (
         sender=LAMBETH,
     ),
     has("Has Croydon sent Q4 2024/25, ahead of the steering group?", "Croydon", "Q4 2024/25", True),
+    has(
+        "Our coordinator is on leave, has Lambeth sent Q4 2024/25?",
+        "Lambeth",
+        "Q4 2024/25",
+        True,
+        sender=LAMBETH,
+    ),
     thanks("Thanks again!"),
     thanks("Got it, thanks"),
     howto("I'm new to this - how do I send you the Marac data?", LAMBETH_T, welcome=False),
