@@ -7,6 +7,7 @@ Waits are on what the fake records or on database rows, each with a timeout; nev
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.parse
@@ -16,12 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import WSMsgType, web
 
 from bot.channels.slack import form_view
 from kernel import wording
 from tests.chat_e2e_support import CROYDON, CROYDON_SLACK, WAIT, post, prepare_registry
 from tests.run_e2e_support import MAILBOX, BotDb, BotProcess, wait_until
-from tests.slack_fake_support import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, signed_headers
+from tests.slack_fake_support import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    TEAM,
+    FakeSlack,
+    _Socket,
+    signed_headers,
+)
 from tests.smtp_support import HOST
 from validation.columns import COUNT_KEYS, FIELD_BY_KEY
 
@@ -39,6 +49,10 @@ CLEAN = {
 class FormsSlack(FakeSlack):
     """The fake Slack, also answering the views methods as Slack does."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.acked: dict[str, dict[str, Any]] = {}  # envelope id -> the payload sent with it
+
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
@@ -46,6 +60,48 @@ class FormsSlack(FakeSlack):
 
     def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "view": {**_view(args), "id": args.get("view_id"), "hash": "h-next"}}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "view": {**_view(args), "id": "VHOME"}}
+
+    # -- Socket Mode: slash commands and modals arrive as their own envelope types, and the
+    # answer to a submission (its errors) rides back on the envelope's acknowledgement.
+
+    def push(self, kind: str, payload: dict[str, Any], *, envelope_id: str) -> None:
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": True,
+            "retry_attempt": 0,
+        }
+        socket = self.sockets[-1]
+        asyncio.run_coroutine_threadsafe(
+            socket.ws.send_str(json.dumps(envelope)), self._loop
+        ).result(10)
+
+    def ack_payload(self, envelope_id: str, *, timeout: float) -> dict[str, Any]:
+        """What the bot sent back with its acknowledgement of an envelope."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: envelope_id in self.acked, timeout):
+                raise AssertionError(f"envelope {envelope_id} was never acknowledged")
+            return self.acked[envelope_id]
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        socket = _Socket(ws, answers_pings=True)
+        with self._cond:
+            self.sockets.append(socket)
+            self._cond.notify_all()
+        await ws.send_str(json.dumps({"type": "hello", "num_connections": len(self.sockets)}))
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                ack = json.loads(message.data)
+                with self._cond:
+                    self.acked[str(ack.get("envelope_id"))] = dict(ack.get("payload") or {})
+                    self._cond.notify_all()
+        return ws
 
 
 def _view(args: dict[str, Any]) -> dict[str, Any]:
@@ -433,3 +489,44 @@ def test_an_amendment_in_words_in_a_dm_is_held_old_to_new_and_confirmed_with_the
         (2, 9)
     ]
     assert db.rows("SELECT kind FROM submissions ORDER BY id") == [("form",), ("sentence",)]
+
+
+def test_in_socket_mode_the_form_opens_and_a_hard_issue_comes_back_on_the_acknowledgement(
+    tmp_path: Path, slack: FormsSlack
+) -> None:
+    db = BotDb(prepare_registry(tmp_path / "data"))
+    env = {**bot_env(tmp_path / "data", slack), "SLACK_APP_TOKEN": APP_TOKEN}
+    del env["SLACK_SIGNING_SECRET"]
+    command = {
+        "team_id": TEAM,
+        "user_id": CROYDON_SLACK,
+        "command": "/marac",
+        "text": "record",
+        "trigger_id": "trigger-socket",
+        "channel_id": "DCROYDON",
+        "api_app_id": "AMARAC",
+    }
+    with BotProcess(tmp_path / "work", env).start() as bot:
+        slack.wait_for_sockets(1, timeout=WAIT)
+        slack.push("slash_commands", command, envelope_id="env-command")
+        view = opened_view(slack)
+        bad = with_state(view, {**CLEAN, "repeat_cases": 13})
+        submission = {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "user": {"id": CROYDON_SLACK},
+            "api_app_id": "AMARAC",
+            "view": bad,
+        }
+        slack.push("interactive", submission, envelope_id="env-bad")
+        answer = slack.ack_payload("env-bad", timeout=WAIT)
+        good = {**submission, "view": with_state(view, CLEAN)}
+        slack.push("interactive", good, envelope_id="env-good")
+        slack.wait_for("chat.postMessage", to_croydon, timeout=WAIT)
+
+    assert bot.start_line is not None and "Socket Mode" in bot.start_line
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"repeat_cases": "13 is more than the 12 cases discussed."},
+    }
+    assert db.rows("SELECT kind, status FROM submissions") == [("form", "accepted")]
