@@ -3,7 +3,8 @@ sender and marked sent only once the relay or platform accepted it; a failure wa
 backoff and is never dropped; one refused for good is kept as failed for an operator.
 
 On PostgreSQL the item's row stays locked (FOR UPDATE SKIP LOCKED) while it is sent, so two
-bot processes never send the same item. Items of a channel that is not configured wait.
+bot processes never send the same item. An item of a channel that is not configured here is
+marked failed with the reason (an operator sees it), never left queued for ever.
 
 Each send's result is reported to ``health`` (when given) under the channel's component
 name: a relay failing for more than a few minutes makes ``/healthz`` answer 503.
@@ -22,7 +23,7 @@ from bot.channels.registry import senders
 from bot.health import RELAY_GRACE, Health
 from bot.settings import Settings
 from store.db import Store
-from store.queue import due_outbound, mark_failed, mark_retry, mark_sent
+from store.queue import due_outbound, fail_unsendable, mark_failed, mark_retry, mark_sent
 from store.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class Delivery:
 
     def deliver_due(self, limit: int = 50) -> int:
         """Send what is due now, at most ``limit`` per channel; returns how many were sent."""
+        self._fail_unsendable()
         sent = 0
         for channel, send in self.by_channel.items():
             for _ in range(limit):
@@ -69,6 +71,10 @@ class Delivery:
                     break
                 sent += outcome
         return sent
+
+    def _fail_unsendable(self) -> None:
+        with self.store.transaction() as session:
+            fail_unsendable(session, sendable=list(self.by_channel), now=utcnow())
 
     def _deliver_next(self, channel: str, send: Sender) -> int | None:
         """One item in one transaction: None when nothing is due, else 1 sent / 0 not.

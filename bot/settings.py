@@ -85,6 +85,18 @@ class Settings(Policy):
         return self.data_team_contact_text or self.mailbox_address
 
     @property
+    def sendable_channels(self) -> frozenset[str] | None:
+        """Email always (the relay, or the outbox folder); Slack and Teams when configured, as
+        bot.channels.registry.senders builds them. A reminder for a contact who prefers a
+        channel not in here goes by email instead of waiting for ever."""
+        found = {"email"}
+        if self.slack_bot_token:
+            found.add("slack")
+        if self.teams_app_id or self.teams_anonymous:
+            found.add("teams")
+        return frozenset(found)
+
+    @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
 

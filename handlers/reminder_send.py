@@ -2,9 +2,12 @@
 
 Email goes out as RFC 822 rendered by the email channel's renderer (passed in: handlers know
 no MIME) with a Message-ID derived from the outbox key, and a blank template for the Marac
-attached. Slack and Teams items carry JSON
-``{"text": …, "user": …}`` for the chat senders; until those exist the delivery loop leaves them
-queued (they are logged as sent to the contact all the same: the log records the decision).
+attached. Slack and Teams items carry JSON ``{"text": …, "user": …}`` for the chat senders.
+
+A contact's channel that this installation cannot send on (they prefer Slack; Slack is not
+configured) is left out, with a warning: if that leaves none, the reminder goes by email, so
+nothing is queued for a channel that will never send it. The log row names the channels
+actually used.
 """
 
 from __future__ import annotations
@@ -48,16 +51,31 @@ class ReminderOutbox:
 
     def send(self, notice: Notice, person: Person) -> bool:
         """Log and queue ``notice`` for ``person``; False if another run already had."""
+        channels = self.reachable(person)
         return log_reminder(
             self.session,
             notice.log_key(person),
-            channels=person.channels,
+            channels=channels,
             now=self.now,
-            also=lambda: self._enqueue(notice, person),
+            also=lambda: self._enqueue(notice, person, channels),
         )
 
-    def _enqueue(self, notice: Notice, person: Person) -> None:
-        for channel in person.channels:
+    def reachable(self, person: Person) -> tuple[str, ...]:
+        """The person's channels this installation can send on; email if none of them."""
+        sendable = self.settings.sendable_channels
+        if sendable is None:
+            return person.channels
+        usable = tuple(channel for channel in person.channels if channel in sendable)
+        missing = [channel for channel in person.channels if channel not in sendable]
+        if not missing:
+            return usable
+        fallback = usable or ("email",)
+        logger.warning("reminder for %s: %s not configured here; sending by %s",
+                       person.email, " and ".join(missing), " and ".join(fallback))
+        return fallback
+
+    def _enqueue(self, notice: Notice, person: Person, channels: tuple[str, ...]) -> None:
+        for channel in channels:
             key = notice.outbox_key(person, channel)
             if channel == "email":
                 recipient, payload = person.email, self._email(notice, key)

@@ -70,6 +70,12 @@ class Policy:
     bands: Bands = field(default_factory=Bands)
 
     @property
+    def sendable_channels(self) -> frozenset[str] | None:
+        """The channels this installation can send on; None: every one (bot.settings knows
+        which are configured and says so)."""
+        return None
+
+    @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1024 * 1024)
 

@@ -524,6 +524,20 @@ def due_outbound(
     )
 
 
+def fail_unsendable(session: Session, *, sendable: Sequence[str], now: datetime) -> list[str]:
+    """Mark failed every queued item of a channel outside ``sendable`` (one this installation
+    has no sender for): visible to an operator with the reason, instead of queued for ever.
+    Returns the failed items' keys."""
+    items = list(session.scalars(
+        select(OutboundItem).where(OutboundItem.status == QueueStatus.QUEUED,
+                                   OutboundItem.channel.not_in(list(sendable)))
+        .with_for_update(skip_locked=True)))
+    for item in items:
+        mark_failed(session, item.id, now=now,
+                    error=f"not sent: {item.channel} is not configured on this installation")
+    return [item.key for item in items]
+
+
 def mark_sent(session: Session, item_id: int, *, now: datetime) -> None:
     """The relay or API accepted the message."""
     item = _outbound(session, item_id)

@@ -23,7 +23,10 @@ from tests.store_support import record, report, row
 
 LONDON = ZoneInfo("Europe/London")
 MAILBOX = "marac@data.example"
-SETTINGS = Settings(mailbox_address=MAILBOX)
+# An installation with Slack and Teams configured: contacts who prefer them are reached there
+# (without them a reminder goes by email; tests/test_unsendable.py).
+SETTINGS = Settings(mailbox_address=MAILBOX, slack_bot_token="xoxb-test",
+                    slack_signing_secret="test", teams_anonymous=True)
 
 MARACS_CSV = """\
 name,aliases,police_force_area,region,nation,local_authorities,adult_female_population

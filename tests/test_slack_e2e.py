@@ -360,8 +360,10 @@ def test_a_reminder_reaches_a_slack_preferring_contact_by_direct_message(
 ) -> None:
     data_dir = tmp_path / "data"
     db_path = prepare_registry(data_dir, lambeth_channels="slack")
+    # Queued by an installation with Slack configured (without it, the reminder goes by email).
     settings = Settings(database_url=f"sqlite:///{db_path}", data_dir=data_dir,
-                        mailbox_address=MAILBOX)
+                        mailbox_address=MAILBOX, slack_bot_token=BOT_TOKEN,
+                        slack_signing_secret=SIGNING_SECRET)
     store = Store.from_settings(settings)
     try:
         with store.transaction() as session:
