@@ -74,6 +74,11 @@ class Settings(Policy):
     smtp_tls_key: Path | None = None
     smtp_auth_user: str | None = None
     smtp_auth_password: str | None = None
+    # The dashboard (issue 15): signs sessions and sign-in links; unset, one is generated and
+    # kept in the data folder. ``web_url`` is the address people open (behind a TLS proxy, its
+    # https URL); unset, http://MARAC_HTTP_LISTEN.
+    secret_key: str | None = None
+    web_url: str | None = None
     # Messages handled at once by ``run`` (MARAC_WORKERS; default the machine's cores).
     workers: int = 1
     # How people reach the data team, named in refusals (MARAC_DATA_TEAM_CONTACT): an email
@@ -152,6 +157,8 @@ class Settings(Policy):
             smtp_tls_key=env.path("MARAC_SMTP_TLS_KEY"),
             smtp_auth_user=env.text("MARAC_SMTP_AUTH_USER"),
             smtp_auth_password=env.text("MARAC_SMTP_AUTH_PASSWORD"),
+            secret_key=env.text("MARAC_SECRET_KEY"),
+            web_url=env.web_url("MARAC_WEB_URL"),
             workers=env.integer("MARAC_WORKERS", os.cpu_count() or 1, low=1, high=32),
             data_team_contact_text=env.text("MARAC_DATA_TEAM_CONTACT"),
         )
@@ -294,6 +301,15 @@ class _Env:
             raise ConfigError(f"{name} must be before {REMINDER_LAST_SEND_TIME:%H:%M}, the last "
                               f"time a day's reminders are sent, not {raw}")
         return value
+
+    def web_url(self, name: str) -> str | None:
+        """An http(s) base URL without a trailing slash: links in emails are built on it."""
+        value = self.text(name)
+        if value is None:
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ConfigError(f"{name} must be an http:// or https:// address, not {value!r}")
+        return value.rstrip("/")
 
     def path(self, name: str) -> Path | None:
         value = self.text(name)
