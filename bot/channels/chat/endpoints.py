@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.channels.slack.events import SlackEvents
 from bot.channels.slack.socket import SlackSocket
 from bot.channels.teams.endpoint import TeamsEndpoint
+from bot.health import Health
 from bot.settings import Settings
 from kernel import wording
 from store.db import Store
@@ -32,8 +33,13 @@ class ChatEndpoints:
         self.slack = SlackEvents(settings, store, on_stored) if settings.slack_bot_token else None
         self.teams = TeamsEndpoint(settings, store, on_stored) if teams_enabled(settings) else None
         self.socket: SlackSocket | None = None
+        self.health: Health | None = None
         if self.teams is not None and self.teams.auth.ANONYMOUS_ALLOWED:
             logger.warning(wording.TEAMS_ANONYMOUS_WARNING)
+
+    def report_to(self, health: Health) -> None:
+        """Where the Slack socket reports whether it is connected (``/healthz``)."""
+        self.health = health
 
     @property
     def socket_mode(self) -> bool:
@@ -50,6 +56,7 @@ class ChatEndpoints:
         if self.socket_mode:
             assert self.slack is not None and self.settings.slack_app_token
             self.socket = SlackSocket(self.slack.app, self.settings.slack_app_token)
+            self.socket.health = self.health
             await self.socket.start()
         elif (self.slack is not None or self.teams is not None) and not http_running:
             logger.warning("MARAC_HTTP_LISTEN is empty: Slack HTTP events and Teams messages "

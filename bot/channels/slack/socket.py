@@ -20,7 +20,12 @@ from typing import Any
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 
+from bot.health import Health
+
 logger = logging.getLogger(__name__)
+
+# The health component this socket reports (``/healthz``): down while not connected.
+SOCKET = "slack-socket"
 
 
 class SlackSocket:
@@ -38,6 +43,15 @@ class SlackSocket:
         self.replaced = asyncio.Event()  # set at each replacement (for operators' probes, tests)
         self._stop = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
+        self.health: Health | None = None  # set by whoever serves /healthz
+
+    def _report(self, trouble: str | None) -> None:
+        if self.health is None:
+            return
+        if trouble is None:
+            self.health.up(SOCKET)
+        else:
+            self.health.down(SOCKET, trouble)
 
     async def start(self) -> None:
         """Connect and watch, in the background: the client retries until Slack answers, and
@@ -71,7 +85,17 @@ class SlackSocket:
         self.last_message = time.time()
 
     async def _run(self) -> None:
-        self.handler = await self._connect()
+        if self.health is not None:
+            self.health.expect(SOCKET)
+        while self.handler is None and not self._stop.is_set():
+            try:
+                self.handler = await self._connect()
+            except Exception as exc:  # Slack unreachable at start: say so, keep trying
+                logger.warning("Slack Socket Mode: cannot connect (%s); trying again", exc)
+                self._report(f"cannot connect: {exc}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), self.check_every)
+        self._report(None)
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.check_every)
@@ -79,6 +103,7 @@ class SlackSocket:
                 return
             reason = await self._trouble()
             if reason:
+                self._report(reason)
                 await self._replace(reason)
 
     async def _trouble(self) -> str | None:
@@ -101,6 +126,7 @@ class SlackSocket:
             return
         old, self.handler = self.handler, fresh
         self.reconnects += 1
+        self._report(None)
         if old is not None:
             with contextlib.suppress(Exception):
                 await old.close_async()
