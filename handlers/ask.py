@@ -19,6 +19,10 @@ from store.models import Contact
 _SENTENCES_READ = 6
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n\s*\n")
 _STOP = re.compile(r"^(?:>|--\s*$|On .+wrote:\s*$|From: |-----)")
+_GREETING_LINE = re.compile(
+    r"^(?:hi|hello|hiya|hey|dear|morning|afternoon|good (?:morning|afternoon))\b[^.?!]{0,40}$",
+    re.IGNORECASE,
+)
 
 
 def question_text(message: InboundMessage) -> str | None:
@@ -38,8 +42,10 @@ def _sentences(text: str) -> list[str]:
     for line in text.splitlines():
         if _STOP.match(line.strip()):
             break
+        if not any(kept) and _GREETING_LINE.match(line.strip()):
+            continue  # "Hi Sarah," is not part of the question: "Sarah" is no Marac
         kept.append(line.strip())
-    found = [s.strip() for s in _SENTENCE_END.split("\n".join(kept).replace("\n\n", "\n\n"))]
+    found = _SENTENCE_END.split("\n".join(kept))
     return [" ".join(s.split()) for s in found if s.strip()][:_SENTENCES_READ]
 
 

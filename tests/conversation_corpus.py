@@ -827,6 +827,13 @@ CORPUS: tuple[Case, ...] = (
         True,
         sender=LAMBETH,
     ),
+    missing("Hi Sarah\nwho is missing Q4 2024/25 in Wales?", "Q4 2024/25", area="Wales"),
+    missing(
+        "Dear data team,\n\nwho hasn't sent Q3 2024/25 in Scotland?\n\nRegards\nPriya",
+        "Q3 2024/25",
+        area="Scotland",
+        sender=ADMIN,
+    ),
     thanks("Thanks again!"),
     thanks("Got it, thanks"),
     howto("I'm new to this - how do I send you the Marac data?", LAMBETH_T, welcome=False),
