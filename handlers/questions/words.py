@@ -70,6 +70,7 @@ attach attached attaching attachment attachments enclosed enclose yesterday tomo
 later monday tuesday wednesday thursday friday saturday sunday board steering group ahead
 deadline deadlines soon asap urgent urgently wanted wants needed quickly properly correctly
 safely successfully gone went come came through arrive arrived arriving made make
+among amongst
 """
 
 FILLER: frozenset[str] = frozenset(re.sub(r"['’]", "", w) for w in _WORDS.split())
