@@ -23,7 +23,7 @@ import selectors
 import signal
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -53,25 +53,53 @@ class ChildRaised(Exception):
 
 def run_capped(fn: Callable[..., T], *args: Any, timeout: float = TIMEOUT_SECONDS) -> T:
     """``fn(*args)`` in a forked child with capped memory; its result, pickled back."""
-    receiver, sender = os.pipe()
-    _widen(receiver)
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code
-        os.close(receiver)
-        _child(sender, fn, args)
-    os.close(sender)
-    try:
-        payload = _read_until_closed(receiver, timeout)
-    finally:
-        os.close(receiver)
-        _reap(pid)
-    if not payload:
-        raise ChildFailed("the reader process died")
-    outcome, value = pickle.loads(payload)
-    if outcome == "raised":
-        raise ChildRaised(*value)
-    result: T = value
-    return result
+    return Capped(fn, *args, timeout=timeout).result()
+
+
+class Capped(Generic[T]):
+    """``fn(*args)`` started at once in a forked, capped child: take its ``result()``, or
+    ``cancel()`` it when the answer is no longer wanted (it is killed, never left behind)."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any, timeout: float = TIMEOUT_SECONDS
+                 ) -> None:
+        self._deadline = time.monotonic() + timeout
+        self._timeout = timeout
+        receiver, sender = os.pipe()
+        _widen(receiver)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            os.close(receiver)
+            _child(sender, fn, args)
+        os.close(sender)
+        self._pid: int | None = pid
+        self._receiver = receiver
+
+    def result(self) -> T:
+        """The child's return value; ChildRaised if it raised, ChildFailed if it died or
+        overran its time."""
+        if self._pid is None:
+            raise ChildFailed("cancelled")
+        try:
+            payload = _read_until_closed(self._receiver, self._deadline, self._timeout)
+        finally:
+            self._finish()
+        if not payload:
+            raise ChildFailed("the reader process died")
+        outcome, value = pickle.loads(payload)
+        if outcome == "raised":
+            raise ChildRaised(*value)
+        result: T = value
+        return result
+
+    def cancel(self) -> None:
+        if self._pid is not None:
+            self._finish()
+
+    def _finish(self) -> None:
+        assert self._pid is not None
+        os.close(self._receiver)
+        _reap(self._pid)
+        self._pid = None
 
 
 def _widen(fd: int) -> None:
@@ -83,9 +111,8 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _read_until_closed(fd: int, timeout: float) -> bytes:
-    """Everything the child writes, until it closes the pipe; ChildFailed past ``timeout``."""
-    deadline = time.monotonic() + timeout
+def _read_until_closed(fd: int, deadline: float, timeout: float) -> bytes:
+    """Everything the child writes, until it closes the pipe; ChildFailed past ``deadline``."""
     chunks: list[bytes] = []
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)

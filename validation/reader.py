@@ -14,6 +14,7 @@ its input, reads in-process.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import logging
@@ -27,7 +28,7 @@ from typing import Any
 import python_calamine
 
 from validation.cells import is_blank
-from validation.isolated import ChildFailed, ChildRaised, run_capped
+from validation.isolated import Capped, ChildFailed, ChildRaised
 from validation.issues import Issue, declared
 from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
 
@@ -69,18 +70,40 @@ class TooManyRows(Exception):
     """Raised inside reading when a sheet holds more data rows than we accept."""
 
 
+def start_early_read(data: bytes, filename: str) -> Capped[Workbook] | None:
+    """An .xlsx read begun in its capped child before the guard has looked at the bytes, so
+    that calamine parses on one core while the guard inflates and scans on the other.
+
+    Safe because the child is the real defence (memory cap, time limit, nothing shared back
+    but rows): a hostile file only kills it. ``read_workbook`` takes its rows only when the
+    guard let the file through and the scan found nothing that reads differently (a wide or
+    very tall sheet, formulas with no value, an absurd shared-string count); else it is
+    cancelled and the file read as usual.
+    """
+    if data.startswith(b"PK") and _suffix(filename) in {"xlsx", "xlsm"}:
+        return Capped(_read_plain, data)
+    return None
+
+
 def read_workbook(
-    data: bytes, filename: str, scanner: XlsxScanner | None = None
+    data: bytes, filename: str, scanner: XlsxScanner | None = None,
+    early: Capped[Workbook] | None = None,
 ) -> Workbook | Issue:
     """Read every sheet of a spreadsheet, or say why it cannot be read.
 
     ``scanner`` has seen the worksheets of an .xlsx as the guard inflated them; without one
-    (a direct caller) the package is inflated here to scan it.
+    (a direct caller) the package is inflated here to scan it. ``early``: the read begun by
+    ``start_early_read``, taken or cancelled here.
     """
-    suffix = filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+    suffix = _suffix(filename)
     try:
         if suffix == "csv":
             return Workbook([_read_csv(data, filename)])
+        if early is not None:
+            if scanner is not None and _reads_plainly(scanner):
+                with contextlib.suppress(ChildFailed):  # died early: read again the usual way
+                    return _result(early)
+            early.cancel()  # before the usual read, so the two never share the cores
         return _read_isolated(data, suffix, scanner)
     except TooManyRows:
         return Issue.make(
@@ -102,6 +125,32 @@ def read_workbook(
     except ChildFailed as exc:  # the reader died (abort, memory cap) or overran its time
         logger.warning("the reader gave up on %s: %s", filename, exc)
         return Issue.make("unreadable-file", reason="the file is damaged or not a spreadsheet")
+    finally:
+        if early is not None:
+            early.cancel()
+
+
+def _suffix(filename: str) -> str:
+    return filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
+
+
+def _reads_plainly(scanner: XlsxScanner) -> bool:
+    """Whether the usual read of this package is a plain calamine read of every sheet."""
+    return not scanner.absurd_shared_strings() and not any(
+        scan.wide or scan.last_row > DENSE_ROW_LIMIT or scan.formulas_without_value
+        for scan in scanner.parts.values())
+
+
+def _read_plain(data: bytes) -> Workbook:
+    """Every worksheet as calamine reads it: the usual read of an ordinary package."""
+    book = python_calamine.load_workbook(io.BytesIO(data))
+    return Workbook([SheetData(meta.name, _calamine_trimmed(book.get_sheet_by_name(meta.name),
+                                                            set()))
+                     for meta in book.sheets_metadata if _is_worksheet(meta)])
+
+
+def _is_worksheet(meta: Any) -> bool:
+    return str(meta.typ) in {"SheetTypeEnum.WorkSheet", "WorkSheet"}
 
 
 def _read_isolated(data: bytes, suffix: str, scanner: XlsxScanner | None) -> Workbook:
@@ -110,8 +159,13 @@ def _read_isolated(data: bytes, suffix: str, scanner: XlsxScanner | None) -> Wor
     The child is forked, so ``data`` and the scanner reach it without being copied or pickled;
     only the rows come back. A child that dies or overruns is an unreadable file.
     """
+    return _result(Capped(_read_with_calamine, data, suffix, scanner))
+
+
+def _result(child: Capped[Workbook]) -> Workbook:
+    """The child's workbook, its exceptions as the reader's own."""
     try:
-        return run_capped(_read_with_calamine, data, suffix, scanner)
+        return child.result()
     except ChildRaised as exc:
         if exc.type_name == "PasswordError":
             raise python_calamine.PasswordError(str(exc)) from exc
@@ -132,7 +186,7 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
     book = python_calamine.load_workbook(io.BytesIO(data))
     sheets = []
     for meta in book.sheets_metadata:
-        if str(meta.typ) not in {"SheetTypeEnum.WorkSheet", "WorkSheet"}:
+        if not _is_worksheet(meta):
             continue
         scan = scans.get(meta.name, SheetScan())
         # A formula with no stored value reads as blank, yet its row is not blank.

@@ -23,11 +23,12 @@ from validation.checks import (
 from validation.context import ValidationContext
 from validation.findings import Findings
 from validation.guards import check_container
+from validation.isolated import Capped
 from validation.issues import Issue, RowMark, Severity, declared
 from validation.layout import Layout, find_layout
 from validation.names import resolve_names
 from validation.parse import parse_table_lazily
-from validation.reader import Workbook, read_workbook
+from validation.reader import Workbook, read_workbook, start_early_read
 from validation.report import FileReport, ParsedRow
 from validation.table import Table, to_parsed_rows
 from validation.xlsx_scan import XlsxScanner
@@ -48,13 +49,21 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext) -> Fi
     """Validate a spreadsheet's bytes; ``filename`` decides the format by its extension."""
     report = FileReport(file=filename, sha256=hashlib.sha256(data).hexdigest())
     scanner = XlsxScanner()
-    refused = check_container(data, filename, max_bytes=context.max_file_bytes,
-                              observe=scanner.feed)
+    # Read while the guard looks (reader.start_early_read): its rows are used only if the
+    # guard lets the file through.
+    early = start_early_read(data, filename) if len(data) <= context.max_file_bytes else None
+    try:
+        refused = check_container(data, filename, max_bytes=context.max_file_bytes,
+                                  observe=scanner.feed)
+    except BaseException:
+        _cancel(early)
+        raise
     if refused is not None:
+        _cancel(early)
         report.issues.append(refused)
         return report
     with _collector_paused():
-        book = read_workbook(data, filename, scanner)
+        book = read_workbook(data, filename, scanner, early)
         if isinstance(book, Issue):
             report.issues.append(book)
             return report
@@ -68,6 +77,11 @@ def validate_workbook(book: Workbook, name: str, context: ValidationContext) -> 
     report = FileReport(file=name)
     _validate_workbook(book, report, context)
     return report
+
+
+def _cancel(early: Capped[Workbook] | None) -> None:
+    if early is not None:
+        early.cancel()
 
 
 @contextmanager

@@ -28,6 +28,7 @@ _FORMULA_NO_VALUE_RE = re.compile(
     rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
     rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
 )
+_FORMULA_HINT_RE = re.compile(rb"f(?:>|/>| )")
 _REF_ATTR_RE = re.compile(rb"\sr=\"([A-Z]+\d+)\"")
 # The counts an <sst> opening tag claims; calamine reserves room for ``uniqueCount`` strings.
 _SST_COUNT_RE = re.compile(rb'\s(?:unique)?[Cc]ount="\s*(\d{1,30})\s*"')
@@ -79,10 +80,11 @@ class XlsxScanner:
         _last_row(window, scan)
         if not scan.wide and _WIDE_CELL_RE.search(window):
             scan.wide = True
-        # Two plain substring searches decide whether the slow formula regex runs: every
-        # formula element opens with "<f" or "<prefix:f", which a sheet without formulas
-        # seldom holds anywhere.
-        if b"<f" in window or b":f" in window:
+        # Quick searches first (each search below for a short needle reads the whole window
+        # slowly, stopping at every "<"): many sheets hold no "f" at all (memchr finds that
+        # at once), and the hint matches all three needles.
+        if (b"f" in window and _FORMULA_HINT_RE.search(window)
+                and (b"f>" in window or b"f/>" in window or b"<f " in window)):
             _collect_formulas(window, scan.formulas_without_value)
         scan.tail = window[-_OVERLAP:]
 
