@@ -1,0 +1,139 @@
+"""Benchmark (not a test): one ``marac-bot run`` process against two on one PostgreSQL.
+
+    python bench/scale_out.py [-n 120] [--workers 1] [--fixture several_issues.xlsx] [--json]
+
+For one process and then two (each with its own SMTP listener, ``MARAC_WORKERS`` each, a fresh
+PostgreSQL database per run), sends N templates from the demo registry's Croydon coordinator
+as fast as the listeners take them (one sending thread per listener, the mail split evenly)
+and times from the first send to the last reply reaching an aiosmtpd relay in this process.
+Prints each run's messages per second and the ratio; checks every message was answered once.
+
+Each process pays its start-up (imports, caches) on one warm-up message before timing.
+Needs the PostgreSQL of the test suite (``MARAC_TEST_POSTGRES_URL``, default
+postgresql://postgres@127.0.0.1:5432/test, used to create and drop the databases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import smtplib
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from store.db import open_engine, upgrade
+from tests.run_e2e_support import (
+    COORDINATOR,
+    MAILBOX,
+    BotProcess,
+    message_id_of,
+    parse,
+    submission,
+    wait_until,
+)
+from tests.smtp_support import HOST, SmtpSink
+
+ADMIN_URL = os.environ.get("MARAC_TEST_POSTGRES_URL",
+                           "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TIMEOUT = 600.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=120, help="messages per run")
+    parser.add_argument("--workers", type=int, default=1, help="MARAC_WORKERS per process")
+    parser.add_argument("--fixture", default="several_issues.xlsx")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results = {processes: run(processes, args.n, args.workers, args.fixture)
+               for processes in (1, 2)}
+    one, two = results[1], results[2]
+    for processes, seconds in results.items():
+        print(f"{processes} process(es), MARAC_WORKERS={args.workers}: {args.n} messages in "
+              f"{seconds:.1f} s = {args.n / seconds:.1f} msg/s")
+    print(f"two processes / one: {one / two:.2f}x ({os.cpu_count()} cores)")
+    if args.json:
+        print(json.dumps({"messages": args.n, "workers": args.workers,
+                          "one_s": round(one, 2), "two_s": round(two, 2),
+                          "ratio": round(one / two, 2), "cores": os.cpu_count()}))
+    return 0
+
+
+def run(processes: int, count: int, workers: int, fixture: str) -> float:
+    with fresh_database() as url, tempfile.TemporaryDirectory() as tmp, SmtpSink() as sink:
+        engine = open_engine(url)
+        upgrade(engine)  # the release step, before the processes start
+        engine.dispose()
+        bots = [BotProcess(Path(tmp) / f"bot{n}", {
+            "MARAC_DATABASE_URL": url,
+            "MARAC_DATA_DIR": str(Path(tmp) / f"data{n}"),
+            "MARAC_MAILBOX_ADDRESS": MAILBOX,
+            "MARAC_SMTP_LISTEN": f"{HOST}:0",
+            "MARAC_HTTP_LISTEN": f"{HOST}:0",
+            "MARAC_SMTP_RELAY": f"{HOST}:{sink.port}",
+            "MARAC_WORKERS": str(workers),
+        }) for n in range(processes)]
+        try:
+            for bot in bots:
+                bot.start()
+            for n, bot in enumerate(bots):  # warm-up, not timed
+                send(bot.smtp_port, [submission(fixture)])
+                wait_until(lambda n=n: len(sink.messages) >= n + 1, timeout=TIMEOUT,
+                           what="the warm-up reply", interval=0.05)
+            warm = len(sink.messages)
+            mails = [submission(fixture) for _ in range(count)]
+            shares = [mails[n::processes] for n in range(processes)]
+            started = time.monotonic()
+            senders = [threading.Thread(target=send, args=(bot.smtp_port, share))
+                       for bot, share in zip(bots, shares, strict=True)]
+            for sender in senders:
+                sender.start()
+            for sender in senders:
+                sender.join()
+            wait_until(lambda: len(sink.messages) >= warm + count, timeout=TIMEOUT,
+                       what="every reply", interval=0.05)
+            seconds = time.monotonic() - started
+        finally:
+            for bot in bots:
+                bot.stop()
+        answered = Counter(str(parse(m.data)["In-Reply-To"]).strip() for m in sink.messages)
+        assert all(answered[message_id_of(raw)] == 1 for raw in mails), "not once each"
+        return seconds
+
+
+def send(port: int, mails: list[bytes]) -> None:
+    with smtplib.SMTP(HOST, port, timeout=TIMEOUT) as client:
+        for raw in mails:
+            client.sendmail(COORDINATOR, [MAILBOX], raw)
+
+
+class fresh_database:
+    """A PostgreSQL database made for one run, dropped after it."""
+
+    def __enter__(self) -> str:
+        self.name = f"marac_bench_{uuid.uuid4().hex[:12]}"
+        self.admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return make_url(ADMIN_URL).set(database=self.name).render_as_string(
+            hide_password=False)
+
+    def __exit__(self, *_exc: object) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
