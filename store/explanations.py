@@ -147,8 +147,9 @@ def explained_meetings(
     )
     wanted = set(meetings)
     return {
-        (name, day, e.code): ExplainedIssue(name, day, e.code, e.cell, e.text, e.explained_by,
-                                            e.explained_at)
+        (name, day, e.code): ExplainedIssue(
+            name, day, e.code, e.cell, e.text, e.explained_by, e.explained_at
+        )
         for name, day, e in session.execute(query)
         if (name, day) in wanted
     }
@@ -168,8 +169,6 @@ def explanations_in(
     if marac_ids is not None:
         query = query.where(Meeting.marac_id.in_(list(marac_ids)))
     return [
-        ExplainedIssue(name, day, e.code, e.cell, e.text, e.explained_by, e.explained_at,
-                       e.column)
+        ExplainedIssue(name, day, e.code, e.cell, e.text, e.explained_by, e.explained_at, e.column)
         for name, day, e in session.execute(query)
     ]
-
