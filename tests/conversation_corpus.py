@@ -834,6 +834,15 @@ CORPUS: tuple[Case, ...] = (
         area="Scotland",
         sender=ADMIN,
     ),
+    missing("who is still missing their return for the most recent quarter?", "Q4 2024/25"),
+    missing("which areas are behind with submissions this quarter?", "Q1 2025/26"),
+    missing(
+        "can you give me a breakdown of missing returns by region for Q4 2024/25", "Q4 2024/25"
+    ),
+    missing("who hasn't got their numbers in for the period ending March?", "Q4 2024/25"),
+    missing(
+        "I need to know which maracs are overdue so I can chase them before the board", "Q4 2024/25"
+    ),
     thanks("Thanks again!"),
     thanks("Got it, thanks"),
     howto("I'm new to this - how do I send you the Marac data?", LAMBETH_T, welcome=False),

@@ -92,7 +92,8 @@ MATCHERS: tuple[Matcher, ...] = (
         rf"(?:.{{0,60}}\b{_VERB}|.{{0,60}}\bin yet\b)",
         rf"\b(?:not|never) (?:yet )?(?:been )?{_VERB}", r"\b(?:yet|still) to\b",
         r"\bnot (?:yet )?in\b", r"\bno (?:data|returns?|uploads?|figures)\b",
-        r"\bwho (?:is|are) behind\b",
+        r"\bwho (?:is|are) behind\b", r"\b(?:is|are) behind\b",
+        r"(?:n't| not) (?:yet )?(?:got|had|put|sent|handed)\b.{0,40}\bin\b",
     ), missing.answer, ("who hasn't uploaded Q2 2024/25?", "missing Q2 in London",
                         "who has missed two quarters in a row?")),
     Matcher("summary", _p(

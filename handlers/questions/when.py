@@ -27,8 +27,13 @@ _RANGE = re.compile(
     r"(?:(?: quarter| qtr)?(?: of| in)?,? (?P<y>(?:19|20)\d\d)(?![/\d]))?"
 )
 _ENDING = re.compile(
-    rf"(?<![a-z])(?:quarter|three months|3 months|qtr) (?:ending|ended|ends|end|to|up to) "
+    rf"(?<![a-z])(?:quarter|three months|3 months|qtr|period) (?:ending|ended|ends|end|to|up to) "
     rf"(?:the end of |end of |on |in )?(?:\d{{1,2}}(?:st|nd|rd|th)? )?(?P<m>{_MONTH}){_NO_YEAR}"
+)
+# "the most recent quarter", "the quarter just ended": the last one that ended.
+_RECENT = re.compile(
+    r"\b(?:most recent|latest|last (?:full|complete|completed)|previous full) quarter\b"
+    r"|\bquarter (?:just|that has just|that just) (?:ended|finished|gone)\b"
 )
 _MONTH_QUARTER = re.compile(rf"(?<![a-z])(?P<m>{_MONTH}) (?:quarter|qtr)\b")
 # Something written like a financial year ("2024/25", "-1/0", "24-25"), checked for sense.
@@ -62,6 +67,8 @@ def quarter_without_year(text: str, *, today: date) -> Quarter | str | None:
             if last not in (3, 6, 9, 12):
                 return match.group()
             found.add(_most_recent_started(last - 2, today))
+    if _RECENT.search(text):
+        found.add(Quarter.containing(today).previous())
     if len(found) > 1:
         return " and ".join(sorted(q.label for q in found))
     return found.pop() if found else None

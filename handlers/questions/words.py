@@ -70,7 +70,8 @@ attach attached attaching attachment attachments enclosed enclose yesterday tomo
 later monday tuesday wednesday thursday friday saturday sunday board steering group ahead
 deadline deadlines soon asap urgent urgently wanted wants needed quickly properly correctly
 safely successfully gone went come came through arrive arrived arriving made make
-among amongst
+among amongst region regions regional nation nations force forces constabulary county
+counties country breakdown period periods heard hear list lists show
 """
 
 FILLER: frozenset[str] = frozenset(re.sub(r"['’]", "", w) for w in _WORDS.split())
