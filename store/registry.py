@@ -55,7 +55,11 @@ class ImportResult:
             lines.insert(
                 0,
                 wording.demo_replaced(
-                    removed.maracs, removed.contacts, removed.submissions, removed.meetings
+                    removed.maracs,
+                    removed.contacts,
+                    removed.submissions,
+                    removed.meetings,
+                    removed.unsent,
                 ),
             )
         if self.retired:

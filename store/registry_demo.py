@@ -16,11 +16,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from store.all_models import metadata
 from store.models import Contact, HeldChange, Marac, Meeting, MeetingVersion, Submission
+from store.queue import OutboundItem, QueueStatus
+
+DEMO_UNSENT = "not sent: the demo registry was replaced by a real one"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class DemoRemoved:
     contacts: int
     submissions: int
     meetings: int
+    unsent: int = 0  # queued messages to demo contacts, kept as failed and never sent
 
     @property
     def anything(self) -> bool:
@@ -50,8 +54,26 @@ def remove_demo(session: Session) -> DemoRemoved:
     _delete_with_dependants(session, tables[Meeting.__tablename__], meeting_ids)
     _delete_with_dependants(session, tables[Marac.__tablename__], marac_ids)
     _delete_with_dependants(session, tables[Contact.__tablename__], set(contacts))
+    unsent = _stop_unsent(session, contacts.values())
     session.expire_all()  # the ORM's copies of removed rows must not be flushed back
-    return DemoRemoved(len(marac_ids), len(contacts), len(submission_ids), len(meeting_ids))
+    return DemoRemoved(len(marac_ids), len(contacts), len(submission_ids), len(meeting_ids), unsent)
+
+
+def _stop_unsent(session: Session, emails: Collection[str]) -> int:
+    """Messages still queued for demo addresses (reminders to example.org) are never sent:
+    kept as failed, with the reason, for an operator to see."""
+    waiting = select(OutboundItem.id).where(
+        OutboundItem.status == QueueStatus.QUEUED.value,
+        OutboundItem.recipient.in_(sorted(emails)),
+    )
+    ids = list(session.scalars(waiting))
+    if ids:
+        session.execute(
+            update(OutboundItem)
+            .where(OutboundItem.id.in_(ids))
+            .values(status=QueueStatus.FAILED.value, last_error=DEMO_UNSENT)
+        )
+    return len(ids)
 
 
 def _demo_submissions(session: Session, meeting_ids: set[int], emails: Collection[str]) -> set[int]:

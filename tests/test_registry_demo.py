@@ -22,6 +22,7 @@ from bot.settings import Settings
 from kernel import wording
 from store.db import Store
 from store.models import Contact, Marac, Meeting, MeetingVersion, Submission
+from store.queue import OutboundItem, QueueStatus, enqueue_outbound
 from store.registry import (
     export_csv,
     find_contact,
@@ -233,3 +234,29 @@ def test_a_retired_marac_takes_no_figures_and_is_not_chased(
     code, out, _ = cli("remind", "--dry-run", "--today", "2025-01-02", "--json")
     chased = {r["marac"] for r in json.loads(out)}
     assert code == 0 and "Barking and Dagenham" in chased and "Croydon" not in chased
+
+
+def test_mail_still_queued_for_demo_contacts_is_never_sent(cli: Cli) -> None:
+    with cli.store.transaction() as session:
+        assert load_demo_registry(session)
+        # A reminder waiting for a relay that is down, and one already sent.
+        waiting = enqueue_outbound(
+            session,
+            key="reminder:demo-1",
+            channel="email",
+            recipient=DEMO_COORDINATOR,
+            payload=b"x",
+        )
+        sent = enqueue_outbound(
+            session,
+            key="reminder:demo-2",
+            channel="email",
+            recipient=DEMO_COORDINATOR,
+            payload=b"x",
+        )
+        session.get_one(OutboundItem, sent).status = QueueStatus.SENT.value
+    code, out, _ = cli("registry", "import", cli.csv("maracs.csv", MARACS_CSV))
+    assert code == 0 and "1 message queued for demo contacts will not be sent." in out
+    with cli.store.transaction() as session:
+        assert session.get_one(OutboundItem, waiting).status == QueueStatus.FAILED.value
+        assert session.get_one(OutboundItem, sent).status == QueueStatus.SENT.value

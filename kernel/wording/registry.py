@@ -71,7 +71,9 @@ def registry_import_failed(lines: Sequence[str]) -> str:
     return "\n".join([head, *lines])
 
 
-def demo_replaced(maracs: int, contacts: int, submissions: int, meetings: int) -> str:
+def demo_replaced(
+    maracs: int, contacts: int, submissions: int, meetings: int, unsent: int = 0
+) -> str:
     """The line saying a real registry replaced the demo one, and what went with it."""
     data = (
         f", and their {plural(submissions, 'demo submission')} ({plural(meetings, 'meeting')})"
@@ -81,6 +83,11 @@ def demo_replaced(maracs: int, contacts: int, submissions: int, meetings: int) -
     return (
         f"Demo mode is over: removed the DEMO registry's {plural(maracs, 'Marac')} and "
         f"{plural(contacts, 'contact')}{data}."
+        + (
+            f" {plural(unsent, 'message')} queued for demo contacts will not be sent."
+            if unsent
+            else ""
+        )
     )
 
 
