@@ -25,12 +25,17 @@ REPORT_HELP = {
                  "The key figures of every Marac (or of a region's): Maracs that sent "
                  "figures, meetings, cases, children, cases per 10,000 adult women, repeat and "
                  "partner-agency shares, per quarter and for the year, beside the national "
-                 "reference figures in the settings. A .png is a bar chart of cases per "
-                 "quarter."),
+                 "reference figures in the settings. The national rule applies: once a "
+                 "quarter is due, a Marac that missed it counts with its previous quarter's "
+                 "figures and one that missed two in a row is left out of it; the report "
+                 "names them. A quarter not started is blank, never 0. A .png is a bar chart "
+                 "of cases per quarter, saying under each bar how many Maracs sent."),
     "overview": ("one row per Marac: quarters uploaded, meetings, cases, rates, held changes",
                  "One row per Marac for a financial year: the quarters it uploaded, meetings, "
                  "cases, repeat and police-referral shares, cases per 10,000 adult women "
-                 "(annualised) and the held changes still open."),
+                 "(annualised), the held changes still open, and how the national figures "
+                 "take it (a quarter filled from the one before, or left out). A Marac that "
+                 "sent nothing has blank meetings and cases, never 0."),
     "meetings": ("one row per meeting: its current figures and where they came from",
                  "Every meeting of the year (or quarter) chosen, one row each: the 30 counts "
                  "as they stand (blank stays blank, never 0), with the file, sheet row, "
