@@ -5,6 +5,7 @@ command line, email and chat, and the same facts as JSON for ``history --json``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -101,9 +102,32 @@ def changes(
     return found
 
 
-def history_json(stories: Sequence[MeetingHistory]) -> list[Json]:
-    """The same facts as data: times in ISO 8601 UTC, blank figures as null."""
-    return [_story_json(s) for s in stories]
+def history_json(stories: Sequence[MeetingHistory], *, as_of: datetime | None = None
+                 ) -> list[Json]:
+    """The same facts as data: times in ISO 8601 UTC, blank figures as null; with ``as_of``,
+    only what had happened by then ("current" as it stood then)."""
+    return [_story_json(_by(s, as_of) if as_of else s) for s in stories]
+
+
+def _by(s: MeetingHistory, when: datetime) -> MeetingHistory:
+    standing = s.as_of(when)
+    versions = tuple(
+        replace(v, is_current=v is standing,
+                superseded_at=v.superseded_at if v.superseded_at and v.superseded_at <= when
+                else None,
+                withdrawn_at=v.withdrawn_at if v.withdrawn_at and v.withdrawn_at <= when
+                else None)
+        for v in s.versions if v.recorded_at <= when
+    )
+    return replace(
+        s, versions=versions,
+        held=tuple(
+            h if h.resolved_at is not None and h.resolved_at <= when
+            else replace(h, status="pending", resolved_at=None)
+            for h in s.held if h.created_at <= when
+        ),
+        explanations=tuple(e for e in s.explanations if e.explained_at <= when),
+    )
 
 
 def _story_json(s: MeetingHistory) -> Json:

@@ -69,6 +69,14 @@ def test_history_as_of_a_day_shows_only_what_had_happened_by_its_end(
     _, after, _ = _run(capsys, "history", "croydon", "2024-10-03", "--as-of", "2024-11-06")
     assert "2 versions" in after.splitlines()[0]
     # Before anything was recorded there is nothing to tell.
+    # The JSON tells the same: one version, current then, the held change not yet settled.
+    _, data, _ = _run(capsys, "history", "croydon", "2024-10-03", "--as-of", "2024-11-05",
+                      "--json")
+    (oct3,) = json.loads(data)
+    assert [(v["version"], v["current"], v["superseded_at"]) for v in oct3["versions"]] == [
+        (1, True, None)]
+    assert [(h["submission_id"], h["status"]) for h in oct3["held"]] == [
+        (story.corrected, "pending")]
     code, before, _ = _run(capsys, "history", "croydon", "q3 2024/25", "--as-of", "2024-10-31")
     assert code == 1 and before.strip() == "No meetings of Croydon are recorded for Q3 2024/25."
 

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if when is not None:
         found = [s for s in found if s.versions and s.versions[0].recorded_at <= when]
     if args.json:
-        print(json.dumps(history_json(found), indent=2, ensure_ascii=False))
+        print(json.dumps(history_json(found, as_of=when), indent=2, ensure_ascii=False))
     elif found:
         print(history_text(found, tz=settings.tz, as_of=when, as_of_day=args.as_of))
     else:
