@@ -17,6 +17,7 @@ from validation.context import ValidationContext
 from validation.validate import validate_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures"
+MAILBOX = "marac@localhost"
 
 
 def submission_reply(channel: str) -> Reply:
@@ -51,3 +52,11 @@ def test_a_reply_that_is_not_a_submission_is_left_as_written() -> None:
     thread = ThreadRef("slack", "D1", "1.1", extra={"thread_ts": "1.0"})
     payload = json.loads(to_slack_payload(Reply(thread, "All 6 meetings recorded."), offer=None))
     assert payload["blocks"][0]["text"]["text"] == "All 6 meetings recorded."
+
+
+def test_help_in_chat_says_to_drop_the_file_here_not_to_email_it() -> None:
+    thread = ThreadRef("slack", "D1", "1.1", extra={"thread_ts": "1.0"})
+    payload = json.loads(to_slack_payload(Reply(thread, wording.help_text(MAILBOX)), offer=None))
+    text = "\n".join(b["text"]["text"] for b in payload["blocks"] if b["type"] == "section")
+    assert wording.CHAT_HOW_TO_SEND in text
+    assert "email the filled template" not in text and MAILBOX not in text

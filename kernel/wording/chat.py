@@ -18,6 +18,10 @@ CHAT_ANNOTATED_NOTE = (
     "check; a comment on the cell says what to change. Post the corrected file here; rows "
     "already accepted are not recorded twice."
 )
+CHAT_HOW_TO_SEND = (
+    "To send your Marac's data, drop the filled template here (.xlsx, .xlsm, .xls, .ods or "
+    ".csv); I answer in the thread with the rows accepted and any problem by cell."
+)
 TEAMS_FILES_BY_EMAIL_NOTE = (
     "Teams cannot carry the checked copy of your file, so we have emailed it to your "
     "registered address."

@@ -152,10 +152,14 @@ def held_expired_text(lines: Sequence[str]) -> str:
             "\nIf the new figures are right, please send the file again and reply CONFIRM.")
 
 
+# The help's paragraph on sending starts so (chat says it its own way: CHAT_HOW_TO_SEND).
+HELP_SEND_START = "To send your Marac's data, email the filled template"
+
+
 def help_text(mailbox: str) -> str:
     return (
         "Hello. I am the Marac data assistant.\n\n"
-        f"To send your Marac's data, email the filled template to {mailbox} as an attachment "
+        f"{HELP_SEND_START} to {mailbox} as an attachment "
         "(.xlsx, .xlsm, .xls, .ods or .csv). Put the quarter in the subject if you like, e.g. "
         "\"Q3 2024/25 return\": meeting dates outside it are then flagged. You will get a "
         "reply within a minute listing the rows accepted and any problem by cell.\n\n"

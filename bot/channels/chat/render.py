@@ -66,6 +66,8 @@ def chat_text(text: str, offer: HeldOffer | None) -> str:
             continue  # the blank line around a dropped one
         if line.startswith("  - "):
             line = "• " + line[4:]
+        if line.startswith(wording.HELP_SEND_START):
+            line = wording.CHAT_HOW_TO_SEND
         if line.startswith(wording.ANNOTATED_NOTE_START):
             line = wording.CHAT_ANNOTATED_NOTE
         elif line.startswith(_CONFIRM_START):
