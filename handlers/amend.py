@@ -109,6 +109,15 @@ def handle(
     ):
         text = wording.amend_ask_back(wanted.problem or wording.AMEND_NO_FIELD)
         return HandlerResult(Outcome.AMEND_ASKED_BACK, Reply(message.thread, text))
+    if not any(c.name == wanted.marac for c in form_entry.form_choices(session, sender)):
+        # Checked as any entry would be: refused for that Marac, and nothing said about
+        # whether it has such a meeting, or its figures.
+        refused = MeetingEntry(
+            wanted.marac, wanted.day, {wanted.key: wanted.value}, EntryKind.SENTENCE
+        )
+        return form_entry.record_entry(
+            session, message, refused, sender=sender, settings=settings, today=today, now=now
+        )
     recorded = form_entry.recorded_counts(session, wanted.marac, wanted.day)
     if recorded is None:
         return HandlerResult(

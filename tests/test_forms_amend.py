@@ -34,9 +34,10 @@ MARACS = """name,aliases,police_force_area,region,nation,local_authorities,adult
 Croydon,,Metropolitan Police,London,England,London Borough of Croydon,160300
 Lambeth,,Metropolitan Police,London,England,London Borough of Lambeth,130000
 """
-CARA = "cara@example.org"
+CARA, LEE = "cara@example.org", "lee@example.org"
 CONTACTS = f"""name,email,role,maracs,slack_user_id,teams_id,channels
 Cara Coordinator,{CARA},coordinator,Croydon;Lambeth,U001,,email;slack
+Lee Coordinator,{LEE},coordinator,Lambeth,U002,,email;slack
 """
 TODAY = date(2025, 1, 10)
 NOW = datetime(2025, 1, 10, 10, 0, tzinfo=UTC)
@@ -249,3 +250,28 @@ def test_an_amendment_emailed_is_held_and_a_confirm_in_reply_applies_it(
             (1, False, 5, "email", "clean_libreoffice.xlsx"),
             (2, True, 7, "email", wording.SENTENCE_LABEL),
         ]
+
+
+def test_an_amendment_for_another_marac_is_refused_and_says_nothing_of_its_meetings(
+    session: Session,
+) -> None:
+    file_with(session, "Croydon", CROYDON_DAY)
+    thread = ThreadRef("email", LEE, message_id="<m9@example.org>", by_address=True)
+    for text in (
+        "change Croydon 3 Oct 2024 repeat cases to 9",
+        "change Croydon 4 Oct 2024 repeat cases to 9",
+    ):
+        message = InboundMessage(
+            "email",
+            LEE,
+            thread,
+            text=text,
+            received_at=NOW,
+            dedupe_key=f"<{text[-20:]}@example.org>",
+        )
+        result = Dispatcher(Settings()).dispatch(session, message, now=NOW)
+        assert result.outcome is Outcome.SUBMISSION_REJECTED
+        assert result.reply is not None
+        assert "You are not registered to send data for Croydon." in result.reply.text
+        assert "→" not in result.reply.text
+    assert DbStoredMeetings(session).current("Croydon", CROYDON_DAY) == MEETING
