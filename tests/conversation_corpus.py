@@ -843,6 +843,26 @@ CORPUS: tuple[Case, ...] = (
     missing(
         "I need to know which maracs are overdue so I can chase them before the board", "Q4 2024/25"
     ),
+    has("when is the next return due?", "Cardiff", "Q4 2024/25", False, sender=CARDIFF),
+    has(
+        "what's the deadline for Q1?",
+        "Cardiff",
+        "Q1 2025/26",
+        False,
+        sender=CARDIFF,
+        says="due by 28 Jul 2025",
+    ),
+    howto(
+        "We had no meetings in March, do I still need to send something?",
+        ("marac-data-template-cardiff.xlsx",),
+        sender=CARDIFF,
+    ),
+    Case(
+        "How are Welsh Maracs doing for Q3 2024/25?",
+        "question-summary",
+        {"data.place.area.name": "Wales", "data.period.label": "Q3 2024/25"},
+        kind="summary",
+    ),
     thanks("Thanks again!"),
     thanks("Got it, thanks"),
     howto("I'm new to this - how do I send you the Marac data?", LAMBETH_T, welcome=False),

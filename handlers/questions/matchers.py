@@ -66,6 +66,7 @@ MATCHERS: tuple[Matcher, ...] = (
         r"\b(?:just|recently) (?:started|joined|taken over)\b", r"\btaken over (?:as|from)\b",
         r"\bhow does (?:this|it) work\b", r"\bwhat (?:do|should) (?:i|we) (?:need to )?"
         r"(?:do|send)\b", r"\bwhat format\b",
+        r"\bdo (?:i|we) (?:still )?(?:need|have) to (?:send|submit|return|upload|do)\b",
     ), how_to.answer, ("how do I send you our data?", "I'm the new coordinator")),
     Matcher("template", _p(r"\btemplates?\b", r"\bblank (?:form|return|spreadsheet|sheet)\b"),
             template.answer, ("template",)),
@@ -99,7 +100,7 @@ MATCHERS: tuple[Matcher, ...] = (
     Matcher("summary", _p(
         r"\bnational picture\b", r"\bsummary\b", r"\boverview\b", r"\bheadlines?\b",
         r"\bbig picture\b", r"\bpicture\b", r"\bhow many maracs\b", r"\bkey figures\b",
-        r"\bhow are we doing\b",
+        r"\bhow are we doing\b", r"\bhow are (?:the |our )?(?:\S+ )?maracs doing\b",
     ), figure.summary, ("national picture 2024/25", "summary Q3")),
     Matcher("figure", tuple(m.pattern for m in METRICS if m.key != "all"), figure.answer, (
         "how many cases did Leeds discuss in 2023/24?", "repeat rate for Leeds Q1",
@@ -110,6 +111,7 @@ MATCHERS: tuple[Matcher, ...] = (
         r"|come|got|had)",
         rf"\b{_VERB}\w*\b.{{0,40}}\?", r"\bany (?:data|returns?|figures|files?) (?:from|for)\b",
         r"\bheard (?:from|back)\b", r"\breceived\b", r"\bsubmitted\b", r"\buploaded\b",
+        r"\bdeadline\b", r"\bwhen (?:is|are|was|were)\b.{0,40}\bdue\b", r"\bdue date\b",
         r"\barrived\b", r"\b(?:come|came|gone|went|got) (?:through|in)\b",
     ), has_uploaded.answer, ("has Croydon uploaded Q3?",)),
     Matcher("status", _p(
