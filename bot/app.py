@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -25,12 +26,6 @@ from bot.delivery import Delivery
 from bot.health import Health, report
 from bot.heartbeat import Heartbeat
 from bot.housekeeping import expire_and_notify
-from bot.scheduler import (
-    REMINDER_JOB_ID,
-    ReminderScheduler,
-    start_scheduler,
-    stop_scheduler,
-)
 from bot.settings import ConfigError, Settings
 from bot.worker import PROCESS, Worker, claim_owner_gone, first_line
 from kernel import wording
@@ -38,6 +33,11 @@ from store.db import Store
 from store.facts import track_start
 from store.queue import is_transient_db_error, release_claims
 from store.registry import is_demo_registry, load_demo_registry
+
+if TYPE_CHECKING:
+    # Imported where used: the scheduler (apscheduler, holidays, the reminder handlers) is
+    # started after the listeners, so the SMTP port answers before it is loaded (issue 14).
+    from bot.scheduler import ReminderScheduler
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,8 @@ class RunningBot:
             await self._start_http()
         for channel in self.channels:
             await channel.start(http_running=self.http is not None)
+        from bot.scheduler import start_scheduler
+
         self.scheduler = start_scheduler(self.settings, self.store,
                                          on_enqueued=self.signals.wake_outbox)
         self.tasks = [
@@ -177,6 +179,8 @@ class RunningBot:
         for channel in self.channels:
             await channel.stop_accepting()
         if self.scheduler is not None:
+            from bot.scheduler import stop_scheduler
+
             await stop_scheduler(self.scheduler)  # lets a reminder run in progress commit
         for task in self.tasks:
             # Again before each: the outbox loop's last round must follow the end of the inbox
@@ -195,6 +199,8 @@ class RunningBot:
 
     def _run_status(self) -> RunStatus:
         """What the dashboard's operator view shows of this process (issue 15)."""
+        from bot.scheduler import REMINDER_JOB_ID
+
         job = self.scheduler.get_job(REMINDER_JOB_ID) if self.scheduler is not None else None
         components = tuple(Component(name, part.state.value, part.since, part.last_error)
                            for name, part in self.health.snapshot().items())
