@@ -207,7 +207,8 @@ def _send_all(port: int, mail: list[tuple[str, bytes]], senders: int) -> int:
                 except (smtplib.SMTPException, OSError):
                     with lock:
                         retries[0] += 1
-                    client = _close(client)
+                    _close(client)
+                    client = None
                     time.sleep(0.05)
         _close(client)
 
@@ -225,7 +226,6 @@ def _close(client: smtplib.SMTP | None) -> None:
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
-    return None
 
 
 def per_message(backend: str, mail: list[tuple[str, bytes]], maracs: int, folder: Path,
