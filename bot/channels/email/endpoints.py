@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.channels.email.imap_queue import StoreMailboxLeader, StoreMailboxQueue
 from bot.channels.email.imap_watcher import ImapWatcher, watcher_from_settings
 from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
+from bot.channels.email.smtp_spool import Spool
 from bot.health import Health
 from bot.settings import Settings
 from store.db import Store
@@ -28,6 +29,7 @@ class EmailEndpoints:
         self.imap: ImapWatcher | None = None
         self.imap_thread: threading.Thread | None = None
         self.health: Health | None = None
+        self.spool: Spool | None = None
 
     def report_to(self, health: Health) -> None:
         """Where the IMAP watcher reports its connection and filing (``/healthz``)."""
@@ -38,8 +40,15 @@ class EmailEndpoints:
 
     async def start(self, *, http_running: bool) -> None:
         if self.settings.smtp_listen is not None:
-            self.smtp = await start_smtp_listener(self.settings, self.store.sessions,
-                                                  self.on_stored)
+            sessions, on_enqueued = self.store.sessions, self.on_stored
+            if self.store.engine.dialect.name == "sqlite":
+                # One writer per SQLite file: the listener commits into a spool of its own,
+                # so acceptance never waits behind a worker's transaction (smtp_spool.py).
+                self.spool = Spool(self.store, self.settings.data_dir / "spool.db",
+                                   self.on_stored)
+                await asyncio.to_thread(self.spool.start)
+                sessions, on_enqueued = self.spool.sessions, self.spool.wake
+            self.smtp = await start_smtp_listener(self.settings, sessions, on_enqueued)
         if self.settings.imap_host:
             queue = StoreMailboxQueue(self.store, on_enqueued=self.on_stored)
             # Several processes may watch one mailbox: a lease elects the one that moves.
@@ -54,6 +63,8 @@ class EmailEndpoints:
         """No new mail from now on (before the message in hand is finished)."""
         if self.smtp is not None:
             await self.smtp.close()
+        if self.spool is not None:  # what the listener accepted goes into the inbox
+            await asyncio.to_thread(self.spool.stop)
 
     async def stop(self) -> None:
         """After the last outcome is committed: the watcher files it, then ends."""
