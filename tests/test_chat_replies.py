@@ -60,3 +60,12 @@ def test_help_in_chat_says_to_drop_the_file_here_not_to_email_it() -> None:
     text = "\n".join(b["text"]["text"] for b in payload["blocks"] if b["type"] == "section")
     assert wording.CHAT_HOW_TO_SEND in text
     assert "email the filled template" not in text and MAILBOX not in text
+
+
+def test_a_reply_in_a_teams_channel_thread_answers_its_first_post() -> None:
+    from bot.channels.teams.inbound import thread_root
+
+    assert thread_root("19:abc@thread.tacv2;messageid=1700000000001", "1700000000009") == (
+        "1700000000001",)
+    assert thread_root("19:abc@thread.tacv2;messageid=1700000000001", "1700000000001") == ()
+    assert thread_root("a:1on1-conversation", "m1") == ()  # a personal chat has no threads

@@ -92,7 +92,16 @@ def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
         automatic_reason=reason, entry=entry, form_request=form_request,
         declared_quarter_text=text if Quarter.find_in(text, today=received_at.date())
         else None,
+        replies_to=thread_root(activity.conversation.id, activity.id or ""),
     )
+
+
+def thread_root(conversation_id: str, activity_id: str) -> tuple[str, ...]:
+    """A reply in a channel thread answers its first post: Teams names it in the conversation
+    id ("19:…@thread.tacv2;messageid=1700000000001"), and that post's activity id is the key
+    its files were recorded under. A post that starts a thread answers nothing."""
+    _, found, root = conversation_id.partition(";messageid=")
+    return (root,) if found and root and root != activity_id else ()
 
 
 def _file(name: str, content: Any) -> Attachment:
