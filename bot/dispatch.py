@@ -188,7 +188,8 @@ class Dispatcher:
         html = submission_html(received, held_until=held_until, notes=notes)
         reply = Reply(message.thread, text, html=html,
                       attachments=submission_attachments(received),
-                      data={"kind": "submission", "headline": headline(received)})
+                      data={"kind": "submission", "headline": headline(received),
+                            "explain_cells": _soft_cells(received)})
         return HandlerResult(outcome_of(received), reply,
                              reports=tuple(r.report for r in received))
 
@@ -223,6 +224,12 @@ class Dispatcher:
                                              now=now)
         return HandlerResult(Outcome.CONFIRMED if count else Outcome.CONFIRM_NOTHING_PENDING,
                              Reply(message.thread, wording.confirmed_text(count)))
+
+
+def _soft_cells(received: list[ReceivedFile]) -> list[str]:
+    """The cells of checks a chat reply offers to explain (issue 13), in the order found."""
+    cells = (i.cell for r in received for i in r.report.by_severity(Severity.SOFT) if i.cell)
+    return list(dict.fromkeys(cells))
 
 
 def _to_registered_address(message: InboundMessage, contact: Contact) -> InboundMessage:

@@ -9,6 +9,11 @@ from datetime import date, datetime
 from kernel.wording.common import day_text, plural
 
 __all__ = [
+    "EXPLAIN_BUTTON",
+    "EXPLAIN_CELL_LABEL",
+    "EXPLAIN_REASON_LABEL",
+    "EXPLAIN_SUBMIT",
+    "EXPLAIN_TITLE",
     "already_explained_text",
     "as_of_note",
     "explain_empty_text",
@@ -270,6 +275,12 @@ def withdraw_refused_text(
 # ---------------------------------------------------------------------------------------------
 
 EXPLAIN_EXAMPLE = "EXPLAIN D7: a new police referral pathway started in October"
+# The chat button and its modal (Slack: bot/channels/slack/explain_view.py).
+EXPLAIN_BUTTON = "Explain a check"
+EXPLAIN_TITLE = "Explain a check"  # Slack: at most 24 characters
+EXPLAIN_SUBMIT = "Send"
+EXPLAIN_CELL_LABEL = "Which cell"
+EXPLAIN_REASON_LABEL = "Why the figure is right"
 
 
 def explained_text(

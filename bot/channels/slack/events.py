@@ -36,6 +36,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.slack.explain_view import SlackExplain
 from bot.channels.slack.forms import SlackForms
 from bot.channels.slack.inbound import ACTION_IDS, PERSON_SUBTYPES, held_button
 from bot.settings import Settings
@@ -71,6 +72,7 @@ class SlackEvents:
         self.app.event("app_mention")(self._on_mention)
         self.app.action(_HELD_ACTIONS)(self._on_action)
         SlackForms(settings, store, on_stored).register(self.app)  # /marac and its modal
+        SlackExplain(settings, store, on_stored).register(self.app)  # explain a check (issue 13)
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """The aiohttp handler for ``POST /slack/events`` (events and interactivity)."""

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.channels.chat.files import FileRef
-from bot.channels.slack import form_view
+from bot.channels.slack import explain_view, form_view
 from handlers.submission import is_spreadsheet
 from kernel.messages import Attachment, ButtonPress, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
@@ -43,6 +43,8 @@ def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
         raise ValueError(f"Slack request is {type(body).__name__}, not an object")
     if body.get("type") == "block_actions":
         return _action(body, received_at)
+    if body.get("type") == "view_submission" and explain_view.is_explain(body):  # issue 13
+        return explain_view.to_inbound(body, received_at=received_at)
     if body.get("type") == "view_submission":  # the "Record a meeting" form (forms.py)
         return form_view.to_inbound(body, received_at=received_at)
     return _event(body, received_at)

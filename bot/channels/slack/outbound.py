@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from bot.channels.chat.render import HeldOffer, chat_text, headline_of, paragraphs
+from bot.channels.slack.explain_view import explain_button
 from bot.channels.slack.form_view import open_button
 from kernel import wording
 from kernel.entry import FormOffer
@@ -40,6 +41,8 @@ def to_slack_payload(reply: Reply, *, offer: HeldOffer | None) -> bytes:
         blocks.append(held_buttons(offer))
     if isinstance(reply.data.get("form"), FormOffer):  # "record a meeting": open the modal
         blocks.append(open_button())
+    if reply.data.get("explain_cells"):  # a file with checks: "Explain a check" (issue 13)
+        blocks.append(explain_button([str(c) for c in reply.data["explain_cells"]]))
     payload: dict[str, Any] = {
         "kind": "reply",
         "channel": reply.thread.address,
