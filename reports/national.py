@@ -159,11 +159,10 @@ def to_png(picture: NationalPicture) -> bytes:
     figure = Figure(figsize=(6.4, 3.8), dpi=_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    labels = [_tick(q, picture.maracs_asked) for q in picture.quarters]
-    cases = [_value(q, "cases") for q in picture.quarters]
-    heights = [c if isinstance(c, int) else 0 for c in cases]
-    bars = axes.bar(labels, heights, color=_BAR_COLOUR)
-    axes.bar_label(bars, labels=[f"{c:,}" if isinstance(c, int) else "" for c in cases], fontsize=8)
+    found = chart_bars(picture)
+    heights = [cases or 0 for _, cases in found]  # a blank quarter: no bar and no label
+    bars = axes.bar([caption for caption, _ in found], heights, color=_BAR_COLOUR)
+    axes.bar_label(bars, labels=["" if c is None else f"{c:,}" for _, c in found], fontsize=8)
     axes.set_title(wording.national_chart_title(picture.area, picture.year), fontsize=10)
     axes.set_ylabel(wording.NATIONAL_CHART_Y, fontsize=8)
     axes.tick_params(labelsize=7)
@@ -174,6 +173,14 @@ def to_png(picture: NationalPicture) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=_DPI)
     return out.getvalue()
+
+
+def chart_bars(picture: NationalPicture) -> list[tuple[str, int | None]]:
+    """Each quarter's caption and cases discussed (None: blank, so no bar, never a 0 bar)."""
+    return [
+        (_tick(q, picture.maracs_asked), c if isinstance(c := _value(q, "cases"), int) else None)
+        for q in picture.quarters
+    ]
 
 
 def _tick(period: Period, asked: int) -> str:

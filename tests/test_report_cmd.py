@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,10 @@ from PIL import Image
 
 from bot.cli import main
 from bot.settings import Bands
-from kernel.quarters import Quarter
+from handlers.questions.registry import RegistrySnapshot
+from handlers.questions.report_data import load_national
+from kernel.quarters import FinancialYear, Quarter
+from reports.national import chart_bars
 from store.db import Store
 from tests.questions_support import HELD_MEETING, MARACS_CSV, Seeded, load_registry, rate, seed
 from tests.questions_support import total as seed_total
@@ -393,3 +398,20 @@ def test_help_lists_every_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert all(kind in out for kind in ("grid", "national", "overview"))
+
+
+def test_the_chart_says_how_many_maracs_each_bar_stands_for(cli: Path) -> None:
+    store = Store.open(os.environ["MARAC_DATABASE_URL"])
+    with store.sessions() as session:
+        registry = RegistrySnapshot.load(session)
+        picture = load_national(session, registry.in_area(None), FinancialYear(2024), Bands(),
+                                area=None, every_marac=True, today=date(2024, 11, 2))
+    store.close()
+    bars = chart_bars(picture)
+    assert [caption for caption, _ in bars] == [
+        "Q1\n6 of 9 sent", "Q2\n5 of 9 sent, 2 filled",
+        "Q3\n6 of 9 sent",  # open on 2 Nov 2024: only who sent counts
+        "Q4\nnot started",
+    ]
+    assert all(isinstance(cases, int) and cases > 0 for _, cases in bars[:3])
+    assert bars[3][1] is None  # no bar, never a 0 bar
