@@ -1,4 +1,5 @@
-"""Held changes that were never confirmed: expire them and tell each submitter (spec §4).
+"""Held changes that were never confirmed: expire them and tell each submitter (spec §4);
+and the heartbeat rows of processes long gone (issue 17).
 
 The expiry and the email telling the submitter are written in one transaction, keyed by the
 expired changes, so a crash or a second process never tells anyone twice.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -18,14 +20,22 @@ from kernel.messages import Reply, ThreadRef
 from store.db import Store
 from store.held import expire_held
 from store.models import HeldChange
-from store.queue import enqueue_outbound
+from store.queue import enqueue_outbound, forget_dead_processes
 from store.types import utcnow
 
 logger = logging.getLogger(__name__)
 
+# A process silent this long is gone for good: its heartbeat row goes (unless a claim names it).
+FORGET_PROCESSES_AFTER = timedelta(days=1)
+
 
 def expire_and_notify(store: Store, settings: Settings) -> int:
-    """Expire overdue held changes; returns how many submitters were told."""
+    """Expire overdue held changes; returns how many submitters were told. Also forgets the
+    heartbeat rows of processes gone for a day (each hourly round, one short transaction)."""
+    with store.transaction() as session:
+        forgotten = forget_dead_processes(session, older_than=FORGET_PROCESSES_AFTER)
+    if forgotten:
+        logger.info("forgot %d processes silent for a day", forgotten)
     with store.transaction() as session:
         expired = expire_held(session, utcnow())
         return notify_submitters(session, expired, settings=settings)

@@ -170,6 +170,20 @@ def forget_process(session: Session, name: str) -> None:
     session.execute(delete(BotProcess).where(BotProcess.name == name))
 
 
+def forget_dead_processes(session: Session, *, older_than: timedelta,
+                          now: datetime | None = None) -> int:
+    """Remove rows of processes silent for ``older_than`` that hold no claim (a SIGKILL leaves
+    its row behind; one still named on a claim stays, so an operator can see who held it)."""
+    cutoff = (now or utcnow()) - older_than
+    holding = select(InboundItem.claimed_by).where(InboundItem.status == QueueStatus.PROCESSING,
+                                                   InboundItem.claimed_by.is_not(None))
+    result = session.execute(
+        delete(BotProcess).where(BotProcess.heartbeat_at < cutoff,
+                                 BotProcess.name.not_in(holding))
+        .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def live_processes(session: Session, *, lease: timedelta, now: datetime | None = None
                    ) -> list[str]:
     """The names of processes whose heartbeat is within ``lease`` (for health and tests)."""

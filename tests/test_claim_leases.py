@@ -19,6 +19,7 @@ from store.queue import (
     claim_inbound,
     drop_lease,
     enqueue_inbound,
+    forget_dead_processes,
     hold_lease,
     live_processes,
 )
@@ -131,3 +132,23 @@ def test_a_named_lease_has_one_holder_until_it_expires_or_is_dropped(db_store: S
         assert hold_lease(
             session, "imap:INBOX", holder=A.name, ttl=ttl, now=T0 + timedelta(seconds=53)
         )
+
+
+def test_rows_of_processes_silent_for_a_day_go_unless_a_claim_names_them(
+    db_store: Store,
+) -> None:
+    day = timedelta(days=1)
+    holder, idle, recent = (ProcessIdentity(f"host-{n}", n, T0) for n in (1, 2, 3))
+    with db_store.transaction() as session:
+        beat(session, holder, now=T0)
+        beat(session, idle, now=T0)
+        beat(session, recent, now=T0 + day)
+    [item_id] = _queued(db_store)
+    assert _claim(db_store, holder, T0) == item_id
+    with db_store.transaction() as session:
+        assert forget_dead_processes(session, older_than=day, now=T0 + day) == 0  # not yet
+        assert (
+            forget_dead_processes(session, older_than=day, now=T0 + day + timedelta(seconds=1)) == 1
+        )
+        names = set(session.scalars(select(BotProcess.name)))
+    assert names == {holder.name, recent.name}

@@ -168,3 +168,27 @@ def _logged_at(log: str, needle: str) -> float:
     time, as a naive datetime's ``timestamp`` reads it)."""
     line = next(line for line in log.splitlines() if needle in line)
     return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def test_a_pool_of_workers_in_one_process_answers_a_burst_once_each(
+    tmp_path: Path, sink: SmtpSink, database: Engine, pg_schema_url: str
+) -> None:
+    env = {**bot_env(pg_schema_url, tmp_path / "data", sink), "MARAC_WORKERS": "3"}
+    burst = [question(n) for n in range(20)]
+    with BotProcess(tmp_path / "work", env).start() as bot:
+        for raw in burst:
+            send(bot, raw)
+        wanted = {message_id_of(raw) for raw in burst}
+        wait_until(
+            lambda: wanted <= set(replies_by_thread(sink)),
+            timeout=WAIT,
+            what="a reply to every message",
+            interval=0.1,
+        )
+    counts = replies_by_thread(sink)
+    assert {mid: counts[mid] for mid in wanted} == dict.fromkeys(wanted, 1)
+    with database.connect() as conn:
+        statuses = conn.execute(
+            text("SELECT status, count(*) FROM inbound_queue GROUP BY status")
+        ).all()
+    assert dict(statuses) == {"done": len(burst)}
