@@ -51,3 +51,8 @@ def test_a_national_question_by_email_names_who_was_filled_and_left_out(
 def test_a_marac_s_own_figures_by_email_are_never_filled(mailroom: Mailroom) -> None:
     text = _answer(mailroom, "how many cases did Kirklees discuss in Q3 2024/25?")
     assert "No figures have been sent for Kirklees" in text and "National rule" not in text
+
+
+def test_a_year_with_nothing_sent_is_not_0_meetings_0_cases(mailroom: Mailroom) -> None:
+    text = _answer(mailroom, "status Glasgow 2024/25")
+    assert "The year so far: nothing sent yet." in text and "0 meetings" not in text

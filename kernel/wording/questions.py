@@ -282,6 +282,8 @@ def status_line(status: QuarterStatus) -> str:
 
 
 def status_total(meetings: int, cases: int) -> str:
+    if not meetings:  # nothing sent is blank, never "0 meetings, 0 cases" (issue 13)
+        return "The year so far: nothing sent yet."
     return f"The year so far: {plural(meetings, 'meeting')}, {plural(cases, 'case')}."
 
 
@@ -549,5 +551,3 @@ def question_refusal(
         return f"{subject} is outside your scope ({allowed}), so I cannot answer that."
     return (f"You can ask about your own Maracs ({allowed}); {subject} is not one of them, so I "
             "cannot answer that.")
-
-
