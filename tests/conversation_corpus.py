@@ -339,7 +339,8 @@ CORPUS: tuple[Case, ...] = (
         "Q3 2024/25",
         area="Yorkshire and the Humber",
     ),
-    missing("who hasn't uploaded Q4 2024/25 in England and Wales", "Q4 2024/25"),
+    missing("who hasn't uploaded Q4 2024/25 in England and Wales", "Q4 2024/25",
+            area="England and Wales"),
     missing("has London sent Q4 2024/25?", "Q4 2024/25", area="London", focus="uploaded"),
     missing(
         "who has uploaded Q3 2024/25 in Wales?",

@@ -103,6 +103,16 @@ def test_a_nation_with_maracs_is_that_nation_only(ask: Ask) -> None:
     assert data["maracs_asked"] == 3 and data["missing"] == ["Swansea", "Wrexham"]
 
 
+def test_england_and_wales_leaves_scotland_out(ask: Ask) -> None:
+    said = ask(
+        "who hasn't uploaded Q4 2024/25 in England and Wales?", sender="data.team@example.org"
+    )
+    data = said.data["data"]
+    assert data["place"]["area"] == {"kind": "nations", "name": "England and Wales"}
+    assert "Wrexham" in data["missing"] and "Dundee" not in data["missing"]
+    assert said.text.startswith("Q4 2024/25 (1 Jan – 31 Mar 2025), England and Wales:")
+
+
 @pytest.mark.parametrize(
     ("question", "phrase"),
     [

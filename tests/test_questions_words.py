@@ -133,9 +133,18 @@ def test_places_the_registry_lacks_are_still_places(question: str, area: Area) -
     assert entities.area == area and entities.unknown == ()
 
 
-def test_england_and_wales_is_national_not_two_places() -> None:
-    entities = extract("missing in England and Wales", snapshot(), today=date(2025, 2, 3))
-    assert entities.national and entities.area is None and entities.extra_areas == ()
+def test_england_and_wales_is_both_nations_never_every_nation() -> None:
+    registry = snapshot()
+    entities = extract("missing in England and Wales", registry, today=date(2025, 2, 3))
+    assert entities.area == Area("nations", "England and Wales") and not entities.national
+    assert "Glasgow" in registry.maracs
+    named = {m.name for m in registry.in_area(entities.area)}
+    assert "Glasgow" not in named and {"Croydon", "Cardiff"} <= named
+
+
+def test_great_britain_is_every_marac() -> None:
+    entities = extract("missing in Great Britain", snapshot(), today=date(2025, 2, 3))
+    assert entities.national and entities.area is None
 
 
 def test_an_unknown_place_keeps_its_capitals_to_be_said_back() -> None:

@@ -34,8 +34,10 @@ POLICE_FORCE_AREAS = (
     "Police Scotland", "Police Service of Northern Ireland",
 )  # fmt: skip
 
-# Said for the whole of England and Wales: a national question, not two nations.
-NATIONAL_PHRASES = frozenset({"england wales", "great britain", "britain"})  # name keys
+# Said for the whole of Great Britain: every Marac.
+NATIONAL_PHRASES = frozenset({"great britain", "britain"})  # name keys
+# Said together, meant together: the Maracs of both nations, not of every nation.
+ENGLAND_AND_WALES = Area("nations", "England and Wales")
 
 
 @cache  # a constant: built once, on the first question that needs it
@@ -55,6 +57,7 @@ def known_areas() -> dict[str, Area]:
             if short and short != key:
                 found.setdefault(short, area)
     found.setdefault("psni", Area("police_force_area", "Police Service of Northern Ireland"))
+    found.setdefault(name_key(ENGLAND_AND_WALES.name), ENGLAND_AND_WALES)
     # As people say them: "Welsh Maracs", "the Met".
     for said, nation in (
         ("welsh", "Wales"),

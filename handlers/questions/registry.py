@@ -25,6 +25,7 @@ WEAK_SUGGESTION = 70.0
 TAKE_AS_SIMILARITY = 80.0
 # ...and no other name comes within this many points of it.
 TAKE_AS_MARGIN = 6.0
+_NATIONS_SAID = re.compile(r", | and ")
 # "West Yorkshire Police" is also asked about as "West Yorkshire".
 _FORCE_SUFFIX = re.compile(r"\s+(?:police(?: service| force)?|constabulary)$")
 
@@ -39,6 +40,8 @@ class MaracEntry:
     population: int | None
 
     def in_area(self, area: Area) -> bool:
+        if area.kind == "nations":  # "England and Wales": any of the nations named
+            return self.nation in _NATIONS_SAID.split(area.name)
         return getattr(self, area.kind) == area.name
 
 

@@ -34,7 +34,7 @@ def local_minutes(moment: datetime) -> str:
 class Area:
     """A group of Maracs named in a question: a region, a police force area or a nation."""
 
-    kind: str  # "region" | "police_force_area" | "nation"
+    kind: str  # "region" | "police_force_area" | "nation" | "nations" ("England and Wales")
     name: str
 
     def to_dict(self) -> dict[str, str]:

@@ -88,7 +88,8 @@ METRIC_LABELS: dict[str, str] = {
     "harming_under_18": "Cases where the person causing harm is under 18",
 }
 
-_Q_AREA_KINDS = {"region": "{name}", "police_force_area": "{name} area", "nation": "{name}"}
+_Q_AREA_KINDS = {"region": "{name}", "police_force_area": "{name} area", "nation": "{name}",
+                 "nations": "{name}"}
 
 
 def percent(value: float) -> str:
