@@ -130,7 +130,7 @@ def _names(
 ) -> tuple[list[str], list[Area], set[int], bool]:
     """Maracs and areas named, longest match first at each position; a Marac beats an area
     of the same name ("Kent" the Marac over "Kent Police" the force, when both exist).
-    The last value: "England and Wales" (or the like) was said, meaning every Marac."""
+    The last value: "Great Britain" (or the like) was said, meaning every Marac."""
     maracs: list[str] = []
     areas: list[Area] = []
     used: set[int] = set()

@@ -48,7 +48,7 @@ class Entities:
     quarter: Quarter | None = None
     year: FinancialYear | None = None
     period_unclear: str | None = None  # a quarter phrase that names no single quarter
-    national: bool = False  # "nationally", "all Maracs", "England and Wales"
+    national: bool = False  # "nationally", "all Maracs", "Great Britain"
     mine: bool = False  # "my Marac", "my Maracs"
     metric: str | None = None  # a key of handlers.questions.metrics.METRICS
     unknown: tuple[Unknown, ...] = ()

@@ -117,7 +117,7 @@ class RegistrySnapshot:
         return self.areas.get(key) or known_areas().get(key)
 
     def is_national(self, key: str) -> bool:
-        """ "England and Wales", "Great Britain": every Marac, not two places."""
+        """ "Great Britain": every Marac, not a place of its own."""
         return key in NATIONAL_PHRASES
 
     def take_as(self, text: str) -> tuple[MaracEntry | None, Area | None]:
