@@ -27,7 +27,7 @@ from bot.health import Health, report
 from bot.heartbeat import Heartbeat
 from bot.housekeeping import expire_and_notify
 from bot.settings import ConfigError, Settings
-from bot.worker import PROCESS, Worker, claim_owner_gone, first_line
+from bot.worker import CLAIM_LEASE, PROCESS, Worker, claim_owner_gone, first_line
 from kernel import wording
 from store.db import Store
 from store.facts import track_start
@@ -237,10 +237,12 @@ class RunningBot:
         return web.json_response(answer.body, status=200 if answer.ok else 503)
 
     def _heartbeat_result(self, error: Exception | None) -> None:
+        # Down only once beats have failed for a claim lease (when our claims would lapse): a
+        # beat that waited out SQLite's lock behind a long transaction is not an outage.
         if error is None:
             self.health.up("database")
         else:
-            self.health.down("database", first_line(error))
+            self.health.down("database", first_line(error), grace=CLAIM_LEASE)
 
     async def _inbox_loop(self) -> None:
         health = LoopHealth("inbox")

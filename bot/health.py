@@ -132,7 +132,7 @@ def report(health: Health, store: Store, *, process: str, channels: list[str]) -
 def queue_depths(store: Store, *, now: datetime) -> dict[str, Any]:
     """Counts by status, and the oldest waiting item's age in seconds (None when empty):
     inbound by when it arrived, outbound by how long its send has been due."""
-    with store.transaction() as session:
+    with store.reading() as session:
         inbound = dict(
             session.execute(
                 select(InboundItem.status, func.count()).group_by(InboundItem.status)

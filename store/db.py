@@ -37,6 +37,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
 # pg_advisory_xact_lock key for schema upgrades: any constant shared by every process will do.
 UPGRADE_LOCK_KEY = 0x4D415241  # "MARA"
+# Execution option marking a read-only transaction (``Store.reading``): on SQLite it begins
+# DEFERRED, so it never waits for the write lock (WAL lets it read beside the writer).
+READ_ONLY = "marac_read_only"
 
 
 def normalise_url(database_url: str) -> URL:
@@ -98,8 +101,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at BEGIN: a reader that later writes cannot find its
-    # snapshot stale (SQLITE_BUSY_SNAPSHOT, not retried by busy_timeout).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # snapshot stale (SQLITE_BUSY_SNAPSHOT, not retried by busy_timeout). A transaction that
+    # only reads (health, monitoring) says so, and must not queue behind a long writer.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:
@@ -167,6 +172,15 @@ class Store:
         """A session in a transaction: committed on success, rolled back on any exception."""
         with self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it never waits for a writer (a health
+        check must answer while a worker records a long file); rolled back at the end."""
+        reader = self.engine.execution_options(**{READ_ONLY: True})
+        with self.sessions(bind=reader) as session, session.begin():
+            yield session
+            session.rollback()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -302,10 +302,13 @@ def claim_inbound(
     cutoff = now - stale_after
     owner_alive = exists().where(BotProcess.name == InboundItem.claimed_by,
                                  BotProcess.heartbeat_at >= cutoff)
+    # Never our own claim: another of our worker threads has it in hand, however late our
+    # heartbeat (on SQLite it can wait behind a long transaction).
+    not_ours = or_(InboundItem.claimed_by.is_(None), InboundItem.claimed_by != worker)
     claimable = or_(
         InboundItem.status == QueueStatus.QUEUED,
         (InboundItem.status == QueueStatus.PROCESSING) & (InboundItem.claimed_at < cutoff)
-        & ~owner_alive,
+        & ~owner_alive & not_ours,
     )
     while True:
         candidate = session.execute(

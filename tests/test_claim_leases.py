@@ -152,3 +152,13 @@ def test_rows_of_processes_silent_for_a_day_go_unless_a_claim_names_them(
         )
         names = set(session.scalars(select(BotProcess.name)))
     assert names == {holder.name, recent.name}
+
+
+def test_a_process_never_takes_over_its_own_claim_however_late_its_heartbeat(
+    db_store: Store,
+) -> None:
+    """Another of its worker threads has it; on SQLite a beat can wait behind a long write."""
+    [item_id] = _queued(db_store)
+    assert _claim(db_store, A, T0) == item_id  # A never beat at all
+    assert _claim(db_store, A, T0 + timedelta(hours=1)) is None
+    assert _claim(db_store, B, T0 + timedelta(hours=1)) == item_id

@@ -4,7 +4,10 @@ fake Slack websocket on loopback, and ``report``'s JSON on both databases."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -113,3 +116,20 @@ def test_the_slack_socket_reports_down_when_silent_and_up_once_replaced() -> Non
     # dead socket first ("not connected"), or the watchdog sees the silence.
     error = part.last_error or ""
     assert error == "not connected" or error.startswith("silent for"), part
+
+
+def test_the_report_reads_beside_a_long_sqlite_write_without_waiting(tmp_path: Path) -> None:
+    """A worker recording a long file holds SQLite's write lock; /healthz must still answer."""
+    store = Store.open(f"sqlite:///{tmp_path / 'marac.db'}")
+    lock = sqlite3.connect(tmp_path / "marac.db", isolation_level=None, timeout=30)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        answer = report(Health(), store, process="p", channels=[])
+        took = time.monotonic() - started
+        lock.execute("ROLLBACK")
+    finally:
+        lock.close()
+        store.close()
+    assert answer.ok and answer.body["queues"]["inbound"]["queued"] == 0
+    assert took < 5.0, f"the report waited {took:.1f} s for the write lock (busy timeout 30 s)"

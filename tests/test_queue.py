@@ -148,13 +148,13 @@ def test_an_item_that_never_finishes_is_failed_after_max_attempts(
     with sessions.begin() as s:
         item_id = _enqueue(s, 1)
     now = T0
-    for _ in range(3):
+    for n in range(3):  # three processes (each its own name) die with it in turn
         with sessions.begin() as s:
-            assert claim_inbound(s, worker="w", stale_after=timedelta(minutes=1), now=now,
+            assert claim_inbound(s, worker=f"w{n}", stale_after=timedelta(minutes=1), now=now,
                                  max_attempts=3) is not None
         now += timedelta(minutes=2)
     with caplog.at_level(logging.ERROR, logger="store.queue"), sessions.begin() as s:
-        assert claim_inbound(s, worker="w", stale_after=timedelta(minutes=1), now=now,
+        assert claim_inbound(s, worker="w3", stale_after=timedelta(minutes=1), now=now,
                              max_attempts=3) is None
     with sessions() as s:
         item = s.get(InboundItem, item_id)
