@@ -27,6 +27,10 @@ _WITHDRAW = re.compile(
 )
 
 
+# Who withdrew it, when the local operator did (recorded, and shown in history and the notice).
+OPERATOR = "the data team (marac-bot withdraw)"
+
+
 class Refused(StrEnum):
     NOT_FOUND = "not-found"
     ALREADY = "already"
@@ -71,7 +75,7 @@ def withdraw(
         refusal = _coordinator_may(session, submission, by, today=today, due_days=due_days)
         if refusal is not None:
             return refusal
-    return withdraw_submission(session, submission, by=by.email if by else "operator", now=now)
+    return withdraw_submission(session, submission, by=by.email if by else OPERATOR, now=now)
 
 
 def _coordinator_may(

@@ -56,6 +56,7 @@ def test_withdrawing_a_correction_puts_the_figures_before_it_back_as_a_new_versi
         assert restored.is_current and restored.kind is VersionKind.RESTORED
         assert restored.withdrawal_of == story.corrected
         assert restored.submission_id == story.first and restored.sheet_row == 2
+        assert restored.recorded_by == "the data team (marac-bot withdraw)"
         assert versions[1].withdrawn_at is not None and not versions[1].is_current
         notices = session.scalars(select(OutboundItem)).all()
         assert [n.recipient for n in notices] == ["cara@example.org"]

@@ -10,11 +10,9 @@ import sys
 from bot.commands.common import fail_usage, today
 from bot.settings import Settings
 from bot.trust.notice import tell_submitter
-from handlers.withdraw import Refusal, Refused, withdraw, withdrawn_text
+from handlers.withdraw import OPERATOR, Refusal, Refused, withdraw, withdrawn_text
 from store.db import Store
 from store.types import utcnow
-
-OPERATOR = "the data team (marac-bot withdraw)"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
