@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from kernel.config import Bands
 from kernel.quarters import Quarter
-from store.models import Contact, Marac, Meeting, MeetingVersion, Role
+from store.models import Contact, Marac, Meeting, MeetingVersion, Role, quarter_label
 from store.names import NameIndex
 from store.registry_contacts import ALL
 from validation.context import MaracInfo, ValidationContext
@@ -111,27 +111,44 @@ def sender_view(session: Session, email: str) -> ContactSenderView | None:
 
 @dataclass
 class DbStoredMeetings:
-    """The current accepted figures, read on demand within the caller's session."""
+    """The current accepted figures, read within the caller's session.
+
+    ``kept``: read a Marac-quarter at a time and kept for the life of the view, for one
+    file's validation, during which nothing is recorded. A return asks for each of its
+    meetings and then for their quarter; one query answers all of them (issue 14: a query
+    each cost more than the rest of validating it). Without it every call reads afresh."""
 
     session: Session
+    kept: bool = False
+    _quarters: dict[tuple[str, str], list[tuple[date, dict[str, int | None]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     def current(self, marac: str, meeting_date: date) -> Mapping[str, int | None] | None:
-        query = _current_versions().where(Marac.name == marac, Meeting.meeting_date == meeting_date)
-        version = self.session.scalar(query)
-        return None if version is None else version.counts
+        for day, counts in self._quarter(marac, quarter_label(meeting_date)):
+            if day == meeting_date:
+                return dict(counts)
+        return None
 
     def quarter_totals(self, marac: str, quarter: Quarter) -> Sequence[Mapping[str, Any]]:
         """Each current meeting of the quarter: its 30 counts and its "meeting_date"."""
-        query = (
-            _current_versions()
-            .where(Marac.name == marac, Meeting.quarter == quarter.label)
-            .order_by(Meeting.meeting_date)
-            .options(selectinload(MeetingVersion.meeting))
-        )
         return [
-            {**v.counts, "meeting_date": v.meeting.meeting_date}
-            for v in self.session.scalars(query)
+            {**counts, "meeting_date": day} for day, counts in self._quarter(marac, quarter.label)
         ]
+
+    def _quarter(self, marac: str, label: str) -> list[tuple[date, dict[str, int | None]]]:
+        found = self._quarters.get((marac, label)) if self.kept else None
+        if found is None:
+            query = (
+                _current_versions()
+                .add_columns(Meeting.meeting_date)
+                .where(Marac.name == marac, Meeting.quarter == label)
+                .order_by(Meeting.meeting_date)
+            )
+            found = [(day, version.counts) for version, day in self.session.execute(query)]
+            if self.kept:
+                self._quarters[(marac, label)] = found
+        return found
 
 
 def _current_versions() -> Any:
@@ -165,6 +182,6 @@ def validation_context(
         declared_quarter=declared_quarter,
         registry=DbRegistryView.load(session),
         sender=(sender_view(session, sender) or nobody(sender)) if sender else None,
-        stored=DbStoredMeetings(session),
+        stored=DbStoredMeetings(session, kept=True),
         **optional,
     )
