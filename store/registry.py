@@ -40,6 +40,7 @@ class ImportResult:
     errors: list[RegistryError] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)  # names or emails no longer listed
     demo_removed: DemoRemoved | None = None  # the demo registry this import replaced
+    demo_hint: bool = False  # contacts naming unknown Maracs while the demo is in use
 
     @property
     def ok(self) -> bool:
@@ -48,7 +49,8 @@ class ImportResult:
     def summary(self) -> str:
         """The line an operator reads, or the error list."""
         if self.errors:
-            return wording.registry_import_failed([str(e) for e in self.errors])
+            failed = wording.registry_import_failed([str(e) for e in self.errors])
+            return f"{failed}\n{wording.DEMO_MARACS_FIRST}" if self.demo_hint else failed
         lines = [wording.registry_import_summary(self.kind or "", self.inserted, self.updated)]
         if self.demo_removed is not None:
             removed = self.demo_removed
@@ -106,6 +108,8 @@ def import_csv(
     if result.errors:
         savepoint.rollback()
         result.demo_removed = None
+        # Contacts for real Maracs sent before the Maracs file: say which file comes first.
+        result.demo_hint = in_demo and any(e.code == "registry-unknown-marac" for e in errors)
     else:
         savepoint.commit()
     return result

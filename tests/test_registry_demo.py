@@ -260,3 +260,14 @@ def test_mail_still_queued_for_demo_contacts_is_never_sent(cli: Cli) -> None:
     with cli.store.transaction() as session:
         assert session.get_one(OutboundItem, waiting).status == QueueStatus.FAILED.value
         assert session.get_one(OutboundItem, sent).status == QueueStatus.SENT.value
+
+
+def test_real_contacts_before_the_real_maracs_say_which_file_comes_first(cli: Cli) -> None:
+    with cli.store.transaction() as session:
+        assert load_demo_registry(session)
+    code, _, err = cli("registry", "import", cli.csv("contacts.csv", CONTACTS_CSV))
+    assert code == 1
+    assert "Row 4: 'Barking & Dagenham' is not a Marac" not in err  # demo has it
+    assert "'Leeds' is not a Marac in the registry" in err
+    assert err.rstrip().endswith(wording.DEMO_MARACS_FIRST)
+    assert cli.count(Marac, Marac.is_demo.is_(True)) == DEMO_MARACS  # nothing changed

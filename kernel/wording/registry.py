@@ -117,3 +117,9 @@ def tracking_from(quarter: str, range_text: str, created_on: date | None) -> str
         "collected before the bot and are never chased; set MARAC_TRACK_FROM to start "
         "elsewhere."
     )
+
+
+DEMO_MARACS_FIRST = (
+    "The DEMO registry is still in use: import your Maracs file first (it replaces the demo "
+    "registry), then this contacts file."
+)
