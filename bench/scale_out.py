@@ -3,9 +3,13 @@
     python bench/scale_out.py [-n 120] [--workers 1] [--fixture several_issues.xlsx] [--json]
 
 For one process and then two (each with its own SMTP listener, ``MARAC_WORKERS`` each, a fresh
-PostgreSQL database per run), sends N templates from the demo registry's Croydon coordinator
-as fast as the listeners take them (one sending thread per listener, the mail split evenly)
-and times from the first send to the last reply reaching an aiosmtpd relay in this process.
+PostgreSQL database per run), sends N returns as fast as the listeners take them: by default
+a clean six-meeting CSV return from each demo Marac's coordinator in turn (as on deadline day:
+many Maracs, so the two processes rarely touch the same meetings); with ``--fixture``, that
+workbook N times from the Croydon coordinator (every process then works on the same six
+meetings, and their row locks serialise much of the work). The mail is split evenly, one
+sending thread per listener; the time runs from the first send to the last reply reaching an
+aiosmtpd relay in this process.
 Prints each run's messages per second and the ratio; checks every message was answered once.
 
 Each process pays its start-up (imports, caches) on one warm-up message before timing.
@@ -16,6 +20,8 @@ postgresql://postgres@127.0.0.1:5432/test, used to create and drop the databases
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import os
 import smtplib
@@ -25,6 +31,9 @@ import threading
 import time
 import uuid
 from collections import Counter
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import make_msgid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -53,7 +62,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=120, help="messages per run")
     parser.add_argument("--workers", type=int, default=1, help="MARAC_WORKERS per process")
-    parser.add_argument("--fixture", default="several_issues.xlsx")
+    parser.add_argument("--fixture", default=None,
+                        help="send this fixture from Croydon instead of one return per Marac")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results = {processes: run(processes, args.n, args.workers, args.fixture)
@@ -70,7 +80,40 @@ def main() -> int:
     return 0
 
 
-def run(processes: int, count: int, workers: int, fixture: str) -> float:
+def returns(count: int, fixture: str | None) -> list[tuple[str, bytes]]:
+    """(sender, raw) for ``count`` messages."""
+    if fixture is not None:
+        return [(COORDINATOR, submission(fixture)) for _ in range(count)]
+    coordinators = demo_coordinators()
+    return [marac_return(*coordinators[n % len(coordinators)]) for n in range(count)]
+
+
+def demo_coordinators() -> list[tuple[str, str]]:
+    """(Marac, coordinator's address) of every Marac in the demo registry."""
+    path = Path(__file__).resolve().parents[1] / "store" / "demo" / "contacts.csv"
+    with path.open(newline="") as lines:
+        return [(row["maracs"], row["email"]) for row in csv.DictReader(lines)
+                if row["role"] == "coordinator"]
+
+
+def marac_return(marac: str, sender: str) -> tuple[str, bytes]:
+    from tests.fixtures import make_fixtures as mf
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(mf.headers())
+    for n in range(len(mf.MEETING_DATES)):
+        writer.writerow(mf.meeting(n, marac))
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, MAILBOX, f"{marac} Q3 return"
+    msg["Message-ID"] = make_msgid(domain="marac.example.org")
+    msg.set_content("Please find our return attached.\n")
+    msg.add_attachment(out.getvalue().encode(), maintype="text", subtype="csv",
+                       filename=f"{marac.lower().replace(' ', '-')}-q3.csv")
+    return sender, msg.as_bytes(policy=SMTP_POLICY)
+
+
+def run(processes: int, count: int, workers: int, fixture: str | None) -> float:
     with fresh_database() as url, tempfile.TemporaryDirectory() as tmp, SmtpSink() as sink:
         engine = open_engine(url)
         upgrade(engine)  # the release step, before the processes start
@@ -88,11 +131,11 @@ def run(processes: int, count: int, workers: int, fixture: str) -> float:
             for bot in bots:
                 bot.start()
             for n, bot in enumerate(bots):  # warm-up, not timed
-                send(bot.smtp_port, [submission(fixture)])
+                send(bot.smtp_port, [(COORDINATOR, submission("clean_libreoffice.xlsx"))])
                 wait_until(lambda n=n: len(sink.messages) >= n + 1, timeout=TIMEOUT,
                            what="the warm-up reply", interval=0.05)
             warm = len(sink.messages)
-            mails = [submission(fixture) for _ in range(count)]
+            mails = returns(count, fixture)
             shares = [mails[n::processes] for n in range(processes)]
             started = time.monotonic()
             senders = [threading.Thread(target=send, args=(bot.smtp_port, share))
@@ -108,14 +151,14 @@ def run(processes: int, count: int, workers: int, fixture: str) -> float:
             for bot in bots:
                 bot.stop()
         answered = Counter(str(parse(m.data)["In-Reply-To"]).strip() for m in sink.messages)
-        assert all(answered[message_id_of(raw)] == 1 for raw in mails), "not once each"
+        assert all(answered[message_id_of(raw)] == 1 for _s, raw in mails), "not once each"
         return seconds
 
 
-def send(port: int, mails: list[bytes]) -> None:
+def send(port: int, mails: list[tuple[str, bytes]]) -> None:
     with smtplib.SMTP(HOST, port, timeout=TIMEOUT) as client:
-        for raw in mails:
-            client.sendmail(COORDINATOR, [MAILBOX], raw)
+        for sender, raw in mails:
+            client.sendmail(sender, [MAILBOX], raw)
 
 
 class fresh_database:
