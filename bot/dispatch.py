@@ -72,9 +72,10 @@ class Dispatcher:
         if message.automatic_reason:
             return HandlerResult(Outcome.ignored(message.automatic_reason))
         if message.asked_by_operator and message.is_question:  # marac-bot ask without --as
-            return ask.answer(session, message, message.text, asker=None, settings=self.settings,
-                              today=now.astimezone(self.settings.tz).date(), is_operator=True,
-                              images=self.images)
+            return help.with_actions(ask.answer(
+                session, message, message.text, asker=None, settings=self.settings,
+                today=now.astimezone(self.settings.tz).date(), is_operator=True,
+                images=self.images), message, role=None)
         if not message.sender:
             return HandlerResult(Outcome.IGNORED_NO_SENDER)
         contact = find_contact(session, message.sender) if message.sender_verified else None
@@ -127,15 +128,17 @@ class Dispatcher:
                                     private=is_private_thread(message.thread))
         question = message.text if message.is_question else ask.question_text(message)
         if question is not None:
-            return ask.answer(session, message, question, asker=contact,
-                              settings=self.settings, today=today, images=self.images)
+            answered = ask.answer(session, message, question, asker=contact,
+                                  settings=self.settings, today=today, images=self.images)
+            return help.with_actions(answered, message, role=contact.role)
         if help.is_thanks(message):  # nothing to answer; a reply would only invite another
             return HandlerResult(Outcome.THANKS)
         documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
         if documents:
             return HandlerResult(Outcome.NOT_A_TEMPLATE,
                                  help.not_a_template(message, documents, mailbox=self.mailbox))
-        return HandlerResult(Outcome.HELP, help.how_to_submit(message, mailbox=self.mailbox))
+        return HandlerResult(Outcome.HELP, help.how_to_submit(message, mailbox=self.mailbox,
+                                                               role=contact.role))
 
     def _answered(self, session: Session, received: list[ReceivedFile]) -> list[str]:
         """Soft issues already explained for the same meetings (issue 13): answered."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
+from handlers.result import HandlerResult, Outcome
 from kernel import wording
-from kernel.messages import XLSX_TYPE, Attachment, InboundMessage, Reply
+from kernel.messages import XLSX_TYPE, Attachment, Channel, InboundMessage, Reply
 from reports.template_file import write_template
 from validation.columns import Edition
 
@@ -18,8 +20,28 @@ def blank_template() -> Attachment:
     return Attachment(TEMPLATE_NAME, write_template(Edition.UK), XLSX_TYPE)
 
 
-def how_to_submit(message: InboundMessage, *, mailbox: str) -> Reply:
-    return Reply(message.thread, wording.help_text(mailbox), attachments=(blank_template(),))
+def how_to_submit(message: InboundMessage, *, mailbox: str, role: str | None = None) -> Reply:
+    text = f"{wording.help_text(mailbox)}\n\n{actions(message, role)}"
+    return Reply(message.thread, text, attachments=(blank_template(),))
+
+
+def actions(message: InboundMessage, role: str | None) -> str:
+    """What the asker can do besides asking, worded for the channel the message came by."""
+    chat = message.channel in (Channel.SLACK, Channel.TEAMS)
+    return wording.help_actions(chat=chat, slack=message.channel == Channel.SLACK, role=role)
+
+
+def with_actions(result: HandlerResult, message: InboundMessage,
+                 role: str | None) -> HandlerResult:
+    """The answer to "help" with what can be done put before what can be asked: the list of
+    questions alone reads as if the bot only answered them."""
+    if result.outcome is not Outcome.QUESTION_HELP or result.reply is None:
+        return result
+    reply = result.reply
+    said = tuple(wording.QUESTION_HELP_TOPICS[t] for t in wording.HELP_DO_TOPICS)
+    asked = "\n".join(line for line in reply.text.splitlines() if not line.endswith(said))
+    text = f"{actions(message, role)}\n\n{asked}"
+    return replace(result, reply=replace(reply, text=text, html=None))
 
 
 def not_a_template(message: InboundMessage, names: Sequence[str], *, mailbox: str) -> Reply:

@@ -59,6 +59,53 @@ QUESTION_HELP_PERIODS = (
     "for the last quarter that ended. Places can be a Marac, a region, a police force area or "
     "a nation."
 )
+# The help's first part: what can be done besides asking (issues 13, 15, 16), grouped for the
+# reader. Roles as in spec §6; who may do what is decided elsewhere, this only says it.
+HELP_DO_HEAD = "What you can do here:"
+HELP_DO_COORDINATORS = "For a Marac's returns (coordinators):"
+HELP_DO_MANAGERS = "For managers and the data team:"
+HELP_DO_EVERYONE = "For everyone:"
+# Said among the actions, so left out of the questions' list that follows them.
+HELP_DO_TOPICS = ("history", "export")
+_HELP_SUBMITTERS = ("coordinator", "admin")
+_HELP_EXPORTERS = ("manager", "admin")
+
+
+def help_actions(*, chat: bool, slack: bool, role: str | None) -> str:
+    """The things the bot does on request, as short lines: a coordinator sees what they do
+    with their returns, a manager what they look up, an admin both; ``role`` None (unknown)
+    shows both groups under their headings. ``chat``: said in Slack or Teams."""
+    if chat:
+        form = ('"/marac" or "record a meeting"' if slack else '"record a meeting"')
+        record = f"- {form}: a form for one meeting, checked like a row of the template"
+    else:
+        record = ('- "record a meeting", in Slack or Teams: a form for one meeting, checked like '
+                  "a row of the template")
+    submitter = [
+        record,
+        '- "change Croydon 3 Oct 2024 repeat cases to 9": correct one figure; I show old → new '
+        "and ask you to confirm",
+        '- "WITHDRAW 12": take back a submission, by the number my reply to it gave',
+        '- "EXPLAIN D7: a new police referral pathway started in October": say why a figure I '
+        "asked you to check is right",
+    ]
+    link = "a sign-in link (in a direct message)" if chat else "a sign-in link"
+    everyone = [
+        f'- "dashboard": {link} to the web dashboard of the grid and each Marac\'s figures',
+        "- \"where did Croydon's 3 Oct figures come from?\": every version of a meeting's "
+        "figures, with its file, sender and time",
+    ]
+    export = ['- "send me the Q3 data for London": the recorded meetings as a spreadsheet']
+    if role is None:
+        return "\n".join([HELP_DO_HEAD, HELP_DO_COORDINATORS, *submitter, HELP_DO_MANAGERS,
+                          *export, HELP_DO_EVERYONE, *everyone])
+    lines = [HELP_DO_HEAD]
+    lines += submitter if role in _HELP_SUBMITTERS else []
+    lines += everyone
+    lines += export if role in _HELP_EXPORTERS else []
+    return "\n".join(lines)
+
+
 QUESTION_NOT_UNDERSTOOD = "Sorry, I did not understand that question."
 QUESTION_NEED_MARAC = "Which Marac do you mean? For example: has Croydon uploaded Q3?"
 QUARTER_DEFAULTED = "(No quarter was named, so this is the last one that ended.)"
