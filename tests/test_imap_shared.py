@@ -236,3 +236,43 @@ def test_an_uncreatable_processed_folder_stops_no_reply_and_health_says_so(
     assert filed(account) == dict.fromkeys(wanted, 1)
     assert account.messages("INBOX") == []
     assert replies(sink) == dict.fromkeys(wanted, 1)
+
+
+def test_health_is_503_naming_imap_while_the_server_is_down_and_200_once_back(
+    tmp_path: Path,
+    sink: SmtpSink,
+    dovecot: DovecotServer,
+    database: Engine,
+    pg_schema_url: str,
+) -> None:
+    account = dovecot.new_account()
+    env = bot_env(pg_schema_url, tmp_path / "data", sink, account)
+    with BotProcess(tmp_path / "work", env).start() as bot:
+        wait_until(
+            lambda: healthz(bot)[0] == 200, timeout=WAIT, what="healthy at start", interval=0.2
+        )
+        dovecot.stop()
+        try:
+            wait_until(
+                lambda: healthz(bot)[0] == 503,
+                timeout=WAIT,
+                what="503 once IMAP is down",
+                interval=0.2,
+            )
+            _status, body = healthz(bot)
+            assert body["down"] == ["imap"]
+            assert body["components"]["imap"]["last_error"]
+            print("\nhealth while the IMAP server is down:", json.dumps(body["components"]["imap"]))
+        finally:
+            dovecot.start()
+        wait_until(
+            lambda: healthz(bot)[0] == 200, timeout=WAIT, what="200 once IMAP is back", interval=0.2
+        )
+        raw = question(0)
+        account.append(raw)
+        wait_until(
+            lambda: message_id_of(raw) in replies(sink),
+            timeout=WAIT,
+            what="mail answered after the reconnect",
+            interval=0.1,
+        )
