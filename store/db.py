@@ -35,6 +35,8 @@ class DatabaseSettings(Protocol):
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
+PG_POOL_SIZE = 5
+PG_POOL_OVERFLOW = 35
 # pg_advisory_xact_lock key for schema upgrades: any constant shared by every process will do.
 UPGRADE_LOCK_KEY = 0x4D415241  # "MARA"
 # Execution option marking a read-only transaction (``Store.reading``): on SQLite it begins
@@ -66,7 +68,11 @@ def open_engine(database_url: str, *, data_dir: Path | None = None) -> Engine:
         return _sqlite_engine(url)
     # A host that does not answer must fail a connection within seconds, not the kernel's
     # minutes: the worker's outage check and the SMTP listener's 451 depend on it.
-    return create_engine(url, pool_pre_ping=True,
+    # Up to 40 connections: one per worker (MARAC_WORKERS, at most 32) besides the listener,
+    # heartbeat, outbox, scheduler and IMAP threads; two processes stay within PostgreSQL's
+    # default 100.
+    return create_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE,
+                         max_overflow=PG_POOL_OVERFLOW,
                          connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
 
 
