@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, distinct, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from store.history import standing_at
@@ -70,38 +70,50 @@ def uploads(
     )
     if with_cases:
         columns = base.with_only_columns(
-            Meeting.quarter, Meeting.marac_id, func.count(),
-            func.sum(MeetingVersion.cases), func.count(MeetingVersion.cases),
+            Meeting.quarter,
+            Meeting.marac_id,
+            func.count(),
+            func.sum(MeetingVersion.cases),
+            func.count(MeetingVersion.cases),
         )
     else:
         columns = base.with_only_columns(
             Meeting.quarter, Meeting.marac_id, func.count(), null(), func.count()
         )
-    query = _where(columns, quarters, marac_ids).group_by(Meeting.quarter, Meeting.marac_id)
-    held = held_counts(session, quarters, marac_ids, when=when)
-    found = {}
-    for quarter, marac_id, meetings, cases, cases_known in session.execute(query):
-        key = (marac_id, quarter)
-        found[key] = Uploads(
-            marac_id, quarter, meetings, cases, meetings - cases_known, held.get(key, 0)
+    held = _held_per_group(quarters, marac_ids, when)
+    query = (
+        _where(columns, quarters, marac_ids)
+        .outerjoin(
+            held, and_(held.c.marac_id == Meeting.marac_id, held.c.quarter == Meeting.quarter)
         )
+        .add_columns(func.coalesce(func.max(held.c.held), 0))
+        .group_by(Meeting.quarter, Meeting.marac_id)
+    )
+    found = {}
+    for quarter, marac_id, meetings, cases, cases_known, held in session.execute(query):
+        key = (marac_id, quarter)
+        found[key] = Uploads(marac_id, quarter, meetings, cases, meetings - cases_known, held)
     return found
 
 
-def held_counts(
-    session: Session, quarters: Sequence[str], marac_ids: Collection[int] | None, *,
-    when: datetime | None = None,
-) -> dict[tuple[int, str], int]:
-    """Pending held changes per (Marac id, quarter label) (``when``: those open then)."""
-    query = _where(
-        select(Meeting.marac_id, Meeting.quarter, func.count())
-        .select_from(HeldChange)
-        .join(Meeting, HeldChange.meeting_id == Meeting.id)
-        .where(_open_held(when)),
-        quarters,
-        marac_ids,
-    ).group_by(Meeting.marac_id, Meeting.quarter)
-    return {(m, q): n for m, q, n in session.execute(query)}
+def _held_per_group(
+    quarters: Sequence[str], marac_ids: Collection[int] | None, when: datetime | None
+) -> Subquery:
+    """Open held changes per (Marac, quarter), joined to the meetings' groups so that one
+    query answers a grid of every Marac (issue 14); one row a group, so the join never
+    repeats a meeting, and a held change counts whatever its meeting's versions."""
+    return (
+        _where(
+            select(Meeting.marac_id, Meeting.quarter, func.count().label("held"))
+            .select_from(HeldChange)
+            .join(Meeting, HeldChange.meeting_id == Meeting.id)
+            .where(_open_held(when)),
+            quarters,
+            marac_ids,
+        )
+        .group_by(Meeting.marac_id, Meeting.quarter)
+        .subquery("held")
+    )
 
 
 def _open_held(when: datetime | None) -> ColumnElement[bool]:
@@ -160,8 +172,9 @@ class Held:
 def held_changes(session: Session, marac_id: int, quarter: str) -> list[Held]:
     """The pending held changes of a Marac's quarter, by meeting date."""
     query = _where(
-        select(Meeting.meeting_date, HeldChange.sender, HeldChange.created_at,
-               HeldChange.expires_at)
+        select(
+            Meeting.meeting_date, HeldChange.sender, HeldChange.created_at, HeldChange.expires_at
+        )
         .select_from(HeldChange)
         .join(Meeting, HeldChange.meeting_id == Meeting.id)
         .where(HeldChange.status == PENDING),
