@@ -24,7 +24,6 @@ from kernel.config import Policy
 from kernel.entry import EntryKind, FormOffer, FormRequest, MeetingEntry
 from kernel.messages import Channel, InboundMessage, Reply, dedupe_prefix
 from reports.reply import ReceivedFile
-from reports.text import outcome_line
 from store.hand_entries import clear_sheet_place
 from store.meetings import record_submission
 from store.models import Marac
@@ -131,11 +130,10 @@ def record_entry(
         and (entry.kind is EntryKind.FORM and message.channel in FORM_CHANNELS)
         else None
     )
-    reply = Reply(
-        message.thread,
-        entry_reply_text(report, held_until=held_until),
-        data={"form": again} if again is not None else {},
-    )
+    text = entry_reply_text(report, held_until=held_until)
+    # Chat shows the headline in bold, as it does a file's (bot/channels/chat/render.py).
+    shown = {"kind": "submission", "headline": text.splitlines()[0]}
+    reply = Reply(message.thread, text, data=shown | ({"form": again} if again is not None else {}))
     received = ReceivedFile(checked.label, entry.to_json(), report)
     return HandlerResult(outcome_of([received]), reply, reports=(report,))
 
@@ -158,18 +156,53 @@ def _whole(value: str | int | None) -> int | None:
 
 
 def entry_reply_text(report: FileReport, *, held_until: date | None) -> str:
-    """The file's outcome line, then the issues by the fields' labels, then how to confirm."""
-    lines = [outcome_line(report, checked_only=False)]
+    """What became of the meeting in words, the figures held (old → new), the issues by the
+    fields' labels, then how to confirm: each said once."""
+    held = [i for i in report.issues if i.code == HELD_CODE]
+    lines = [entry_headline(report, held)]
+    changes = [f"  - {change}" for issue in held for change in _changes(issue)]
+    lines += ["", *changes] if changes else []
     for severity in (Severity.HARD, Severity.SOFT):
-        issues = [i for i in report.by_severity(severity) if not i.is_file_level]
+        issues = [
+            i for i in report.by_severity(severity) if not i.is_file_level and i.code != HELD_CODE
+        ]
         if issues:
             lines += ["", wording.FORM_SEVERITY_HEADINGS[severity.value]]
             lines += [
                 wording.form_issue_line(i.code, issue_params(i), fallback=i.message) for i in issues
             ]
     if report.rows_held:
-        lines += ["", wording.confirm_instructions(held_until)]
+        lines += ["", wording.form_confirm_instructions(held_until)]
     return "\n".join(lines) + "\n"
+
+
+# The finding that a meeting's figures differ from those recorded: the change waits.
+HELD_CODE = "changed-from-previous"
+
+
+def entry_headline(report: FileReport, held: list[Issue]) -> str:
+    """The reply's first line, as a file's would say it but of the one meeting."""
+    row = report.rows[0] if len(report.rows) == 1 else None
+    status = report.status
+    if status == "accepted" and report.rows_unchanged:
+        status = "unchanged"
+    hard = row is None or row.hard or report.rejected_file
+    return wording.entry_headline(
+        "rejected" if hard else status,
+        marac=None if hard or row is None else row.marac_name,
+        day=None if hard or row is None else row.meeting_date,
+        changed=sum(len(_changes(i)) for i in held),
+    )
+
+
+def _changes(issue: Issue) -> list[str]:
+    """ "Number of repeat cases: 4 → 9" for each figure a held change alters (a form has no
+    column letters, so the file's are left out)."""
+    text = str(issue.params.get("changes", ""))
+    return [_LETTER.sub("", part, count=1) for part in text.split("; ") if part]
+
+
+_LETTER = re.compile(r"^[A-Z]{1,2} (?=\S)")
 
 
 def issue_params(issue: Issue) -> dict[str, object]:

@@ -155,9 +155,14 @@ def test_an_amendment_by_email_is_held_old_to_new_then_confirmed_with_its_proven
     outcome, text = said(session, "change Croydon 3 Oct 2024 repeat cases to 9")
 
     assert outcome is Outcome.SUBMISSION_HELD
-    assert text.startswith("Amendment in words: 0 of 1 row accepted for Croydon, Q3 2024/25")
-    assert "different figures: Number of repeat cases: 4 → 9." in text
-    assert wording.confirm_instructions(None).split(".")[0] in text
+    assert text.splitlines()[:3] == [
+        "1 changed figure waits for your confirmation (Croydon's meeting of 3 Oct 2024).",
+        "",
+        "  - Number of repeat cases: 4 → 9",
+    ]
+    # The change is said once: not again among the checks, nor in the confirm paragraph.
+    assert text.count("4 → 9") == 1 and "already sent" not in text
+    assert text.rstrip().endswith(wording.form_confirm_instructions(date(2025, 1, 24)))
     assert DbStoredMeetings(session).current("Croydon", CROYDON_DAY) == MEETING, "held"
 
     sentence = session.scalars(select(Submission).where(Submission.kind == "sentence")).one()

@@ -279,9 +279,7 @@ def test_marac_opens_the_form_and_a_clean_meeting_is_recorded_and_answered_in_th
     assert headers == list(wording.FORM_GROUPS.values())
 
     assert (status, answer) == (200, {}), "accepted: the modal closes"
-    assert text_of(reply).startswith(
-        "Meeting form (Slack): 1 of 1 row accepted for Croydon, Q3 2024/25"
-    )
+    assert text_of(reply).startswith("*Croydon's meeting of 3 Oct 2024 was recorded.*")
     assert db.rows("SELECT kind, channel, sender, status FROM submissions") == [
         ("form", "slack", CROYDON, "accepted")
     ]
@@ -358,8 +356,13 @@ def test_choosing_a_recorded_meeting_fills_the_form_and_a_change_is_held_then_co
 
     assert update["view_id"] == "VFORM2" and update["hash"] == "h-open"
     assert wording.form_prefilled_note("Croydon", _date(DAY)) in json.dumps(filled)
-    assert "1 changed row held for confirmation" in text_of(held)
-    assert "different figures: Number of repeat cases: 4 → 9." in text_of(held), "no letters"
+    held_text = text_of(held)
+    assert held_text.startswith(
+        "*1 changed figure waits for your confirmation (Croydon's meeting of 3 Oct 2024).*"
+    ), "the headline, in bold"
+    assert "• Number of repeat cases: 4 → 9" in held_text, "old → new, no column letters"
+    assert held_text.count("4 → 9") == 1 and "already sent" not in held_text, "said once"
+    assert wording.chat_form_held_note(None).split(".")[0] in held_text, "beside the buttons"
     assert text_of(confirmed) == wording.confirmed_text(1)
     assert db.rows("SELECT version, repeat_cases FROM meeting_versions WHERE is_current") == [
         (2, 9)
@@ -483,8 +486,13 @@ def test_an_amendment_in_words_in_a_dm_is_held_old_to_new_and_confirmed_with_the
             what="the confirmed version",
         )
 
-    assert text_of(held).startswith("Amendment in words: 0 of 1 row accepted for Croydon")
-    assert "different figures: Number of repeat cases: 4 → 9." in text_of(held)
+    held_text = text_of(held)
+    assert held_text.startswith(
+        "*1 changed figure waits for your confirmation (Croydon's meeting of 3 Oct 2024).*"
+    ), "the headline, in bold"
+    assert "• Number of repeat cases: 4 → 9" in held_text, "old → new, no column letters"
+    assert held_text.count("4 → 9") == 1 and "already sent" not in held_text, "said once"
+    assert wording.chat_form_held_note(None).split(".")[0] in held_text, "beside the buttons"
     assert db.rows("SELECT version, repeat_cases FROM meeting_versions WHERE is_current") == [
         (2, 9)
     ]

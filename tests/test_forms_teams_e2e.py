@@ -120,13 +120,14 @@ def test_record_a_meeting_in_teams_then_amend_it_from_the_card_and_confirm(
         {"marac_form": "refresh"},
     ]
 
-    assert recorded["body"]["text"].startswith(
-        "Meeting form (Teams): 1 of 1 row accepted for Lambeth, Q3 2024/25"
-    )
+    assert recorded["body"]["text"].startswith("**Lambeth's meeting of 14 Nov 2024 was recorded.**")
     filled = boxes(card_of(refilled))
     assert filled["cases"]["value"] == 10 and filled["ref_housing"]["value"] == 0
     assert "value" not in filled["minoritised"], "blank stays blank"
-    assert "Police: 7 → 12" in held["body"]["text"]
+    assert held["body"]["text"].startswith(
+        "**1 changed figure waits for your confirmation (Lambeth's meeting of 14 Nov 2024).**"
+    )
+    assert held["body"]["text"].count("Police: 7 → 12") == 1, "the change said once"
     assert confirmed["body"]["text"] == wording.confirmed_text(1)
     assert db.rows("SELECT version, ref_police FROM meeting_versions WHERE is_current") == [(2, 12)]
     assert db.rows("SELECT kind, channel, sender FROM submissions ORDER BY id") == [
@@ -145,9 +146,9 @@ def test_a_hard_issue_in_the_card_is_answered_by_its_box_and_nothing_is_recorded
         answer = connector.wait_for(replying_to("act-bad"), timeout=WAIT)
 
     assert answer["body"]["text"].splitlines() == [
-        "Meeting form (Teams): 0 of 1 row accepted.",
+        "**The meeting was not recorded: please fix what is below.**",
         "",
-        "Must fix (the meeting was not recorded)",
+        "Must fix",
         "  Number of repeat cases: 11 is more than the 10 cases discussed.",
     ]
     again = boxes(card_of(answer))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.wording.common import day_text, plural
+from kernel.wording.forms import FORM_CONFIRM_START
 
 # ---------------------------------------------------------------------------------------------
 # Slack and Teams (bot/channels/{slack,teams,chat}/): how replies read in chat,
@@ -42,6 +43,13 @@ def chat_held_note(held_until: Any) -> str:
         f"had and held the new ones. Press *{CHAT_CONFIRM_BUTTON}*{until} to replace them, or "
         f"*{CHAT_KEEP_BUTTON}* to keep the figures we have (doing nothing keeps them too)."
     )
+
+
+def chat_form_held_note(held_until: Any) -> str:
+    """A held form or sentence's confirm paragraph when buttons are offered."""
+    until = f" by {day_text(held_until)}" if held_until else ""
+    return (f"{FORM_CONFIRM_START}. Press *{CHAT_CONFIRM_BUTTON}*{until} to record the new "
+            f"figures, or *{CHAT_KEEP_BUTTON}* (doing nothing keeps them too).")
 
 
 def chat_only_submitter_text() -> str:

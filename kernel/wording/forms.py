@@ -7,7 +7,6 @@ A form has no cells or rows, so an issue found in one is said by the field's lab
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -106,21 +105,49 @@ def field_error(code: str, params: dict[str, Any]) -> str | None:
 
 
 FORM_SEVERITY_HEADINGS = {
-    "hard": "Must fix (the meeting was not recorded)",
+    "hard": "Must fix",  # the headline has said the meeting was not recorded
     "soft": "Please check",
 }
-# A held change lists "D Number of repeat cases: 4 → 9": a form has no column letters.
-_CHANGE_LETTER = re.compile(r"(?<=figures: )[A-Z]{1,2} (?=\S)|(?<=; )[A-Z]{1,2} (?=\S)")
+
+# -- the reply's first line and its confirm paragraph (issue 12's headline, for one meeting) --
+
+
+def entry_headline(status: str, *, marac: str | None, day: Any, changed: int) -> str:
+    """What became of a meeting entered by hand, in words: ``status`` is the report's
+    ("accepted", "held", "rejected") or "unchanged"; ``changed`` counts the figures held."""
+    meeting = f"{marac}'s meeting of {day_text(day)}" if marac and day else "The meeting"
+    if status == "held":
+        waits = "1 changed figure waits" if changed == 1 else f"{changed} changed figures wait"
+        where = f" ({meeting})" if marac and day else ""
+        return f"{waits} for your confirmation{where}."
+    if status == "unchanged":
+        return f"Nothing new: {meeting} is already recorded with the same figures."
+    if status == "rejected":
+        return f"{meeting} was not recorded: please fix what is below."
+    return f"{meeting} was recorded."
+
+
+# The confirm paragraph of a held form or sentence starts so (chat puts its buttons there).
+FORM_CONFIRM_START = "Until you confirm, we keep the figures we had"
+
+
+def form_confirm_instructions(held_until: Any) -> str:
+    """How to settle a held form or sentence; the change itself is listed above it, so this
+    says only what to do (the file's paragraph also explains what a held change is)."""
+    until = f" by {day_text(held_until)}" if held_until else ""
+    return (
+        f"{FORM_CONFIRM_START}. Reply CONFIRM to this email{until} to record the new "
+        "figures; reply KEEP, or do nothing, to keep ours."
+    )
 
 
 def form_issue_line(code: str, params: dict[str, Any], *, fallback: str) -> str:
     """One issue of a form in the reply: by the field's label, or the file's own wording
-    (``fallback``) where that names no cell (held changes, quarter bands)."""
+    (``fallback``) where that names no cell (quarter bands). A held change is not one of
+    them: the reply lists it under its headline (handlers/form_entry.py)."""
     template = REPLY_LINES.get(code)
     if template is not None:
         return "  " + _render(template, params)
-    if code == "changed-from-previous":
-        return "  " + _CHANGE_LETTER.sub("", fallback)
     return "  " + fallback
 
 

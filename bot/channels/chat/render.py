@@ -74,6 +74,9 @@ def chat_text(text: str, offer: HeldOffer | None) -> str:
             # With buttons, say to press them; without (Teams), replying CONFIRM still works.
             line = (wording.chat_held_note(offer.held_until) if offer is not None
                     else line.replace("to this email", "in this chat"))
+        elif line.startswith(wording.FORM_CONFIRM_START):  # a form's or a sentence's
+            line = (wording.chat_form_held_note(offer.held_until) if offer is not None
+                    else line.replace("to this email", "in this chat"))
         lines.append(line)
     return "\n".join(lines).strip()
 
