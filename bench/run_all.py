@@ -76,14 +76,20 @@ def median_of(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def process_seconds(args: list[str], repeat: int) -> tuple[float, float]:
-    """Median wall seconds of a fresh process, and its largest peak RSS in MB."""
+    """Median wall seconds of a fresh process, and its largest peak RSS in MB. It runs in an
+    empty folder with no MARAC_* settings: a coordinator's own check, with no database to
+    open (a marac-data/ left in the checkout would otherwise be found and used)."""
+    from tests.run_e2e_support import bot_environment
+
     times, peak = [], 0.0
+    env = bot_environment({})
     for _ in range(repeat):
-        started = time.perf_counter()
-        child = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        _, _, usage = os.wait4(child.pid, 0)
-        times.append(time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            child = subprocess.Popen(args, cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+            _, _, usage = os.wait4(child.pid, 0)
+            times.append(time.perf_counter() - started)
         peak = max(peak, usage.ru_maxrss / 1024)
         child.returncode = 0
     return statistics.median(times), peak
