@@ -212,6 +212,11 @@ class Dispatcher:
         """The dedupe prefixes of the messages this one answers: by email, through our
         replies' Message-IDs in its References; in chat, the thread it was posted in."""
         prefixes = [dedupe_prefix(message.channel, key) for key in message.replies_to]
+        if message.channel == "teams" and not prefixes:  # a 1:1 chat has no threads
+            from bot.channels.registry import is_private_thread
+
+            if is_private_thread(message.thread):
+                prefixes = held_thread.chat_context(session, message)
         if message.thread.references:
             prefixes += replied_prefixes(session, sender=message.sender,
                                          references=message.thread.references,

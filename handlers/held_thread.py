@@ -17,13 +17,48 @@ from sqlalchemy.orm import Session, selectinload
 
 from handlers.confirmation import submissions_under
 from handlers.held_answer import HeldVerdict, MeetingDay, is_other_command, read_answer
+from handlers.questions import looks_like_question
 from handlers.result import HandlerResult, Outcome
 from kernel import wording
-from kernel.messages import InboundMessage, Reply
+from kernel.messages import Channel, InboundMessage, Reply, dedupe_prefix
 from store.held import confirm_held, keep_held
 from store.models import HeldChange, HeldStatus, Meeting
+from store.queue import InboundItem, OutboundItem
 
 logger = logging.getLogger(__name__)
+
+
+# How far back a Teams 1:1 chat is read for the message the bot last answered: past its own
+# "did you mean to confirm?" questions, which keep the context they asked about.
+_CHAT_LOOKBACK = 5
+
+
+def chat_context(session: Session, message: InboundMessage) -> list[str]:
+    """In a Teams 1:1 chat, which has no threads: the dedupe prefix of the message the bot
+    last answered in this conversation, so that "yes" right after a held-changes reply is
+    read against it (held_in_thread then finds whether it held anything of the sender's).
+    Our asking back in that context keeps it; anything else said since (an answer to
+    another message, a reminder) ends it."""
+    if message.channel != Channel.TEAMS or message.replies_to:
+        return []
+    query = (
+        select(OutboundItem.inbound_id, InboundItem.source_key, InboundItem.outcome)
+        .outerjoin(InboundItem, InboundItem.id == OutboundItem.inbound_id)
+        .where(
+            OutboundItem.channel == Channel.TEAMS.value,
+            OutboundItem.recipient == message.thread.address,
+        )
+        .order_by(OutboundItem.id.desc())
+        .limit(_CHAT_LOOKBACK)
+    )
+    for inbound_id, source_key, outcome in session.execute(query):
+        if inbound_id is None or not source_key:  # a reminder or a notice: not an answer
+            return []
+        if outcome == Outcome.HELD_REPLY_UNCLEAR.value:
+            continue  # we asked back about the held changes: still their context
+        key = source_key.removeprefix(f"{Channel.TEAMS.value}:")
+        return [dedupe_prefix(Channel.TEAMS.value, key)]
+    return []
 
 
 def held_in_thread(session: Session, *, sender: str, prefixes: Sequence[str]) -> list[HeldChange]:
@@ -60,6 +95,8 @@ def answer(
     if reading.verdict is HeldVerdict.UNCLEAR:
         if not pending:  # nothing to ask about: a question in an old thread is a question
             return None
+        if _inferred(message) and looks_like_question(message.text):
+            return None  # a 1:1 chat goes on: a question after our message is a question
         return _ask_back(message, pending)
     targets = [h for h in pending if _named(h, reading.days)]
     if reading.days and pending and not targets:
@@ -86,6 +123,11 @@ def answer(
         text += "\n\n" + wording.held_still_waiting(_described(rest))
     logger.info("held-changes reply from %s read as %s: %d settled", sender, reading.verdict, count)
     return HandlerResult(outcome, Reply(message.thread, text))
+
+
+def _inferred(message: InboundMessage) -> bool:
+    """The context was taken from the chat's last answer (chat_context), not a thread."""
+    return message.channel == Channel.TEAMS and not message.replies_to
 
 
 def _ask_back(
