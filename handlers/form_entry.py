@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.data_team import name_data_team
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import outcome_of
 from kernel import wording
@@ -67,7 +68,8 @@ def check_entry(
     )
     label = wording.form_label(channel, sentence=entry.kind is EntryKind.SENTENCE)
     edition = edition_for(session, context, entry.marac)
-    return Checked(entry, validate_entry(entry, context, label=label, edition=edition), label)
+    report = validate_entry(entry, context, label=label, edition=edition)
+    return Checked(entry, name_data_team(report, settings.data_team_contact), label)
 
 
 def field_errors(checked: Checked) -> dict[str, str]:

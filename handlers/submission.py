@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from handlers.data_team import name_data_team
 from handlers.result import Outcome
 from kernel.config import Policy
 from kernel.messages import Attachment
@@ -74,7 +75,8 @@ def submit_files(
             max_file_bytes=settings.max_file_bytes,
         )
         context = replace(context, declared_year_given=submitted.declared_year_given)
-        report = validate_bytes(attachment.data, attachment.filename, context)
+        report = name_data_team(validate_bytes(attachment.data, attachment.filename, context),
+                                settings.data_team_contact)
         record_submission(
             session,
             report=report,

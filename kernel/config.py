@@ -80,6 +80,12 @@ class Policy:
         return int(self.max_file_mb * 1024 * 1024)
 
     @property
+    def data_team_contact(self) -> str:
+        """How people reach the data team, named where they are told to ask it; bot.settings
+        reads MARAC_DATA_TEAM_CONTACT, else it is the mailbox."""
+        return self.mailbox_address
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

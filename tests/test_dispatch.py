@@ -186,7 +186,7 @@ def test_two_attachments_get_one_reply_covering_both(mailroom: Mailroom) -> None
     # Six identical findings, one line naming the six cells.
     assert lambeth == [
         "  - You are not registered to send data for Lambeth (A2–A7). Please ask that Marac's "
-        "coordinator to send it, or ask the data team to add you."]
+        f"coordinator to send it, or ask the data team ({MAILBOX}) to add you."]
     assert set(attachments_of(handled.reply)) == {"lambeth_q3-checked.xlsx"}
     assert mailroom.count(Submission) == 2
     assert mailroom.count(MeetingVersion) == 6  # Croydon's only

@@ -231,7 +231,10 @@ def test_a_future_date_and_another_marac_are_caught_in_the_form(session: Session
     )
     errors = form_entry.field_errors(checked)
     assert errors["meeting_date"] == "11 Jan 2025 is in the future. Please check the date."
-    assert errors["marac"] == "You are not registered to send data for Glasgow."
+    assert errors["marac"] == (
+        "You are not registered to send data for Glasgow. Ask the data team "
+        f"({POLICY.mailbox_address}) to add you."
+    )
     assert stored(session) is None
 
 

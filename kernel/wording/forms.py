@@ -71,7 +71,8 @@ def form_prefilled_note(marac: str, day: Any) -> str:
 FIELD_ERRORS: Mapping[str, str] = {
     "missing-marac": "Please choose the Marac.",
     "unknown-marac": "We do not know a Marac called {value!r}.{suggestion}",
-    "not-authorised": "You are not registered to send data for {value}.",
+    "not-authorised": "You are not registered to send data for {value}. Ask the data "
+    "team{team} to add you.",
     "missing-date": "Please enter the date of the meeting.",
     "invalid-date": "We could not read {value!r} as a date.",
     "future-date": "{value} is in the future. Please check the date.",

@@ -95,7 +95,7 @@ _CATALOGUE = (
               "Marac's registered name."),
     IssueCode("not-authorised", _HARD, _ROW,
               "You are not registered to send data for {value} ({cell}). Please ask that "
-              "Marac's coordinator to send it, or ask the data team to add you."),
+              "Marac's coordinator to send it, or ask the data team{team} to add you."),
     IssueCode("missing-date", _HARD, _ROW,
               "The meeting date in {cell} is blank. Please enter the date of the meeting."),
     IssueCode("invalid-date", _HARD, _ROW,
