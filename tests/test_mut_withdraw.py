@@ -99,6 +99,6 @@ def test_quarters_and_held_changes_are_the_submissions_own(db_session: Session) 
         h.submission_id: (h.status, h.resolved_at) for h in db_session.scalars(select(HeldChange))
     }
     assert status[theirs.id] == (HeldStatus.PENDING.value, None)
-    assert status[mine.id][0] == HeldStatus.WITHDRAWN.value
-    assert status[mine.id][1] is not None
-    assert status[mine.id][1].replace(tzinfo=UTC) == files.now
+    ended, resolved_at = status[mine.id]
+    assert ended == HeldStatus.WITHDRAWN.value
+    assert resolved_at is not None and resolved_at.replace(tzinfo=UTC) == files.now
