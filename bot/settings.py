@@ -6,6 +6,7 @@ Nothing else reads ``os.environ``: the settings object is passed in. A bad value
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -61,6 +62,9 @@ class Settings(Policy):
     imap_oauth_client_id: str | None = None
     imap_oauth_client_secret: str | None = None
     http_listen: HostPort | None = HostPort("127.0.0.1", 3000)
+    # The proxies whose X-Forwarded-For the dashboard believes (MARAC_TRUSTED_PROXIES: addresses
+    # or CIDR blocks); none by default, so a client cannot choose the address it is limited by.
+    trusted_proxies: tuple[str, ...] = ()
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
@@ -137,6 +141,7 @@ class Settings(Policy):
             imap_oauth_client_id=env.text("MARAC_IMAP_OAUTH_CLIENT_ID"),
             imap_oauth_client_secret=env.text("MARAC_IMAP_OAUTH_CLIENT_SECRET"),
             http_listen=env.host_port("MARAC_HTTP_LISTEN", "127.0.0.1:3000"),
+            trusted_proxies=env.networks("MARAC_TRUSTED_PROXIES"),
             slack_bot_token=env.text("SLACK_BOT_TOKEN"),
             slack_signing_secret=env.text("SLACK_SIGNING_SECRET"),
             slack_app_token=env.text("SLACK_APP_TOKEN"),
@@ -310,6 +315,20 @@ class _Env:
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
             raise ConfigError(f"{name} must be an http:// or https:// address, not {value!r}")
         return value.rstrip("/")
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        """A comma list of IP addresses or CIDR blocks, each as its network ("10.0.0.0/8")."""
+        found = []
+        for part in (p.strip() for p in (self.text(name) or "").split(",")):
+            if not part:
+                continue
+            try:
+                found.append(str(ipaddress.ip_network(part, strict=False)))
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must list IP addresses or CIDR blocks (such as 10.0.0.0/8), "
+                    f"not {part!r}") from None
+        return tuple(found)
 
     def path(self, name: str) -> Path | None:
         value = self.text(name)

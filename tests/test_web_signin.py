@@ -6,17 +6,20 @@ rate limits and the Secure flag behind TLS, through a real aiohttp server on loo
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.web.endpoints import WebEndpoints
-from bot.channels.web.limits import PER_ADDRESS, PER_CLIENT, RateLimit
+from bot.channels.web.limits import PER_ADDRESS, PER_CLIENT, RateLimit, client_address
 from bot.channels.web.pages.operator import RunStatus
 from bot.channels.web.secret import secret_key
 from bot.channels.web.signin import (
@@ -30,6 +33,7 @@ from bot.channels.web.signin import (
     session_contact,
 )
 from bot.settings import Settings
+from kernel.config import ConfigError
 from kernel.messages import Reply
 from kernel.wording import web as words
 from store.db import Store
@@ -117,15 +121,28 @@ def test_without_a_configured_key_one_is_made_once_and_kept_private(tmp_path: Pa
 
 
 class _Site:
-    """A real aiohttp server with only the dashboard mounted, on a real store."""
+    """A real aiohttp server with only the dashboard mounted, on a real store. ``gate``, when
+    given, holds each sign-in email until it is set."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings,
+                 gate: threading.Event | None = None) -> None:
         self.sent: list[Reply] = []
         self.store = store
         app = web.Application()
-        WebEndpoints(settings, store, queue_reply=lambda _s, reply, _k: self.sent.append(reply),
-                     wake_outbox=lambda: None, run_status=RunStatus).mount(app)
+
+        def queue(_session: Session, reply: Reply, _key: str) -> None:
+            if gate is not None:
+                assert gate.wait(timeout=30), "the gate was never opened"
+            self.sent.append(reply)
+
+        self.endpoints = WebEndpoints(settings, store, queue_reply=queue,
+                                      wake_outbox=lambda: None, run_status=RunStatus)
+        self.endpoints.mount(app)
         self.app = app
+
+    async def settled(self) -> None:
+        """Every link asked for so far looked up and, for a contact, queued."""
+        await self.endpoints.auth.drain()
 
 
 async def _form(client: TestClient, path: str) -> tuple[str, str]:
@@ -139,10 +156,11 @@ async def _form(client: TestClient, path: str) -> tuple[str, str]:
     return csrf.group(1), f"marac_csrf={cookie.value}"
 
 
-async def _login(client: TestClient, email: str) -> tuple[int, str]:
+async def _login(client: TestClient, email: str,
+                 headers: dict[str, str] | None = None) -> tuple[int, str]:
     csrf, cookie = await _form(client, "/login")
     response = await client.post("/login", data={"csrf": csrf, "email": email},
-                                 headers={"Cookie": cookie})
+                                 headers={"Cookie": cookie, **(headers or {})})
     return response.status, await response.text()
 
 
@@ -162,6 +180,7 @@ def test_login_form_csrf_limits_and_secure_cookie_behind_tls(db_store: Store,
             for _ in range(PER_ADDRESS[0]):
                 status, page = await _login(client, "Cora@Example.org")
                 assert status == 200 and words.CHECK_EMAIL in page
+            await site.settled()
             assert len(site.sent) == PER_ADDRESS[0]
             assert site.sent[0].thread.address == "cora@example.org"
             link = re.search(r"https://dash\.example\.org/signin/\S+", site.sent[0].text)
@@ -169,6 +188,7 @@ def test_login_form_csrf_limits_and_secure_cookie_behind_tls(db_store: Store,
             # Over the address's limit: the same page, no email.
             status, page = await _login(client, "cora@example.org")
             assert status == 200 and words.CHECK_EMAIL in page
+            await site.settled()
             assert len(site.sent) == PER_ADDRESS[0]
             path = link.group(0).removeprefix("https://dash.example.org")
             csrf, csrf_cookie = await _form(client, path)
@@ -186,3 +206,80 @@ def test_login_form_csrf_limits_and_secure_cookie_behind_tls(db_store: Store,
             assert (await _login(client, "nobody@example.org"))[0] == 429
 
     asyncio.run(scenario())
+
+
+TLS = "https://dash.example.org"  # the login form's cookie is Secure, as the helpers expect
+PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"))
+
+
+def test_the_client_is_the_first_address_from_the_right_that_is_not_a_trusted_proxy() -> None:
+    # A peer that is no trusted proxy is the client, whatever it says it forwards.
+    assert client_address("203.0.113.9", ["198.51.100.1"], PROXIES) == "203.0.113.9"
+    assert client_address("11.0.0.0", ["198.51.100.1"], PROXIES) == "11.0.0.0", "past the /8"
+    assert client_address("203.0.113.9", ["198.51.100.1"], ()) == "203.0.113.9", "none trusted"
+    # Through trusted proxies: hops read from the right; the client's own words (left) not.
+    assert client_address("10.255.255.255", ["198.51.100.1"], PROXIES) == "198.51.100.1"
+    assert client_address("10.0.0.1", ["1.1.1.1, 198.51.100.1, 10.0.0.2"],
+                          PROXIES) == "198.51.100.1"
+    assert client_address("10.0.0.1", ["1.1.1.1", "198.51.100.1"], PROXIES) == "198.51.100.1"
+    assert client_address("2001:db8::1", ["2001:db8::2, 2606:4700::1111"],
+                          PROXIES) == "2606:4700::1111"
+    # Only proxies: the leftmost; nothing forwarded, or a hop that is no address: the last
+    # address read.
+    assert client_address("10.0.0.1", ["10.0.0.3, 10.0.0.2"], PROXIES) == "10.0.0.3"
+    assert client_address("10.0.0.1", [], PROXIES) == "10.0.0.1"
+    assert client_address("10.0.0.1", ["198.51.100.1, junk, 10.0.0.2"], PROXIES) == "10.0.0.2"
+    assert client_address(None, ["198.51.100.1"], PROXIES) == "-"
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_allowance(
+    db_store: Store, tmp_path: Path
+) -> None:
+    trusting = _Site(db_store, Settings(data_dir=tmp_path, web_url=TLS,
+                                        trusted_proxies=("127.0.0.1/32",)))
+    untrusting = _Site(db_store, Settings(data_dir=tmp_path, web_url=TLS))
+    first, second = {"X-Forwarded-For": "198.51.100.1"}, {"X-Forwarded-For": "198.51.100.2"}
+
+    async def scenario() -> None:
+        async with TestClient(TestServer(trusting.app)) as client:
+            for _ in range(PER_CLIENT[0]):
+                assert (await _login(client, "nobody@example.org", first))[0] == 200
+            assert (await _login(client, "nobody@example.org", first))[0] == 429
+            assert (await _login(client, "nobody@example.org", second))[0] == 200
+        # Not trusted: a forwarded address is the client's own claim, and changes nothing.
+        async with TestClient(TestServer(untrusting.app)) as client:
+            for _ in range(PER_CLIENT[0]):
+                assert (await _login(client, "nobody@example.org", first))[0] == 200
+            assert (await _login(client, "nobody@example.org", second))[0] == 429
+
+    asyncio.run(scenario())
+
+
+def test_known_and_unknown_addresses_are_answered_alike_before_any_lookup(
+    db_store: Store, tmp_path: Path
+) -> None:
+    with db_store.transaction() as session:
+        _contact(session)
+    gate = threading.Event()
+    site = _Site(db_store, Settings(data_dir=tmp_path, web_url=TLS), gate=gate)
+
+    async def scenario() -> None:
+        async with TestClient(TestServer(site.app)) as client:
+            known = await _login(client, "cora@example.org")
+            # Answered while its email is still held at the gate: nothing is done inline.
+            assert site.sent == []
+            unknown = await _login(client, "nobody@example.org")
+            assert known == unknown and words.CHECK_EMAIL in known[1]
+            gate.set()
+            await site.settled()
+        assert [r.thread.address for r in site.sent] == ["cora@example.org"]
+
+    asyncio.run(scenario())
+
+
+def test_trusted_proxies_are_read_as_networks_and_a_wrong_one_stops_the_start() -> None:
+    read = Settings.from_env({"MARAC_TRUSTED_PROXIES": " 10.0.0.1, 192.168.0.0/16 ,,2001:db8::1"})
+    assert read.trusted_proxies == ("10.0.0.1/32", "192.168.0.0/16", "2001:db8::1/128")
+    assert Settings.from_env({}).trusted_proxies == ()
+    with pytest.raises(ConfigError, match=r"MARAC_TRUSTED_PROXIES.*'10\.0\.0\.300'"):
+        Settings.from_env({"MARAC_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.300"})

@@ -10,7 +10,13 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.channels.web.limits import PER_ADDRESS, PER_CLIENT, RateLimit
+from bot.channels.web.limits import (
+    PER_ADDRESS,
+    PER_CLIENT,
+    RateLimit,
+    client_address,
+    networks,
+)
 from bot.channels.web.security import CSRF_COOKIE, csrf_ok, csrf_pair, is_secure
 from bot.channels.web.signin import SESSION_LIFETIME, link_contact, redeem_link
 from bot.channels.web.signin_mail import base_url, send_link
@@ -28,6 +34,12 @@ class AuthRoutes:
         self.site = site
         self.per_address = RateLimit(*PER_ADDRESS)
         self.per_client = RateLimit(*PER_CLIENT)
+        self.proxies = networks(site.settings.trusted_proxies)
+        # Link requests waiting or in hand, one at a time in the order asked: the answer to
+        # /login never waits for one, so a known address and an unknown one take the same
+        # time (the lookup and the email happen after the page is sent).
+        self._sends: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None
 
     def mount(self, app: web.Application) -> None:
         app.router.add_get("/login", self.login_form)
@@ -52,17 +64,39 @@ class AuthRoutes:
         form = await request.post()
         if not csrf_ok(self.site.signer, request, str(form.get("csrf", ""))):
             return self._form(request, "login.html", status=400, notice=words.FORM_EXPIRED)
-        if not self.per_client.allow(request.remote or "-"):
+        client = client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
+                                self.proxies)
+        if not self.per_client.allow(client):
             return self.site.page("message.html", status=429, title=words.TITLE_SIGN_IN,
                                   message=words.TOO_MANY)
         address = str(form.get("email", "")).strip().lower()[:_MAX_ADDRESS]
         # Over the per-address limit the answer is the same page: it must not say whether
         # the address is registered.
         if address and self.per_address.allow(address):
-            base = base_url(self.site.settings, _own_port(request))
-            await asyncio.to_thread(self._send, address, base, utcnow())
+            self._queue(address, base_url(self.site.settings, _own_port(request)), utcnow())
         return self.site.page("message.html", title=words.CHECK_EMAIL_TITLE,
                               message=words.CHECK_EMAIL)
+
+    def _queue(self, address: str, base: str, now: datetime) -> None:
+        """Look the address up and send its link after the answer, behind earlier requests."""
+        task = asyncio.create_task(self._send_after(self._last, address, base, now))
+        self._last = task
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def _send_after(self, previous: asyncio.Task[None] | None, address: str, base: str,
+                          now: datetime) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # its failure is its own, logged there
+        try:
+            await asyncio.to_thread(self._send, address, base, now)
+        except Exception:  # one lost link must not stop the ones queued after it
+            logger.exception("could not send a dashboard sign-in link")
+
+    async def drain(self) -> None:
+        """Wait for the link requests already taken (at shutdown, and in tests)."""
+        while self._sends:
+            await asyncio.wait(set(self._sends))
 
     def _send(self, address: str, base: str, now: datetime) -> None:
         with self.site.store.transaction() as session:

@@ -31,18 +31,20 @@ class WebEndpoints:
         self.settings = settings
         self.site = Site(settings, store, Signer(secret_key(settings)), environment(settings.tz),
                          queue_reply, wake_outbox, run_status)
+        self.auth = AuthRoutes(self.site)
 
     def mount(self, app: web.Application) -> None:
         app.middlewares.append(security_headers)
         app.router.add_static("/static", STATIC, append_version=False)
-        AuthRoutes(self.site).mount(app)
+        self.auth.mount(app)
         PageRoutes(self.site).mount(app)
 
     async def start(self, *, http_running: bool) -> None:
         """Nothing of its own to start (the HTTP server is the bot's)."""
 
     async def stop_accepting(self) -> None:
-        """Pages are read-only: nothing in hand to finish."""
+        """Pages are read-only; sign-in links already asked for are still sent."""
+        await self.auth.drain()
 
     async def stop(self) -> None:
         """Nothing to close."""

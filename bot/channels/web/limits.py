@@ -4,11 +4,14 @@ costs an attacker nothing they could not get by waiting a window out."""
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # At most this many requests in the window, per key.
 PER_ADDRESS = (5, 15 * 60.0)
@@ -41,3 +44,40 @@ class RateLimit:
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, t in self._seen.items() if not t or t[-1] <= now - self.window]:
             del self._seen[key]
+
+
+def networks(texts: Iterable[str]) -> tuple[Network, ...]:
+    """Settings' trusted proxies (already checked by bot.settings) as networks."""
+    return tuple(ipaddress.ip_network(t, strict=False) for t in texts)
+
+
+def client_address(
+    peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[Network]
+) -> str:
+    """Whom a request is from, for its rate limit: the peer, unless the peer is a trusted
+    proxy; then the X-Forwarded-For hops are read from the right (each proxy appends the
+    address it saw) and the first one that is not itself a trusted proxy is the client.
+    Hops to its left were written by the client and could be anything, so never read. A hop
+    that is not an address ends the reading at the last one that was."""
+    if not peer:
+        return "-"
+    if not _trusted(peer, trusted):
+        return peer
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
+    client = peer
+    for hop in reversed(hops):
+        try:
+            client = str(ipaddress.ip_address(hop))
+        except ValueError:
+            return client
+        if not _trusted(client, trusted):
+            return client
+    return client
+
+
+def _trusted(address: str, trusted: Sequence[Network]) -> bool:
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(found in network for network in trusted)
