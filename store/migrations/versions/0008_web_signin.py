@@ -19,7 +19,7 @@ _TABLES = (("web_signin_links", True), ("web_sessions", False))
 
 def upgrade() -> None:
     for table, has_used_at in _TABLES:
-        columns = [
+        columns: list[sa.schema.SchemaItem] = [
             sa.Column("id", sa.Integer(), nullable=False),
             sa.Column("token_hash", sa.String(length=64), nullable=False),
             sa.Column("contact_id", sa.Integer(), nullable=False),
