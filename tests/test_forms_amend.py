@@ -278,5 +278,34 @@ def test_an_amendment_for_another_marac_is_refused_and_says_nothing_of_its_meeti
         assert result.outcome is Outcome.SUBMISSION_REJECTED
         assert result.reply is not None
         assert "You are not registered to send data for Croydon." in result.reply.text
+        assert result.reply.text.startswith(
+            wording.entry_headline("rejected", marac=None, day=None, changed=0)
+        ), "nor names the meeting"
         assert "→" not in result.reply.text
     assert DbStoredMeetings(session).current("Croydon", CROYDON_DAY) == MEETING
+
+
+def test_an_amendment_to_the_figure_already_recorded_says_nothing_new(session: Session) -> None:
+    file_with(session, "Croydon", CROYDON_DAY)
+    outcome, text = said(session, "change Croydon 3 Oct 2024 repeat cases to 4")
+    assert outcome is Outcome.SUBMISSION_ACCEPTED
+    assert text.splitlines()[0] == (
+        "Nothing new: Croydon's meeting of 3 Oct 2024 is already recorded with the same figures."
+    )
+    assert "CONFIRM" not in text
+
+
+def test_the_headline_counts_changed_figures_and_names_the_meeting_when_known() -> None:
+    day = date(2024, 10, 3)
+    assert wording.entry_headline("held", marac="Croydon", day=day, changed=1) == (
+        "1 changed figure waits for your confirmation (Croydon's meeting of 3 Oct 2024)."
+    )
+    assert wording.entry_headline("held", marac="Croydon", day=day, changed=2).startswith(
+        "2 changed figures wait for your confirmation"
+    )
+    assert wording.entry_headline("accepted", marac="Croydon", day=day, changed=0) == (
+        "Croydon's meeting of 3 Oct 2024 was recorded."
+    )
+    assert wording.entry_headline("accepted", marac=None, day=day, changed=0) == (
+        "The meeting was recorded."
+    )
