@@ -78,7 +78,7 @@ def test_history_as_of_a_day_shows_only_what_had_happened_by_its_end(
     assert [(h["submission_id"], h["status"]) for h in oct3["held"]] == [
         (story.corrected, "pending")]
     code, before, _ = _run(capsys, "history", "croydon", "q3 2024/25", "--as-of", "2024-10-31")
-    assert code == 1 and before.strip() == "No meetings of Croydon are recorded for Q3 2024/25."
+    assert code == 0 and before.strip() == "No meetings of Croydon are recorded for Q3 2024/25."
 
 
 def test_history_of_a_quarter_lists_each_meeting_blank_kept_blank(
@@ -99,15 +99,16 @@ def test_history_of_a_quarter_lists_each_meeting_blank_kept_blank(
     assert oct17["versions"][0]["counts"]["ref_housing"] == 0
 
 
-def test_history_refuses_an_unknown_marac_or_period_with_a_usage_error(
+def test_history_refuses_an_unknown_marac_with_1_and_a_bad_period_with_a_usage_error(
     story: Story, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # interface.md: "0, 1 unknown Marac"; nothing recorded is an answer (0).
     code, _, err = _run(capsys, "history", "Croydn")
-    assert code == 2 and "no Marac called “Croydn”" in err and "Did you mean Croydon?" in err
+    assert code == 1 and "no Marac called “Croydn”" in err and "Did you mean Croydon?" in err
     code, _, err = _run(capsys, "history", "Croydon", "someday")
     assert code == 2 and "neither a day" in err
     code, out, _ = _run(capsys, "history", "Leeds")
-    assert code == 1 and out.strip() == "No meetings of Leeds are recorded."
+    assert code == 0 and out.strip() == "No meetings of Leeds are recorded."
 
 
 @pytest.mark.parametrize(

@@ -69,8 +69,27 @@ def test_withdrawing_a_correction_puts_the_figures_before_it_back_as_a_new_versi
     # A second withdrawal is refused and changes nothing; an unknown number is a usage error.
     assert main(["withdraw", str(story.corrected)]) == 1
     assert capsys.readouterr().err.strip() == f"Submission {story.corrected} was already withdrawn."
-    assert main(["withdraw", "999"]) == 2
+    # interface.md: exit 1 when refused, an unknown number included.
+    assert main(["withdraw", "999"]) == 1
     assert "There is no submission 999." in capsys.readouterr().err
+
+
+def test_withdraw_as_a_contact_has_that_contacts_rights(
+    story: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sid = str(story.corrected)
+    assert main(["withdraw", sid, "--as", "nobody@example.org"]) == 1
+    assert "'nobody@example.org' is not a registered contact" in capsys.readouterr().err
+    # Cara sent it, but Q3 2024/25 was due on 28 Jan 2025: past that only the data team may.
+    assert main(["withdraw", sid, "--as", "cara@example.org"]) == 1
+    assert "due on 28 Jan 2025" in capsys.readouterr().err
+    assert main(["withdraw", sid, "--as", "lena@example.org"]) == 1
+    assert "Only the data team can withdraw" in capsys.readouterr().err
+    assert main(["withdraw", sid, "--as", "ADA@example.org"]) == 0
+    assert capsys.readouterr().out.startswith(f"Submission {sid} (croydon-q3-fixed.xlsx")
+    with Store.open(story.url).sessions() as session:
+        withdrawn = session.get(Submission, story.corrected)
+        assert withdrawn is not None and withdrawn.withdrawn_by == "ada@example.org"
 
 
 def test_withdrawing_first_figures_leaves_no_figures_and_keeps_what_a_later_file_changed(

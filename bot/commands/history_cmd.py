@@ -1,11 +1,12 @@
 """``marac-bot history MARAC [DATE|QUARTER] [--as-of DATE] [--json]``: every version of a
-Marac's meetings and where each came from (issue 13). Exit 0; 1 when nothing is recorded; 2 on
-a usage error."""
+Marac's meetings and where each came from (issue 13). Exit codes as interface.md: 0 answered
+(also "nothing recorded", which is an answer); 1 an unknown Marac; 2 a usage error (a bad date)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from bot.commands.common import fail_usage, today
 from bot.settings import Settings
@@ -27,7 +28,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         with store.sessions() as session:
             marac, suggestions = find_marac(session, args.marac)
             if marac is None:
-                return fail_usage(wording.history_unknown_marac(args.marac, suggestions))
+                print(f"marac-bot: {wording.history_unknown_marac(args.marac, suggestions)}",
+                      file=sys.stderr)
+                return 1
             found = stories(session, marac.id, period)
             name = marac.name
     finally:
@@ -40,4 +43,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(history_text(found, tz=settings.tz, as_of=when, as_of_day=args.as_of))
     else:
         print(wording.history_empty(name, period.label))
-    return 0 if found else 1
+    return 0

@@ -208,8 +208,9 @@ def add_history_parser(sub: Any) -> None:
         help="every version of a Marac's figures and where each came from",
         description="The history of a Marac's meetings (one day, one quarter, or all): every "
         "version with its figures, file, sheet row, sender and time, who confirmed a change, "
-        "held changes and what became of them, withdrawals and explanations. Exit code 0; 1 "
-        "when nothing is recorded; 2 on a usage error (an unknown Marac, a bad date).",
+        "held changes and what became of them, withdrawals and explanations. Exit code 0 "
+        "(also when nothing is recorded); 1 for an unknown Marac; 2 on a usage error (a bad "
+        "date).",
     )
     parser.add_argument("marac", metavar="MARAC", help="the Marac's name or alias")
     parser.add_argument("period", nargs="?", metavar="DATE|QUARTER",
@@ -225,14 +226,19 @@ def add_withdraw_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "withdraw",
         help="withdraw a submission: its meetings go back to the figures before it",
-        description="Withdraw a recorded submission, as the local operator (the data team). "
-        "Each meeting it made current gets a new version with the figures from before it (a "
-        "meeting it created is left with no figures); its held changes are dropped. Nothing "
-        "is deleted: history shows both. The submitter is told. Exit code 0; 1 if it cannot "
-        "be withdrawn (already withdrawn); 2 on a usage error (no such submission).",
+        description="Withdraw a recorded submission, as the local operator (the data team) "
+        "or, with --as, as a registered contact (a coordinator may withdraw their own latest "
+        "submission for a quarter until it is due). Each meeting it made current gets a new "
+        "version with the figures from before it (a meeting it created is left with no "
+        "figures); its held changes are dropped. Nothing is deleted: history shows both. The "
+        "submitter is told. Exit code 0 when withdrawn; 1 when refused (no such submission, "
+        "already withdrawn, not allowed).",
     )
     parser.add_argument("submission", type=int, metavar="SUBMISSION",
                         help="the submission's number, as replies and history show it")
+    parser.add_argument("--as", dest="as_email", metavar="EMAIL",
+                        help="withdraw as this registered contact, with their rights "
+                        "(default: the local operator, who may withdraw any submission)")
     parser.add_argument("--reason", metavar="TEXT", help="why, for the submitter")
     parser.set_defaults(handler="bot.commands.withdraw_cmd:run")
 

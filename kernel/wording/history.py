@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from kernel.wording.common import day_text, plural
+from kernel.wording.common import day_text, echoed, plural
 
 __all__ = [
     "EXPLAIN_BUTTON",
@@ -35,6 +35,7 @@ __all__ = [
     "moment_text",
     "submission_ids_note",
     "withdraw_refused_text",
+    "withdraw_unknown_asker",
     "withdrawn_notice_subject",
     "withdrawn_notice_text",
     "withdrawn_text",
@@ -260,6 +261,11 @@ _WITHDRAW_REFUSALS = {
         "the data team can withdraw it. Send corrected figures instead, or ask the data team."
     ),
 }
+
+
+def withdraw_unknown_asker(email: str) -> str:
+    return (f"{echoed(email)} is not a registered contact, so nothing was withdrawn. Leave out "
+            "--as to withdraw as the data team.")
 
 
 def withdraw_refused_text(
