@@ -108,8 +108,10 @@ def says_attached(message: InboundMessage) -> bool:
 
 
 def no_attachment(message: InboundMessage, *, mailbox: str) -> Reply:
+    # interface.md: no attachment and no question gets how to submit "with a blank template";
+    # a forgotten file is that case, and the blank is there in case theirs is not to hand.
     return Reply(message.thread, wording.no_attachment_text(
-        mailbox, by_email=message.thread.by_address))
+        mailbox, by_email=message.thread.by_address), attachments=(blank_template(),))
 
 
 def is_out_of_office(message: InboundMessage) -> bool:

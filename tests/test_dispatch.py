@@ -404,7 +404,11 @@ def test_a_forgotten_attachment_is_answered_as_such(mailroom: Mailroom) -> None:
     handled = mailroom.exchange(raw)
     assert handled.outcome == "no-attachment"
     assert body_of(handled.reply).strip() == wording.no_attachment_text(MAILBOX, by_email=True)
-    assert attachments_of(handled.reply) == {}
+    # interface.md: no attachment and no question gets how to submit "with a blank template".
+    template = attachments_of(handled.reply)["marac-data-template.xlsx"]
+    report = validate_bytes(template, "marac-data-template.xlsx",
+                            ValidationContext(today=date(2025, 2, 15)))
+    assert [i.code for i in report.issues if i.is_hard] == ["no-data-rows"]
 
 
 def test_a_pdf_gets_a_not_a_spreadsheet_answer(mailroom: Mailroom) -> None:

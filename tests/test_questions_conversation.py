@@ -258,7 +258,8 @@ def test_a_forgotten_file_is_named_as_such(ask: Ask, text: str) -> None:
     assert said.text.startswith(
         ("Your email had no attachment", "Your message came without a file")
     )
-    assert said.attachments == ()
+    # interface.md: no attachment and no question gets a blank template with the how-to.
+    assert list(said.attachments) == ["marac-data-template.xlsx"]
 
 
 def test_a_forgotten_file_by_email_says_email(world: tuple[Store, Settings]) -> None:

@@ -533,7 +533,8 @@ def no_attachment_text(mailbox: str, *, by_email: bool) -> str:
     where = f"reply to this email, or send it to {mailbox}," if by_email else "post it here"
     return (
         f"{what}, so there was nothing for me to check and nothing has been recorded. Please "
-        f"{where} with the filled-in template attached (.xlsx, .xlsm, .xls, .ods or .csv)."
+        f"{where} with the filled-in template attached (.xlsx, .xlsm, .xls, .ods or .csv). "
+        "A blank template is attached in case you need one."
     )
 
 
