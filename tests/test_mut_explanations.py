@@ -157,7 +157,14 @@ def test_explanations_are_found_by_submission_by_meeting_and_by_quarter(
 
     known = explained_meetings(db_session, [("Croydon", OCT3)])
     assert list(known) == [("Croydon", OCT3, "referrals-do-not-sum")]  # not Leeds's 3 Oct
-    assert known["Croydon", OCT3, "referrals-do-not-sum"].text == "still a joint referral"
+    latest = known["Croydon", OCT3, "referrals-do-not-sum"]
+    assert (latest.marac, latest.meeting_date, latest.code, latest.cell, latest.text) == (
+        "Croydon",
+        OCT3,
+        "referrals-do-not-sum",
+        "C2",
+        "still a joint referral",
+    )
 
     shown = explanations_in(db_session, None, [Q3])
     assert [(e.marac, e.meeting_date, e.text) for e in shown] == [
@@ -165,6 +172,10 @@ def test_explanations_are_found_by_submission_by_meeting_and_by_quarter(
         ("Croydon", OCT3, "still a joint referral"),
         ("Croydon", OCT17, "three families"),
         ("Leeds", OCT3, "Leeds reason"),
+    ]
+    assert [e.code for e in shown] == ["referrals-do-not-sum"] * 2 + [
+        "children-inconsistent",
+        "referrals-do-not-sum",
     ]
     assert (shown[2].cell, shown[2].explained_by) == ("E3", CARA)
     croydon_id = db_session.scalars(select(Marac.id).where(Marac.name == "Croydon")).one()
