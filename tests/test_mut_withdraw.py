@@ -11,9 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.db import Store
 from store.history import meeting_history
 from store.models import HeldChange, HeldStatus, Submission
-from store.withdraw import MeetingFate, MeetingUndone, quarters_of, withdraw_submission
+from store.withdraw import (
+    MeetingFate,
+    MeetingUndone,
+    find_submission,
+    quarters_of,
+    withdraw_submission,
+)
 from tests.store_support import flag_as_validation_would, load_registry, record, report, row
 
 OCT3, OCT17, JAN9 = date(2024, 10, 3), date(2024, 10, 17), date(2025, 1, 9)
@@ -102,3 +109,20 @@ def test_quarters_and_held_changes_are_the_submissions_own(db_session: Session) 
     ended, resolved_at = status[mine.id]
     assert ended == HeldStatus.WITHDRAWN.value
     assert resolved_at is not None and resolved_at.replace(tzinfo=UTC) == files.now
+
+
+def test_a_withdrawal_committed_elsewhere_is_seen_by_a_session_that_read_it_before(
+    db_store: Store,
+) -> None:
+    # Two withdrawals racing: the second must see the first's, not its own stale copy.
+    with db_store.sessions() as session:
+        files = Files(session)
+        sent = files.send((OCT3, 12), file="a.xlsx")
+        session.commit()
+        with db_store.sessions() as other:
+            first = find_submission(other, sent.id, lock=True)
+            assert first is not None
+            withdraw_submission(other, first, by="ada", now=files.now)
+            other.commit()
+        again = find_submission(session, sent.id, lock=True)
+        assert again is not None and again.withdrawn_at is not None
