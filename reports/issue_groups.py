@@ -43,11 +43,13 @@ class IssueGroup:
         _, sep, tail = self.message.partition(_ADVICE_START)
         return f"Please {tail}" if sep else ""
 
-    def line(self) -> str:
-        """The plain-text line: the cells first unless the message already names them."""
-        if not self.cells or self.cells[0] in self.message:
-            return self.message
-        return f"{self.cells_text}: {self.message}"
+    def line(self, *, advice: bool = True) -> str:
+        """The plain-text line: the cells first unless the message already names them; without
+        ``advice`` only what is wrong (the reply says what to do once, below the list)."""
+        message = self.message if advice else self.wrong
+        if not self.cells or self.cells[0] in message:
+            return message
+        return f"{self.cells_text}: {message}"
 
 
 def group_issues(issues: Iterable[Issue]) -> list[IssueGroup]:

@@ -48,6 +48,10 @@ class IssueSection:
         return f"{self.file}: {wording.SEVERITY_HEADINGS[self.severity.value]}"
 
 
+# A meeting sent again with different figures: held until confirmed (spec §4).
+HELD_CHANGE = "changed-from-previous"
+
+
 def headline(files: Sequence[ReceivedFile]) -> str:
     """The reply's first line: what happened to the meetings, in words."""
     reports = [f.report for f in files]
@@ -71,7 +75,9 @@ def submission_text(files: Sequence[ReceivedFile], *, held_until: date | None,
     lines += [line for note in quarter_notes(files) for line in ("", note)]
     for section in issue_sections(files):
         lines += ["", section.heading]
-        lines += [f"  - {group.line()}" for group in section.groups]
+        # A held change's advice is the closing paragraph's, said once rather than per meeting.
+        lines += [f"  - {group.line(advice=group.code != HELD_CHANGE)}"
+                  for group in section.groups]
         if section.more:
             lines.append(wording.and_more(section.more, all_listed=section.all_listed))
     lines += [line for para in closing(files, held_until) for line in ("", para)]

@@ -74,6 +74,17 @@ def test_held_changes_are_headlined_as_waiting_for_confirmation(mailroom: Mailro
         "5 already recorded with the same figures.")
 
 
+def test_a_held_change_is_listed_without_advice_which_the_reply_gives_once(
+    mailroom: Mailroom,
+) -> None:
+    mailroom.exchange(compose(files=[fixture("clean_libreoffice.xlsx")]))
+    body = body_of(mailroom.exchange(compose(files=[fixture("corrected_d3.xlsx")])).reply)
+    held = [line for line in body.splitlines() if line.startswith("  - D3: ")]
+    assert held == ["  - D3: Croydon on 17 Oct 2024 was already sent with different figures: "
+                    "D Number of repeat cases: 6 → 7."]
+    assert body.count("Reply CONFIRM") == 1 and "Please confirm the new figures" not in body
+
+
 def test_no_code_sheet_prefix_or_empty_name_reaches_the_coordinator(mailroom: Mailroom) -> None:
     reply = mailroom.exchange(compose(files=[fixture("several_issues.xlsx"),
                                              fixture("lambeth_q3.xlsx")])).reply
