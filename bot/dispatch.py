@@ -146,14 +146,15 @@ class Dispatcher:
 
         return answered_notes(session, [r.report for r in received], tz=self.settings.tz)
 
-    def _numbers(self, session: Session, submitted: Submitted, received: list[ReceivedFile]
-                 ) -> list[str]:
+    def _numbers(self, session: Session, submitted: Submitted, received: list[ReceivedFile],
+                 today: date) -> list[str]:
         """The submission numbers, to withdraw or explain by (issue 13)."""
         from handlers.withdraw import ids_note
 
         soft = any(r.report.by_severity(Severity.SOFT) for r in received)
         note = ids_note(session, dedupe_prefix=submitted.dedupe_prefix,
-                        sender=submitted.sender, soft=soft)
+                        sender=submitted.sender, soft=soft, today=today,
+                        due_days=self.settings.due_days)
         return [note] if note else []
 
     def _trust(self, session: Session, message: InboundMessage, contact: Contact,
@@ -186,7 +187,7 @@ class Dispatcher:
         notes = [wording.not_processed_text([a.filename for a in skipped],
                                             limit=self.settings.max_attachments)] if skipped else []
         notes += self._answered(session, received)
-        notes += self._numbers(session, submitted, received)
+        notes += self._numbers(session, submitted, received, today)
         text = submission_text(received, held_until=held_until, notes=notes)
         html = submission_html(received, held_until=held_until, notes=notes)
         reply = Reply(message.thread, text, html=html,

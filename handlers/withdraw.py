@@ -127,10 +127,13 @@ def notice_text(done: Withdrawal, *, by: str, now: datetime, tz: tzinfo,
     )
 
 
-def ids_note(session: Session, *, dedupe_prefix: str | None, sender: str, soft: bool
-             ) -> str | None:
+def ids_note(session: Session, *, dedupe_prefix: str | None, sender: str, soft: bool,
+             today: date, due_days: int) -> str | None:
     """The submission numbers a reply names, so a file sent in error can be withdrawn (and a
-    check explained) by number; None when the message left no trace to find them by."""
+    check explained) by number; None when the message left no trace to find them by. The
+    withdraw advice follows the coordinator's right: until the quarter is due they may reply
+    WITHDRAW, after it only the data team can, and a file that recorded nothing has nothing to
+    withdraw."""
     if dedupe_prefix is None:
         return None
     query = (
@@ -140,4 +143,9 @@ def ids_note(session: Session, *, dedupe_prefix: str | None, sender: str, soft: 
         .order_by(Submission.id)
     )
     found = [(i, f) for i, f in session.execute(query)]
-    return wording.submission_ids_note(found, soft=soft) if found else None
+    if not found:
+        return None
+    quarters = [Quarter.from_label(q) for q in quarters_of(session, found[0][0])]
+    due = max((q.due_date(due_days) for q in quarters), default=None)
+    return wording.submission_ids_note(found, soft=soft, due=due,
+                                       past_due=due is not None and today > due)

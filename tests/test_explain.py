@@ -64,8 +64,8 @@ def test_a_soft_issue_is_explained_and_the_explanation_shows_where_analysts_look
     assert outcome.startswith("submission-")
     # The reply names the submission's number, and how to withdraw it or explain a check.
     assert ("Recorded as submission 1 (children_inconsistent.xlsx). Sent in error? Reply "
-            "WITHDRAW 1 before the quarter is due. If a checked figure is right, reply "
-            "EXPLAIN, its cell and why, e.g. EXPLAIN D7:") in " ".join(text.split())
+            "WITHDRAW 1 by 28 Jan 2025, when the quarter is due. If a checked figure is right, "
+            "reply EXPLAIN, its cell and why, e.g. EXPLAIN D7:") in " ".join(text.split())
     outcome, text = _send(url, tmp_path, f"EXPLAIN E5: {REASON}\n\nCara",
                           now=NOW + timedelta(hours=1))
     assert outcome == "explained"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from handlers.withdraw import Refusal, Refused, requested, withdraw
+from kernel import wording
 from store.db import Store
 from store.held import confirm_held
 from store.history import VersionKind, histories, meeting_history
@@ -211,3 +212,18 @@ def test_a_withdrawal_is_asked_for_by_number_on_the_first_line(
     text: str, number: int | None
 ) -> None:
     assert requested(text) == number
+
+
+def test_the_reply_offers_withdraw_only_while_the_coordinator_may() -> None:
+    files = [(7, "croydon-q3.xlsx")]
+    due = date(2025, 1, 28)
+    before = wording.submission_ids_note(files, soft=False, due=due, past_due=False)
+    assert before == ("Recorded as submission 7 (croydon-q3.xlsx). Sent in error? Reply "
+                      "WITHDRAW 7 by 28 Jan 2025, when the quarter is due.")
+    after = wording.submission_ids_note(files, soft=False, due=due, past_due=True)
+    assert after == ("Recorded as submission 7 (croydon-q3.xlsx). Sent in error? The quarter "
+                     "was due on 28 Jan 2025, so ask the data team to withdraw submission 7.")
+    # A file that recorded nothing has nothing to withdraw.
+    nothing = wording.submission_ids_note(files, soft=True, due=None)
+    assert nothing.startswith("Recorded as submission 7 (croydon-q3.xlsx). If a checked")
+    assert "WITHDRAW" not in nothing

@@ -346,12 +346,21 @@ def already_explained_text(
             "about it.")
 
 
-def submission_ids_note(files: Sequence[tuple[int, str]], *, soft: bool) -> str:
+def submission_ids_note(files: Sequence[tuple[int, str]], *, soft: bool,
+                        due: date | None = None, past_due: bool = False) -> str:
     """ "Recorded as submission 42 (croydon-q3.xlsx). …": what to quote to withdraw a file
-    sent in error, or to explain a checked figure that is right."""
+    sent in error (``due``: the quarter's due date, None when the file recorded nothing), or
+    to explain a checked figure that is right."""
     named = ", ".join(f"submission {i} ({name})" for i, name in files)
     first = files[0][0]
     explain = (" If a checked figure is right, reply EXPLAIN, its cell and why, e.g. "
                f"{EXPLAIN_EXAMPLE}.") if soft else ""
-    return (f"Recorded as {named}. Sent in error? Reply WITHDRAW {first} before the quarter "
-            f"is due.{explain}")
+    if due is None:
+        withdraw = ""
+    elif past_due:
+        withdraw = (f" Sent in error? The quarter was due on {day_text(due)}, so ask the data "
+                    f"team to withdraw submission {first}.")
+    else:
+        withdraw = (f" Sent in error? Reply WITHDRAW {first} by {day_text(due)}, when the "
+                    "quarter is due.")
+    return f"Recorded as {named}.{withdraw}{explain}"
