@@ -37,7 +37,8 @@ class Table:
     notes: tuple[str, ...] = ()
 
 
-def _text(cell: Cell) -> str:
+def cell_text(cell: Cell) -> str:
+    """A cell as every text shows it (the text report, the dashboard): blank never 0."""
     if cell is None:
         return wording.REPORT_BLANK
     if isinstance(cell, Share):
@@ -51,7 +52,7 @@ def _text(cell: Cell) -> str:
 
 def to_text(table: Table) -> str:
     """Title, a blank line, the table (words left, numbers right aligned), notes."""
-    cells = [list(table.headings), *([_text(c) for c in row] for row in table.rows)]
+    cells = [list(table.headings), *([cell_text(c) for c in row] for row in table.rows)]
     widths = [max(len(row[i]) for row in cells) for i in range(len(table.headings))]
     # Words line up on the left, numbers on the right.
     left = [all(isinstance(row[i], str | None) for row in table.rows)
@@ -133,7 +134,7 @@ def to_xlsx(table: Table) -> bytes:
                     cell.number_format = "#,##0.0"
         sheet.freeze_panes = "B2"
         for n, heading in enumerate(table.headings):
-            longest = max([len(heading), *(len(_text(row[n])) for row in table.rows)])
+            longest = max([len(heading), *(len(cell_text(row[n])) for row in table.rows)])
             letter = sheet.cell(1, n + 1).column_letter
             sheet.column_dimensions[letter].width = min(longest + 2, 60)
         sheet.append([])

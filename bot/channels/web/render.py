@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from kernel import wording
 from kernel.wording import web as words
-from reports.table import Cell, Share
+from reports.table import Cell, Share, cell_text
 
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 480, 180, 20
 
@@ -32,19 +32,6 @@ def page(env: Environment, template: str, *, status: int = 200, **context: Any
          ) -> web.Response:
     body = env.get_template(template).render(**context)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
-
-
-def cell_text(cell: Cell) -> str:
-    """A report table's cell as the text report shows it (reports/table.py)."""
-    if cell is None:
-        return wording.REPORT_BLANK
-    if isinstance(cell, Share):
-        return wording.percent(cell.value)
-    if isinstance(cell, float):
-        return f"{cell:,.1f}"
-    if isinstance(cell, int):
-        return f"{cell:,}"
-    return cell
 
 
 def is_number(cell: Cell) -> bool:
