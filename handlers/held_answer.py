@@ -33,6 +33,9 @@ _NEGATED_YES = re.compile(
     r"\b(?:don'?t|do not|not|never|please don'?t)\s+(?:\w+\s+)?"
     r"(confirm|update|apply|replace|use|right|correct|accept)\b"
 )
+# A negation left over once the negated yeses are read ("I do not, no problem, update them"):
+# it may turn a yes round, so such a yes is asked back rather than acted on.
+_STRAY_NEGATION = re.compile(r"\b(?:not|don'?t|never|won'?t|shouldn'?t|can'?t)\b")
 # "no problem", "no worries", "not a problem": polite, not a refusal.
 _POLITE_NO = re.compile(r"\b(no (?:problem|worries|bother)|not a problem|no doubt)\b")
 
@@ -92,9 +95,10 @@ def read_answer(text: str) -> HeldAnswer:
         return HeldAnswer(HeldVerdict.UNCLEAR)
     polite = _POLITE_NO.sub(" ", words)
     negated = bool(_NEGATED_YES.search(polite))
-    yes = bool(_YES.search(_NEGATED_YES.sub(" ", polite)))
+    rest = _NEGATED_YES.sub(" ", polite)
+    yes = bool(_YES.search(rest))
     no = negated or bool(_NO.search(polite))
-    if yes == no:  # both, or neither: ask
+    if yes == no or (yes and _STRAY_NEGATION.search(rest)):  # both, neither, or unsure: ask
         return HeldAnswer(HeldVerdict.UNCLEAR)
     verdict = HeldVerdict.CONFIRM if yes else HeldVerdict.KEEP
     return HeldAnswer(verdict, meeting_days(words))

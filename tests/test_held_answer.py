@@ -29,6 +29,11 @@ CONFIRM, KEEP, UNCLEAR = HeldVerdict.CONFIRM, HeldVerdict.KEEP, HeldVerdict.UNCL
     ("Q2 2026/27", UNCLEAR),
     ("is that right?", UNCLEAR),  # a question acts on nothing
     ("yes, but 5 Dec is wrong", UNCLEAR),  # both
+    # A negation the negated-yes pattern cannot tie to its verb may turn the yes round: ask.
+    ("I do not, no problem, update them", UNCLEAR),
+    ("we do not, no doubt, accept these", UNCLEAR),
+    ("not sure, go ahead I suppose", UNCLEAR),
+    ("Thanks, no problem, please update them", CONFIRM),
     ("", UNCLEAR),
 ])
 def test_a_reply_is_read_as_confirm_keep_or_unclear(words: str, verdict: HeldVerdict) -> None:
