@@ -21,7 +21,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from email import message_from_bytes
@@ -198,6 +199,22 @@ def submission(fixture: str = "clean_libreoffice.xlsx", *, sender: str = COORDIN
         msg.add_attachment((FIXTURES / fixture).read_bytes(), maintype=XLSX_TYPE[0],
                            subtype=XLSX_TYPE[1], filename=name)
     return msg.as_bytes(policy=SMTP_POLICY)
+
+
+def question(n: int, *, sender: str = COORDINATOR, to: str = MAILBOX) -> bytes:
+    """The n-th of a burst of small questions (each its own thread), as raw mail."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = f"question {n}"
+    msg["Message-ID"] = make_msgid(domain="croydon.example.org")
+    msg.set_content("has Croydon uploaded Q3 2024/25?\n")
+    return msg.as_bytes(policy=SMTP_POLICY)
+
+
+def replies_by_thread(messages: Iterable[bytes]) -> Counter[str]:
+    """How many replies went to each message (by In-Reply-To), from the raw replies."""
+    return Counter(str(parse(raw)["In-Reply-To"] or "").strip() for raw in messages)
 
 
 def long_submission(rows: int, *, sender: str = COORDINATOR, to: str = MAILBOX) -> bytes:

@@ -18,9 +18,6 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +27,11 @@ from sqlalchemy import Engine
 from store.db import open_engine, upgrade
 from tests.dovecot_support import DOVECOT, DovecotAccount, DovecotServer
 from tests.run_e2e_support import (
-    COORDINATOR,
     MAILBOX,
     BotProcess,
     message_id_of,
-    parse,
+    question,
+    replies_by_thread,
     wait_until,
 )
 from tests.smtp_support import HOST, SmtpSink
@@ -86,18 +83,8 @@ def bot_env(url: str, data_dir: Path, relay: SmtpSink, account: DovecotAccount) 
     }
 
 
-def question(n: int) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = COORDINATOR
-    msg["To"] = MAILBOX
-    msg["Subject"] = f"question {n}"
-    msg["Message-ID"] = make_msgid(domain="croydon.example.org")
-    msg.set_content("has Croydon uploaded Q3 2024/25?\n")
-    return msg.as_bytes(policy=SMTP_POLICY)
-
-
 def replies(sink: SmtpSink) -> Counter[str]:
-    return Counter(str(parse(mail.data)["In-Reply-To"] or "").strip() for mail in sink.messages)
+    return replies_by_thread(mail.data for mail in sink.messages)
 
 
 def filed(account: DovecotAccount, folder: str = "Processed") -> Counter[str]:

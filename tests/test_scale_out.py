@@ -13,9 +13,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
@@ -28,7 +25,8 @@ from tests.run_e2e_support import (
     BotProcess,
     long_submission,
     message_id_of,
-    parse,
+    question,
+    replies_by_thread,
     wait_until,
 )
 from tests.smtp_support import HOST, SmtpSink
@@ -65,24 +63,14 @@ def bot_env(url: str, data_dir: Path, relay: SmtpSink) -> dict[str, str]:
     }
 
 
-def question(n: int) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = COORDINATOR
-    msg["To"] = MAILBOX
-    msg["Subject"] = f"question {n}"
-    msg["Message-ID"] = make_msgid(domain="croydon.example.org")
-    msg.set_content("has Croydon uploaded Q3 2024/25?\n")
-    return msg.as_bytes(policy=SMTP_POLICY)
-
-
 def send(bot: BotProcess, raw: bytes) -> None:
     with smtplib.SMTP(HOST, bot.smtp_port, timeout=WAIT) as client:
         assert client.sendmail(COORDINATOR, [MAILBOX], raw) == {}
 
 
-def replies_by_thread(sink: SmtpSink) -> Counter[str]:
+def relayed_by_thread(sink: SmtpSink) -> Counter[str]:
     """How many replies the relay took for each message (by In-Reply-To)."""
-    return Counter(str(parse(mail.data)["In-Reply-To"] or "").strip() for mail in sink.messages)
+    return replies_by_thread(mail.data for mail in sink.messages)
 
 
 def pid_of(bot: BotProcess) -> int:
@@ -115,7 +103,7 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
 
         wanted = {message_id_of(raw) for raw in [held, *burst]}
         took = wait_until(
-            lambda: wanted <= set(replies_by_thread(sink)),
+            lambda: wanted <= set(relayed_by_thread(sink)),
             timeout=WAIT,
             what="a reply to every message",
             interval=0.1,
@@ -125,7 +113,7 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
         # The lease (20 s) from the last beat (at most 5 s before the kill), found by the next
         # poll (at most 5 s later): between 15 and 30 s, never at once, never minutes.
         assert 15 - 1 <= taken_over <= 30 + 1, taken_over
-        counts = replies_by_thread(sink)
+        counts = relayed_by_thread(sink)
         assert {mid: counts[mid] for mid in wanted} == dict.fromkeys(wanted, 1)
         # The message in hand was taken over after the lease, not at once and not later.
         with database.connect() as conn:
@@ -143,7 +131,7 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
             f"every message answered {took:.1f} s after it"
         )
         # Nothing else was answered twice, and nothing is left queued.
-        assert all(n == 1 for n in replies_by_thread(sink).values())
+        assert all(n == 1 for n in relayed_by_thread(sink).values())
         with database.connect() as conn:
             left = conn.execute(
                 text("SELECT count(*) FROM inbound_queue WHERE status IN ('queued', 'processing')")
@@ -180,12 +168,12 @@ def test_a_pool_of_workers_in_one_process_answers_a_burst_once_each(
             send(bot, raw)
         wanted = {message_id_of(raw) for raw in burst}
         wait_until(
-            lambda: wanted <= set(replies_by_thread(sink)),
+            lambda: wanted <= set(relayed_by_thread(sink)),
             timeout=WAIT,
             what="a reply to every message",
             interval=0.1,
         )
-    counts = replies_by_thread(sink)
+    counts = relayed_by_thread(sink)
     assert {mid: counts[mid] for mid in wanted} == dict.fromkeys(wanted, 1)
     with database.connect() as conn:
         statuses = conn.execute(
