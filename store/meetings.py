@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,6 +25,14 @@ from store.held import hold_change, mark_confirmed
 from store.models import Marac, Submission, SubmissionIssue
 from store.names import NameIndex
 from store.reconcile import reconcile_row
+from store.row_batch import (
+    Counts,
+    MeetingKey,
+    add_first_versions,
+    create_meetings,
+    current_counts,
+    lock_meetings,
+)
 from store.types import utcnow
 from store.versions import Provenance, add_version, current_version, lock_or_create_meeting
 from validation.columns import COUNT_KEYS
@@ -143,15 +152,58 @@ def _insert(session: Session, submission: Submission) -> bool:
 
 def _record_rows(session: Session, job: _Recording) -> None:
     index = _marac_index(session)
-    rows = [r for r in job.report.rows if not r.hard and r.meeting_date is not None]
-    placed = [(index.get(r.marac or r.marac_text or ""), r) for r in rows]
-    placed.sort(key=lambda p: (p[0] or 0, p[1].meeting_date))
-    for marac_id, row in placed:
+    placed: list[tuple[MeetingKey, ParsedRow]] = []
+    for row in job.report.rows:
+        if row.hard or row.meeting_date is None:
+            continue
+        marac_id = index.get(row.marac or row.marac_text or "")
         if marac_id is None:
-            outcome, old = Outcome.REJECTED, None
+            reconcile_row(job.report, row, Outcome.REJECTED.value, None)
         else:
-            outcome, old = _record_row(session, job, marac_id, row)
+            placed.append(((marac_id, row.meeting_date), row))
+    placed.sort(key=lambda item: item[0])
+    if placed:
+        _apply_rows(session, job, placed)
+
+
+def _apply_rows(
+    session: Session, job: _Recording, placed: list[tuple[MeetingKey, ParsedRow]]
+) -> None:
+    """New meetings and unchanged rows in a few statements (``store.row_batch``); the rest,
+    and every row if a meeting was created concurrently, one at a time in (Marac, date) order."""
+    keys = sorted({key for key, _ in placed})
+    stored = lock_meetings(session, keys)
+    created = create_meetings(session, [key for key in keys if key not in stored], now=job.now)
+    if created is None:
+        logger.info("a meeting of %s was created concurrently; row by row", job.report.file)
+        created, stored = {}, {}
+    figures = current_counts(session, stored.values())
+    repeated = {key for key, count in Counter(key for key, _ in placed).items() if count > 1}
+    firsts: list[tuple[int, Counts, Provenance]] = []
+    one_by_one: list[tuple[int, ParsedRow]] = []
+    for key, row in placed:
+        counts = _counts(row)
+        if key in repeated or not (key in created or key in stored):
+            one_by_one.append((key[0], row))  # the same meeting twice in a file, or a race
+        elif key in created:
+            firsts.append((created[key], counts, _provenance(job, row)))
+            reconcile_row(job.report, row, Outcome.ACCEPTED.value, None)
+        elif figures.get(stored[key]) == counts:
+            reconcile_row(job.report, row, Outcome.UNCHANGED.value, figures[stored[key]])
+        else:
+            one_by_one.append((key[0], row))
+    add_first_versions(session, firsts)
+    for marac_id, row in one_by_one:
+        outcome, old = _record_row(session, job, marac_id, row)
         reconcile_row(job.report, row, outcome.value, old)
+
+
+def _counts(row: ParsedRow) -> Counts:
+    return {key: row.counts.get(key) for key in COUNT_KEYS}
+
+
+def _provenance(job: _Recording, row: ParsedRow) -> Provenance:
+    return Provenance(job.submission.id, job.report.sheet, row.sheet_row, job.sender, job.now)
 
 
 def _marac_index(session: Session) -> NameIndex[int]:
@@ -166,13 +218,13 @@ def _record_row(
 ) -> tuple[Outcome, dict[str, int | None] | None]:
     """Apply one row under its meeting's lock; returns the outcome and the figures before."""
     assert row.meeting_date is not None
-    counts = {key: row.counts.get(key) for key in COUNT_KEYS}
+    counts = _counts(row)
     meeting, _ = lock_or_create_meeting(session, marac_id, row.meeting_date, now=job.now)
     current = current_version(session, meeting.id)
     old = current.counts if current is not None else None
     if old == counts:
         return Outcome.UNCHANGED, old
-    source = Provenance(job.submission.id, job.report.sheet, row.sheet_row, job.sender, job.now)
+    source = _provenance(job, row)
     if old is None or job.confirm:
         add_version(session, meeting, counts, source)
         if old is not None:

@@ -1,0 +1,116 @@
+"""A file's rows in a handful of statements instead of a handful per row.
+
+On deadline day nearly every row is a meeting seen for the first time, or one sent again with
+the same figures. For those the work per file is: lock the file's stored meetings in one
+``SELECT … FOR UPDATE`` ordered by (Marac, date) — the order every writer locks in, so two
+files cannot deadlock — read their current figures in one query, create the missing meetings
+in one ``INSERT`` and give them their first version in another. Per-row statements cost ~2 ms
+a row on SQLite and more over a PostgreSQL connection; a 6-row return paid for 30 of them.
+
+Everything rarer (new figures for a stored meeting, to hold or confirm; a meeting whose only
+figures were withdrawn) is left to the caller's per-row path in ``store.versions``, which
+already holds the lock taken here. If another transaction creates one of the same meetings at
+the same moment, the meetings' INSERT fails on the unique (Marac, date) constraint at a
+savepoint; the caller then sends every row down the per-row path, which is built for that race.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from itertools import islice
+from typing import TypeVar
+
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models import Meeting, MeetingVersion, quarter_label
+from store.versions import Provenance
+from validation.columns import COUNT_KEYS
+
+MeetingKey = tuple[int, date]  # (Marac id, meeting date)
+Counts = dict[str, int | None]
+# Parameters per statement stay well under SQLite's 32,766 and PostgreSQL's 65,535 limits.
+CHUNK = 500
+
+_T = TypeVar("_T")
+_COUNT_COLUMNS = [getattr(MeetingVersion, key) for key in COUNT_KEYS]
+
+
+def chunked(items: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def lock_meetings(session: Session, keys: Sequence[MeetingKey]) -> dict[MeetingKey, int]:
+    """The stored meetings among ``keys`` (sorted), locked until the transaction ends: key → id.
+
+    PostgreSQL locks the rows in the ORDER BY's order; SQLite's writers are already one at a
+    time (BEGIN IMMEDIATE), and it ignores FOR UPDATE.
+    """
+    found: dict[MeetingKey, int] = {}
+    for chunk in chunked(keys):
+        dates_by_marac: dict[int, list[date]] = defaultdict(list)
+        for marac_id, meeting_date in chunk:
+            dates_by_marac[marac_id].append(meeting_date)
+        query = (
+            select(Meeting.id, Meeting.marac_id, Meeting.meeting_date)
+            .where(or_(*(and_(Meeting.marac_id == marac_id, Meeting.meeting_date.in_(dates))
+                         for marac_id, dates in dates_by_marac.items())))
+            .order_by(Meeting.marac_id, Meeting.meeting_date)
+            .with_for_update()
+        )
+        for meeting_id, marac_id, meeting_date in session.execute(query):
+            found[(marac_id, meeting_date)] = meeting_id
+    return found
+
+
+def current_counts(session: Session, meeting_ids: Iterable[int]) -> dict[int, Counts]:
+    """Each meeting's current figures (blank kept as None); meetings with none are left out."""
+    figures: dict[int, Counts] = {}
+    for chunk in chunked(meeting_ids):
+        query = select(MeetingVersion.meeting_id, *_COUNT_COLUMNS).where(
+            MeetingVersion.meeting_id.in_(chunk), MeetingVersion.is_current.is_(True)
+        )
+        for meeting_id, *values in session.execute(query):
+            figures[meeting_id] = dict(zip(COUNT_KEYS, values, strict=True))
+    return figures
+
+
+def create_meetings(
+    session: Session, keys: Sequence[MeetingKey], *, now: datetime
+) -> dict[MeetingKey, int] | None:
+    """Insert the meetings of ``keys`` (none stored yet): key → new id. None, with nothing
+    inserted, when another transaction created one of them meanwhile."""
+    created: dict[MeetingKey, int] = {}
+    try:
+        with session.begin_nested():
+            for chunk in chunked(keys):
+                rows = [{"marac_id": marac_id, "meeting_date": meeting_date,
+                         "quarter": quarter_label(meeting_date), "created_at": now}
+                        for marac_id, meeting_date in chunk]
+                statement = insert(Meeting).returning(
+                    Meeting.id, Meeting.marac_id, Meeting.meeting_date)
+                for meeting_id, marac_id, meeting_date in session.execute(statement, rows):
+                    created[(marac_id, meeting_date)] = meeting_id
+    except IntegrityError:
+        return None
+    return created
+
+
+def add_first_versions(
+    session: Session, firsts: Sequence[tuple[int, Counts, Provenance]]
+) -> None:
+    """Version 1, current, of each (new meeting id, figures, where they came from)."""
+    for chunk in chunked(firsts):
+        session.execute(insert(MeetingVersion), [
+            {"meeting_id": meeting_id, "version": 1, "is_current": True,
+             "submission_id": source.submission_id, "sheet": source.sheet,
+             "sheet_row": source.sheet_row, "recorded_at": source.recorded_at,
+             "recorded_by": source.recorded_by, "withdrawal_of": source.withdrawal_of,
+             **counts}
+            for meeting_id, counts, source in chunk
+        ])

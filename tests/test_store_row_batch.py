@@ -1,0 +1,128 @@
+"""Recording a file's rows a few statements at a time gives the same outcomes as row by row.
+
+``store.row_batch`` takes new meetings and unchanged rows in bulk and leaves everything else to
+the per-row path; these tests pin where one hands over to the other: the same meeting twice in
+a file, a meeting with no current figures, files larger than one statement's chunk, and a file
+whose rows span several Maracs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.models import HeldChange, Marac, Meeting, MeetingVersion
+from store.row_batch import CHUNK, chunked
+from store.versions import demote_current, lock_meeting
+from tests.store_support import T0, load_registry, record, report, row
+
+OCT3 = date(2024, 10, 3)
+
+
+def _versions(session: Session) -> list[tuple[date, int, bool, int | None, str]]:
+    query = (
+        select(Meeting.meeting_date, MeetingVersion.version, MeetingVersion.is_current,
+               MeetingVersion.cases, MeetingVersion.recorded_by)
+        .join(Meeting, Meeting.id == MeetingVersion.meeting_id)
+        .order_by(Meeting.meeting_date, MeetingVersion.version)
+    )
+    return [tuple(r) for r in session.execute(query)]  # type: ignore[misc]
+
+
+def test_chunks_split_at_the_limit_and_keep_order() -> None:
+    assert [len(c) for c in chunked(range(CHUNK))] == [CHUNK]
+    assert [len(c) for c in chunked(range(2 * CHUNK + 1))] == [CHUNK, CHUNK, 1]
+    assert [x for c in chunked(range(7), 3) for x in c] == list(range(7))
+    assert list(chunked([])) == []
+
+
+def test_the_same_meeting_twice_in_a_file_is_recorded_once_then_held(
+    db_session: Session,
+) -> None:
+    load_registry(db_session)
+    twice = report(row(2, "Croydon", OCT3), row(3, "Croydon", OCT3, cases=30))
+    record(db_session, twice)
+    db_session.commit()
+    assert [(r.sheet_row, r.held, r.unchanged, r.hard) for r in twice.rows] == [
+        (2, False, False, False), (3, True, False, False)]
+    assert _versions(db_session) == [(OCT3, 1, True, 12, "cara@example.org")]
+    assert db_session.scalar(select(func.count()).select_from(HeldChange)) == 1
+
+
+def test_the_same_meeting_twice_with_the_same_figures_is_one_version(
+    db_session: Session,
+) -> None:
+    load_registry(db_session)
+    twice = report(row(2, "Croydon", OCT3), row(3, "Croydon", OCT3))
+    record(db_session, twice)
+    db_session.commit()
+    assert (twice.rows_accepted, twice.rows_unchanged) == (1, 1)
+    assert _versions(db_session) == [(OCT3, 1, True, 12, "cara@example.org")]
+
+
+def test_a_meeting_left_without_figures_gets_its_next_version(db_session: Session) -> None:
+    load_registry(db_session)
+    record(db_session, report(row(2, "Croydon", OCT3)))
+    meeting = lock_meeting(db_session, _croydon(db_session), OCT3)
+    assert meeting is not None
+    assert demote_current(db_session, meeting.id, now=T0)
+    db_session.commit()
+    again = report(row(2, "Croydon", OCT3, cases=14))
+    record(db_session, again, now=T0 + timedelta(hours=1))
+    db_session.commit()
+    assert again.rows_accepted == 1 and not again.rows[0].held
+    assert _versions(db_session) == [
+        (OCT3, 1, False, 12, "cara@example.org"), (OCT3, 2, True, 14, "cara@example.org")]
+
+
+def test_a_file_larger_than_a_chunk_mixes_new_unchanged_and_held_rows(
+    db_session: Session,
+) -> None:
+    """CHUNK + 2 meetings: the first file stores half of them; the second sends all, with one
+    stored meeting changed. Every row's outcome and every version must come out as per row."""
+    load_registry(db_session)
+    days = [date(2020, 1, 1) + timedelta(days=n) for n in range(CHUNK + 2)]
+    first = report(*(row(n + 2, "Croydon", d) for n, d in enumerate(days[::2])))
+    record(db_session, first)
+    db_session.commit()
+    changed_day = days[2]
+    rows = [row(n + 2, "Croydon", d, cases=13 if d == changed_day else 12)
+            for n, d in enumerate(days)]
+    second = report(*rows)
+    record(db_session, second, sender="ada@example.org", now=T0 + timedelta(hours=1))
+    db_session.commit()
+    stored_before = len(days[::2])
+    assert (second.rows_accepted, second.rows_unchanged, second.rows_held) == (
+        len(days) - stored_before, stored_before - 1, 1)
+    assert [r.meeting_date for r in second.rows if r.held] == [changed_day]
+    versions = _versions(db_session)
+    assert len(versions) == len(days)
+    assert all(v[1] == 1 and v[2] and v[3] == 12 for v in versions)
+    by_day = {v[0]: v[4] for v in versions}
+    assert by_day[days[0]] == "cara@example.org" and by_day[days[1]] == "ada@example.org"
+
+
+def test_rows_of_several_maracs_in_one_file_each_find_their_meeting(
+    db_session: Session,
+) -> None:
+    load_registry(db_session)
+    names = db_session.scalars(select(Marac.name).order_by(Marac.name).limit(3)).all()
+    mixed = report(*(row(n + 2, name, OCT3, cases=10 + n) for n, name in enumerate(names)))
+    record(db_session, mixed)
+    db_session.commit()
+    query = (
+        select(Marac.name, MeetingVersion.cases)
+        .join(Meeting, Meeting.marac_id == Marac.id)
+        .join(MeetingVersion, MeetingVersion.meeting_id == Meeting.id)
+        .order_by(Marac.name)
+    )
+    assert [tuple(r) for r in db_session.execute(query)] == [
+        (name, 10 + n) for n, name in enumerate(names)]
+
+
+def _croydon(session: Session) -> int:
+    marac_id = session.scalar(select(Marac.id).where(Marac.name == "Croydon"))
+    assert marac_id is not None
+    return marac_id
