@@ -35,8 +35,6 @@ from store.queue import is_transient_db_error, release_claims
 from store.registry import is_demo_registry, load_demo_registry
 
 if TYPE_CHECKING:
-    from bot.channels.email.early import EarlySmtp
-
     # Imported where used: the scheduler (apscheduler, holidays, the reminder handlers) is
     # started after the listeners, so the SMTP port answers before it is loaded (issue 14).
     from bot.scheduler import ReminderScheduler
@@ -69,16 +67,15 @@ class Signals:
 
 
 def run(settings: Settings) -> int:
-    """Run until SIGTERM / Ctrl-C; returns the exit code. (``marac-bot run`` goes through
-    bot/startup.py, which starts the SMTP listener before this module is even loaded.)"""
+    """Run until SIGTERM / Ctrl-C; returns the exit code."""
     return asyncio.run(_main(settings))
 
 
-async def _main(settings: Settings, early_smtp: EarlySmtp | None = None) -> int:
+async def _main(settings: Settings) -> int:
     store = await asyncio.to_thread(_open_store, settings)
     signals = Signals(asyncio.get_running_loop())
     _install_signal_handlers(signals)
-    bot = RunningBot(settings, store, signals, early_smtp=early_smtp)
+    bot = RunningBot(settings, store, signals)
     try:
         await bot.start()
         print(wording.started_text(bot.describe()), flush=True)
@@ -121,8 +118,7 @@ def _install_signal_handlers(signals: Signals) -> None:
 class RunningBot:
     """The channels and loops of one process, started and stopped together."""
 
-    def __init__(self, settings: Settings, store: Store, signals: Signals, *,
-                 early_smtp: EarlySmtp | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store, signals: Signals) -> None:
         self.settings, self.store, self.signals = settings, store, signals
         self.http: web.AppRunner | None = None
         self.http_port: int | None = None
@@ -140,8 +136,7 @@ class RunningBot:
         self.delivery = Delivery.from_settings(store, settings, self.health)
         self.channels: list[Endpoints] = endpoints(settings, store, signals.wake_inbox,
                                                    on_outbox=signals.wake_outbox,
-                                                   run_status=self._run_status,
-                                                   early_smtp=early_smtp)
+                                                   run_status=self._run_status)
         for channel in self.channels:  # those with a connection of their own report its state
             report_to = getattr(channel, "report_to", None)
             if report_to is not None:
