@@ -33,6 +33,7 @@ from store.db import Store
 from store.facts import track_start
 from store.queue import is_transient_db_error, release_claims
 from store.registry import is_demo_registry, load_demo_registry
+from validation import reader_process
 
 if TYPE_CHECKING:
     # Imported where used: the scheduler (apscheduler, holidays, the reminder handlers) is
@@ -72,6 +73,7 @@ def run(settings: Settings) -> int:
 
 
 async def _main(settings: Settings) -> int:
+    reader_process.start()  # files are read in children of a small process, not forks of this
     store = await asyncio.to_thread(_open_store, settings)
     signals = Signals(asyncio.get_running_loop())
     _install_signal_handlers(signals)
@@ -84,6 +86,7 @@ async def _main(settings: Settings) -> int:
     finally:
         await bot.stop()
         store.close()
+        reader_process.stop()
     return 0
 
 

@@ -1,0 +1,187 @@
+"""The reader process ``run`` starts (validation/reader_process.py): files are read in capped
+children it forks, with the isolation of a fork of our own, and it is replaced when it dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from validation import reader_process
+from validation.context import ValidationContext
+from validation.isolated import Capped, ChildFailed, ChildRaised, run_capped
+from validation.validate import validate_bytes, validate_path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONTEXT = ValidationContext(today=date(2025, 2, 15))
+
+
+@pytest.fixture
+def reader() -> Iterator[reader_process.ReaderProcess]:
+    reader_process.start()
+    started = reader_process.current()
+    assert started is not None
+    try:
+        yield started
+    finally:
+        reader_process.stop()
+
+
+def _allocate(n_bytes: int) -> int:
+    return len(bytearray(n_bytes))
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _parent_pid() -> int:
+    return os.getppid()
+
+
+def _children_of(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+        return [int(child) for child in listing.read().split()]
+
+
+def _sleep_then(seconds: float, value: int) -> int:
+    time.sleep(seconds)  # the work of a slow read, not a wait for a condition
+    return value
+
+
+def test_without_it_the_caller_forks_its_own_child() -> None:
+    assert reader_process.current() is None
+    assert run_capped(_parent_pid) == os.getpid()
+
+
+def test_the_child_is_forked_by_the_reader_process(
+        reader: reader_process.ReaderProcess) -> None:
+    assert run_capped(_parent_pid) == reader.pid
+    assert run_capped(_pid) not in {os.getpid(), reader.pid}
+
+
+@pytest.mark.parametrize("name", ["clean_libreoffice.xlsx", "clean_libreoffice.xls",
+                                  "clean_libreoffice.ods", "clean_libreoffice.xlsm",
+                                  "formula_no_value_g4.xlsx", "huge_claimed_rows.xlsx",
+                                  "blank_rows_between.xlsx"])
+def test_a_file_reads_the_same_through_the_reader_process(name: str) -> None:
+    forked = validate_path(FIXTURES / name, CONTEXT).to_dict()
+    reader_process.start()
+    try:
+        assert reader_process.current() is not None
+        assert validate_path(FIXTURES / name, CONTEXT).to_dict() == forked
+    finally:
+        reader_process.stop()
+
+
+def test_a_child_that_dies_costs_that_file_only_and_the_process_is_reused(
+        reader: reader_process.ReaderProcess) -> None:
+    with pytest.raises(ChildFailed):
+        run_capped(os.abort)
+    report = validate_path(FIXTURES / "damaged" / "xls_huge_allocation.xls", CONTEXT)
+    assert [(i.cell, i.code) for i in report.issues] == [(None, "unreadable-file")]
+    assert reader_process.current() is reader  # the same process serves the next file
+    assert validate_path(FIXTURES / "clean_libreoffice.xlsx", CONTEXT).rows_accepted == 6
+    assert _children_of(reader.pid) == []  # every child reaped
+
+
+def test_the_memory_cap_holds_in_its_children(reader: reader_process.ReaderProcess) -> None:
+    with pytest.raises(ChildRaised) as raised:
+        run_capped(_allocate, 8 << 30)
+    assert raised.value.type_name == "MemoryError"
+    assert run_capped(_allocate, 1 << 20) == 1 << 20
+
+
+def test_a_hang_is_killed_at_the_timeout(reader: reader_process.ReaderProcess) -> None:
+    started = time.monotonic()
+    with pytest.raises(ChildFailed):
+        run_capped(_sleep_then, 60, 1, timeout=0.5)
+    assert time.monotonic() - started < 30
+    assert _children_of(reader.pid) == []  # killed and reaped, not left sleeping
+    assert run_capped(_allocate, 10) == 10
+
+
+def test_a_cancelled_read_is_killed(reader: reader_process.ReaderProcess) -> None:
+    child = Capped(_sleep_then, 60, 1)
+    assert _children_of(reader.pid) != []
+    child.cancel()
+    assert _children_of(reader.pid) == []
+    with pytest.raises(ChildFailed):
+        child.result()
+
+
+def test_a_dead_reader_process_is_replaced_at_the_next_file(
+        reader: reader_process.ReaderProcess) -> None:
+    os.kill(reader.pid, signal.SIGKILL)
+    os.waitpid(reader.pid, 0)
+    assert validate_path(FIXTURES / "clean_libreoffice.xlsx", CONTEXT).rows_accepted == 6
+    replacement = reader_process.current()
+    assert replacement is not None and replacement.pid != reader.pid
+    assert run_capped(_parent_pid) == replacement.pid
+
+
+def test_a_reader_process_that_stops_answering_is_replaced(
+        reader: reader_process.ReaderProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Still running as far as poll() knows, but it answers nothing: the request times out, the
+    # stuck process is killed and a new one takes the file.
+    assert run_capped(_parent_pid) == reader.pid  # started and answering
+    monkeypatch.setattr(reader_process, "ANSWER_SECONDS", 0.5)
+    os.kill(reader.pid, signal.SIGSTOP)
+    assert run_capped(_allocate, 7) == 7
+    replacement = reader_process.current()
+    assert replacement is not None and replacement is not reader
+    assert not reader.alive()
+    assert run_capped(_parent_pid) == replacement.pid
+
+
+def test_a_read_in_hand_finishes_when_the_reader_process_dies(
+        reader: reader_process.ReaderProcess) -> None:
+    child = Capped(_sleep_then, 0.3, 42)
+    os.kill(reader.pid, signal.SIGKILL)
+    assert child.result() == 42  # the child writes to our pipe, not through that process
+
+
+def test_what_it_cannot_import_is_read_in_a_fork_of_ours(
+        reader: reader_process.ReaderProcess) -> None:
+    local = 5
+    assert run_capped(lambda: local + os.getppid()) == 5 + os.getpid()
+    assert reader_process.current() is reader
+
+
+def test_a_fork_of_the_caller_does_not_use_its_reader_process(
+        reader: reader_process.ReaderProcess) -> None:
+    receiver, sender = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(sender, b"1" if reader_process.current() is None else b"0")
+        finally:
+            os._exit(0)
+    os.close(sender)
+    os.waitpid(pid, 0)
+    assert os.read(receiver, 1) == b"1"
+    os.close(receiver)
+
+
+def test_stopping_ends_the_process_and_reads_fork_again() -> None:
+    reader_process.start()
+    started = reader_process.current()
+    assert started is not None
+    reader_process.stop()
+    assert not started.alive()
+    assert reader_process.current() is None
+    assert run_capped(_parent_pid) == os.getpid()
+
+
+def test_a_hostile_workbook_through_the_reader_process_is_unreadable_not_fatal(
+        reader: reader_process.ReaderProcess) -> None:
+    # As tests/test_reader_isolated.py: calamine aborts in the capped child, nowhere else.
+    data = (FIXTURES / "damaged" / "xls_huge_allocation.xls").read_bytes()
+    report = validate_bytes(data, "x.xls", CONTEXT)
+    assert report.status == "rejected"
+    assert reader.alive()

@@ -1,0 +1,267 @@
+"""A small long-lived process that forks the capped readers, so that ``run`` does not fork itself
+once per file (issue 14).
+
+Forking the bot costs what its address space costs to copy the page tables of: ~1 ms for a bare
+Python, 5-9 ms for ``run`` with every channel loaded (120 MB, 1,500 modules), and a fork from a
+process with worker threads is only as safe as the locks the other threads held at that moment.
+This process is started from a fresh interpreter that imports only the reader (python-calamine,
+the scan), one thread, no store: a fork of it is cheap and clean.
+
+Isolation is unchanged: every file is still read in its own forked child with the same memory
+cap and time limit (``validation.isolated._child``), which writes its pickled result straight
+into a pipe the caller made; this process only forks, reaps and kills. If a read crashes or
+hangs, only that child dies. If this process itself dies, the next read starts a new one; if
+even that fails, ``validation.isolated`` forks the caller as it always has.
+
+Protocol over a Unix socket pair, one request at a time (a lock on the caller's side):
+``R`` + pickled (fn, args, timeout), with the pipe's write end attached, is answered with the
+child's pid; ``F`` + pid (the caller is done with that child: kill it if still running, reap
+it) is answered ``F``. A request that cannot be unpickled here is answered ``N``: the caller
+then forks itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+_HEADER = struct.Struct("!cQ")  # kind, payload length
+_REFUSED = -1
+# It answers each request as soon as it has forked or reaped (a millisecond): one that takes
+# longer than this is stuck, and is replaced.
+ANSWER_SECONDS = 5.0
+# Its first word, once it has imported the reader: a fresh interpreter on a busy machine.
+READY_SECONDS = 30.0
+
+
+class ReaderGone(Exception):
+    """The reader process died or answered nonsense: start another, or fork."""
+
+
+class ReaderProcess:
+    """The caller's handle on one reader process."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(os.environ)
+        # The same import path as ours, so that what we send by reference unpickles there.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        code = f"from validation.reader_process import serve; serve({theirs.fileno()})"
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        theirs.close()
+        self._socket = ours
+        self._lock = threading.Lock()
+        self._ready = False
+        self.owner = os.getpid()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def start(self, sender: int, fn: Callable[..., Any], args: tuple[Any, ...],
+              timeout: float) -> int | None:
+        """Have a capped child run ``fn(*args)`` and write its outcome to ``sender``; its pid,
+        or None when this process cannot send or take the call (the caller forks instead)."""
+        try:
+            payload = pickle.dumps((fn, args, timeout), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # a lambda, a local function: not ours to send
+            return None
+        pid = self._ask(b"R", payload, sender)
+        return None if pid == _REFUSED else pid
+
+    def finish(self, pid: int) -> None:
+        """Done with that child: killed if still running, and reaped."""
+        self._ask(b"F", struct.pack("!q", pid))
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Close the socket (the process then ends, killing any child it still has) and wait;
+        past ``grace`` seconds it is killed."""
+        with contextlib.suppress(OSError):
+            self._socket.close()
+        try:
+            self._process.wait(grace)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def _ask(self, kind: bytes, payload: bytes, fd: int | None = None) -> int:
+        with self._lock:
+            try:
+                if not self._ready:  # asked before it has started: wait for its first word
+                    self._socket.settimeout(READY_SECONDS)
+                    if _receive_exact(self._socket, 9)[:1] != b"S":
+                        raise ReaderGone("no start word")
+                    self._ready = True
+                self._socket.settimeout(ANSWER_SECONDS)
+                header = _HEADER.pack(kind, len(payload))
+                if fd is None:
+                    self._socket.sendall(header)
+                else:
+                    socket.send_fds(self._socket, [header], [fd])
+                self._socket.sendall(payload)
+                answer = _receive_exact(self._socket, 9)
+            except OSError as exc:
+                raise ReaderGone(str(exc)) from exc
+        reply, value = struct.unpack("!cq", answer)
+        if reply == b"N":
+            return _REFUSED
+        if reply != kind:
+            raise ReaderGone(f"unexpected answer {reply!r}")
+        return int(value)
+
+
+def _receive_exact(sock: socket.socket, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ReaderGone("the reader process closed its socket")
+        data += chunk
+    return bytes(data)
+
+
+# --- this process's reader, if ``run`` started one -------------------------------------------
+
+_current: ReaderProcess | None = None
+_current_lock = threading.Lock()
+
+
+def start() -> None:
+    """Start the reader process for this process (``run`` does, once, at start-up)."""
+    global _current
+    with _current_lock:
+        if _current is None or not _usable(_current):
+            _current = ReaderProcess()
+
+
+def stop() -> None:
+    """Stop this process's reader process, if any: later reads fork this process again."""
+    global _current
+    with _current_lock:
+        reader, _current = _current, None
+    if reader is not None and reader.owner == os.getpid():
+        reader.stop()
+
+
+def current() -> ReaderProcess | None:
+    """The reader process to use, started again if it died; None when none was started here
+    (a one-shot command forks itself: starting an interpreter would cost it more)."""
+    global _current
+    reader = _current
+    if reader is None or reader.owner != os.getpid():  # a fork of ours: not its socket
+        return None
+    if reader.alive():
+        return reader
+    with _current_lock:
+        if _current is reader:
+            _current = ReaderProcess()
+        return _current
+
+
+def replace(dead: ReaderProcess) -> ReaderProcess | None:
+    """Another reader process in place of one that stopped answering."""
+    global _current
+    with _current_lock:
+        if _current is not dead:
+            return _current
+        dead.stop(grace=0)  # it failed a request: no use waiting for it
+        _current = ReaderProcess()
+        return _current
+
+
+def _usable(reader: ReaderProcess) -> bool:
+    return reader.owner == os.getpid() and reader.alive()
+
+
+# --- the reader process itself ---------------------------------------------------------------
+
+
+def serve(fd: int) -> None:
+    """The reader process's loop: fork a capped child per request, reap on request, and end
+    (killing the children still running) when the caller closes its end."""
+    import validation.reader  # noqa: F401 - loaded once here, so every child starts warm
+    from validation.isolated import _child
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal: the bot decides
+    sock = socket.socket(fileno=fd)
+    children: set[int] = set()
+    try:
+        sock.sendall(struct.pack("!cq", b"S", os.getpid()))
+        while True:
+            try:
+                header, fds = _receive_header(sock)
+            except ReaderGone:
+                return
+            kind, length = _HEADER.unpack(header)
+            payload = _receive_exact(sock, length)
+            if kind == b"R":
+                pid = _fork_child(sock, payload, fds, _child)
+                if pid != _REFUSED:
+                    children.add(pid)
+                sock.sendall(struct.pack("!cq", b"R" if pid != _REFUSED else b"N", pid))
+            elif kind == b"F":
+                (pid,) = struct.unpack("!q", payload)
+                if pid in children:
+                    children.discard(pid)
+                    _reap(pid)
+                sock.sendall(struct.pack("!cq", b"F", pid))
+            else:
+                return
+    except (ReaderGone, OSError):
+        return
+    finally:
+        for pid in children:
+            _reap(pid)
+
+
+def _receive_header(sock: socket.socket) -> tuple[bytes, list[int]]:
+    data, fds, _, _ = socket.recv_fds(sock, _HEADER.size, 1)
+    if not data:
+        raise ReaderGone("the caller closed its socket")
+    if len(data) < _HEADER.size:
+        data += _receive_exact(sock, _HEADER.size - len(data))
+    return data, fds
+
+
+def _fork_child(sock: socket.socket, payload: bytes, fds: list[int],
+                child: Callable[..., None]) -> int:
+    if len(fds) != 1:
+        for fd in fds:
+            os.close(fd)
+        return _REFUSED
+    sender = fds[0]
+    try:
+        fn, args, timeout = pickle.loads(payload)
+    except Exception:  # something we cannot import here: the caller forks
+        os.close(sender)
+        return _REFUSED
+    pid = os.fork()
+    if pid == 0:  # the capped child: never returns
+        sock.close()
+        child(sender, fn, args, timeout)
+    os.close(sender)
+    return pid
+
+
+def _reap(pid: int) -> None:
+    """Wait for a child; one still running is killed first."""
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
