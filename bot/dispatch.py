@@ -20,8 +20,10 @@ from bot.settings import Settings
 from handlers import amend, ask, buttons, confirmation, form_entry, held_thread, help
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
+    Checked,
     ReceivedFile,
     Submitted,
+    check_files,
     is_spreadsheet,
     outcome_of,
     refuse_files,
@@ -58,12 +60,34 @@ class Dispatcher:
     def domain(self) -> str:
         return self.mailbox.rsplit("@", 1)[-1]
 
+    def check_ahead(self, session: Session, message: InboundMessage, *,
+                    now: datetime) -> Checked | None:
+        """The files of a message that ``dispatch`` will take as a submission, validated now
+        in a session that only reads (``handlers.submission.check_files``); None for any other
+        message. ``dispatch`` decides again, and validates itself what was not checked."""
+        if message.button is not None or message.automatic_reason or not message.sender:
+            return None
+        if not message.sender_verified or message.entry is not None:
+            return None
+        if message.form_request is not None:
+            return None
+        contact = find_contact(session, message.sender)
+        spreadsheets, _ = within_limit(
+            [a for a in message.attachments if message.files_are_returns or is_spreadsheet(a)],
+            self.settings.max_attachments)
+        if contact is None or not spreadsheets:
+            return None
+        today = now.astimezone(self.settings.tz).date()
+        submitted = self._submitted(message, contact.email, now, spreadsheets, today=today)
+        return check_files(session, submitted, settings=self.settings, today=today)
+
     def dispatch(self, session: Session, message: InboundMessage, *, now: datetime,
-                 item_id: int | None = None) -> HandlerResult:
+                 item_id: int | None = None, checked: Checked | None = None) -> HandlerResult:
         """Decide what the message is and handle it, in the caller's transaction.
 
         ``item_id`` is the message's place in the stored inbox (none for the command line):
-        a message already answered under another id is not answered again.
+        a message already answered under another id is not answered again. ``checked``: its
+        files as ``check_ahead`` validated them, with the same ``now``.
         """
         if item_id is not None and _already_answered(session, item_id, message):
             return HandlerResult(Outcome.DUPLICATE_MESSAGE)
@@ -101,7 +125,7 @@ class Dispatcher:
                                          sender=contact.email)
         if spreadsheets:
             return self._submission(session, message, contact, today, now,
-                                    files=spreadsheets, skipped=skipped)
+                                    files=spreadsheets, skipped=skipped, checked=checked)
         prefixes = self._replied_prefixes(session, message)
         in_thread = held_thread.answer(session, message, sender=contact.email,
                                        prefixes=prefixes, now=now)
@@ -179,9 +203,10 @@ class Dispatcher:
 
     def _submission(self, session: Session, message: InboundMessage, contact: Contact,
                     today: date, now: datetime, *, files: list[Attachment],
-                    skipped: list[Attachment]) -> HandlerResult:
+                    skipped: list[Attachment], checked: Checked | None) -> HandlerResult:
         submitted = self._submitted(message, contact.email, now, files, today=today)
-        received = submit_files(session, submitted, settings=self.settings, today=today)
+        received = submit_files(session, submitted, settings=self.settings, today=today,
+                                checked=checked)
         held_until = (today + timedelta(days=self.settings.held_expiry_days)
                       if any(r.report.rows_held for r in received) else None)
         notes = [wording.not_processed_text([a.filename for a in skipped],

@@ -289,6 +289,11 @@ class Worker:
 
     def _handle(self, item_id: int, message: InboundMessage) -> str:
         dispatcher = Dispatcher(self.settings)
+        now = utcnow()
+        # Files are validated before the writing transaction: on SQLite that holds the one
+        # write lock every worker and process shares, so it must be short (issue 14).
+        with self.store.reading() as session:
+            checked = dispatcher.check_ahead(session, message, now=now)
         with self.store.transaction() as session:
             if not hold_claim(session, item_id, worker=self.name):
                 # Our earlier commit landed though its answer was lost, or another process
@@ -299,7 +304,8 @@ class Worker:
             assert self.channels is not None
             # What the channel keeps (a Teams conversation reference) commits with the outcome.
             self.channels.record(session, message)
-            result = dispatcher.dispatch(session, message, now=utcnow(), item_id=item_id)
+            result = dispatcher.dispatch(session, message, now=now, item_id=item_id,
+                                         checked=checked)
             if result.reply is not None:
                 self._queue_reply(session, item_id, result.reply)
             finish_inbound(session, item_id, outcome=result.outcome)

@@ -5,6 +5,7 @@ This is the one path every channel's files take (email, Slack, Teams and ``marac
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -59,24 +60,36 @@ def within_limit(files: Sequence[Attachment], limit: int
     return list(files[:limit]), list(files[limit:])
 
 
-def submit_files(
+# A file checked ahead, by name and content: the report validation gave it.
+Checked = dict[tuple[str, str], FileReport]
+
+
+def check_files(
     session: Session, submitted: Submitted, *, settings: Policy, today: date
+) -> Checked:
+    """Validate every file against the store as it stands, in a session that only reads.
+
+    Reading the workbook and checking it is most of a submission's work; done before the
+    writing transaction, it does not hold SQLite's write lock (every other worker and process
+    waits on it) or PostgreSQL's meeting locks (issue 14). Nothing is lost by checking a few
+    milliseconds early: ``record_submission`` compares every row with the store again under
+    its lock and corrects the report if another file landed in between.
+    """
+    return {_file_key(a): _check(session, submitted, a, settings=settings, today=today)
+            for a in submitted.files}
+
+
+def submit_files(
+    session: Session, submitted: Submitted, *, settings: Policy, today: date,
+    checked: Checked | None = None,
 ) -> list[ReceivedFile]:
-    """Validate and record every file, in the caller's transaction; reports tell the truth
-    about what was recorded (the store corrects them if another file landed meanwhile)."""
+    """Validate (unless ``checked`` ahead) and record every file, in the caller's transaction;
+    reports tell the truth about what was recorded (the store corrects them if another file
+    landed meanwhile)."""
     received = []
     for attachment in submitted.files:
-        context = validation_context(
-            session,
-            today=today,
-            sender=submitted.sender,
-            declared_quarter=submitted.declared_quarter,
-            bands=settings.bands,
-            max_file_bytes=settings.max_file_bytes,
-        )
-        context = replace(context, declared_year_given=submitted.declared_year_given)
-        report = name_data_team(validate_bytes(attachment.data, attachment.filename, context),
-                                settings.data_team_contact)
+        report = (checked or {}).get(_file_key(attachment)) or _check(
+            session, submitted, attachment, settings=settings, today=today)
         record_submission(
             session,
             report=report,
@@ -95,6 +108,25 @@ def submit_files(
     return received
 
 
+def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
+           settings: Policy, today: date) -> FileReport:
+    context = validation_context(
+        session,
+        today=today,
+        sender=submitted.sender,
+        declared_quarter=submitted.declared_quarter,
+        bands=settings.bands,
+        max_file_bytes=settings.max_file_bytes,
+    )
+    context = replace(context, declared_year_given=submitted.declared_year_given)
+    return name_data_team(validate_bytes(attachment.data, attachment.filename, context),
+                          settings.data_team_contact)
+
+
+def _file_key(attachment: Attachment) -> tuple[str, str]:
+    return attachment.filename, hashlib.sha256(attachment.data).hexdigest()
+
+
 def _quarter_read(report: FileReport) -> Quarter | None:
     """The quarter a yearless "Q1" was read as from the file's meetings, if it was."""
     found = next((i for i in report.issues if i.code == "quarter-from-meetings"), None)
@@ -103,8 +135,6 @@ def _quarter_read(report: FileReport) -> Quarter | None:
 
 def refuse_files(session: Session, submitted: Submitted) -> None:
     """An unknown sender: keep each file as a refused submission, record none of its data."""
-    import hashlib
-
     for attachment in submitted.files:
         sha = hashlib.sha256(attachment.data).hexdigest()
         record_refused(session, filename=attachment.filename, raw=attachment.data,
