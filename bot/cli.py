@@ -13,6 +13,10 @@ from bot.commands import parsers
 from bot.settings import ConfigError, Settings
 
 EXIT_USAGE = 2
+# numpy (validation's columns) starts a pool of OpenBLAS threads when imported, a good part of
+# its import time; nothing here uses BLAS (no matrix products), and ``run`` already works in
+# a pool of its own. An operator's own setting wins.
+_SINGLE_THREADED_BLAS = {"OPENBLAS_NUM_THREADS": "1"}
 
 _PARSERS = (
     parsers.add_run_parser, parsers.add_validate_parser, parsers.add_submit_parser,
@@ -38,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code of interface.md."""
+    for name, value in _SINGLE_THREADED_BLAS.items():
+        os.environ.setdefault(name, value)  # before any command imports numpy
     try:
         code = _run(argv)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
@@ -77,9 +83,13 @@ def _handler(name: str) -> Callable[[argparse.Namespace, Settings], int]:
 
 def _environment() -> dict[str, str]:
     """The process environment over a ``.env`` file in the working directory, if any."""
-    from dotenv import dotenv_values
+    values: dict[str, str] = {}
+    # The same test python-dotenv makes; without a file, its parser (a dozen regular
+    # expressions to compile) is not even loaded.
+    if os.path.isfile(".env"):
+        from dotenv import dotenv_values
 
-    values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+        values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
     values.update(os.environ)
     return values
 

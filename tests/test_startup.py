@@ -51,7 +51,49 @@ def test_validate_without_a_database_loads_neither_the_store_nor_the_chat_stack(
         tmp_path: Path) -> None:
     modules = _modules_after(["validate", str(FIXTURE), "--json"], tmp_path)
     assert "validation.validate" in modules  # it did validate
-    assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl")) == []
+    assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl", "kernel.answers",
+                             "kernel.wording.questions", "dotenv")) == []
+
+
+def test_a_dotenv_file_is_still_read_and_the_environment_wins(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-dotenv is loaded only when there is a .env file (above); when there is one,
+    its values count, under the process environment's."""
+    from bot.cli import _environment
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("MARAC_FROM_FILE=file\nMARAC_BOTH=file\n")
+    monkeypatch.setenv("MARAC_BOTH", "process")
+    found = _environment()
+    assert (found["MARAC_FROM_FILE"], found["MARAC_BOTH"]) == ("file", "process")
+    (tmp_path / ".env").unlink()
+    assert "MARAC_FROM_FILE" not in _environment()
+
+
+def test_the_wording_index_is_up_to_date() -> None:
+    """``wording.<name>`` loads only the name's module, found in kernel/wording/_index.py:
+    after adding a wording name, ``python -m kernel.wording._index`` brings it up to date."""
+    from kernel.wording import _index
+
+    assert _index.computed_homes() == _index.HOMES
+
+
+def test_each_wording_name_is_what_the_star_imports_gave() -> None:
+    """Lazily loaded, every name is the very object ``from kernel.wording.<m> import *`` in
+    the index's order bound, the later module winning, including names the index leaves out."""
+    import importlib
+
+    from kernel import wording
+    from kernel.wording import _index
+
+    expected: dict[str, object] = {}
+    for name in _index.MODULES:
+        module = importlib.import_module(f"kernel.wording.{name}")
+        expected.update({n: getattr(module, n) for n in _index.star_names(module)})
+    assert len(expected) > 200
+    assert {n: getattr(wording, n) for n in expected} == expected
+    with pytest.raises(AttributeError):
+        _ = wording.no_such_wording  # type: ignore[attr-defined]
 
 
 # ``marac-bot run`` in a fresh interpreter, stopped (SIGTERM to itself) as soon as its SMTP
