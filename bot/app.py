@@ -36,6 +36,8 @@ from store.registry import is_demo_registry, load_demo_registry
 from validation import reader_process
 
 if TYPE_CHECKING:
+    from bot.channels.email.early import EarlySmtp
+
     # Imported where used: the scheduler (apscheduler, holidays, the reminder handlers) is
     # started after the listeners, so the SMTP port answers before it is loaded (issue 14).
     from bot.scheduler import ReminderScheduler
@@ -68,16 +70,17 @@ class Signals:
 
 
 def run(settings: Settings) -> int:
-    """Run until SIGTERM / Ctrl-C; returns the exit code."""
+    """Run until SIGTERM / Ctrl-C; returns the exit code. (``marac-bot run`` goes through
+    bot/startup.py, which starts the SMTP listener before this module is even loaded.)"""
     return asyncio.run(_main(settings))
 
 
-async def _main(settings: Settings) -> int:
+async def _main(settings: Settings, early_smtp: EarlySmtp | None = None) -> int:
     reader_process.start()  # files are read in children of a small process, not forks of this
     store = await asyncio.to_thread(_open_store, settings)
     signals = Signals(asyncio.get_running_loop())
     _install_signal_handlers(signals)
-    bot = RunningBot(settings, store, signals)
+    bot = RunningBot(settings, store, signals, early_smtp=early_smtp)
     try:
         await bot.start()
         print(wording.started_text(bot.describe()), flush=True)
@@ -121,7 +124,8 @@ def _install_signal_handlers(signals: Signals) -> None:
 class RunningBot:
     """The channels and loops of one process, started and stopped together."""
 
-    def __init__(self, settings: Settings, store: Store, signals: Signals) -> None:
+    def __init__(self, settings: Settings, store: Store, signals: Signals, *,
+                 early_smtp: EarlySmtp | None = None) -> None:
         self.settings, self.store, self.signals = settings, store, signals
         self.http: web.AppRunner | None = None
         self.http_port: int | None = None
@@ -139,7 +143,8 @@ class RunningBot:
         self.delivery = Delivery.from_settings(store, settings, self.health)
         self.channels: list[Endpoints] = endpoints(settings, store, signals.wake_inbox,
                                                    on_outbox=signals.wake_outbox,
-                                                   run_status=self._run_status)
+                                                   run_status=self._run_status,
+                                                   early_smtp=early_smtp)
         for channel in self.channels:  # those with a connection of their own report its state
             report_to = getattr(channel, "report_to", None)
             if report_to is not None:

@@ -11,14 +11,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    # Alembic is imported where the schema is upgraded: the SMTP spool and the commands that
+    # only read open engines without it (issue 14, start-up time).
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +118,8 @@ def _sqlite_on_begin(connection: Any) -> None:
 
 def alembic_config() -> Config:
     """Alembic's configuration, built in code: the scripts ship inside the package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -126,6 +131,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     On PostgreSQL a transaction-level advisory lock makes concurrent starts take turns, so two
     processes never both try to create the tables.
     """
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-import psycopg
 from sqlalchemy import (
     ForeignKey,
     Integer,
@@ -432,15 +432,23 @@ def is_transient_db_error(exc: BaseException) -> bool:
     error must never be answered as the message's failure. Looks along the exception's causes,
     since a caller may have wrapped the driver's error in one of its own.
     """
+    transient = (SAOperationalError, DisconnectionError, PoolTimeoutError,
+                 sqlite3.OperationalError, *_psycopg_operational_error())
     for error in _causes(exc):
         if isinstance(error, DBAPIError) and error.connection_invalidated:
             return True
-        # psycopg files SerializationFailure, DeadlockDetected, AdminShutdown and
-        # LockNotAvailable under OperationalError; SQLAlchemy wraps them as its own.
-        if isinstance(error, (SAOperationalError, DisconnectionError, PoolTimeoutError,
-                              psycopg.OperationalError, sqlite3.OperationalError)):
+        if isinstance(error, transient):
             return True
     return False
+
+
+def _psycopg_operational_error() -> tuple[type[Exception], ...]:
+    """psycopg files SerializationFailure, DeadlockDetected, AdminShutdown and LockNotAvailable
+    under OperationalError (SQLAlchemy wraps them as its own). Not imported for this: only a
+    process that loaded psycopg can hold one of its errors, and on SQLite importing it would
+    slow ``marac-bot run``'s start (issue 14)."""
+    psycopg = sys.modules.get("psycopg")
+    return (psycopg.OperationalError,) if psycopg is not None else ()
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

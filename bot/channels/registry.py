@@ -30,6 +30,7 @@ from store.queue import enqueue_outbound
 
 if TYPE_CHECKING:
     from bot.channels.chat.endpoints import ChatEndpoints
+    from bot.channels.email.early import EarlySmtp
 
 # The Slack and Teams modules are imported only where a chat channel is configured or one of
 # its items turns up: their SDKs take longer to import than the rest of ``run`` to start.
@@ -121,13 +122,15 @@ class Endpoints(Protocol):
 
 def endpoints(settings: Settings, store: Store, on_stored: Callable[[], None], *,
               on_outbox: Callable[[], None] = lambda: None,
-              run_status: Callable[[], RunStatus] = RunStatus) -> list[Endpoints]:
+              run_status: Callable[[], RunStatus] = RunStatus,
+              early_smtp: EarlySmtp | None = None) -> list[Endpoints]:
     """Every channel's listeners; each starts only what its settings configure. The dashboard
     queues its sign-in emails through the email channel's converter (``on_outbox`` wakes the
-    sender) and shows ``run_status`` to admins."""
+    sender) and shows ``run_status`` to admins. ``early_smtp``: the SMTP listener ``run``
+    started before the rest, which the email channel takes over."""
     web_pages = WebEndpoints(settings, store, queue_reply=_reply_queue(store, settings),
                              wake_outbox=on_outbox, run_status=run_status)
-    return [EmailEndpoints(settings, store, on_stored),
+    return [EmailEndpoints(settings, store, on_stored, early=early_smtp),
             *_chat_endpoints(settings, store, on_stored), web_pages]
 
 

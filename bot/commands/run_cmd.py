@@ -14,7 +14,7 @@ EXIT_CONFIG = 2
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import run as run_bot
+    from bot.startup import run as run_bot  # the SMTP listener first, then the rest
 
     if not args.verbose:
         logging.getLogger().setLevel(logging.INFO)

@@ -10,21 +10,28 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from bot.channels.email.imap_queue import StoreMailboxLeader, StoreMailboxQueue
-from bot.channels.email.imap_watcher import ImapWatcher, watcher_from_settings
 from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
 from bot.channels.email.smtp_spool import Spool
 from bot.health import Health
 from bot.settings import Settings
 from store.db import Store
 
+# The IMAP watcher is imported where used: it loads its OAuth library (msal, requests), which
+# ``run`` needs only when a mailbox is configured (issue 14, start-up time).
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.channels.email.early import EarlySmtp
+    from bot.channels.email.imap_watcher import ImapWatcher
+
 
 class EmailEndpoints:
-    def __init__(self, settings: Settings, store: Store, on_stored: Callable[[], None]) -> None:
+    def __init__(self, settings: Settings, store: Store, on_stored: Callable[[], None], *,
+                 early: EarlySmtp | None = None) -> None:
         self.settings, self.store, self.on_stored = settings, store, on_stored
+        self.early = early  # the listener ``run`` started into the spool before the rest
         self.smtp: SmtpListener | None = None
         self.imap: ImapWatcher | None = None
         self.imap_thread: threading.Thread | None = None
@@ -39,7 +46,10 @@ class EmailEndpoints:
         """Email has no HTTP routes."""
 
     async def start(self, *, http_running: bool) -> None:
-        if self.settings.smtp_listen is not None:
+        if self.early is not None:  # already taking mail: what it spooled now moves
+            self.smtp, self.spool = self.early.adopt()
+            await asyncio.to_thread(self.spool.start, self.store, self.on_stored)
+        elif self.settings.smtp_listen is not None:
             sessions, on_enqueued = self.store.sessions, self.on_stored
             if self.store.engine.dialect.name == "sqlite":
                 # One writer per SQLite file: the listener commits into a spool of its own,
@@ -50,6 +60,9 @@ class EmailEndpoints:
                 sessions, on_enqueued = self.spool.sessions, self.spool.wake
             self.smtp = await start_smtp_listener(self.settings, sessions, on_enqueued)
         if self.settings.imap_host:
+            from bot.channels.email.imap_queue import StoreMailboxLeader, StoreMailboxQueue
+            from bot.channels.email.imap_watcher import watcher_from_settings
+
             queue = StoreMailboxQueue(self.store, on_enqueued=self.on_stored)
             # Several processes may watch one mailbox: a lease elects the one that moves.
             leader = StoreMailboxLeader(self.store, f"{self.settings.imap_user}@"

@@ -9,6 +9,10 @@ mover thread copies spooled messages into the inbox in short transactions, then 
 from the spool. A crash between the two leaves the message in both; the next move stores it
 again under the same ``source_key``, which is a no-op. PostgreSQL needs none of this: its
 row locks let the listener insert beside a running worker.
+
+``marac-bot run`` opens the spool and its listener before anything else (bot/startup.py): mail
+is accepted while the database is opened and the rest loads, and moved once ``start`` is given
+the store. A process that fails to start leaves it in the spool for the next start.
 """
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ POLL_SECONDS = 1.0
 class Spool:
     """``sessions`` for the listener; ``wake`` after each message it stores."""
 
-    def __init__(self, store: Store, path: Path, on_moved: Callable[[], None]) -> None:
-        self.store, self.path, self.on_moved = store, path, on_moved
+    def __init__(self, store: Store | None, path: Path, on_moved: Callable[[], None]) -> None:
+        # Without a store it only accepts: ``start`` gives the store its messages move into.
+        self.store: Store | None = store
+        self.path, self.on_moved = path, on_moved
         self.engine = open_engine(f"sqlite:///{path}")
         cast(Table, InboundItem.__table__).create(self.engine, checkfirst=True)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
@@ -47,7 +53,11 @@ class Spool:
         self._thread: threading.Thread | None = None
         self._failing = False
 
-    def start(self) -> None:
+    def start(self, store: Store | None = None,
+              on_moved: Callable[[], None] | None = None) -> None:
+        """Move what is spooled (a previous run's too), then keep moving in a thread."""
+        self.store = store if store is not None else self.store
+        self.on_moved = on_moved if on_moved is not None else self.on_moved
         self.move_all()  # what a previous run accepted but had not moved
         self._thread = threading.Thread(target=self._run, name="smtp-spool", daemon=True)
         self._thread.start()
@@ -101,6 +111,8 @@ class Spool:
                                        .limit(BATCH)))
         if not items:
             return 0
+        if self.store is None:
+            raise RuntimeError("the spool was not started with a store to move into")
         with self.store.transaction() as session:
             for item in items:
                 enqueue_inbound(session, channel=item.channel, raw=item.raw,
