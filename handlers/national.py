@@ -16,7 +16,7 @@ from handlers.questions.figures import figures
 from handlers.questions.metrics import ALL_FIELDS
 from handlers.questions.period import year_info
 from handlers.questions.registry import MaracEntry
-from handlers.questions.sums import FieldSum, Sums, marac_sums
+from handlers.questions.sums import Totals, combine, marac_quarter_totals_of
 from kernel import wording
 from kernel.answers import Figures
 from kernel.config import Bands
@@ -62,7 +62,7 @@ class NationalData:
     once; ``period`` applies the rule to any run of those quarters."""
 
     maracs: Sequence[MaracEntry]
-    sums: dict[tuple[int, Quarter], Sums]
+    sums: dict[tuple[int, Quarter], Totals]  # handlers/questions/sums.py
     bands: Bands
     fields: Sequence[str]
     today: date
@@ -86,11 +86,11 @@ class NationalData:
         ``when``: the figures as they stood then (``--as-of``)."""
         ids = None if every_marac else [m.id for m in maracs]
         wanted = sorted({*quarters, *(q.previous() for q in quarters)})
-        found: dict[tuple[int, Quarter], Sums] = {}
-        for quarter in wanted:
-            for sums in marac_sums(session, [quarter.label], ids, fields=fields, when=when):
-                if sums.marac_id is not None and sums.meetings:
-                    found[(sums.marac_id, quarter)] = sums
+        by_label = {q.label: q for q in wanted}
+        # Every quarter in one query, not one each: the rule needs them apart (issue 14).
+        kept = marac_quarter_totals_of(session, list(by_label), ids, fields=fields, when=when)
+        found = {(marac, by_label[label]): totals for (marac, label), totals in kept.items()
+                 if totals[0]}  # meetings
         return cls(maracs, found, bands, fields, today, due_days)
 
     def period(self, quarters: Sequence[Quarter]) -> NationalPeriod:
@@ -105,7 +105,7 @@ class NationalData:
         if not basis.started:
             return NationalPeriod(basis, None, names)
         per_marac = [
-            _combine(marac, [self.sums[(marac, c.source)] for c in parts if c.source])
+            combine(marac, [self.sums[(marac, c.source)] for c in parts if c.source], self.fields)
             for marac, parts in basis.counted().items()
         ]
         by_id = {m.id: m for m in self.maracs}
@@ -113,17 +113,6 @@ class NationalData:
         counted = figures(per_marac, by_id, self.bands, fields=self.fields)
         # "Maracs that sent figures": those that did, not those counted (filled ones did not).
         return replace(found, figures=replace(counted, maracs_submitted=len(found.sent)))
-
-
-def _combine(marac_id: int, parts: Sequence[Sums]) -> Sums:
-    """One Marac's sums over the quarters it counts with; ``quarters`` is how many, so cases
-    per 10,000 are annualised over exactly those (cases × 4 ÷ quarters)."""
-    fields: dict[str, FieldSum] = {}
-    for part in parts:
-        for key, value in part.fields.items():
-            fields[key] = fields[key] + value if key in fields else value
-    cases = sum((p.cases for p in parts), FieldSum())
-    return Sums(marac_id, sum(p.meetings for p in parts), len(parts), cases, fields)
 
 
 def load_picture(

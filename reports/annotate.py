@@ -5,8 +5,10 @@ worst one's fill and a single comment listing them all. Issues without a cell (f
 most often) appear in the Issues sheet only.
 
 Two ways to copy, so a large file stays quick:
-- .xlsx/.xlsm up to ``STYLED_COPY_MAX_SHEET_XML`` bytes of sheet XML are loaded with openpyxl
-  (values, not formulas; macros dropped), which keeps the submitter's own formatting;
+- .xlsx/.xlsm up to ``STYLED_COPY_MAX_SHEET_XML`` bytes of sheet XML keep the submitter's own
+  formatting (values, not formulas; macros dropped). ``reports.xlsx_patch`` patches the package
+  in one pass over the XML (a few ms for a return); packages it does not handle (comments
+  already on a marked sheet, strict OOXML, odd XML...) are loaded and saved with openpyxl;
 - everything else (.xls, .ods, .csv, large or odd workbooks) is read by ``validation.reader``,
   the validator's own reader, and written as a fresh write-only workbook with the same sheet
   names and values. For 50,000 x 32 cells openpyxl's normal mode takes ~27 s to load and
@@ -34,6 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.issue_sheet import add_issues_sheet, issues_csv_bytes, unique_title
 from reports.xlsx_cells import AnySheet, make_cell, mark_cell, needs_cell, plain_value
+from reports.xlsx_patch import patched_copy
 from validation.guards import check_container
 from validation.issues import Issue
 from validation.reader import SheetData, read_workbook
@@ -66,7 +69,9 @@ def annotate_workbook(data: bytes, filename: str, report: FileReport) -> bytes:
     if any(i.code in _NOT_OPENED for i in report.issues) or _refused(data, filename):
         return _save(_issues_only(report.issues))
     if filename.lower().endswith(_STYLED_SUFFIXES) and not _is_large_package(data):
-        styled = _styled_copy(data, report)
+        styled = patched_copy(data, report)
+        if styled is None:
+            styled = _styled_copy(data, report)
         if styled is not None:
             return styled
     return _save(_values_copy(data, filename, report))

@@ -34,7 +34,7 @@ SEVERITY_COLOURS: dict[Severity, str] = {
     Severity.INFO: "FFBDD7EE",
 }
 
-_COMMENT_WIDTH_PT = 260
+COMMENT_WIDTH_PT = 260
 _COMMENT_CHARS_PER_LINE = 45
 _COMMENT_LINE_PT = 14
 
@@ -82,20 +82,26 @@ def worst(issues: Sequence[Issue]) -> Severity:
 def mark_cell(cell: Cell, issues: Sequence[Issue]) -> None:
     """Fill a problem cell by its worst issue and attach one comment listing every issue."""
     cell.fill = fill_for(worst(issues))
-    earlier = cell.comment.text if cell.comment is not None else None
-    ordered = sorted(issues, key=lambda i: SEVERITY_RANK[i.severity])
-    text = wording.annotation_comment(
-        [(i.severity.value, ILLEGAL_CHARACTERS_RE.sub("", i.message)) for i in ordered],
-        earlier=earlier,
-    )
+    text = comment_text(issues, cell.comment.text if cell.comment is not None else None)
     cell.comment = Comment(
         text,
         wording.ANNOTATION_AUTHOR,
-        height=_comment_height(text),
-        width=_COMMENT_WIDTH_PT,
+        height=comment_height(text),
+        width=COMMENT_WIDTH_PT,
     )
 
 
-def _comment_height(text: str) -> int:
+def comment_text(issues: Sequence[Issue], earlier: str | None = None) -> str:
+    """A problem cell's comment: every issue, worst first, then any comment it already had.
+
+    Shared with reports.xlsx_patch, which writes the same comments without openpyxl."""
+    ordered = sorted(issues, key=lambda i: SEVERITY_RANK[i.severity])
+    return wording.annotation_comment(
+        [(i.severity.value, ILLEGAL_CHARACTERS_RE.sub("", i.message)) for i in ordered],
+        earlier=earlier,
+    )
+
+
+def comment_height(text: str) -> int:
     lines = sum(max(1, math.ceil(len(p) / _COMMENT_CHARS_PER_LINE)) for p in text.split("\n"))
     return 20 + lines * _COMMENT_LINE_PT

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from store.history import standing_at
 from store.models import Contact, HeldChange, HeldStatus, Meeting, MeetingVersion, Role, Submission
 from store.models import contact_maracs as cm
+from store.totals import marac_quarter_totals
 
 PENDING = HeldStatus.PENDING.value
 _Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
@@ -63,8 +64,48 @@ def uploads(
 
     Meetings are counted by their current version, not by the meeting row alone: a meeting
     whose only figures were withdrawn (store/withdraw.py) has no current version and is not
-    an upload. The covering index on (meeting_id, is_current, …) keeps that lookup cheap.
+    an upload. As they stand now, the database's per-Marac-quarter totals answer
+    (store/totals.py); as they stood then, the versions standing at ``when``.
     """
+    held = _held_per_group(quarters, marac_ids, when)
+    query = _kept_uploads(quarters, marac_ids, held) if when is None else _uploads_then(
+        quarters, marac_ids, held, with_cases=with_cases, when=when
+    )
+    found = {}
+    for quarter, marac_id, meetings, cases, cases_known, held in session.execute(query):
+        key = (marac_id, quarter)
+        if not with_cases:  # as before: no cases, none said to be blank
+            cases, cases_known = None, meetings
+        found[key] = Uploads(marac_id, quarter, meetings, cases, meetings - cases_known, held)
+    return found
+
+
+def _kept_uploads(
+    quarters: Sequence[str], marac_ids: Collection[int] | None, held: Subquery
+) -> Select[*tuple[Any, ...]]:
+    """From the per-Marac-quarter totals the database keeps (store/totals.py): one narrow
+    row per group instead of a join over every meeting of the period (issue 14)."""
+    t = marac_quarter_totals
+    query = (
+        select(t.c.quarter, t.c.marac_id, t.c.meetings, t.c.cases_total, t.c.cases_known,
+               func.coalesce(held.c.held, 0))
+        .outerjoin(held, and_(held.c.marac_id == t.c.marac_id, held.c.quarter == t.c.quarter))
+        .where(t.c.quarter.in_(list(quarters)), t.c.meetings > 0)
+    )
+    if marac_ids is not None:
+        query = query.where(t.c.marac_id.in_(sorted(marac_ids)))
+    return query
+
+
+def _uploads_then(
+    quarters: Sequence[str],
+    marac_ids: Collection[int] | None,
+    held: Subquery,
+    *,
+    with_cases: bool,
+    when: datetime,
+) -> Select[*tuple[Any, ...]]:
+    """As things stood at ``when``: counted from the versions standing then."""
     base = select(Meeting.id).join(
         MeetingVersion, and_(MeetingVersion.meeting_id == Meeting.id, standing_at(when))
     )
@@ -80,8 +121,7 @@ def uploads(
         columns = base.with_only_columns(
             Meeting.quarter, Meeting.marac_id, func.count(), null(), func.count()
         )
-    held = _held_per_group(quarters, marac_ids, when)
-    query = (
+    return (
         _where(columns, quarters, marac_ids)
         .outerjoin(
             held, and_(held.c.marac_id == Meeting.marac_id, held.c.quarter == Meeting.quarter)
@@ -89,11 +129,6 @@ def uploads(
         .add_columns(func.coalesce(func.max(held.c.held), 0))
         .group_by(Meeting.quarter, Meeting.marac_id)
     )
-    found = {}
-    for quarter, marac_id, meetings, cases, cases_known, held in session.execute(query):
-        key = (marac_id, quarter)
-        found[key] = Uploads(marac_id, quarter, meetings, cases, meetings - cases_known, held)
-    return found
 
 
 def _held_per_group(
