@@ -8,9 +8,12 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot.commands import parsers
-from bot.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 EXIT_USAGE = 2
 # numpy (validation's columns) starts a pool of OpenBLAS threads when imported, a good part of
@@ -59,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and usage errors end here, before the settings load
+    from bot.settings import ConfigError, Settings
+
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -6,9 +6,13 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.settings import Settings
-from kernel.quarters import Quarter
+# The parsers use this module too: ``--help`` should not load the settings or the quarters'
+# patterns (issue 14, start-up time).
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from kernel.quarters import Quarter
 
 
 class UsageError(Exception):
@@ -22,6 +26,8 @@ def today(settings: Settings) -> date:
 def parse_quarter(text: str | None, settings: Settings) -> Quarter | None:
     if text is None:
         return None
+    from kernel.quarters import Quarter
+
     quarter = Quarter.parse(text, today=today(settings))
     if quarter is None:
         raise UsageError(f"--quarter: {text!r} is not a quarter (try 'Q3 2024/25')")
