@@ -16,11 +16,18 @@ from handlers.questions.figures import figures
 from handlers.questions.metrics import ALL_FIELDS
 from handlers.questions.period import year_info
 from handlers.questions.registry import MaracEntry
-from handlers.questions.sums import Totals, combine, marac_quarter_totals_of
+from handlers.questions.sums import (
+    Sums,
+    Totals,
+    combine,
+    marac_quarter_totals_of,
+    marac_totals,
+    quarters_sent,
+)
 from kernel import wording
 from kernel.answers import Figures
 from kernel.config import Bands
-from kernel.national_rule import Basis, PeriodBasis, RuleNote, apply_rule
+from kernel.national_rule import Basis, PeriodBasis, QuarterState, RuleNote, apply_rule
 from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
 from reports.national import NationalPicture, Period
 
@@ -101,18 +108,61 @@ class NationalData:
             today=self.today,
             due_days=self.due_days,
         )
-        names = {m.id: m.name for m in self.maracs}
         if not basis.started:
-            return NationalPeriod(basis, None, names)
+            return _period_of(basis, [], self.maracs, self.bands, self.fields)
         per_marac = [
             combine(marac, [self.sums[(marac, c.source)] for c in parts if c.source], self.fields)
             for marac, parts in basis.counted().items()
         ]
-        by_id = {m.id: m for m in self.maracs}
-        found = NationalPeriod(basis, None, names)
-        counted = figures(per_marac, by_id, self.bands, fields=self.fields)
-        # "Maracs that sent figures": those that did, not those counted (filled ones did not).
-        return replace(found, figures=replace(counted, maracs_submitted=len(found.sent)))
+        return _period_of(basis, per_marac, self.maracs, self.bands, self.fields)
+
+
+def national_period(
+    session: Session,
+    maracs: Sequence[MaracEntry],
+    quarters: Sequence[Quarter],
+    bands: Bands,
+    *,
+    fields: Sequence[str],
+    today: date,
+    due_days: int = DEFAULT_DUE_DAYS,
+    every_marac: bool = False,
+) -> NationalPeriod:
+    """One period under the rule, as ``NationalData.load(…).period(quarters)`` gives it, for
+    a question: the rule is applied to who sent which quarter, then each Marac's own figures
+    are summed over the period by the database and only the quarters filled in are read
+    apart. A national year is then ~300 rows rather than ~1,500 (issue 14)."""
+    ids = None if every_marac else [m.id for m in maracs]
+    by_label = {q.label: q for q in {*quarters, *(q.previous() for q in quarters)}}
+    sent = {(m, by_label[label]) for m, label in quarters_sent(session, list(by_label), ids)}
+    basis = apply_rule((m.id for m in maracs), quarters, sent, today=today, due_days=due_days)
+    if not basis.started:
+        return _period_of(basis, [], maracs, bands, fields)
+    # Every meeting of a started quarter of the period counts as SENT: summed in one go.
+    started = [q.quarter.label for q in basis.quarters if q.state is not QuarterState.NOT_STARTED]
+    own = marac_totals(session, started, ids, fields=fields)
+    fills = {(c.marac_id, c.source.label) for q in basis.quarters for c in q.contributions
+             if c.basis is Basis.FILLED and c.source is not None}
+    filled = marac_quarter_totals_of(
+        session, sorted({label for _, label in fills}), sorted({m for m, _ in fills}),
+        fields=fields) if fills else {}
+    per_marac = []
+    for marac, parts in basis.counted().items():
+        found = [own[marac]] if marac in own else []
+        found += [filled[(marac, c.source.label)] for c in parts
+                  if c.basis is Basis.FILLED and c.source is not None]
+        per_marac.append(combine(marac, found, fields))
+    return _period_of(basis, per_marac, maracs, bands, fields)
+
+
+def _period_of(basis: PeriodBasis, per_marac: Sequence[Sums], maracs: Sequence[MaracEntry],
+               bands: Bands, fields: Sequence[str]) -> NationalPeriod:
+    found = NationalPeriod(basis, None, {m.id: m.name for m in maracs})
+    if not basis.started:
+        return found
+    counted = figures(per_marac, {m.id: m for m in maracs}, bands, fields=fields)
+    # "Maracs that sent figures": those that did, not those counted (filled ones did not).
+    return replace(found, figures=replace(counted, maracs_submitted=len(found.sent)))
 
 
 def load_picture(

@@ -3,12 +3,14 @@ police force areas and nations they make up, and "did you mean" over all of thos
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from handlers.questions.model import Area
@@ -57,23 +59,26 @@ class RegistrySnapshot:
 
     @classmethod
     def load(cls, session: Session) -> RegistrySnapshot:
+        """The registry as it stands. Read afresh for every question (another process may
+        have imported a registry), but built again only when what was read differs from the
+        last time: building it cost more than a question's answer (issue 14). The rows
+        themselves are the key, so a change anywhere, in any process, is seen at once."""
+        global _last
+        rows = tuple(tuple(row) for row in session.execute(_REGISTRY_QUERY))
+        cached = _last
+        if cached is not None and cached[0] == rows:
+            return cached[1]
+        snapshot = cls._build(rows)
+        _last = (rows, snapshot)  # one entry: a registry, not a history of them
+        return snapshot
+
+    @classmethod
+    def _build(cls, rows: Iterable[tuple[Any, ...]]) -> RegistrySnapshot:
         snapshot = cls()
-        query = select(
-            Marac.id,
-            Marac.name_key,
-            Marac.name,
-            Marac.aliases,
-            Marac.region,
-            Marac.police_force_area,
-            Marac.nation,
-            Marac.adult_female_population,
-        )
-        # Retired Maracs (registry import --replace): their data is kept, they are not asked.
-        query = query.where(Marac.retired_at.is_(None)).order_by(Marac.name)
-        for mid, key, name, aliases, region, force, nation, population in session.execute(query):
+        for mid, key, name, aliases, region, force, nation, population in rows:
             entry = MaracEntry(mid, name, region, force, nation, population)
             # The stored name_key saves recomputing it for ~290 names on every question.
-            snapshot.add(entry, aliases or (), key=key)
+            snapshot.add(entry, (json.loads(aliases) if aliases else None) or (), key=key)
         return snapshot
 
     def add(
@@ -162,3 +167,25 @@ class RegistrySnapshot:
             if name not in found:
                 found.append(name)
         return found[:limit]
+
+
+# The registry's rows as questions need them; aliases as their JSON text, compared as read
+# (PostgreSQL's driver would otherwise decode ~290 JSON values per question).
+# Retired Maracs (registry import --replace): their data is kept, they are not asked.
+_REGISTRY_QUERY = (
+    select(
+        Marac.id,
+        Marac.name_key,
+        Marac.name,
+        cast(Marac.aliases, Text),
+        Marac.region,
+        Marac.police_force_area,
+        Marac.nation,
+        Marac.adult_female_population,
+    )
+    .where(Marac.retired_at.is_(None))
+    .order_by(Marac.name)
+)
+# The rows last read and the snapshot built from them. A snapshot is never changed after it
+# is built, so threads may share it; replacing the pair is one assignment.
+_last: tuple[tuple[tuple[Any, ...], ...], RegistrySnapshot] | None = None

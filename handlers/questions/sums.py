@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, literal, select
 from sqlalchemy.orm import Session
@@ -25,18 +25,29 @@ from store.models import Meeting, MeetingVersion
 from store.totals import FIELDS, cases_column, known_column, marac_quarter_totals, total_column
 
 __all__ = ["FIELDS", "TOTALS", "FieldSum", "Sums", "Totals", "add_up", "combine",
-           "marac_quarter_totals_of", "marac_sums"]
+           "marac_quarter_totals_of", "marac_sums", "marac_totals",
+           "quarters_sent"]
 # Fields only ever totalled, never taken as a share of cases (children are people, not cases).
 TOTALS = frozenset({"children", "cases_with_children"})
 
 
-@dataclass(frozen=True)
-class FieldSum:
+# A Marac's totals as a query gives them, without the Marac id: meetings, quarters with
+# meetings, cases, meetings with cases filled in, then each field's total, known (and cases).
+# Plain tuples: a national year adds up hundreds of them per question (issue 14).
+Totals = tuple[int, ...]
+
+
+class FieldSum(NamedTuple):
+    """A named tuple rather than a dataclass: a national answer makes thousands of them, and
+    a frozen dataclass took several times as long to build (issue 14)."""
+
     total: int = 0  # over the meetings where the field was filled in
     known: int = 0  # how many meetings those were
     cases: int = 0  # cases discussed at those meetings (not taken for TOTALS)
 
-    def __add__(self, other: FieldSum) -> FieldSum:
+    def __add__(self, other: object) -> FieldSum:  # adds up, never concatenates
+        if not isinstance(other, FieldSum):
+            return NotImplemented
         return FieldSum(
             self.total + other.total, self.known + other.known, self.cases + other.cases
         )
@@ -63,13 +74,19 @@ class Sums:
 def add_up(parts: Iterable[Sums]) -> Sums:
     """Several Maracs' sums as one (``quarters`` is the most any of them sent)."""
     meetings, quarters, cases = 0, 0, FieldSum()
-    fields: dict[str, FieldSum] = {}
+    added: dict[str, list[int]] = {}  # plain ints while adding: hundreds of Maracs × fields
     for part in parts:
         meetings += part.meetings
         quarters = max(quarters, part.quarters)
         cases += part.cases
-        for key, value in part.fields.items():
-            fields[key] = fields[key] + value if key in fields else value
+        for key, (total, known, over) in part.fields.items():
+            if (sums := added.get(key)) is None:
+                added[key] = [total, known, over]
+            else:
+                sums[0] += total
+                sums[1] += known
+                sums[2] += over
+    fields = {key: FieldSum(*sums) for key, sums in added.items()}
     return Sums(None, meetings, quarters, cases, fields)
 
 
@@ -106,6 +123,19 @@ def marac_sums(
     ``cases`` and ``fields`` only: every field costs two or three aggregates, so a question
     asks for the ones it needs. ``when``: the figures as they stood then (``report …
     --as-of``), not as they stand now."""
+    found = marac_totals(session, quarters, marac_ids, fields=fields, when=when)
+    return [_from_row((marac_id, *totals), fields) for marac_id, totals in found.items()]
+
+
+def marac_totals(
+    session: Session,
+    quarters: Sequence[str],
+    marac_ids: Collection[int] | None,
+    *,
+    fields: Sequence[str] = FIELDS,
+    when: datetime | None = None,
+) -> dict[int, Totals]:
+    """``marac_sums`` as plain tuples by Marac id (see ``Totals``)."""
     if when is None:
         t = marac_quarter_totals
         query = _kept(select(t.c.marac_id, *_kept_columns(tuple(fields))), quarters, marac_ids)
@@ -113,12 +143,29 @@ def marac_sums(
     else:
         query = _versions(select(Meeting.marac_id, *_columns(tuple(fields))), quarters,
                           marac_ids, when).group_by(Meeting.marac_id)
-    return [_from_row(tuple(row), fields) for row in session.execute(query)]
+    return {row[0]: tuple(row[1:]) for row in session.execute(query)}
 
 
-# One Marac's totals for one quarter as the query gives them, without the Marac id: meetings,
-# quarters (1), cases, cases filled in, then each field's total, known (and cases).
-Totals = tuple[int, ...]
+def quarters_sent(
+    session: Session,
+    quarters: Sequence[str],
+    marac_ids: Collection[int] | None,
+    *,
+    when: datetime | None = None,
+) -> set[tuple[int, str]]:
+    """(Marac id, quarter label) of each of ``quarters`` a Marac has current meetings in."""
+    if when is not None:
+        query = _versions(select(Meeting.marac_id, Meeting.quarter), quarters, marac_ids,
+                          when).distinct()
+        return {(marac_id, quarter) for marac_id, quarter in session.execute(query)}
+    # One row per Marac with a bit per quarter (a group's row is unique): a fifth of the
+    # rows to fetch for a national year, which cost more than the query.
+    labels = list(dict.fromkeys(quarters))
+    t = marac_quarter_totals
+    bits = case({label: 1 << i for i, label in enumerate(labels)}, value=t.c.quarter, else_=0)
+    query = _kept(select(t.c.marac_id, func.sum(bits)), labels, marac_ids).group_by(t.c.marac_id)
+    return {(marac_id, label) for marac_id, flags in session.execute(query)
+            for i, label in enumerate(labels) if flags >> i & 1}
 
 
 def marac_quarter_totals_of(
@@ -141,7 +188,7 @@ def marac_quarter_totals_of(
     else:
         query = _versions(select(Meeting.quarter, Meeting.marac_id, *_columns(tuple(fields))),
                           quarters, marac_ids, when).group_by(Meeting.quarter, Meeting.marac_id)
-    return {(row[1], row[0]): tuple(map(int, row[2:])) for row in session.execute(query)}
+    return {(row[1], row[0]): tuple(row[2:]) for row in session.execute(query)}
 
 
 def combine(marac_id: int, parts: Sequence[Totals], fields: Sequence[str]) -> Sums:

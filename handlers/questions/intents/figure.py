@@ -52,13 +52,12 @@ def _figures(ask: Ask, place: Place, metric: str, quarters: tuple[str, ...]
 
 def _national(ask: Ask, place: Place, fields: tuple[str, ...], quarters: tuple[str, ...], *,
               every_marac: bool) -> tuple[Figures, RuleNote]:
-    from handlers.national import NationalData  # it imports this package: load when used
+    from handlers.national import national_period  # it imports this package: load when used
 
     wanted = [Quarter.from_label(label) for label in quarters]
-    data = NationalData.load(ask.session, place.maracs, wanted, ask.settings.bands,
+    period = national_period(ask.session, place.maracs, wanted, ask.settings.bands,
                              fields=fields, today=ask.today, due_days=ask.due_days,
                              every_marac=every_marac)
-    period = data.period(wanted)
     if period.figures is None:  # not started: nothing sent, nothing counted
         empty = figures([], {m.id: m for m in place.maracs}, ask.settings.bands, fields=fields)
         return empty, period.note()
