@@ -141,3 +141,22 @@ def test_run_without_chat_settings_loads_neither_chat_sdk(tmp_path: Path) -> Non
     assert "aiosmtpd" in modules  # it did listen
     assert _loaded(modules, ("slack_bolt", "slack_sdk", "microsoft_agents", "matplotlib",
                              "pandas")) == []
+
+
+def test_what_run_starts_its_smtp_listener_with_is_light(tmp_path: Path) -> None:
+    """``run`` starts the SMTP listener (into its spool) before it loads the rest in a thread
+    (bot/startup.py): what that first step imports must stay small, or mail waits for it."""
+    code = ("import json, sys; import bot.cli, bot.startup, bot.channels.email.early; "
+            "sys.stderr.write('MODULES ' + json.dumps(sorted(sys.modules)))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    marker = run.stderr.rfind("MODULES ")
+    assert marker >= 0, run.stderr[-2000:]
+    modules = set(json.loads(run.stderr[marker + len("MODULES "):]))
+    assert "aiosmtpd" in modules  # it is the listener's own
+    later = (*(n for n in HEAVY if n != "aiosmtpd"), "bot.app", "bot.worker", "handlers",
+             "alembic", "psycopg", "openpyxl", "numpy", "msal", "requests", "apscheduler",
+             "kernel.wording", "bot.channels.web")
+    assert _loaded(modules, later) == []
+
