@@ -97,8 +97,9 @@ def to_text(grid: Grid) -> str:
         _short(q["label"]).ljust(column) for q in grid.quarters
     ).rstrip()
     lines = [wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of), "", head]
+    padded = {state: label.ljust(column) for state, label in wording.GRID_STATE_LABELS.items()}
     for row in grid.rows:
-        cells = "".join(wording.GRID_STATE_LABELS[c.state].ljust(column) for c in row.cells)
+        cells = "".join([padded[c.state] for c in row.cells])
         lines.append((row.marac.ljust(width + 2) + cells).rstrip())
     if not grid.rows:
         lines.append(wording.GRID_EMPTY)

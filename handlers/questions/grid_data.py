@@ -33,13 +33,21 @@ def load_grid(
     # What an empty cell says depends on the quarter alone: work it out once per quarter.
     empty = [GridCell(state_of(q, None, today=today, due_days=due_days).value) for q in quarters]
     accepted, held = State.ACCEPTED.value, State.HELD.value  # Enum.value is slow per cell
+    # Cells are frozen, and most are alike (accepted, six or seven meetings): one of each.
+    made: dict[tuple[int, int], GridCell] = {}
     rows = []
     for marac in sorted(maracs, key=lambda m: m.name):
         cells = []
         for label, nothing in zip(labels, empty, strict=True):
             up = found.get((marac.id, label))
-            cells.append(nothing if up is None else GridCell(
-                held if up.held else accepted, up.meetings, up.held))
+            if up is None:
+                cells.append(nothing)
+            elif (cell := made.get((up.meetings, up.held))) is None:
+                cell = made[(up.meetings, up.held)] = GridCell(
+                    held if up.held else accepted, up.meetings, up.held)
+                cells.append(cell)
+            else:
+                cells.append(cell)
         rows.append(GridRow(marac.name, marac.region, marac.police_force_area, tuple(cells)))
     return Grid(
         year=year.label,

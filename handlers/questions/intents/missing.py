@@ -45,10 +45,10 @@ def _answer(ask: Ask, *, focus: Focus) -> Finding:
 def _value(ask: Ask, place: Place, focus: Focus) -> Missing:
     quarter, defaulted = quarter_of(ask)
     ids = None if ask.scope.everything and place.area is None else place.marac_ids
-    now = queries.uploads(ask.session, [quarter.label], ids)
-    before = queries.uploads(ask.session, [quarter.previous().label], ids)
-    have = {marac_id for marac_id, _ in now}
-    had_before = {marac_id for marac_id, _ in before}
+    # The quarter and the one before in one query.
+    found = queries.uploads(ask.session, [quarter.label, quarter.previous().label], ids)
+    have = {marac_id for marac_id, label in found if label == quarter.label}
+    had_before = {marac_id for marac_id, label in found if label != quarter.label}
     previous_tracked = ask.settings.tracks(quarter.previous())
     absent = [m for m in place.maracs if m.id not in have]
     if focus == "in-a-row":
