@@ -77,7 +77,9 @@ def run(settings: Settings) -> int:
 
 async def _main(settings: Settings, early_smtp: EarlySmtp | None = None) -> int:
     reader_process.start()  # files are read in children of a small process, not forks of this
-    store = await asyncio.to_thread(_open_store, settings)
+    # Open already when the SMTP listener writes into it (PostgreSQL; bot/startup.py).
+    store = await asyncio.to_thread(_open_store, settings,
+                                    early_smtp.store if early_smtp is not None else None)
     signals = Signals(asyncio.get_running_loop())
     _install_signal_handlers(signals)
     bot = RunningBot(settings, store, signals, early_smtp=early_smtp)
@@ -93,8 +95,9 @@ async def _main(settings: Settings, early_smtp: EarlySmtp | None = None) -> int:
     return 0
 
 
-def _open_store(settings: Settings) -> Store:
-    store = Store.from_settings(settings)
+def _open_store(settings: Settings, store: Store | None = None) -> Store:
+    if store is None:
+        store = Store.from_settings(settings)
     with store.transaction() as session:
         if load_demo_registry(session):
             logger.warning(wording.DEMO_REGISTRY_LOADED)

@@ -1,11 +1,11 @@
 """``marac-bot run``'s start: the SMTP listener first, then the rest (issue 14).
 
-The bot's other parts (the database and its migrations, the worker and handlers, the web pages,
-the chat channels) take over a second to load and open. On SQLite the listener needs none of
-them (it writes into a spool of its own, bot/channels/email/early.py), so it starts first and
-takes mail while the rest loads in a thread and the loop keeps answering SMTP. If the rest
-fails to start, the listener is closed and the process ends as it did before, with what was
-taken left in the spool for the next start.
+The bot's other parts (the worker and handlers, the web pages, the chat channels) take over a
+second to load. The listener needs none of them (bot/channels/email/early.py: on SQLite it
+writes into a spool of its own, so it does not wait for the database either), so it starts
+first and takes mail while the rest loads in a thread and the loop keeps answering SMTP. If the
+rest fails to start, the listener is closed and the process ends as it did before, with what
+was taken kept for the next start.
 """
 
 from __future__ import annotations

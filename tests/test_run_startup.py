@@ -3,7 +3,9 @@
 On SQLite the SMTP listener writes into its own spool, so it starts before the database is
 opened and the rest loaded. To catch the bot "still starting" without timing anything, the test
 holds an exclusive lock on the bot's database file: the bot cannot open it (it waits, within its
-busy timeout) until the test lets go. Real processes, real SMTP; waits are polls with a bound.
+busy timeout) until the test lets go. On PostgreSQL the listener writes into the inbox once the
+schema is up to date, before the rest starts; there the test locks the registry's table, which
+the rest reads first. Real processes, real SMTP; waits are polls with a bound.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
+
+from store.db import open_engine, upgrade
 from tests.run_e2e_support import (
     COORDINATOR,
     MAILBOX,
@@ -39,10 +45,12 @@ def _free_port() -> int:
         return port
 
 
-def _env(data_dir: Path, smtp_port: int, http: str = f"{HOST}:0") -> dict[str, str]:
+def _env(data_dir: Path, smtp_port: int, http: str = f"{HOST}:0",
+         database_url: str = "") -> dict[str, str]:
     # A fixed SMTP port: the start line that names it comes only once everything is up.
     return {"MARAC_DATA_DIR": str(data_dir), "MARAC_MAILBOX_ADDRESS": MAILBOX,
-            "MARAC_SMTP_LISTEN": f"{HOST}:{smtp_port}", "MARAC_HTTP_LISTEN": http}
+            "MARAC_SMTP_LISTEN": f"{HOST}:{smtp_port}", "MARAC_HTTP_LISTEN": http,
+            "MARAC_DATABASE_URL": database_url}
 
 
 @contextmanager
@@ -131,3 +139,33 @@ def test_mail_taken_before_the_rest_fails_to_start_is_answered_after_a_restart(
         wait_until(lambda: _spooled(data_dir) == 0, timeout=WAIT, what="the spool emptied")
     (reply,) = _replies(outbox)
     assert read_reply(reply).in_reply_to == message_id_of(raw)
+
+
+@pytest.mark.postgres
+def test_on_postgresql_mail_sent_while_the_rest_is_starting_is_answered_once(
+        tmp_path: Path, pg_schema_url: str) -> None:
+    engine = open_engine(pg_schema_url)
+    upgrade(engine)  # the registry's table must exist to be locked
+    data_dir, port = tmp_path / "data", _free_port()
+    raw = submission("clean_libreoffice.xlsx")
+    try:
+        with BotProcess(tmp_path / "work", _env(data_dir, port,
+                                                database_url=pg_schema_url)) as bot:
+            with engine.connect() as held:
+                held.execute(text("LOCK TABLE maracs IN ACCESS EXCLUSIVE MODE"))
+                bot.spawn()
+                wait_until(lambda: _listening(port), timeout=LISTENING_WAIT,
+                           what="the SMTP listener")
+                _send(port, raw)
+                # Stored in the inbox while the rest waits for the registry.
+                assert held.scalar(text("SELECT count(*) FROM inbound_queue")) == 1
+                assert bot.start_line is None
+                held.rollback()
+            bot.wait_started(WAIT)
+            outbox = data_dir / "outbox"
+            wait_until(lambda: len(_replies(outbox)) >= 1, timeout=WAIT, what="the reply")
+        (reply,) = _replies(outbox)
+        assert read_reply(reply).in_reply_to == message_id_of(raw)
+    finally:
+        engine.dispose()
+

@@ -46,9 +46,10 @@ class EmailEndpoints:
         """Email has no HTTP routes."""
 
     async def start(self, *, http_running: bool) -> None:
-        if self.early is not None:  # already taking mail: what it spooled now moves
-            self.smtp, self.spool = self.early.adopt()
-            await asyncio.to_thread(self.spool.start, self.store, self.on_stored)
+        if self.early is not None:  # already taking mail (what it spooled now moves)
+            self.smtp, self.spool = self.early.adopt(self.on_stored)
+            if self.spool is not None:
+                await asyncio.to_thread(self.spool.start, self.store, self.on_stored)
         elif self.settings.smtp_listen is not None:
             sessions, on_enqueued = self.store.sessions, self.on_stored
             if self.store.engine.dialect.name == "sqlite":
