@@ -146,17 +146,28 @@ def test_run_without_chat_settings_loads_neither_chat_sdk(tmp_path: Path) -> Non
 def test_what_run_starts_its_smtp_listener_with_is_light(tmp_path: Path) -> None:
     """``run`` starts the SMTP listener (into its spool) before it loads the rest in a thread
     (bot/startup.py): what that first step imports must stay small, or mail waits for it."""
-    code = ("import json, sys; import bot.cli, bot.startup, bot.channels.email.early; "
-            "sys.stderr.write('MODULES ' + json.dumps(sorted(sys.modules)))")
-    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                         text=True, timeout=120,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
-    marker = run.stderr.rfind("MODULES ")
-    assert marker >= 0, run.stderr[-2000:]
-    modules = set(json.loads(run.stderr[marker + len("MODULES "):]))
+    modules = _modules_of_import("bot.cli, bot.startup, bot.channels.email.early", tmp_path)
     assert "aiosmtpd" in modules  # it is the listener's own
     later = (*(n for n in HEAVY if n != "aiosmtpd"), "bot.app", "bot.worker", "handlers",
              "alembic", "psycopg", "openpyxl", "numpy", "msal", "requests", "apscheduler",
              "kernel.wording", "bot.channels.web")
     assert _loaded(modules, later) == []
+
+
+def test_the_imap_watcher_loads_msal_only_to_sign_in_to_microsoft_365(tmp_path: Path) -> None:
+    modules = _modules_of_import("bot.channels.email.imap_watcher", tmp_path)
+    assert "imap_tools" in modules
+    assert _loaded(modules, ("msal", "requests")) == []
+
+
+def _modules_of_import(names: str, cwd: Path) -> set[str]:
+    """What a fresh interpreter holds after ``import <names>``."""
+    code = (f"import json, sys; import {names}; "
+            "sys.stderr.write('MODULES ' + json.dumps(sorted(sys.modules)))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                         text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    marker = run.stderr.rfind("MODULES ")
+    assert marker >= 0, run.stderr[-2000:]
+    return set(json.loads(run.stderr[marker + len("MODULES "):]))
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import msal
 from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError
 
@@ -179,6 +178,10 @@ class MsalTokenSource:
 
     def _application(self) -> Any:
         if self._app is None:
+            # Imported here: msal (and requests under it) is for Microsoft 365 sign-in only,
+            # and loading it took longer than the rest of the watcher (issue 14).
+            import msal
+
             try:
                 self._app = msal.ConfidentialClientApplication(
                     self._client_id,
