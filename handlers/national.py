@@ -6,18 +6,17 @@ take their national numbers from here, so they never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from handlers.questions.figures import figures
+from handlers.questions.figures import figures_of_totals
 from handlers.questions.metrics import ALL_FIELDS
 from handlers.questions.period import year_info
 from handlers.questions.registry import MaracEntry
 from handlers.questions.sums import (
-    Sums,
     Totals,
     combine,
     marac_quarter_totals_of,
@@ -109,11 +108,11 @@ class NationalData:
             due_days=self.due_days,
         )
         if not basis.started:
-            return _period_of(basis, [], self.maracs, self.bands, self.fields)
-        per_marac = [
-            combine(marac, [self.sums[(marac, c.source)] for c in parts if c.source], self.fields)
+            return _period_of(basis, {}, self.maracs, self.bands, self.fields)
+        per_marac = {
+            marac: combine([self.sums[(marac, c.source)] for c in parts if c.source])
             for marac, parts in basis.counted().items()
-        ]
+        }
         return _period_of(basis, per_marac, self.maracs, self.bands, self.fields)
 
 
@@ -137,7 +136,7 @@ def national_period(
     sent = {(m, by_label[label]) for m, label in quarters_sent(session, list(by_label), ids)}
     basis = apply_rule((m.id for m in maracs), quarters, sent, today=today, due_days=due_days)
     if not basis.started:
-        return _period_of(basis, [], maracs, bands, fields)
+        return _period_of(basis, {}, maracs, bands, fields)
     # Every meeting of a started quarter of the period counts as SENT: summed in one go.
     started = [q.quarter.label for q in basis.quarters if q.state is not QuarterState.NOT_STARTED]
     own = marac_totals(session, started, ids, fields=fields)
@@ -146,21 +145,22 @@ def national_period(
     filled = marac_quarter_totals_of(
         session, sorted({label for _, label in fills}), sorted({m for m, _ in fills}),
         fields=fields) if fills else {}
-    per_marac = []
+    per_marac = {}
     for marac, parts in basis.counted().items():
         found = [own[marac]] if marac in own else []
         found += [filled[(marac, c.source.label)] for c in parts
                   if c.basis is Basis.FILLED and c.source is not None]
-        per_marac.append(combine(marac, found, fields))
+        per_marac[marac] = combine(found)
     return _period_of(basis, per_marac, maracs, bands, fields)
 
 
-def _period_of(basis: PeriodBasis, per_marac: Sequence[Sums], maracs: Sequence[MaracEntry],
-               bands: Bands, fields: Sequence[str]) -> NationalPeriod:
+def _period_of(basis: PeriodBasis, per_marac: Mapping[int, Totals],
+               maracs: Sequence[MaracEntry], bands: Bands, fields: Sequence[str]
+               ) -> NationalPeriod:
     found = NationalPeriod(basis, None, {m.id: m.name for m in maracs})
     if not basis.started:
         return found
-    counted = figures(per_marac, {m.id: m for m in maracs}, bands, fields=fields)
+    counted = figures_of_totals(per_marac, {m.id: m for m in maracs}, bands, fields=fields)
     # "Maracs that sent figures": those that did, not those counted (filled ones did not).
     return replace(found, figures=replace(counted, maracs_submitted=len(found.sent)))
 

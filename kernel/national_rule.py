@@ -19,10 +19,11 @@ Pure: it takes who sent what and returns who counts how; the caller sums the fig
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 from kernel.quarters import DEFAULT_DUE_DAYS, Quarter
 
@@ -48,9 +49,9 @@ def quarter_state(
     return QuarterState.DUE if today > quarter.due_date(due_days) else QuarterState.OPEN
 
 
-@dataclass(frozen=True)
-class Contribution:
-    """How one Marac enters one quarter's national figures."""
+class Contribution(NamedTuple):
+    """How one Marac enters one quarter's national figures (a named tuple: a national year
+    makes one per Marac and quarter, some 1,200 per question)."""
 
     marac_id: int
     basis: Basis
@@ -106,8 +107,9 @@ class PeriodBasis:
         """The Maracs in the period's figures, each with the quarters of figures it brings."""
         found: dict[int, list[Contribution]] = {}
         for quarter in self.quarters:
-            for c in quarter.counted:
-                found.setdefault(c.marac_id, []).append(c)
+            for c in quarter.contributions:
+                if c.source is not None:  # counted
+                    found.setdefault(c.marac_id, []).append(c)
         return {marac: tuple(parts) for marac, parts in found.items()}
 
     @property
@@ -127,7 +129,11 @@ def apply_rule(
     """Who counts how in each of ``quarters``. ``sent`` holds (Marac, quarter) for every
     quarter a Marac sent figures for, the quarter before the first one included."""
     ids = tuple(maracs)
-    found = tuple(_quarter(ids, q, sent, today=today, due_days=due_days) for q in quarters)
+    # Who sent each quarter, as plain ids: looked up twice per Marac and quarter.
+    by_quarter: dict[Quarter, set[int]] = {}
+    for marac, quarter in sent:
+        by_quarter.setdefault(quarter, set()).add(marac)
+    found = tuple(_quarter(ids, q, by_quarter, today=today, due_days=due_days) for q in quarters)
     left_out = _unique(m for q in found for m in q.left_out)
     return PeriodBasis(found, left_out)
 
@@ -135,7 +141,7 @@ def apply_rule(
 def _quarter(
     ids: tuple[int, ...],
     quarter: Quarter,
-    sent: Collection[tuple[int, Quarter]],
+    by_quarter: Mapping[Quarter, Collection[int]],
     *,
     today: date,
     due_days: int,
@@ -143,18 +149,27 @@ def _quarter(
     state = quarter_state(quarter, today=today, due_days=due_days)
     if state is QuarterState.NOT_STARTED:
         return QuarterBasis(quarter, state, ())
-    return QuarterBasis(quarter, state, tuple(_one(m, quarter, state, sent) for m in ids))
+    sent = by_quarter.get(quarter, ())
+    previous = quarter.previous()
+    before = () if state is QuarterState.OPEN else by_quarter.get(previous, ())
+    return QuarterBasis(
+        quarter, state, tuple(_one(m, quarter, previous, state, sent, before) for m in ids)
+    )
 
 
 def _one(
-    marac: int, quarter: Quarter, state: QuarterState, sent: Collection[tuple[int, Quarter]]
+    marac: int,
+    quarter: Quarter,
+    previous: Quarter,
+    state: QuarterState,
+    sent: Collection[int],
+    sent_before: Collection[int],
 ) -> Contribution:
-    if (marac, quarter) in sent:
+    if marac in sent:
         return Contribution(marac, Basis.SENT, quarter)
     if state is QuarterState.OPEN:
         return Contribution(marac, Basis.AWAITED, None)
-    previous = quarter.previous()
-    if (marac, previous) in sent:
+    if marac in sent_before:
         return Contribution(marac, Basis.FILLED, previous)
     return Contribution(marac, Basis.LEFT_OUT, None)
 

@@ -26,7 +26,7 @@ from store.totals import FIELDS, cases_column, known_column, marac_quarter_total
 
 __all__ = ["FIELDS", "TOTALS", "FieldSum", "Sums", "Totals", "add_up", "combine",
            "marac_quarter_totals_of", "marac_sums", "marac_totals",
-           "quarters_sent"]
+           "quarters_sent", "sums_of"]
 # Fields only ever totalled, never taken as a share of cases (children are people, not cases).
 TOTALS = frozenset({"children", "cases_with_children"})
 
@@ -191,11 +191,15 @@ def marac_quarter_totals_of(
     return {(row[1], row[0]): tuple(row[2:]) for row in session.execute(query)}
 
 
-def combine(marac_id: int, parts: Sequence[Totals], fields: Sequence[str]) -> Sums:
-    """One Marac's sums over several quarters' totals (a quarter may come twice: filled from
-    the one before); ``quarters`` is how many parts there are."""
-    added = parts[0] if len(parts) == 1 else tuple(map(sum, zip(*parts, strict=True)))
-    return _from_row((marac_id, *added), fields)
+def combine(parts: Sequence[Totals]) -> Totals:
+    """One Marac's totals over several quarters' (a quarter may come twice: filled from the
+    one before); its ``quarters`` is how many parts there are."""
+    return parts[0] if len(parts) == 1 else tuple(map(sum, zip(*parts, strict=True)))
+
+
+def sums_of(marac_id: int | None, totals: Sequence[int], fields: Sequence[str]) -> Sums:
+    """The Sums of a Marac's (or several added up: None) totals of ``fields``."""
+    return _from_row((marac_id, *totals), fields)
 
 
 def _kept(query: Any, quarters: Sequence[str], marac_ids: Collection[int] | None) -> Any:
