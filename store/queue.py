@@ -36,7 +36,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -231,9 +230,16 @@ def _insert_ignoring_duplicate(
     """
     dialect = session.get_bind().dialect.name
     table = cast(Table, model.__table__)
+    # Each dialect's module imported here, for its own database only: the PostgreSQL one
+    # loads every PostgreSQL driver's dialect, a fifth of what the SMTP listener needs to
+    # start on SQLite (issue 14).
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
     elif dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
     else:
         existing = session.execute(

@@ -150,7 +150,7 @@ def test_what_run_starts_its_smtp_listener_with_is_light(tmp_path: Path) -> None
     assert "aiosmtpd" in modules  # it is the listener's own
     later = (*(n for n in HEAVY if n != "aiosmtpd"), "bot.app", "bot.worker", "handlers",
              "alembic", "psycopg", "openpyxl", "numpy", "msal", "requests", "apscheduler",
-             "kernel.wording", "bot.channels.web")
+             "kernel.wording", "bot.channels.web", "sqlalchemy.dialects.postgresql")
     assert _loaded(modules, later) == []
 
 
