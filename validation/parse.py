@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -27,6 +27,7 @@ from validation.table import Table
 # The codes reading a row may give (the check units declare theirs).
 PARSE_CODES = declared("missing-marac", "missing-date", "invalid-date", "invalid-count",
                        "normalised-value")
+_CACHED_NAME_LENGTH = 200  # longer text is no name, and not worth keeping
 
 
 def parse_table(layout: Layout) -> tuple[Table, list[Issue]]:
@@ -72,7 +73,7 @@ def _not_ok(converted: dict[Any, Converted[Any]]) -> set[Any]:
 
 def _read_names(table: Table, values: list[Any]) -> Iterator[Issue]:
     distinct = Distinct(values)
-    converted: dict[Any, Converted[str]] = distinct.convert(to_name)
+    converted: dict[Any, Converted[str]] = distinct.convert(_name)
     table.marac_text = distinct.each({key: c.value for key, c in converted.items()})
     for i in distinct.rows_where(_not_ok(converted)):
         name = converted[distinct.keys[i]]
@@ -80,6 +81,19 @@ def _read_names(table: Table, values: list[Any]) -> Iterator[Issue]:
             yield table.issue("missing-marac", i, "marac")
         else:
             yield normalised_issue(table, i, "marac", values[i], name.value)
+
+
+def _name(value: Any) -> Converted[str]:
+    """``to_name``, remembered for names of a usual length: ``run`` meets the same few hundred
+    Marac names in file after file, and cleaning one is a few regular expressions."""
+    if value.__class__ is str and len(value) <= _CACHED_NAME_LENGTH:
+        return _cached_name(value)
+    return to_name(value)
+
+
+@lru_cache(maxsize=4096)
+def _cached_name(text: str) -> Converted[str]:
+    return to_name(text)  # Converted is frozen: one result is safely shared
 
 
 def _read_dates(table: Table, values: list[Any]) -> Iterator[Issue]:

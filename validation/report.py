@@ -19,6 +19,33 @@ def quarter_of(day: date) -> Quarter:
     return Quarter.containing(day)
 
 
+class PendingCounts(tuple[tuple[str, ...], list[int | None]]):
+    """A row's count keys and values, not yet made into the dict ``ParsedRow.counts`` is."""
+
+    __slots__ = ()
+
+
+class _Counts:
+    """``ParsedRow.counts``: the dict given, or one made on first use from ``PendingCounts``.
+
+    Validation settles every row's counts as whole columns; 50,000 dicts of 30 keys are a
+    third of its own work on a large file, and a check (``marac-bot validate``) or a rejected
+    row never looks at them. Whoever reads a row's counts pays for that row's dict, once.
+    """
+
+    def __get__(self, row: object, owner: type | None = None) -> dict[str, int | None]:
+        if row is None:
+            raise AttributeError("counts")  # for dataclasses: a field with no default
+        held = row.__dict__["_counts"]
+        if held.__class__ is PendingCounts:
+            held = row.__dict__["_counts"] = dict(zip(*held, strict=True))
+        counts: dict[str, int | None] = held
+        return counts
+
+    def __set__(self, row: object, value: dict[str, int | None] | PendingCounts) -> None:
+        row.__dict__["_counts"] = value
+
+
 @dataclass
 class ParsedRow:
     """One meeting row as read: the values the checks settled on, blank kept as ``None``."""
@@ -26,7 +53,7 @@ class ParsedRow:
     sheet_row: int
     marac_text: str | None
     meeting_date: date | None
-    counts: dict[str, int | None]
+    counts: _Counts = _Counts()
     marac: str | None = None  # canonical registry name once resolved
     hard: bool = False  # a row-level hard issue rejects this row
     held: bool = False  # changed-from-previous: waits for confirmation

@@ -8,7 +8,6 @@ anything); ``invalid`` keeps unreadable cells apart from blank ones.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,7 +20,7 @@ import numpy.typing as npt
 from validation.columns import FIELD_BY_KEY, column_letter
 from validation.issues import Issue
 from validation.layout import Layout
-from validation.report import ParsedRow
+from validation.report import ParsedRow, PendingCounts
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -104,15 +103,11 @@ def exceeds(values: npt.NDArray[Any], limit: npt.NDArray[Any]) -> Bools:
 
 
 def to_parsed_rows(table: Table) -> list[ParsedRow]:
-    """The rows as the report and the store take them: ints, and None for blank or invalid."""
-    keys = [key for key, _ in table.layout.count_columns]
-    # Copying a dict that has the keys already and setting its values is quicker than
-    # building each from nothing (no resizing as the 30 keys go in), and map() keeps the
-    # loop in C: this is a good part of validating a large file.
-    template: dict[str, int | None] = dict.fromkeys(keys)
-    counts = list(map(dict.copy, repeat(template, len(table))))
-    deque(map(dict.update, counts, map(zip, repeat(keys), _python_counts(table, keys))),
-          maxlen=0)
+    """The rows as the report and the store take them: ints, and None for blank or invalid.
+    Each row's counts become a dict when first read (``report.PendingCounts``): map() keeps
+    the loop in C, and no row's dict is made before something needs it."""
+    keys = tuple(key for key, _ in table.layout.count_columns)
+    counts = map(PendingCounts, zip(repeat(keys), _python_counts(table, list(keys))))
     return list(map(ParsedRow, table.numbers, table.marac_text, table.meeting_date, counts))
 
 

@@ -1,0 +1,82 @@
+"""A parsed row's counts are made into a dict when first read (validation/report.py), and a
+Marac name's cleaning is remembered between files (validation/parse.py): both must read and
+behave exactly as before."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from datetime import date
+from pathlib import Path
+
+from validation.cells import Status, to_name
+from validation.context import ValidationContext
+from validation.parse import _name
+from validation.report import ParsedRow, PendingCounts
+from validation.validate import validate_path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONTEXT = ValidationContext(today=date(2025, 2, 15))
+DAY = date(2024, 10, 3)
+
+
+def _pending() -> ParsedRow:
+    return ParsedRow(4, "Croydon", DAY, PendingCounts((("cases", "repeat"), [12, None])))
+
+
+def test_pending_counts_read_as_the_dict_they_stand_for() -> None:
+    row = _pending()
+    assert row.counts == {"cases": 12, "repeat": None}
+    assert type(row.counts) is dict
+    assert row.counts is row.counts  # made once
+    assert row == ParsedRow(4, "Croydon", DAY, {"cases": 12, "repeat": None})
+    assert "counts={'cases': 12, 'repeat': None}" in repr(row)
+
+
+def test_a_change_to_the_counts_stays() -> None:
+    row = _pending()
+    row.counts["cases"] = 13
+    assert row.counts == {"cases": 13, "repeat": None}
+    row.counts = {"cases": 1}
+    assert row.counts == {"cases": 1}
+
+
+def test_copies_pickles_and_dataclass_helpers_see_the_counts() -> None:
+    assert pickle.loads(pickle.dumps(_pending())).counts == {"cases": 12, "repeat": None}
+    assert copy.deepcopy(_pending()).counts == {"cases": 12, "repeat": None}
+    assert dataclasses.asdict(_pending())["counts"] == {"cases": 12, "repeat": None}
+    assert dataclasses.replace(_pending(), hard=True).counts == {"cases": 12, "repeat": None}
+    assert [f.name for f in dataclasses.fields(ParsedRow)][:4] == [
+        "sheet_row", "marac_text", "meeting_date", "counts"]
+
+
+def test_counts_stay_a_required_field() -> None:
+    try:
+        ParsedRow(4, "Croydon", DAY)
+    except TypeError as exc:
+        assert "counts" in str(exc)
+    else:
+        raise AssertionError("a row without counts was made")
+
+
+def test_a_validated_file_gives_every_row_its_counts() -> None:
+    report = validate_path(FIXTURES / "blank_vs_zero.xlsx", CONTEXT)
+    assert report.rows
+    for row in report.rows:
+        assert type(row.counts) is dict
+        assert len(row.counts) == 30
+        assert all(v is None or (type(v) is int and v >= 0) for v in row.counts.values())
+    assert any(v is None for row in report.rows for v in row.counts.values())
+    assert any(v == 0 for row in report.rows for v in row.counts.values())
+
+
+def test_a_remembered_name_is_the_same_answer_each_time() -> None:
+    for text in ["  Croydon   Marac ", "Croydon Marac", "x\u202eMarac", "   ", "a" * 150]:
+        first, again = _name(text), _name(text)
+        assert first == again == to_name(text)
+    assert _name("  Croydon   Marac ").status is Status.NORMALISED
+    assert _name("   ").status is Status.BLANK
+    long_text = "b" * 5000  # not remembered, still cleaned and cut
+    assert _name(long_text) == to_name(long_text)
+    assert _name(12.0) == to_name(12.0)
