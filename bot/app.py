@@ -24,10 +24,11 @@ from bot.channels.registry import Endpoints, endpoints
 from bot.channels.web.pages.operator import Component, RunStatus
 from bot.delivery import Delivery
 from bot.health import Health, report
-from bot.heartbeat import Heartbeat
 from bot.housekeeping import expire_and_notify
 from bot.settings import ConfigError, Settings
 from bot.worker import CLAIM_LEASE, PROCESS, Worker, claim_owner_gone, first_line
+from bot.workers.heartbeat import Heartbeat
+from bot.workers.pool import WorkerProcesses
 from kernel import wording
 from store.db import Store
 from store.facts import track_start
@@ -134,12 +135,18 @@ class RunningBot:
         self.http_port: int | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.scheduler: ReminderScheduler | None = None
-        # A pool: each worker handles one message at a time, in its own transaction; on
-        # PostgreSQL SKIP LOCKED spreads the inbox over them (and over other processes).
-        self.workers = [Worker(store, settings, name=PROCESS.name,
-                               on_outbox=signals.wake_outbox, on_finished=self._wake_channels)
-                        for _ in range(settings.workers)]
-        self.pool = ThreadPoolExecutor(settings.workers, thread_name_prefix="worker")
+        # One worker in this process, and MARAC_WORKERS - 1 worker processes beside it
+        # (threads would take turns on one core). Ours answers from the first moment, while
+        # the processes load; each handles one message at a time in its own transaction,
+        # and claims spread the inbox over all of them (and over other bot processes).
+        self.processes = (WorkerProcesses(store, settings.workers - 1,
+                                          on_outbox=signals.wake_outbox,
+                                          on_finished=self._wake_channels,
+                                          on_trouble=self._workers_trouble)
+                          if settings.workers > 1 else None)
+        self.workers = [Worker(store, settings, name=PROCESS.name, on_outbox=signals.wake_outbox,
+                               on_finished=self._wake_channels)]
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="worker")
         # What /healthz reports: channels, the relay and the heartbeat report into it.
         self.health = Health()
         self.heartbeat = Heartbeat(store, PROCESS, on_result=self._heartbeat_result)
@@ -154,6 +161,8 @@ class RunningBot:
                 report_to(self.health)
 
     async def start(self) -> None:
+        if self.processes is not None:  # first: they load their modules while we start
+            await self.processes.start()
         # Registered before anything is claimed; renewed while the process lives.
         await asyncio.to_thread(self.heartbeat.start)
         if self.settings.http_listen is not None:
@@ -263,6 +272,8 @@ class RunningBot:
                 await _wait(self.signals.inbox, POLL_SECONDS)
             else:  # not in a tight loop; new mail or a stop cuts the wait short
                 await _wait(self.signals.inbox, health.delay)
+        if self.processes is not None:  # their messages in hand finish before the last outbox
+            await self.processes.stop()
 
     async def _outbox_loop(self) -> None:
         health = LoopHealth("outbox")
@@ -278,11 +289,20 @@ class RunningBot:
             await _wait(self.signals.outbox, POLL_SECONDS)
 
     async def _drain_all(self) -> None:
-        """Every worker drains the inbox at once; done when all found it empty (or stop)."""
+        """Every worker drains the inbox at once; done when all found it empty (or stop).
+        Worker processes are woken and drain on their own."""
+        if self.processes is not None:
+            self.processes.wake()
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(self.pool, worker.drain,
                                                     self.signals.stop.is_set)
                                for worker in self.workers))
+
+    def _workers_trouble(self, error: str | None) -> None:
+        if error is None:
+            self.health.up("workers")
+        else:
+            self.health.down("workers", error)
 
     def _inbox_finished(self) -> bool:
         return all(task.done() for task in self.tasks if task.get_name() == "inbox")

@@ -1,5 +1,6 @@
 """Taking messages from the stored inbox and answering them, one at a time per worker
-(``marac-bot run`` starts ``MARAC_WORKERS`` of them, as threads sharing the process's name).
+(``marac-bot run`` has one and starts ``MARAC_WORKERS - 1`` worker processes with one each,
+``bot.workers.child``).
 
 Each message: claim it (short transaction), parse and dispatch it, then in ONE transaction
 record the handler's data, queue the reply in the outbox and mark the message done. A crash
@@ -15,7 +16,7 @@ Three kinds of trouble, three answers:
   first, on its own, then the apology is queued; so the apology path cannot leave the message
   half-done, and a reply that cannot be queued still leaves a failed item for the operator.
 - The process dies with the message in hand (SIGKILL, OOM, a native abort): its heartbeat
-  (bot/heartbeat.py) stops, and once ``CLAIM_LEASE`` has passed another process takes the
+  (bot/workers/heartbeat.py) stops, and once ``CLAIM_LEASE`` has passed another process takes the
   claim over (a restart on the same host at once). The next claim sees the death from
   ``attempts``, which counts the processes that took it. One death earns one more try; after
   two the message is quarantined: answered with an apology and a reference, never handled

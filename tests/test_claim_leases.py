@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.heartbeat import Heartbeat
 from bot.worker import CLAIM_LEASE, PROCESS, claim_owner_gone, this_process
+from bot.workers.heartbeat import Heartbeat
 from store.db import Store
 from store.queue import (
     BotProcess,

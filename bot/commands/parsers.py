@@ -55,7 +55,8 @@ def add_run_parser(sub: Any) -> None:
         "(http://127.0.0.1:3000/login: sign in with a registered address; the link is emailed) "
         "and a demo registry. At most MARAC_MAX_ATTACHMENTS files "
         "(default 20) of one message are handled; the rest are named in the reply. "
-        "MARAC_WORKERS messages are handled at once (default: the cores). Several processes may "
+        "MARAC_WORKERS messages are handled at once, in worker processes beside this one (default: "
+        "the cores). Several processes may "
         "share one PostgreSQL and one IMAP mailbox. GET /healthz answers 503 naming a part "
         "that is down. Ctrl-C or SIGTERM stops it cleanly after the messages in hand. Exit 0 "
         "on a clean stop, 2 on bad configuration.",
