@@ -5,10 +5,10 @@ child (``bot.workers.child``) claims messages under its own name and heartbeat, 
 other ``run`` process on the database. The parent keeps the listeners, the outbox and the
 scheduler, and wakes the children when mail comes in.
 
-A child that dies is started again (after 1 s, doubling to 30 s while it keeps dying), and the
-claim it held is released at once rather than after the lease: its process is known to be
-gone (``claim_owner_gone``), and the message's attempt count records the death, so a message
-that kills its worker twice is set aside, not retried for ever.
+A child that dies is started again (after 1 s, doubling to 30 s while it keeps dying soon after
+starting), and the claim it held is released at once rather than after the lease: its process
+is known to be gone (``claim_owner_gone``), and the message's attempt count records the death,
+so a message that kills its worker twice is set aside, not retried for ever.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 RESTART_FIRST_SECONDS = 1.0
 RESTART_MAX_SECONDS = 30.0
+# A worker that lived this long before dying starts again after the first delay, not a longer one.
+STEADY_SECONDS = 60.0
 # A stopping child finishes the message in hand; one that takes longer than this is killed
 # (its message is released and handled again at the next start).
 STOP_SECONDS = 60.0
@@ -40,7 +43,8 @@ STOP_SECONDS = 60.0
 class Child:
     number: int
     process: asyncio.subprocess.Process | None = None
-    restarts: int = 0
+    restarts: int = 0  # deaths in a row: each lived less than STEADY_SECONDS
+    started: float = 0.0
 
 
 @dataclass
@@ -97,6 +101,7 @@ class WorkerProcesses:
                     child.process.kill()
 
     async def _spawn(self, child: Child) -> None:
+        child.started = time.monotonic()
         child.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.workers.child",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -116,7 +121,8 @@ class WorkerProcesses:
             code = await process.wait()
             if self._stopping:
                 return
-            child.restarts += 1
+            lived = time.monotonic() - child.started
+            child.restarts = 1 if lived >= STEADY_SECONDS else child.restarts + 1
             logger.error("worker process %d (pid %d) ended with %s; starting another",
                          child.number, process.pid, _exit_text(code))
             self.on_trouble(f"a worker process ended with {_exit_text(code)}")
