@@ -7,7 +7,11 @@ meetings; a few with a second version, a few with held changes, ~3% of Marac-qua
 missing), by bulk insert, then times ``answer_question`` per question type: p50 and p95 over
 ``--repeat`` questions each, every question in its own session as a message would be.
 PostgreSQL gets a database of its own on 127.0.0.1:5432 (``MARAC_BENCH_POSTGRES_URL`` to
-change), dropped afterwards. Target (issue 5): every question under 50 ms p95.
+change), dropped afterwards. Target (issue 14): every question under 20 ms p95.
+
+Beside the wall-clock p50/p95 it prints this process's CPU time per question (p50/p95): on a
+shared machine the wall clock mostly measures the other processes, while CPU time is what
+the question itself cost (all of it on SQLite; on PostgreSQL the server's share is left out).
 
 The grid image is timed apart: drawing it is not answering the question (see reports/grid.py).
 """
@@ -198,15 +202,21 @@ def questions(names: list[str], rng: random.Random) -> dict[str, Callable[[], tu
     }
 
 
-def time_questions(store: Store, names: list[str], repeat: int) -> dict[str, list[float]]:
+TARGET = 0.020  # seconds, p95 (issue 14)
+
+
+def time_questions(store: Store, names: list[str], repeat: int,
+                   cpu: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
+    """Wall-clock seconds per question, by type; ``cpu``, if given, gets this process's CPU
+    seconds for the same questions."""
     rng = random.Random(11)
     settings = Settings()
     timings: dict[str, list[float]] = {}
     for kind, make in questions(names, rng).items():
-        times = []
+        times, cpu_times = [], []
         for i in range(repeat + 3):
             question, email = make()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             with store.sessions() as session:
                 asker = find_contact(session, email) if email else None
                 answer = answer_question(session, question, asker=asker, settings=settings,
@@ -214,6 +224,9 @@ def time_questions(store: Store, names: list[str], repeat: int) -> dict[str, lis
             elapsed = time.perf_counter() - started
             if i >= 3:  # the first few warm caches up
                 times.append(elapsed)
+                cpu_times.append(time.process_time() - cpu_started)
+        if cpu is not None:
+            cpu[kind] = cpu_times
         # A near miss of a name may be answered, taking the closest name (with a note).
         expect_answered = not kind.startswith("help")
         if answer.answered != expect_answered and not kind.startswith("did you mean"):
@@ -246,15 +259,24 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def report(backend: str, timings: dict[str, list[float]]) -> bool:
-    print(f"\n{backend}: {'question type':34} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
+def report(backend: str, timings: dict[str, list[float]],
+           cpu: dict[str, list[float]] | None = None) -> bool:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\n{backend} (load average {load} on {os.cpu_count()} cores):")
+    print(f"{'':{len(backend) + 2}}{'question type':34} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'cpu p50':>8} {'cpu p95':>8} {'n':>5}")
     ok = True
+    limit = TARGET * 1000
     for kind, times in timings.items():
         p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
+        spent = (cpu or {}).get(kind)
+        cpu_text = (f"{statistics.median(spent) * 1000:8.1f} {percentile(spent, 0.95) * 1000:8.1f}"
+                    if spent else f"{'':8} {'':8}")
         image = kind.startswith("grid image")
-        flag = "" if image or p95 < 50 else "  OVER 50 ms"
-        ok = ok and (image or p95 < 50)
-        print(f"{'':{len(backend) + 2}}{kind:34} {p50:8.1f} {p95:8.1f} {len(times):5d}{flag}")
+        flag = "" if image or p95 < limit else f"  OVER {limit:.0f} ms"
+        ok = ok and (image or p95 < limit)
+        print(f"{'':{len(backend) + 2}}{kind:34} {p50:8.1f} {p95:8.1f} {cpu_text} "
+              f"{len(times):5d}{flag}")
     return ok
 
 
@@ -299,7 +321,8 @@ def run(backend: str, repeat: int, explain: bool) -> bool:
               f" {filled['held']:,} held changes in {time.perf_counter() - started:.1f} s")
         if explain:
             explain_plans(store)
-        ok = report(backend, time_questions(store, filled["names"], repeat))
+        cpu: dict[str, list[float]] = {}
+        ok = report(backend, time_questions(store, filled["names"], repeat, cpu), cpu)
         report(backend, time_grid_image(store, 3))
     return ok
 
@@ -334,7 +357,8 @@ def main() -> int:
     args = parser.parse_args()
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     ok = all([run(b, args.repeat, args.explain) for b in backends])
-    print("\nevery question under 50 ms p95" if ok else "\nsome questions over 50 ms p95")
+    limit = f"{TARGET * 1000:.0f} ms p95"
+    print(f"\nevery question under {limit}" if ok else f"\nsome questions over {limit}")
     return 0 if ok else 1
 
 
