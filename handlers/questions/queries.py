@@ -206,16 +206,18 @@ class Held:
 
 def held_changes(session: Session, marac_id: int, quarter: str) -> list[Held]:
     """The pending held changes of a Marac's quarter, by meeting date."""
-    query = _where(
+    # The quarter's meetings first (a handful), then their held changes by meeting: joined
+    # plainly, SQLite walked every pending held change of every Marac instead (~100× slower).
+    meetings = _where(select(Meeting.id), [quarter], [marac_id])
+    query = (
         select(
             Meeting.meeting_date, HeldChange.sender, HeldChange.created_at, HeldChange.expires_at
         )
         .select_from(HeldChange)
         .join(Meeting, HeldChange.meeting_id == Meeting.id)
-        .where(HeldChange.status == PENDING),
-        [quarter],
-        [marac_id],
-    ).order_by(Meeting.meeting_date, HeldChange.created_at)
+        .where(HeldChange.status == PENDING, HeldChange.meeting_id.in_(meetings))
+        .order_by(Meeting.meeting_date, HeldChange.created_at)
+    )
     return [Held(*row) for row in session.execute(query)]
 
 
