@@ -299,7 +299,7 @@ class _Package:
         ids = [int(s.attrib.get("sheetId", "0")) for s in (sheets if sheets is not None else [])]
         namespace = "" if _declares_r(self.workbook) else f' xmlns:r="{REL_NS}"'
         element = (
-            f"<sheet name={quoteattr(title)} sheetId=\"{max(ids, default=0) + 1}\"{namespace}"
+            f'<sheet name={quoteattr(title)} sheetId="{max(ids, default=0) + 1}"{namespace}'
             f' r:id="{rel_id}"/>'
         )
         closing = self.workbook.find(b"</sheets>")
@@ -841,7 +841,7 @@ class _Styles:
             if font.endswith("/>") and font.count(">") == 1:
                 font = font[:-2].rstrip() + "></font>"
             at = font.index(">") + 1
-            self.added_fonts.append(font[:at] + "<b val=\"1\"/>" + font[at:])
+            self.added_fonts.append(font[:at] + '<b val="1"/>' + font[at:])
         return len(self.fonts)
 
     def _format(self, code: str) -> int:
@@ -978,9 +978,11 @@ def _issue_cell(ref: str, raw: Any, style: int | None, epoch: datetime, styles: 
         date_style = styles.issue_cell(None, bold=False, wrap=False, fmt=fmt)
         serial = to_excel(value, epoch)
         return f'<c r="{ref}" s="{date_style}"><v>{serial}</v></c>'
-    styled = f' s="{style}"' if style is not None else ""
     if value is None:
-        return f'<c r="{ref}"{styled}/>' if style is not None else ""
+        return f'<c r="{ref}" s="{style}"/>' if style is not None else ""
+    # Not the workbook's own default format: openpyxl's new cells have none of its alignment.
+    plain = styles.issue_cell(None, bold=False, wrap=False, fmt=None)
+    styled = f' s="{style if style is not None else plain}"'
     if isinstance(value, str):
         text = escape(value)
         return f'<c r="{ref}"{styled} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
