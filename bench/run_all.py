@@ -226,6 +226,9 @@ def burst_rows(count: int) -> list[Row]:
                         result.answered_s, result.accepted_s,
                         f"all accepted by SMTP ({result.retries} sender retries)", "<= 20 s",
                         ok))
+        rows.append(Row(f"  bot CPU per return in that burst, {backend}",
+                        result.bot_cpu_s / count, None, "all its processes, start to stop",
+                        "", None))
     return rows
 
 
