@@ -30,7 +30,7 @@ import math
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -98,8 +98,10 @@ _AFTER_LEGACY = (
     b"<tableParts",
     b"<extLst",
 )
-_ROW_TAG = re.compile(rb"<row\b([^>]*?)(/?)>")
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.DOTALL)
+# Attribute lists are bounded so that malformed XML (a "<row" with no ">") cannot make a
+# search quadratic; real ones are well under 200 bytes.
+_ROW_TAG = re.compile(rb"<row\b([^>]{0,2000}?)(/?)>")
+_CELL_TAG = re.compile(rb"<c\b([^>]{0,2000}?)(/?)>")
 _FORMULA = re.compile(rb"<f[\s>/]")
 _FORMULA_ELEMENT = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.DOTALL)
 _VALUE = re.compile(rb"<v>(.*?)</v>|<v\s*/>", re.DOTALL)
@@ -631,17 +633,13 @@ def _patch_row(
     content = xml[tag.body : stop - len(b"</row>")] if not tag.empty else b""
     row_style = _row_style(start_tag)
     cells: list[tuple[int, bytes]] = []
-    covered = 0
-    for cell in _CELL.finditer(content):
-        _require(not content[covered : cell.start()].strip(), "only cells in a row")
-        covered = cell.end()
-        ref = _REF.search(cell.group(1))
+    for attributes, inner in _row_cells(content):
+        ref = _REF.search(attributes)
         _require(ref is not None and int(ref.group(2)) == tag.number, "cells numbered")
         assert ref is not None
         column = column_index_from_string(ref.group(1).decode())
         _require(not cells or cells[-1][0] < column, "cells in order, once each")
-        cells.append((column, _patch_cell(cell.group(1), cell.group(2), marks.get(column), styles)))
-    _require(not content[covered:].strip(), "only cells in a row")
+        cells.append((column, _patch_cell(attributes, inner, marks.get(column), styles)))
     present = {column for column, _ in cells}
     for column, (_, severity) in marks.items():
         if column not in present:
@@ -652,6 +650,27 @@ def _patch_row(
         start_tag = re.sub(rb'\sspans="[^"]*"', b"", start_tag)
     start_tag = start_tag[:-2] + b">" if tag.empty else start_tag
     return start_tag + b"".join(c for _, c in cells) + b"</row>"
+
+
+def _row_cells(content: bytes) -> Iterator[tuple[bytes, bytes | None]]:
+    """Each <c> of a row as (attributes, inner XML or None when empty); linear in the row's
+    length even when the XML is malformed."""
+    at = 0
+    while True:
+        tag = _CELL_TAG.search(content, at)
+        _require(not content[at : tag.start() if tag else None].strip(), "only cells in a row")
+        if tag is None:
+            return
+        if tag.group(2):
+            yield tag.group(1), None
+            at = tag.end()
+            continue
+        close = content.find(b"</c>", tag.end())
+        _require(close >= 0, "</c>")
+        inner = content[tag.end() : close]
+        _require(_CELL_TAG.search(inner) is None, "cells not nested")
+        yield tag.group(1), inner
+        at = close + len(b"</c>")
 
 
 def _patch_cell(

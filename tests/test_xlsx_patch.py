@@ -383,6 +383,12 @@ def _own_comments(data: bytes) -> bytes:
                 ),
             ),
         ),
+        (
+            "a marked row's cell never closed",
+            lambda d: _with_part(
+                d, SHEET_PART, lambda x: re.sub(rb'(<row r="7".*?)</c>', rb"\1", x, count=1)
+            ),
+        ),
         ("not a zip", lambda d: d[: len(d) // 2]),
     ],
 )
