@@ -20,10 +20,10 @@ import io
 import logging
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import python_calamine
 
@@ -49,6 +49,7 @@ READER_CODES = declared("unreadable-file", "encrypted-file", "file-too-large")
 MAX_COLUMNS = 64
 
 Row = tuple[int, list[Any]]  # (row number as the user sees it, cell values from column A)
+R = TypeVar("R")
 
 
 @dataclass
@@ -70,7 +71,8 @@ class TooManyRows(Exception):
     """Raised inside reading when a sheet holds more data rows than we accept."""
 
 
-def start_early_read(data: bytes, filename: str) -> Capped[Workbook] | None:
+def start_early_read(data: bytes, filename: str,
+                     then: Callable[[Workbook], Any] | None = None) -> Capped[Any] | None:
     """An .xlsx read begun in its capped child before the guard has looked at the bytes, so
     that calamine parses on one core while the guard inflates and scans on the other.
 
@@ -78,10 +80,10 @@ def start_early_read(data: bytes, filename: str) -> Capped[Workbook] | None:
     but rows): a hostile file only kills it. ``read_workbook`` takes its rows only when the
     guard let the file through and the scan found nothing that reads differently (a wide or
     very tall sheet, formulas with no value, an absurd shared-string count); else it is
-    cancelled and the file read as usual.
+    cancelled and the file read as usual. ``then``: as for ``read_workbook_then``.
     """
     if data.startswith(b"PK") and _suffix(filename) in {"xlsx", "xlsm"}:
-        return Capped(_read_plain, data)
+        return Capped(_read_then, then or _as_read, _read_plain, data)
     return None
 
 
@@ -95,6 +97,25 @@ def read_workbook(
     (a direct caller) the package is inflated here to scan it. ``early``: the read begun by
     ``start_early_read``, taken or cancelled here.
     """
+    return read_workbook_then(data, filename, _as_read, scanner, early)
+
+
+def read_workbook_then(
+    data: bytes, filename: str, then: Callable[[Workbook], R],
+    scanner: XlsxScanner | None = None, early: Capped[Any] | None = None,
+) -> R | Issue:
+    """As ``read_workbook``, and ``then(workbook)`` done where the cells are: in the capped
+    child when the read is isolated, so that only its (smaller) result comes back. ``then``
+    must be a module-level function (it is sent by name to ``run``'s reader process). Should
+    it fail in the child, the workbook comes back and ``then`` runs here, so that whatever it
+    raises is raised where it always was."""
+    read = _read(data, filename, then, scanner, early)
+    return read if isinstance(read, Issue) else _done_here(read, then)
+
+
+def _read(data: bytes, filename: str, then: Callable[[Workbook], Any],
+          scanner: XlsxScanner | None, early: Capped[Any] | None) -> Any:
+    """The workbook, or ``then`` of it done in the child; an ``Issue`` if it cannot be read."""
     suffix = _suffix(filename)
     try:
         if suffix == "csv":
@@ -104,7 +125,7 @@ def read_workbook(
                 with contextlib.suppress(ChildFailed):  # died early: read again the usual way
                     return _result(early)
             early.cancel()  # before the usual read, so the two never share the cores
-        return _read_isolated(data, suffix, scanner)
+        return _read_isolated(data, suffix, scanner, then)
     except TooManyRows:
         return Issue.make(
             "file-too-large", reason=f"more than {MAX_DATA_ROWS:,} rows", limit="that size"
@@ -130,6 +151,28 @@ def read_workbook(
             early.cancel()
 
 
+def _as_read(book: Workbook) -> Workbook:
+    return book
+
+
+def _read_then(then: Callable[[Workbook], Any], read: Callable[..., Workbook], *args: Any
+               ) -> Any:
+    """In the child: the read, then ``then`` of it; the workbook itself if ``then`` failed."""
+    book = read(*args)
+    try:
+        return then(book)
+    except Exception:  # raised again in the caller's process, where it can be seen
+        return book
+
+
+def _done_here(result: Any, then: Callable[[Workbook], R]) -> R:
+    """What the child sent back: ``then`` already done, or a workbook to do it to here."""
+    if then is not _as_read and isinstance(result, Workbook):
+        return then(result)
+    done: R = result
+    return done
+
+
 def _suffix(filename: str) -> str:
     return filename.lower().rsplit(".", 1)[-1] if "." in filename else ""
 
@@ -153,16 +196,18 @@ def _is_worksheet(meta: Any) -> bool:
     return str(meta.typ) in {"SheetTypeEnum.WorkSheet", "WorkSheet"}
 
 
-def _read_isolated(data: bytes, suffix: str, scanner: XlsxScanner | None) -> Workbook:
+def _read_isolated(data: bytes, suffix: str, scanner: XlsxScanner | None,
+                   then: Callable[[Workbook], Any]) -> Any:
     """Every calamine (and openpyxl streaming) read, in a memory- and time-capped child.
 
-    The child is forked, so ``data`` and the scanner reach it without being copied or pickled;
-    only the rows come back. A child that dies or overruns is an unreadable file.
+    The child is forked, so ``data`` and the scanner reach it without being copied or pickled
+    (or sent once to ``run``'s reader process); only ``then`` of the rows comes back. A child
+    that dies or overruns is an unreadable file.
     """
-    return _result(Capped(_read_with_calamine, data, suffix, scanner))
+    return _result(Capped(_read_then, then, _read_with_calamine, data, suffix, scanner))
 
 
-def _result(child: Capped[Workbook]) -> Workbook:
+def _result(child: Capped[Any]) -> Any:
     """The child's workbook, its exceptions as the reader's own."""
     try:
         return child.result()

@@ -55,6 +55,9 @@ class ReaderProcess:
         env = dict(os.environ)
         # The same import path as ours, so that what we send by reference unpickles there.
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        # One thread: numpy's BLAS would start a pool at import that no read uses, and this
+        # process is meant to fork from a single thread.
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
         code = f"from validation.reader_process import serve; serve({theirs.fileno()})"
         self._process = subprocess.Popen(
             [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=env,
@@ -193,7 +196,7 @@ def _usable(reader: ReaderProcess) -> bool:
 def serve(fd: int) -> None:
     """The reader process's loop: fork a capped child per request, reap on request, and end
     (killing the children still running) when the caller closes its end."""
-    import validation.reader  # noqa: F401 - loaded once here, so every child starts warm
+    import validation.prepare  # noqa: F401 - loaded once here, so every child starts warm
     from validation.isolated import _child
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal: the bot decides

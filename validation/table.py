@@ -35,7 +35,7 @@ class Table:
 
     layout: Layout
     numbers: list[int]  # the row numbers as the user sees them in the sheet
-    raw: list[list[Any]]  # the cells as read, for the checks that still look at one row
+    raw: list[list[Any]]  # the cells as read; [] once read (validation/prepare.py)
     marac_text: list[str | None] = field(default_factory=list)
     meeting_date: list[date | None] = field(default_factory=list)
     day_number: Ints = field(default_factory=lambda: np.zeros(0, np.int64))  # 0: no date

@@ -25,10 +25,9 @@ from validation.findings import Findings
 from validation.guards import check_container
 from validation.isolated import Capped
 from validation.issues import Issue, RowMark, Severity, declared
-from validation.layout import Layout, find_layout
 from validation.names import resolve_names
-from validation.parse import parse_table_lazily
-from validation.reader import Workbook, read_workbook, start_early_read
+from validation.prepare import Prepared, prepare, prepare_to_send
+from validation.reader import Workbook, read_workbook_then, start_early_read
 from validation.report import FileReport, ParsedRow
 from validation.table import Table, to_parsed_rows
 from validation.xlsx_scan import XlsxScanner
@@ -51,7 +50,8 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext) -> Fi
     scanner = XlsxScanner()
     # Read while the guard looks (reader.start_early_read): its rows are used only if the
     # guard lets the file through.
-    early = start_early_read(data, filename) if len(data) <= context.max_file_bytes else None
+    early = (start_early_read(data, filename, prepare_to_send)
+             if len(data) <= context.max_file_bytes else None)
     try:
         refused = check_container(data, filename, max_bytes=context.max_file_bytes,
                                   observe=scanner.feed)
@@ -63,11 +63,13 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext) -> Fi
         report.issues.append(refused)
         return report
     with _collector_paused():
-        book = read_workbook(data, filename, scanner, early)
-        if isinstance(book, Issue):
-            report.issues.append(book)
+        # The reader's child also finds the layout and reads the rows into columns
+        # (validation/prepare.py): the columns come back, not every cell.
+        prepared = read_workbook_then(data, filename, prepare_to_send, scanner, early)
+        if isinstance(prepared, Issue):
+            report.issues.append(prepared)
             return report
-        _validate_workbook(book, report, context)
+        _check_prepared(prepared, report, context)
     return report
 
 
@@ -75,11 +77,11 @@ def validate_workbook(book: Workbook, name: str, context: ValidationContext) -> 
     """Validate sheets already read: a meeting entered by hand arrives as a one-row sheet
     (validation/hand_entry.py) and takes every step a file's rows take from here on."""
     report = FileReport(file=name)
-    _validate_workbook(book, report, context)
+    _check_prepared(prepare(book), report, context)
     return report
 
 
-def _cancel(early: Capped[Workbook] | None) -> None:
+def _cancel(early: Capped[Prepared] | None) -> None:
     if early is not None:
         early.cancel()
 
@@ -102,33 +104,32 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _validate_workbook(book: Workbook, report: FileReport, context: ValidationContext) -> None:
-    layout, notes = find_layout(book.sheets)
-    report.issues.extend(notes)
+def _check_prepared(prepared: Prepared, report: FileReport, context: ValidationContext
+                    ) -> None:
+    layout = prepared.layout
+    report.issues.extend(prepared.notes)
     if layout is None:
         return
     report.edition, report.sheet = layout.edition, layout.sheet.name
-    if any(i.is_hard for i in notes):
+    if prepared.stopped:
         return  # duplicate-column: the file cannot be read reliably
-    if not layout.data_rows:
+    if prepared.table is None:
         report.issues.append(Issue.make("no-data-rows", sheet=layout.sheet.name))
         return
     if context.registry is None or context.registry.is_empty():
         report.issues.append(Issue.make("registry-not-checked"))
-    report.rows = _check_rows(layout, report, context)
+    report.rows = _check_rows(prepared.table, prepared.found, report, context)
     _sort_issues(report)
 
 
-def _check_rows(layout: Layout, report: FileReport, context: ValidationContext
+def _check_rows(table: Table, found: Findings, report: FileReport, context: ValidationContext
                 ) -> list[ParsedRow]:
     """Every unit over every row. Units run one after another over all rows; the issues are
     put in row order at the end (``_sort_issues``), so a row's issues read as if each row
     had been checked on its own: reading, registry, the row rules, then the stored meetings.
     ``Findings`` keeps a capped number of each code; every finding still acts on its row.
+    ``found`` holds what reading the rows met already (validation/prepare.py).
     The checks only yield issues: what they mean for the rows is set here."""
-    table, read = parse_table_lazily(layout)
-    found = Findings()
-    found.extend(read)
     parsed = to_parsed_rows(table)
     _name_rows(table, parsed, context)
     views: list[RowView] = []

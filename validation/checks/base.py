@@ -160,7 +160,9 @@ def file_check(*codes: str, needs: tuple[str, ...] = ()) -> Callable[[FileCheckF
 
 def row_views(table: Table, parsed: list[ParsedRow]) -> list[RowView]:
     """A ``RowView`` of every row of the table, for the units that look at one row."""
-    views = [RowView(table.layout, row, raw) for row, raw in zip(parsed, table.raw, strict=True)]
+    # A table read in the reader's child comes without its raw cells (validation/prepare.py).
+    raws = table.raw or [[] for _ in parsed]
+    views = [RowView(table.layout, row, raw) for row, raw in zip(parsed, raws, strict=True)]
     for key, invalid in table.invalid.items():
         for i in invalid.nonzero()[0].tolist():
             views[i].invalid.add(key)
