@@ -4,10 +4,13 @@ Dashboard questions add up every current meeting of a period; at 10 years × 300
 national year is some 10,000 meetings × 35 aggregates per question, 100–250 ms. This table holds
 those aggregates per (quarter, Marac), so a question reads at most a few hundred narrow rows.
 
-It is kept in step by triggers on ``meeting_versions`` (migration 0010), in the transaction that
-changes a version, whatever the path (recording a file, confirming a held change, withdrawing,
-amending, a form, a bulk insert): no writer has to remember it, and it cannot drift. A row whose
-meetings have all gone stays with zeros; readers ask for ``meetings > 0``.
+It is kept in step by triggers on ``meeting_versions`` and ``held_changes`` (migration 0010),
+in the transaction that changes a version or a held change, whatever the path (recording a
+file, confirming or keeping a held change, expiry, withdrawing, amending, a form, a bulk
+insert): no writer has to remember it, and it cannot drift. A row whose meetings have all gone
+stays with zeros; readers ask for ``meetings > 0``. The triggers take the group's row lock on
+PostgreSQL until commit, so two files for the same Marac-quarter at once may now deadlock
+where they did not; the database aborts one, and the worker tries it again (bot/worker.py).
 
 Blank is not zero (spec §3), as in handlers/questions/sums.py: each field keeps its total over
 the meetings that filled it in, how many those were, and those meetings' cases.
@@ -63,7 +66,9 @@ marac_quarter_totals = Table(
     # Quarter first: questions ask for every Marac of a quarter or a year.
     Column("quarter", String(12), primary_key=True),
     Column("marac_id", ForeignKey("maracs.id"), primary_key=True),
-    *(Column(name, Integer, nullable=False) for name in figure_columns()),
+    *(Column(name, Integer, nullable=False, server_default="0") for name in figure_columns()),
+    # Pending held changes of the group's meetings (kept by triggers on held_changes).
+    Column("held", Integer, nullable=False, server_default="0"),
     # Rows kept in key order on SQLite: a quarter's rows are read together.
     sqlite_with_rowid=False,
 )

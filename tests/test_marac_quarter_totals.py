@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
-from store.held import confirm_held, keep_held
-from store.models import Meeting, MeetingVersion
+from store.held import confirm_held, expire_held, keep_held
+from store.models import HeldChange, HeldStatus, Meeting, MeetingVersion
 from store.registry_demo import remove_demo
 from store.totals import FIELDS, figure_columns, marac_quarter_totals
 from store.versions import demote_current, lock_meeting_by_id
@@ -21,15 +21,16 @@ from tests.store_support import T0, flag_as_validation_would, load_registry, rec
 
 
 def _kept(session: Session) -> dict[tuple[str, int], tuple[int, ...]]:
-    """What the triggers keep, leaving out groups whose meetings have all gone."""
+    """What the triggers keep, leaving out groups left with nothing."""
     t = marac_quarter_totals
-    columns = [t.c[name] for name in figure_columns()]
-    query = select(t.c.quarter, t.c.marac_id, *columns).where(t.c.meetings > 0)
+    columns = [t.c[name] for name in (*figure_columns(), "held")]
+    query = select(t.c.quarter, t.c.marac_id, *columns).where((t.c.meetings > 0) | (t.c.held > 0))
     return {(r[0], r[1]): tuple(r[2:]) for r in session.execute(query)}
 
 
 def _recomputed(session: Session) -> dict[tuple[str, int], tuple[int, ...]]:
-    """The same totals summed afresh over every current version, in Python."""
+    """The same totals summed afresh over every current version and pending held change."""
+    width = len(figure_columns()) + 1
     found: dict[tuple[str, int], list[int]] = {}
     query = (
         select(Meeting.quarter, Meeting.marac_id, MeetingVersion)
@@ -37,9 +38,16 @@ def _recomputed(session: Session) -> dict[tuple[str, int], tuple[int, ...]]:
         .where(MeetingVersion.is_current.is_(True))
     )
     for quarter, marac_id, version in session.execute(query):
-        sums = found.setdefault((quarter, marac_id), [0] * len(figure_columns()))
+        sums = found.setdefault((quarter, marac_id), [0] * width)
         for i, value in enumerate(_contribution(version.counts)):
             sums[i] += value
+    held = (
+        select(Meeting.quarter, Meeting.marac_id)
+        .join(HeldChange, HeldChange.meeting_id == Meeting.id)
+        .where(HeldChange.status == HeldStatus.PENDING.value)
+    )
+    for quarter, marac_id in session.execute(held):
+        found.setdefault((quarter, marac_id), [0] * width)[-1] += 1
     return {key: tuple(values) for key, values in found.items()}
 
 
@@ -80,7 +88,9 @@ def test_totals_follow_recording_held_changes_and_withdrawal(db_session: Session
     changed = report(row(2, "Croydon", date(2024, 10, 3), cases=30, repeat_cases=11))
     flag_as_validation_would(db_session, changed)
     second = record(db_session, changed, now=T0 + timedelta(hours=1))
-    assert _check(db_session) == kept
+    held = _check(db_session)
+    assert held[("Q3 2024/25", _id(db_session, "Croydon"))][-1] == 1  # one pending
+    assert {k: v[:-1] for k, v in held.items()} == {k: v[:-1] for k, v in kept.items()}
     assert confirm_held(db_session, sender="cara@example.org", submission_id=second.id,
                         now=T0 + timedelta(hours=2)) == 1
     confirmed = _check(db_session)
@@ -94,19 +104,34 @@ def test_totals_follow_recording_held_changes_and_withdrawal(db_session: Session
                      now=T0 + timedelta(hours=4)) == 1
     assert _check(db_session) == confirmed
 
+    # A newer hold from the same sender supersedes the older; both expire unconfirmed.
+    for hours, cases in ((5, 3), (6, 4)):
+        late = report(row(4, "Croydon", date(2024, 12, 5), cases=cases))
+        flag_as_validation_would(db_session, late)
+        record(db_session, late, now=T0 + timedelta(hours=hours))
+        assert sum(v[-1] for v in _check(db_session).values()) == 1
+    assert expire_held(db_session, now=T0 + timedelta(days=30))
+    assert sum(v[-1] for v in _check(db_session).values()) == 0
+
     # A resubmission with confirm supersedes at once.
     direct = report(row(5, "Croydon", date(2025, 1, 9), cases=2, children=None))
     flag_as_validation_would(db_session, direct)
-    record(db_session, direct, confirm=True, now=T0 + timedelta(hours=5))
+    record(db_session, direct, confirm=True, now=T0 + timedelta(days=31))
     _check(db_session)
 
     # Withdrawing the confirmed change puts the first figures back; withdrawing the first
     # file leaves meetings with no current figures (and groups with none drop out).
-    for submission_id in (second.id, first.id):
+    # A pending change whose file is withdrawn is no longer pending.
+    again = report(row(2, "Croydon", date(2024, 10, 3), cases=44))
+    flag_as_validation_would(db_session, again)
+    fourth = record(db_session, again, now=T0 + timedelta(days=31, hours=1))
+    assert sum(v[-1] for v in _check(db_session).values()) == 1
+    for submission_id in (fourth.id, second.id, first.id):
         found = find_submission(db_session, submission_id, lock=True)
         assert found is not None
-        withdraw_submission(db_session, found, by="ada@example.org", now=T0 + timedelta(hours=6))
+        withdraw_submission(db_session, found, by="ada@example.org", now=T0 + timedelta(days=32))
         _check(db_session)
+    assert sum(v[-1] for v in _check(db_session).values()) == 0
     db_session.commit()
     _check(db_session)
 
@@ -153,3 +178,9 @@ def test_totals_follow_the_demo_registry_removed(db_session: Session) -> None:
     kept = _check(db_session)
     assert [key[0] for key in kept] == ["Q3 2024/25"]
     db_session.commit()
+
+
+def _id(session: Session, name: str) -> int:
+    found = session.scalar(text("SELECT id FROM maracs WHERE name = :n"), {"n": name})
+    assert isinstance(found, int)
+    return found

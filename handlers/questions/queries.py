@@ -67,10 +67,11 @@ def uploads(
     an upload. As they stand now, the database's per-Marac-quarter totals answer
     (store/totals.py); as they stood then, the versions standing at ``when``.
     """
-    held = _held_per_group(quarters, marac_ids, when)
-    query = _kept_uploads(quarters, marac_ids, held) if when is None else _uploads_then(
-        quarters, marac_ids, held, with_cases=with_cases, when=when
-    )
+    if when is None:
+        query = _kept_uploads(quarters, marac_ids)
+    else:
+        held = _held_per_group(quarters, marac_ids, when)
+        query = _uploads_then(quarters, marac_ids, held, with_cases=with_cases, when=when)
     found = {}
     for quarter, marac_id, meetings, cases, cases_known, held in session.execute(query):
         key = (marac_id, quarter)
@@ -81,17 +82,15 @@ def uploads(
 
 
 def _kept_uploads(
-    quarters: Sequence[str], marac_ids: Collection[int] | None, held: Subquery
+    quarters: Sequence[str], marac_ids: Collection[int] | None
 ) -> Select[*tuple[Any, ...]]:
-    """From the per-Marac-quarter totals the database keeps (store/totals.py): one narrow
-    row per group instead of a join over every meeting of the period (issue 14)."""
+    """From the per-Marac-quarter totals the database keeps (store/totals.py), pending held
+    changes included: one narrow row per group instead of a join over every meeting of the
+    period and their held changes (issue 14)."""
     t = marac_quarter_totals
-    query = (
-        select(t.c.quarter, t.c.marac_id, t.c.meetings, t.c.cases_total, t.c.cases_known,
-               func.coalesce(held.c.held, 0))
-        .outerjoin(held, and_(held.c.marac_id == t.c.marac_id, held.c.quarter == t.c.quarter))
-        .where(t.c.quarter.in_(list(quarters)), t.c.meetings > 0)
-    )
+    query = select(
+        t.c.quarter, t.c.marac_id, t.c.meetings, t.c.cases_total, t.c.cases_known, t.c.held
+    ).where(t.c.quarter.in_(list(quarters)), t.c.meetings > 0)
     if marac_ids is not None:
         query = query.where(t.c.marac_id.in_(sorted(marac_ids)))
     return query

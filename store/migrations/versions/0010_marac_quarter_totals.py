@@ -1,17 +1,20 @@
-"""Each Marac-quarter's totals of its current figures, kept by triggers (issue 14).
+"""Each Marac-quarter's totals of its current figures and its pending held changes, kept by
+triggers (issue 14).
 
 Dashboard questions summed every current meeting of a period per question; this table holds
 the sums per (quarter, Marac) (store/totals.py says what each column is). Triggers on
 ``meeting_versions`` keep it in step in the same transaction as any change to a version, on
 SQLite and PostgreSQL alike, so every writer (recording, held changes, withdraw, amend, forms,
-bulk inserts) is covered without a call of its own. The upgrade fills it from the versions
-already stored.
+bulk inserts) is covered without a call of its own; triggers on ``held_changes`` keep the
+count of pending ones the same way. The upgrade fills it from what is already stored.
 
 Revision ID: 0010_marac_quarter_totals
 Revises: 0009_forms
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from alembic import op
@@ -36,8 +39,10 @@ FIELDS = (
     "aged_65_plus",
     "harming_under_18",
 )
-_TRIGGERS = ("mqt_after_insert", "mqt_after_update", "mqt_after_delete")
+_TRIGGERS = ("mqt_after_insert", "mqt_after_update", "mqt_after_delete",
+             "mqt_held_after_insert", "mqt_held_after_update", "mqt_held_after_delete")
 _FUNCTION = "marac_quarter_totals_upkeep"
+_HELD_FUNCTION = "marac_quarter_held_upkeep"
 
 
 def _terms(row: str) -> dict[str, str]:
@@ -59,9 +64,8 @@ def _terms(row: str) -> dict[str, str]:
     return terms
 
 
-def _add(row: str, sign: str, condition: str) -> str:
-    """Add (sign "") or take away (sign "-") one version row's figures from its group."""
-    terms = _terms(row)
+def _upsert(row: str, terms: dict[str, str], sign: str, condition: str) -> str:
+    """Add (sign "") or take away (sign "-") one row's ``terms`` from its meeting's group."""
     columns = ", ".join(terms)
     values = ", ".join(f"{sign}({term})" for term in terms.values())
     updates = ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in terms)
@@ -74,11 +78,23 @@ def _add(row: str, sign: str, condition: str) -> str:
     )
 
 
+def _add(row: str, sign: str, condition: str) -> str:
+    """A version row's figures, added to or taken from its group."""
+    return _upsert(row, _terms(row), sign, condition)
+
+
+def _held(row: str, sign: str, condition: str) -> str:
+    """A pending held change, counted in or out of its group."""
+    return _upsert(row, {"held": "1"}, sign, condition)
+
+
 # The columns whose change can change a total: an update of only others fires nothing.
 _WATCHED = ", ".join(("is_current", "meeting_id", "cases", *FIELDS))
+_PENDING = "'pending'"  # store.models.HeldStatus.PENDING
 
 
 def _sqlite_triggers() -> list[str]:
+    old_pending, new_pending = f"OLD.status = {_PENDING}", f"NEW.status = {_PENDING}"
     return [
         f"CREATE TRIGGER mqt_after_insert AFTER INSERT ON meeting_versions "
         f"WHEN NEW.is_current BEGIN {_add('NEW', '', 'NEW.is_current')}; END",
@@ -87,43 +103,66 @@ def _sqlite_triggers() -> list[str]:
         f"{_add('OLD', '-', 'OLD.is_current')}; {_add('NEW', '', 'NEW.is_current')}; END",
         f"CREATE TRIGGER mqt_after_delete AFTER DELETE ON meeting_versions "
         f"WHEN OLD.is_current BEGIN {_add('OLD', '-', 'OLD.is_current')}; END",
+        f"CREATE TRIGGER mqt_held_after_insert AFTER INSERT ON held_changes "
+        f"WHEN {new_pending} BEGIN {_held('NEW', '', new_pending)}; END",
+        f"CREATE TRIGGER mqt_held_after_update AFTER UPDATE OF status, meeting_id ON held_changes "
+        f"WHEN {old_pending} OR {new_pending} BEGIN "
+        f"{_held('OLD', '-', old_pending)}; {_held('NEW', '', new_pending)}; END",
+        f"CREATE TRIGGER mqt_held_after_delete AFTER DELETE ON held_changes "
+        f"WHEN {old_pending} BEGIN {_held('OLD', '-', old_pending)}; END",
     ]
 
 
-def _postgresql_triggers() -> list[str]:
-    function = (
-        f"CREATE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+def _postgresql_function(name: str, old: str, new: str, add: Callable[..., str]) -> str:
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
-        "  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.is_current THEN\n"
-        f"    {_add('OLD', '-', 'true')};\n"
+        f"  IF TG_OP IN ('UPDATE', 'DELETE') AND {old} THEN\n"
+        f"    {add('OLD', '-', 'true')};\n"
         "  END IF;\n"
-        "  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.is_current THEN\n"
-        f"    {_add('NEW', '', 'true')};\n"
+        f"  IF TG_OP IN ('INSERT', 'UPDATE') AND {new} THEN\n"
+        f"    {add('NEW', '', 'true')};\n"
         "  END IF;\n"
         "  RETURN NULL;\n"
         "END $$"
     )
-    run = f"FOR EACH ROW EXECUTE FUNCTION {_FUNCTION}()"
+
+
+def _postgresql_triggers() -> list[str]:
+    old_pending, new_pending = f"OLD.status = {_PENDING}", f"NEW.status = {_PENDING}"
     return [
-        function,
+        _postgresql_function(_FUNCTION, "OLD.is_current", "NEW.is_current", _add),
+        _postgresql_function(_HELD_FUNCTION, old_pending, new_pending, _held),
         f"CREATE TRIGGER mqt_after_insert AFTER INSERT ON meeting_versions "
         f"FOR EACH ROW WHEN (NEW.is_current) EXECUTE FUNCTION {_FUNCTION}()",
-        f"CREATE TRIGGER mqt_after_update AFTER UPDATE OF {_WATCHED} ON meeting_versions {run}",
+        f"CREATE TRIGGER mqt_after_update AFTER UPDATE OF {_WATCHED} ON meeting_versions "
+        f"FOR EACH ROW EXECUTE FUNCTION {_FUNCTION}()",
         f"CREATE TRIGGER mqt_after_delete AFTER DELETE ON meeting_versions "
         f"FOR EACH ROW WHEN (OLD.is_current) EXECUTE FUNCTION {_FUNCTION}()",
+        f"CREATE TRIGGER mqt_held_after_insert AFTER INSERT ON held_changes "
+        f"FOR EACH ROW WHEN ({new_pending}) EXECUTE FUNCTION {_HELD_FUNCTION}()",
+        f"CREATE TRIGGER mqt_held_after_update AFTER UPDATE OF status, meeting_id ON held_changes "
+        f"FOR EACH ROW EXECUTE FUNCTION {_HELD_FUNCTION}()",
+        f"CREATE TRIGGER mqt_held_after_delete AFTER DELETE ON held_changes "
+        f"FOR EACH ROW WHEN ({old_pending}) EXECUTE FUNCTION {_HELD_FUNCTION}()",
     ]
 
 
-def _fill() -> str:
-    """The totals of the versions already stored, in one grouped pass."""
+def _fill() -> list[str]:
+    """The totals of the versions and held changes already stored, in grouped passes."""
     terms = _terms("v")
     sums = ", ".join(f"SUM({term})" for term in terms.values())
-    return (
+    return [
         f"INSERT INTO {TABLE} (quarter, marac_id, {', '.join(terms)}) "
         f"SELECT m.quarter, m.marac_id, {sums} FROM meeting_versions v "
         "JOIN meetings m ON m.id = v.meeting_id WHERE v.is_current "
-        "GROUP BY m.quarter, m.marac_id"
-    )
+        "GROUP BY m.quarter, m.marac_id",
+        f"INSERT INTO {TABLE} (quarter, marac_id, held) "
+        "SELECT m.quarter, m.marac_id, COUNT(*) FROM held_changes h "
+        f"JOIN meetings m ON m.id = h.meeting_id WHERE h.status = {_PENDING} "
+        "GROUP BY m.quarter, m.marac_id "
+        f"ON CONFLICT (quarter, marac_id) DO UPDATE SET held = excluded.held",
+    ]
 
 
 def upgrade() -> None:
@@ -134,14 +173,16 @@ def upgrade() -> None:
         TABLE,
         sa.Column("quarter", sa.String(length=12), nullable=False),
         sa.Column("marac_id", sa.Integer(), nullable=False),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name in columns),
+        *(sa.Column(name, sa.Integer(), nullable=False, server_default="0")
+          for name in [*columns, "held"]),
         sa.ForeignKeyConstraint(
             ["marac_id"], ["maracs.id"], name="fk_marac_quarter_totals_marac_id_maracs"
         ),
         sa.PrimaryKeyConstraint("quarter", "marac_id", name="pk_marac_quarter_totals"),
         sqlite_with_rowid=False,  # rows kept in key order: a quarter's rows are read together
     )
-    op.execute(_fill())
+    for statement in _fill():
+        op.execute(statement)
     sqlite = op.get_bind().dialect.name == "sqlite"
     for statement in _sqlite_triggers() if sqlite else _postgresql_triggers():
         op.execute(statement)
@@ -150,7 +191,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     for name in _TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}" + ("" if sqlite else " ON meeting_versions"))
+        table = "held_changes" if name.startswith("mqt_held") else "meeting_versions"
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + ("" if sqlite else f" ON {table}"))
     if not sqlite:
         op.execute(f"DROP FUNCTION IF EXISTS {_FUNCTION}()")
+        op.execute(f"DROP FUNCTION IF EXISTS {_HELD_FUNCTION}()")
     op.drop_table(TABLE)
