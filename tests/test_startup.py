@@ -97,25 +97,28 @@ def test_each_wording_name_is_what_the_star_imports_gave() -> None:
         _ = wording.no_such_wording  # type: ignore[attr-defined]
 
 
-# ``marac-bot run`` in a fresh interpreter, stopped (SIGTERM to itself) as soon as its SMTP
-# port answers: what it loaded by then is what it loads to start.
+# ``marac-bot run`` in a fresh interpreter, stopped (SIGTERM to itself) once it has printed its
+# start line: what it loaded by then is what it loads to start. (Its SMTP port answers well
+# before: bot/startup.py loads the rest after the listener.)
 _RUN_PROBE = """
-import json, os, signal, socket, sys, threading, time
-port = int(sys.argv[1])
+import json, os, signal, sys
 
-def stop_once_listening():
-    deadline = time.monotonic() + 100
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.01)
-    sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
-    sys.stderr.flush()
-    os.kill(os.getpid(), signal.SIGTERM)
+class StopWhenStarted:
+    def __init__(self, out):
+        self.out = out
 
-threading.Thread(target=stop_once_listening, daemon=True).start()
+    def write(self, text):
+        self.out.write(text)
+        if text.startswith("Marac data assistant running:"):
+            sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+            sys.stderr.flush()
+            os.kill(os.getpid(), signal.SIGTERM)
+        return len(text)
+
+    def flush(self):
+        self.out.flush()
+
+sys.stdout = StopWhenStarted(sys.stdout)
 from bot.cli import main
 main(["run"])
 """
@@ -138,7 +141,7 @@ def test_run_without_chat_settings_loads_neither_chat_sdk(tmp_path: Path) -> Non
     marker = run.stderr.rfind("MODULES ")
     assert marker >= 0, run.stderr[-2000:]
     modules = set(json.loads(run.stderr[marker + len("MODULES "):].splitlines()[0]))
-    assert "aiosmtpd" in modules  # it did listen
+    assert {"aiosmtpd", "bot.app"} <= modules  # it did listen, and start
     assert _loaded(modules, ("slack_bolt", "slack_sdk", "microsoft_agents", "matplotlib",
                              "pandas")) == []
 
