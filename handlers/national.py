@@ -148,9 +148,12 @@ def national_period(
     per_marac = {}
     for marac, parts in basis.counted().items():
         found = [own[marac]] if marac in own else []
-        found += [filled[(marac, c.source.label)] for c in parts
-                  if c.basis is Basis.FILLED and c.source is not None]
-        per_marac[marac] = combine(found)
+        found += [filled[key] for c in parts if c.basis is Basis.FILLED and c.source is not None
+                  and (key := (marac, c.source.label)) in filled]
+        # Each query sees what was committed when it ran (PostgreSQL): a withdrawal between
+        # them may leave a Marac counted with nothing to add, never a missing key.
+        if found:
+            per_marac[marac] = combine(found)
     return _period_of(basis, per_marac, maracs, bands, fields)
 
 
