@@ -22,7 +22,10 @@ CONTEXT = ValidationContext(today=date(2025, 2, 15))
 
 
 @pytest.fixture
-def reader() -> Iterator[reader_process.ReaderProcess]:
+def reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[reader_process.ReaderProcess]:
+    # The process imports this test module to take its functions: on a loaded machine that
+    # can pass the usual 5 s, and the read would be forked here instead.
+    monkeypatch.setattr(reader_process, "ANSWER_SECONDS", 60.0)
     reader_process.start()
     started = reader_process.current()
     assert started is not None
@@ -136,6 +139,8 @@ def test_a_reader_process_that_stops_answering_is_replaced(
     replacement = reader_process.current()
     assert replacement is not None and replacement is not reader
     assert not reader.alive()
+    # A fresh process imports this test module to take its functions: give it time for that.
+    monkeypatch.setattr(reader_process, "ANSWER_SECONDS", 60.0)
     assert run_capped(_parent_pid) == replacement.pid
 
 
@@ -185,3 +190,24 @@ def test_a_hostile_workbook_through_the_reader_process_is_unreadable_not_fatal(
     report = validate_bytes(data, "x.xls", CONTEXT)
     assert report.status == "rejected"
     assert reader.alive()
+
+
+def test_a_reader_process_that_cannot_start_leaves_reads_to_forks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader_process.sys, "executable", "/nonexistent/python")
+    reader_process.start()  # logged, not raised: run starts all the same
+    try:
+        assert reader_process.current() is None
+        assert run_capped(_parent_pid) == os.getpid()
+        assert validate_path(FIXTURES / "clean_libreoffice.xlsx", CONTEXT).rows_accepted == 6
+    finally:
+        reader_process.stop()
+
+
+def test_a_dead_reader_process_that_cannot_be_replaced_leaves_reads_to_forks(
+        reader: reader_process.ReaderProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    os.kill(reader.pid, signal.SIGKILL)
+    os.waitpid(reader.pid, 0)
+    monkeypatch.setattr(reader_process.sys, "executable", "/nonexistent/python")
+    assert run_capped(_parent_pid) == os.getpid()
+    assert reader_process.current() is None

@@ -23,6 +23,7 @@ then forks itself.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import signal
@@ -33,6 +34,8 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!cQ")  # kind, payload length
 _REFUSED = -1
@@ -144,11 +147,12 @@ _current_lock = threading.Lock()
 
 
 def start() -> None:
-    """Start the reader process for this process (``run`` does, once, at start-up)."""
+    """Start the reader process for this process (``run`` does, once, at start-up). If it
+    cannot be started, files are read in forks of this process, as before."""
     global _current
     with _current_lock:
         if _current is None or not _usable(_current):
-            _current = ReaderProcess()
+            _current = _started()
 
 
 def stop() -> None:
@@ -171,7 +175,7 @@ def current() -> ReaderProcess | None:
         return reader
     with _current_lock:
         if _current is reader:
-            _current = ReaderProcess()
+            _current = _started()
         return _current
 
 
@@ -182,8 +186,16 @@ def replace(dead: ReaderProcess) -> ReaderProcess | None:
         if _current is not dead:
             return _current
         dead.stop(grace=0)  # it failed a request: no use waiting for it
-        _current = ReaderProcess()
+        _current = _started()
         return _current
+
+
+def _started() -> ReaderProcess | None:
+    try:
+        return ReaderProcess()
+    except OSError as exc:  # no process to spare, say: reads fork this process instead
+        logger.warning("could not start the reader process: %s", exc)
+        return None
 
 
 def _usable(reader: ReaderProcess) -> bool:
