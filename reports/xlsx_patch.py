@@ -232,6 +232,8 @@ class _Package:
         patched[self.workbook_path] = workbook
         patched[self.rels_path] = rels
         patched["[Content_Types].xml"] = self._content_types(edits)
+        kept = [n for n in self.names if n not in edits.dropped]
+        _check_typed(patched["[Content_Types].xml"], [*kept, *edits.new_parts])
         return self._write(patched, edits)
 
     def _patch_worksheet(
@@ -344,6 +346,21 @@ class _Package:
             for name, data in edits.new_parts.items():
                 out.writestr(_info(name, (1980, 1, 1, 0, 0, 0)), data)
         return buffer.getvalue()
+
+
+def _check_typed(content_types: bytes, parts: Iterable[str]) -> None:
+    """Every part of the copy has a content type (Excel calls a package without one damaged),
+    e.g. no .bin left typed only by the vbaProject default that was dropped."""
+    root = _parse(content_types)
+    defaults = {e.attrib["Extension"].lower() for e in root.findall(f"{{{CT_NS}}}Default")}
+    overrides = {
+        e.attrib["PartName"].lstrip("/").lower() for e in root.findall(f"{{{CT_NS}}}Override")
+    }
+    for part in parts:
+        if part.endswith("/") or part == "[Content_Types].xml":
+            continue  # folder entries some zip tools add, and the types part itself
+        extension = posixpath.basename(part).rpartition(".")[2].lower()  # "rels" of ".rels"
+        _require(part.lower() in overrides or extension in defaults, f"{part} typed")
 
 
 def _info(name: str, when: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
