@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import python_calamine
@@ -22,7 +23,7 @@ from openpyxl import Workbook, load_workbook
 
 from kernel import wording
 from reports import annotate
-from reports.annotate import annotate_workbook
+from reports.annotate import annotate_workbook, cell_positions
 from reports.xlsx_cells import SEVERITY_COLOURS
 from reports.xlsx_patch import patched_copy
 from tests.reports_support import soffice_convert
@@ -441,3 +442,92 @@ def test_libreoffice_opens_the_patched_copy(tmp_path: Path) -> None:
     assert book[SHEET]["B40"].comment is not None
     rows = list(book[wording.ANNOTATED_SHEET_TITLE].values)
     assert rows[0] == wording.ANNOTATED_COLUMNS and len(rows) == len(issues) + 1
+
+
+def test_a_marked_sheet_with_its_own_relationships_keeps_them() -> None:
+    rels = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxml'
+        b'formats.org/package/2006/relationships"><Relationship Id="rIdMarac1" Type="http://'
+        b'schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target='
+        b'"https://example.org/" TargetMode="External"/></Relationships>'
+    )
+
+    def link(xml: bytes) -> bytes:
+        return xml.replace(
+            b"</sheetData>",
+            b'</sheetData><hyperlinks><hyperlink ref="A2" r:id="rIdMarac1"/></hyperlinks>',
+            1,
+        )
+
+    data = _with_part(_several_issues(), "xl/worksheets/_rels/sheet1.xml.rels", lambda _: rels)
+    data = _with_part(data, SHEET_PART, link)
+    patched = _assert_same_as_openpyxl(data, _report(_issues()))
+    ws = load_workbook(io.BytesIO(patched))[SHEET]
+    assert ws["A2"].hyperlink is not None and ws["A2"].hyperlink.target == "https://example.org/"
+    with zipfile.ZipFile(io.BytesIO(patched)) as archive:
+        ids = re.findall(rb'Id="([^"]+)"', archive.read("xl/worksheets/_rels/sheet1.xml.rels"))
+    assert len(ids) == len(set(ids)) == 3
+    # <legacyDrawing> after <hyperlinks>, where the schema puts it.
+    sheet = _sheet_xml(patched)
+    assert sheet.index("<hyperlinks>") < sheet.index("<legacyDrawing")
+
+
+def test_blank_cells_take_their_row_or_column_format_with_the_fill() -> None:
+    """A marked cell that is not in the file shows its row's format (or else its column's),
+    plus the fill: the format is copied, never changed for other cells."""
+
+    def styled(xml: bytes) -> bytes:
+        cols = b'<cols><col min="8" max="8" style="1"/></cols><sheetData>'
+        xml = xml.replace(b"<sheetData>", cols, 1)
+        return xml.replace(b'<row r="6" customFormat="false"', b'<row r="6" s="1" customFormat="1"')
+
+    data = _with_part(_several_issues(), SHEET_PART, styled)
+    cells = {"AH6": 1, "H30": 1, "AI7": 0}  # row 6's format, column H's, the default
+    issues = [
+        Issue.make("missing-date", sheet=SHEET, cell=ref, row=cell_positions(ref)[0][0])
+        for ref in cells
+    ]
+    patched = patched_copy(data, _report(issues))
+    assert patched is not None
+    sheet = _sheet_xml(patched)
+    with zipfile.ZipFile(io.BytesIO(patched)) as archive:
+        xfs = _cell_formats(archive.read("xl/styles.xml"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert _cell_formats(archive.read("xl/styles.xml")) == xfs[:2]  # appended, not changed
+    for ref, base in cells.items():
+        style = re.search(rf'<c r="{ref}" s="(\d+)"/>', sheet)
+        assert style is not None, ref
+        xf = dict(xfs[int(style.group(1))])  # AH6 and H30 share one
+        assert xf.pop("applyFill") == "1" and int(xf.pop("fillId")) > 0
+        assert xf == {k: v for k, v in xfs[base].items() if k != "fillId"}, ref
+    book = load_workbook(io.BytesIO(patched))[SHEET]
+    assert {_fill(book[ref]) for ref in cells} == {SEVERITY_COLOURS[Severity.HARD]}
+
+
+def _cell_formats(styles: bytes) -> list[dict[str, str]]:
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    root = ElementTree.fromstring(styles)
+    return [dict(xf.attrib) for xf in root.find(f"{main}cellXfs") or []]
+
+
+def test_a_sheet_without_rows_gets_its_marked_cells() -> None:
+    def empty(xml: bytes) -> bytes:
+        return re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData/>", xml, flags=re.DOTALL)
+
+    data = _with_part(_several_issues(), SHEET_PART, empty)
+    patched = _assert_same_as_openpyxl(data, _report(_issues()))
+    assert _cells(patched)[SHEET]["D7"][1] == SEVERITY_COLOURS[Severity.HARD]
+
+
+def test_dates_in_the_issues_sheet_follow_a_1904_workbook() -> None:
+    data = _with_part(
+        _several_issues(),
+        "xl/workbook.xml",
+        lambda x: x.replace(b'date1904="false"', b'date1904="true"'),
+    )
+    when = datetime(2025, 1, 2)
+    report = _report([Issue.make("invalid-date", sheet=SHEET, cell="B3", row=3, value=when)])
+    patched = patched_copy(data, report)
+    assert patched is not None
+    rows = list(load_workbook(io.BytesIO(patched))[wording.ANNOTATED_SHEET_TITLE].values)
+    assert rows[1][6] == when
