@@ -172,8 +172,12 @@ class Received:
 
 def last_received(session: Session, marac_id: int, quarter: str) -> Received | None:
     base = _where(_current(), [quarter], [marac_id])
-    files = session.scalar(
+    # How many files, asked within the same statement (one round trip, not two); not
+    # correlated: it counts over the whole quarter, not the latest row.
+    files = (
         base.with_only_columns(func.count(distinct(MeetingVersion.submission_id)))
+        .correlate(None)
+        .scalar_subquery()
     )
     latest = (
         base.with_only_columns(
@@ -182,6 +186,7 @@ def last_received(session: Session, marac_id: int, quarter: str) -> Received | N
             Contact.name,
             Submission.filename,
             Submission.channel,
+            files,
         )
         .join(Submission, Submission.id == MeetingVersion.submission_id)
         .outerjoin(Contact, Contact.email == MeetingVersion.recorded_by)
@@ -191,8 +196,8 @@ def last_received(session: Session, marac_id: int, quarter: str) -> Received | N
     row = session.execute(latest).first()
     if row is None:
         return None
-    at, sender, name, filename, channel = row
-    return Received(at, sender, name, filename, channel, files or 0)
+    at, sender, name, filename, channel, count = row
+    return Received(at, sender, name, filename, channel, count or 0)
 
 
 @dataclass(frozen=True)
