@@ -107,6 +107,7 @@ _FORMULA_ELEMENT = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.DOTALL)
 _VALUE = re.compile(rb"<v>(.*?)</v>|<v\s*/>", re.DOTALL)
 _REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+_IDMAP = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?idmap\b[^>]*?\bdata="([0-9, ]+)"')
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _ISSUE_WIDTHS = (13, 26, 16, 9, 7, 34, 20, 90)  # as reports.issue_sheet._WIDTHS
 _MESSAGE_COLUMN = 8
@@ -217,7 +218,11 @@ class _Package:
     ) -> bytes:
         edits = _Edits()
         patched: dict[str, bytes] = {}
-        for number, sheet in enumerate((s for s in self.sheets if s.is_worksheet), start=1):
+        # Each VML drawing claims blocks of 1,024 shape ids (o:idmap); ours come after any the
+        # workbook has, so no two shapes share an id.
+        first_block = self._last_vml_block() + 1
+        worksheets = (s for s in self.sheets if s.is_worksheet)
+        for number, sheet in enumerate(worksheets, start=first_block):
             xml = self.archive.read(sheet.path)
             sheet_marks = marks.get(sheet.name, {})
             if sheet_marks or _FORMULA.search(xml):
@@ -235,6 +240,11 @@ class _Package:
         kept = [n for n in self.names if n not in edits.dropped]
         _check_typed(patched["[Content_Types].xml"], [*kept, *edits.new_parts])
         return self._write(patched, edits)
+
+    def _last_vml_block(self) -> int:
+        drawings = (self.archive.read(n) for n in self.names if n.lower().endswith(".vml"))
+        listed = b" ".join(b" ".join(_IDMAP.findall(xml)) for xml in drawings)
+        return max((int(n) for n in re.findall(rb"[0-9]+", listed)), default=0)
 
     def _patch_worksheet(
         self,

@@ -531,3 +531,25 @@ def test_dates_in_the_issues_sheet_follow_a_1904_workbook() -> None:
     assert patched is not None
     rows = list(load_workbook(io.BytesIO(patched))[wording.ANNOTATED_SHEET_TITLE].values)
     assert rows[1][6] == when
+
+
+def test_comments_on_another_sheet_are_kept_and_shape_ids_stay_unique() -> None:
+    """openpyxl numbers every sheet's comment drawing block 1; the marked first sheet's
+    drawing must not claim block 1 again."""
+    from openpyxl.comments import Comment
+
+    book = load_workbook(FIXTURES / "instructions_sheet_first.xlsx")
+    first = book.worksheets[0].title
+    assert book.sheetnames[1] == SHEET
+    book[SHEET]["A1"].comment = Comment("Read me first", "Coordinator")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    report = _report([Issue.make("missing-marac", sheet=first, cell="B2", row=2)])
+    patched = _assert_same_as_openpyxl(data, report)
+    assert _cells(patched)[SHEET]["A1"][2] == "Read me first"
+    assert _cells(patched)[first]["B2"][2] is not None
+    with zipfile.ZipFile(io.BytesIO(patched)) as archive:
+        drawings = [archive.read(n) for n in archive.namelist() if n.endswith(".vml")]
+    blocks = [re.findall(rb'idmap[^>]*data="(\d+)"', xml) for xml in drawings]
+    assert len(drawings) == 2 and len({b for found in blocks for b in found}) == 2
