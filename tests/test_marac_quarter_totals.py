@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
+from store.db import open_engine, session_factory, upgrade
 from store.held import confirm_held, expire_held, keep_held
 from store.models import HeldChange, HeldStatus, Meeting, MeetingVersion
 from store.registry_demo import remove_demo
@@ -184,3 +185,22 @@ def _id(session: Session, name: str) -> int:
     found = session.scalar(text("SELECT id FROM maracs WHERE name = :n"), {"n": name})
     assert isinstance(found, int)
     return found
+
+
+def test_the_upgrade_fills_the_totals_from_what_is_stored(db_url: str) -> None:
+    engine = open_engine(db_url)
+    try:
+        upgrade(engine, "0009_forms")  # before the totals: figures and a held change stored
+        with session_factory(engine)() as session:
+            load_registry(session)
+            record(session, report(*_first_file(), row(6, "Leeds", date(2024, 10, 8))))
+            changed = report(row(2, "Croydon", date(2024, 10, 3), cases=30))
+            flag_as_validation_would(session, changed)
+            record(session, changed, now=T0 + timedelta(hours=1))
+            session.commit()
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            kept = _check(session)
+            assert len(kept) == 3 and sum(v[-1] for v in kept.values()) == 1
+    finally:
+        engine.dispose()
