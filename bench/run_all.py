@@ -168,15 +168,24 @@ def workbook_file(rows: int) -> Path:
 def validation(repeat: int) -> list[Row]:
     from validate_bench import bare_read, full_validation
 
+    from validation import reader_process
+
     rows = []
     for size in (2_000, 50_000):
         data = workbook_file(size).read_bytes()
-        full_validation(data)  # warm: imports, the first fork
         times = max(3, repeat // (1 if size < 50_000 else 3))
         bare = median_of(partial(bare_read, data), times)
-        ours = median_of(partial(full_validation, data), times)
-        rows.append(Row(f"validation in-process, {size:,} rows", ours, bare,
-                        "bare calamine read, in-process", "<= 1.15x", ours <= 1.15 * bare))
+        for how in ("fork per file", "reader process"):  # one-shot commands / run
+            if how == "reader process":
+                reader_process.start()
+            try:
+                full_validation(data)  # warm: imports, the first fork
+                ours = median_of(partial(full_validation, data), times)
+            finally:
+                reader_process.stop()
+            rows.append(Row(f"validation in-process, {size:,} rows, {how}", ours, bare,
+                            "bare calamine read, in-process", "<= 1.15x",
+                            ours <= 1.15 * bare))
     path = workbook_file(50_000)
     whole = max(3, repeat // 3)
     ours_s, ours_mb = process_seconds(_python("-m", "bot", "validate", str(path)), whole)
