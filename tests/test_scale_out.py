@@ -83,8 +83,10 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
 ) -> None:
     first = BotProcess(tmp_path / "a", bot_env(pg_schema_url, tmp_path / "a-data", sink))
     second = BotProcess(tmp_path / "b", bot_env(pg_schema_url, tmp_path / "b-data", sink))
-    with first.start(), second.start():
-        # A long submission first to the process about to die, so that it holds it.
+    with first.start(), second.start(), database.connect() as registry_lock:
+        # The registry locked, so that whoever claims a message waits in the middle of it:
+        # the first process holds its message until it is killed, however fast it would be.
+        registry_lock.execute(text("LOCK TABLE maracs IN ACCESS EXCLUSIVE MODE"))
         held = long_submission(500)
         send(first, held)
         wait_until(
@@ -100,6 +102,7 @@ def test_a_sigkilled_process_s_message_is_taken_over_and_every_message_answered_
         assert re.fullmatch(rf"[^:]+:{pid_of(first)}:\d{{8}}T\d{{6}}\.\d{{6}}Z", owner), owner
         first.kill()
         killed, killed_wall = time.monotonic(), time.time()
+        registry_lock.rollback()
 
         wanted = {message_id_of(raw) for raw in [held, *burst]}
         took = wait_until(
