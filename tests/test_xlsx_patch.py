@@ -242,7 +242,8 @@ def test_formulas_become_their_stored_values() -> None:
             b'<row r="30"><c r="A30"><f>2*21</f><v>42</v></c>'
             b'<c r="B30" t="str"><f t="shared" ref="B30:C30" si="0">"a"&amp;"b"</f><v>ab</v></c>'
             b'<c r="C30" t="str"><f t="shared" si="0"/><v>ab</v></c>'
-            b'<c r="D30"><f>NOW()</f></c></row>'
+            b'<c r="D30"><f>NOW()</f></c>'
+            b'<c r="E30" t="str"><f>" x "</f><v xml:space="preserve"> x </v></c></row>'
         )
         return xml.replace(b"</sheetData>", row + b"</sheetData>", 1)
 
@@ -260,7 +261,8 @@ def test_formulas_become_their_stored_values() -> None:
     issues = [Issue.make("invalid-count", sheet=SHEET, cell="C30", row=30, value="ab")]
     patched = _assert_same_as_openpyxl(data, _report(issues))
     ws = load_workbook(io.BytesIO(patched))[SHEET]  # formulas would read back as "=..."
-    assert [ws[r].value for r in ("A30", "B30", "C30", "D30")] == [42, "ab", "ab", None]
+    values = [ws[r].value for r in ("A30", "B30", "C30", "D30", "E30")]
+    assert values == [42, "ab", "ab", None, " x "]
     assert ws["A30"].data_type == "n" and "<f" not in _sheet_xml(patched)
     with zipfile.ZipFile(io.BytesIO(patched)) as archive:
         assert "xl/calcChain.xml" not in archive.namelist()
