@@ -26,7 +26,14 @@ from handlers.questions.sums import (
 from kernel import wording
 from kernel.answers import Figures
 from kernel.config import Bands
-from kernel.national_rule import Basis, PeriodBasis, QuarterState, RuleNote, apply_rule
+from kernel.national_rule import (
+    Basis,
+    PeriodBasis,
+    QuarterState,
+    RuleNote,
+    apply_rule,
+    apply_rule_by_quarter,
+)
 from kernel.quarters import DEFAULT_DUE_DAYS, FinancialYear, Quarter
 from reports.national import NationalPicture, Period
 
@@ -133,8 +140,10 @@ def national_period(
     apart. A national year is then ~300 rows rather than ~1,500 (issue 14)."""
     ids = None if every_marac else [m.id for m in maracs]
     by_label = {q.label: q for q in {*quarters, *(q.previous() for q in quarters)}}
-    sent = {(m, by_label[label]) for m, label in quarters_sent(session, list(by_label), ids)}
-    basis = apply_rule((m.id for m in maracs), quarters, sent, today=today, due_days=due_days)
+    sent = {by_label[label]: found
+            for label, found in quarters_sent(session, list(by_label), ids).items()}
+    basis = apply_rule_by_quarter((m.id for m in maracs), quarters, sent, today=today,
+                                  due_days=due_days)
     if not basis.started:
         return _period_of(basis, {}, maracs, bands, fields)
     # Every meeting of a started quarter of the period counts as SENT: summed in one go.

@@ -128,12 +128,25 @@ def apply_rule(
 ) -> PeriodBasis:
     """Who counts how in each of ``quarters``. ``sent`` holds (Marac, quarter) for every
     quarter a Marac sent figures for, the quarter before the first one included."""
-    ids = tuple(maracs)
     # Who sent each quarter, as plain ids: looked up twice per Marac and quarter.
     by_quarter: dict[Quarter, set[int]] = {}
     for marac, quarter in sent:
         by_quarter.setdefault(quarter, set()).add(marac)
-    found = tuple(_quarter(ids, q, by_quarter, today=today, due_days=due_days) for q in quarters)
+    return apply_rule_by_quarter(maracs, quarters, by_quarter, today=today, due_days=due_days)
+
+
+def apply_rule_by_quarter(
+    maracs: Iterable[int],
+    quarters: Sequence[Quarter],
+    sent: Mapping[Quarter, Collection[int]],
+    *,
+    today: date,
+    due_days: int = DEFAULT_DUE_DAYS,
+) -> PeriodBasis:
+    """``apply_rule`` with ``sent`` as the Maracs that sent each quarter: a caller that has
+    them so need not build a (Marac, quarter) pair for each (a national year has 1,500)."""
+    ids = tuple(maracs)
+    found = tuple(_quarter(ids, q, sent, today=today, due_days=due_days) for q in quarters)
     left_out = _unique(m for q in found for m in q.left_out)
     return PeriodBasis(found, left_out)
 

@@ -152,20 +152,27 @@ def quarters_sent(
     marac_ids: Collection[int] | None,
     *,
     when: datetime | None = None,
-) -> set[tuple[int, str]]:
-    """(Marac id, quarter label) of each of ``quarters`` a Marac has current meetings in."""
+) -> dict[str, set[int]]:
+    """The Maracs with current meetings in each of ``quarters``, by quarter label (a quarter
+    nobody sent is left out)."""
+    found: dict[str, set[int]] = {}
     if when is not None:
         query = _versions(select(Meeting.marac_id, Meeting.quarter), quarters, marac_ids,
                           when).distinct()
-        return {(marac_id, quarter) for marac_id, quarter in session.execute(query)}
+        for marac_id, quarter in session.execute(query):
+            found.setdefault(quarter, set()).add(marac_id)
+        return found
     # One row per Marac with a bit per quarter (a group's row is unique): a fifth of the
     # rows to fetch for a national year, which cost more than the query.
     labels = list(dict.fromkeys(quarters))
     t = marac_quarter_totals
     bits = case({label: 1 << i for i, label in enumerate(labels)}, value=t.c.quarter, else_=0)
     query = _kept(select(t.c.marac_id, func.sum(bits)), labels, marac_ids).group_by(t.c.marac_id)
-    return {(marac_id, label) for marac_id, flags in session.execute(query)
-            for i, label in enumerate(labels) if flags >> i & 1}
+    for marac_id, flags in session.execute(query):
+        for i, label in enumerate(labels):
+            if flags >> i & 1:
+                found.setdefault(label, set()).add(marac_id)
+    return found
 
 
 def marac_quarter_totals_of(
