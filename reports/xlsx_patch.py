@@ -107,6 +107,9 @@ _FORMULA_ELEMENT = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.DOTALL)
 _VALUE = re.compile(rb"<v\b[^>]*?(?:/>|>(.*?)</v>)", re.DOTALL)
 _REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
 _ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
+# Single quotes or spaces around "=" are valid XML that no spreadsheet writes; the attribute
+# edits here expect name="value" and would otherwise write an attribute twice.
+_ODD_ATTRIBUTES = re.compile(rb"'|\s=|=\s")
 _IDMAP = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?idmap\b[^>]*?\bdata="([0-9, ]+)"')
 _XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _ISSUE_WIDTHS = (13, 26, 16, 9, 7, 34, 20, 90)  # as reports.issue_sheet._WIDTHS
@@ -703,6 +706,7 @@ def _row_cells(content: bytes) -> Iterator[tuple[bytes, bytes | None]]:
 def _patch_cell(
     attributes: bytes, inner: bytes | None, mark: tuple[str, Severity] | None, styles: _Styles
 ) -> bytes:
+    _require(not _ODD_ATTRIBUTES.search(attributes), "attributes written the usual way")
     if inner is not None and _FORMULA.search(inner):
         attributes, inner = _stored_value(attributes, inner)
     if mark is not None:
@@ -730,6 +734,7 @@ def _stored_value(attributes: bytes, inner: bytes) -> tuple[bytes, bytes | None]
 
 
 def _set_attribute(attributes: bytes, name: bytes, value: bytes) -> bytes:
+    _require(not _ODD_ATTRIBUTES.search(attributes), "attributes written the usual way")
     pattern = rb"(\s" + name + rb')="[^"]*"'
     if re.search(pattern, attributes):
         return re.sub(pattern, rb'\1="' + value + b'"', attributes, count=1)
@@ -950,6 +955,7 @@ def _append(text: str, parent: str, added: str, count: int) -> str:
 
 
 def _set_text_attribute(start_tag: str, name: str, value: str) -> str:
+    _require(not _ODD_ATTRIBUTES.search(start_tag.encode()), "attributes written the usual way")
     pattern = rf'(\s{name})="[^"]*"'
     if re.search(pattern, start_tag):
         return re.sub(pattern, rf'\1="{value}"', start_tag, count=1)

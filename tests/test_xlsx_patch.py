@@ -387,6 +387,12 @@ def _own_comments(data: bytes) -> bytes:
             ),
         ),
         (
+            "single-quoted attributes on a marked cell",
+            lambda d: _with_part(
+                d, SHEET_PART, lambda x: x.replace(b'r="D7" s="0"', b"r=\"D7\" s='0'")
+            ),
+        ),
+        (
             "a marked row's cell never closed",
             lambda d: _with_part(
                 d, SHEET_PART, lambda x: re.sub(rb'(<row r="7".*?)</c>', rb"\1", x, count=1)
