@@ -36,6 +36,7 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Any
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter
@@ -145,6 +146,16 @@ def _parse(xml: bytes) -> ET.Element:
     return ET.fromstring(xml)
 
 
+def _well_formed(xml: bytes) -> bytes:
+    """``xml`` itself, once expat has read it whole: a last check that an edit here did not
+    break it (a fragment with undeclared prefixes is fine: namespaces are not processed)."""
+    try:
+        expat.ParserCreate().Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise Unexpected(f"an edit would break the XML: {exc}") from exc
+    return xml
+
+
 def _require(condition: bool, what: str) -> None:
     if not condition:
         raise Unexpected(what)
@@ -213,6 +224,10 @@ class _Package:
         _require(bool(sheets), "a sheet")
         return sheets
 
+    @property
+    def worksheet_paths(self) -> set[str]:
+        return {s.path for s in self.sheets if s.is_worksheet}
+
     def worksheet_names(self) -> list[str]:
         return [s.name for s in self.sheets if s.is_worksheet]
 
@@ -242,6 +257,9 @@ class _Package:
         patched["[Content_Types].xml"] = self._content_types(edits)
         kept = [n for n in self.names if n not in edits.dropped]
         _check_typed(patched["[Content_Types].xml"], [*kept, *edits.new_parts])
+        for name, xml in [*patched.items(), *edits.new_parts.items()]:
+            if name not in self.worksheet_paths:  # their rewritten rows were checked one by one
+                _well_formed(xml)
         return self._write(patched, edits)
 
     def _last_vml_block(self) -> int:
@@ -679,7 +697,7 @@ def _patch_row(
     if len(cells) > len(present):  # spans is only a hint, and would now be wrong
         start_tag = re.sub(rb'\sspans="[^"]*"', b"", start_tag)
     start_tag = start_tag[:-2] + b">" if tag.empty else start_tag
-    return start_tag + b"".join(c for _, c in cells) + b"</row>"
+    return _well_formed(start_tag + b"".join(c for _, c in cells) + b"</row>")
 
 
 def _row_cells(content: bytes) -> Iterator[tuple[bytes, bytes | None]]:

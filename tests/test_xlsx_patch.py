@@ -561,3 +561,14 @@ def test_comments_on_another_sheet_are_kept_and_shape_ids_stay_unique() -> None:
         drawings = [archive.read(n) for n in archive.namelist() if n.endswith(".vml")]
     blocks = [re.findall(rb'idmap[^>]*data="(\d+)"', xml) for xml in drawings]
     assert len(drawings) == 2 and len({b for found in blocks for b in found}) == 2
+
+
+def test_an_edit_that_would_break_the_xml_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last check before writing: every part it wrote or changed is well-formed XML."""
+    from reports import xlsx_patch
+
+    monkeypatch.setattr(xlsx_patch, "_blank_cell", lambda row, column, style: b"<c r=A1>")
+    blank_mark = [Issue.make("missing-date", sheet=SHEET, cell="AH7", row=7)]
+    assert patched_copy(_several_issues(), _report(blank_mark)) is None
+    monkeypatch.setattr(xlsx_patch, "_comments_xml", lambda comments: b"<comments>")
+    assert patched_copy(_several_issues(), _report(_issues())) is None
