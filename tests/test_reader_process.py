@@ -4,7 +4,9 @@ children it forks, with the isolation of a fork of our own, and it is replaced w
 from __future__ import annotations
 
 import os
+import pickle
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -84,13 +86,70 @@ def test_a_file_reads_the_same_through_the_reader_process(name: str) -> None:
 
 def test_a_child_that_dies_costs_that_file_only_and_the_process_is_reused(
         reader: reader_process.ReaderProcess) -> None:
+    serving = run_capped(_pid)
     with pytest.raises(ChildFailed):
         run_capped(os.abort)
     report = validate_path(FIXTURES / "damaged" / "xls_huge_allocation.xls", CONTEXT)
     assert [(i.cell, i.code) for i in report.issues] == [(None, "unreadable-file")]
     assert reader_process.current() is reader  # the same process serves the next file
     assert validate_path(FIXTURES / "clean_libreoffice.xlsx", CONTEXT).rows_accepted == 6
-    assert _children_of(reader.pid) == []  # every child reaped
+    fresh = run_capped(_pid)
+    assert fresh != serving  # the child that aborted was not used again
+    assert _children_of(reader.pid) == [fresh]  # every other child reaped
+
+
+def test_files_in_a_row_are_read_by_one_child_until_one_raises(
+        reader: reader_process.ReaderProcess) -> None:
+    first = run_capped(_pid)
+    assert run_capped(_pid) == first == run_capped(_pid)
+    with pytest.raises(ChildRaised):
+        run_capped(_raise, "broken")
+    after = run_capped(_pid)
+    assert after != first and run_capped(_pid) == after
+
+
+def test_a_second_read_while_the_serving_child_is_busy_gets_a_child_of_its_own(
+        reader: reader_process.ReaderProcess) -> None:
+    serving = run_capped(_pid)
+    slow = Capped(_sleep_then, 0.5, 7)  # the serving child reads this one
+    other = Capped(_pid)
+    assert other.result() not in {serving, reader.pid, os.getpid()}
+    assert slow.result() == 7  # not disturbed by the other read
+    assert run_capped(_pid) == serving
+
+
+def test_a_serving_child_takes_files_up_to_its_limit_then_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Driven from here: ``Serving`` forks the child from this process, so the limit can be
+    set low; each file's outcome arrives on its own pipe."""
+    monkeypatch.setattr(reader_process, "FILES_PER_CHILD", 3)
+    with socket.socket() as unused:  # what the reader process would close in the child
+        serving = reader_process.Serving.fork(unused)
+    assert serving is not None
+    try:
+        answers = []
+        for _ in range(3):
+            receiver, sender = os.pipe()
+            payload = pickle.dumps((_pid, (), 10.0))
+            assert serving.take(payload, [sender]) == serving.pid
+            assert serving.take(payload, [sender]) is None  # busy until its answer is read
+            assert pickle.loads(_read_all(receiver)) == ("ok", serving.pid)
+            answers.append(serving.ready_again())
+        assert answers == [True, True, False]
+    finally:
+        serving.close()
+
+
+def _raise(message: str) -> None:
+    raise ValueError(message)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
 
 
 def test_the_memory_cap_holds_in_its_children(reader: reader_process.ReaderProcess) -> None:
@@ -101,19 +160,24 @@ def test_the_memory_cap_holds_in_its_children(reader: reader_process.ReaderProce
 
 
 def test_a_hang_is_killed_at_the_timeout(reader: reader_process.ReaderProcess) -> None:
+    serving = run_capped(_pid)
     started = time.monotonic()
     with pytest.raises(ChildFailed):
         run_capped(_sleep_then, 60, 1, timeout=0.5)
     assert time.monotonic() - started < 30
-    assert _children_of(reader.pid) == []  # killed and reaped, not left sleeping
+    fresh = run_capped(_pid)
+    assert fresh != serving  # killed and reaped, not left sleeping
+    assert _children_of(reader.pid) == [fresh]
     assert run_capped(_allocate, 10) == 10
 
 
 def test_a_cancelled_read_is_killed(reader: reader_process.ReaderProcess) -> None:
     child = Capped(_sleep_then, 60, 1)
-    assert _children_of(reader.pid) != []
+    reading = set(_children_of(reader.pid))
+    assert reading
     child.cancel()
-    assert _children_of(reader.pid) == []
+    left = set(_children_of(reader.pid))
+    assert reading.isdisjoint(left) and len(left) <= 1  # at most a fresh child, waiting
     with pytest.raises(ChildFailed):
         child.result()
 

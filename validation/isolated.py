@@ -86,10 +86,11 @@ class Capped(Generic[T]):
         overran its time."""
         if self._pid is None:
             raise ChildFailed("cancelled")
+        payload = b""
         try:
             payload = _read_until_closed(self._receiver, self._deadline, self._timeout)
         finally:
-            self._finish()
+            self._finish(answered=bool(payload))
         if not payload:
             raise ChildFailed("the reader process died")
         outcome, value = pickle.loads(payload)
@@ -102,14 +103,14 @@ class Capped(Generic[T]):
         if self._pid is not None:
             self._finish()
 
-    def _finish(self) -> None:
+    def _finish(self, *, answered: bool = False) -> None:
         assert self._pid is not None
         os.close(self._receiver)
         if self._reader is None:
             _reap(self._pid)
         else:
             with contextlib.suppress(reader_process.ReaderGone):  # its children died with it
-                self._reader.finish(self._pid)
+                self._reader.finish(self._pid, answered=answered)
         self._pid = None
 
 
@@ -191,15 +192,38 @@ def _child(sender: int, fn: Callable[..., Any], args: tuple[Any, ...],
         _cap_address_space()
         _cap_cpu_time(timeout)
         _silence_stderr()  # a Rust abort prints a long backtrace; the parent logs one line
-        try:
-            outcome: tuple[str, Any] = ("ok", fn(*args))
-        except BaseException as exc:  # a pyo3 panic is a BaseException too
-            outcome = ("raised", (type(exc).__name__, str(exc)[:500]))
-        with open(sender, "wb", closefd=True) as pipe:
-            pipe.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+        run_and_send(sender, fn, args)
         code = 0
     finally:
         os._exit(code)
+
+
+def run_and_send(sender: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
+    """In a capped child: ``fn(*args)``'s pickled outcome written to ``sender``, then closed.
+    True when it returned, False when it raised."""
+    try:
+        outcome: tuple[str, Any] = ("ok", fn(*args))
+    except BaseException as exc:  # a pyo3 panic is a BaseException too
+        outcome = ("raised", (type(exc).__name__, str(exc)[:500]))
+    with open(sender, "wb", closefd=True) as pipe:
+        pipe.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+    return outcome[0] == "ok"
+
+
+def cap_serving_child() -> None:
+    """The caps of a child that reads one file after another (reader_process.py): memory as
+    for one, CPU raised before each file by ``cap_cpu_from_now``."""
+    gc.disable()
+    _cap_address_space()
+    resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    _silence_stderr()
+
+
+def cap_cpu_from_now(timeout: float) -> None:
+    """The CPU backstop for the next file: what was used so far plus ``timeout`` and 5 s."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = int(used.ru_utime + used.ru_stime + timeout) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, resource.RLIM_INFINITY))
 
 
 def _silence_stderr() -> None:

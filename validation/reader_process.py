@@ -7,17 +7,23 @@ process with worker threads is only as safe as the locks the other threads held 
 This process is started from a fresh interpreter that imports only the reader (python-calamine,
 the scan), one thread, no store: a fork of it is cheap and clean.
 
-Isolation is unchanged: every file is still read in its own forked child with the same memory
-cap and time limit (``validation.isolated._child``), which writes its pickled result straight
-into a pipe the caller made; this process only forks, reaps and kills. If a read crashes or
-hangs, only that child dies. If this process itself dies, the next read starts a new one; if
-even that fails, ``validation.isolated`` forks the caller as it always has.
+Files are read in a capped child of this process (the memory cap and time limit of
+``validation.isolated``), which writes its pickled result straight into a pipe the caller made.
+A fork costs 5-10 ms of a 6-row file here (the fork, then the first touch of every page it
+copies), so one child, a ``Serving`` child, reads files one after another: up to
+``FILES_PER_CHILD`` of them, each outcome sent before the next file comes, nothing of a file
+kept. It is replaced by a fresh fork the moment a file raises, is cancelled, overruns its time
+or kills it (an abort, the memory cap): a file can still only take down the child reading it,
+and a child that saw a failure reads nothing more. A second file asked for while it is busy
+gets a child of its own. If this process itself dies, the next read starts a new one; if even
+that fails, ``validation.isolated`` forks the caller as it always has.
 
 Protocol over a Unix socket pair, one request at a time (a lock on the caller's side):
 ``R`` + pickled (fn, args, timeout), with the pipe's write end attached, is answered with the
-child's pid; ``F`` + pid (the caller is done with that child: kill it if still running, reap
-it) is answered ``F``. A request that cannot be unpickled here is answered ``N``: the caller
-then forks itself.
+child's pid; ``F`` + pid + whether its whole outcome was read (the caller is done with that
+child: a serving child whose file went well may take the next, any other is killed if still
+running and reaped) is answered ``F``. A request that cannot be unpickled here is answered
+``N``: the caller then forks itself.
 """
 
 from __future__ import annotations
@@ -38,6 +44,12 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!cQ")  # kind, payload length
+_FINISH = struct.Struct("!q?")  # pid, its outcome read in full
+# A serving child reads at most this many files before it is replaced by a fresh fork: what
+# one file's read leaves behind (freed arenas, caches) never builds up for long.
+FILES_PER_CHILD = 100
+# After its outcome was read, a serving child says within this long whether it takes more.
+READY_AGAIN_SECONDS = 1.0
 _REFUSED = -1
 # It answers each request as soon as it has forked or reaped (a millisecond): one that takes
 # longer than this is stuck, and is replaced.
@@ -86,9 +98,10 @@ class ReaderProcess:
         pid = self._ask(b"R", payload, sender)
         return None if pid == _REFUSED else pid
 
-    def finish(self, pid: int) -> None:
-        """Done with that child: killed if still running, and reaped."""
-        self._ask(b"F", struct.pack("!q", pid))
+    def finish(self, pid: int, *, answered: bool = False) -> None:
+        """Done with that child: ``answered`` (its whole outcome was read), a serving child
+        may take the next file; otherwise it is killed if still running, and reaped."""
+        self._ask(b"F", _FINISH.pack(pid, answered))
 
     def alive(self) -> bool:
         return self._process.poll() is None
@@ -214,8 +227,10 @@ def serve(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal: the bot decides
     sock = socket.socket(fileno=fd)
     children: set[int] = set()
+    serving: Serving | None = None
     try:
         sock.sendall(struct.pack("!cq", b"S", os.getpid()))
+        serving = Serving.fork(sock)
         while True:
             try:
                 header, fds = _receive_header(sock)
@@ -224,23 +239,135 @@ def serve(fd: int) -> None:
             kind, length = _HEADER.unpack(header)
             payload = _receive_exact(sock, length)
             if kind == b"R":
-                pid = _fork_child(sock, payload, fds, _child)
-                if pid != _REFUSED:
-                    children.add(pid)
+                pid = serving.take(payload, fds) if serving is not None else None
+                if pid is None:  # none idle (busy or gone): a child for this file alone
+                    if serving is not None and not serving.busy:
+                        _retired(serving)  # it is gone, or cannot take what we send
+                        serving = None
+                    pid = _fork_child(sock, payload, fds, _child)
+                    if pid != _REFUSED:
+                        children.add(pid)
                 sock.sendall(struct.pack("!cq", b"R" if pid != _REFUSED else b"N", pid))
             elif kind == b"F":
-                (pid,) = struct.unpack("!q", payload)
-                if pid in children:
+                pid, answered = _FINISH.unpack(payload)
+                if serving is not None and pid == serving.pid:
+                    if not (answered and serving.ready_again()):
+                        _retired(serving)
+                        serving = None
+                elif pid in children:
                     children.discard(pid)
                     _reap(pid)
                 sock.sendall(struct.pack("!cq", b"F", pid))
+                if serving is None:  # between two files, while the caller checks the last one
+                    serving = Serving.fork(sock)
             else:
                 return
     except (ReaderGone, OSError):
         return
     finally:
+        _retired(serving)
         for pid in children:
             _reap(pid)
+
+
+class Serving:
+    """A capped child that reads one file after another: the fork and the first touches of
+    memory after it (5-10 ms a file on a VM) are paid once per ``FILES_PER_CHILD`` files, not
+    for every file. It holds nothing of a file once its outcome is sent. Any file that raises,
+    is cancelled, or overruns its time ends the child (a fresh fork serves the next one); an
+    abort or the memory cap kills only it, as before."""
+
+    def __init__(self, pid: int, conn: socket.socket) -> None:
+        self.pid, self.conn = pid, conn
+        self.busy = False
+
+    @classmethod
+    def fork(cls, sock: socket.socket) -> Serving | None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: files fork a child each as they come
+            ours.close()
+            theirs.close()
+            return None
+        if pid == 0:  # the serving child: never returns
+            sock.close()
+            ours.close()
+            _serve_files(theirs)
+        theirs.close()
+        return cls(pid, ours)
+
+    def take(self, payload: bytes, fds: list[int]) -> int | None:
+        """Hand it a request; its pid, or None when it cannot take one (busy, gone, or a
+        request to refuse, which ``_fork_child`` then refuses)."""
+        if self.busy or len(fds) != 1 or not _loadable(payload) or _ended(self.pid):
+            return None
+        try:
+            socket.send_fds(self.conn, [_HEADER.pack(b"R", len(payload))], fds)
+            self.conn.sendall(payload)
+        except OSError:
+            return None
+        os.close(fds[0])
+        self.busy = True
+        return self.pid
+
+    def ready_again(self) -> bool:
+        """After a file whose outcome was read: True if it takes another."""
+        self.conn.settimeout(READY_AGAIN_SECONDS)
+        try:
+            word = self.conn.recv(1)
+        except OSError:
+            return False
+        self.busy = word != b"d"
+        return not self.busy
+
+    def close(self) -> None:
+        """It ends when its socket closes; reaped (killed if still reading)."""
+        self.conn.close()
+        _reap(self.pid)
+
+
+def _retired(serving: Serving | None) -> None:
+    if serving is not None:
+        serving.close()
+
+
+def _ended(pid: int) -> bool:
+    with contextlib.suppress(ChildProcessError):
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    return True
+
+
+def _loadable(payload: bytes) -> bool:
+    try:
+        pickle.loads(payload)
+    except Exception:
+        return False
+    return True
+
+
+def _serve_files(conn: socket.socket) -> None:
+    """The serving child's loop: a file per request, the outcome to the pipe that came with
+    it, then ``d`` (ready for another) or the end."""
+    from validation.isolated import cap_cpu_from_now, cap_serving_child, run_and_send
+
+    code = 1
+    try:
+        cap_serving_child()
+        for served in range(1, FILES_PER_CHILD + 1):
+            header, fds = _receive_header(conn)
+            _, length = _HEADER.unpack(header)
+            fn, args, timeout = pickle.loads(_receive_exact(conn, length))
+            cap_cpu_from_now(timeout)
+            if not run_and_send(fds[0], fn, args) or served == FILES_PER_CHILD:
+                break
+            del fn, args
+            conn.sendall(b"d")
+        code = 0
+    except BaseException:
+        pass
+    finally:
+        os._exit(code)
 
 
 def _receive_header(sock: socket.socket) -> tuple[bytes, list[int]]:
