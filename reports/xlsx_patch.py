@@ -823,6 +823,8 @@ def _widen_dimension(head: bytes, marks: dict[Position, tuple[str, Severity]]) -
 
 def _add_legacy_drawing(tail: bytes, rel_id: str, root_attributes: bytes) -> bytes:
     _require(b"<legacyDrawing " not in tail and b"<legacyDrawing>" not in tail, "no legacy drawing")
+    # Parts wrapped for newer Excel (embedded objects, controls) would hide where it must go.
+    _require(b"AlternateContent" not in tail, "no alternate content after the cells")
     declared = f'xmlns:r="{REL_NS}"'.encode() in root_attributes
     namespace = b"" if declared else f' xmlns:r="{REL_NS}"'.encode()
     element = b"<legacyDrawing" + namespace + f' r:id="{rel_id}"/>'.encode()

@@ -387,6 +387,18 @@ def _own_comments(data: bytes) -> bytes:
             ),
         ),
         (
+            "wrapped parts after the cells",
+            lambda d: _with_part(
+                d,
+                SHEET_PART,
+                lambda x: x.replace(
+                    b"</worksheet>",
+                    b'<mc:AlternateContent><mc:Choice Requires="x14"><oleObjects/></mc:Choice>'
+                    b"</mc:AlternateContent></worksheet>",
+                ),
+            ),
+        ),
+        (
             "single-quoted attributes on a marked cell",
             lambda d: _with_part(
                 d, SHEET_PART, lambda x: x.replace(b'r="D7" s="0"', b"r=\"D7\" s='0'")
