@@ -17,6 +17,7 @@ stdin closes).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -93,6 +94,7 @@ def work(parent: Parent) -> int:
                         on_outbox=lambda: parent.tell(OUTBOX),
                         on_finished=lambda: parent.tell(FINISHED),
                         should_stop=parent.stop.is_set)
+        gc.freeze()  # what start-up loaded is never garbage: later collections skip it
         logger.info("worker process %s ready", PROCESS.name)
         while not parent.stop.is_set():
             parent.wake.clear()
