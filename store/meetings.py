@@ -208,8 +208,8 @@ def _provenance(job: _Recording, row: ParsedRow) -> Provenance:
 
 def _marac_index(session: Session) -> NameIndex[int]:
     index: NameIndex[int] = NameIndex()
-    for marac in session.scalars(select(Marac)):
-        index.add(marac.name, marac.id, marac.aliases)
+    for name, marac_id, aliases in session.execute(select(Marac.name, Marac.id, Marac.aliases)):
+        index.add(name, marac_id, aliases or ())
     return index
 
 

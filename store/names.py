@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process, utils
@@ -23,8 +24,24 @@ _NOISE_WORDS = frozenset({"marac", "maracs", "and"})
 SUGGESTION_CUTOFF = 70.0
 
 
+# Names are normalised again for every file and question (the registry's ~290 names and
+# aliases, a file's Marac column): short ones are remembered. Longer text (a cell can hold
+# anything) is not, so the cache stays under a few MB whatever is sent.
+CACHED_NAME_LENGTH = 200
+CACHED_NAMES = 8192
+
+
 def name_key(text: str) -> str:
     """The form names are compared in: "Barking & Dagenham MARAC" -> "barking dagenham"."""
+    return _remembered_key(text) if len(text) <= CACHED_NAME_LENGTH else _key(text)
+
+
+@lru_cache(maxsize=CACHED_NAMES)
+def _remembered_key(text: str) -> str:
+    return _key(text)
+
+
+def _key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     plain = plain.replace("&", " and ")
