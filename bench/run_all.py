@@ -280,6 +280,7 @@ def question_rows(repeat: int, grid_only: bool = False) -> list[Row]:
             if backend == "postgresql":
                 with store.engine.begin() as conn:
                     conn.execute(a.text("ANALYZE"))
+            a.settle_like_run()
             if not grid_only:
                 for kind, times in a.time_questions(store, filled["names"], repeat).items():
                     p95 = a.percentile(times, 0.95)
