@@ -8,9 +8,11 @@ whose rows span several Maracs.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from store.models import HeldChange, Marac, Meeting, MeetingVersion
@@ -104,6 +106,18 @@ def test_a_file_larger_than_a_chunk_mixes_new_unchanged_and_held_rows(
     assert by_day[days[0]] == "cara@example.org" and by_day[days[1]] == "ada@example.org"
 
 
+def test_meetings_made_in_bulk_carry_when_and_where_they_came_from(db_session: Session) -> None:
+    load_registry(db_session)
+    later = T0 + timedelta(days=3)
+    record(db_session, report(row(7, "Croydon", OCT3)), now=later)
+    db_session.commit()
+    meeting = db_session.scalars(select(Meeting)).one()
+    version = db_session.scalars(select(MeetingVersion)).one()
+    assert meeting.created_at == later and meeting.quarter == "Q3 2024/25"
+    assert (version.sheet, version.sheet_row, version.recorded_at) == ("Marac data", 7, later)
+    assert version.withdrawal_of is None and version.superseded_at is None
+
+
 def test_rows_of_several_maracs_in_one_file_each_find_their_meeting(
     db_session: Session,
 ) -> None:
@@ -120,6 +134,50 @@ def test_rows_of_several_maracs_in_one_file_each_find_their_meeting(
     )
     assert [tuple(r) for r in db_session.execute(query)] == [
         (name, 10 + n) for n, name in enumerate(names)]
+
+
+def _statements(session: Session, work: Callable[[], object]) -> Counter[str]:
+    """How many statements of each kind ("INSERT INTO meetings", "SELECT ... FROM meetings")
+    ``work`` sent to the database."""
+    seen: Counter[str] = Counter()
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        words = " ".join(statement.split())
+        if words.startswith(("BEGIN", "COMMIT")):
+            return  # the transaction around the work, not the work
+        table = words.split(" FROM ", 1)[1].split()[0] if " FROM " in words else ""
+        kind = " ".join(words.split()[:3]) if words.startswith("INSERT") else words.split()[0]
+        seen[f"{kind} {table}".strip() if kind.startswith(("SELECT", "UPDATE")) else kind] += 1
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_new_and_unchanged_meetings_take_the_same_few_statements_however_many_rows(
+    db_session: Session,
+) -> None:
+    """The point of the batch: statements per file, not per row. New meetings are created and
+    given their first figures in one INSERT each; a file sent again reads its meetings and
+    their figures in one SELECT each and writes none."""
+    load_registry(db_session)
+    days = [date(2023, 1, 2) + timedelta(days=n) for n in range(40)]
+    small = report(*(row(n + 2, "Croydon", d) for n, d in enumerate(days[:2])))
+    large = report(*(row(n + 2, "Croydon", d) for n, d in enumerate(days[2:])))
+    first = _statements(db_session, lambda: record(db_session, small))
+    many = _statements(db_session, lambda: record(db_session, large, raw=b"other bytes"))
+    assert many == first
+    assert many["INSERT INTO meetings"] == 1 and many["INSERT INTO meeting_versions"] == 1
+    db_session.commit()
+    again = report(*(row(n + 2, "Croydon", d) for n, d in enumerate(days[2:])))
+    resent = _statements(db_session, lambda: record(db_session, again, raw=b"third copy"))
+    assert again.rows_unchanged == len(days) - 2
+    assert resent["SELECT meetings"] == 1 and resent["SELECT meeting_versions"] == 1
+    assert "INSERT INTO meetings" not in resent and "INSERT INTO meeting_versions" not in resent
 
 
 def _croydon(session: Session) -> int:
