@@ -79,6 +79,24 @@ def test_a_meeting_left_without_figures_gets_its_next_version(db_session: Sessio
         (OCT3, 1, False, 12, "cara@example.org"), (OCT3, 2, True, 14, "cara@example.org")]
 
 
+def test_the_same_figures_again_after_they_were_withdrawn_are_recorded_anew(
+    db_session: Session,
+) -> None:
+    """A meeting whose only version is no longer current has no figures: the same figures
+    sent again are new figures (version 2), not "unchanged" by the old version."""
+    load_registry(db_session)
+    record(db_session, report(row(2, "Croydon", OCT3)))
+    meeting = lock_meeting(db_session, _croydon(db_session), OCT3)
+    assert meeting is not None and demote_current(db_session, meeting.id, now=T0)
+    db_session.commit()
+    again = report(row(2, "Croydon", OCT3))
+    record(db_session, again, now=T0 + timedelta(hours=1))
+    db_session.commit()
+    assert (again.rows_accepted, again.rows_unchanged) == (1, 0)
+    assert _versions(db_session) == [
+        (OCT3, 1, False, 12, "cara@example.org"), (OCT3, 2, True, 12, "cara@example.org")]
+
+
 def test_a_file_larger_than_a_chunk_mixes_new_unchanged_and_held_rows(
     db_session: Session,
 ) -> None:
