@@ -72,9 +72,10 @@ class Dispatcher:
         if message.form_request is not None:
             return None
         contact = find_contact(session, message.sender)
-        spreadsheets, _ = within_limit(
-            [a for a in message.attachments if message.files_are_returns or is_spreadsheet(a)],
-            self.settings.max_attachments)
+        # The first MARAC_MAX_ATTACHMENTS, as dispatch takes them (and warns about the rest).
+        spreadsheets = [a for a in message.attachments
+                        if message.files_are_returns or is_spreadsheet(a)
+                        ][:self.settings.max_attachments]
         if contact is None or not spreadsheets:
             return None
         today = now.astimezone(self.settings.tz).date()

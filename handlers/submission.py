@@ -75,8 +75,11 @@ def check_files(
     milliseconds early: ``record_submission`` compares every row with the store again under
     its lock and corrects the report if another file landed in between.
     """
-    return {_file_key(a): _check(session, submitted, a, settings=settings, today=today)
-            for a in submitted.files}
+    checked: Checked = {}
+    for attachment in submitted.files:
+        report = _check(session, submitted, attachment, settings=settings, today=today)
+        checked[(attachment.filename, report.sha256)] = report  # validation hashed the file
+    return checked
 
 
 def submit_files(
