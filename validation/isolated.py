@@ -215,15 +215,17 @@ def cap_serving_child() -> None:
     for one, CPU raised before each file by ``cap_cpu_from_now``."""
     gc.disable()
     _cap_address_space()
-    resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     _silence_stderr()
 
 
 def cap_cpu_from_now(timeout: float) -> None:
-    """The CPU backstop for the next file: what was used so far plus ``timeout`` and 5 s."""
+    """The CPU backstop for the next file: what was used so far plus ``timeout`` and 5 s.
+    Only the soft limit moves (raising a hard limit needs privileges the bot may not have)."""
     used = resource.getrusage(resource.RUSAGE_SELF)
     seconds = int(used.ru_utime + used.ru_stime + timeout) + 5
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, resource.RLIM_INFINITY))
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = seconds if hard == resource.RLIM_INFINITY else min(seconds, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def _silence_stderr() -> None:
