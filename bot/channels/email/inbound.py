@@ -1,12 +1,12 @@
 """Raw RFC 822 bytes (from IMAP or the SMTP listener) -> ``InboundMessage`` (STYLE.md 1, 2).
 
-The message is parsed once, with ``email.policy.default``; nothing here touches the network.
+The message is parsed once, with ``email.policy.default``'s rules (each header value parsed once:
+policy.py); nothing here touches the network.
 """
 
 from __future__ import annotations
 
 import email
-import email.policy
 import hashlib
 import logging
 import mimetypes
@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from bot.channels.email.address import decode_escapes, from_header, to_envelope_sender
 from bot.channels.email.auth import is_sender_verified
 from bot.channels.email.auto import automatic_reason
+from bot.channels.email.policy import PARSE
 from bot.channels.email.text import body_text, strip_quoted
 from kernel.messages import Attachment, InboundMessage, ThreadRef
 from kernel.quarters import Quarter
@@ -48,8 +49,8 @@ def to_inbound(
     ``envelope_from`` is the SMTP MAIL FROM when the channel knows it ("" for a bounce).
     Every address, name and file name leaves here as proper, printable text (issue 10).
     """
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)  # guaranteed by policy.default
+    message = email.message_from_bytes(raw, policy=PARSE)
+    assert isinstance(message, EmailMessage)  # guaranteed by an EmailPolicy
     envelope_from = to_envelope_sender(envelope_from)
     name, sender = from_header(message, "From")
     subject = _header_text(message, "Subject")

@@ -7,7 +7,6 @@ the recipient's client shows it once.
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import html
 import logging
@@ -15,8 +14,10 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 
+from bot.channels.email import policy
 from bot.channels.email.auto import BOT_HEADER
 from kernel.messages import XLSX_TYPE, Attachment, Reply
 
@@ -95,15 +96,15 @@ def email_renderer(mailbox_address: str) -> Callable[..., bytes]:
 def render(message: EmailMessage) -> bytes:
     """The bytes to store in the outbox and hand to the relay (CRLF line ends)."""
     utf8 = getattr(message.policy, "utf8", False)
-    return message.as_bytes(policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP)
+    return message.as_bytes(policy=policy.SMTPUTF8 if utf8 else policy.SMTP)
 
 
-def _policy_for(recipients: tuple[str, ...]) -> email.policy.EmailPolicy[EmailMessage]:
+def _policy_for(recipients: tuple[str, ...]) -> EmailPolicy[EmailMessage]:
     """RFC 6532: an internationalised address is written in UTF-8, since an encoded word is
     not allowed inside an address; every other message keeps plain 7-bit headers."""
     if all(address.isascii() for address in recipients):
-        return email.policy.SMTP
-    return email.policy.SMTPUTF8
+        return policy.SMTP
+    return policy.SMTPUTF8
 
 
 def reply_subject(original: str) -> str:
