@@ -18,20 +18,27 @@ HEAVY = ("slack_bolt", "slack_sdk", "microsoft_agents", "matplotlib", "pandas", 
          "aiosmtpd", "imap_tools", "handlers.questions", "bot.dispatch")
 
 _PROBE = """
-import json, runpy, sys
+import gc, json, runpy, sys
 sys.argv = ["marac-bot", *json.loads(sys.argv[1])]
 try:
     runpy.run_module("bot", run_name="__main__")
 except SystemExit:
     pass
+sys.stderr.write("\\nGC " + json.dumps([gc.isenabled(), gc.get_freeze_count()]))
 sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
 """
 
 
+def _probe(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m bot ARGS`` in a fresh interpreter, which then writes to stderr its
+    collector's state and what it loaded."""
+    return subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+
+
 def _modules_after(args: list[str], cwd: Path) -> set[str]:
-    run = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], cwd=cwd,
-                         capture_output=True, text=True, timeout=120,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    run = _probe(args, cwd)
     marker = run.stderr.rfind("MODULES ")
     assert marker >= 0, run.stderr[-2000:]
     return set(json.loads(run.stderr[marker + len("MODULES "):]))
@@ -54,6 +61,33 @@ def test_validate_without_a_database_loads_neither_the_store_nor_the_chat_stack(
     assert "validation.validate" in modules  # it did validate
     assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl", "kernel.answers",
                              "kernel.wording.questions", "dotenv")) == []
+
+
+def test_a_command_collects_again_once_its_modules_are_loaded(tmp_path: Path) -> None:
+    """The process's entry (bot.cli.console) holds the cyclic collector off while the
+    command's modules load, then keeps what they made out of later collections: the
+    collector is on when the command runs (a large file's cycles are freed) and start-up's
+    tens of thousands of objects are frozen, not walked again (issue 14)."""
+    run = _probe(["validate", str(FIXTURE), "--json"], tmp_path)
+    assert json.loads(run.stdout)[0]["status"] == "accepted", run.stderr[-2000:]
+    state = run.stderr[run.stderr.rfind("\nGC ") + 4:].splitlines()[0]
+    enabled, frozen = json.loads(state)
+    assert enabled and frozen > 10_000
+
+
+def test_main_leaves_the_callers_collector_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` in a test's or a caller's process neither freezes nor switches anything."""
+    import gc
+
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no marac-data/ of the checkout's
+    frozen = gc.get_freeze_count()
+    assert main(["validate", str(FIXTURE), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["file"] == FIXTURE.name
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
 
 
 def test_a_dotenv_file_is_still_read_and_the_environment_wins(
