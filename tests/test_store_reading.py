@@ -1,0 +1,62 @@
+"""``Store.reading()``: a transaction that only reads, and leaves the connection as it was.
+
+On PostgreSQL it must end without ROLLBACK: psycopg forgets every prepared statement of a
+connection on a ROLLBACK, and then each message paid every statement's parse and plan again.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from store.db import Store
+from store.models import Marac
+
+# psycopg prepares a statement on the connection from its fifth use (prepare_threshold).
+USES_BEFORE_PREPARED = 5
+
+
+def _add_marac(session: Session, name: str) -> None:
+    session.add(Marac(name=name, name_key=name.lower(), police_force_area="Met",
+                      region="London", nation="England"))
+
+
+def test_a_write_in_a_reading_transaction_is_not_kept(db_store: Store) -> None:
+    postgres = db_store.engine.dialect.name == "postgresql"
+    try:
+        with db_store.reading() as session:
+            _add_marac(session, "Croydon")
+            session.flush()
+    except DBAPIError as exc:
+        assert postgres, exc  # PostgreSQL refuses it: the transaction is READ ONLY
+        assert "read-only transaction" in str(exc)
+    else:
+        assert not postgres, "PostgreSQL should refuse a write in a READ ONLY transaction"
+    with db_store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Marac)) == 0
+
+
+def test_what_a_reading_transaction_sees_is_what_was_committed(db_store: Store) -> None:
+    with db_store.transaction() as session:
+        _add_marac(session, "Croydon")
+    with db_store.reading() as session:
+        assert session.scalars(select(Marac.name)).all() == ["Croydon"]
+
+
+@pytest.mark.postgres
+def test_prepared_statements_outlive_reading_transactions(pg_schema_url: str) -> None:
+    store = Store.open(pg_schema_url)
+    try:
+        query = select(Marac.id).where(Marac.name == "Croydon")
+        for _ in range(USES_BEFORE_PREPARED + 1):
+            with store.reading() as session:
+                session.execute(query).all()
+        with store.reading() as session:
+            prepared = session.scalar(text(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE "
+                "'%FROM maracs%WHERE maracs.name = $1%'"))
+        assert prepared == 1
+    finally:
+        store.close()
