@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, timedelta
+from functools import cache
 
 DEFAULT_DUE_DAYS = 28
 
@@ -86,7 +87,7 @@ class FinancialYear:
 
         ``None`` when none is named, one is impossible ("2024/26"), or two different ones are.
         """
-        found = {cls.parse(m[0], today=today) for m in _FY_MENTION.finditer(_clean(text))}
+        found = {cls.parse(m[0], today=today) for m in _fy_mention().finditer(_clean(text))}
         return found.pop() if len(found) == 1 else None
 
     def __str__(self) -> str:
@@ -182,7 +183,7 @@ class Quarter:
         year?) and so is ``None``.
         """
         cleaned = _clean(text).strip(" .,;:!?()'\"")
-        for pattern, convert in _PHRASES:
+        for pattern, convert in _phrases():
             if match := pattern.fullmatch(cleaned):
                 return _convert(convert, match, today)
         return None
@@ -235,7 +236,7 @@ _PAIR = r"(?:fy ?|financial year )?(?:\d{4}|\d{2}) ?[/-] ?(?:\d{4}|\d{2})"
 _YEAR_WORDS = r"(?:this|current|last|previous|prior) (?:financial )?year"
 _YEAR_PAIR = re.compile(r"(?:fy ?|financial year )?(\d{4}|\d{2}) ?[/-] ?(\d{4}|\d{2})")
 _RELATIVE_YEAR = re.compile(r"(this|current|last|previous|prior) (?:financial )?year")
-_FY_MENTION = re.compile(rf"{_B}(?:{_PAIR}|{_YEAR_WORDS}){_E}")
+_FY_MENTION = rf"{_B}(?:{_PAIR}|{_YEAR_WORDS}){_E}"
 _ORDINAL_WORDS = ("first", "second", "third", "fourth", "1st", "2nd", "3rd", "4th")
 _ORDINALS = {word: i % 4 + 1 for i, word in enumerate(_ORDINAL_WORDS)}
 _NUMBER = rf"(?:(?:q|qtr|quarter) ?(?P<n>[1-4])|(?P<ord>{'|'.join(_ORDINALS)}) quarter)"
@@ -312,13 +313,22 @@ def _quarter_ending(match: re.Match[str], today: date) -> Quarter | None:
     return Quarter.containing(date(year, month, 1))
 
 
-_PHRASES: list[tuple[re.Pattern[str], Converter]] = [
-    (re.compile(_RELATIVE_RE), _relative),
-    (re.compile(_NUMBER_YEAR_RE), _numbered),
-    (re.compile(_YEAR_NUMBER_RE), _numbered),
-    (re.compile(_MONTH_RANGE_RE), _month_range),
-    (re.compile(_ENDING_RE), _quarter_ending),
-]
+# The longer patterns are compiled when first used (~4 ms together): most commands read no
+# quarter phrase (``validate`` without --quarter, ``--help``), and should not wait for them.
+@cache
+def _phrases() -> tuple[tuple[re.Pattern[str], Converter], ...]:
+    return (
+        (re.compile(_RELATIVE_RE), _relative),
+        (re.compile(_NUMBER_YEAR_RE), _numbered),
+        (re.compile(_YEAR_NUMBER_RE), _numbered),
+        (re.compile(_MONTH_RANGE_RE), _month_range),
+        (re.compile(_ENDING_RE), _quarter_ending),
+    )
+
+
+@cache
+def _fy_mention() -> re.Pattern[str]:
+    return re.compile(_FY_MENTION)
 
 
 def _convert(convert: Converter, match: re.Match[str], today: date) -> Quarter | None:
@@ -330,7 +340,7 @@ def _convert(convert: Converter, match: re.Match[str], today: date) -> Quarter |
 
 def _mentions(text: str, today: date) -> Iterator[tuple[bool, Quarter | None]]:
     """Every quarter phrase in text, as (is it a bare "Q3" without a year, its quarter)."""
-    for pattern, convert in _PHRASES:
+    for pattern, convert in _phrases():
         for match in pattern.finditer(text):
             bare = match.groupdict().get("fy", "") is None
             yield bare, _convert(convert, match, today)

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,14 +25,17 @@ try:
     runpy.run_module("bot", run_name="__main__")
 except SystemExit:
     pass
-sys.stderr.write("\\nGC " + json.dumps([gc.isenabled(), gc.get_freeze_count()]))
+quarters = sys.modules.get("kernel.quarters")
+sys.stderr.write("\\nSTATE " + json.dumps({
+    "collector": [gc.isenabled(), gc.get_freeze_count()],
+    "quarter_phrases": quarters._phrases.cache_info().currsize if quarters else None}))
 sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
 """
 
 
 def _probe(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m bot ARGS`` in a fresh interpreter, which then writes to stderr its
-    collector's state and what it loaded."""
+    """``python -m bot ARGS`` in a fresh interpreter, which then writes to stderr some of
+    its state and what it loaded."""
     return subprocess.run([sys.executable, "-c", _PROBE, json.dumps(args)], cwd=cwd,
                           capture_output=True, text=True, timeout=120,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
@@ -42,6 +46,15 @@ def _modules_after(args: list[str], cwd: Path) -> set[str]:
     marker = run.stderr.rfind("MODULES ")
     assert marker >= 0, run.stderr[-2000:]
     return set(json.loads(run.stderr[marker + len("MODULES "):]))
+
+
+def _state_after(args: list[str], cwd: Path) -> tuple[str, dict[str, Any]]:
+    """What the command printed, and the probe's STATE."""
+    run = _probe(args, cwd)
+    marker = run.stderr.rfind("\nSTATE ")
+    assert marker >= 0, run.stderr[-2000:]
+    state: dict[str, Any] = json.loads(run.stderr[marker + len("\nSTATE "):].splitlines()[0])
+    return run.stdout, state
 
 
 def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
@@ -68,11 +81,21 @@ def test_a_command_collects_again_once_its_modules_are_loaded(tmp_path: Path) ->
     command's modules load, then keeps what they made out of later collections: the
     collector is on when the command runs (a large file's cycles are freed) and start-up's
     tens of thousands of objects are frozen, not walked again (issue 14)."""
-    run = _probe(["validate", str(FIXTURE), "--json"], tmp_path)
-    assert json.loads(run.stdout)[0]["status"] == "accepted", run.stderr[-2000:]
-    state = run.stderr[run.stderr.rfind("\nGC ") + 4:].splitlines()[0]
-    enabled, frozen = json.loads(state)
+    out, state = _state_after(["validate", str(FIXTURE), "--json"], tmp_path)
+    assert json.loads(out)[0]["status"] == "accepted"
+    enabled, frozen = state["collector"]
     assert enabled and frozen > 10_000
+
+
+def test_validate_compiles_no_quarter_phrase_pattern(tmp_path: Path) -> None:
+    """kernel.quarters compiles its phrase patterns ("Oct-Dec 2024", "last quarter", ~4 ms)
+    when a phrase is first read: ``validate`` without --quarter reads none."""
+    out, state = _state_after(["validate", str(FIXTURE), "--json"], tmp_path)
+    assert json.loads(out)[0]["quarters"] == ["Q3 2024/25"]
+    assert state["quarter_phrases"] == 0
+    _, state = _state_after(["validate", str(FIXTURE), "--json", "--quarter", "Oct-Dec 2024"],
+                            tmp_path)
+    assert state["quarter_phrases"] == 1  # and when one is read, they are there
 
 
 def test_main_leaves_the_callers_collector_as_it_was(
