@@ -38,19 +38,18 @@ def read_counts(table: Table) -> Iterator[Issue]:
     column in template order and down each column."""
     columns = table.layout.count_columns
     formulas = _formula_cells(table.layout, table.numbers)
-    # The count cells of each row, taken in row order: the cells lie in memory in the order
-    # calamine made them, and a pass along them is much quicker than one down each column.
-    rows = list(map(_taker([index for _, index in columns]), table.raw))
-    number, code = _count_block(rows, len(columns), table.layout.sheet.text_native)
-    del rows  # a tuple per row: let it go before the parsed rows are built
+    indices = [index for _, index in columns]
+    number, code = _count_block(table.raw, indices, table.layout.sheet.text_native)
     for j, (_, index) in enumerate(columns):
         for i in formulas.get(index, []):  # calamine reads these as blank
             if not _is_whole_float(table.raw[i][index]):
                 number[i, j], code[i, j] = np.nan, _FORMULA
     table.block = number
-    invalid: Bools = code >= _INVALID
     for j, (key, _) in enumerate(columns):
         table.counts[key] = number[:, j]
+    if not code.any():  # the usual file: every cell a count or blank
+        return
+    invalid: Bools = code >= _INVALID
     for j in np.flatnonzero(invalid.any(axis=0)).tolist():
         table.invalid[columns[j][0]] = invalid[:, j]
     found_in, found_at = np.nonzero(code.T)  # column by column, each from the top
@@ -72,23 +71,38 @@ def _taker(indices: list[int]) -> Callable[[list[Any]], Sequence[Any]]:
     return itemgetter(*indices)
 
 
-def _count_block(rows: list[Sequence[Any]], width: int, text_native: bool
+def _count_block(raw: list[list[Any]], indices: list[int], text_native: bool
                  ) -> tuple[Floats2D, Codes2D]:
     """Every count cell as a float (NaN: blank or invalid), and what reading it found."""
-    if rows and set(map(type, chain.from_iterable(rows))) <= {float, int}:
+    width = len(indices)
+    # The count cells of each row, taken in row order: the cells lie in memory in the order
+    # calamine made them, and a pass along them is much quicker than one down each column.
+    # Taken twice rather than kept: 50,000 short-lived slices reuse the same memory, where a
+    # list of them would be 15 MB of fresh pages in the reader's child.
+    take = _taker(indices)
+    if raw and set(map(type, chain.from_iterable(map(take, raw)))) <= {float, int}:
         # The usual file: typed numbers only (floats; ints from .xls), all in one go.
-        cells = chain.from_iterable(rows)
-        number: Floats2D = np.fromiter(cells, np.float64, len(rows) * width)
-        number = number.reshape(len(rows), width)
+        cells = chain.from_iterable(map(take, raw))
+        number: Floats2D = np.fromiter(cells, np.float64, len(raw) * width)
+        number = number.reshape(len(raw), width)
         code: Codes2D = np.zeros(number.shape, np.int8)
-        whole = _whole(number)
-        for i, j in zip(*np.nonzero(~whole), strict=True):  # negative, decimal or huge
-            number[i, j], code[i, j] = _count_of(rows[i][j], text_native)
+        if not _all_whole(number):
+            for i, j in zip(*np.nonzero(~_whole(number)), strict=True):  # negative, decimal..
+                number[i, j], code[i, j] = _count_of(raw[i][indices[j]], text_native)
         return number, code
+    rows = list(map(take, raw))
     number, code = np.empty((len(rows), width)), np.empty((len(rows), width), np.int8)
     for j, column in enumerate(zip(*rows, strict=True)):  # text or blanks in some column
         number[:, j], code[:, j] = _count_column(list(column), text_native)
     return number, code
+
+
+def _all_whole(number: Floats2D) -> bool:
+    """``_whole`` of every cell, in the usual case without a mask the size of the block."""
+    if not number.size:
+        return True
+    low, high = number.min(), number.max()  # NaN if any: then the cell-by-cell mask
+    return bool(low >= 0 and high <= MAX_COUNT and np.array_equal(np.floor(number), number))
 
 
 def _whole(number: Any) -> Any:

@@ -46,7 +46,7 @@ class _Counts:
         row.__dict__["_counts"] = value
 
 
-@dataclass
+@dataclass(init=False)
 class ParsedRow:
     """One meeting row as read: the values the checks settled on, blank kept as ``None``."""
 
@@ -58,6 +58,24 @@ class ParsedRow:
     hard: bool = False  # a row-level hard issue rejects this row
     held: bool = False  # changed-from-previous: waits for confirmation
     unchanged: bool = False  # identical to what is already stored
+
+    def __init__(self, sheet_row: int, marac_text: str | None, meeting_date: date | None,
+                 counts: dict[str, int | None] | PendingCounts, marac: str | None = None,
+                 hard: bool = False, held: bool = False, unchanged: bool = False) -> None:
+        """As the generated ``__init__``, a quarter of its cost: a file makes one row per
+        meeting (50,000 in a large one). The counts go straight into ``_counts`` (the
+        generated one calls the descriptor's ``__set__``, a Python call per row), and the
+        four flags are left to the class defaults unless given."""
+        self.sheet_row, self.marac_text, self.meeting_date = sheet_row, marac_text, meeting_date
+        self._counts = counts
+        if marac is not None:
+            self.marac = marac
+        if hard:
+            self.hard = hard
+        if held:
+            self.held = held
+        if unchanged:
+            self.unchanged = unchanged
 
     @property
     def quarter(self) -> Quarter | None:

@@ -117,11 +117,12 @@ def _python_counts(table: Table, keys: list[str]) -> list[list[int | None]]:
     block = table.block if table.block is not None else np.column_stack(
         [table.count(k) for k in keys])
     blank = np.isnan(block)
-    filled = np.where(blank, 0.0, block)
+    any_blank = bool(blank.any())
+    filled = np.where(blank, 0.0, block) if any_blank else block
     if filled.size and filled.max() >= 2.0**62:  # past int64: Python ints, slowly
         return [[None if v != v else int(v) for v in row] for row in block.tolist()]
     ints = filled.astype(np.int64)
-    if not blank.any():
+    if not any_blank:
         rows: list[list[int | None]] = ints.tolist()
         return rows
     mixed = ints.astype(object)
