@@ -80,3 +80,34 @@ def test_a_remembered_name_is_the_same_answer_each_time() -> None:
     long_text = "b" * 5000  # not remembered, still cleaned and cut
     assert _name(long_text) == to_name(long_text)
     assert _name(12.0) == to_name(12.0)
+
+
+def test_report_tallies_read_every_flag() -> None:
+    """The tallies skip the walk over rows when no row is flagged: with flags set they must
+    still count each row once, a rejected row never as held or unchanged, and leave rejected
+    rows' Maracs and quarters out."""
+    from validation.report import FileReport
+
+    later = date(2025, 1, 9)
+    rows = [
+        ParsedRow(2, "Croydon", DAY, {}),
+        ParsedRow(3, "croydon ", DAY, {}, marac="Croydon"),
+        ParsedRow(4, "Sutton", later, {}, hard=True),
+        ParsedRow(5, "Merton", later, {}, held=True),
+        ParsedRow(6, "Merton", None, {}, unchanged=True),
+        ParsedRow(7, "Bromley", later, {}, held=True, hard=True),
+        ParsedRow(8, None, None, {}),
+    ]
+    report = FileReport(file="x.xlsx", rows=rows)
+    assert (report.rows_total, report.rows_rejected, report.rows_held,
+            report.rows_unchanged, report.rows_accepted) == (7, 2, 1, 1, 3)
+    assert [r.sheet_row for r in report.accepted_rows] == [2, 3, 8]
+    assert report.maracs == ["Croydon", "Merton"]
+    assert [q.label for q in report.quarters] == ["Q3 2024/25", "Q4 2024/25"]
+    assert report.status == "held"
+    clean = FileReport(file="y.xlsx", rows=[rows[0], rows[1], rows[6]])
+    assert (clean.rows_rejected, clean.rows_held, clean.rows_unchanged,
+            clean.rows_accepted) == (0, 0, 0, 3)
+    assert clean.accepted_rows == [rows[0], rows[1], rows[6]]
+    assert clean.accepted_rows is not clean.rows
+    assert clean.maracs == ["Croydon"] and clean.status == "accepted"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter, truth
 from typing import Any
 
 from kernel.quarters import Quarter
@@ -90,6 +91,10 @@ class ParsedRow:
         return self.marac or self.marac_text
 
 
+_HARD, _HELD, _UNCHANGED = attrgetter("hard"), attrgetter("held"), attrgetter("unchanged")
+_NAMES, _DAY = attrgetter("marac", "marac_text"), attrgetter("meeting_date")
+
+
 @dataclass
 class FileReport:
     """Everything found in one file. ``status`` follows interface.md's JSON."""
@@ -111,25 +116,47 @@ class FileReport:
     def rows_total(self) -> int:
         return len(self.rows)
 
+    # The tallies below are asked for several times per file (status, summary, JSON): each
+    # looks at every row's flags with C-level maps, and walks the rows in Python only when
+    # some row is flagged at all (in most files none is held or unchanged).
+
     @property
     def rows_rejected(self) -> int:
-        return sum(1 for r in self.rows if r.hard)
+        return sum(map(truth, map(_HARD, self.rows)))
 
     @property
     def rows_held(self) -> int:
+        if not any(map(_HELD, self.rows)):
+            return 0
         return sum(1 for r in self.rows if r.held and not r.hard)
 
     @property
     def rows_unchanged(self) -> int:
+        if not any(map(_UNCHANGED, self.rows)):
+            return 0
         return sum(1 for r in self.rows if r.unchanged and not r.hard)
 
     @property
     def rows_accepted(self) -> int:
+        if not self._any_flagged():
+            return len(self.rows)
         return sum(1 for r in self.rows if r.accepted)
 
     @property
     def accepted_rows(self) -> list[ParsedRow]:
+        if not self._any_flagged():
+            return list(self.rows)
         return [r for r in self.rows if r.accepted]
+
+    def _any_flagged(self) -> bool:
+        rows = self.rows
+        return any(map(_HARD, rows)) or any(map(_HELD, rows)) or any(map(_UNCHANGED, rows))
+
+    def _kept_rows(self) -> list[ParsedRow]:
+        """The rows that are not rejected."""
+        if not any(map(_HARD, self.rows)):
+            return self.rows
+        return [r for r in self.rows if not r.hard]
 
     @property
     def status(self) -> str:
@@ -143,12 +170,15 @@ class FileReport:
 
     @property
     def maracs(self) -> list[str]:
-        names = {r.marac_name for r in self.rows if not r.hard and r.marac_name}
-        return sorted(names)
+        rows = self._kept_rows()
+        # A file names a few hundred Maracs at most: the distinct (name, text) pairs first.
+        names = {marac or text for marac, text in set(map(_NAMES, rows))}
+        return sorted(name for name in names if name)
 
     @property
     def quarters(self) -> list[Quarter]:
-        return sorted({q for r in self.rows if not r.hard and (q := r.quarter) is not None})
+        days = set(map(_DAY, self._kept_rows()))  # a few hundred distinct dates at most
+        return sorted({quarter_of(day) for day in days if day})
 
     def by_severity(self, severity: Severity) -> list[Issue]:
         return [i for i in self.issues if i.severity is severity]

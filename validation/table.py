@@ -60,9 +60,20 @@ class Table:
         column = self.invalid.get(key)
         return column if column is not None else np.zeros(len(self), bool)
 
+    def columns(self, keys: Sequence[str]) -> Floats:
+        """The columns of ``keys`` side by side: a view of the block when they sit next to
+        each other in it (the template's G–T, AB–AF), else a copy."""
+        if self.block is not None and keys:
+            order = [key for key, _ in self.layout.count_columns]
+            if keys[0] in order:
+                start = order.index(keys[0])
+                if order[start:start + len(keys)] == list(keys):
+                    return self.block[:, start:start + len(keys)]
+        return np.column_stack([self.count(k) for k in keys])
+
     def total(self, keys: Sequence[str]) -> npt.NDArray[Any]:
         """Row sums of the filled cells of ``keys`` (blank counts nothing)."""
-        block = np.column_stack([self.count(k) for k in keys])
+        block = self.columns(keys)
         total = np.nansum(block, axis=1)
         if not total.size or total.max() < _EXACT:  # counts are >= 0: every partial sum exact
             return total
@@ -72,7 +83,7 @@ class Table:
         return np.array(exact, dtype=object)
 
     def all_filled(self, keys: Sequence[str]) -> Bools:
-        blank = np.isnan(np.column_stack([self.count(k) for k in keys]))
+        blank = np.isnan(self.columns(keys))
         return np.asarray(~blank.any(axis=1), dtype=bool)
 
     def ref(self, key: str, index: int) -> str:
