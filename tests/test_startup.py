@@ -3,6 +3,7 @@ experience): checked in a fresh interpreter, by what sys.modules holds after the
 
 from __future__ import annotations
 
+import argparse
 import json
 import socket
 import subprocess
@@ -111,6 +112,25 @@ def test_main_leaves_the_callers_collector_as_it_was(
     assert main(["validate", str(FIXTURE), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["file"] == FIXTURE.name
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def test_the_parser_builds_only_the_command_named_and_helps_word_for_word() -> None:
+    """``build_parser(argv)`` gives only the command argv names its ~70 arguments' share;
+    the others get their name and --help line alone. What it can print is the whole
+    parser's: the top-level help, and the named command's."""
+    from bot.cli import build_parser
+
+    whole = build_parser()
+    assert build_parser(["--help"]).format_help() == whole.format_help()
+    for name, parser in _commands(whole).items():
+        built = _commands(build_parser(["-v", name, "--help"]))
+        assert built[name].format_help() == parser.format_help()
+        assert [n for n, p in built.items() if n != name and p._actions] == []
 
 
 def test_a_dotenv_file_is_still_read_and_the_environment_wins(

@@ -42,13 +42,28 @@ REPORT_HELP = {
                  "sender, time received and who confirmed a change. Without --out the CSV is "
                  "printed."),
 }
+# Each command's line in ``marac-bot --help``, in the order it lists them; the command's own
+# parser (add_<command>_parser below) says the rest.
+COMMANDS = {
+    "run": "run the bot: SMTP listener, IMAP watcher, HTTP endpoint, scheduler",
+    "validate": "check data returns without storing anything",
+    "submit": "record data returns, as if emailed by SENDER",
+    "template": "write a blank data template",
+    "registry": "load or dump the registry of Maracs and contacts",
+    "db": "database maintenance",
+    "remind": "run the reminder policy now",
+    "ask": "answer a dashboard question",
+    "report": "write a report (upload grid, national picture, overview)",
+    "history": "every version of a Marac's figures and where each came from",
+    "withdraw": "withdraw a submission: its meetings go back to the figures before it",
+}
 # The template's editions (validation.columns.Edition's values; that module loads openpyxl).
 EDITIONS = ("uk", "scotland")
 
 def add_run_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "run",
-        help="run the bot: SMTP listener, IMAP watcher, HTTP endpoint, scheduler",
+        help=COMMANDS["run"],
         description="Start every configured channel in one process. With nothing configured: "
         "SQLite under ./marac-data/, the SMTP listener on 127.0.0.1:8025, replies written to "
         "./marac-data/outbox/, the read-only web dashboard on MARAC_HTTP_LISTEN "
@@ -67,7 +82,7 @@ def add_run_parser(sub: Any) -> None:
 def add_validate_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "validate",
-        help="check data returns without storing anything",
+        help=COMMANDS["validate"],
         description="Check Marac data returns and list every issue by cell. Nothing is stored. "
         "When the configured database exists, its registry checks the Marac names and its "
         "meetings show which rows would be unchanged or held; without one, names are not "
@@ -92,7 +107,7 @@ def add_validate_parser(sub: Any) -> None:
 def add_submit_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "submit",
-        help="record data returns, as if emailed by SENDER",
+        help=COMMANDS["submit"],
         description="Validate and record Marac data returns exactly as an emailed file would "
         "be: accepted rows are stored, changed meetings are held for confirmation. Exit code "
         "0: no hard issue; 1: a hard issue in any file, or the sender is not registered; 2: "
@@ -114,7 +129,7 @@ def add_submit_parser(sub: Any) -> None:
 def add_template_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "template",
-        help="write a blank data template",
+        help=COMMANDS["template"],
         description="Write a blank Marac data template (.xlsx) with the canonical headers.",
     )
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write")
@@ -127,7 +142,7 @@ def add_template_parser(sub: Any) -> None:
 def add_registry_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "registry",
-        help="load or dump the registry of Maracs and contacts",
+        help=COMMANDS["registry"],
         description="Import (upsert) Maracs or contacts from CSV (the header row decides "
         "which; nothing is imported if any row has an error), or export both to a folder.",
     )
@@ -150,7 +165,7 @@ def add_registry_parser(sub: Any) -> None:
 
 
 def add_db_parser(sub: Any) -> None:
-    parser = sub.add_parser("db", help="database maintenance",
+    parser = sub.add_parser("db", help=COMMANDS["db"],
                             description="Database maintenance for operators.")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     up = actions.add_parser("upgrade", help="apply schema migrations",
@@ -162,7 +177,7 @@ def add_db_parser(sub: Any) -> None:
 def add_remind_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "remind",
-        help="run the reminder policy now",
+        help=COMMANDS["remind"],
         description="Send the quarterly reminders, escalations and managers' digests due on a "
         "day (today by default) to the Maracs that have not uploaded. Only quarters from "
         "MARAC_TRACK_FROM on are chased (when it is unset, from the first quarter ending after "
@@ -184,7 +199,7 @@ def add_remind_parser(sub: Any) -> None:
 def add_ask_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "ask",
-        help="answer a dashboard question",
+        help=COMMANDS["ask"],
         description="Answer a question about Marac data returns (try 'help'), exactly as the "
         "chat channels and email would. Without --as it asks as the local operator, who may "
         "ask about every Marac. Exit code 0: answered; 1: not understood or refused.",
@@ -206,7 +221,7 @@ def add_ask_parser(sub: Any) -> None:
 def add_history_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "history",
-        help="every version of a Marac's figures and where each came from",
+        help=COMMANDS["history"],
         description="The history of a Marac's meetings (one day, one quarter, or all): every "
         "version with its figures, file, sheet row, sender and time, who confirmed a change, "
         "held changes and what became of them, withdrawals and explanations. Exit code 0 "
@@ -226,7 +241,7 @@ def add_history_parser(sub: Any) -> None:
 def add_withdraw_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "withdraw",
-        help="withdraw a submission: its meetings go back to the figures before it",
+        help=COMMANDS["withdraw"],
         description="Withdraw a recorded submission, as the local operator (the data team) "
         "or, with --as, as a registered contact (a coordinator may withdraw their own latest "
         "submission for a quarter until it is due). Each meeting it made current gets a new "
@@ -247,7 +262,7 @@ def add_withdraw_parser(sub: Any) -> None:
 def add_report_parser(sub: Any) -> None:
     parser = sub.add_parser(
         "report",
-        help="write a report (upload grid, national picture, overview)",
+        help=COMMANDS["report"],
         description="Write a report as the local operator sees it. Exit code 0; 2 on a usage "
         "error.",
     )
