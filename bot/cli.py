@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -89,6 +88,8 @@ def _run(argv: Sequence[str] | None, *, whole_process: bool) -> int:
     argv = sys.argv[1:] if argv is None else argv
     # --help and usage errors end here, before the settings load.
     args = build_parser(argv).parse_args(argv)
+    import logging  # not for --help (it loads traceback and string too: ~3 ms)
+
     from bot.settings import ConfigError, Settings
 
     logging.basicConfig(

@@ -66,7 +66,7 @@ def _loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
 def test_help_loads_no_command(args: list[str], tmp_path: Path) -> None:
     modules = _modules_after(args, tmp_path)
     assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl", "numpy", "bot.settings",
-                             "kernel.quarters", "kernel.wording", "dotenv")) == []
+                             "kernel.quarters", "kernel.wording", "dotenv", "logging")) == []
 
 
 def test_validate_without_a_database_loads_neither_the_store_nor_the_chat_stack(
