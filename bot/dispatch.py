@@ -24,6 +24,7 @@ from handlers.submission import (
     ReceivedFile,
     Submitted,
     check_files,
+    file_key,
     is_spreadsheet,
     outcome_of,
     refuse_files,
@@ -34,7 +35,13 @@ from kernel import wording
 from kernel.entry import FormRequest
 from kernel.messages import Attachment, InboundMessage, Reply, dedupe_prefix
 from kernel.quarters import Quarter
-from reports.reply import headline, submission_attachments, submission_text
+from reports.reply import (
+    MadeAhead,
+    headline,
+    make_ahead,
+    submission_attachments,
+    submission_text,
+)
 from reports.reply_html import submission_html
 from store.models import Contact
 from store.queue import InboundItem, QueueStatus
@@ -43,6 +50,15 @@ from validation.context import names_its_year
 from validation.issues import Severity
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """A submission's work done before the writing transaction (``Dispatcher.check_ahead``):
+    each file's validation report, and the reply's attachments made from it."""
+
+    reports: Checked
+    attachments: tuple[MadeAhead, ...]
 
 
 @dataclass(frozen=True)
@@ -61,10 +77,11 @@ class Dispatcher:
         return self.mailbox.rsplit("@", 1)[-1]
 
     def check_ahead(self, session: Session, message: InboundMessage, *,
-                    now: datetime) -> Checked | None:
+                    now: datetime) -> Ahead | None:
         """The files of a message that ``dispatch`` will take as a submission, validated now
-        in a session that only reads (``handlers.submission.check_files``); None for any other
-        message. ``dispatch`` decides again, and validates itself what was not checked."""
+        in a session that only reads (``handlers.submission.check_files``), with their
+        annotated copies made; None for any other message. ``dispatch`` decides again, and
+        does itself what was not done ahead or no longer fits (recording corrected a report)."""
         if message.button is not None or message.automatic_reason or not message.sender:
             return None
         if not message.sender_verified or message.entry is not None:
@@ -80,15 +97,19 @@ class Dispatcher:
             return None
         today = now.astimezone(self.settings.tz).date()
         submitted = self._submitted(message, contact.email, now, spreadsheets, today=today)
-        return check_files(session, submitted, settings=self.settings, today=today)
+        checked = check_files(session, submitted, settings=self.settings, today=today)
+        made = tuple(make_ahead(ReceivedFile(a.filename, a.data, report))
+                     for a in spreadsheets
+                     if (report := checked.get(file_key(a))) is not None)
+        return Ahead(checked, made)
 
     def dispatch(self, session: Session, message: InboundMessage, *, now: datetime,
-                 item_id: int | None = None, checked: Checked | None = None) -> HandlerResult:
+                 item_id: int | None = None, ahead: Ahead | None = None) -> HandlerResult:
         """Decide what the message is and handle it, in the caller's transaction.
 
         ``item_id`` is the message's place in the stored inbox (none for the command line):
-        a message already answered under another id is not answered again. ``checked``: its
-        files as ``check_ahead`` validated them, with the same ``now``.
+        a message already answered under another id is not answered again. ``ahead``: what
+        ``check_ahead`` did for it, with the same ``now``.
         """
         if item_id is not None and _already_answered(session, item_id, message):
             return HandlerResult(Outcome.DUPLICATE_MESSAGE)
@@ -126,7 +147,7 @@ class Dispatcher:
                                          sender=contact.email)
         if spreadsheets:
             return self._submission(session, message, contact, today, now,
-                                    files=spreadsheets, skipped=skipped, checked=checked)
+                                    files=spreadsheets, skipped=skipped, ahead=ahead)
         prefixes = self._replied_prefixes(session, message)
         in_thread = held_thread.answer(session, message, sender=contact.email,
                                        prefixes=prefixes, now=now)
@@ -204,10 +225,10 @@ class Dispatcher:
 
     def _submission(self, session: Session, message: InboundMessage, contact: Contact,
                     today: date, now: datetime, *, files: list[Attachment],
-                    skipped: list[Attachment], checked: Checked | None) -> HandlerResult:
+                    skipped: list[Attachment], ahead: Ahead | None) -> HandlerResult:
         submitted = self._submitted(message, contact.email, now, files, today=today)
         received = submit_files(session, submitted, settings=self.settings, today=today,
-                                checked=checked)
+                                checked=ahead.reports if ahead is not None else None)
         held_until = (today + timedelta(days=self.settings.held_expiry_days)
                       if any(r.report.rows_held for r in received) else None)
         notes = [wording.not_processed_text([a.filename for a in skipped],
@@ -217,7 +238,8 @@ class Dispatcher:
         text = submission_text(received, held_until=held_until, notes=notes)
         html = submission_html(received, held_until=held_until, notes=notes)
         reply = Reply(message.thread, text, html=html,
-                      attachments=submission_attachments(received),
+                      attachments=submission_attachments(
+                          received, ahead.attachments if ahead is not None else ()),
                       data={"kind": "submission", "headline": headline(received),
                             "explain_cells": _soft_cells(received)})
         return HandlerResult(outcome_of(received), reply,

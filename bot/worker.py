@@ -291,10 +291,11 @@ class Worker:
     def _handle(self, item_id: int, message: InboundMessage) -> str:
         dispatcher = Dispatcher(self.settings)
         now = utcnow()
-        # Files are validated before the writing transaction: on SQLite that holds the one
-        # write lock every worker and process shares, so it must be short (issue 14).
+        # Files are validated, and their annotated copies made, before the writing
+        # transaction: on SQLite that holds the one write lock every worker and process
+        # shares, so it must be short (issue 14).
         with self.store.reading() as session:
-            checked = dispatcher.check_ahead(session, message, now=now)
+            ahead = dispatcher.check_ahead(session, message, now=now)
         with self.store.transaction() as session:
             if not hold_claim(session, item_id, worker=self.name):
                 # Our earlier commit landed though its answer was lost, or another process
@@ -306,7 +307,7 @@ class Worker:
             # What the channel keeps (a Teams conversation reference) commits with the outcome.
             self.channels.record(session, message)
             result = dispatcher.dispatch(session, message, now=now, item_id=item_id,
-                                         checked=checked)
+                                         ahead=ahead)
             if result.reply is not None:
                 self._queue_reply(session, item_id, result.reply)
             finish_inbound(session, item_id, outcome=result.outcome)

@@ -91,7 +91,7 @@ def submit_files(
     landed meanwhile)."""
     received = []
     for attachment in submitted.files:
-        report = (checked or {}).get(_file_key(attachment)) or _check(
+        report = (checked or {}).get(file_key(attachment)) or _check(
             session, submitted, attachment, settings=settings, today=today)
         record_submission(
             session,
@@ -126,7 +126,7 @@ def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
                           settings.data_team_contact)
 
 
-def _file_key(attachment: Attachment) -> tuple[str, str]:
+def file_key(attachment: Attachment) -> tuple[str, str]:
     return attachment.filename, hashlib.sha256(attachment.data).hexdigest()
 
 

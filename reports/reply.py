@@ -16,7 +16,7 @@ from kernel import wording
 from kernel.messages import XLSX_TYPE, Attachment
 from reports.issue_groups import IssueGroup, group_issues
 from reports.text import outcome_line
-from validation.issues import Severity
+from validation.issues import Issue, Severity
 from validation.report import FileReport
 
 # Past this many hard (or soft) lines in one file the reply says "and N more" and attaches
@@ -123,20 +123,58 @@ def annotated_names(files: Sequence[ReceivedFile]) -> list[str]:
     return [_checked_name(f.filename) for f in files if _needs_annotation(f.report)]
 
 
-def submission_attachments(files: Sequence[ReceivedFile]) -> tuple[Attachment, ...]:
-    """The annotated copy of each file with issues, and the full list when a list was capped."""
-    from reports.annotate import annotate_workbook, issues_csv  # openpyxl: only when needed
+@dataclass(frozen=True)
+class MadeAhead:
+    """A file's reply attachments made before recording, with the findings they show: the
+    annotated copy is a large part of a reply's work, and made before the writing transaction
+    it does not hold SQLite's one write lock (issue 14)."""
 
+    filename: str
+    sha256: str
+    sheet: str | None
+    issues: tuple[Issue, ...]
+    omitted: tuple[tuple[str, int], ...]
+    attachments: tuple[Attachment, ...]
+
+    def fits(self, received: ReceivedFile) -> bool:
+        """True if ``received`` is this file with the same findings: recording found nothing
+        to correct since (another file landed meanwhile), so the attachments still tell it."""
+        report = received.report
+        return (received.filename == self.filename and report.sha256 == self.sha256
+                and report.sheet == self.sheet and tuple(report.omitted.items()) == self.omitted
+                and tuple(report.issues) == self.issues)
+
+
+def make_ahead(received: ReceivedFile) -> MadeAhead:
+    report = received.report
+    return MadeAhead(received.filename, report.sha256, report.sheet, tuple(report.issues),
+                     tuple(report.omitted.items()), file_attachments(received))
+
+
+def submission_attachments(files: Sequence[ReceivedFile],
+                           ahead: Sequence[MadeAhead] = ()) -> tuple[Attachment, ...]:
+    """The annotated copy of each file with issues, and the full list when a list was capped;
+    those ``ahead`` that still fit their file are used as they are."""
     out: list[Attachment] = []
     for received in files:
-        report = received.report
-        if not _needs_annotation(report):
-            continue
-        annotated = annotate_workbook(received.data, received.filename, report)
-        out.append(Attachment(_checked_name(received.filename), annotated, XLSX_TYPE))
-        if _capped(report):
-            out.append(Attachment(f"{_stem(received.filename)}-issues.csv", issues_csv(report),
-                                  "text/csv"))
+        made = next((m for m in ahead if m.fits(received)), None)
+        out.extend(made.attachments if made is not None else file_attachments(received))
+    return tuple(out)
+
+
+def file_attachments(received: ReceivedFile) -> tuple[Attachment, ...]:
+    """One file's attachments: none without issues, its annotated copy, and the full list of
+    issues when the reply's list was capped."""
+    from reports.annotate import annotate_workbook, issues_csv  # openpyxl: only when needed
+
+    report = received.report
+    if not _needs_annotation(report):
+        return ()
+    annotated = annotate_workbook(received.data, received.filename, report)
+    out = [Attachment(_checked_name(received.filename), annotated, XLSX_TYPE)]
+    if _capped(report):
+        out.append(Attachment(f"{_stem(received.filename)}-issues.csv", issues_csv(report),
+                              "text/csv"))
     return tuple(out)
 
 

@@ -3,17 +3,22 @@
 The worker checks a submission's files in a session that only reads, then records them in a
 short writing transaction. These tests pin which messages are checked ahead, that a check ahead
 gives the reply a check inside would give, and that a file landing between the two is caught
-by the store: the reply tells what was done, not what the early check expected.
+by the store: the reply tells what was done, not what the early check expected. The annotated
+copy is made ahead too, and sent only while it still shows the file's findings.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bot.channels.email.inbound import to_inbound
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
-from kernel.messages import InboundMessage
+from kernel.messages import XLSX_TYPE, Attachment, InboundMessage
+from reports.reply import MadeAhead, ReceivedFile
 from store.db import Store
 from store.models import MeetingVersion
 from store.types import utcnow
@@ -24,6 +29,8 @@ from tests.dispatch_support import (
     fixture,
     load_registry,
 )
+from validation.issues import Issue, Severity
+from validation.report import FileReport
 
 CLEAN = "clean_libreoffice.xlsx"
 
@@ -59,8 +66,8 @@ def test_only_a_registered_senders_files_are_checked_ahead(
     assert checked["a stranger's return"] is None
     assert checked["an out-of-office"] is None
     ahead = checked["a return"]
-    assert ahead is not None and [name for name, _ in ahead] == [CLEAN]
-    report = next(iter(ahead.values()))
+    assert ahead is not None and [name for name, _ in ahead.reports] == [CLEAN]
+    report = next(iter(ahead.reports.values()))
     assert (report.rows_total, report.rows_accepted, report.status) == (6, 6, "accepted")
 
 
@@ -78,15 +85,15 @@ def test_a_file_recorded_between_the_check_and_the_write_is_reported_as_it_was_d
     now = utcnow()
     with db_store.reading() as session:
         checked = dispatcher.check_ahead(session, late, now=now)
-    assert checked is not None and next(iter(checked.values())).rows_accepted == 6
+    assert checked is not None and next(iter(checked.reports.values())).rows_accepted == 6
     mailroom = Mailroom(db_store, settings)
     first = mailroom.exchange(compose(files=[fixture(CLEAN)]))
     assert first.outcome == "submission-accepted"
     with db_store.transaction() as session:
-        result = dispatcher.dispatch(session, late, now=now, checked=checked)
+        result = dispatcher.dispatch(session, late, now=now, ahead=checked)
     assert result.reply is not None and len(result.reports) == 1
     report = result.reports[0]
-    assert report is next(iter(checked.values()))  # the early check's report, corrected
+    assert report is next(iter(checked.reports.values()))  # the early check's, corrected
     assert (report.rows_accepted, report.rows_unchanged) == (0, 6)
     assert "already recorded" in result.reply.text
     assert mailroom.count(MeetingVersion) == 6
@@ -106,7 +113,7 @@ def test_a_file_checked_ahead_gets_the_reply_a_check_inside_gives(
     outcomes = []
     for ahead in (None, checked):
         with db_store.sessions() as session, session.begin():
-            result = dispatcher.dispatch(session, message, now=now, checked=ahead)
+            result = dispatcher.dispatch(session, message, now=now, ahead=ahead)
             assert result.reply is not None
             report = result.reports[0]
             outcomes.append((result.outcome, report.status, report.rows_accepted,
@@ -115,3 +122,75 @@ def test_a_file_checked_ahead_gets_the_reply_a_check_inside_gives(
             session.rollback()
     assert outcomes[0] == outcomes[1]
     assert any(code for code, _ in outcomes[0][3])  # the file has findings to compare
+
+
+def test_the_annotated_copy_made_ahead_is_the_one_sent(db_store: Store, tmp_path: Path) -> None:
+    with db_store.transaction() as session:
+        load_registry(session)
+    dispatcher = Dispatcher(_settings(tmp_path))
+    message = _message(compose(files=[fixture("many_issues.xlsx")]))
+    now = utcnow()
+    with db_store.reading() as session:
+        ahead = dispatcher.check_ahead(session, message, now=now)
+    assert ahead is not None and len(ahead.attachments) == 1
+    made = ahead.attachments[0].attachments
+    assert [a.filename for a in made] == ["many_issues-checked.xlsx"]
+    with db_store.transaction() as session:
+        result = dispatcher.dispatch(session, message, now=now, ahead=ahead)
+    assert result.reply is not None
+    assert result.reply.attachments[0].data is made[0].data  # not made a second time
+
+
+def test_an_annotated_copy_that_no_longer_fits_is_made_again(
+    db_store: Store, tmp_path: Path
+) -> None:
+    """Recording can correct a report made ahead (another file landed meanwhile): then the
+    copy made ahead shows the wrong findings, and the reply must carry a fresh one."""
+    with db_store.transaction() as session:
+        load_registry(session)
+    dispatcher = Dispatcher(_settings(tmp_path))
+    message = _message(compose(files=[fixture("many_issues.xlsx")]))
+    now = utcnow()
+    with db_store.reading() as session:
+        ahead = dispatcher.check_ahead(session, message, now=now)
+    assert ahead is not None
+    stale = Attachment("stale-checked.xlsx", b"stale", XLSX_TYPE)
+    made = ahead.attachments[0]
+    ahead = replace(ahead, attachments=(replace(made, issues=made.issues[:-1],
+                                                attachments=(stale,)),))
+    with db_store.transaction() as session:
+        result = dispatcher.dispatch(session, message, now=now, ahead=ahead)
+    assert result.reply is not None
+    assert [a.filename for a in result.reply.attachments] == ["many_issues-checked.xlsx"]
+    assert result.reply.attachments[0].data.startswith(b"PK")
+
+
+def _received(**report: object) -> ReceivedFile:
+    issue = Issue(code="above-band", severity=Severity.SOFT, cell="C7", row=7, column="C")
+    fields: dict[str, object] = {"file": "q3.xlsx", "sheet": "Data", "issues": [issue],
+                                 "sha256": "ab" * 32, "omitted": {}}
+    fields.update(report)
+    return ReceivedFile("q3.xlsx", b"not read here", FileReport(**fields))  # type: ignore[arg-type]
+
+
+def _made(received: ReceivedFile) -> MadeAhead:
+    report = received.report  # what ``make_ahead`` keeps, without making the copy
+    return MadeAhead(received.filename, report.sha256, report.sheet, tuple(report.issues),
+                     tuple(report.omitted.items()), attachments=())
+
+
+@pytest.mark.parametrize("changed", [
+    {"sheet": "Sheet1"},
+    {"sha256": "cd" * 32},
+    {"omitted": {"above-band": 3}},
+    {"issues": []},
+])
+def test_made_ahead_fits_only_the_same_file_and_findings(changed: dict[str, object]) -> None:
+    made = _made(_received())
+    assert made.fits(_received())
+    assert not made.fits(_received(**changed))
+
+
+def test_made_ahead_does_not_fit_another_file_name() -> None:
+    made = _made(_received())
+    assert not made.fits(replace(_received(), filename="q4.xlsx"))
