@@ -10,12 +10,13 @@ copy is made ahead too, and sent only while it still shows the file's findings.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bot.channels.email.inbound import to_inbound
-from bot.dispatch import Dispatcher
+from bot.dispatch import Ahead, Dispatcher
 from bot.settings import Settings
 from kernel.messages import XLSX_TYPE, Attachment, InboundMessage
 from reports.reply import MadeAhead, ReceivedFile
@@ -43,6 +44,20 @@ def _settings(tmp_path: Path) -> Settings:
 def _message(raw: bytes) -> InboundMessage:
     return to_inbound(raw, received_at=utcnow(), mailbox_address=MAILBOX,
                       trusted_authserv_id=None)
+
+
+def _many_issues_ahead(db_store: Store, tmp_path: Path
+                       ) -> tuple[Dispatcher, InboundMessage, datetime, Ahead]:
+    """A registered sender's file with findings, checked ahead."""
+    with db_store.transaction() as session:
+        load_registry(session)
+    dispatcher = Dispatcher(_settings(tmp_path))
+    message = _message(compose(files=[fixture("many_issues.xlsx")]))
+    now = utcnow()
+    with db_store.reading() as session:
+        ahead = dispatcher.check_ahead(session, message, now=now)
+    assert ahead is not None
+    return dispatcher, message, now, ahead
 
 
 def test_only_a_registered_senders_files_are_checked_ahead(
@@ -102,14 +117,7 @@ def test_a_file_recorded_between_the_check_and_the_write_is_reported_as_it_was_d
 def test_a_file_checked_ahead_gets_the_reply_a_check_inside_gives(
     db_store: Store, tmp_path: Path
 ) -> None:
-    with db_store.transaction() as session:
-        load_registry(session)
-    dispatcher = Dispatcher(_settings(tmp_path))
-    message = _message(compose(files=[fixture("many_issues.xlsx")]))
-    now = utcnow()
-    with db_store.reading() as session:
-        checked = dispatcher.check_ahead(session, message, now=now)
-    assert checked is not None
+    dispatcher, message, now, checked = _many_issues_ahead(db_store, tmp_path)
     outcomes = []
     for ahead in (None, checked):
         with db_store.sessions() as session, session.begin():
@@ -125,14 +133,8 @@ def test_a_file_checked_ahead_gets_the_reply_a_check_inside_gives(
 
 
 def test_the_annotated_copy_made_ahead_is_the_one_sent(db_store: Store, tmp_path: Path) -> None:
-    with db_store.transaction() as session:
-        load_registry(session)
-    dispatcher = Dispatcher(_settings(tmp_path))
-    message = _message(compose(files=[fixture("many_issues.xlsx")]))
-    now = utcnow()
-    with db_store.reading() as session:
-        ahead = dispatcher.check_ahead(session, message, now=now)
-    assert ahead is not None and len(ahead.attachments) == 1
+    dispatcher, message, now, ahead = _many_issues_ahead(db_store, tmp_path)
+    assert len(ahead.attachments) == 1
     made = ahead.attachments[0].attachments
     assert [a.filename for a in made] == ["many_issues-checked.xlsx"]
     with db_store.transaction() as session:
@@ -146,14 +148,7 @@ def test_an_annotated_copy_that_no_longer_fits_is_made_again(
 ) -> None:
     """Recording can correct a report made ahead (another file landed meanwhile): then the
     copy made ahead shows the wrong findings, and the reply must carry a fresh one."""
-    with db_store.transaction() as session:
-        load_registry(session)
-    dispatcher = Dispatcher(_settings(tmp_path))
-    message = _message(compose(files=[fixture("many_issues.xlsx")]))
-    now = utcnow()
-    with db_store.reading() as session:
-        ahead = dispatcher.check_ahead(session, message, now=now)
-    assert ahead is not None
+    dispatcher, message, now, ahead = _many_issues_ahead(db_store, tmp_path)
     stale = Attachment("stale-checked.xlsx", b"stale", XLSX_TYPE)
     made = ahead.attachments[0]
     ahead = replace(ahead, attachments=(replace(made, issues=made.issues[:-1],
