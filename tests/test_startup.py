@@ -74,7 +74,7 @@ def test_validate_without_a_database_loads_neither_the_store_nor_the_chat_stack(
     modules = _modules_after(["validate", str(FIXTURE), "--json"], tmp_path)
     assert "validation.validate" in modules  # it did validate
     assert _loaded(modules, (*HEAVY, "sqlalchemy", "openpyxl", "kernel.answers",
-                             "kernel.wording.questions", "dotenv")) == []
+                             "kernel.wording.questions", "dotenv", "reports.text")) == []
 
 
 def test_a_command_collects_again_once_its_modules_are_loaded(tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ from bot.commands.common import (
 )
 from bot.settings import Settings
 from kernel.quarters import Quarter
-from reports.text import render_reports
 from validation.context import ValidationContext, names_its_year
 from validation.report import FileReport
 from validation.validate import validate_path
@@ -73,6 +72,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
+        from reports.text import render_reports  # only for people: not with --json
+
         print(render_reports(reports, colour=use_colour(), checked_only=True))
     return 1 if any(r.has_hard for r in reports) else 0
 
