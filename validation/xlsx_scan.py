@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
 _OVERLAP = 4096
+_SEAM = 16  # more than a wide cell reference takes
 _ROW_RE = re.compile(rb"row\b[^>]*?\sr=\"(\d+)\"")
 # A cell reference at column HA (209) or beyond: far past any template column. Kept to a
 # literal prefix so the regex engine can skip ahead quickly over megabytes of XML, and two
@@ -76,17 +77,26 @@ class XlsxScanner:
         if not (part.startswith("xl/worksheets/") and part.endswith(".xml")):
             return
         scan = self.parts.setdefault(part, SheetScan())
-        window = scan.tail + chunk
-        _last_row(window, scan)
-        if not scan.wide and _WIDE_CELL_RE.search(window):
+        # The chunk is searched on its own, not in a window with the last one's tail: that
+        # window would copy every megabyte once more. The window's last row tag is the
+        # chunk's own last one (only a chunk with none, inside a long text, needs the
+        # window), and a wide reference is a few bytes long: the seam of the two ends finds
+        # one that straddles them.
+        if not _last_row(chunk, scan):
+            _last_row(scan.tail + chunk, scan)
+        if not scan.wide and (_WIDE_CELL_RE.search(chunk)
+                              or _WIDE_CELL_RE.search(scan.tail[-_SEAM:] + chunk[:_SEAM])):
             scan.wide = True
         # Quick searches first (each search below for a short needle reads the whole window
         # slowly, stopping at every "<"): many sheets hold no "f" at all (memchr finds that
-        # at once), and the hint matches all three needles.
-        if (b"f" in window and _FORMULA_HINT_RE.search(window)
-                and (b"f>" in window or b"f/>" in window or b"<f " in window)):
-            _collect_formulas(window, scan.formulas_without_value)
-        scan.tail = window[-_OVERLAP:]
+        # at once), and the hint matches all three needles. A formula can be long: it is
+        # looked for in the whole window, the last chunk's tail and this one.
+        if b"f" in chunk or b"f" in scan.tail:
+            window = scan.tail + chunk
+            if (_FORMULA_HINT_RE.search(window)
+                    and (b"f>" in window or b"f/>" in window or b"<f " in window)):
+                _collect_formulas(window, scan.formulas_without_value)
+        scan.tail = (scan.tail + chunk)[-_OVERLAP:] if len(chunk) < _OVERLAP else chunk[-_OVERLAP:]
 
     def _feed_shared_strings(self, part: str, chunk: bytes) -> None:
         scan = self.shared_strings.setdefault(part, SharedStringsScan())
@@ -137,14 +147,17 @@ def _drop_counts(xml: bytes) -> bytes:
     return xml[:start] + _SST_COUNT_RE.sub(b"", xml[start:end]) + xml[end:]
 
 
-def _last_row(window: bytes, scan: SheetScan) -> None:
+def _last_row(window: bytes, scan: SheetScan) -> bool:
+    """The number of the window's last row tag taken into ``scan.last_row``: False if the
+    window holds none."""
     at = window.rfind(b"row ")
     while at >= 0:
         match = _ROW_RE.match(window, at)
         if match:
             scan.last_row = max(scan.last_row, int(match.group(1)))
-            return
+            return True
         at = window.rfind(b"row ", 0, at)
+    return False
 
 
 def _sheet_paths(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:

@@ -1,0 +1,77 @@
+"""The worksheet scan (validation/xlsx_scan.py) searches each inflated chunk on its own and the
+seam between two chunks apart: whatever way a sheet's XML is cut into chunks, it must learn
+the same last row, width and formulas with no value as from the whole XML at once."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from validation.xlsx_scan import SheetScan, XlsxScanner
+
+PART = "xl/worksheets/sheet1.xml"
+
+
+def _sheet(last_cell: str = "AF", formula_row: int | None = None, rows: int = 40) -> bytes:
+    """A sheet whose row 7 alone reaches ``last_cell``'s column."""
+    cells = []
+    for r in range(1, rows + 1):
+        row = [f'<c r="A{r}" t="inlineStr"><is><t>Croydon Marac</t></is></c>']
+        row += [f'<c r="{col}{r}"><v>{r}</v></c>' for col in ("C", "D", "AF")]
+        if r == 7:
+            row.append(f'<c r="{last_cell}{r}"><v>1</v></c>')
+        if r == formula_row:
+            row.append(f'<c r="E{r}"><f>SUM(C{r}:D{r})</f></c>')
+        cells.append(f'<row r="{r}" spans="1:32">{"".join(row)}</row>')
+    return ('<worksheet><sheetData>' + "".join(cells) + "</sheetData></worksheet>").encode()
+
+
+def _scan(xml: bytes, cuts: list[int]) -> SheetScan:
+    scanner = XlsxScanner()
+    start = 0
+    for cut in [*sorted(cuts), len(xml)]:
+        scanner.feed(PART, xml[start:cut])
+        start = cut
+    return scanner.parts[PART]
+
+
+def _every_cut_near(xml: bytes, needle: bytes) -> list[list[int]]:
+    at = xml.index(needle)
+    return [[cut] for cut in range(at - 2, at + len(needle) + 2)]
+
+
+@pytest.mark.parametrize("wide", ["HA", "ZZ", "AAA", "XFD"])
+def test_a_wide_reference_cut_anywhere_is_seen(wide: str) -> None:
+    xml = _sheet(last_cell=wide)
+    for cuts in _every_cut_near(xml, f'r="{wide}7"'.encode()):
+        assert _scan(xml, cuts).wide, cuts
+
+
+def test_narrow_sheets_stay_narrow_however_cut() -> None:
+    xml = _sheet(last_cell="GZ")  # column 208, the widest that is not "wide"
+    for cuts in _every_cut_near(xml, b'r="GZ7"'):
+        assert not _scan(xml, cuts).wide, cuts
+
+
+def test_the_last_row_is_found_when_its_tag_is_cut_or_the_last_chunk_has_none() -> None:
+    xml = _sheet(rows=40)
+    whole = _scan(xml, [])
+    assert whole.last_row == 40
+    for cuts in _every_cut_near(xml, b'<row r="40"'):
+        assert _scan(xml, cuts).last_row == 40, cuts
+    end = xml.index(b'<row r="40"') + 20  # the last chunk: the rest of row 40, no row tag
+    assert _scan(xml, [end]).last_row == 40
+
+
+def test_random_cuts_learn_what_the_whole_xml_says() -> None:
+    rng = random.Random(14)
+    xml = _sheet(last_cell="AF", formula_row=23, rows=60)
+    whole = _scan(xml, [])
+    assert whole.last_row == 60 and not whole.wide
+    assert whole.formulas_without_value == {"E23"}
+    for _ in range(200):
+        cuts = rng.sample(range(1, len(xml)), rng.randint(1, 12))
+        found = _scan(xml, cuts)
+        assert (found.last_row, found.wide, found.formulas_without_value) == (
+            60, False, {"E23"}), cuts
