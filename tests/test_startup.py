@@ -120,9 +120,9 @@ def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPar
 
 
 def test_the_parser_builds_only_the_command_named_and_helps_word_for_word() -> None:
-    """``build_parser(argv)`` gives only the command argv names its ~70 arguments' share;
-    the others get their name and --help line alone. What it can print is the whole
-    parser's: the top-level help, and the named command's."""
+    """``build_parser(argv)`` gives its arguments only to the command argv names; the other
+    commands get their name and --help line alone. Every help it can print is the whole
+    parser's, word for word: the top-level help, and the named command's."""
     from bot.cli import build_parser
 
     whole = build_parser()
