@@ -12,6 +12,7 @@ import pytest
 
 from validation.context import ValidationContext
 from validation.guards import check_container
+from validation.isolated import reaping_later, run_capped
 from validation.reader import read_workbook, start_early_read
 from validation.validate import validate_bytes
 from validation.xlsx_scan import XlsxScanner
@@ -74,3 +75,19 @@ def test_a_formula_with_no_value_is_read_the_usual_way(no_reader_left: None) -> 
         (FIXTURES / "formula_no_value_g4.xlsx").read_bytes(), "formula_no_value_g4.xlsx", CONTEXT
     )
     assert ("G4", "invalid-count") in {(i.cell, i.code) for i in report.issues}
+
+
+def test_validation_reaps_its_forked_reader_once_the_rows_are_checked(
+        no_reader_left: None) -> None:
+    data = (FIXTURES / "clean_libreoffice.xlsx").read_bytes()
+    report = validate_bytes(data, "clean_libreoffice.xlsx", CONTEXT)
+    assert report.rows_total > 0
+
+
+def test_a_child_left_to_reap_later_is_reaped_even_when_the_block_fails(
+        no_reader_left: None) -> None:
+    before = _children()
+    with pytest.raises(RuntimeError), reaping_later():
+        assert run_capped(len, b"abc") == 3
+        assert len(_children() - before) == 1  # answered, not yet reaped
+        raise RuntimeError("a check failed")

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import python_calamine
 
 from validation.cells import is_blank
-from validation.isolated import Capped, ChildFailed, ChildRaised
+from validation.isolated import Capped, ChildFailed, ChildRaised, keep_until_sent
 from validation.issues import Issue, declared
 from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
 
@@ -157,8 +157,10 @@ def _as_read(book: Workbook) -> Workbook:
 
 def _read_then(then: Callable[[Workbook], Any], read: Callable[..., Workbook], *args: Any
                ) -> Any:
-    """In the child: the read, then ``then`` of it; the workbook itself if ``then`` failed."""
+    """In the child: the read, then ``then`` of it; the workbook itself if ``then`` failed.
+    The workbook is freed only after the answer is sent (``isolated.keep_until_sent``)."""
     book = read(*args)
+    keep_until_sent(book)
     try:
         return then(book)
     except Exception:  # raised again in the caller's process, where it can be seen

@@ -349,7 +349,12 @@ def _loadable(payload: bytes) -> bool:
 def _serve_files(conn: socket.socket) -> None:
     """The serving child's loop: a file per request, the outcome to the pipe that came with
     it, then ``d`` (ready for another) or the end."""
-    from validation.isolated import cap_cpu_from_now, cap_serving_child, run_and_send
+    from validation.isolated import (
+        cap_cpu_from_now,
+        cap_serving_child,
+        release_kept,
+        run_and_send,
+    )
 
     code = 1
     try:
@@ -361,8 +366,9 @@ def _serve_files(conn: socket.socket) -> None:
             cap_cpu_from_now(timeout)
             if not run_and_send(fds[0], fn, args) or served == FILES_PER_CHILD:
                 break
+            conn.sendall(b"d")  # ready: the file's cells are freed while the caller checks
             del fn, args
-            conn.sendall(b"d")
+            release_kept()
         code = 0
     except BaseException:
         pass

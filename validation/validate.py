@@ -23,7 +23,7 @@ from validation.checks import (
 from validation.context import ValidationContext
 from validation.findings import Findings
 from validation.guards import check_container
-from validation.isolated import Capped
+from validation.isolated import Capped, reaping_later
 from validation.issues import Issue, RowMark, Severity, declared
 from validation.names import resolve_names
 from validation.prepare import Prepared, prepare, prepare_to_send
@@ -62,9 +62,10 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext) -> Fi
         _cancel(early)
         report.issues.append(refused)
         return report
-    with _collector_paused():
+    with _collector_paused(), reaping_later():
         # The reader's child also finds the layout and reads the rows into columns
-        # (validation/prepare.py): the columns come back, not every cell.
+        # (validation/prepare.py): the columns come back, not every cell. A forked child is
+        # reaped once the rows are checked, while it tears down.
         prepared = read_workbook_then(data, filename, prepare_to_send, scanner, early)
         if isinstance(prepared, Issue):
             report.issues.append(prepared)
