@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     exists,
     insert,
@@ -305,49 +306,52 @@ def claim_inbound(
     kill every worker for ever); it stays in the table for an operator to look at.
     """
     now = now or utcnow()
-    cutoff = now - stale_after
-    owner_alive = exists().where(BotProcess.name == InboundItem.claimed_by,
-                                 BotProcess.heartbeat_at >= cutoff)
-    # Never our own claim: another of our worker threads has it in hand, however late our
-    # heartbeat (on SQLite it can wait behind a long transaction).
-    not_ours = or_(InboundItem.claimed_by.is_(None), InboundItem.claimed_by != worker)
-    claimable = or_(
-        InboundItem.status == QueueStatus.QUEUED,
-        (InboundItem.status == QueueStatus.PROCESSING) & (InboundItem.claimed_at < cutoff)
-        & ~owner_alive & not_ours,
-    )
+    params = {"cutoff": now - stale_after, "worker": worker, "now": now}
     while True:
-        candidate = session.execute(
-            select(InboundItem.id, InboundItem.status, InboundItem.attempts)
-            .where(claimable)
-            .order_by(InboundItem.received_at, InboundItem.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
+        candidate = session.execute(_NEXT_CLAIMABLE, params).first()
         if candidate is None:
             return None
         item_id, status, attempts = candidate
         if status == QueueStatus.PROCESSING and attempts >= max_attempts:
             _give_up_inbound(session, item_id, attempts=attempts, now=now)
             continue
-        if _take(session, item_id, claimable, worker=worker, now=now):
-            item = session.get(InboundItem, item_id, populate_existing=True)
-            if item is not None and status == QueueStatus.PROCESSING:
+        # The guarded UPDATE: the item only if it was still claimable when we wrote.
+        item = session.scalars(_TAKE, {**params, "item_id": item_id}).first()
+        if item is not None:
+            if status == QueueStatus.PROCESSING:
                 logger.warning("inbound item %s: reclaimed a stale claim (attempt %s)",
                                item_id, item.attempts)
             return item
 
 
-def _take(session: Session, item_id: int, claimable: Any, *, worker: str, now: datetime) -> bool:
-    """The guarded UPDATE: True only if the item was still claimable when we wrote."""
-    result = session.execute(
-        update(InboundItem)
-        .where(InboundItem.id == item_id, claimable)
-        .values(status=QueueStatus.PROCESSING, claimed_at=now, claimed_by=worker,
-                attempts=InboundItem.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0) == 1)
+# The claim's statements, built once: composing them on each call cost more than running
+# them (issue 14). Claimable: queued, or claimed before the cutoff by another process whose
+# heartbeat is older than the cutoff. Never our own claim: another of our worker threads has
+# it in hand, however late our heartbeat (on SQLite it can wait behind a long transaction).
+_CUTOFF = bindparam("cutoff", type_=UTCDateTime())
+_WORKER = bindparam("worker", type_=String())
+_CLAIMABLE = or_(
+    InboundItem.status == QueueStatus.QUEUED,
+    (InboundItem.status == QueueStatus.PROCESSING) & (InboundItem.claimed_at < _CUTOFF)
+    & ~exists().where(BotProcess.name == InboundItem.claimed_by,
+                      BotProcess.heartbeat_at >= _CUTOFF)
+    & or_(InboundItem.claimed_by.is_(None), InboundItem.claimed_by != _WORKER),
+)
+_NEXT_CLAIMABLE = (
+    select(InboundItem.id, InboundItem.status, InboundItem.attempts)
+    .where(_CLAIMABLE)
+    .order_by(InboundItem.received_at, InboundItem.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_TAKE = (
+    update(InboundItem)
+    .where(InboundItem.id == bindparam("item_id", type_=Integer()), _CLAIMABLE)
+    .values(status=QueueStatus.PROCESSING, claimed_at=bindparam("now", type_=UTCDateTime()),
+            claimed_by=_WORKER, attempts=InboundItem.attempts + 1)
+    .returning(InboundItem)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
 
 
 def _give_up_inbound(session: Session, item_id: int, *, attempts: int, now: datetime) -> None:
@@ -404,14 +408,18 @@ def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | N
     commit whose answer was lost with the connection, it tells whether that commit landed,
     and on PostgreSQL the row lock it takes keeps a stale-claim takeover out until we commit.
     """
-    result = session.execute(
-        update(InboundItem)
-        .where(InboundItem.id == item_id, InboundItem.status == QueueStatus.PROCESSING,
-               InboundItem.claimed_by == worker)
-        .values(claimed_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_HOLD, {"item_id": item_id, "worker": worker,
+                                     "now": now or utcnow()})
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+_HOLD = (  # built once, as the claim's statements are
+    update(InboundItem)
+    .where(InboundItem.id == bindparam("item_id", type_=Integer()),
+           InboundItem.status == QueueStatus.PROCESSING, InboundItem.claimed_by == _WORKER)
+    .values(claimed_at=bindparam("now", type_=UTCDateTime()))
+    .execution_options(synchronize_session=False)
+)
 
 
 def give_back_claim(session: Session, item_id: int, *, worker: str) -> bool:

@@ -112,6 +112,22 @@ def test_claim_takes_the_oldest_queued_item_and_counts_the_attempt(
         assert second is not None and second.raw == b"message 2"
 
 
+def test_a_claim_in_a_session_that_holds_the_item_returns_it_as_claimed(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The claim's UPDATE returns the row as written, even where the session already has the
+    item loaded as it was before (populate_existing): never the stale attempt count."""
+    with sessions.begin() as s:
+        item_id = _enqueue(s, 1)
+    with sessions.begin() as s:
+        before = s.get(InboundItem, item_id)
+        assert before is not None and (before.status, before.attempts) == ("queued", 0)
+        item = claim_inbound(s, worker="w1", stale_after=timedelta(minutes=10), now=T0)
+        assert item is before
+        assert (item.status, item.attempts, item.claimed_by, item.claimed_at) == (
+            "processing", 1, "w1", T0)
+
+
 def test_claim_returns_none_when_everything_is_claimed_or_done(
     sessions: sessionmaker[Session],
 ) -> None:
