@@ -131,6 +131,8 @@ def _new_submission(
         confirm=confirm,
         status=report.status,
         dedupe_key=dedupe_key,
+        # Known empty: ``_finish`` then sets the issues without reading them back first.
+        issues=[],
     )
 
 

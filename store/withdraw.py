@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import select, union, update
 from sqlalchemy.orm import Session
 
 from store.models import HeldChange, HeldStatus, Marac, Meeting, MeetingVersion, Submission
@@ -72,7 +72,8 @@ def quarters_of(session: Session, submission_id: int) -> list[str]:
         .join(HeldChange, HeldChange.meeting_id == Meeting.id)
         .where(HeldChange.submission_id == submission_id)
     )
-    return sorted(set(session.scalars(versions)) | set(session.scalars(held)))
+    # One statement, not two: it is asked for every submission's reply (issue 14).
+    return sorted(set(session.scalars(union(versions, held))))
 
 
 def withdraw_submission(
