@@ -10,6 +10,7 @@ and worked off by one in-process ``Worker``: the work per message with no SMTP o
 from __future__ import annotations
 
 import io
+import os
 import smtplib
 import subprocess
 import sys
@@ -145,6 +146,9 @@ class BurstResult:
     # CPU seconds the bot used, its worker and reader processes included (measured from the
     # start to the clean stop): unlike the wall time, hardly moved by a busy machine.
     bot_cpu_s: float = 0.0
+    # CPU seconds of a PostgreSQL server on this machine over the same span (every database on
+    # it: true of the burst only when nothing else uses the server); None without one.
+    server_cpu_s: float | None = None
 
 
 def burst(backend: str, mail: list[tuple[str, bytes]], maracs: int, folder: Path,
@@ -158,7 +162,7 @@ def burst(backend: str, mail: list[tuple[str, bytes]], maracs: int, folder: Path
                "MARAC_MAILBOX_ADDRESS": MAILBOX,
                "MARAC_SMTP_LISTEN": "127.0.0.1:0", "MARAC_HTTP_LISTEN": "127.0.0.1:0"}
         import_registry(env, work, maracs)
-        before = _children_cpu()
+        before, server_before = _children_cpu(), postgres_cpu() if backend != "sqlite" else None
         with BotProcess(work, env).start() as bot:
             outbox = _outbox_of(bot.start_line or "", outbox)
             started = time.monotonic()
@@ -166,8 +170,30 @@ def burst(backend: str, mail: list[tuple[str, bytes]], maracs: int, folder: Path
             accepted = time.monotonic() - started
             answered = _wait_for_files(outbox, len(mail), timeout)
             replies = _count(outbox)
+        server = postgres_cpu() if server_before is not None else None
         return BurstResult(len(mail), accepted, answered - started if answered else -1.0,
-                           replies, retries, _children_cpu() - before)
+                           replies, retries, _children_cpu() - before,
+                           None if server is None or server_before is None
+                           else server - server_before)
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds of the local PostgreSQL server: its processes, and the children it reaped
+    (each connection's backend). None if no server runs here (or /proc cannot tell)."""
+    total, found = 0.0, False
+    ticks = os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                name, _, rest = stat.read().partition(") ")
+        except OSError:
+            continue
+        if not name.endswith("(postgres"):
+            continue
+        fields = rest.split()  # from the state on: utime, stime, cutime, cstime at 11..14
+        total += sum(int(f) for f in fields[11:15]) / ticks
+        found = True
+    return total if found else None
 
 
 def _children_cpu() -> float:

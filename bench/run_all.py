@@ -250,6 +250,11 @@ def burst_rows(count: int) -> list[Row]:
         rows.append(Row(f"  bot CPU per return in that burst, {backend}",
                         result.bot_cpu_s / count, None, "all its processes, start to stop",
                         "", None))
+        if result.server_cpu_s is not None:
+            rows.append(Row("  PostgreSQL server CPU per return in that burst",
+                            result.server_cpu_s / count, None,
+                            "its processes on this machine (anything else using it counts too)",
+                            "", None))
     return rows
 
 
