@@ -13,7 +13,7 @@ from pathlib import Path
 from validation.cells import Status, to_name
 from validation.context import ValidationContext
 from validation.parse import _name
-from validation.report import ParsedRow, PendingCounts
+from validation.report import LaterCounts, ParsedRow, PendingCounts
 from validation.validate import validate_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -53,7 +53,7 @@ def test_copies_pickles_and_dataclass_helpers_see_the_counts() -> None:
 
 def test_counts_stay_a_required_field() -> None:
     try:
-        ParsedRow(4, "Croydon", DAY)
+        ParsedRow(4, "Croydon", DAY)  # type: ignore[call-arg]
     except TypeError as exc:
         assert "counts" in str(exc)
     else:
@@ -111,3 +111,15 @@ def test_report_tallies_read_every_flag() -> None:
     assert clean.accepted_rows == [rows[0], rows[1], rows[6]]
     assert clean.accepted_rows is not clean.rows
     assert clean.maracs == ["Croydon"] and clean.status == "accepted"
+
+
+def test_a_validated_rows_counts_wait_in_the_table_and_travel_as_their_own() -> None:
+    report = validate_path(FIXTURES / "blank_vs_zero.xlsx", CONTEXT)
+    first, second = report.rows[0], report.rows[1]
+    assert type(first.__dict__["_counts"]) is LaterCounts  # nothing made yet
+    copied = pickle.loads(pickle.dumps(second))
+    assert copied.counts == second.counts and type(copied.counts) is dict
+    assert len(pickle.dumps(second)) < 2_000  # its own values, not the table's
+    assert copy.deepcopy(first).counts == first.counts
+    assert dataclasses.replace(first, hard=True).counts == first.counts
+    assert type(first.__dict__["_counts"]) is dict  # made once, then kept

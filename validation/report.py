@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from operator import attrgetter, truth
-from typing import Any
+from typing import Any, Protocol
 
 from kernel.quarters import Quarter
 from validation.columns import Edition
@@ -26,8 +26,30 @@ class PendingCounts(tuple[tuple[str, ...], list[int | None]]):
     __slots__ = ()
 
 
+class CountSource(Protocol):
+    """Where ``LaterCounts`` finds its values: every row's, made at once on first need."""
+
+    keys: tuple[str, ...]
+
+    def values(self) -> list[list[int | None]]: ...
+
+
+class LaterCounts(tuple[CountSource, int]):
+    """A row's counts still in the table's columns: (the source, the row's index). Turning
+    50,000 rows of 30 floats into Python ints is done once, for every row, when the first
+    row's counts are read, and not at all when none is (``marac-bot validate``)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled and copied as the row's own values, never the whole source."""
+        source, index = self
+        return (PendingCounts, ((source.keys, source.values()[index]),))
+
+
 class _Counts:
-    """``ParsedRow.counts``: the dict given, or one made on first use from ``PendingCounts``.
+    """``ParsedRow.counts``: the dict given, or one made on first use from ``PendingCounts``
+    or ``LaterCounts``.
 
     Validation settles every row's counts as whole columns; 50,000 dicts of 30 keys are a
     third of its own work on a large file, and a check (``marac-bot validate``) or a rejected
@@ -40,10 +62,15 @@ class _Counts:
         held = row.__dict__["_counts"]
         if held.__class__ is PendingCounts:
             held = row.__dict__["_counts"] = dict(zip(*held, strict=True))
+        elif held.__class__ is LaterCounts:
+            source, index = held
+            values = source.values()[index]
+            held = row.__dict__["_counts"] = dict(zip(source.keys, values, strict=True))
         counts: dict[str, int | None] = held
         return counts
 
-    def __set__(self, row: object, value: dict[str, int | None] | PendingCounts) -> None:
+    def __set__(self, row: object,
+                value: dict[str, int | None] | PendingCounts | LaterCounts) -> None:
         row.__dict__["_counts"] = value
 
 
@@ -61,7 +88,8 @@ class ParsedRow:
     unchanged: bool = False  # identical to what is already stored
 
     def __init__(self, sheet_row: int, marac_text: str | None, meeting_date: date | None,
-                 counts: dict[str, int | None] | PendingCounts, marac: str | None = None,
+                 counts: dict[str, int | None] | PendingCounts | LaterCounts,
+                 marac: str | None = None,
                  hard: bool = False, held: bool = False, unchanged: bool = False) -> None:
         """As the generated ``__init__``, a quarter of its cost: a file makes one row per
         meeting (50,000 in a large one). The counts go straight into ``_counts`` (the

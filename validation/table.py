@@ -20,7 +20,7 @@ import numpy.typing as npt
 from validation.columns import FIELD_BY_KEY, column_letter
 from validation.issues import Issue
 from validation.layout import Layout
-from validation.report import ParsedRow, PendingCounts
+from validation.report import LaterCounts, ParsedRow
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -115,11 +115,27 @@ def exceeds(values: npt.NDArray[Any], limit: npt.NDArray[Any]) -> Bools:
 
 def to_parsed_rows(table: Table) -> list[ParsedRow]:
     """The rows as the report and the store take them: ints, and None for blank or invalid.
-    Each row's counts become a dict when first read (``report.PendingCounts``): map() keeps
-    the loop in C, and no row's dict is made before something needs it."""
-    keys = tuple(key for key, _ in table.layout.count_columns)
-    counts = map(PendingCounts, zip(repeat(keys), _python_counts(table, list(keys))))
+    Each row's counts become a dict when first read (``report.LaterCounts``): map() keeps
+    the loop in C, and no row's values or dict are made before something needs them."""
+    source = _TableCounts(table)
+    counts = map(LaterCounts, zip(repeat(source), range(len(table))))
     return list(map(ParsedRow, table.numbers, table.marac_text, table.meeting_date, counts))
+
+
+class _TableCounts:
+    """Every row's counts as Python values, made from the table's columns once, on the
+    first row's read (``report.CountSource``)."""
+
+    def __init__(self, table: Table) -> None:
+        self.keys = tuple(key for key, _ in table.layout.count_columns)
+        self._table: Table | None = table
+        self._values: list[list[int | None]] = []
+
+    def values(self) -> list[list[int | None]]:
+        if self._table is not None:
+            self._values = _python_counts(self._table, list(self.keys))
+            self._table = None  # the rows keep their values, not the whole table
+        return self._values
 
 
 def _python_counts(table: Table, keys: list[str]) -> list[list[int | None]]:
