@@ -28,6 +28,7 @@ from validation.table import Table
 PARSE_CODES = declared("missing-marac", "missing-date", "invalid-date", "invalid-count",
                        "normalised-value")
 _CACHED_NAME_LENGTH = 200  # longer text is no name, and not worth keeping
+_NUMBER, _CELLS = itemgetter(0), itemgetter(1)  # of a (row number, cells) pair
 
 
 def parse_table(layout: Layout) -> tuple[Table, list[Issue]]:
@@ -41,9 +42,10 @@ def parse_table(layout: Layout) -> tuple[Table, list[Issue]]:
 def parse_table_lazily(layout: Layout) -> tuple[Table, Iterator[Issue]]:
     """As ``parse_table``, the issues as they are met: reading fills the table's columns as
     they are drawn, so draw every one before using the table."""
-    numbers = [number for number, _ in layout.data_rows]
+    numbered = layout.data_rows
+    numbers = list(map(_NUMBER, numbered))
     width = max(layout.column_of.values()) + 1
-    cells = _rectangular([row for _, row in layout.data_rows], width=width)
+    cells = _rectangular(list(map(_CELLS, numbered)), width=width)
     table = Table(layout, numbers, cells, marac=[None] * len(numbers))
     issues = chain(
         _read_names(table, _column(cells, layout.column_of["marac"])),

@@ -35,7 +35,6 @@ import pickle
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -74,6 +73,8 @@ class ReaderProcess:
         # process is meant to fork from a single thread.
         env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = "1"
         code = f"from validation.reader_process import serve; serve({theirs.fileno()})"
+        import subprocess  # here: a one-shot command forks instead, and never needs it
+
         self._process = subprocess.Popen(
             [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -111,6 +112,8 @@ class ReaderProcess:
         past ``grace`` seconds it is killed."""
         with contextlib.suppress(OSError):
             self._socket.close()
+        import subprocess
+
         try:
             self._process.wait(grace)
         except subprocess.TimeoutExpired:
