@@ -65,6 +65,7 @@ def test_long_values_are_parsed_each_time() -> None:
     over = "x" * (MAX_REMEMBERED_VALUE + 1)
     assert registry("Subject", at_limit) is registry("Subject", at_limit)
     assert registry("Subject", over) is not registry("Subject", over)
+    assert str(registry("Subject", over)) == over  # parsed all the same
     assert registry.remembered == 1
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from kernel import wording
+from kernel.messages import XLSX_TYPE
 from reports.reply import ReceivedFile, submission_attachments, submission_text
 from validation.findings import MAX_ISSUES_PER_CODE, MAX_ISSUES_PER_FILE, Findings
 from validation.issues import Issue, RowMark
@@ -70,9 +71,15 @@ def test_the_reply_counts_what_was_not_listed(omitted: dict[str, int], says_all:
     assert wording.and_more(more, all_listed=says_all) in text
     assert report.to_dict().get("issues_omitted") == (sum(omitted.values()) or None)
     assert "(invalid-count)" not in text  # codes stay in the JSON, the sheet and the CSV
-    names = [a.filename for a in submission_attachments(
-        [ReceivedFile("big.csv", b"a,b\n", report)])]
-    assert "big-issues.csv" in names
+    attached = {a.filename: a for a in submission_attachments(
+        [ReceivedFile("big.csv", b"a,b\n", report)])}
+    assert list(attached) == ["big-checked.xlsx", "big-issues.csv"]
+    assert attached["big-checked.xlsx"].content_type == XLSX_TYPE
+    assert attached["big-checked.xlsx"].data.startswith(b"PK")
+    listed = attached["big-issues.csv"]
+    assert listed.content_type == "text/csv"
+    # Every finding is in the full list, one line each under its header.
+    assert listed.data.decode("utf-8-sig").count("invalid-count") == 18
 
 
 def _csv(rows: list[list[object]]) -> bytes:
