@@ -28,6 +28,7 @@ from store.queue import (
     enqueue_outbound,
     fail_inbound,
     finish_inbound,
+    hold_claim,
     mark_failed,
     mark_retry,
     mark_sent,
@@ -178,6 +179,55 @@ def test_an_item_that_never_finishes_is_failed_after_max_attempts(
         assert (item.status, item.attempts) == ("failed", 3)
         assert item.last_error is not None and "3" in item.last_error
     assert any("abandoned" in r.message for r in caplog.records)
+
+
+def test_after_five_deaths_an_item_is_given_up_and_the_next_one_claimed(
+    sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The default limit is five processes dying with a message; the claim that gives it up
+    goes on to the next waiting message. Each retake of a stale claim is logged."""
+    with sessions.begin() as s:
+        deadly = _enqueue(s, 1)
+        waiting = _enqueue(s, 2)
+    now = T0
+    with caplog.at_level(logging.WARNING, logger="store.queue"):
+        for n in range(5):  # the oldest claimable each time: the stale one, not the queued
+            with sessions.begin() as s:
+                item = claim_inbound(s, worker=f"w{n}", stale_after=timedelta(minutes=1),
+                                     now=now)
+                assert item is not None and (item.id, item.attempts) == (deadly, n + 1)
+            now += timedelta(minutes=2)
+        with sessions.begin() as s:
+            item = claim_inbound(s, worker="w5", stale_after=timedelta(minutes=1), now=now)
+            assert item is not None and item.id == waiting
+    retaken = [r.getMessage() for r in caplog.records if "reclaimed" in r.getMessage()]
+    assert retaken == [f"inbound item {deadly}: reclaimed a stale claim (attempt {n})"
+                       for n in range(2, 6)]
+    with sessions() as s:
+        given_up = s.get(InboundItem, deadly)
+        assert given_up is not None
+        assert (given_up.status, given_up.attempts, given_up.finished_at) == ("failed", 5, now)
+
+
+def test_hold_claim_renews_only_the_holders_claim_on_an_item_in_hand(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as s:
+        mine, done = _enqueue(s, 1), _enqueue(s, 2)
+    with sessions.begin() as s:
+        assert claim_inbound(s, worker="w1", stale_after=timedelta(minutes=5), now=T0)
+        assert claim_inbound(s, worker="w1", stale_after=timedelta(minutes=5), now=T0)
+        finish_inbound(s, done, outcome="submission-accepted", now=T0)
+    later = T0 + timedelta(minutes=3)
+    with sessions.begin() as s:
+        assert not hold_claim(s, mine, worker="w2", now=later)  # another's claim
+        assert not hold_claim(s, done, worker="w1", now=later)  # finished already
+        assert not hold_claim(s, 999, worker="w1", now=later)  # no such item
+        assert hold_claim(s, mine, worker="w1", now=later)
+    with sessions() as s:
+        held = s.get(InboundItem, mine)
+        assert held is not None and (held.status, held.claimed_by, held.claimed_at) == (
+            "processing", "w1", later)
 
 
 def test_finish_and_the_reply_commit_together_or_not_at_all(
