@@ -8,6 +8,7 @@ a formula with no stored value) go through ``validation.cells.to_count`` one by 
 
 from __future__ import annotations
 
+import marshal
 import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
@@ -28,6 +29,7 @@ from validation.table import Bools, Floats, Table
 _FINE, _NORMALISED, _INVALID, _FORMULA = 0, 1, 2, 3
 _CODE = {Status.BLANK: _FINE, Status.OK: _FINE, Status.NORMALISED: _NORMALISED,
          Status.INVALID: _INVALID}
+_MARSHAL_ROWS = 1024  # rows per marshal.dumps in _all_floats
 Codes = npt.NDArray[np.int8]
 Codes2D = npt.NDArray[np.int8]  # rows x count columns
 Floats2D = npt.NDArray[np.float64]
@@ -80,11 +82,16 @@ def _count_block(raw: list[list[Any]], indices: list[int], text_native: bool
     # Taken twice rather than kept: 50,000 short-lived slices reuse the same memory, where a
     # list of them would be 15 MB of fresh pages in the reader's child.
     take = _taker(indices)
-    if raw and set(map(type, chain.from_iterable(map(take, raw)))) <= {float, int}:
+    floats = _all_floats(raw, take, width)
+    if floats is not None or (
+            raw and set(map(type, chain.from_iterable(map(take, raw)))) <= {float, int}):
         # The usual file: typed numbers only (floats; ints from .xls), all in one go.
-        cells = chain.from_iterable(map(take, raw))
-        number: Floats2D = np.fromiter(cells, np.float64, len(raw) * width)
-        number = number.reshape(len(raw), width)
+        if floats is not None:
+            number: Floats2D = floats
+        else:
+            cells = chain.from_iterable(map(take, raw))
+            number = np.fromiter(cells, np.float64, len(raw) * width)
+            number = number.reshape(len(raw), width)
         code: Codes2D = np.zeros(number.shape, np.int8)
         if not _all_whole(number):
             for i, j in zip(*np.nonzero(~_whole(number)), strict=True):  # negative, decimal..
@@ -95,6 +102,35 @@ def _count_block(raw: list[list[Any]], indices: list[int], text_native: bool
     for j, column in enumerate(zip(*rows, strict=True)):  # text or blanks in some column
         number[:, j], code[:, j] = _count_column(list(column), text_native)
     return number, code
+
+
+def _all_floats(raw: list[list[Any]], take: Callable[[list[Any]], Sequence[Any]],
+                width: int) -> Floats2D | None:
+    """The count cells as a block when every one is a float (an .xlsx of typed numbers),
+    else None. marshal (format 2: no back-references) writes a list of floats as a list (or
+    tuple) header and, per cell, a type byte and the IEEE double, so one ``marshal.dumps`` of
+    a stretch of rows both checks every cell's type (``g``: exactly a float; a bool, an int,
+    a text each have their own byte) and hands numpy the values: twice as quick as a
+    ``type`` of every cell and then ``np.fromiter``. Stretches of rows keep it in cache."""
+    if not raw or not width:
+        return None
+    layout = np.dtype([("list", "S1"), ("length", "<i4"),
+                       ("cells", [("type", "S1"), ("value", "<f8")], (width,))])
+    block: Floats2D = np.empty((len(raw), width))
+    for start in range(0, len(raw), _MARSHAL_ROWS):
+        rows = list(map(take, raw[start:start + _MARSHAL_ROWS]))
+        try:
+            packed = marshal.dumps(rows, 2)
+        except ValueError:  # a value marshal cannot write: not a plain float anyway
+            return None
+        if len(packed) != 5 + len(rows) * layout.itemsize:
+            return None
+        found = np.frombuffer(packed, layout, offset=5)
+        if not (np.isin(found["list"], (b"[", b"(")).all() and (found["length"] == width).all()
+                and (found["cells"]["type"] == b"g").all()):
+            return None
+        block[start:start + len(rows)] = found["cells"]["value"]
+    return block
 
 
 def _all_whole(number: Floats2D) -> bool:
