@@ -46,6 +46,7 @@ from reports.reply_html import submission_html
 from store.models import Contact
 from store.queue import InboundItem, QueueStatus
 from store.registry import find_contact
+from store.views import sender_view
 from validation.context import names_its_year
 from validation.issues import Severity
 
@@ -88,16 +89,20 @@ class Dispatcher:
             return None
         if message.form_request is not None:
             return None
-        contact = find_contact(session, message.sender)
         # The first MARAC_MAX_ATTACHMENTS, as dispatch takes them (and warns about the rest).
         spreadsheets = [a for a in message.attachments
                         if message.files_are_returns or is_spreadsheet(a)
                         ][:self.settings.max_attachments]
-        if contact is None or not spreadsheets:
+        if not spreadsheets:
+            return None
+        # The registered contact (None: unknown or retired), looked up once for the checks.
+        sender = sender_view(session, message.sender)
+        if sender is None:
             return None
         today = now.astimezone(self.settings.tz).date()
-        submitted = self._submitted(message, contact.email, now, spreadsheets, today=today)
-        checked = check_files(session, submitted, settings=self.settings, today=today)
+        submitted = self._submitted(message, sender.email, now, spreadsheets, today=today)
+        checked = check_files(session, submitted, settings=self.settings, today=today,
+                              sender=sender)
         made = tuple(make_ahead(ReceivedFile(a.filename, a.data, report))
                      for a in spreadsheets
                      if (report := checked.get(file_key(a))) is not None)

@@ -21,7 +21,7 @@ from kernel.quarters import Quarter
 from reports.reply import ReceivedFile
 from store.meetings import record_submission
 from store.refusals import record_refused
-from store.views import validation_context
+from store.views import ContactSenderView, validation_context
 from validation.report import FileReport
 from validation.validate import validate_bytes
 
@@ -65,7 +65,8 @@ Checked = dict[tuple[str, str], FileReport]
 
 
 def check_files(
-    session: Session, submitted: Submitted, *, settings: Policy, today: date
+    session: Session, submitted: Submitted, *, settings: Policy, today: date,
+    sender: ContactSenderView | None = None,
 ) -> Checked:
     """Validate every file against the store as it stands, in a session that only reads.
 
@@ -73,11 +74,13 @@ def check_files(
     writing transaction, it does not hold SQLite's write lock (every other worker and process
     waits on it) or PostgreSQL's meeting locks (issue 14). Nothing is lost by checking a few
     milliseconds early: ``record_submission`` compares every row with the store again under
-    its lock and corrects the report if another file landed in between.
+    its lock and corrects the report if another file landed in between. ``sender``: the
+    submitter's view, if the caller has looked it up in this session already.
     """
     checked: Checked = {}
     for attachment in submitted.files:
-        report = _check(session, submitted, attachment, settings=settings, today=today)
+        report = _check(session, submitted, attachment, settings=settings, today=today,
+                        sender=sender)
         checked[(attachment.filename, report.sha256)] = report  # validation hashed the file
     return checked
 
@@ -112,11 +115,12 @@ def submit_files(
 
 
 def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
-           settings: Policy, today: date) -> FileReport:
+           settings: Policy, today: date, sender: ContactSenderView | None = None
+           ) -> FileReport:
     context = validation_context(
         session,
         today=today,
-        sender=submitted.sender,
+        sender=sender or submitted.sender,
         declared_quarter=submitted.declared_quarter,
         bands=settings.bands,
         max_file_bytes=settings.max_file_bytes,

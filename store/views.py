@@ -165,14 +165,15 @@ def validation_context(
     session: Session,
     *,
     today: date,
-    sender: str | None = None,
+    sender: str | ContactSenderView | None = None,
     declared_quarter: Quarter | None = None,
     bands: Bands | None = None,
     max_file_bytes: int | None = None,
 ) -> ValidationContext:
     """A ValidationContext backed by this session: the registry (loaded now), the sender's
-    rights and the stored meetings. ``sender=None`` (``marac-bot validate``) checks no rights;
-    an unregistered sender may submit for no Marac."""
+    rights and the stored meetings. ``sender``: an email address, looked up now, or the view
+    of a sender already looked up in this session. ``sender=None`` (``marac-bot validate``)
+    checks no rights; an unregistered sender may submit for no Marac."""
     optional: dict[str, Any] = {}
     if bands is not None:
         optional["bands"] = bands
@@ -182,7 +183,16 @@ def validation_context(
         today=today,
         declared_quarter=declared_quarter,
         registry=DbRegistryView.load(session),
-        sender=(sender_view(session, sender) or nobody(sender)) if sender else None,
+        sender=_sender(session, sender),
         stored=DbStoredMeetings(session, kept=True),
         **optional,
     )
+
+
+def _sender(session: Session, sender: str | ContactSenderView | None
+            ) -> ContactSenderView | None:
+    if isinstance(sender, ContactSenderView):
+        return sender
+    if not sender:
+        return None
+    return sender_view(session, sender) or nobody(sender)

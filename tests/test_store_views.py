@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 from kernel.quarters import Quarter
 from store.names import name_key
 from store.registry import load_demo_registry
-from store.views import DbRegistryView, DbStoredMeetings, sender_view, validation_context
+from store.views import (
+    ContactSenderView,
+    DbRegistryView,
+    DbStoredMeetings,
+    sender_view,
+    validation_context,
+)
 from tests.store_support import counts, load_registry, record, report, row
 
 
@@ -120,3 +126,9 @@ def test_validation_context_is_backed_by_the_store(db_session: Session) -> None:
     unknown = validation_context(db_session, today=date(2024, 11, 1), sender="who@example.org")
     assert unknown.sender is not None and not unknown.sender.may_submit("Croydon")
     assert validation_context(db_session, today=date(2024, 11, 1)).sender is None
+    assert validation_context(db_session, today=date(2024, 11, 1), sender="").sender is None
+    # A sender already looked up in this session is used as it is, not looked up again.
+    looked_up = context.sender
+    assert isinstance(looked_up, ContactSenderView)
+    again = validation_context(db_session, today=date(2024, 11, 1), sender=looked_up)
+    assert again.sender is looked_up
