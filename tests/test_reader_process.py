@@ -275,3 +275,42 @@ def test_a_dead_reader_process_that_cannot_be_replaced_leaves_reads_to_forks(
     monkeypatch.setattr(reader_process.sys, "executable", "/nonexistent/python")
     assert run_capped(_parent_pid) == os.getpid()
     assert reader_process.current() is None
+
+
+def _digest_of(label: str, data: bytes, more: bytes) -> tuple[str, int, str, str]:
+    import hashlib
+
+    return label, len(data), hashlib.sha256(data).hexdigest(), hashlib.sha256(more).hexdigest()
+
+
+def _open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def test_large_bytes_travel_beside_the_request_and_arrive_whole(
+        reader: reader_process.ReaderProcess) -> None:
+    """A file's bytes go as memory files passed with the request, not pickled through two
+    sockets: the serving child and a child forked for a second read both get them whole,
+    small arguments still travel in the request, and no descriptor is left open here."""
+    import hashlib
+
+    big, other = os.urandom(3 << 20), bytes(range(256)) * 1024
+    want = ("x", len(big), hashlib.sha256(big).hexdigest(), hashlib.sha256(other).hexdigest())
+    before = _open_fds()
+    run_capped(_pid)  # the reader process has started and forked its serving child
+    theirs = set(os.listdir(f"/proc/{reader.pid}/fd"))
+    assert run_capped(_digest_of, "x", big, other) == want  # the serving child
+    slow = Capped(_sleep_then, 0.5, 7)
+    assert run_capped(_digest_of, "x", big, other) == want  # a child of its own
+    assert slow.result() == 7
+    assert run_capped(_digest_of, "x", b"small", b"") == (
+        "x", 5, hashlib.sha256(b"small").hexdigest(), hashlib.sha256(b"").hexdigest())
+    assert _open_fds() <= before
+    assert set(os.listdir(f"/proc/{reader.pid}/fd")) <= theirs
+    detached, fds = reader_process._detached(("x", big, other, b"small"))
+    try:
+        assert len(fds) == 2 and detached[0] == "x" and detached[3] == b"small"
+        assert reader_process._attached(detached, fds) == ("x", big, other, b"small")
+    finally:
+        for fd in fds:
+            os.close(fd)

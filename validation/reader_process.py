@@ -92,11 +92,16 @@ class ReaderProcess:
               timeout: float) -> int | None:
         """Have a capped child run ``fn(*args)`` and write its outcome to ``sender``; its pid,
         or None when this process cannot send or take the call (the caller forks instead)."""
+        args, attached = _detached(args)
         try:
-            payload = pickle.dumps((fn, args, timeout), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # a lambda, a local function: not ours to send
-            return None
-        pid = self._ask(b"R", payload, sender)
+            try:
+                payload = pickle.dumps((fn, args, timeout), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # a lambda, a local function: not ours to send
+                return None
+            pid = self._ask(b"R", payload, [sender, *attached])
+        finally:
+            for fd in attached:
+                os.close(fd)
         return None if pid == _REFUSED else pid
 
     def finish(self, pid: int, *, answered: bool = False) -> None:
@@ -120,7 +125,7 @@ class ReaderProcess:
             self._process.kill()
             self._process.wait()
 
-    def _ask(self, kind: bytes, payload: bytes, fd: int | None = None) -> int:
+    def _ask(self, kind: bytes, payload: bytes, fds: list[int] | None = None) -> int:
         with self._lock:
             try:
                 if not self._ready:  # asked before it has started: wait for its first word
@@ -130,10 +135,10 @@ class ReaderProcess:
                     self._ready = True
                 self._socket.settimeout(ANSWER_SECONDS)
                 header = _HEADER.pack(kind, len(payload))
-                if fd is None:
+                if fds is None:
                     self._socket.sendall(header)
                 else:
-                    socket.send_fds(self._socket, [header], [fd])
+                    socket.send_fds(self._socket, [header], fds)
                 self._socket.sendall(payload)
                 answer = _receive_exact(self._socket, 9)
             except OSError as exc:
@@ -303,14 +308,15 @@ class Serving:
     def take(self, payload: bytes, fds: list[int]) -> int | None:
         """Hand it a request; its pid, or None when it cannot take one (busy, gone, or a
         request to refuse, which ``_fork_child`` then refuses)."""
-        if self.busy or len(fds) != 1 or not _loadable(payload) or _ended(self.pid):
+        if self.busy or not fds or not _loadable(payload) or _ended(self.pid):
             return None
         try:
             socket.send_fds(self.conn, [_HEADER.pack(b"R", len(payload))], fds)
             self.conn.sendall(payload)
         except OSError:
             return None
-        os.close(fds[0])
+        for fd in fds:
+            os.close(fd)
         self.busy = True
         return self.pid
 
@@ -366,6 +372,9 @@ def _serve_files(conn: socket.socket) -> None:
             header, fds = _receive_header(conn)
             _, length = _HEADER.unpack(header)
             fn, args, timeout = pickle.loads(_receive_exact(conn, length))
+            args = _attached(args, fds[1:])
+            for fd in fds[1:]:
+                os.close(fd)
             cap_cpu_from_now(timeout)
             if not run_and_send(fds[0], fn, args) or served == FILES_PER_CHILD:
                 break
@@ -380,7 +389,7 @@ def _serve_files(conn: socket.socket) -> None:
 
 
 def _receive_header(sock: socket.socket) -> tuple[bytes, list[int]]:
-    data, fds, _, _ = socket.recv_fds(sock, _HEADER.size, 1)
+    data, fds, _, _ = socket.recv_fds(sock, _HEADER.size, 1 + _MAX_ATTACHED)
     if not data:
         raise ReaderGone("the caller closed its socket")
     if len(data) < _HEADER.size:
@@ -390,22 +399,69 @@ def _receive_header(sock: socket.socket) -> tuple[bytes, list[int]]:
 
 def _fork_child(sock: socket.socket, payload: bytes, fds: list[int],
                 child: Callable[..., None]) -> int:
-    if len(fds) != 1:
+    try:
+        if not fds:
+            return _REFUSED
+        try:
+            fn, args, timeout = pickle.loads(payload)
+        except Exception:  # something we cannot import here: the caller forks
+            return _REFUSED
+        pid = os.fork()
+        if pid == 0:  # the capped child: never returns
+            sock.close()
+            child(fds[0], fn, _attached(args, fds[1:]), timeout)
+        return pid
+    finally:
         for fd in fds:
             os.close(fd)
-        return _REFUSED
-    sender = fds[0]
+
+
+class _Attached:
+    """In a request, an argument sent beside it as a file (``_detached``)."""
+
+    __slots__ = ()
+
+
+# The file's bytes (up to megabytes) travel as a memory file passed with the request, not in
+# the pickled request: through the sockets to this process and on to the serving child they
+# were copied some eight times, in pieces of the socket's buffer (25 ms at 50,000 rows,
+# before the parse could start; a fork of the caller is 5 ms).
+_ATTACH_BYTES = 64 << 10
+_MAX_ATTACHED = 4
+
+
+def _detached(args: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[int]]:
+    """``args`` with each large ``bytes`` replaced by ``_Attached()``, and a memory file
+    holding each, in order (the caller closes them once sent)."""
+    if not hasattr(os, "memfd_create"):
+        return args, []
+    out: list[Any] = list(args)
+    fds: list[int] = []
     try:
-        fn, args, timeout = pickle.loads(payload)
-    except Exception:  # something we cannot import here: the caller forks
-        os.close(sender)
-        return _REFUSED
-    pid = os.fork()
-    if pid == 0:  # the capped child: never returns
-        sock.close()
-        child(sender, fn, args, timeout)
-    os.close(sender)
-    return pid
+        for i, value in enumerate(args):
+            if type(value) is bytes and len(value) >= _ATTACH_BYTES and len(fds) < _MAX_ATTACHED:
+                fd = os.memfd_create("marac-file", os.MFD_CLOEXEC)
+                fds.append(fd)
+                with open(fd, "wb", closefd=False) as file:
+                    file.write(value)
+                out[i] = _Attached()
+    except OSError:  # no memory file to be had: the bytes go in the request as before
+        for fd in fds:
+            os.close(fd)
+        return args, []
+    return tuple(out), fds
+
+
+def _attached(args: tuple[Any, ...], fds: list[int]) -> tuple[Any, ...]:
+    """``args`` with each ``_Attached()`` back as the bytes of the next memory file."""
+    files = iter(fds)
+    return tuple(_read_attached(next(files)) if type(value) is _Attached else value
+                 for value in args)
+
+
+def _read_attached(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, size, 0)
 
 
 def _reap(pid: int) -> None:
