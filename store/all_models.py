@@ -14,7 +14,7 @@ from store.base import Base
 
 # Modules that add tables, beside store.models. A module not written yet is skipped; one that
 # exists but fails to import must fail loudly, so find_spec is used rather than try/except.
-TABLE_MODULES = ("store.queue", "store.totals")
+TABLE_MODULES = ("store.queue", "store.totals", "store.registry_version")
 
 for _name in TABLE_MODULES:
     if importlib.util.find_spec(_name) is not None:

@@ -153,8 +153,11 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit (replies are built after it)."""
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions that keep loaded objects usable after commit (replies are built after it),
+    and share what they read of the registry until it changes (store.registry_version)."""
+    from store.registry_version import INFO_KEY, RegistryReads
+
+    return sessionmaker(engine, expire_on_commit=False, info={INFO_KEY: RegistryReads()})
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from store.held import hold_change, mark_confirmed
 from store.models import Marac, Submission, SubmissionIssue
 from store.names import NameIndex
 from store.reconcile import reconcile_row
+from store.registry_version import kept_read
 from store.row_batch import (
     Counts,
     MeetingKey,
@@ -209,6 +210,11 @@ def _provenance(job: _Recording, row: ParsedRow) -> Provenance:
 
 
 def _marac_index(session: Session) -> NameIndex[int]:
+    """Every Marac's id by name and alias, as read while the registry's version stays."""
+    return kept_read(session, "recording", lambda: _read_marac_index(session))
+
+
+def _read_marac_index(session: Session) -> NameIndex[int]:
     index: NameIndex[int] = NameIndex()
     for name, marac_id, aliases in session.execute(select(Marac.name, Marac.id, Marac.aliases)):
         index.add(name, marac_id, aliases or ())

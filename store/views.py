@@ -24,6 +24,7 @@ from kernel.quarters import Quarter
 from store.models import Contact, Marac, Meeting, MeetingVersion, Role, quarter_label
 from store.names import NameIndex
 from store.registry_contacts import ALL
+from store.registry_version import kept_read
 from validation.context import MaracInfo, ValidationContext
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,11 @@ class DbRegistryView:
 
     @classmethod
     def load(cls, session: Session) -> DbRegistryView:
+        """The active Maracs, as read while the registry's version stays where it is."""
+        return kept_read(session, "validation", lambda: cls._read(session))
+
+    @classmethod
+    def _read(cls, session: Session) -> DbRegistryView:
         view = cls()
         # A retired Marac (registry import --replace) takes no more figures: unknown-marac.
         # Three columns, not Marac objects: once per file, ~290 rows (issue 14).
