@@ -3,8 +3,11 @@ and recording a report the way the submit path will."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from store.meetings import record_submission
@@ -106,3 +109,20 @@ def record(
         held_expiry=timedelta(days=14),
         now=now,
     )
+
+
+@contextmanager
+def executed(engine: Engine, keep: Callable[[str], bool] = lambda _statement: True
+             ) -> Iterator[list[str]]:
+    """The SQL statements the engine runs inside the block (those ``keep`` says), in order."""
+    seen: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if keep(statement):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

@@ -9,11 +9,8 @@ back after a read inside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import Engine, event, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import Store
@@ -21,7 +18,7 @@ from store.meetings import _marac_index
 from store.models import Marac
 from store.registry_version import RegistryReads, kept_read, registry_version
 from store.views import DbRegistryView
-from tests.store_support import load_registry
+from tests.store_support import executed, load_registry
 
 
 def _version(store: Store) -> str:
@@ -29,20 +26,6 @@ def _version(store: Store) -> str:
         version = session.scalar(select(registry_version.c.version))
     assert version is not None
     return version
-
-
-@contextmanager
-def _statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def _load(store: Store) -> DbRegistryView:
@@ -81,7 +64,7 @@ def test_a_kept_read_is_used_until_the_registry_changes(db_store: Store) -> None
         load_registry(session)
     first = _load(db_store)
     assert first.resolve("Croydon") is not None
-    with _statements(db_store.engine) as seen:
+    with executed(db_store.engine) as seen:
         again = _load(db_store)
     assert again is first
     assert not [s for s in seen if "FROM maracs" in s]  # only the version was read

@@ -3,34 +3,24 @@ same answers as reading meeting by meeting, with one query where there were seve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 
-from sqlalchemy import event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kernel.quarters import Quarter
 from store.views import DbStoredMeetings
-from tests.store_support import counts, load_registry, record, report, row
+from tests.store_support import counts, executed, load_registry, record, report, row
 
 OCT3, OCT17, NOV7, JUL4 = date(2024, 10, 3), date(2024, 10, 17), date(2024, 11, 7), date(2024, 7, 4)
 
 
-@contextmanager
-def _queries(session: Session) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = session.get_bind()
-
-    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
+def _queries(session: Session) -> AbstractContextManager[list[str]]:
+    bind = session.get_bind()
+    assert isinstance(bind, Engine)
+    # SELECTs only: not SQLite's BEGIN.
+    return executed(bind, keep=lambda statement: statement.lstrip().upper().startswith("SELECT"))
 
 
 def _stored(db_session: Session) -> None:
