@@ -89,6 +89,10 @@ class Delivery:
             now = utcnow()
             due = due_outbound(session, now=now, limit=1, channels=(channel,))
             if not due:
+                # Ended by COMMIT (it wrote nothing), not by the ROLLBACK of closing: on
+                # PostgreSQL a ROLLBACK makes psycopg forget the pooled connection's prepared
+                # statements, which the workers in this process use next (issue 14).
+                session.commit()
                 return None
             item = due[0]
             item_id, key = item.id, item.key

@@ -2,15 +2,20 @@
 
 On PostgreSQL it must end without ROLLBACK: psycopg forgets every prepared statement of a
 connection on a ROLLBACK, and then each message paid every statement's parse and plan again.
+The outbox's look for due replies, run all day long with nothing due, ends the same way.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from bot.delivery import Delivery
+from bot.settings import Settings
 from store.db import Store
 from store.models import Marac
 
@@ -58,5 +63,24 @@ def test_prepared_statements_outlive_reading_transactions(pg_schema_url: str) ->
                 "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE "
                 "'%FROM maracs%WHERE maracs.name = $1%'"))
         assert prepared == 1
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_looking_for_due_replies_and_finding_none_keeps_prepared_statements(
+    pg_schema_url: str, tmp_path: Path,
+) -> None:
+    store = Store.open(pg_schema_url)
+    try:
+        delivery = Delivery(store, Settings(data_dir=tmp_path, mailbox_address="m@x.example"),
+                            {"email": lambda session, item, accepted: None})
+        for _ in range(USES_BEFORE_PREPARED + 1):
+            assert delivery.deliver_due() == 0  # nothing queued: nothing sent
+        with store.reading() as session:
+            prepared = session.scalar(text(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE "
+                "'%FROM outbound_queue%'"))
+        assert prepared is not None and prepared >= 1
     finally:
         store.close()
