@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from reports.template_file import write_template
 from validation.columns import Edition
+from validation.issues import Issue
 
 FILLED_DATES = (date(2024, 10, 3), date(2024, 10, 17), date(2024, 10, 31), date(2024, 11, 14))
 
@@ -69,3 +70,26 @@ def filled_template(edition: Edition = Edition.UK, *, marac: str = "Croydon") ->
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def sample_issues(sheet: str | None = "Marac data") -> list[Issue]:
+    """Hard, soft and info issues, two of them on D7, one with no cell at all (the annotated
+    copy's tests, both ways it is made)."""
+    return [
+        Issue.make("ignored-column", sheet=sheet, columns="Notes"),
+        Issue.make(
+            "children-inconsistent", sheet=sheet, cell="F5", row=5, value=0, detail="E5 is 0."
+        ),
+        Issue.make(
+            "exceeds-cases",
+            sheet=sheet,
+            cell="D7",
+            row=7,
+            column="Number of repeat cases",
+            value=40,
+            cases=14,
+            cases_cell="C7",
+        ),
+        Issue.make("normalised-value", sheet=sheet, cell="D7", row=7, value="40", normalised=40),
+        Issue.make("invalid-count", sheet=sheet, cell="E3", row=3, column="Children", value="=1+1"),
+    ]

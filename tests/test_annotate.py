@@ -23,35 +23,13 @@ from kernel import wording
 from reports import annotate
 from reports.annotate import annotate_workbook, cell_positions, issues_csv
 from reports.xlsx_cells import SEVERITY_COLOURS
-from tests.reports_support import soffice_convert
+from tests.reports_support import sample_issues, soffice_convert
 from validation.issues import Issue, Severity
 from validation.report import FileReport
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHEET = "Marac data"
 NO_FILL = "00000000"
-
-
-def _issues(sheet: str | None = SHEET) -> list[Issue]:
-    """Hard, soft and info issues, two of them on D7, one with no cell at all."""
-    return [
-        Issue.make("ignored-column", sheet=sheet, columns="Notes"),
-        Issue.make(
-            "children-inconsistent", sheet=sheet, cell="F5", row=5, value=0, detail="E5 is 0."
-        ),
-        Issue.make(
-            "exceeds-cases",
-            sheet=sheet,
-            cell="D7",
-            row=7,
-            column="Number of repeat cases",
-            value=40,
-            cases=14,
-            cases_cell="C7",
-        ),
-        Issue.make("normalised-value", sheet=sheet, cell="D7", row=7, value="40", normalised=40),
-        Issue.make("invalid-count", sheet=sheet, cell="E3", row=3, column="Children", value="=1+1"),
-    ]
 
 
 def _report(name: str, issues: list[Issue], sheet: str | None = SHEET) -> FileReport:
@@ -80,13 +58,13 @@ def _trim(row: list[Any]) -> list[Any]:
 
 
 def _assert_marked(book: Workbook, sheet: str = SHEET) -> None:
-    """The cells of ``_issues()`` carry the right fill and comment; other cells carry neither."""
+    """The cells of ``sample_issues()`` carry the right fill and comment; others carry neither."""
     ws = book[sheet]
     d7, f5, e3 = ws["D7"], ws["F5"], ws["E3"]
     assert _fill(d7) == SEVERITY_COLOURS[Severity.HARD]  # worst of hard and info
     assert _fill(e3) == SEVERITY_COLOURS[Severity.HARD]
     assert _fill(f5) == SEVERITY_COLOURS[Severity.SOFT]
-    issues = _issues()
+    issues = sample_issues()
     assert d7.comment is not None and f5.comment is not None and e3.comment is not None
     # One comment listing both of D7's issues, the hard one first.
     d7_text = d7.comment.text
@@ -118,7 +96,7 @@ def _assert_issues_sheet(book: Workbook, issues: list[Issue]) -> None:
 
 def test_xlsx_copy_marks_the_cells_and_lists_every_issue() -> None:
     data = (FIXTURES / "several_issues.xlsx").read_bytes()
-    issues = _issues()
+    issues = sample_issues()
     out = annotate_workbook(data, "several_issues.xlsx", _report("several_issues.xlsx", issues))
     book = load_workbook(io.BytesIO(out))
     assert book.sheetnames == [SHEET, wording.ANNOTATED_SHEET_TITLE]
@@ -129,7 +107,7 @@ def test_xlsx_copy_marks_the_cells_and_lists_every_issue() -> None:
 
 def test_submitted_text_that_looks_like_a_formula_stays_text() -> None:
     data = (FIXTURES / "several_issues.xlsx").read_bytes()
-    out = annotate_workbook(data, "x.xlsx", _report("x.xlsx", _issues()))
+    out = annotate_workbook(data, "x.xlsx", _report("x.xlsx", sample_issues()))
     sheet = load_workbook(io.BytesIO(out))[wording.ANNOTATED_SHEET_TITLE]
     rows = sheet.iter_rows(min_row=2)
     (value_cell,) = [row[6] for row in rows if row[1].value == "invalid-count"]
@@ -149,7 +127,7 @@ def test_users_formatting_and_own_comments_are_kept(tmp_path: Path) -> None:
     book.create_sheet(wording.ANNOTATED_SHEET_TITLE)  # the user's own "Issues" sheet
     source = tmp_path / "formatted.xlsx"
     book.save(source)
-    issues = [*_issues(), Issue.make("normalised-value", sheet=SHEET, cell="AI2", value="x")]
+    issues = [*sample_issues(), Issue.make("normalised-value", sheet=SHEET, cell="AI2", value="x")]
 
     out = annotate_workbook(source.read_bytes(), source.name, _report(source.name, issues))
     result = load_workbook(io.BytesIO(out))
@@ -158,7 +136,7 @@ def test_users_formatting_and_own_comments_are_kept(tmp_path: Path) -> None:
     assert ws["B2"].number_format == "D MMM YYYY"
     assert ws.column_dimensions["A"].width == 33
     assert "Checked with Sam" in ws["D7"].comment.text
-    assert _issues()[2].message in ws["D7"].comment.text
+    assert sample_issues()[2].message in ws["D7"].comment.text
     # A merged cell's issue lands on the merge's top-left cell, the only one that shows.
     assert _fill(ws["AH2"]) == SEVERITY_COLOURS[Severity.INFO]
     assert "we read 'x'" in ws["AH2"].comment.text
@@ -176,7 +154,7 @@ def test_formulas_show_their_stored_values(tmp_path: Path) -> None:
     book.save(draft)
     # LibreOffice recalculates and stores the formula's value, as Excel does on save.
     (saved,) = soffice_convert([draft], "xlsx", tmp_path / "saved", tmp_path)
-    out = annotate_workbook(saved.read_bytes(), saved.name, _report(saved.name, _issues()))
+    out = annotate_workbook(saved.read_bytes(), saved.name, _report(saved.name, sample_issues()))
     cell = load_workbook(io.BytesIO(out))[SHEET]["AH2"]
     assert cell.value == 42
     assert cell.data_type == "n"
@@ -184,7 +162,7 @@ def test_formulas_show_their_stored_values(tmp_path: Path) -> None:
 
 def test_xlsm_copy_drops_the_macros_and_is_a_plain_xlsx() -> None:
     data = (FIXTURES / "clean_libreoffice.xlsm").read_bytes()
-    out = annotate_workbook(data, "return.xlsm", _report("return.xlsm", _issues()))
+    out = annotate_workbook(data, "return.xlsm", _report("return.xlsm", sample_issues()))
     with zipfile.ZipFile(io.BytesIO(out)) as archive:
         content_types = archive.read("[Content_Types].xml").decode()
         assert not any(n.lower().endswith("vbaproject.bin") for n in archive.namelist())
@@ -201,7 +179,7 @@ def test_template_package_comes_back_as_a_workbook(tmp_path: Path) -> None:
     source = tmp_path / "saved_as_template.xlsx"
     book.save(source)
     assert "template.main+xml" in _content_types(source.read_bytes())
-    out = annotate_workbook(source.read_bytes(), source.name, _report(source.name, _issues()))
+    out = annotate_workbook(source.read_bytes(), source.name, _report(source.name, sample_issues()))
     assert "spreadsheetml.sheet.main+xml" in _content_types(out)
     _assert_marked(load_workbook(io.BytesIO(out)))
 
@@ -218,7 +196,7 @@ def test_values_copy_keeps_sheet_names_and_values(fixture: str, monkeypatch: Any
     if fixture.endswith(".xlsx"):  # force the large-file path on a small file
         monkeypatch.setattr("reports.annotate.STYLED_COPY_MAX_SHEET_XML", 0)
     data = (FIXTURES / fixture).read_bytes()
-    issues = _issues()
+    issues = sample_issues()
     out = annotate_workbook(data, fixture, _report(fixture, issues))
     book = load_workbook(io.BytesIO(out))
     source_names = python_calamine.load_workbook(io.BytesIO(data)).sheet_names
@@ -242,7 +220,7 @@ def test_csv_copy_keeps_the_text_and_marks_the_cells(fixture: str) -> None:
     delimiter = ";" if fixture.startswith("semicolon") else ","
     expected = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     stem = fixture.rsplit(".", 1)[0]
-    issues = _issues(sheet=stem)  # the reader names a CSV's one sheet after the file
+    issues = sample_issues(sheet=stem)  # the reader names a CSV's one sheet after the file
 
     out = annotate_workbook(data, fixture, _report(fixture, issues, sheet=stem))
     book = load_workbook(io.BytesIO(out))
@@ -271,7 +249,7 @@ def _trim_text(row: list[str]) -> list[str]:
 
 def test_issue_without_a_sheet_marks_the_reports_data_sheet() -> None:
     data = (FIXTURES / "several_issues.xlsx").read_bytes()
-    out = annotate_workbook(data, "x.xlsx", _report("x.xlsx", _issues(sheet=None)))
+    out = annotate_workbook(data, "x.xlsx", _report("x.xlsx", sample_issues(sheet=None)))
     _assert_marked(load_workbook(io.BytesIO(out)))
 
 
@@ -319,7 +297,7 @@ def test_unopenable_file_gives_only_the_issues_sheet(fixture: str, code: str) ->
 )
 def test_unopenable_file_is_survived_even_if_the_report_does_not_say_so(fixture: str) -> None:
     data = (FIXTURES / fixture).read_bytes()
-    out = annotate_workbook(data, "x.xlsx", _report("x.xlsx", _issues()))
+    out = annotate_workbook(data, "x.xlsx", _report("x.xlsx", sample_issues()))
     assert load_workbook(io.BytesIO(out)).sheetnames == [wording.ANNOTATED_SHEET_TITLE]
 
 
@@ -346,7 +324,7 @@ def test_report_without_issues_still_gets_a_headed_issues_sheet() -> None:
 
 def test_issues_csv_lists_everything_hard_first_and_defuses_formulas() -> None:
     issues = [
-        *_issues(),
+        *sample_issues(),
         Issue.make("invalid-count", sheet=SHEET, cell="G4", row=4, column="Police", value=-3),
         Issue.make("invalid-count", sheet=SHEET, cell="G5", row=5, column="Police", value="-3"),
     ]
@@ -368,9 +346,9 @@ def test_issues_csv_lists_everything_hard_first_and_defuses_formulas() -> None:
 @pytest.mark.slow
 def test_libreoffice_opens_every_kind_of_annotated_copy(tmp_path: Path) -> None:
     outputs = {
-        "styled": ("several_issues.xlsx", _issues()),
-        "from_ods": ("clean_libreoffice.ods", _issues()),
-        "from_csv": ("utf8_bom_comma.csv", _issues(sheet="utf8_bom_comma")),
+        "styled": ("several_issues.xlsx", sample_issues()),
+        "from_ods": ("clean_libreoffice.ods", sample_issues()),
+        "from_csv": ("utf8_bom_comma.csv", sample_issues(sheet="utf8_bom_comma")),
         "issues_only": ("hostile/password_protected.xlsx", [Issue.make("encrypted-file")]),
     }
     paths = []

@@ -26,7 +26,7 @@ from reports import annotate
 from reports.annotate import annotate_workbook, cell_positions
 from reports.xlsx_cells import SEVERITY_COLOURS
 from reports.xlsx_patch import patched_copy
-from tests.reports_support import soffice_convert
+from tests.reports_support import sample_issues, soffice_convert
 from validation.context import ValidationContext
 from validation.issues import Issue, Severity
 from validation.report import FileReport
@@ -36,21 +36,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SHEET = "Marac data"
 NO_FILL = "00000000"
 SHEET_PART = "xl/worksheets/sheet1.xml"
-
-
-def _issues(sheet: str | None = SHEET) -> list[Issue]:
-    """Hard, soft and info issues, two on D7, one with no cell (as test_annotate uses)."""
-    return [
-        Issue.make("ignored-column", sheet=sheet, columns="Notes"),
-        Issue.make(
-            "children-inconsistent", sheet=sheet, cell="F5", row=5, value=0, detail="E5 is 0."
-        ),
-        Issue.make(
-            "exceeds-cases", sheet=sheet, cell="D7", row=7, column="Repeat", value=40, cases=14
-        ),
-        Issue.make("normalised-value", sheet=sheet, cell="D7", row=7, value="40", normalised=40),
-        Issue.make("invalid-count", sheet=sheet, cell="E3", row=3, column="Children", value="=1+1"),
-    ]
 
 
 def _report(issues: list[Issue], sheet: str | None = SHEET) -> FileReport:
@@ -142,7 +127,7 @@ def test_every_fixture_looks_as_the_openpyxl_copy_would(fixture: str) -> None:
 
 def test_fills_comments_and_issues_sheet_of_a_hand_made_report() -> None:
     data = _several_issues()
-    issues = [*_issues(), Issue.make("missing-date", sheet=SHEET, cell="B40", row=40)]
+    issues = [*sample_issues(), Issue.make("missing-date", sheet=SHEET, cell="B40", row=40)]
     patched = _assert_same_as_openpyxl(data, _report(issues))
     ws = load_workbook(io.BytesIO(patched))[SHEET]
     assert _fill(ws["D7"]) == SEVERITY_COLOURS[Severity.HARD]  # worst of hard and info
@@ -158,7 +143,7 @@ def test_fills_comments_and_issues_sheet_of_a_hand_made_report() -> None:
 
 def test_the_issues_sheet_matches_the_openpyxl_one_row_for_row() -> None:
     issues = [
-        *_issues(),
+        *sample_issues(),
         Issue.make("invalid-date", sheet=SHEET, cell="B3", row=3, value=datetime(2025, 1, 2)),
         Issue.make("invalid-date", sheet=SHEET, cell="B4", row=4, value=datetime(2025, 1, 2, 9)),
         Issue.make("invalid-count", sheet=SHEET, cell="C4", row=4, value=2.5),
@@ -189,7 +174,7 @@ def test_users_issues_sheet_gets_a_unique_title() -> None:
         )
 
     data = _with_part(_several_issues(), "xl/workbook.xml", add_sheet)
-    patched = patched_copy(data, _report(_issues()))
+    patched = patched_copy(data, _report(sample_issues()))
     assert patched is not None
     assert load_workbook(io.BytesIO(patched)).sheetnames == [SHEET, "issues", "Issues (2)"]
 
@@ -231,7 +216,7 @@ def test_a_mark_inside_a_merge_lands_on_its_top_left_cell() -> None:
         )
 
     data = _with_part(_several_issues(), SHEET_PART, merge)
-    patched = _assert_same_as_openpyxl(data, _report(_issues()))
+    patched = _assert_same_as_openpyxl(data, _report(sample_issues()))
     ws = load_workbook(io.BytesIO(patched))[SHEET]
     assert _fill(ws["C7"]) == SEVERITY_COLOURS[Severity.HARD] and ws["C7"].comment is not None
 
@@ -289,7 +274,7 @@ def test_macros_are_dropped_and_the_copy_is_a_plain_workbook() -> None:
             b'.com/office/2006/relationships/vbaProject"/></Relationships>',
         ),
     )
-    patched = patched_copy(data, _report(_issues()))
+    patched = patched_copy(data, _report(sample_issues()))
     assert patched is not None
     with zipfile.ZipFile(io.BytesIO(patched)) as archive:
         assert not any("vbaproject" in n.lower() for n in archive.namelist())
@@ -306,7 +291,7 @@ def test_template_flag_is_dropped() -> None:
     data = _with_part(
         _several_issues(), "[Content_Types].xml", lambda xml: xml.replace(plain, template)
     )
-    patched = patched_copy(data, _report(_issues()))
+    patched = patched_copy(data, _report(sample_issues()))
     assert patched is not None
     with zipfile.ZipFile(io.BytesIO(patched)) as archive:
         types = archive.read("[Content_Types].xml")
@@ -415,7 +400,7 @@ def _own_comments(data: bytes) -> bytes:
 )
 def test_odd_packages_are_left_to_openpyxl(what: str, make: Callable[[bytes], bytes]) -> None:
     data = make(_several_issues())
-    report = _report(_issues())
+    report = _report(sample_issues())
     assert patched_copy(data, report) is None, what
     # annotate_workbook still answers, through openpyxl or the values copy.
     out = annotate_workbook(data, "x.xlsx", report)
@@ -427,7 +412,7 @@ def test_the_patcher_serves_annotate_workbook(monkeypatch: pytest.MonkeyPatch) -
         raise AssertionError("the openpyxl copy was used")
 
     monkeypatch.setattr(annotate, "_styled_copy", no_openpyxl)
-    out = annotate_workbook(_several_issues(), "x.xlsx", _report(_issues()))
+    out = annotate_workbook(_several_issues(), "x.xlsx", _report(sample_issues()))
     assert _cells(out)[SHEET]["F5"][1] == SEVERITY_COLOURS[Severity.SOFT]
 
 
@@ -440,7 +425,7 @@ def test_a_report_without_issues_still_gets_a_headed_issues_sheet() -> None:
 @pytest.mark.slow
 def test_libreoffice_opens_the_patched_copy(tmp_path: Path) -> None:
     data = _several_issues()
-    issues = [*_issues(), Issue.make("missing-date", sheet=SHEET, cell="B40", row=40)]
+    issues = [*sample_issues(), Issue.make("missing-date", sheet=SHEET, cell="B40", row=40)]
     patched = patched_copy(data, _report(issues))
     assert patched is not None
     source = tmp_path / "patched.xlsx"
@@ -481,7 +466,7 @@ def test_a_marked_sheet_with_its_own_relationships_keeps_them() -> None:
 
     data = _with_part(_several_issues(), "xl/worksheets/_rels/sheet1.xml.rels", lambda _: rels)
     data = _with_part(data, SHEET_PART, link)
-    patched = _assert_same_as_openpyxl(data, _report(_issues()))
+    patched = _assert_same_as_openpyxl(data, _report(sample_issues()))
     ws = load_workbook(io.BytesIO(patched))[SHEET]
     assert ws["A2"].hyperlink is not None and ws["A2"].hyperlink.target == "https://example.org/"
     with zipfile.ZipFile(io.BytesIO(patched)) as archive:
@@ -535,7 +520,7 @@ def test_a_sheet_without_rows_gets_its_marked_cells() -> None:
         return re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData/>", xml, flags=re.DOTALL)
 
     data = _with_part(_several_issues(), SHEET_PART, empty)
-    patched = _assert_same_as_openpyxl(data, _report(_issues()))
+    patched = _assert_same_as_openpyxl(data, _report(sample_issues()))
     assert _cells(patched)[SHEET]["D7"][1] == SEVERITY_COLOURS[Severity.HARD]
 
 
@@ -583,4 +568,4 @@ def test_an_edit_that_would_break_the_xml_is_caught(monkeypatch: pytest.MonkeyPa
     blank_mark = [Issue.make("missing-date", sheet=SHEET, cell="AH7", row=7)]
     assert patched_copy(_several_issues(), _report(blank_mark)) is None
     monkeypatch.setattr(xlsx_patch, "_comments_xml", lambda comments: b"<comments>")
-    assert patched_copy(_several_issues(), _report(_issues())) is None
+    assert patched_copy(_several_issues(), _report(sample_issues())) is None
