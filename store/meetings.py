@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.quarters import Quarter
 from store.held import hold_change, mark_confirmed
@@ -35,6 +35,7 @@ from store.row_batch import (
     lock_meetings,
 )
 from store.types import utcnow
+from store.upsert import skipping_duplicates
 from store.versions import Provenance, add_version, current_version, lock_or_create_meeting
 from validation.columns import COUNT_KEYS
 from validation.issues import Issue
@@ -91,12 +92,9 @@ def record_submission(
     returned (a redelivered message); compare its id with what you expected to tell.
     """
     now = now or utcnow()
-    if dedupe_key is not None and (earlier := find_submission(session, dedupe_key)):
-        return earlier
-    submission = _new_submission(
-        report, raw, channel, sender, received_at, declared_quarter, dedupe_key, confirm, now
-    )
-    if not _insert(session, submission):
+    submission = _insert(session, _new_submission(
+        report, raw, channel, sender, received_at, declared_quarter, dedupe_key, confirm, now))
+    if submission is None:  # recorded before, or by another transaction meanwhile
         assert dedupe_key is not None
         earlier = find_submission(session, dedupe_key)
         assert earlier is not None
@@ -118,39 +116,35 @@ def _new_submission(
     dedupe_key: str | None,
     confirm: bool,
     now: datetime,
-) -> Submission:
-    return Submission(
-        channel=channel,
-        sender=sender,
-        received_at=received_at,
-        recorded_at=now,
-        filename=report.file,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        raw=raw,
-        edition=report.edition.value if report.edition else None,
-        declared_quarter=declared_quarter.label if declared_quarter else None,
-        confirm=confirm,
-        status=report.status,
-        dedupe_key=dedupe_key,
+) -> dict[str, object]:
+    return {
+        "channel": channel,
+        "sender": sender,
+        "received_at": received_at,
+        "recorded_at": now,
+        "filename": report.file,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "raw": raw,
+        "edition": report.edition.value if report.edition else None,
+        "declared_quarter": declared_quarter.label if declared_quarter else None,
+        "confirm": confirm,
+        "status": report.status,
+        "dedupe_key": dedupe_key,
+    }
+
+
+def _insert(session: Session, values: dict[str, object]) -> Submission | None:
+    """The new submission, or None, with nothing written, when its dedupe key is stored.
+
+    One statement: ON CONFLICT skips a duplicate (``store.upsert``), where a lookup first and
+    an INSERT at a savepoint took four (issue 14). Another transaction recording the same key
+    at the same moment makes this one wait for it, then skip."""
+    statement = skipping_duplicates(session, Submission, ("dedupe_key",)).returning(Submission)
+    submission = session.scalars(statement, [values]).one_or_none()
+    if submission is not None:
         # Known empty: ``_finish`` then sets the issues without reading them back first.
-        issues=[],
-    )
-
-
-def _insert(session: Session, submission: Submission) -> bool:
-    """Insert at a savepoint; False if the same dedupe key was recorded meanwhile."""
-    try:
-        with session.begin_nested():
-            session.add(submission)
-            session.flush()
-    except IntegrityError:
-        # Only another copy of the same file is expected here; any other refusal is ours.
-        key = submission.dedupe_key
-        if key is None or find_submission(session, key) is None:
-            raise
-        logger.info("submission %s was recorded concurrently", key)
-        return False
-    return True
+        set_committed_value(submission, "issues", [])
+    return submission
 
 
 def _record_rows(session: Session, job: _Recording) -> None:
@@ -176,10 +170,11 @@ def _apply_rows(
     and every row if a meeting was created concurrently, one at a time in (Marac, date) order."""
     keys = sorted({key for key, _ in placed})
     stored = lock_meetings(session, keys)
-    created = create_meetings(session, [key for key in keys if key not in stored], now=job.now)
-    if created is None:
-        logger.info("a meeting of %s was created concurrently; row by row", job.report.file)
-        created, stored = {}, {}
+    missing = [key for key in keys if key not in stored]
+    created = create_meetings(session, missing, now=job.now)
+    if len(created) < len(missing):
+        logger.info("a meeting of %s was created concurrently; its rows one by one",
+                    job.report.file)
     figures = current_counts(session, stored.values())
     repeated = {key for key, count in Counter(key for key, _ in placed).items() if count > 1}
     firsts: list[tuple[int, Counts, Provenance]] = []

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from store.base import Base
 from store.types import UTCDateTime, utcnow
+from store.upsert import skipping_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -222,34 +223,12 @@ def _insert_ignoring_duplicate(
     session: Session, model: type[Base], values: dict[str, Any], unique_column: str,
     *, returning: str = "id",
 ) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING; the new id, or None when the unique key existed.
-
-    ON CONFLICT rather than catching IntegrityError: on PostgreSQL a failed INSERT aborts the
-    caller's whole transaction unless wrapped in a savepoint; this needs neither, and two
-    concurrent deliveries of the same message still end with one row. Returns the new row's
-    ``returning`` column (its id by default).
-    """
-    dialect = session.get_bind().dialect.name
+    """INSERT … ON CONFLICT DO NOTHING (``store.upsert``); the new row's ``returning``
+    column (its id by default), or None when the unique key existed. Two concurrent
+    deliveries of the same message still end with one row."""
     table = cast(Table, model.__table__)
-    # Each dialect's module imported here, for its own database only: the PostgreSQL one
-    # loads every PostgreSQL driver's dialect, a fifth of what the SMTP listener needs to
-    # start on SQLite (issue 14).
-    if dialect == "postgresql":
-        from sqlalchemy.dialects import postgresql
-
-        stmt: Any = postgresql.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects import sqlite
-
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=[unique_column])
-    else:
-        existing = session.execute(
-            select(table.c[returning]).where(table.c[unique_column] == values[unique_column])
-        ).scalar()
-        if existing is not None:
-            return None
-        stmt = table.insert()
-    return session.execute(stmt.values(**values).returning(table.c[returning])).scalar()
+    statement = skipping_duplicates(session, table, (unique_column,))
+    return session.execute(statement.values(**values).returning(table.c[returning])).scalar()
 
 
 def enqueue_inbound(

@@ -10,8 +10,9 @@ a row on SQLite and more over a PostgreSQL connection; a 6-row return paid for 3
 Everything rarer (new figures for a stored meeting, to hold or confirm; a meeting whose only
 figures were withdrawn) is left to the caller's per-row path in ``store.versions``, which
 already holds the lock taken here. If another transaction creates one of the same meetings at
-the same moment, the meetings' INSERT fails on the unique (Marac, date) constraint at a
-savepoint; the caller then sends every row down the per-row path, which is built for that race.
+the same moment, the meetings' INSERT skips it (ON CONFLICT on the unique (Marac, date)
+constraint) and the caller sends that meeting's rows down the per-row path, which is built for
+that race.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from itertools import islice
 from typing import TypeVar
 
 from sqlalchemy import and_, insert, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from store.models import Meeting, MeetingVersion, quarter_label
+from store.upsert import skipping_duplicates
 from store.versions import Provenance
 from validation.columns import COUNT_KEYS
 
@@ -82,22 +83,19 @@ def current_counts(session: Session, meeting_ids: Iterable[int]) -> dict[int, Co
 
 def create_meetings(
     session: Session, keys: Sequence[MeetingKey], *, now: datetime
-) -> dict[MeetingKey, int] | None:
-    """Insert the meetings of ``keys`` (none stored yet): key → new id. None, with nothing
-    inserted, when another transaction created one of them meanwhile."""
+) -> dict[MeetingKey, int]:
+    """Insert the meetings of ``keys`` (none stored when locked): key → new id. A meeting
+    another transaction created meanwhile is skipped (ON CONFLICT, ``store.upsert``) and is
+    missing from the answer; the caller takes its rows one at a time."""
     created: dict[MeetingKey, int] = {}
-    try:
-        with session.begin_nested():
-            for chunk in chunked(keys):
-                rows = [{"marac_id": marac_id, "meeting_date": meeting_date,
-                         "quarter": quarter_label(meeting_date), "created_at": now}
-                        for marac_id, meeting_date in chunk]
-                statement = insert(Meeting).returning(
-                    Meeting.id, Meeting.marac_id, Meeting.meeting_date)
-                for meeting_id, marac_id, meeting_date in session.execute(statement, rows):
-                    created[(marac_id, meeting_date)] = meeting_id
-    except IntegrityError:
-        return None
+    statement = skipping_duplicates(session, Meeting, ("marac_id", "meeting_date")).returning(
+        Meeting.id, Meeting.marac_id, Meeting.meeting_date)
+    for chunk in chunked(keys):
+        rows = [{"marac_id": marac_id, "meeting_date": meeting_date,
+                 "quarter": quarter_label(meeting_date), "created_at": now}
+                for marac_id, meeting_date in chunk]
+        for meeting_id, marac_id, meeting_date in session.execute(statement, rows):
+            created[(marac_id, meeting_date)] = meeting_id
     return created
 
 

@@ -4,6 +4,7 @@ meeting, never two current versions, never an exception."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from datetime import date, timedelta
 from typing import Any
@@ -13,9 +14,9 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from store.db import open_engine, session_factory, upgrade
-from store.models import HeldChange, Meeting, MeetingVersion
+from store.models import HeldChange, Meeting, MeetingVersion, Submission
 from tests.store_race_support import RowSpec, record_in_process
-from tests.store_support import load_registry
+from tests.store_support import load_registry, record, report, row
 
 SPAWN = multiprocessing.get_context("spawn")
 MEETINGS = [date(2024, 10, 1) + timedelta(days=7 * i) for i in range(6)]
@@ -95,11 +96,12 @@ def test_racing_processes_create_each_meeting_once(
     assert held == len(different)
 
 
-def _wait_for_lock_waiter(engine: Engine, deadline_s: float = 60.0) -> None:
+def _wait_for_lock_waiter(engine: Engine, deadline_s: float = 60.0, *,
+                          table: str = "meetings") -> None:
     """Until a backend of this database waits on a lock: the second insert is blocked."""
     query = text(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO meetings%'"
+        f"AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO {table}%'"
     )
     end = time.monotonic() + deadline_s
     with engine.connect() as conn:
@@ -113,7 +115,8 @@ def _wait_for_lock_waiter(engine: Engine, deadline_s: float = 60.0) -> None:
 @pytest.mark.postgres
 def test_the_loser_of_an_insert_race_sees_the_winners_meeting(pg_schema_url: str) -> None:
     """Deterministic: A inserts and keeps its transaction open until B is seen blocked on the
-    same meeting's unique key; then A commits, and B must recover at its savepoint."""
+    same meeting's unique key; then A commits, and B's insert skips that meeting (ON
+    CONFLICT) and records its row on the per-row path, in the same transaction."""
     engine = open_engine(pg_schema_url)
     upgrade(engine)
     sessions = session_factory(engine)
@@ -133,6 +136,19 @@ def test_the_loser_of_an_insert_race_sees_the_winners_meeting(pg_schema_url: str
                 assert session.scalar(select(func.count()).select_from(Meeting)) == 1
                 versions = session.scalars(select(MeetingVersion)).all()
                 assert [(v.version, v.is_current, v.cases) for v in versions] == [(1, True, 12)]
+        # B's file also has a meeting nobody else made: its insert creates that one and
+        # skips only the other.
+        _clear_meetings(engine)
+        more: list[RowSpec] = [*same, (3, "Croydon", "2024-10-10", {"cases": 5})]
+        outcomes = _ordered_race(pg_schema_url, engine, same, more)
+        assert sorted(outcomes["ada@example.org"]) == [(2, "unchanged"), (3, "accepted")]
+        with sessions() as session:
+            stored = session.execute(
+                select(Meeting.meeting_date, MeetingVersion.version, MeetingVersion.cases)
+                .join(MeetingVersion, MeetingVersion.meeting_id == Meeting.id)
+                .order_by(Meeting.meeting_date)).all()
+            assert [tuple(r) for r in stored] == [(date(2024, 10, 3), 1, 12),
+                                                  (date(2024, 10, 10), 1, 5)]
     finally:
         engine.dispose()
 
@@ -166,3 +182,42 @@ def _ordered_race(
         process.join(timeout=60)
         assert process.exitcode == 0
     return outcomes
+
+
+@pytest.mark.postgres
+def test_the_same_message_recorded_at_the_same_moment_is_one_submission(
+    pg_schema_url: str,
+) -> None:
+    """Deterministic: A records a file under a dedupe key and keeps its transaction open until
+    B, recording the same key, is seen waiting on it; A commits, and B gets A's submission
+    back, writes nothing, and its transaction goes on (no error, no savepoint)."""
+    engine = open_engine(pg_schema_url)
+    upgrade(engine)
+    sessions = session_factory(engine)
+    with sessions() as session:
+        load_registry(session)
+    key = "<same@example.org>:abc"
+    file = [row(2, "Croydon", date(2024, 10, 3))]
+    found: list[Any] = []
+    try:
+        with sessions() as a:
+            first = record(a, report(*file), dedupe_key=key)
+            b_thread = threading.Thread(target=_record_again, args=(sessions, file, key, found))
+            b_thread.start()
+            _wait_for_lock_waiter(engine, table="submissions")
+            a.commit()
+        b_thread.join(timeout=60)
+        assert found == [(first.id, 1)]
+        with sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Submission)) == 1
+            assert session.scalar(select(func.count()).select_from(MeetingVersion)) == 1
+    finally:
+        engine.dispose()
+
+
+def _record_again(sessions: Any, file: list[Any], key: str, found: list[Any]) -> None:
+    with sessions() as b:
+        again = record(b, report(*file), dedupe_key=key, sender="ada@example.org")
+        # The transaction is still usable after the skipped insert.
+        found.append((again.id, b.scalar(select(func.count()).select_from(Submission))))
+        b.commit()
