@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.quarters import Quarter
+from store.models import Contact, Marac
 from store.names import name_key
 from store.registry import load_demo_registry
+from store.types import utcnow
 from store.views import (
     ContactSenderView,
     DbRegistryView,
@@ -97,6 +100,31 @@ def test_who_may_submit_and_view(db_session: Session) -> None:
     ada = sender_view(db_session, "ada@example.org")
     assert ada is not None and ada.may_submit("Leeds") and ada.may_view("Kirklees")
     assert sender_view(db_session, "stranger@example.org") is None
+
+
+def test_sender_view_is_the_contacts_own_view(db_session: Session) -> None:
+    """The one-statement lookup says what loading the Contact with its Maracs says, for every
+    demo contact: several Maracs, one, none (an admin), a manager's scope."""
+    load_demo_registry(db_session)
+    two = list(db_session.scalars(select(Marac).order_by(Marac.name).limit(2)))
+    db_session.add_all([Contact(name="No Marac", email="none@example.org", role="coordinator"),
+                        Contact(name="Two", email="two@example.org", role="coordinator",
+                                maracs=two)])
+    db_session.flush()
+    contacts = db_session.scalars(select(Contact)).all()
+    assert {len(c.maracs) for c in contacts} >= {0, 1, 2}
+    assert any(c.role == "manager" and c.scopes for c in contacts)
+    for contact in contacts:
+        expected = ContactSenderView.load(db_session, contact)
+        assert sender_view(db_session, f"  {contact.email.upper()} ") == expected
+
+
+def test_sender_view_of_a_retired_contact_is_none(db_session: Session) -> None:
+    load_registry(db_session)
+    cara = db_session.scalars(select(Contact).where(Contact.email == "cara@example.org")).one()
+    cara.retired_at = utcnow()
+    db_session.flush()
+    assert sender_view(db_session, "cara@example.org") is None
 
 
 def test_stored_meetings_current_and_quarter(db_session: Session) -> None:
