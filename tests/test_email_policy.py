@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from email.headerregistry import AddressHeader, HeaderRegistry
 from email.message import EmailMessage
 
 import pytest
@@ -57,6 +58,24 @@ def test_a_header_read_again_is_not_parsed_again() -> None:
     other = registry("content-type", "text/plain; charset=utf-8")
     assert other is not first and other.name == "content-type" and first.name == "Content-Type"
     assert registry.remembered == 2
+
+
+def test_header_classes_are_made_once_per_kind_of_header() -> None:
+    registry = RememberingRegistry()
+    made = registry["X-Anything"]
+    # The stdlib makes a new class on every lookup; we keep one per registered class.
+    assert registry["x-anything"] is made and registry["X-Other"] is made
+    assert registry["To"] is registry["Cc"] is not made
+    assert (made.__name__, made.max_count) == ("_UnstructuredHeader", None)
+    assert (registry["Subject"].__name__, registry["Subject"].max_count) == (
+        "_UniqueUnstructuredHeader", 1)
+    stdlib = HeaderRegistry()
+    for name in ("Subject", "To", "Date", "Content-Type", "Message-ID", "X-Anything"):
+        assert registry[name].__bases__ == stdlib[name].__bases__
+    # A class registered later is used from then on.
+    registry.map_to_type("X-Anything", stdlib["To"].__bases__[0])
+    assert registry["X-Anything"] is registry["To"]
+    assert isinstance(registry("X-Anything", "a@b.org"), AddressHeader)
 
 
 def test_long_values_are_parsed_each_time() -> None:

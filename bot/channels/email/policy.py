@@ -6,6 +6,10 @@ header is read: ``get_content_type()`` alone reads Content-Type again on each ca
 submission's parse and reply read some 80 headers, costing about a fifth of a message's work
 (issue 14). A header object is a pure function of its name and value and nothing changes it
 once built (folding only reads its parse tree), so each is remembered and handed out again.
+
+The stdlib registry also makes a new class (``type(...)``) for every header it builds and every
+``message[name] = value``, only to read ``max_count`` from it; a class depends on nothing but the
+registered class it extends, so one is made per registered class and kept.
 """
 
 from __future__ import annotations
@@ -25,6 +29,15 @@ class RememberingRegistry(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._parsed: dict[tuple[str, str], BaseHeader] = {}
+        # Registered class -> the header class made from it (a handful: one per kind of header).
+        self._classes: dict[type, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        kind = self.registry.get(name.lower(), self.default_class)
+        made = self._classes.get(kind)
+        if made is None:
+            made = self._classes[kind] = super().__getitem__(name)
+        return made
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         if len(value) > MAX_REMEMBERED_VALUE:
