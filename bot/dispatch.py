@@ -46,7 +46,7 @@ from reports.reply_html import submission_html
 from store.models import Contact
 from store.queue import InboundItem, QueueStatus
 from store.registry import find_contact
-from store.views import sender_view
+from store.views import ContactSenderView, sender_view
 from validation.context import names_its_year
 from validation.issues import Severity
 
@@ -60,6 +60,9 @@ class Ahead:
 
     reports: Checked
     attachments: tuple[MadeAhead, ...]
+    # The registered sender found for the files: ``dispatch`` records them under this address
+    # without looking the contact up again (issue 14).
+    sender: ContactSenderView
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ class Dispatcher:
         made = tuple(make_ahead(ReceivedFile(a.filename, a.data, report))
                      for a in spreadsheets
                      if (report := checked.get(file_key(a))) is not None)
-        return Ahead(checked, made)
+        return Ahead(checked, made, sender)
 
     def dispatch(self, session: Session, message: InboundMessage, *, now: datetime,
                  item_id: int | None = None, ahead: Ahead | None = None) -> HandlerResult:
@@ -129,18 +132,24 @@ class Dispatcher:
                 images=self.images), message, role=None)
         if not message.sender:
             return HandlerResult(Outcome.IGNORED_NO_SENDER)
-        contact = find_contact(session, message.sender) if message.sender_verified else None
         today = now.astimezone(self.settings.tz).date()
         spreadsheets, skipped = within_limit(
             [a for a in message.attachments if message.files_are_returns or is_spreadsheet(a)],
             self.settings.max_attachments)
+        if ahead is not None and spreadsheets:
+            # A registered sender's files (check_ahead passes nothing else), found moments ago
+            # in the same registry: not looked up again. A change to the contact committed in
+            # between counts as coming just after this message, as it would a moment later.
+            return self._submission(session, message, ahead.sender.email, today, now,
+                                    files=spreadsheets, skipped=skipped, ahead=ahead)
+        contact = find_contact(session, message.sender) if message.sender_verified else None
         if contact is None and message.is_question and not spreadsheets:
             # The command line's --as someone unregistered: the question engine says why not.
             return ask.answer(session, message, message.text, asker=None,
                               settings=self.settings, today=today, images=self.images)
         if contact is None:
             return self._refuse(session, message, spreadsheets, now)
-        message = _to_registered_address(message, contact)
+        message = _to_registered_address(message, contact.email)
         if message.entry is not None:  # a meeting entered in a form: checked as a file row
             return form_entry.record_entry(session, message, message.entry,
                                            sender=contact.email, settings=self.settings,
@@ -151,7 +160,7 @@ class Dispatcher:
                                          message.form_request or FormRequest(),
                                          sender=contact.email)
         if spreadsheets:
-            return self._submission(session, message, contact, today, now,
+            return self._submission(session, message, contact.email, today, now,
                                     files=spreadsheets, skipped=skipped, ahead=ahead)
         prefixes = self._replied_prefixes(session, message)
         in_thread = held_thread.answer(session, message, sender=contact.email,
@@ -228,10 +237,13 @@ class Dispatcher:
                 else wording.chat_unknown_sender_text(contact))
         return HandlerResult(Outcome.REFUSED_UNKNOWN_SENDER, Reply(message.thread, text))
 
-    def _submission(self, session: Session, message: InboundMessage, contact: Contact,
+    def _submission(self, session: Session, message: InboundMessage, sender: str,
                     today: date, now: datetime, *, files: list[Attachment],
                     skipped: list[Attachment], ahead: Ahead | None) -> HandlerResult:
-        submitted = self._submitted(message, contact.email, now, files, today=today)
+        """The files of a registered ``sender`` (their registry address), checked and
+        recorded; the reply goes to that address (``_to_registered_address``)."""
+        message = _to_registered_address(message, sender)
+        submitted = self._submitted(message, sender, now, files, today=today)
         received = submit_files(session, submitted, settings=self.settings, today=today,
                                 checked=ahead.reports if ahead is not None else None)
         held_until = (today + timedelta(days=self.settings.held_expiry_days)
@@ -294,14 +306,14 @@ def _soft_cells(received: list[ReceivedFile]) -> list[str]:
     return list(dict.fromkeys(cells))
 
 
-def _to_registered_address(message: InboundMessage, contact: Contact) -> InboundMessage:
-    """An email reply to a contact goes to the address the registry holds for them, whatever
-    the message's headers asked for: answers and confirmations carry data (issue 10)."""
-    if not message.thread.by_address or message.thread.address == contact.email:
+def _to_registered_address(message: InboundMessage, address: str) -> InboundMessage:
+    """An email reply to a contact goes to the ``address`` the registry holds for them,
+    whatever the message's headers asked for: answers and confirmations carry data (issue 10)."""
+    if not message.thread.by_address or message.thread.address == address:
         return message
     logger.warning("reply for %s redirected from %s to the registered address",
-                   contact.email, message.thread.address)
-    return replace(message, thread=replace(message.thread, address=contact.email))
+                   address, message.thread.address)
+    return replace(message, thread=replace(message.thread, address=address))
 
 
 def _is_inline_image(attachment: Attachment) -> bool:

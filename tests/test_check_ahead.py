@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.channels.email.inbound import to_inbound
 from bot.dispatch import Ahead, Dispatcher
@@ -21,15 +22,17 @@ from bot.settings import Settings
 from kernel.messages import XLSX_TYPE, Attachment, InboundMessage
 from reports.reply import MadeAhead, ReceivedFile
 from store.db import Store
-from store.models import MeetingVersion
+from store.models import MeetingVersion, Submission
 from store.types import utcnow
 from tests.dispatch_support import (
+    COORDINATOR,
     MAILBOX,
     Mailroom,
     compose,
     fixture,
     load_registry,
 )
+from tests.store_support import executed
 from validation.issues import Issue, Severity
 from validation.report import FileReport
 
@@ -189,3 +192,27 @@ def test_made_ahead_fits_only_the_same_file_and_findings(changed: dict[str, obje
 def test_made_ahead_does_not_fit_another_file_name() -> None:
     made = _made(_received())
     assert not made.fits(replace(_received(), filename="q4.xlsx"))
+
+
+def test_files_checked_ahead_are_recorded_for_the_sender_found_ahead(
+    db_store: Store, tmp_path: Path
+) -> None:
+    """dispatch takes the registered sender check_ahead found: no second lookup of the
+    contact, and the submission and the reply use the registry's address, not the header's
+    spelling of it."""
+    with db_store.transaction() as session:
+        load_registry(session)
+    dispatcher = Dispatcher(_settings(tmp_path))
+    message = _message(compose(sender=COORDINATOR.upper(), files=[fixture(CLEAN)]))
+    now = utcnow()
+    with db_store.reading() as session:
+        ahead = dispatcher.check_ahead(session, message, now=now)
+    assert ahead is not None and ahead.sender.email == COORDINATOR
+    with executed(db_store.engine, lambda sql: "FROM contacts" in sql) as lookups, \
+            db_store.transaction() as session:
+        result = dispatcher.dispatch(session, message, now=now, ahead=ahead)
+        senders = session.scalars(select(Submission.sender)).all()
+    assert lookups == []
+    assert senders == [COORDINATOR]
+    assert result.reply is not None and result.reply.thread.address == COORDINATOR
+    assert result.reports[0].rows_accepted == 6
