@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from email.headerregistry import AddressHeader, HeaderRegistry
+from email.headerregistry import AddressHeader, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 
 import pytest
@@ -124,6 +124,31 @@ def test_writing_matches_the_stdlib(written: email.policy.EmailPolicy[EmailMessa
     ours, theirs = build(written), build(stdlib)
     # The MIME boundaries are random: compare with them taken out.
     assert _unbounded(ours) == _unbounded(theirs)
+
+
+def test_a_header_is_folded_once_per_way_of_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+    value = "Re: Q4 return – Croydon, folded once " + "long words " * 12
+    subject = policy.PARSE.header_factory("Subject", value)
+    folded: list[email.policy.Policy] = []
+    fold = type(subject).fold
+
+    def counted(self: BaseHeader, *, policy: email.policy.Policy) -> str:
+        folded.append(policy)
+        return fold(self, policy=policy)
+
+    monkeypatch.setattr(type(subject), "fold", counted)
+    narrow = policy.SMTP.clone(max_line_length=40)
+    ways = [(policy.SMTP, email.policy.SMTP), (policy.SMTPUTF8, email.policy.SMTPUTF8),
+            (narrow, email.policy.SMTP.clone(max_line_length=40)),
+            (policy.PARSE, email.policy.default)]
+    for _ in range(3):
+        for ours, stdlib in ways:
+            expected = stdlib.fold_binary("Subject", stdlib.header_factory("Subject", value))
+            assert ours.fold_binary("Subject", subject) == expected
+    assert folded == [ours for ours, _ in ways]
+    assert len({expected for _, expected in ways}) > 1  # the ways do differ
+    # A value as parsed (not a header object) is written as it came, nothing kept.
+    assert policy.SMTP.fold_binary("X-Raw", "as  it\n came") == b"X-Raw: as  it\r\n came\r\n"
 
 
 def _unbounded(raw: bytes) -> bytes:

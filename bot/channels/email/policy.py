@@ -10,12 +10,19 @@ once built (folding only reads its parse tree), so each is remembered and handed
 The stdlib registry also makes a new class (``type(...)``) for every header it builds and every
 ``message[name] = value``, only to read ``max_count`` from it; a class depends on nothing but the
 registered class it extends, so one is made per registered class and kept.
+
+Writing folds each header from its parse tree (``_refold_parse_tree``), a fifth of rendering a
+reply. The folded form is a pure function of the header object and the policy's line length,
+line end and ``utf8``, so it is kept on the header object: a remembered header (the reply's
+From, MIME-Version, Content-Type and Content-Transfer-Encoding of each part …) is folded once.
 """
 
 from __future__ import annotations
 
-import email.policy
 from email.headerregistry import BaseHeader, HeaderRegistry
+from email.message import EmailMessage
+from email.policy import EmailPolicy
+from typing import TYPE_CHECKING
 
 # Bounds on what is remembered: values longer than this (rare, and possibly hostile) are parsed
 # each time; a full memory is emptied and starts again, so it never holds more than this.
@@ -57,7 +64,28 @@ class RememberingRegistry(HeaderRegistry):
         return len(self._parsed)
 
 
+if TYPE_CHECKING:  # generic only in typeshed
+    _EmailPolicy = EmailPolicy[EmailMessage]
+else:
+    _EmailPolicy = EmailPolicy
+
+
+class RememberingPolicy(_EmailPolicy):
+    """``email.policy.default``'s rules, each header object's folded bytes kept once made."""
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if not isinstance(value, BaseHeader):  # a source value as parsed: written as it came
+            return super().fold_binary(name, value)
+        folds: dict[tuple[int | None, str, bool], bytes] = value.__dict__.setdefault(
+            "_folded", {})
+        key = (self.max_line_length, self.linesep, self.utf8)
+        folded = folds.get(key)
+        if folded is None:
+            folded = folds[key] = super().fold_binary(name, value)
+        return folded
+
+
 # Parsing (LF line ends), and writing for SMTP (CRLF) in 7-bit or RFC 6532 UTF-8 headers.
-PARSE = email.policy.default.clone(header_factory=RememberingRegistry())
+PARSE = RememberingPolicy(header_factory=RememberingRegistry())
 SMTP = PARSE.clone(linesep="\r\n")
 SMTPUTF8 = SMTP.clone(utf8=True)
