@@ -24,12 +24,10 @@ None, and the caller falls back to openpyxl, which serves the user as before.
 from __future__ import annotations
 
 import bisect
-import io
 import logging
 import math
 import posixpath
 import re
-import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -55,6 +53,7 @@ from reports.xlsx_cells import (
     plain_value,
     worst,
 )
+from reports.zip_copy import ZipSource, ZipWriter
 from validation.issues import Issue, Severity
 from validation.report import FileReport
 
@@ -128,10 +127,9 @@ def patched_copy(data: bytes, report: FileReport) -> bytes | None:
     from reports.annotate import collect_marks
 
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            package = _Package(archive)
-            marks = collect_marks(report.issues, package.worksheet_names(), report.sheet)
-            return package.annotated(marks, report.issues)
+        package = _Package(ZipSource(data))
+        marks = collect_marks(report.issues, package.worksheet_names(), report.sheet)
+        return package.annotated(marks, report.issues)
     # Odd packages raise many things (KeyError for a missing part, ParseError, ValueError from
     # a bad number, BadZipFile...); the openpyxl path still serves the user.
     except Exception as exc:
@@ -180,9 +178,9 @@ class _Edits:
 class _Package:
     """The workbook's package, read once; ``annotated`` writes the patched copy."""
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: ZipSource) -> None:
         self.archive = archive
-        self.names = archive.namelist()
+        self.names = archive.names
         _require(len(set(n.lower() for n in self.names)) == len(self.names), "duplicate parts")
         _require(
             not any(_ACTIVE_PARTS.search(n) and not _VBA_PARTS.match(n) for n in self.names),
@@ -365,18 +363,21 @@ class _Package:
         return _insert_before(text, "</Types>", "".join(added)).encode("utf-8")
 
     def _write(self, patched: dict[str, bytes], edits: _Edits) -> bytes:
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
-            # [Content_Types].xml first, as Office writes it; then every part in its own order.
-            order = ["[Content_Types].xml", *(n for n in self.names if n != "[Content_Types].xml")]
-            for name in order:
-                if name in edits.dropped or name in edits.new_parts:
-                    continue
-                data = patched[name] if name in patched else self.archive.read(name)
-                out.writestr(_info(name, self.archive.getinfo(name).date_time), data)
-            for name, data in edits.new_parts.items():
-                out.writestr(_info(name, (1980, 1, 1, 0, 0, 0)), data)
-        return buffer.getvalue()
+        """The copy: changed and new parts deflated, every other part's compressed bytes
+        copied as they are (each checked against its CRC first)."""
+        out = ZipWriter()
+        # [Content_Types].xml first, as Office writes it; then every part in its own order.
+        order = ["[Content_Types].xml", *(n for n in self.names if n != "[Content_Types].xml")]
+        for name in order:
+            if name in edits.dropped or name in edits.new_parts:
+                continue
+            if name in patched:
+                out.add(name, patched[name], self.archive.info(name).date_time)
+            else:
+                out.copy(self.archive, name)
+        for name, data in edits.new_parts.items():
+            out.add(name, data)
+        return out.getvalue()
 
 
 def _check_typed(content_types: bytes, parts: Iterable[str]) -> None:
@@ -392,12 +393,6 @@ def _check_typed(content_types: bytes, parts: Iterable[str]) -> None:
             continue  # folder entries some zip tools add, and the types part itself
         extension = posixpath.basename(part).rpartition(".")[2].lower()  # "rels" of ".rels"
         _require(part.lower() in overrides or extension in defaults, f"{part} typed")
-
-
-def _info(name: str, when: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=when)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    return info
 
 
 def _relations(xml: bytes, base: str) -> dict[str, tuple[str, str]]:
