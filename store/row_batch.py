@@ -21,9 +21,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from itertools import islice
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import Table, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Meeting, MeetingVersion, quarter_label
@@ -38,6 +38,7 @@ CHUNK = 500
 
 _T = TypeVar("_T")
 _COUNT_COLUMNS = [getattr(MeetingVersion, key) for key in COUNT_KEYS]
+_VERSIONS = cast(Table, MeetingVersion.__table__)
 
 
 def chunked(items: Iterable[_T], size: int = CHUNK) -> Iterator[list[_T]]:
@@ -104,11 +105,13 @@ def add_first_versions(
 ) -> None:
     """Version 1, current, of each (new meeting id, figures, where they came from)."""
     for chunk in chunked(firsts):
-        session.execute(insert(MeetingVersion), [
+        # One INSERT with a VALUES row each: given a list of parameters instead, the driver
+        # runs the statement once per row (executemany), a round trip each on PostgreSQL.
+        session.execute(insert(_VERSIONS).values([
             {"meeting_id": meeting_id, "version": 1, "is_current": True,
              "submission_id": source.submission_id, "sheet": source.sheet,
              "sheet_row": source.sheet_row, "recorded_at": source.recorded_at,
              "recorded_by": source.recorded_by, "withdrawal_of": source.withdrawal_of,
              **counts}
             for meeting_id, counts, source in chunk
-        ])
+        ]))
