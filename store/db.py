@@ -7,6 +7,8 @@ Nothing here is global: the entry point builds a ``Store`` from ``Settings`` and
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -40,6 +43,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
 PG_POOL_SIZE = 5
 PG_POOL_OVERFLOW = 35
+# A pooled PostgreSQL connection idle this long is pinged before use (_ping_when_idle).
+PG_PING_IDLE_S = 1.0
+# Where a pooled connection's record keeps when it was last known alive.
+_USED_AT = "marac_used_at"
 # pg_advisory_xact_lock key for schema upgrades: any constant shared by every process will do.
 UPGRADE_LOCK_KEY = 0x4D415241  # "MARA"
 # Execution option marking a read-only transaction (``Store.reading``): on SQLite it begins
@@ -55,12 +62,14 @@ def normalise_url(database_url: str) -> URL:
     return url
 
 
-def open_engine(database_url: str, *, data_dir: Path | None = None) -> Engine:
+def open_engine(database_url: str, *, data_dir: Path | None = None,
+                ping_idle_s: float = PG_PING_IDLE_S) -> Engine:
     """An engine for ``database_url``; an empty URL means SQLite at ``data_dir/marac.db``.
 
     SQLite gets WAL, foreign keys, a busy timeout and ``BEGIN IMMEDIATE`` transactions (writers
     queue for the lock up front instead of failing mid-transaction); the file's folder is
-    created. PostgreSQL URLs written ``postgresql://`` use the psycopg 3 driver.
+    created. PostgreSQL URLs written ``postgresql://`` use the psycopg 3 driver; a pooled
+    connection idle for ``ping_idle_s`` is pinged before use (``_ping_when_idle``).
     """
     if not database_url:
         if data_dir is None:
@@ -74,9 +83,42 @@ def open_engine(database_url: str, *, data_dir: Path | None = None) -> Engine:
     # Up to 40 connections: one per worker (MARAC_WORKERS, at most 32) besides the listener,
     # heartbeat, outbox, scheduler and IMAP threads; two processes stay within PostgreSQL's
     # default 100.
-    return create_engine(url, pool_pre_ping=True, pool_size=PG_POOL_SIZE,
-                         max_overflow=PG_POOL_OVERFLOW,
-                         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
+    engine = create_engine(url, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW,
+                           connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
+    _ping_when_idle(engine, ping_idle_s)
+    return engine
+
+
+def _ping_when_idle(engine: Engine, idle_s: float) -> None:
+    """Ping a pooled PostgreSQL connection before use if it sat idle for ``idle_s`` or more.
+
+    SQLAlchemy's pre-ping pings at every checkout: three round trips per message, since the
+    worker claims, checks and records in three transactions (issue 14). A connection given
+    back moments ago is as alive as a ping would show. One that dropped within that moment (a
+    server restart) fails its statement instead; SQLAlchemy then discards the pool's
+    connections and the worker retries the message, as for any outage.
+    """
+    dialect = engine.dialect
+
+    def mark(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        record.info[_USED_AT] = time.monotonic()
+
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(_USED_AT, -math.inf) < idle_s:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # Like pre-ping: this and every older pooled connection are discarded.
+                raise InvalidatePoolError() from error
+            raise
+        record.info[_USED_AT] = time.monotonic()
+
+    # The record's info is emptied when its connection is closed or discarded.
+    event.listen(engine, "connect", mark)
+    event.listen(engine, "checkin", mark)
+    event.listen(engine, "checkout", ping)
 
 
 def _sqlite_engine(url: URL) -> Engine:
