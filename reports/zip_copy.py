@@ -36,6 +36,10 @@ _UNSUPPORTED_FLAGS = 0x1 | 0x20 | 0x40
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _LIMIT = 0xFFFFFFFF  # sizes and offsets past this need zip64
 _MAX_MEMBERS = 0xFFFF
+# zlib's level for the parts deflated here. On a 2 MB worksheet level 6 (zipfile's default)
+# takes 26 ms and gives 210 KB, level 2 7.7 ms and 271 KB (level 1 7.0 ms, 297 KB); on the
+# nine small parts of a six-row return's copy, 268 us against 192 us.
+LEVEL = 2
 DateTime = tuple[int, int, int, int, int, int]
 NEW_PART_TIME: DateTime = (1980, 1, 1, 0, 0, 0)
 
@@ -115,8 +119,8 @@ class ZipWriter:
         self._offset = 0
 
     def add(self, name: str, content: bytes, when: DateTime = NEW_PART_TIME) -> None:
-        """A member deflated as zipfile does by default (zlib level 6)."""
-        compressed = zlib.compress(content, zlib.Z_DEFAULT_COMPRESSION, -zlib.MAX_WBITS)
+        """A member deflated here (at ``LEVEL``)."""
+        compressed = zlib.compress(content, LEVEL, -zlib.MAX_WBITS)
         crc = zlib.crc32(content)
         self._add(name, when, zipfile.ZIP_DEFLATED, crc, compressed, len(content))
 
