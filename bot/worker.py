@@ -234,7 +234,9 @@ class Worker:
         return done
 
     def _claim(self) -> Claimed | None:
-        with self.store.transaction() as session:
+        # Not flushed to disk at once (SQLite): a claim lost to a power cut only means the
+        # message is claimed again, and the recording's durable commit flushes it anyway.
+        with self.store.transaction(durable=False) as session:
             item = claim_inbound(session, worker=self.name, stale_after=CLAIM_LEASE)
             if item is None:
                 return None

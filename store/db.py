@@ -52,6 +52,11 @@ UPGRADE_LOCK_KEY = 0x4D415241  # "MARA"
 # Execution option marking a read-only transaction (``Store.reading``): on SQLite it begins
 # DEFERRED, so it never waits for the write lock (WAL lets it read beside the writer).
 READ_ONLY = "marac_read_only"
+# Execution option for a transaction whose commit may wait to reach the disk (``Store.
+# transaction(durable=False)``): on SQLite it commits with synchronous=NORMAL.
+FLUSH_LATER = "marac_flush_later"
+_SYNC = "marac_synchronous"  # the connection's current PRAGMA synchronous, in its record
+_SYNC_NOW, _SYNC_LATER = "FULL", "NORMAL"
 
 
 def normalise_url(database_url: str) -> URL:
@@ -137,7 +142,7 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_connection: Any, record: Any) -> None:
     # Take transaction control from the sqlite3 module (it skips BEGIN before SELECT and
     # SAVEPOINT), so savepoints and transactional DDL work; see _sqlite_on_begin.
     dbapi_connection.isolation_level = None
@@ -146,6 +151,10 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Every commit flushed to disk before it returns (WAL's own default is not relied
+        # on): what the SMTP listener stores it has answered 250 for.
+        cursor.execute(f"PRAGMA synchronous={_SYNC_NOW}")
+        record.info[_SYNC] = _SYNC_NOW
     finally:
         cursor.close()
 
@@ -154,8 +163,13 @@ def _sqlite_on_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at BEGIN: a reader that later writes cannot find its
     # snapshot stale (SQLITE_BUSY_SNAPSHOT, not retried by busy_timeout). A transaction that
     # only reads (health, monitoring) says so, and must not queue behind a long writer.
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+    options = connection.get_execution_options()
+    sync = _SYNC_LATER if options.get(FLUSH_LATER, False) else _SYNC_NOW
+    if connection.info.get(_SYNC) != sync:  # set between transactions, not in one
+        connection.exec_driver_sql(f"PRAGMA synchronous={sync}")
+        connection.info[_SYNC] = sync
+    connection.exec_driver_sql("BEGIN DEFERRED" if options.get(READ_ONLY, False)
+                               else "BEGIN IMMEDIATE")
 
 
 def alembic_config() -> Config:
@@ -226,9 +240,21 @@ class Store:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on any exception."""
-        with self.sessions.begin() as session:
+    def transaction(self, *, durable: bool = True) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on any exception.
+
+        ``durable=False``, for state that is safe to lose: on SQLite the commit returns
+        before it is flushed to disk (WAL with synchronous=NORMAL), saving a flush. A power
+        cut may undo such a commit, never corrupt the database; the next durable commit
+        flushes it too, being later in the same log. The worker's claim on a message is such
+        state: undone, the message is simply claimed again (issue 14). PostgreSQL ignores it.
+        """
+        if durable or self.engine.dialect.name != "sqlite":
+            with self.sessions.begin() as session:
+                yield session
+            return
+        relaxed = self.engine.execution_options(**{FLUSH_LATER: True})
+        with self.sessions(bind=relaxed) as session, session.begin():
             yield session
 
     @contextmanager
