@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 import socket
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.email import outbound
 from bot.channels.email.inbound import to_inbound
 from bot.channels.email.outbound import (
+    BOUNDARY_PREFIX,
     make_message_id,
     render,
     reply_subject,
@@ -24,6 +27,7 @@ from bot.channels.email.send import MailSender, RelayConfig, SendError, outbox_f
 from bot.settings import HostPort, Settings
 from kernel.messages import Attachment, Reply, ThreadRef
 from tests.smtp_support import HOST, Certificate, SmtpSink, client_context, make_certificate
+from tests.test_email_policy import without_boundaries
 
 MAILBOX = "marac@localhost"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -155,6 +159,96 @@ def test_our_reply_coming_back_is_recognised_as_our_own_mail() -> None:
     back = to_inbound(render(mime(reply())), mailbox_address=MAILBOX, trusted_authserv_id=None,
                       received_at=datetime.now(UTC))
     assert back.automatic_reason == "own-mail"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+GRID = Attachment("grid.png", PNG, "image/png", inline_id="grid")
+SHAPES = {
+    "a file and a copy": {},
+    "no file, no copy": {"attachments": (), "cc": ()},
+    "non-ASCII text, file name and a long subject": {
+        "text": "Diolch – Siân\n" + "Gwall yn y rhes " * 20,
+        "subject": "Ymateb: Data Marac Wrecsam – Chwarter 3 " + "geiriau hir " * 8,
+        "attachments": (Attachment("Data Marac Wrecsam – Chwarter 3 (wedi'i wirio).xlsx",
+                                   WORKBOOK, "application/octet-stream"),
+                        Attachment("nodiadau.csv", b"a,b\n1,2\n", "text/csv"))},
+    "an internationalised address": {
+        "thread": ThreadRef(channel="email", address="siân@wrecsam.cymru", message_id="<m@x>"),
+        "cc": ()},
+    "a picture in the HTML and a file": {
+        "html": '<p>Grid</p><img src="cid:grid">', "attachments": (GRID, reply().attachments[0])},
+    "a picture in the HTML only": {"html": '<img src="cid:grid">', "attachments": (GRID,)},
+}
+
+
+def built_by_the_stdlib(r: Reply) -> bytes:
+    """What set_content, add_alternative, add_related and add_attachment make of ``r``, under
+    the same headers: the way replies were built before the tree was built straight."""
+    ours = mime(r)
+    message = EmailMessage(policy=ours.policy)
+    for name, value in ours.items():
+        if name not in ("MIME-Version", "Content-Type"):
+            message[name] = value
+    message.set_content(r.text)
+    message.add_alternative(r.html or text_to_html(r.text), subtype="html")
+    html_part = message.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)
+    for a in r.attachments:
+        maintype, _, subtype = a.content_type.partition("/")
+        if a.inline_id and r.html:
+            html_part.add_related(a.data, maintype=maintype, subtype=subtype,
+                                  cid=f"<{a.inline_id}>", filename=a.filename,
+                                  disposition="inline")
+        else:
+            if a.content_type == "application/octet-stream":
+                maintype, subtype = XLSX.split("/")
+            message.add_attachment(a.data, maintype=maintype, subtype=subtype,
+                                   filename=a.filename)
+    return render(message)
+
+
+@pytest.mark.parametrize("changes", SHAPES.values(), ids=SHAPES.keys())
+def test_the_reply_is_what_the_stdlib_builds_but_for_its_boundaries(
+        changes: dict[str, object]) -> None:
+    r = reply(**changes)
+    ours = render(mime(r))
+    assert without_boundaries(ours) == without_boundaries(built_by_the_stdlib(r))
+    multiparts = [p for p in reparse(ours).walk() if p.is_multipart()]
+    assert len({p.get_boundary() for p in multiparts}) == len(multiparts) > 0
+    for part in multiparts:  # ours, but for a picture's multipart/related (add_related's)
+        ours_given = re.fullmatch(r"=_marac_[0-9a-f]{32}", part.get_boundary() or "")
+        assert bool(ours_given) is (part.get_content_subtype() != "related")
+
+
+def test_a_boundary_found_in_a_part_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken, fresh = "0" * 32, "1" * 32
+    drawn = iter([taken, taken, fresh, "2" * 32])
+    monkeypatch.setattr(outbound.secrets, "token_hex", lambda n: next(drawn))
+    # Short ASCII lines go out as they are (7bit): the boundary's line stands in the text.
+    text = f"Results\n--{BOUNDARY_PREFIX}{taken}\nThanks"
+    message = reparse(render(mime(reply(text=text, attachments=()))))
+    assert message.get_boundary() == BOUNDARY_PREFIX + fresh
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and body.get_content().replace("\r\n", "\n").strip() == text
+
+
+def test_an_encoded_part_cannot_hold_a_boundary(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Quoted-printable writes "=" as "=3D" and base64 has no "_": the first boundary drawn
+    # stands even though the text and the file both hold its line before encoding.
+    first, second = "0" * 32, "1" * 32
+    drawn = iter([first, second])  # one each for multipart/alternative and /mixed
+    monkeypatch.setattr(outbound.secrets, "token_hex", lambda n: next(drawn))
+    lines = f"--{BOUNDARY_PREFIX}{first}\n--{BOUNDARY_PREFIX}{second}"
+    text = f"Résultats – {'long words ' * 10}\n{lines}\nMerci"
+    data = f"a,b\n{lines}\n".encode()
+    message = reparse(render(mime(reply(text=text, cc=(), attachments=(
+        Attachment("notes.csv", data, "text/csv"),)))))
+    assert [p.get_boundary() for p in message.walk() if p.is_multipart()] == [
+        BOUNDARY_PREFIX + second, BOUNDARY_PREFIX + first]
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and body.get_content().replace("\r\n", "\n").strip() == text
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_payload(decode=True) == data
 
 
 def test_text_to_html_paragraphs_breaks_and_lists() -> None:

@@ -123,7 +123,7 @@ def test_writing_matches_the_stdlib(written: email.policy.EmailPolicy[EmailMessa
 
     ours, theirs = build(written), build(stdlib)
     # The MIME boundaries are random: compare with them taken out.
-    assert _unbounded(ours) == _unbounded(theirs)
+    assert without_boundaries(ours) == without_boundaries(theirs)
 
 
 def test_a_header_is_folded_once_per_way_of_writing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,7 +151,10 @@ def test_a_header_is_folded_once_per_way_of_writing(monkeypatch: pytest.MonkeyPa
     assert policy.SMTP.fold_binary("X-Raw", "as  it\n came") == b"X-Raw: as  it\r\n came\r\n"
 
 
-def _unbounded(raw: bytes) -> bytes:
+def without_boundaries(raw: bytes) -> bytes:
+    """The message with each MIME boundary written BOUNDARY, and a Content-Type header folded
+    before its boundary unfolded (where it folds depends on the boundary's length)."""
+    raw = raw.replace(b";\r\n boundary=", b"; boundary=")
     message = email.message_from_bytes(raw, policy=email.policy.default)
     boundaries = {p.get_boundary() for p in message.walk() if p.is_multipart()}
     for boundary in boundaries:

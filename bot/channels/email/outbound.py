@@ -11,10 +11,11 @@ import hashlib
 import html
 import logging
 import re
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.policy import EmailPolicy
+from email.message import EmailMessage, MIMEPart
+from email.policy import EmailPolicy, Policy
 from email.utils import format_datetime
 
 from bot.channels.email import policy
@@ -28,6 +29,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-•*])\s+(.*)$")
 # Keep References short: the first (thread root) and the most recent ids, as RFC 5322 §3.6.4
 # suggests clients may; a year of replies must not grow a header without bound.
 MAX_REFERENCES = 20
+BOUNDARY_PREFIX = "=_marac_"
 
 
 def make_message_id(key: str, *, domain: str) -> str:
@@ -64,20 +66,30 @@ def to_mime(
     message["Auto-Submitted"] = "auto-replied" if reply.thread.message_id else "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office replies to us
     message[BOT_HEADER] = "1"
-    message.set_content(reply.text)
-    message.add_alternative(reply.html or text_to_html(reply.text), subtype="html")
+    # The tree set_content, add_alternative and add_attachment make, built straight rather than
+    # converted twice, and each multipart given its boundary (the generator would otherwise
+    # compile a regular expression per boundary to check it): the same bytes but boundaries.
+    text_part = MIMEPart(policy=message.policy)
+    text_part.set_content(reply.text)
+    html_part = EmailMessage(policy=message.policy)  # as add_alternative: with MIME-Version
+    html_part.set_content(reply.html or text_to_html(reply.text), subtype="html")
     inline = [a for a in reply.attachments if a.inline_id and reply.html]
-    if inline:  # pictures the HTML shows (cid:): related to it, not offered as files
-        html_part = message.get_body(preferencelist=("html",))
-        assert isinstance(html_part, EmailMessage)  # added just above
-        for attachment in inline:
-            maintype, _, subtype = attachment.content_type.partition("/")
-            html_part.add_related(attachment.data, maintype=maintype, subtype=subtype,
-                                  cid=f"<{attachment.inline_id}>", filename=attachment.filename,
-                                  disposition="inline")
-    for attachment in reply.attachments:
-        if attachment not in inline:
-            _attach(message, attachment)
+    for attachment in inline:  # pictures the HTML shows (cid:): related to it, not files
+        maintype, _, subtype = attachment.content_type.partition("/")
+        html_part.add_related(attachment.data, maintype=maintype, subtype=subtype,
+                              cid=f"<{attachment.inline_id}>", filename=attachment.filename,
+                              disposition="inline")
+    files = [_attachment_part(a, message.policy) for a in reply.attachments if a not in inline]
+    # Every leaf's payload is its encoded text (set_content encodes).
+    contents = [str(leaf.get_payload()) for part in (text_part, html_part, *files)
+                for leaf in part.walk() if not leaf.is_multipart()]
+    message["MIME-Version"] = "1.0"
+    if files:
+        body = EmailMessage(policy=message.policy)
+        _make_multipart(body, "alternative", [text_part, html_part], contents)
+        _make_multipart(message, "mixed", [body, *files], contents)
+    else:
+        _make_multipart(message, "alternative", [text_part, html_part], contents)
     return message
 
 
@@ -134,15 +146,40 @@ def _thread_headers(message: EmailMessage, reply: Reply) -> None:
     message["References"] = " ".join(references)
 
 
-def _attach(message: EmailMessage, attachment: Attachment) -> None:
+def _make_multipart(message: MIMEPart, subtype: str, parts: list[MIMEPart],
+                    contents: list[str]) -> None:
+    message["Content-Type"] = f'multipart/{subtype}; boundary="{new_boundary(contents)}"'
+    for part in parts:
+        message.attach(part)
+
+
+def new_boundary(contents: list[str]) -> str:
+    """A MIME boundary found in none of ``contents`` (the parts' encoded text).
+
+    "=_" cannot occur in quoted-printable or base64 text, and 128 random bits cannot be guessed
+    into a text sent as it is; each content is still searched, once, and a boundary found in
+    one is drawn again.
+    """
+    while True:
+        boundary = BOUNDARY_PREFIX + secrets.token_hex(16)
+        if not any(boundary in content for content in contents):
+            return boundary
+
+
+def _attachment_part(attachment: Attachment, policy: Policy[EmailMessage]) -> EmailMessage:
+    """The part add_attachment would make for ``attachment``."""
     content_type = attachment.content_type
     if content_type == "application/octet-stream" and attachment.filename.lower().endswith(
         ".xlsx"
     ):
         content_type = XLSX_TYPE
     maintype, _, subtype = content_type.partition("/")
-    message.add_attachment(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=attachment.filename)
+    part = EmailMessage(policy=policy)
+    part.set_content(attachment.data, maintype=maintype, subtype=subtype or "octet-stream",
+                     filename=attachment.filename)
+    if "content-disposition" not in part:
+        part["Content-Disposition"] = "attachment"
+    return part
 
 
 def text_to_html(text: str) -> str:
