@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from validation.xlsx_scan import SheetScan, XlsxScanner
+from validation.xlsx_scan import _FORMULA_HINT_RE, SheetScan, XlsxScanner
 
 PART = "xl/worksheets/sheet1.xml"
 
@@ -75,3 +75,27 @@ def test_random_cuts_learn_what_the_whole_xml_says() -> None:
         found = _scan(xml, cuts)
         assert (found.last_row, found.wide, found.formulas_without_value) == (
             60, False, {"E23"}), cuts
+
+
+def _three_needles(window: bytes) -> bool:
+    """The hint's decision as it was once made: three searches, one for each needle."""
+    return b"f>" in window or b"f/>" in window or b"<f " in window
+
+
+@pytest.mark.parametrize("text", [
+    b"<f>SUM(A1)</f>", b"<x:f>A1</x:f>", b"<f/>", b"<f t=\"shared\" si=\"0\"/>", b"<x:f/>",
+    b"Number of children", b"<ff >", b"if/>", b"of>", b"f", b"<f", b"f/", b"<f\t", b"",
+    b"<c r=\"E5\"><f>1</f></c>", b"defaultRowHeight=\"15\" />",
+])
+def test_the_formula_hint_is_the_three_needles_in_one_search(text: bytes) -> None:
+    """The one search from "f" finds a formula's tag exactly where the three needles did, so
+    that no sheet with a formula is left unscanned and no other sheet is scanned again."""
+    assert bool(_FORMULA_HINT_RE.search(text)) == _three_needles(text)
+
+
+def test_the_formula_hint_agrees_with_the_needles_on_random_xml() -> None:
+    rng = random.Random(8)
+    alphabet = b"f<>/ x:ac\"=1"
+    for _ in range(5000):
+        text = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert bool(_FORMULA_HINT_RE.search(text)) == _three_needles(text), text
