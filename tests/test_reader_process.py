@@ -16,7 +16,7 @@ import pytest
 
 from validation import reader_process
 from validation.context import ValidationContext
-from validation.isolated import Capped, ChildFailed, ChildRaised, run_capped
+from validation.isolated import Capped, ChildFailed, ChildRaised, reaping_later, run_capped
 from validation.validate import validate_bytes, validate_path
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -116,6 +116,37 @@ def test_a_second_read_while_the_serving_child_is_busy_gets_a_child_of_its_own(
     assert other.result() not in {serving, reader.pid, os.getpid()}
     assert slow.result() == 7  # not disturbed by the other read
     assert run_capped(_pid) == serving
+
+
+def test_within_reaping_later_the_reader_process_hears_of_an_answer_when_the_block_ends(
+        reader: reader_process.ReaderProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telling the reader process that an outcome was read (a round trip to it and on to the
+    serving child) waits until the rows are checked; the serving child then takes the next
+    file as before, also after a block that failed."""
+    told: list[tuple[int, bool]] = []
+    finish = reader_process.ReaderProcess.finish
+
+    def recorded(self: reader_process.ReaderProcess, pid: int, *, answered: bool = False
+                 ) -> None:
+        told.append((pid, answered))
+        finish(self, pid, answered=answered)
+
+    monkeypatch.setattr(reader_process.ReaderProcess, "finish", recorded)
+    serving = run_capped(_pid)
+    told.clear()
+    with reaping_later():
+        assert run_capped(_pid) == serving
+        assert told == []  # not yet
+    assert told == [(serving, True)]
+    with pytest.raises(RuntimeError), reaping_later():
+        assert run_capped(_pid) == serving
+        raise RuntimeError("a check failed")
+    assert told == [(serving, True)] * 2
+    cancelled = Capped(_sleep_then, 0.3, 1)
+    with reaping_later():
+        cancelled.cancel()  # not an answer: the reader process hears of it at once
+        assert told[-1] == (serving, False)
+    assert run_capped(_pid) != serving  # a cancelled child reads nothing more
 
 
 def test_a_serving_child_takes_files_up_to_its_limit_then_ends(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import functools
 import gc
 import os
 import pickle
@@ -107,16 +108,26 @@ class Capped(Generic[T]):
     def _finish(self, *, answered: bool = False) -> None:
         assert self._pid is not None
         os.close(self._receiver)
+        pending: list[Callable[[], None]] | None = getattr(_deferred, "pending", None)
         if self._reader is None:
-            pending: list[int] | None = getattr(_deferred, "pids", None)
             if answered and pending is not None:
-                pending.append(self._pid)  # it has closed the pipe and is leaving
+                # It has closed the pipe and is leaving.
+                pending.append(functools.partial(_reap, self._pid))
             else:
                 _reap(self._pid)
+        elif answered and pending is not None:
+            # Its outcome is in: telling the reader process so (a round trip to it, and
+            # from it to the serving child) can wait until the rows are checked.
+            pending.append(functools.partial(_finish_in_reader, self._reader, self._pid))
         else:
-            with contextlib.suppress(reader_process.ReaderGone):  # its children died with it
-                self._reader.finish(self._pid, answered=answered)
+            _finish_in_reader(self._reader, self._pid, answered=answered)
         self._pid = None
+
+
+def _finish_in_reader(reader: reader_process.ReaderProcess, pid: int, *,
+                      answered: bool = True) -> None:
+    with contextlib.suppress(reader_process.ReaderGone):  # its children died with it
+        reader.finish(pid, answered=answered)
 
 
 def _pipe() -> tuple[int, int]:
@@ -235,17 +246,19 @@ def release_kept() -> None:
 def reaping_later() -> Iterator[None]:
     """Within this block (in this thread), a forked child whose whole outcome was read is
     reaped when the block ends, not the moment its answer is in: it is still tearing down its
-    memory then (2-4 ms), and meanwhile the caller can check what it sent. Every child is
-    reaped, as ever, before the block is left, whatever happens in it."""
-    pending: list[int] = []
-    outer = getattr(_deferred, "pids", None)
-    _deferred.pids = pending
+    memory then (2-4 ms), and meanwhile the caller can check what it sent. Likewise ``run``'s
+    reader process hears that a child's outcome was read (so that its serving child may take
+    the next file) when the block ends. Every child is reaped, or handed back, as ever, before
+    the block is left, whatever happens in it."""
+    pending: list[Callable[[], None]] = []
+    outer = getattr(_deferred, "pending", None)
+    _deferred.pending = pending
     try:
         yield
     finally:
-        _deferred.pids = outer
-        for pid in pending:
-            _reap(pid)
+        _deferred.pending = outer
+        for finish in pending:
+            finish()
 
 
 _deferred = threading.local()
