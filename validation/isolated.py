@@ -18,11 +18,13 @@ import contextlib
 import faulthandler
 import functools
 import gc
+import importlib
 import os
 import pickle
 import resource
 import selectors
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +40,10 @@ T = TypeVar("T")
 # (which shares its pages with the forked child) passes 500 MB on any input.
 MEMORY_HEADROOM = 320 << 20
 TIMEOUT_SECONDS = 30.0
+# What a child's ``preload`` maps on top (``Capped``): validation.prepare brings numpy and its
+# libraries, ~80 MB of address space with one BLAS thread (~120 MB with a pool), few of them
+# ever resident. The parse's own room stays ``MEMORY_HEADROOM``.
+PRELOAD_ROOM = 128 << 20
 # A larger pipe than the default 64 KB: a 50,000-row sheet comes back in ~15 MB.
 _PIPE_BYTES = 1 << 20
 _READ_BYTES = 1 << 20
@@ -63,10 +69,16 @@ def run_capped(fn: Callable[..., T], *args: Any, timeout: float = TIMEOUT_SECOND
 
 class Capped(Generic[T]):
     """``fn(*args)`` started at once in a forked, capped child: take its ``result()``, or
-    ``cancel()`` it when the answer is no longer wanted (it is killed, never left behind)."""
+    ``cancel()`` it when the answer is no longer wanted (it is killed, never left behind).
 
-    def __init__(self, fn: Callable[..., T], *args: Any, timeout: float = TIMEOUT_SECONDS
-                 ) -> None:
+    ``preload``: modules ``fn`` will import that this process has not (a one-shot command
+    starts the read before it loads validation's own modules): a forked child imports them in
+    a thread from its start, while the parser works without the GIL, and its memory cap
+    grows by what they map (``PRELOAD_ROOM``), so that the parse keeps the room it has always
+    had. ``run``'s reader process has them loaded already."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any, timeout: float = TIMEOUT_SECONDS,
+                 preload: tuple[str, ...] = ()) -> None:
         self._deadline = time.monotonic() + timeout
         self._timeout = timeout
         self._reader: reader_process.ReaderProcess | None = None
@@ -75,10 +87,11 @@ class Capped(Generic[T]):
             self._reader, pid, receiver = started
         else:
             receiver, sender = _pipe()
+            missing = tuple(name for name in preload if name not in sys.modules)
             pid = os.fork()
             if pid == 0:  # the child: never returns into the caller's code
                 os.close(receiver)
-                _child(sender, fn, args, timeout)
+                _child(sender, fn, args, timeout, missing)
             os.close(sender)
         self._pid: int | None = pid
         self._receiver = receiver
@@ -196,18 +209,21 @@ def _reap(pid: int) -> None:
 
 
 def _child(sender: int, fn: Callable[..., Any], args: tuple[Any, ...],
-           timeout: float = TIMEOUT_SECONDS) -> None:
+           timeout: float = TIMEOUT_SECONDS, preload: tuple[str, ...] = ()) -> None:
     """Run in the forked child: write the pickled outcome and leave at once with ``_exit``,
-    so nothing of the parent (atexit handlers, buffered output, the event loop) runs twice."""
+    so nothing of the parent (atexit handlers, buffered output, the event loop) runs twice.
+    ``preload``: modules to import in a thread meanwhile (``Capped``)."""
     code = 1
     try:
         # The child lives for one read and makes no cycles: the collector would only walk the
         # tens of thousands of row lists (and the parent's inherited objects, copying their
         # pages) again and again, ~7% of a 50,000-row read. The memory cap still holds.
         gc.disable()
-        _cap_address_space()
+        _cap_address_space(PRELOAD_ROOM if preload else 0)
         _cap_cpu_time(timeout)
         _silence_stderr()  # a Rust abort prints a long backtrace; the parent logs one line
+        if preload:
+            threading.Thread(target=_import_all, args=(preload,), daemon=True).start()
         run_and_send(sender, fn, args)
         code = 0
     finally:
@@ -297,8 +313,16 @@ def _cap_cpu_time(timeout: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
 
 
-def _cap_address_space() -> None:
-    limit = _mapped_bytes() + MEMORY_HEADROOM
+def _import_all(names: tuple[str, ...]) -> None:
+    """In a child's thread: import ``names``; should one fail, ``fn``'s own import raises
+    the error where it is handled."""
+    for name in names:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+
+
+def _cap_address_space(room: int = 0) -> None:
+    limit = _mapped_bytes() + MEMORY_HEADROOM + room
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 

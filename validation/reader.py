@@ -72,7 +72,8 @@ class TooManyRows(Exception):
 
 
 def start_early_read(data: bytes, filename: str,
-                     then: Callable[[Workbook], Any] | None = None) -> Capped[Any] | None:
+                     then: Callable[[Workbook], Any] | None = None,
+                     preload: tuple[str, ...] = ()) -> Capped[Any] | None:
     """An .xlsx read begun in its capped child before the guard has looked at the bytes, so
     that calamine parses on one core while the guard inflates and scans on the other.
 
@@ -80,10 +81,11 @@ def start_early_read(data: bytes, filename: str,
     but rows): a hostile file only kills it. ``read_workbook`` takes its rows only when the
     guard let the file through and the scan found nothing that reads differently (a wide or
     very tall sheet, formulas with no value, an absurd shared-string count); else it is
-    cancelled and the file read as usual. ``then``: as for ``read_workbook_then``.
+    cancelled and the file read as usual. ``then``: as for ``read_workbook_then``;
+    ``preload``: the modules it imports, if this process has not (``isolated.Capped``).
     """
     if data.startswith(b"PK") and _suffix(filename) in {"xlsx", "xlsm"}:
-        return Capped(_read_then, then or _as_read, _read_plain, data)
+        return Capped(_read_then, then or _as_read, _read_plain, data, preload=preload)
     return None
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from validation.ahead import ReadAhead
 from validation.checks import (
     QUARTER_CHECKS,
     ROW_CHECKS,
@@ -44,14 +45,23 @@ def validate_path(path: Path, context: ValidationContext) -> FileReport:
     return validate_bytes(path.read_bytes(), path.name, context)
 
 
-def validate_bytes(data: bytes, filename: str, context: ValidationContext) -> FileReport:
-    """Validate a spreadsheet's bytes; ``filename`` decides the format by its extension."""
-    report = FileReport(file=filename, sha256=hashlib.sha256(data).hexdigest())
-    scanner = XlsxScanner()
+def validate_ahead(ahead: ReadAhead, context: ValidationContext) -> FileReport:
+    """Validate a file whose read was begun before validation was loaded
+    (validation/ahead.py)."""
+    return validate_bytes(ahead.data, ahead.path.name, context, early=ahead.early)
+
+
+def validate_bytes(data: bytes, filename: str, context: ValidationContext, *,
+                   early: Capped[Prepared] | None = None) -> FileReport:
+    """Validate a spreadsheet's bytes; ``filename`` decides the format by its extension.
+    ``early``: a read of these bytes already begun (validation/ahead.py), or None to begin
+    one here."""
     # Read while the guard looks (reader.start_early_read): its rows are used only if the
     # guard lets the file through.
-    early = (start_early_read(data, filename, prepare_to_send)
-             if len(data) <= context.max_file_bytes else None)
+    if early is None and len(data) <= context.max_file_bytes:
+        early = start_early_read(data, filename, prepare_to_send)
+    report = FileReport(file=filename, sha256=hashlib.sha256(data).hexdigest())
+    scanner = XlsxScanner()
     try:
         refused = check_container(data, filename, max_bytes=context.max_file_bytes,
                                   observe=scanner.feed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import json
 import logging
 from collections.abc import Iterator
@@ -20,17 +21,17 @@ from bot.commands.common import (
     use_colour,
 )
 from bot.settings import Settings
-from kernel.quarters import Quarter
+from validation.ahead import ReadAhead, read_ahead
 from validation.context import ValidationContext, names_its_year
-from validation.report import FileReport
-from validation.validate import validate_path
 
+# validation.validate (numpy, every check: ~130 ms) is loaded once the first file's read has
+# begun (``run``), so that the two overlap.
 if TYPE_CHECKING:
+    from kernel.quarters import Quarter
     from store.db import Store
+    from validation.report import FileReport
 
 logger = logging.getLogger(__name__)
-
-
 
 
 @dataclass(frozen=True)
@@ -56,17 +57,30 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         quarter = parse_quarter(args.quarter, settings)
     except UsageError as exc:
         return fail_usage(str(exc))
+    # The first file is parsed in its capped child from now on, while this process loads
+    # validation and the database (validation/ahead.py); killed if not taken.
+    ahead = read_ahead(paths[0], settings.max_file_bytes)
+    try:
+        return _run(args, settings, paths, quarter, ahead)
+    finally:
+        ahead.cancel()
+
+
+def _run(args: argparse.Namespace, settings: Settings, paths: list[Path],
+         quarter: Quarter | None, ahead: ReadAhead) -> int:
     sender = OnlyMarac(args.marac) if args.marac else None
     # "--quarter Q1": the meetings may say which year's Q1 (validation.context).
     year_given = names_its_year(args.quarter or "")
     store = _existing_store(settings)
+    _load_validation()
     if args.json and not args.annotate:
         # One file's rows at a time: a batch of large files must not add up in memory.
-        found = [(r.to_dict(), r.has_hard) for r in _reports(store, paths, settings, quarter,
-                                                             sender, year_given=year_given)]
+        found = [(r.to_dict(), r.has_hard) for r in _reports(
+            store, paths, settings, quarter, sender, ahead, year_given=year_given)]
         print(json.dumps([d for d, _ in found], indent=2, ensure_ascii=False))
         return 1 if any(hard for _, hard in found) else 0
-    reports = list(_reports(store, paths, settings, quarter, sender, year_given=year_given))
+    reports = list(_reports(store, paths, settings, quarter, sender, ahead,
+                            year_given=year_given))
     if args.annotate:
         _write_annotated(paths, reports, args.annotate)
     if args.json:
@@ -78,16 +92,38 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if any(r.has_hard for r in reports) else 0
 
 
+def _load_validation() -> None:
+    """Import validation itself, the collector held off meanwhile as in the process's
+    start-up (bot.cli.console): its tens of thousands of objects are none of them garbage."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        import validation.validate  # noqa: F401
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _validated(paths: list[Path], context: ValidationContext, ahead: ReadAhead
+               ) -> Iterator[FileReport]:
+    """Each file's report; the first one's read was begun ahead."""
+    from validation.validate import validate_ahead, validate_path
+
+    for path in paths:
+        yield validate_ahead(ahead, context) if path is ahead.path else validate_path(
+            path, context)
+
+
 def _reports(store: Store | None, paths: list[Path], settings: Settings,
-             quarter: Quarter | None, sender: OnlyMarac | None, *,
+             quarter: Quarter | None, sender: OnlyMarac | None, ahead: ReadAhead, *,
              year_given: bool = True) -> Iterator[FileReport]:
     if store is None:  # a coordinator's own machine: names are not checked (one info note)
         context = ValidationContext(today=today(settings), declared_quarter=quarter,
                                     declared_year_given=year_given, sender=sender,
                                     bands=settings.bands, max_file_bytes=settings.max_file_bytes)
-        yield from (validate_path(p, context) for p in paths)
+        yield from _validated(paths, context, ahead)
     else:
-        yield from _validate_with_store(store, paths, settings, quarter, sender,
+        yield from _validate_with_store(store, paths, settings, quarter, sender, ahead,
                                         year_given=year_given)
 
 
@@ -123,8 +159,8 @@ def _missing_sqlite_file(database_url: str) -> bool:
 
 
 def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
-                         quarter: Quarter | None, sender: OnlyMarac | None, *,
-                         year_given: bool) -> Iterator[FileReport]:
+                         quarter: Quarter | None, sender: OnlyMarac | None,
+                         ahead: ReadAhead, *, year_given: bool) -> Iterator[FileReport]:
     from store.views import validation_context
 
     try:
@@ -134,7 +170,7 @@ def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
                                          max_file_bytes=settings.max_file_bytes)
             context = dataclasses.replace(context, sender=sender,
                                           declared_year_given=year_given)
-            yield from (validate_path(p, context) for p in paths)
+            yield from _validated(paths, context, ahead)
             session.rollback()  # validate stores nothing
     finally:
         store.close()
