@@ -19,8 +19,17 @@ FIXTURE = ROOT / "tests" / "fixtures" / "clean_libreoffice.xlsx"
 HEAVY = ("slack_bolt", "slack_sdk", "microsoft_agents", "matplotlib", "pandas", "aiohttp",
          "aiosmtpd", "imap_tools", "handlers.questions", "bot.dispatch")
 
+# ``validate`` ends its process at once (bot.cli._end_now): here it ends like the others, by
+# SystemExit, so that the probe can still say what was loaded (a forked reader still leaves
+# at once).
 _PROBE = """
-import gc, json, runpy, sys
+import gc, json, os, runpy, sys
+_probe_pid, _exit_now = os.getpid(), os._exit
+def _exit(code):
+    if os.getpid() != _probe_pid:
+        _exit_now(code)
+    raise SystemExit(code)
+os._exit = _exit
 sys.argv = ["marac-bot", *json.loads(sys.argv[1])]
 try:
     runpy.run_module("bot", run_name="__main__")
