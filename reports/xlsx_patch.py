@@ -28,7 +28,7 @@ import logging
 import math
 import posixpath
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import pairwise
@@ -102,6 +102,8 @@ _AFTER_LEGACY = (
 # search quadratic; real ones are well under 200 bytes.
 _ROW_TAG = re.compile(rb"<row\b([^>]{0,2000}?)(/?)>")
 _CELL_TAG = re.compile(rb"<c\b([^>]{0,2000}?)(/?)>")
+# A whole cell: attributes, then "/>" or its inner XML up to the first </c>.
+_CELL = re.compile(rb"\s*<c\b([^>]{0,2000}?)(?:/>|>(.*?)</c>)", re.DOTALL)
 _FORMULA = re.compile(rb"<f[\s>/]")
 _FORMULA_ELEMENT = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.DOTALL)
 _VALUE = re.compile(rb"<v\b[^>]*?(?:/>|>(.*?)</v>)", re.DOTALL)
@@ -190,6 +192,7 @@ class _Package:
         self.workbook_path = self._office_document()
         _require(self.workbook_path == "xl/workbook.xml", "workbook elsewhere")
         self.workbook = archive.read(self.workbook_path)
+        self.workbook_root = _parse(self.workbook)  # read here, by _add_sheet and _epoch
         self.rels_path = "xl/_rels/workbook.xml.rels"
         self.rels = archive.read(self.rels_path)
         self.relations = _relations(self.rels, "xl")
@@ -209,7 +212,7 @@ class _Package:
         return targets[0]
 
     def _sheets(self) -> list[_SheetPart]:
-        root = _parse(self.workbook)
+        root = self.workbook_root
         _require(root.tag == f"{{{MAIN_NS}}}workbook", "transitional workbook")
         listed = root.find(f"{{{MAIN_NS}}}sheets")
         _require(listed is not None, "sheets listed")
@@ -243,7 +246,7 @@ class _Package:
             sheet_marks = marks.get(sheet.name, {})
             if sheet_marks or _FORMULA.search(xml):
                 patched[sheet.path] = self._patch_worksheet(sheet, xml, sheet_marks, number, edits)
-        epoch = _epoch(self.workbook)
+        epoch = _epoch(self.workbook_root)
         title = unique_title(wording.ANNOTATED_SHEET_TITLE, [s.name for s in self.sheets])
         issues_path = self._free_name("xl/worksheets/sheet{}.xml", edits)
         edits.new_parts[issues_path] = _issues_sheet(ordered(issues), self.styles, epoch)
@@ -327,8 +330,7 @@ class _Package:
                 _require(kind.encode() not in rels, "relationship dropped")
                 edits.dropped.add(part)
         edits.dropped |= {n for n in self.names if _VBA_PARTS.match(n)}
-        root = _parse(self.workbook)
-        sheets = root.find(f"{{{MAIN_NS}}}sheets")
+        sheets = self.workbook_root.find(f"{{{MAIN_NS}}}sheets")
         ids = [int(s.attrib.get("sheetId", "0")) for s in (sheets if sheets is not None else [])]
         namespace = "" if _declares_r(self.workbook) else f' xmlns:r="{REL_NS}"'
         element = (
@@ -464,9 +466,8 @@ def _declares_r(xml: bytes) -> bool:
     return f'xmlns:r="{REL_NS}"'.encode() in xml[: xml.find(b">", xml.find(b"<workbook")) + 1]
 
 
-def _epoch(workbook: bytes) -> datetime:
-    root = _parse(workbook)
-    properties = root.find(f"{{{MAIN_NS}}}workbookPr")
+def _epoch(workbook: ET.Element) -> datetime:
+    properties = workbook.find(f"{{{MAIN_NS}}}workbookPr")
     flag = properties.attrib.get("date1904", "0") if properties is not None else "0"
     return CALENDAR_MAC_1904 if flag.lower() in ("1", "true") else CALENDAR_WINDOWS_1900
 
@@ -676,13 +677,11 @@ def _patch_row(
     content = xml[tag.body : stop - len(b"</row>")] if not tag.empty else b""
     row_style = _row_style(start_tag)
     cells: list[tuple[int, bytes]] = []
-    for attributes, inner in _row_cells(content):
-        ref = _REF.search(attributes)
-        _require(ref is not None and int(ref.group(2)) == tag.number, "cells numbered")
-        assert ref is not None
-        column = column_index_from_string(ref.group(1).decode())
-        _require(not cells or cells[-1][0] < column, "cells in order, once each")
-        cells.append((column, _patch_cell(attributes, inner, marks.get(column), styles)))
+    for column, cell, attributes, inner in _row_cells(content, tag.number):
+        mark = marks.get(column)
+        if mark is not None or (inner is not None and _FORMULA.search(inner)):
+            cell = _patch_cell(attributes, inner, mark, styles)
+        cells.append((column, cell))  # other cells as they are
     present = {column for column, _ in cells}
     for column, (_, severity) in marks.items():
         if column not in present:
@@ -695,25 +694,25 @@ def _patch_row(
     return _well_formed(start_tag + b"".join(c for _, c in cells) + b"</row>")
 
 
-def _row_cells(content: bytes) -> Iterator[tuple[bytes, bytes | None]]:
-    """Each <c> of a row as (attributes, inner XML or None when empty); linear in the row's
-    length even when the XML is malformed."""
-    at = 0
-    while True:
-        tag = _CELL_TAG.search(content, at)
-        _require(not content[at : tag.start() if tag else None].strip(), "only cells in a row")
-        if tag is None:
-            return
-        if tag.group(2):
-            yield tag.group(1), None
-            at = tag.end()
-            continue
-        close = content.find(b"</c>", tag.end())
-        _require(close >= 0, "</c>")
-        inner = content[tag.end() : close]
-        _require(_CELL_TAG.search(inner) is None, "cells not nested")
-        yield tag.group(1), inner
-        at = close + len(b"</c>")
+def _row_cells(content: bytes, row: int) -> list[tuple[int, bytes, bytes, bytes | None]]:
+    """Each <c> of a row as (column, its XML as it is, attributes, inner XML or None when
+    empty), checked to be numbered in this row and in order. Each cell is matched where the
+    last one ended, so this is linear in the row's length even when the XML is malformed."""
+    cells: list[tuple[int, bytes, bytes, bytes | None]] = []
+    at = last = 0
+    while (cell := _CELL.match(content, at)) is not None:
+        attributes = cell.group(1)
+        ref = _REF.search(attributes)
+        _require(ref is not None and int(ref.group(2)) == row, "cells numbered")
+        assert ref is not None
+        column = column_index_from_string(ref.group(1).decode())
+        _require(last < column, "cells in order, once each")
+        cells.append((column, cell.group(0), attributes, cell.group(2)))
+        at, last = cell.end(), column
+    _require(not content[at:].strip(), "only cells in a row")
+    # A <c> inside another cell's XML would be taken for part of that cell.
+    _require(len(_CELL_TAG.findall(content)) == len(cells), "cells not nested")
+    return cells
 
 
 def _patch_cell(

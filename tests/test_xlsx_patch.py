@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
@@ -395,6 +396,32 @@ def _own_comments(data: bytes) -> bytes:
                 d, SHEET_PART, lambda x: re.sub(rb'(<row r="7".*?)</c>', rb"\1", x, count=1)
             ),
         ),
+        (
+            "a cell inside a marked row's cell",
+            lambda d: _with_part(
+                d,
+                SHEET_PART,
+                lambda x: x.replace(b'<c r="C7" s="0" t="n"><v>15</v>', b'<c r="C7"><c r="D7"/>'),
+            ),
+        ),
+        (
+            "text between a marked row's cells",
+            lambda d: _with_part(
+                d, SHEET_PART, lambda x: x.replace(b'</c><c r="D7"', b'</c>x<c r="D7"', 1)
+            ),
+        ),
+        (
+            "a marked row's cells out of order",
+            lambda d: _with_part(
+                d, SHEET_PART, lambda x: x.replace(b'<c r="C7"', b'<c r="H7"', 1)
+            ),
+        ),
+        (
+            "a cell of another row in a marked row",
+            lambda d: _with_part(
+                d, SHEET_PART, lambda x: x.replace(b'<c r="C7"', b'<c r="C8"', 1)
+            ),
+        ),
         ("not a zip", lambda d: d[: len(d) // 2]),
     ],
 )
@@ -405,6 +432,37 @@ def test_odd_packages_are_left_to_openpyxl(what: str, make: Callable[[bytes], by
     # annotate_workbook still answers, through openpyxl or the values copy.
     out = annotate_workbook(data, "x.xlsx", report)
     assert load_workbook(io.BytesIO(out)).sheetnames[-1].startswith(wording.ANNOTATED_SHEET_TITLE)
+
+
+def test_cells_of_a_marked_row_that_need_no_change_are_kept_as_they_are() -> None:
+    """Only marked cells and formulas are rewritten; the others keep their bytes, even an
+    attribute quoted in a way the patcher would not edit."""
+
+    def odd(xml: bytes) -> bytes:
+        return xml.replace(b'<c r="E7" s="0" t="n">', b"<c r=\"E7\" s='0'  t='n' >", 1)
+
+    data = _with_part(_several_issues(), SHEET_PART, odd)
+    patched = _assert_same_as_openpyxl(data, _report(sample_issues()))
+    row = re.search(rb'<row r="7".*?</row>', _sheet_xml(patched).encode(), re.DOTALL)
+    assert row is not None
+    assert b"<c r=\"E7\" s='0'  t='n' ><v>19</v></c>" in row.group(0)
+    assert b'<c r="F7" s="0" t="n"><v>9</v></c>' in row.group(0)
+    assert re.search(rb'<c r="D7" s="[1-9][0-9]*" t="n"><v>18</v></c>', row.group(0))
+
+
+def test_a_marked_row_of_unclosed_cells_is_refused_in_linear_time() -> None:
+    """200,000 cells that never close: each is looked at once (a search from every cell to
+    the row's end would take minutes)."""
+    cells = b'<c r="D7" t="n"><v>1</v>' * 200_000
+
+    def unclosed(xml: bytes) -> bytes:
+        row = re.compile(rb'(<row r="7"[^>]*>).*?</row>', re.DOTALL)
+        return row.sub(rb"\1" + cells + b"</row>", xml, count=1)
+
+    data = _with_part(_several_issues(), SHEET_PART, unclosed)
+    started = time.process_time()
+    assert patched_copy(data, _report(sample_issues())) is None
+    assert time.process_time() - started < 5
 
 
 def test_the_patcher_serves_annotate_workbook(monkeypatch: pytest.MonkeyPatch) -> None:
