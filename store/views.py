@@ -33,6 +33,7 @@ from store.models import (
 from store.names import NameIndex
 from store.registry_contacts import ALL
 from store.registry_version import kept_read
+from validation.columns import COUNT_KEYS
 from validation.context import MaracInfo, ValidationContext
 
 logger = logging.getLogger(__name__)
@@ -168,25 +169,24 @@ class DbStoredMeetings:
     def _quarter(self, marac: str, label: str) -> list[tuple[date, dict[str, int | None]]]:
         found = self._quarters.get((marac, label)) if self.kept else None
         if found is None:
-            query = (
-                _current_versions()
-                .add_columns(Meeting.meeting_date)
-                .where(Marac.name == marac, Meeting.quarter == label)
-                .order_by(Meeting.meeting_date)
-            )
-            found = [(day, version.counts) for version, day in self.session.execute(query)]
+            rows = self.session.execute(_QUARTER, {"marac": marac, "label": label})
+            found = [(day, dict(zip(COUNT_KEYS, counts, strict=True))) for day, *counts in rows]
             if self.kept:
                 self._quarters[(marac, label)] = found
         return found
 
 
-def _current_versions() -> Any:
-    return (
-        select(MeetingVersion)
-        .join(Meeting, MeetingVersion.meeting_id == Meeting.id)
-        .join(Marac, Meeting.marac_id == Marac.id)
-        .where(MeetingVersion.is_current.is_(True))
-    )
+# A Marac-quarter's current figures by meeting date: the columns only, not MeetingVersion
+# objects (41 attributes each, into the session's identity map), and the statement built
+# once. Every file with rows asks it (issue 14).
+_QUARTER = (
+    select(Meeting.meeting_date, *(getattr(MeetingVersion, key) for key in COUNT_KEYS))
+    .join(MeetingVersion, MeetingVersion.meeting_id == Meeting.id)
+    .join(Marac, Meeting.marac_id == Marac.id)
+    .where(MeetingVersion.is_current.is_(True), Marac.name == bindparam("marac"),
+           Meeting.quarter == bindparam("label"))
+    .order_by(Meeting.meeting_date)
+)
 
 
 def validation_context(

@@ -141,6 +141,12 @@ def test_stored_meetings_current_and_quarter(db_session: Session) -> None:
     assert [m["meeting_date"] for m in q3] == [oct3, oct17]
     assert [m["cases"] for m in q3] == [12, 9]
     assert q3[0]["ref_other"] is None and q3[0]["ref_housing"] == 0  # blank is not zero
+    # Confirmed new figures: only the current version counts, the one it replaced does not.
+    record(db_session, report(row(2, "Croydon", oct3, cases=20)), confirm=True, raw=b"again")
+    db_session.commit()
+    again = DbStoredMeetings(db_session)
+    assert again.current("Croydon", oct3) == counts(cases=20)
+    assert [m["cases"] for m in again.quarter_totals("Croydon", Quarter(2024, 3))] == [20, 9]
 
 
 def test_validation_context_is_backed_by_the_store(db_session: Session) -> None:
