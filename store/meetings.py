@@ -139,7 +139,7 @@ def _insert(session: Session, values: dict[str, object]) -> Submission | None:
     One statement: ON CONFLICT skips a duplicate (``store.upsert``), where a lookup first and
     an INSERT at a savepoint took four (issue 14). Another transaction recording the same key
     at the same moment makes this one wait for it, then skip."""
-    statement = skipping_duplicates(session, Submission, ("dedupe_key",)).returning(Submission)
+    statement = skipping_duplicates(session, Submission, ("dedupe_key",), (Submission,))
     submission = session.scalars(statement, [values]).one_or_none()
     if submission is not None:
         # Known empty: ``_finish`` then sets the issues without reading them back first.

@@ -227,8 +227,8 @@ def _insert_ignoring_duplicate(
     column (its id by default), or None when the unique key existed. Two concurrent
     deliveries of the same message still end with one row."""
     table = cast(Table, model.__table__)
-    statement = skipping_duplicates(session, table, (unique_column,))
-    return session.execute(statement.values(**values).returning(table.c[returning])).scalar()
+    statement = skipping_duplicates(session, table, (unique_column,), (table.c[returning],))
+    return session.execute(statement, values).scalar()
 
 
 def enqueue_inbound(

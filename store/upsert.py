@@ -16,14 +16,23 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 
-def skipping_duplicates(session: Session, target: Any, unique: tuple[str, ...]) -> Any:
+def skipping_duplicates(session: Session, target: Any, unique: tuple[str, ...],
+                        returning: tuple[Any, ...] = ()) -> Any:
     """An INSERT into ``target`` (a mapped class or a Table) that skips any row whose
-    ``unique`` columns (a unique constraint's, exactly) match a stored row."""
-    return _statement(session.get_bind().dialect.name, target, unique)
+    ``unique`` columns (a unique constraint's, exactly) match a stored row; RETURNING
+    ``returning`` (columns, or a mapped class) if given. Execute it with the row's values as
+    parameters: ``.values()`` would build a new statement every time."""
+    return _statement(session.get_bind().dialect.name, target, unique, returning)
 
 
 @cache  # built once per (database, target, key): a few hundred microseconds each (issue 14)
-def _statement(dialect: str, target: Any, unique: tuple[str, ...]) -> Any:
+def _statement(dialect: str, target: Any, unique: tuple[str, ...],
+               returning: tuple[Any, ...]) -> Any:
+    statement = _skipping(dialect, target, unique)
+    return statement.returning(*returning) if returning else statement
+
+
+def _skipping(dialect: str, target: Any, unique: tuple[str, ...]) -> Any:
     # Each dialect's module imported here, for its own database only: the PostgreSQL one
     # loads every PostgreSQL driver's dialect, a fifth of what the SMTP listener needs to
     # start on SQLite (issue 14).
