@@ -91,3 +91,25 @@ def test_a_child_left_to_reap_later_is_reaped_even_when_the_block_fails(
         assert run_capped(len, b"abc") == 3
         assert len(_children() - before) == 1  # answered, not yet reaped
         raise RuntimeError("a check failed")
+
+
+def test_the_collector_is_held_off_from_the_guard_on_and_resumed(
+        monkeypatch: pytest.MonkeyPatch, no_reader_left: None) -> None:
+    """The guard's objects are no garbage either: the collector waits from the start of a
+    validation, and runs again after it, as it did before."""
+    import gc
+
+    from validation import validate
+
+    seen: list[bool] = []
+    guard = validate.check_container
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return guard(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(validate, "check_container", watched)
+    assert gc.isenabled()
+    data = (FIXTURES / "clean_libreoffice.xlsx").read_bytes()
+    assert validate_bytes(data, "clean_libreoffice.xlsx", CONTEXT).rows_accepted == 6
+    assert seen == [False] and gc.isenabled()

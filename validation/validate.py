@@ -56,6 +56,12 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext, *,
     """Validate a spreadsheet's bytes; ``filename`` decides the format by its extension.
     ``early``: a read of these bytes already begun (validation/ahead.py), or None to begin
     one here."""
+    with _collector_paused():  # from the start: the guard's objects are no garbage either
+        return _validate_bytes(data, filename, context, early)
+
+
+def _validate_bytes(data: bytes, filename: str, context: ValidationContext,
+                    early: Capped[Prepared] | None) -> FileReport:
     # Read while the guard looks (reader.start_early_read): its rows are used only if the
     # guard lets the file through.
     if early is None and len(data) <= context.max_file_bytes:
@@ -72,7 +78,7 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext, *,
         _cancel(early)
         report.issues.append(refused)
         return report
-    with _collector_paused(), reaping_later():
+    with reaping_later():
         # The reader's child also finds the layout and reads the rows into columns
         # (validation/prepare.py): the columns come back, not every cell. A forked child is
         # reaped once the rows are checked, while it tears down.
@@ -99,7 +105,7 @@ def _cancel(early: Capped[Prepared] | None) -> None:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the rows are read and checked.
+    """Pause the cyclic garbage collector while a file is guarded, read and checked.
 
     A large file makes a few hundred thousand lists and dicts, none of them in a cycle, and
     each run of the collector walks all of them again: a tenth of the time, for nothing.
