@@ -101,9 +101,9 @@ _AFTER_LEGACY = (
 # Attribute lists are bounded so that malformed XML (a "<row" with no ">") cannot make a
 # search quadratic; real ones are well under 200 bytes.
 _ROW_TAG = re.compile(rb"<row\b([^>]{0,2000}?)(/?)>")
-_CELL_TAG = re.compile(rb"<c\b([^>]{0,2000}?)(/?)>")
 # A whole cell: attributes, then "/>" or its inner XML up to the first </c>.
 _CELL = re.compile(rb"\s*<c\b([^>]{0,2000}?)(?:/>|>(.*?)</c>)", re.DOTALL)
+_CELL_START = re.compile(rb"<c\b")
 _FORMULA = re.compile(rb"<f[\s>/]")
 _FORMULA_ELEMENT = re.compile(rb"<f\b[^>]*?(?:/>|>.*?</f>)", re.DOTALL)
 _VALUE = re.compile(rb"<v\b[^>]*?(?:/>|>(.*?)</v>)", re.DOTALL)
@@ -711,7 +711,7 @@ def _row_cells(content: bytes, row: int) -> list[tuple[int, bytes, bytes, bytes 
         at, last = cell.end(), column
     _require(not content[at:].strip(), "only cells in a row")
     # A <c> inside another cell's XML would be taken for part of that cell.
-    _require(len(_CELL_TAG.findall(content)) == len(cells), "cells not nested")
+    _require(len(_CELL_START.findall(content)) == len(cells), "cells not nested")
     return cells
 
 

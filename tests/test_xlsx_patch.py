@@ -450,6 +450,21 @@ def test_cells_of_a_marked_row_that_need_no_change_are_kept_as_they_are() -> Non
     assert re.search(rb'<c r="D7" s="[1-9][0-9]*" t="n"><v>18</v></c>', row.group(0))
 
 
+def test_rich_text_in_a_marked_row_is_not_taken_for_cells() -> None:
+    """<color> and <charset> of an inline rich string begin like <c>, and are not cells."""
+    rich = (
+        b'<c r="A7" t="inlineStr"><is><r><rPr><color rgb="FFFF0000"/><charset val="0"/>'
+        b"</rPr><t>Lambeth</t></r></is></c>"
+    )
+
+    def styled(xml: bytes) -> bytes:
+        return re.sub(rb'<c r="A7"[^>]*>.*?</c>', rich, xml, count=1, flags=re.DOTALL)
+
+    data = _with_part(_several_issues(), SHEET_PART, styled)
+    patched = _assert_same_as_openpyxl(data, _report(sample_issues()))
+    assert rich in _sheet_xml(patched).encode()
+
+
 def test_a_marked_row_of_unclosed_cells_is_refused_in_linear_time() -> None:
     """200,000 cells that never close: each is looked at once (a search from every cell to
     the row's end would take minutes)."""
