@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from validation import reader_process
+from validation import isolated, reader_process
 from validation.context import ValidationContext
 from validation.isolated import Capped, ChildFailed, ChildRaised, reaping_later, run_capped
 from validation.validate import validate_bytes, validate_path
@@ -164,7 +164,7 @@ def test_a_serving_child_takes_files_up_to_its_limit_then_ends(
             payload = pickle.dumps((_pid, (), 10.0))
             assert serving.take(payload, [sender]) == serving.pid
             assert serving.take(payload, [sender]) is None  # busy until its answer is read
-            assert pickle.loads(_read_all(receiver)) == ("ok", serving.pid)
+            assert _outcome(receiver) == ("ok", serving.pid)
             answers.append(serving.ready_again())
         assert answers == [True, True, False]
     finally:
@@ -175,12 +175,12 @@ def _raise(message: str) -> None:
     raise ValueError(message)
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 65536):
-        chunks.append(chunk)
-    os.close(fd)
-    return b"".join(chunks)
+def _outcome(fd: int) -> tuple[str, object] | None:
+    """What a child sent down ``fd``, read as ``Capped.result`` reads it."""
+    try:
+        return isolated._receive_outcome(fd, time.monotonic() + 10.0, 10.0)
+    finally:
+        os.close(fd)
 
 
 def test_the_memory_cap_holds_in_its_children(reader: reader_process.ReaderProcess) -> None:

@@ -24,6 +24,7 @@ import pickle
 import resource
 import selectors
 import signal
+import struct
 import sys
 import threading
 import time
@@ -46,7 +47,13 @@ TIMEOUT_SECONDS = 30.0
 PRELOAD_ROOM = 128 << 20
 # A larger pipe than the default 64 KB: a 50,000-row sheet comes back in ~15 MB.
 _PIPE_BYTES = 1 << 20
-_READ_BYTES = 1 << 20
+# The outcome's frame (``_framed``): magic, body size, buffer count; then each buffer's size.
+_FRAME = struct.Struct("<4sQI")
+_SIZE = struct.Struct("<Q")
+_MAGIC = b"MRC1"
+_ALIGN = 64  # each buffer's start, for the arrays made on it
+_MAX_BUFFERS = 1 << 16
+_MAX_OUTCOME = 4 << 30  # more than any outcome: a frame that claims more is not one
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), named in the fcntl module only from 3.10
 
 
@@ -101,14 +108,14 @@ class Capped(Generic[T]):
         overran its time."""
         if self._pid is None:
             raise ChildFailed("cancelled")
-        payload = b""
+        sent: tuple[str, Any] | None = None
         try:
-            payload = _read_until_closed(self._receiver, self._deadline, self._timeout)
+            sent = _receive_outcome(self._receiver, self._deadline, self._timeout)
         finally:
-            self._finish(answered=bool(payload))
-        if not payload:
+            self._finish(answered=sent is not None)
+        if sent is None:
             raise ChildFailed("the reader process died")
-        outcome, value = pickle.loads(payload)
+        outcome, value = sent
         if outcome == "raised":
             raise ChildRaised(*value)
         result: T = value
@@ -184,19 +191,78 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _read_until_closed(fd: int, deadline: float, timeout: float) -> bytes:
-    """Everything the child writes, until it closes the pipe; ChildFailed past ``deadline``."""
-    chunks: list[bytes] = []
+def _receive_outcome(fd: int, deadline: float, timeout: float) -> tuple[str, Any] | None:
+    """The outcome the child sends (``_framed``); None if the pipe closes before all of it
+    came (the child died); ChildFailed past ``deadline``. Its buffers (the table's arrays) are
+    read straight into one bytearray that the arrays then use: no chunks joined, no second
+    copy by pickle (~15 ms of fresh pages and copies at 50,000 rows in a new process)."""
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not selector.select(left):
-                raise ChildFailed(f"no answer within {timeout:.0f} s")
-            chunk = os.read(fd, _READ_BYTES)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
+
+        def fill(view: memoryview) -> bool:
+            got = 0
+            while got < len(view):
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    raise ChildFailed(f"no answer within {timeout:.0f} s")
+                n = os.readv(fd, [view[got:]])
+                if n == 0:
+                    return False
+                got += n
+            return True
+
+        head = bytearray(_FRAME.size)
+        if not fill(memoryview(head)):
+            return None
+        magic, body_size, count = _FRAME.unpack(head)
+        sizes = bytearray(_SIZE.size * count)
+        if magic != _MAGIC or count > _MAX_BUFFERS or not fill(memoryview(sizes)):
+            return None
+        lengths = [size for (size,) in _SIZE.iter_unpack(sizes)]
+        places, end = _layout(body_size, lengths)
+        if end > _MAX_OUTCOME:
+            return None
+        data = bytearray(end)
+        view = memoryview(data)
+        if not fill(view):
+            return None
+        body = view[:body_size]
+        buffers = [view[start:start + size] for start, size in zip(places, lengths, strict=True)]
+        sent: tuple[str, Any] = pickle.loads(body, buffers=buffers)
+        return sent
+
+
+def _layout(body_size: int, lengths: list[int]) -> tuple[list[int], int]:
+    """Where each buffer starts, counted from the body's start (the start of the bytearray
+    they are read into), each aligned for the arrays made on it; and where the last ends."""
+    places = []
+    offset = body_size
+    for size in lengths:
+        offset += -offset % _ALIGN
+        places.append(offset)
+        offset += size
+    return places, offset
+
+
+def _framed(outcome: tuple[str, Any]) -> list[bytes | memoryview]:
+    """What ``run_and_send`` writes: a head (magic, body size, buffer count, each buffer's
+    size), the pickle's body, then each buffer the pickle left out of band (numpy arrays,
+    protocol 5), as they lie in memory, each padded to ``_ALIGN`` from the body's start."""
+    kept: list[pickle.PickleBuffer] = []
+    body = pickle.dumps(outcome, protocol=5, buffer_callback=kept.append)
+    raws = [buffer.raw() for buffer in kept]
+    lengths = [raw.nbytes for raw in raws]
+    head = _FRAME.pack(_MAGIC, len(body), len(raws)) + b"".join(
+        _SIZE.pack(size) for size in lengths)
+    places, _ = _layout(len(body), lengths)
+    parts: list[bytes | memoryview] = [head, body]
+    offset = len(body)
+    for start, raw in zip(places, raws, strict=True):
+        if start > offset:
+            parts.append(bytes(start - offset))
+        parts.append(raw)
+        offset = start + raw.nbytes
+    return parts
 
 
 def _reap(pid: int) -> None:
@@ -238,8 +304,10 @@ def run_and_send(sender: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> 
         outcome: tuple[str, Any] = ("ok", fn(*args))
     except BaseException as exc:  # a pyo3 panic is a BaseException too
         outcome = ("raised", (type(exc).__name__, str(exc)[:500]))
+    parts = _framed(outcome)
     with open(sender, "wb", closefd=True) as pipe:
-        pipe.write(pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+        for part in parts:
+            pipe.write(part)
     return outcome[0] == "ok"
 
 
