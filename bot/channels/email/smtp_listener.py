@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 import ssl
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
-from email.policy import default as default_policy
+from email.policy import compat32
 from functools import partial
 from hashlib import sha256
 from typing import Any
@@ -28,6 +29,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.orm import Session as DbSession
 
 from bot.channels.email.address import decode_escapes
+from bot.channels.email.policy import PARSE
 from bot.settings import ConfigError, Settings
 from store.queue import enqueue_inbound, is_transient_db_error
 
@@ -39,6 +41,8 @@ BASE64_OVERHEAD = 1.5
 ENVELOPE_ALLOWANCE = 1024 * 1024
 # How long close() lets a message being stored finish before the connections are cut.
 CLOSE_GRACE_SECONDS = 10.0
+# A blank line, whichever line ends (CRLF, LF or CR) the parser may meet.
+_BLANK_LINE = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
 
 def size_limit(settings: Settings) -> int:
@@ -125,9 +129,21 @@ class InboxHandler:
 
 
 def message_id_of(raw: bytes) -> str | None:
-    """The Message-ID header of raw mail, read without parsing the body (None if absent)."""
+    """The Message-ID header of raw mail, read without parsing the body (None if absent).
+
+    What ``email.policy.default``'s headers-only parse would give, for less: only the text up
+    to the first blank line is handed to the parser (the headers end there at the latest; given
+    the whole message it reads the body line by line as the payload), and the headers are split
+    under compat32, which parses none of them (the default policy parses Content-Type, boundary
+    and all, at the end of every parse); the Message-ID alone is then parsed as the default
+    policy parses a header it fetches.
+    """
+    blank = _BLANK_LINE.search(raw)
+    head = raw if blank is None else raw[:blank.end()]
     try:
-        value = BytesHeaderParser(policy=default_policy).parsebytes(raw).get("Message-ID")
+        headers = BytesHeaderParser(policy=compat32).parsebytes(head).raw_items()
+        value = next((PARSE.header_fetch_parse(name, source) for name, source in headers
+                      if name.lower() == "message-id"), None)
     except Exception:  # a header we cannot parse is the converter's problem, not storage's
         return None
     text = str(value).strip() if value is not None else ""

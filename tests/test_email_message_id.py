@@ -1,0 +1,88 @@
+"""bot/channels/email/smtp_listener.py ``message_id_of``: what the stdlib's headers-only parse of
+the whole message gives (the listener's dedupe key), read from the header section alone."""
+
+from __future__ import annotations
+
+import email.policy
+from email.parser import BytesHeaderParser
+from pathlib import Path
+
+import pytest
+
+from bot.channels.email import smtp_listener
+from bot.channels.email.smtp_listener import message_id_of
+
+FIXTURES = Path(__file__).parent / "fixtures" / "email"
+
+ODD = {
+    "plain": b"Message-ID: <a@b.org>\r\nSubject: s\r\n\r\nbody\r\n",
+    "folded": b"Subject: s\r\nMessage-Id:\r\n <folded@x.org>\r\n\r\nbody",
+    "folded twice": b"Message-ID: <a@b.org>\r\n  \r\n\t\r\nX: y\r\n\r\n",
+    "lower case, first of two": b"message-id: <one@x>\nMessage-ID: <two@x>\n\nbody\n",
+    "only in the body": b"Subject: none\r\n\r\nMessage-ID: <in-body@x>\r\n",
+    "no blank line": b"Subject: s\r\nMessage-ID: <end@x>",
+    "no line end at all": b"Message-ID: <end@x>",
+    "CR line ends": b"Subject: s\rMessage-ID: <cr@x>\r\rMessage-ID: <body@x>\r",
+    "LF then CRLF blank line": b"Subject: s\n\r\nMessage-ID: <after@x>\r\n\r\n",
+    "CRLF then LF blank line": b"Subject: s\r\n\nMessage-ID: <after@x>\n\n",
+    "a line that is no header": b"Subject: s\r\nnot a header\r\nMessage-ID: <x@y>\r\n\r\n",
+    "a blank line first": b"\r\nMessage-ID: <x@y>\r\n\r\n",
+    "unix From line": b"From sender@x Mon Jan  1 00:00:00 2025\r\nMessage-ID: <u@x>\r\n\r\nb",
+    "UTF-8": "Message-ID: <café@x.org>\r\n\r\n".encode(),
+    "not UTF-8": b"Message-ID: <\xff\xfe@x.org>\r\n\r\n",
+    "no angle brackets": b"Message-ID: not an id\r\n\r\n",
+    "two ids": b"Message-ID: <a@b> <c@d>\r\n\r\n",
+    "empty": b"Message-ID:\r\n\r\n",
+    "blank": b"Message-ID:    \r\n\r\n",
+    "encoded word": b"Message-ID: =?utf-8?q?=3Cx=40y=3E?=\r\n\r\n",
+    "comment": b"Message-ID: (hi) <c@x> (there)\r\n\r\n",
+    "a CR inside": b"Message-ID: <a@b>\rX-Other: y\r\n\r\n",
+    "very long": b"Message-ID: <" + b"x" * 3000 + b"@y>\r\n\r\n",
+    "nothing": b"",
+    "only a blank line": b"\r\n\r\n",
+    "a colon-less name": b"Message-ID <nocolon@x>\r\n\r\n",
+}
+
+
+def read_in_full(raw: bytes) -> str | None:
+    """What message_id_of did before: the default policy's headers-only parse of it all."""
+    value = BytesHeaderParser(policy=email.policy.default).parsebytes(raw).get("Message-ID")
+    text = str(value).strip() if value is not None else ""
+    return text[:998] or None
+
+
+CASES = {**ODD, **{p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))}}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_message_id_is_what_a_full_parse_reads(name: str) -> None:
+    raw = CASES[name]
+    assert message_id_of(raw) == read_in_full(raw)
+
+
+def test_the_cases_mean_something() -> None:
+    found = {name: message_id_of(raw) for name, raw in ODD.items()}
+    assert found["folded"] == "<folded@x.org>"
+    assert found["lower case, first of two"] == "<one@x>"
+    assert found["CR line ends"] == "<cr@x>"
+    assert found["only in the body"] is found["LF then CRLF blank line"] is None
+    assert found["a line that is no header"] is found["a blank line first"] is None
+    assert len(found["very long"] or "") == 998
+    assert sum(message_id_of(raw) is not None for raw in CASES.values()) >= 25
+
+
+def test_only_the_header_section_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = (FIXTURES / "plain_with_xlsx.eml").read_bytes()
+    expected = read_in_full(raw)
+    given: list[bytes] = []
+    parse = BytesHeaderParser.parsebytes
+
+    def spy(self: BytesHeaderParser, text: bytes, headersonly: bool = True
+            ) -> email.message.Message:
+        given.append(text)
+        return parse(self, text)
+
+    monkeypatch.setattr(smtp_listener.BytesHeaderParser, "parsebytes", spy)
+    assert message_id_of(raw) == expected is not None
+    head = raw.partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
+    assert given == [head] and len(head) < len(raw) // 4
