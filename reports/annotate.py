@@ -66,12 +66,21 @@ Marks = dict[str, dict[Position, list[Issue]]]  # sheet name -> cell -> its issu
 
 def annotate_workbook(data: bytes, filename: str, report: FileReport) -> bytes:
     """The submitted file as .xlsx bytes, problem cells highlighted, with an Issues sheet."""
-    if any(i.code in _NOT_OPENED for i in report.issues) or _refused(data, filename):
+    if any(i.code in _NOT_OPENED for i in report.issues):
         return _save(_issues_only(report.issues))
-    if filename.lower().endswith(_STYLED_SUFFIXES) and not _is_large_package(data):
+    styled_kind = filename.lower().endswith(_STYLED_SUFFIXES)
+    # The patched copy needs no guard before it: it inflates no part past its declared size
+    # and declines what the guard's limits on declared sizes refuse (reports.xlsx_patch), so
+    # a zip bomb costs it no more than its central directory. The guard's look, a second
+    # inflation of every part, is left to the ways that load the whole file.
+    if styled_kind:
         styled = patched_copy(data, report)
-        if styled is None:
-            styled = _styled_copy(data, report)
+        if styled is not None:
+            return styled
+    if _refused(data, filename):
+        return _save(_issues_only(report.issues))
+    if styled_kind and not _is_large_package(data):
+        styled = _styled_copy(data, report)
         if styled is not None:
             return styled
     return _save(_values_copy(data, filename, report))

@@ -28,6 +28,7 @@ import logging
 import math
 import posixpath
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -54,6 +55,7 @@ from reports.xlsx_cells import (
     worst,
 )
 from reports.zip_copy import ZipSource, ZipWriter
+from validation.guards_zip import ZipBudget, zip_limits
 from validation.issues import Issue, Severity
 from validation.report import FileReport
 
@@ -124,12 +126,19 @@ class Unexpected(Exception):
 
 def patched_copy(data: bytes, report: FileReport) -> bytes | None:
     """The annotated workbook as .xlsx bytes, or None when the package is not one this module
-    patches safely (the caller then uses openpyxl)."""
+    patches safely (the caller then uses openpyxl).
+
+    Safe on any bytes, with or without the file guard first: no part is inflated past the
+    size the central directory declares for it (``ZipSource``), and a package whose declared
+    sizes the guard would refuse (too many parts, too much in all, encrypted, an odd
+    compression) or whose sheets are too large to patch is declined before any inflating."""
     # Imported here: reports.annotate imports this module, and collect_marks lives there.
     from reports.annotate import collect_marks
 
     try:
-        package = _Package(ZipSource(data))
+        source = ZipSource(data)
+        _check_declared(source.infos, len(data))
+        package = _Package(source)
         marks = collect_marks(report.issues, package.worksheet_names(), report.sheet)
         return package.annotated(marks, report.issues)
     # Odd packages raise many things (KeyError for a missing part, ParseError, ValueError from
@@ -137,6 +146,16 @@ def patched_copy(data: bytes, report: FileReport) -> bytes | None:
     except Exception as exc:
         logger.info("patched copy of %s not made, using openpyxl: %r", report.file, exc)
         return None
+
+
+def _check_declared(infos: Sequence[zipfile.ZipInfo], size: int) -> None:
+    """The guard's limits on what the central directory declares (raising ZipRefusal), with
+    those of annotate_workbook's own look, and the cap on sheet XML that this path takes."""
+    from reports.annotate import GUARD_MIN_BYTES, STYLED_COPY_MAX_SHEET_XML
+
+    ZipBudget(zip_limits(max(size, GUARD_MIN_BYTES))).check_declared(list(infos))
+    sheets = sum(i.file_size for i in infos if i.filename.startswith("xl/worksheets/"))
+    _require(sheets <= STYLED_COPY_MAX_SHEET_XML, "sheets small enough to patch")
 
 
 def _parse(xml: bytes) -> ET.Element:

@@ -9,8 +9,10 @@ The compressed bytes and local headers are read here with struct, not with the m
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import struct
+import tracemalloc
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -23,11 +25,12 @@ import python_calamine
 from openpyxl import load_workbook
 
 from kernel import wording
-from reports import zip_copy
+from reports import annotate, xlsx_patch, zip_copy
 from reports.annotate import annotate_workbook
 from reports.xlsx_patch import patched_copy
 from reports.zip_copy import ZipSource, ZipWriter
 from tests.reports_support import sample_issues, soffice_convert
+from validation import guards_zip
 from validation.context import ValidationContext
 from validation.report import FileReport
 from validation.validate import validate_bytes
@@ -257,10 +260,9 @@ def test_odd_zips_still_give_a_valid_copy(what: str, make: Callable[[bytes], byt
     kept = _assert_kept_parts_copied_compressed(data, copy)
     assert kept >= _parts_never_changed(data) and KEPT in kept, what
     _assert_readable(copy)
-    # annotate_workbook gives the same copy, unless its guard re-check refuses the file
-    # (a package must start with a local header), as validation would have refused it.
-    from_annotate = annotate_workbook(data, "x.xlsx", _report())
-    assert (from_annotate == copy) is (not data.startswith(b"#!")), what
+    # annotate_workbook gives the same copy: the patched path comes before its guard (which
+    # would refuse the bytes before the zip; validation does, so a reply never gets here).
+    assert annotate_workbook(data, "x.xlsx", _report()) == copy, what
 
 
 def test_stored_members_stay_stored_and_new_parts_are_deflated() -> None:
@@ -415,3 +417,57 @@ def test_libreoffice_opens_the_copy_of_an_odd_zip(tmp_path: Path) -> None:
     assert [list(r) for r in book[SHEET].iter_rows(max_row=8, values_only=True)] == [
         list(r) for r in original.iter_rows(max_row=8, values_only=True)
     ]
+
+
+HOSTILE = sorted(p.name for p in (FIXTURES / "hostile").glob("*.xlsx"))
+
+
+@pytest.mark.parametrize("fixture", HOSTILE)
+def test_hostile_packages_are_declined_cheaply_and_answered_with_the_issues_sheet(
+    fixture: str,
+) -> None:
+    """The patched copy runs before the guard: it must decline every hostile package itself,
+    inflating little (a bomb's parts no further than their declared sizes), and the guard
+    after it still refuses the file."""
+    data = (FIXTURES / "hostile" / fixture).read_bytes()
+    tracemalloc.start()
+    try:
+        assert patched_copy(data, _report()) is None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024, peak  # zip_bomb_lying_sizes inflates to 2 GB
+    out = annotate_workbook(data, "x.xlsx", _report())
+    assert load_workbook(io.BytesIO(out)).sheetnames == [wording.ANNOTATED_SHEET_TITLE]
+
+
+def test_declared_limits_are_the_guards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package within the guard's limits is patched; one part more than it allows, or one
+    byte more of sheet XML than STYLED_COPY_MAX_SHEET_XML, and it is declined."""
+    data = _several_issues()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+    sheets = sum(i.file_size for i in infos if i.filename.startswith("xl/worksheets/"))
+    monkeypatch.setattr(annotate, "STYLED_COPY_MAX_SHEET_XML", sheets)
+    assert patched_copy(data, _report()) is not None
+    monkeypatch.setattr(annotate, "STYLED_COPY_MAX_SHEET_XML", sheets - 1)
+    assert patched_copy(data, _report()) is None
+    monkeypatch.undo()
+    for most, declined in ((len(infos), False), (len(infos) - 1, True)):
+        limits = dataclasses.replace(guards_zip.zip_limits(len(data)), max_entries=most)
+        monkeypatch.setattr(xlsx_patch, "zip_limits", lambda size, limits=limits: limits)
+        assert (patched_copy(data, _report()) is None) is declined, most
+
+
+def test_the_patched_copy_is_made_without_the_guards_second_look(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The guard re-inflates every part; the patched path does not need it (it is safe by
+    itself, see above), so a return is annotated without it."""
+
+    def no_guard(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the guard ran again")
+
+    monkeypatch.setattr(annotate, "check_container", no_guard)
+    data = _several_issues()
+    assert annotate_workbook(data, "x.xlsx", _report()) == patched_copy(data, _report())
