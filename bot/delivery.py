@@ -23,7 +23,14 @@ from bot.channels.registry import senders
 from bot.health import RELAY_GRACE, Health
 from bot.settings import Settings
 from store.db import Store
-from store.queue import due_outbound, fail_unsendable, mark_failed, mark_retry, mark_sent
+from store.queue import (
+    due_by_channel,
+    due_outbound,
+    fail_unsendable,
+    mark_failed,
+    mark_retry,
+    mark_sent,
+)
 from store.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -61,13 +68,22 @@ class Delivery:
             self.health.down(self.component(channel), error, grace=RELAY_GRACE)
 
     def deliver_due(self, limit: int = 50) -> int:
-        """Send what is due now, at most ``limit`` per channel; returns how many were sent."""
-        self._fail_unsendable()
+        """Send what is due now, at most ``limit`` per channel; returns how many were sent.
+
+        What is due is read first, in a transaction that only reads: woken after every
+        message, the outbox used to take the write lock (on SQLite the one every worker
+        waits for) two or three times per wake-up, mostly to find nothing (issue 14). Now it
+        writes only for items it found due; one that falls due meanwhile is sent at the next
+        wake-up or poll."""
+        with self.store.reading() as session:
+            due = due_by_channel(session, now=utcnow())
+        if any(channel not in self.by_channel for channel in due):
+            self._fail_unsendable()
         sent = 0
         for channel, send in self.by_channel.items():
-            for _ in range(limit):
+            for _ in range(min(limit, due.get(channel, 0))):
                 outcome = self._deliver_next(channel, send)
-                if outcome is None:
+                if outcome is None:  # taken by another process meanwhile
                     break
                 sent += outcome
         return sent

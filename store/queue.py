@@ -32,6 +32,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     insert,
     or_,
     select,
@@ -540,6 +541,16 @@ def due_outbound(
             .with_for_update(skip_locked=True)
         )
     )
+
+
+def due_by_channel(session: Session, *, now: datetime) -> dict[str, int]:
+    """How many queued items are due now, by channel: one read, no lock taken, so the outbox
+    can tell it has nothing to do without taking SQLite's write lock (issue 14)."""
+    query = (select(OutboundItem.channel, func.count())
+             .where(OutboundItem.status == QueueStatus.QUEUED,
+                    OutboundItem.next_attempt_at <= bindparam("now"))
+             .group_by(OutboundItem.channel))
+    return {channel: count for channel, count in session.execute(query, {"now": now})}
 
 
 def fail_unsendable(session: Session, *, sendable: Sequence[str], now: datetime) -> list[str]:

@@ -1,0 +1,93 @@
+"""The outbox takes no write lock to find nothing to send (issue 14).
+
+Woken after every message, it used to begin two or three writing transactions per wake-up,
+on SQLite each a turn on the one write lock every worker waits for. Now it reads what is due
+first and writes only for that: with another connection holding SQLite's write lock, an idle
+outbox still answers at once; a due reply is sent, and only it; a later one waits its time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
+
+from bot.delivery import Delivery
+from bot.settings import Settings
+from store.db import Store
+from store.queue import OutboundItem, enqueue_outbound
+from store.types import utcnow
+from tests.store_support import executed
+
+
+def _delivery(store: Store, tmp_path: Path, sent: list[str]) -> Delivery:
+    def send(_session: Any, item: OutboundItem, accepted: Any) -> None:
+        sent.append(item.key)
+
+    return Delivery(store, Settings(data_dir=tmp_path, mailbox_address="m@x.example"),
+                    {"email": send})
+
+
+def _queue(store: Store, key: str, *, due_in: timedelta = timedelta(0)) -> None:
+    with store.transaction() as session:
+        enqueue_outbound(session, key=key, channel="email", recipient="a@b.example",
+                         payload=b"x", now=utcnow() + due_in)
+
+
+def test_an_idle_outbox_writes_nothing(db_store: Store, tmp_path: Path) -> None:
+    sent: list[str] = []
+    delivery = _delivery(db_store, tmp_path, sent)
+    _queue(db_store, "later", due_in=timedelta(hours=1))
+    writes = ("UPDATE", "INSERT", "DELETE")
+    with executed(db_store.engine,
+                  lambda sql: sql.startswith(writes) or "FOR UPDATE" in sql) as seen:
+        assert delivery.deliver_due() == 0
+    assert seen == [] and sent == []
+
+
+def test_an_idle_outbox_does_not_wait_for_the_write_lock(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'marac.db'}")
+    try:
+        # Our connections give up on a taken lock after 200 ms, not 30 s: a regression fails
+        # quickly, with "database is locked".
+        event.listen(store.engine, "connect",
+                     lambda conn, _record: conn.execute("PRAGMA busy_timeout=200"))
+        store.engine.dispose()
+        delivery = _delivery(store, tmp_path, [])
+        path = make_url(str(store.engine.url)).database
+        assert path
+        with closing(sqlite3.connect(path, isolation_level=None)) as other:
+            other.execute("BEGIN IMMEDIATE")  # a worker's long transaction
+            assert delivery.deliver_due() == 0
+            other.execute("ROLLBACK")
+    finally:
+        store.close()
+
+
+def test_only_what_is_due_is_sent(db_store: Store, tmp_path: Path) -> None:
+    sent: list[str] = []
+    delivery = _delivery(db_store, tmp_path, sent)
+    _queue(db_store, "now-1")
+    _queue(db_store, "now-2")
+    _queue(db_store, "later", due_in=timedelta(hours=1))
+    assert delivery.deliver_due() == 2
+    assert sorted(sent) == ["now-1", "now-2"]
+    assert delivery.deliver_due() == 0 and len(sent) == 2
+    with db_store.reading() as session:
+        statuses = dict(session.execute(select(OutboundItem.key, OutboundItem.status)).all())
+    assert statuses == {"now-1": "sent", "now-2": "sent", "later": "queued"}
+
+
+def test_at_most_the_limit_is_sent_per_wake_up(db_store: Store, tmp_path: Path) -> None:
+    sent: list[str] = []
+    delivery = _delivery(db_store, tmp_path, sent)
+    for n in range(3):
+        _queue(db_store, f"r{n}")
+    assert delivery.deliver_due(limit=2) == 2
+    assert delivery.deliver_due(limit=2) == 1
+    assert sorted(sent) == ["r0", "r1", "r2"]
