@@ -7,8 +7,9 @@ most often) appear in the Issues sheet only.
 Two ways to copy, so a large file stays quick:
 - .xlsx/.xlsm up to ``STYLED_COPY_MAX_SHEET_XML`` bytes of sheet XML keep the submitter's own
   formatting (values, not formulas; macros dropped). ``reports.xlsx_patch`` patches the package
-  in one pass over the XML (a few ms for a return); packages it does not handle (comments
-  already on a marked sheet, strict OOXML, odd XML...) are loaded and saved with openpyxl;
+  in one pass over the XML, copying unchanged parts compressed (about 1.3 ms for a six-row
+  return); packages it does not handle (comments already on a marked sheet, strict OOXML, odd
+  XML...) are loaded and saved with openpyxl once the file guard has let them through;
 - everything else (.xls, .ods, .csv, large or odd workbooks) is read by ``validation.reader``,
   the validator's own reader, and written as a fresh write-only workbook with the same sheet
   names and values. For 50,000 x 32 cells openpyxl's normal mode takes ~27 s to load and

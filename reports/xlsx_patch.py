@@ -2,7 +2,8 @@
 
 Loading and saving a workbook through openpyxl costs tens of milliseconds even for a six-row
 return, most of the work of answering it. This module copies the zip member by member and
-changes only what the annotation needs:
+changes only what the annotation needs; the members it leaves alone go into the copy with
+their compressed bytes as they are (``reports.zip_copy``), each checked against its CRC:
 
 - xl/styles.xml: three fills (hard, soft, info), a copy of each marked cell's style with the
   fill, and the styles of the Issues sheet;
