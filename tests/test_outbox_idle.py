@@ -9,13 +9,14 @@ outbox still answers at once; a due reply is sent, and only it; a later one wait
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from bot.delivery import Delivery
 from bot.settings import Settings
@@ -26,7 +27,7 @@ from tests.store_support import executed
 
 
 def _delivery(store: Store, tmp_path: Path, sent: list[str]) -> Delivery:
-    def send(_session: Any, item: OutboundItem, accepted: Any) -> None:
+    def send(session: Session, item: OutboundItem, accepted: Callable[[], None]) -> None:
         sent.append(item.key)
 
     return Delivery(store, Settings(data_dir=tmp_path, mailbox_address="m@x.example"),

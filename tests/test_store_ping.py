@@ -22,7 +22,7 @@ def _pooled_backend(engine: Engine) -> int:
     """The server process of the connection the pool holds, after a transaction on it."""
     with engine.begin() as conn:
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    assert engine.pool.checkedin() == 1
+    assert engine.pool.checkedin() == 1  # type: ignore[attr-defined]  # QueuePool's
     return int(pid)
 
 
