@@ -7,7 +7,8 @@ import email
 import email.policy
 import re
 import socket
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from email.headerregistry import BaseHeader
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -181,10 +182,11 @@ SHAPES = {
 }
 
 
-def built_by_the_stdlib(r: Reply) -> bytes:
+def built_by_the_stdlib(r: Reply, ours: EmailMessage | None = None) -> bytes:
     """What set_content, add_alternative, add_related and add_attachment make of ``r``, under
-    the same headers: the way replies were built before the tree was built straight."""
-    ours = mime(r)
+    the same headers (each set as a header object, parsed and folded by the stdlib): the way
+    replies were built before the tree was built straight."""
+    ours = ours or mime(r)
     message = EmailMessage(policy=ours.policy)
     for name, value in ours.items():
         if name not in ("MIME-Version", "Content-Type"):
@@ -218,6 +220,31 @@ def test_the_reply_is_what_the_stdlib_builds_but_for_its_boundaries(
     for part in multiparts:  # ours, but for a picture's multipart/related (add_related's)
         ours_given = re.fullmatch(r"=_marac_[0-9a-f]{32}", part.get_boundary() or "")
         assert bool(ours_given) is (part.get_content_subtype() != "related")
+
+
+@pytest.mark.parametrize(("message_id", "domain", "verbatim"), [
+    ("reply:17", "localhost", True),
+    ("reply:17", "data-teams.example.org.uk", True),  # a line of 78 characters
+    ("reply:17", "data-teams1.example.org.uk", False),  # 79: folded (or not) by the stdlib
+    ("<given.1+x_y-z@example.org>", "localhost", True),
+    ("<given:1,2@example.org>", "localhost", False),
+    ("<a..b@example.org>", "localhost", False),
+    ("<a\"b@example.org>", "localhost", False),
+])
+@pytest.mark.parametrize("date", [datetime(2025, 2, 3, 10, 12, tzinfo=UTC),
+                                  datetime(2025, 7, 3, 23, 59, 59, tzinfo=timezone(
+                                      timedelta(hours=1))),
+                                  datetime(2025, 1, 1)])
+def test_dates_and_ids_are_written_as_the_stdlib_writes_them(
+        message_id: str, domain: str, verbatim: bool, date: datetime) -> None:
+    r = reply()
+    ours = to_mime(r, mailbox_address=MAILBOX, message_id_domain=domain, message_id=message_id,
+                   date=date)
+    # Stored as written (set_raw, no header object) only where that is what would be written.
+    stored = dict(ours.raw_items())
+    assert isinstance(stored["Message-ID"], BaseHeader) is not verbatim
+    assert not isinstance(stored["Date"], BaseHeader)
+    assert without_boundaries(render(ours)) == without_boundaries(built_by_the_stdlib(r, ours))
 
 
 def test_a_boundary_found_in_a_part_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:

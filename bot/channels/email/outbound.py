@@ -30,6 +30,11 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-•*])\s+(.*)$")
 # suggests clients may; a year of replies must not grow a header without bound.
 MAX_REFERENCES = 20
 BOUNDARY_PREFIX = "=_marac_"
+# Values _set_verbatim stores as written: format_datetime's dates, and ids such as
+# <marac.1f2e@example.org> (ASCII dot-atoms either side of the @).
+_DATE = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}")
+_ATOM = r"[A-Za-z0-9_+-]+"
+_DOT_ATOM_ID = re.compile(rf"<{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*>")
 
 
 def make_message_id(key: str, *, domain: str) -> str:
@@ -58,8 +63,9 @@ def to_mime(
     if reply.cc:
         message["Cc"] = ", ".join(reply.cc)
     message["Subject"] = reply.subject or reply_subject(reply.thread.subject or "")
-    message["Date"] = format_datetime(date or datetime.now(UTC))
-    message["Message-ID"] = _full_message_id(message_id, message_id_domain)
+    _set_verbatim(message, "Date", format_datetime(date or datetime.now(UTC)), _DATE)
+    _set_verbatim(message, "Message-ID", _full_message_id(message_id, message_id_domain),
+                  _DOT_ATOM_ID)
     _thread_headers(message, reply)
     # RFC 3834: mark it automatic, so well-behaved responders do not answer it; and our own
     # header, so that it is never taken for a submission if it comes back to us.
@@ -146,9 +152,23 @@ def _thread_headers(message: EmailMessage, reply: Reply) -> None:
     message["References"] = " ".join(references)
 
 
+def _set_verbatim(message: MIMEPart, name: str, value: str, form: re.Pattern[str]) -> None:
+    """A value we made, stored as written (``set_raw``) when it has a ``form`` the stdlib
+    writes exactly as it is and fits on one line: then it is neither parsed nor folded per
+    message (only if read). Anything else is set as usual."""
+    limit = message.policy.max_line_length
+    if (not limit or len(name) + 2 + len(value) <= limit) and form.fullmatch(value):
+        message.set_raw(name, value)
+    else:
+        message[name] = value
+
+
 def _make_multipart(message: MIMEPart, subtype: str, parts: list[MIMEPart],
                     contents: list[str]) -> None:
-    message["Content-Type"] = f'multipart/{subtype}; boundary="{new_boundary(contents)}"'
+    # Written as the stdlib folds it (the boundary's parameter on a line of its own: the one
+    # line would pass 78 characters), so it is written out as it stands. A test compares both.
+    message.set_raw("Content-Type",
+                    f'multipart/{subtype};\n boundary="{new_boundary(contents)}"')
     for part in parts:
         message.attach(part)
 
