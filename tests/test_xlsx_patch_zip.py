@@ -442,8 +442,9 @@ def test_hostile_packages_are_declined_cheaply_and_answered_with_the_issues_shee
 
 
 def test_declared_limits_are_the_guards(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A package within the guard's limits is patched; one part more than it allows, or one
-    byte more of sheet XML than STYLED_COPY_MAX_SHEET_XML, and it is declined."""
+    """A package within the guard's limits is patched; one part more than it allows, a part
+    expanding one step too fast, or one byte more of sheet XML than STYLED_COPY_MAX_SHEET_XML,
+    and it is declined."""
     data = _several_issues()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         infos = archive.infolist()
@@ -457,6 +458,19 @@ def test_declared_limits_are_the_guards(monkeypatch: pytest.MonkeyPatch) -> None
         limits = dataclasses.replace(guards_zip.zip_limits(len(data)), max_entries=most)
         monkeypatch.setattr(xlsx_patch, "zip_limits", lambda size, limits=limits: limits)
         assert (patched_copy(data, _report()) is None) is declined, most
+    # Expanding too fast: past the floor, more than max_ratio times the compressed size.
+    largest = max(infos, key=lambda i: i.file_size)
+    ratio = largest.file_size // largest.compress_size  # floor: file_size > ratio * compressed
+    for floor, most, declined in (
+        (largest.file_size, ratio, False),  # not past the floor
+        (largest.file_size - 1, ratio + 1, False),  # past it, but within the ratio
+        (largest.file_size - 1, ratio, True),
+    ):
+        limits = dataclasses.replace(
+            guards_zip.zip_limits(len(data)), ratio_floor=floor, max_ratio=most
+        )
+        monkeypatch.setattr(xlsx_patch, "zip_limits", lambda size, limits=limits: limits)
+        assert (patched_copy(data, _report()) is None) is declined, (floor, most)
 
 
 def test_the_patched_copy_is_made_without_the_guards_second_look(
