@@ -7,6 +7,7 @@ import email
 import email.policy
 import re
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from email.headerregistry import BaseHeader
 from email.message import EmailMessage
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.email import outbound
+from bot.channels.email import outbound, policy
 from bot.channels.email.inbound import to_inbound
 from bot.channels.email.outbound import (
     BOUNDARY_PREFIX,
@@ -220,6 +221,33 @@ def test_the_reply_is_what_the_stdlib_builds_but_for_its_boundaries(
     for part in multiparts:  # ours, but for a picture's multipart/related (add_related's)
         ours_given = re.fullmatch(r"=_marac_[0-9a-f]{32}", part.get_boundary() or "")
         assert bool(ours_given) is (part.get_content_subtype() != "related")
+
+
+FIXTURE_MAIL = sorted((Path(__file__).parent / "fixtures/email").glob("*.eml"))
+
+
+@pytest.mark.parametrize("changes", SHAPES.values(), ids=SHAPES.keys())
+def test_render_writes_what_as_bytes_writes(changes: dict[str, object]) -> None:
+    message = mime(reply(**changes))
+    assert render(message) == message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+
+
+@pytest.mark.parametrize("path", FIXTURE_MAIL, ids=[p.name for p in FIXTURE_MAIL])
+def test_render_writes_received_mail_as_as_bytes_does(path: Path) -> None:
+    # Preambles, epilogues, 8-bit bodies kept as surrogates, bare CR or LF line ends.
+    raw = path.read_bytes()
+    for text in (raw, raw.replace(b"\r\n", b"\n"), raw.replace(b"\r\n", b"\r")):
+        message = email.message_from_bytes(text, policy=policy.PARSE)
+        assert isinstance(message, EmailMessage)
+        assert _outcome(render, message) == _outcome(
+            lambda m: m.as_bytes(policy=policy.SMTP), message)
+
+
+def _outcome(write: Callable[[EmailMessage], bytes], message: EmailMessage) -> object:
+    try:
+        return write(message)
+    except ValueError as exc:  # a header the stdlib will not write (a CR in an address)
+        return type(exc), str(exc)
 
 
 @pytest.mark.parametrize(("message_id", "domain", "verbatim"), [
