@@ -5,17 +5,19 @@ capped child's modules loaded in a thread with the room they map added to its ca
 from __future__ import annotations
 
 import json
+import random
 import resource
 import subprocess
 import sys
 import time
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from tests.test_early_read import no_reader_left  # noqa: F401 - a fixture
-from validation import isolated
+from validation import ahead, isolated
 from validation.ahead import read_ahead
 from validation.context import ValidationContext
 from validation.isolated import Capped
@@ -25,6 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 CONTEXT = ValidationContext(today=date(2025, 2, 15))
 pytestmark = pytest.mark.usefixtures("no_reader_left")  # every child reaped or killed
+
+
+@pytest.fixture(autouse=True)
+def any_size_read_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixtures are small: here they are read ahead whatever their size."""
+    monkeypatch.setattr(ahead, "AHEAD_BYTES", 0)
 
 
 @pytest.mark.parametrize("name", [
@@ -45,6 +53,16 @@ def test_a_read_ahead_not_taken_is_killed() -> None:
     ahead = read_ahead(FIXTURES / "clean_libreoffice.xlsx", CONTEXT.max_file_bytes)
     assert ahead.early is not None
     ahead.cancel()
+
+
+def test_a_file_under_a_megabyte_is_read_the_usual_way(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """Its parse is shorter than loading validation twice: read once validation is loaded."""
+    monkeypatch.setattr(ahead, "AHEAD_BYTES", 1 << 20)
+    path = FIXTURES / "clean_libreoffice.xlsx"
+    found = read_ahead(path, CONTEXT.max_file_bytes)
+    assert found.early is None and found.data == path.read_bytes()
+    assert validate_ahead(found, CONTEXT).to_dict() == validate_path(path, CONTEXT).to_dict()
 
 
 def test_a_file_over_the_limit_is_not_read_ahead() -> None:
@@ -92,16 +110,31 @@ def _command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
 
 
+def _padded_past_a_megabyte(tmp_path: Path) -> Path:
+    """The clean return with a megabyte of stored noise beside its parts (a picture, say):
+    large enough to be read ahead, the same rows."""
+    path = tmp_path / "clean_padded.xlsx"
+    with zipfile.ZipFile(FIXTURES / "clean_libreoffice.xlsx") as source, zipfile.ZipFile(
+            path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr("xl/media/noise.bin", random.Random(14).randbytes(ahead.AHEAD_BYTES),
+                        compress_type=zipfile.ZIP_STORED)
+    assert path.stat().st_size > ahead.AHEAD_BYTES
+    return path
+
+
 def test_the_command_prints_every_report_and_its_exit_code(tmp_path: Path) -> None:
-    """The whole process, which reads its first file ahead and ends without the
-    interpreter's teardown: everything it printed is there, and its code."""
-    files = [str(FIXTURES / n) for n in ("clean_libreoffice.xlsx", "many_issues.xlsx",
-                                         "clean_libreoffice.ods")]
+    """The whole process, which reads its first file ahead (past a megabyte) and ends
+    without the interpreter's teardown: everything it printed is there, and its code."""
+    files = [str(_padded_past_a_megabyte(tmp_path))] + [
+        str(FIXTURES / n) for n in ("many_issues.xlsx", "clean_libreoffice.ods")]
     run = _command(*files, "--json", cwd=tmp_path)
     assert run.returncode == 1, run.stderr  # many_issues has hard issues
     reports = json.loads(run.stdout)
     assert [r["file"] for r in reports] == [Path(f).name for f in files]
     expected = [validate_path(Path(f), CONTEXT).to_dict()["status"] for f in files]
     assert [r["status"] for r in reports] == expected
+    assert reports[0]["rows_accepted"] == 6
     text = _command(files[0], cwd=tmp_path)
     assert text.returncode == 0 and text.stdout.rstrip().endswith("would be rejected.")
