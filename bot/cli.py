@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import importlib
 import os
@@ -80,14 +79,19 @@ _ENDS_AT_ONCE = frozenset({"validate"})
 
 
 def _end_now(code: int) -> None:
-    """Flush what is buffered (output, log handlers) and leave with ``code``."""
+    """Flush what is buffered (output, log handlers) and leave with ``code``; with 120, as
+    the interpreter's own exit does, if the output could not be written (a full disk)."""
     if "logging" in sys.modules:
         import logging
 
         logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: main has said so
+        try:
             stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away, or a closed stream
+            pass
+        except OSError:
+            code = code or 120
     os._exit(code)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -260,3 +261,22 @@ def _modules_of_import(names: str, cwd: Path) -> set[str]:
     assert marker >= 0, run.stderr[-2000:]
     return set(json.loads(run.stderr[marker + len("MODULES "):]))
 
+
+
+@pytest.mark.parametrize(("target", "code", "expected"), [
+    ("/dev/null", 0, 0),
+    ("/dev/full", 0, 120),  # the output could not be written: not a success
+    ("/dev/full", 3, 3),  # the command's own failure code is kept
+])
+def test_ending_at_once_says_when_the_output_was_lost(target: str, code: int,
+                                                       expected: int) -> None:
+    """``validate`` ends without the interpreter's teardown, which would have exited 120 on
+    output it could not flush; ending at once must say so too."""
+    script = ("import sys; from bot.cli import _end_now; "
+              f"sys.stdout.write('report'); _end_now({code})")
+    # Buffered, as a command's output to a file is (this environment may say otherwise).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open(target, "w") as out:
+        done = subprocess.run([sys.executable, "-c", script], stdout=out, timeout=60,
+                              cwd=Path(__file__).resolve().parents[1], env=env)
+    assert done.returncode == expected
