@@ -15,7 +15,6 @@ from datetime import datetime
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 
-from bot.channels.email import boundary_match
 from bot.channels.email.address import decode_escapes, from_header, to_envelope_sender
 from bot.channels.email.auth import is_sender_verified
 from bot.channels.email.auto import automatic_reason
@@ -26,7 +25,6 @@ from kernel.quarters import Quarter
 from validation.safe_text import safe_display_text, safe_filename
 
 logger = logging.getLogger(__name__)
-boundary_match.install()  # the feed parser compiles no pattern per multipart (3.13's way)
 
 # Spreadsheets some clients attach with no Content-Disposition and no file name at all.
 SPREADSHEET_TYPES = {
