@@ -7,7 +7,6 @@ Nothing here is global: the entry point builds a ``Store`` from ``Settings`` and
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -112,7 +111,8 @@ def _ping_when_idle(engine: Engine, idle_s: float) -> None:
         record.info[_USED_AT] = time.monotonic()
 
     def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        if time.monotonic() - record.info.get(_USED_AT, -math.inf) < idle_s:
+        used_at = record.info.get(_USED_AT)  # never unmarked as far as we know: then ping
+        if used_at is not None and time.monotonic() - used_at < idle_s:
             return
         try:
             dialect.do_ping(dbapi_connection)
@@ -121,9 +121,10 @@ def _ping_when_idle(engine: Engine, idle_s: float) -> None:
                 # Like pre-ping: this and every older pooled connection are discarded.
                 raise InvalidatePoolError() from error
             raise
-        record.info[_USED_AT] = time.monotonic()
 
-    # The record's info is emptied when its connection is closed or discarded.
+    # Marked when made and when given back (the last moment it is known to work). The
+    # record's info is emptied when its connection is closed or discarded; a new connection
+    # is marked as it is made.
     event.listen(engine, "connect", mark)
     event.listen(engine, "checkin", mark)
     event.listen(engine, "checkout", ping)
