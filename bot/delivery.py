@@ -75,7 +75,7 @@ class Delivery:
         waits for) two or three times per wake-up, mostly to find nothing (issue 14). Now it
         writes only for items it found due; one that falls due meanwhile is sent at the next
         wake-up or poll."""
-        with self.store.reading() as session:
+        with self.store.peeking() as session:
             due = due_by_channel(session, now=utcnow())
         if any(channel not in self.by_channel for channel in due):
             self._fail_unsendable()

@@ -84,3 +84,31 @@ def test_looking_for_due_replies_and_finding_none_keeps_prepared_statements(
         assert prepared is not None and prepared >= 1
     finally:
         store.close()
+
+
+def test_peeking_reads_what_was_committed(db_store: Store) -> None:
+    with db_store.transaction() as session:
+        _add_marac(session, "Croydon")
+    with db_store.peeking() as session:
+        assert session.scalar(select(func.count()).select_from(Marac)) == 1
+
+
+@pytest.mark.postgres
+def test_peeking_on_postgresql_runs_each_statement_on_its_own(pg_schema_url: str) -> None:
+    """No BEGIN before the statement (one round trip, not three): in autocommit each
+    statement is its own transaction, so it starts when the statement does. In a transaction
+    psycopg sends BEGIN first, and the transaction starts before the statement."""
+    store = Store.open(pg_schema_url)
+    own = text("SELECT transaction_timestamp() = statement_timestamp()")
+    try:
+        with store.peeking() as session:
+            assert session.scalar(own) is True
+            assert session.scalar(own) is True  # the second statement too
+        with store.reading() as session:
+            session.scalar(text("SELECT 1"))
+            assert session.scalar(own) is False
+        with store.reading() as session:  # the pooled connection is back in transactions
+            session.scalar(text("SELECT 1"))
+            assert session.scalar(own) is False
+    finally:
+        store.close()
