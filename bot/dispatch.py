@@ -211,9 +211,14 @@ class Dispatcher:
         """The submission numbers, to withdraw or explain by (issue 13)."""
         from handlers.withdraw import ids_note
 
+        if submitted.dedupe_prefix is None:  # no message to quote (the command line)
+            return []
+        # The submissions just recorded, or met again: not read back (issue 14). Only the
+        # sender's own: a Message-ID reused by someone else must not show them another's.
+        own = [(r.recorded.number, r.recorded.filename) for r in received
+               if r.recorded is not None and r.recorded.sender == submitted.sender]
         soft = any(r.report.by_severity(Severity.SOFT) for r in received)
-        note = ids_note(session, dedupe_prefix=submitted.dedupe_prefix,
-                        sender=submitted.sender, soft=soft, today=today,
+        note = ids_note(session, recorded=own, soft=soft, today=today,
                         due_days=self.settings.due_days)
         return [note] if note else []
 

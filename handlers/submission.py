@@ -18,7 +18,7 @@ from handlers.result import Outcome
 from kernel.config import Policy
 from kernel.messages import Attachment
 from kernel.quarters import Quarter
-from reports.reply import ReceivedFile
+from reports.reply import ReceivedFile, Recorded
 from store.meetings import record_submission
 from store.refusals import record_refused
 from store.views import ContactSenderView, validation_context
@@ -96,7 +96,7 @@ def submit_files(
     for attachment in submitted.files:
         report = (checked or {}).get(file_key(attachment)) or _check(
             session, submitted, attachment, settings=settings, today=today)
-        record_submission(
+        submission = record_submission(
             session,
             report=report,
             raw=attachment.data,
@@ -110,7 +110,8 @@ def submit_files(
         )
         logger.info("%s from %s: %s, %d of %d rows accepted", attachment.filename,
                     submitted.sender, report.status, report.rows_accepted, report.rows_total)
-        received.append(ReceivedFile(attachment.filename, attachment.data, report))
+        recorded = Recorded(submission.id, submission.filename, submission.sender)
+        received.append(ReceivedFile(attachment.filename, attachment.data, report, recorded))
     return received
 
 

@@ -9,6 +9,7 @@ Chairs and managers submit nothing (store/views.py), so they withdraw nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
@@ -127,22 +128,16 @@ def notice_text(done: Withdrawal, *, by: str, now: datetime, tz: tzinfo,
     )
 
 
-def ids_note(session: Session, *, dedupe_prefix: str | None, sender: str, soft: bool,
+def ids_note(session: Session, *, recorded: Sequence[tuple[int, str]], soft: bool,
              today: date, due_days: int) -> str | None:
     """The submission numbers a reply names, so a file sent in error can be withdrawn (and a
-    check explained) by number; None when the message left no trace to find them by. The
-    withdraw advice follows the coordinator's right: until the quarter is due they may reply
-    WITHDRAW, after it only the data team can, and a file that recorded nothing has nothing to
+    check explained) by number; None when nothing was recorded. ``recorded``: (number, file
+    name) of the submissions the message's files were recorded as, the sender's own only (a
+    number twice, for the same file twice, is named once; in the order recorded). The withdraw
+    advice follows the coordinator's right: until the quarter is due they may reply WITHDRAW,
+    after it only the data team can, and a file that recorded nothing has nothing to
     withdraw."""
-    if dedupe_prefix is None:
-        return None
-    query = (
-        select(Submission.id, Submission.filename)
-        .where(Submission.dedupe_key.startswith(f"{dedupe_prefix}:", autoescape=True),
-               Submission.sender == sender)
-        .order_by(Submission.id)
-    )
-    found = [(i, f) for i, f in session.execute(query)]
+    found = sorted(dict(recorded).items())  # a submission's number always has its one name
     if not found:
         return None
     quarters = [Quarter.from_label(q) for q in quarters_of(session, found[0][0])]

@@ -25,12 +25,23 @@ ISSUE_CAP = 15
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """The submission a file was recorded as: a new one, or the earlier one of a file that
+    came again under the same message."""
+
+    number: int
+    filename: str
+    sender: str
+
+
+@dataclass(frozen=True)
 class ReceivedFile:
     """A file as it came in, with its report after validation and recording."""
 
     filename: str
     data: bytes
     report: FileReport
+    recorded: Recorded | None = None  # None until recorded (a check only, a form's entry)
 
 
 @dataclass(frozen=True)
