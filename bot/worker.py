@@ -295,8 +295,10 @@ class Worker:
         now = utcnow()
         # Files are validated, and their annotated copies made, before the writing
         # transaction: on SQLite that holds the one write lock every worker and process
-        # shares, so it must be short (issue 14).
-        with self.store.reading() as session:
+        # shares, so it must be short (issue 14). Each look may see a moment later than the
+        # one before (on PostgreSQL they run without a transaction around them): dispatch
+        # decides again, and recording compares every row under its meeting's lock.
+        with self.store.peeking() as session:
             ahead = dispatcher.check_ahead(session, message, now=now)
         with self.store.transaction() as session:
             if not hold_claim(session, item_id, worker=self.name):

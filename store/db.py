@@ -322,10 +322,11 @@ class Store:
 
     @contextmanager
     def peeking(self) -> Iterator[Session]:
-        """A session for one look whose answer is checked again under a lock before anything
-        is done with it (the outbox's what-is-due). On PostgreSQL each statement runs on its
-        own, with no transaction around it (autocommit): one round trip where BEGIN, the
-        SELECT and COMMIT take three (issue 14). Elsewhere it is ``reading``."""
+        """A session for looks whose answers are checked again before anything is done with
+        them (the outbox's what-is-due, checking a message's files ahead), that only read. On
+        PostgreSQL each statement runs on its own, with no transaction around it
+        (autocommit), so each may see a moment later than the one before: no BEGIN and
+        COMMIT, two round trips saved (issue 14). Elsewhere it is ``reading``."""
         if self.engine.dialect.name != "postgresql":
             with self.reading() as session:
                 yield session
