@@ -345,3 +345,22 @@ def test_large_bytes_travel_beside_the_request_and_arrive_whole(
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def test_the_reader_process_runs_our_code_whatever_the_working_directory_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started where another ``validation`` package lies (a checkout of other code), the
+    reader process still imports ours, and reads."""
+    decoy = tmp_path / "validation"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("raise ImportError('the decoy was imported')\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(reader_process, "ANSWER_SECONDS", 60.0)
+    reader_process.start()
+    try:
+        started = reader_process.current()
+        assert started is not None
+        assert run_capped(_parent_pid) == started.pid  # it answered: our code, not the decoy
+    finally:
+        reader_process.stop()

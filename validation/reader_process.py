@@ -75,8 +75,10 @@ class ReaderProcess:
         code = f"from validation.reader_process import serve; serve({theirs.fileno()})"
         import subprocess  # here: a one-shot command forks instead, and never needs it
 
+        # -P: not the working directory first on its path, which would win over PYTHONPATH
+        # (a checkout of other code where run was started would answer our requests).
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code], pass_fds=(theirs.fileno(),), env=env,
+            [sys.executable, "-P", "-c", code], pass_fds=(theirs.fileno(),), env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         theirs.close()
         self._socket = ours

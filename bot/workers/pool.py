@@ -102,10 +102,13 @@ class WorkerProcesses:
 
     async def _spawn(self, child: Child) -> None:
         child.started = time.monotonic()
+        # Our import path, not the working directory first (-P): a worker must run this
+        # code, whatever else lies where run was started.
+        env = os.environ.copy()
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
         child.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.workers.child",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env=os.environ.copy(),
+            sys.executable, "-P", "-m", "bot.workers.child",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
         )
 
     async def _watch(self, child: Child) -> None:
