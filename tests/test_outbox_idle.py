@@ -14,6 +14,7 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -43,12 +44,42 @@ def _queue(store: Store, key: str, *, due_in: timedelta = timedelta(0)) -> None:
 def test_an_idle_outbox_writes_nothing(db_store: Store, tmp_path: Path) -> None:
     sent: list[str] = []
     delivery = _delivery(db_store, tmp_path, sent)
+    _queue(db_store, "done")
+    assert delivery.deliver_due() == 1  # sent: no longer queued, so no longer due
     _queue(db_store, "later", due_in=timedelta(hours=1))
     writes = ("UPDATE", "INSERT", "DELETE")
     with executed(db_store.engine,
                   lambda sql: sql.startswith(writes) or "FOR UPDATE" in sql) as seen:
         assert delivery.deliver_due() == 0
-    assert seen == [] and sent == []
+    assert seen == [] and sent == ["done"]
+
+
+@pytest.mark.postgres
+def test_a_reply_taken_by_another_process_does_not_stop_the_other_channels(
+    pg_schema_url: str, tmp_path: Path
+) -> None:
+    """Another process holds the email reply's row (it is sending it): that channel ends
+    its round, and the Slack reply is still sent."""
+    store = Store.open(pg_schema_url)
+    try:
+        sent: list[str] = []
+
+        def send(session: Session, item: OutboundItem, accepted: Callable[[], None]) -> None:
+            sent.append(item.key)
+
+        delivery = Delivery(store, Settings(data_dir=tmp_path, mailbox_address="m@x.example"),
+                            {"email": send, "slack": send})
+        _queue(store, "by-email")
+        with store.transaction() as session:
+            enqueue_outbound(session, key="by-slack", channel="slack", recipient="U1",
+                             payload=b"{}")
+        with store.sessions() as other, other.begin():
+            other.execute(select(OutboundItem).where(OutboundItem.key == "by-email")
+                          .with_for_update())
+            assert delivery.deliver_due() == 1
+        assert sent == ["by-slack"]
+    finally:
+        store.close()
 
 
 def test_an_idle_outbox_does_not_wait_for_the_write_lock(tmp_path: Path) -> None:

@@ -166,3 +166,20 @@ def test_validation_context_is_backed_by_the_store(db_session: Session) -> None:
     assert isinstance(looked_up, ContactSenderView)
     again = validation_context(db_session, today=date(2024, 11, 1), sender=looked_up)
     assert again.sender is looked_up
+
+
+def test_a_scope_of_everything_counts_for_a_manager_only(db_session: Session) -> None:
+    """Scopes are a manager's; "*" in a coordinator's row gives them nothing more."""
+    load_registry(db_session)
+    croydon = db_session.scalars(select(Marac).where(Marac.name == "Croydon")).one()
+    db_session.add_all([
+        Contact(name="Star coordinator", email="star@example.org", role="coordinator",
+                scopes=["*"], maracs=[croydon]),
+        Contact(name="Star manager", email="boss@example.org", role="manager", scopes=["*"]),
+    ])
+    db_session.flush()
+    coordinator = sender_view(db_session, "star@example.org")
+    manager = sender_view(db_session, "boss@example.org")
+    assert coordinator is not None and not coordinator.everything
+    assert coordinator.may_view("Croydon") and not coordinator.may_view("Leeds")
+    assert manager is not None and manager.everything and manager.may_view("Leeds")

@@ -8,14 +8,20 @@ recorded, and only the sender's own, even when someone else's message had the sa
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
+from handlers.withdraw import ids_note
 from kernel.messages import XLSX_TYPE, Attachment, InboundMessage, ThreadRef
+from kernel.quarters import Quarter
 from store.db import Store
 from tests.dispatch_support import COORDINATOR, JANE, MAILBOX, fixture, load_registry
+from tests.store_support import load_registry as load_store_registry
+from tests.store_support import record, report, row
 
 NOW = datetime.fromisoformat("2025-01-10T10:00:00+00:00")
 CLEAN = fixture("clean_libreoffice.xlsx").data
@@ -59,3 +65,16 @@ def test_a_message_id_reused_by_someone_else_names_none_of_theirs(
     assert _named(first) == ["submission 1 (a.xlsx)"]
     again = _reply(db_store, tmp_path, JANE, {"jane.xlsx": CLEAN}, "<same@example.org>")
     assert "submission 1" not in again and _named(again) == []
+
+
+def test_withdrawing_is_the_coordinators_until_the_quarter_is_due(db_session: Session) -> None:
+    """On the due day the reply still says WITHDRAW; the day after, ask the data team."""
+    load_store_registry(db_session)
+    submission = record(db_session, report(row(2, "Croydon", date(2024, 10, 3))))
+    due = Quarter(2024, 3).due_date(28)
+    notes = {day: ids_note(db_session, recorded=[(submission.id, "croydon.xlsx")], soft=False,
+                           today=day, due_days=28)
+             for day in (due, due + timedelta(days=1))}
+    assert f"Reply WITHDRAW {submission.id} by" in (notes[due] or "")
+    assert "ask the data team" in (notes[due + timedelta(days=1)] or "")
+    assert ids_note(db_session, recorded=[], soft=False, today=due, due_days=28) is None
