@@ -140,8 +140,9 @@ class Dispatcher:
             # A registered sender's files (check_ahead passes nothing else), found moments ago
             # in the same registry: not looked up again. A change to the contact committed in
             # between counts as coming just after this message, as it would a moment later.
-            return self._submission(session, message, ahead.sender.email, today, now,
-                                    files=spreadsheets, skipped=skipped, ahead=ahead)
+            return self._submission(session, _to_registered_address(message, ahead.sender.email),
+                                    ahead.sender.email, today, now, files=spreadsheets,
+                                    skipped=skipped, ahead=ahead)
         contact = find_contact(session, message.sender) if message.sender_verified else None
         if contact is None and message.is_question and not spreadsheets:
             # The command line's --as someone unregistered: the question engine says why not.
@@ -245,9 +246,8 @@ class Dispatcher:
     def _submission(self, session: Session, message: InboundMessage, sender: str,
                     today: date, now: datetime, *, files: list[Attachment],
                     skipped: list[Attachment], ahead: Ahead | None) -> HandlerResult:
-        """The files of a registered ``sender`` (their registry address), checked and
-        recorded; the reply goes to that address (``_to_registered_address``)."""
-        message = _to_registered_address(message, sender)
+        """The files of a registered ``sender`` (their registry address, which the message's
+        reply address already is: ``_to_registered_address``), checked and recorded."""
         submitted = self._submitted(message, sender, now, files, today=today)
         received = submit_files(session, submitted, settings=self.settings, today=today,
                                 checked=ahead.reports if ahead is not None else None)
