@@ -2,7 +2,8 @@
 
 On PostgreSQL it must end without ROLLBACK: psycopg forgets every prepared statement of a
 connection on a ROLLBACK, and then each message paid every statement's parse and plan again.
-The outbox's look for due replies, run all day long with nothing due, ends the same way.
+The outbox's look for due replies, run all day long with nothing due, keeps them too: it runs
+in ``Store.peeking()``, on PostgreSQL with no transaction at all (autocommit).
 """
 
 from __future__ import annotations
