@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import tracemalloc
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,18 @@ def test_a_frame_that_is_not_ours_is_a_child_that_died() -> None:
     assert _received(b"garbage that is long enough to be a head" * 3) is None
     head = isolated._FRAME.pack(isolated._MAGIC, 1 << 40, 0)  # claims a terabyte
     assert _received(head) is None
+
+
+def test_a_frame_claiming_more_than_a_child_can_hold_is_refused_unread() -> None:
+    over = isolated.MEMORY_HEADROOM + isolated.PRELOAD_ROOM + 1
+    head = isolated._FRAME.pack(isolated._MAGIC, over, 0)
+    tracemalloc.start()
+    try:
+        assert _received(head + b"x" * 64) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # no room made for the ~450 MB claimed
 
 
 def test_a_child_that_stops_sending_is_stopped_at_the_deadline() -> None:

@@ -53,7 +53,9 @@ _SIZE = struct.Struct("<Q")
 _MAGIC = b"MRC1"
 _ALIGN = 64  # each buffer's start, for the arrays made on it
 _MAX_BUFFERS = 1 << 16
-_MAX_OUTCOME = 4 << 30  # more than any outcome: a frame that claims more is not one
+# A child cannot make more than its cap lets it allocate, so a frame that claims more is not
+# one: refused before this process allocates room for it.
+_MAX_OUTCOME = MEMORY_HEADROOM + PRELOAD_ROOM
 _F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux), named in the fcntl module only from 3.10
 
 
