@@ -15,8 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -238,27 +239,42 @@ def _record_row(
 
 
 def _finish(session: Session, submission: Submission, report: FileReport) -> None:
-    """Counts, status and issues as they stand after the rows were applied."""
-    submission.status = report.status
-    submission.rows_total = report.rows_total
-    submission.rows_accepted = report.rows_accepted
-    submission.rows_rejected = report.rows_rejected
-    submission.rows_held = report.rows_held
-    submission.rows_unchanged = report.rows_unchanged
-    submission.issues = [_issue_row(i, n) for n, i in enumerate(report.issues)]
-    session.flush()
+    """Counts, status and issues as they stand after the rows were applied.
+
+    By Core statements built once (issue 14): the ORM's flush of the same UPDATE and INSERT
+    cost three times as much. The object is told the values it now holds, and its issues
+    are read from the table if anyone asks for them."""
+    counts = {"status": report.status, "rows_total": report.rows_total,
+              "rows_accepted": report.rows_accepted, "rows_rejected": report.rows_rejected,
+              "rows_held": report.rows_held, "rows_unchanged": report.rows_unchanged}
+    session.execute(_FINISH, {"submission_id": submission.id, **counts})
+    for name, value in counts.items():
+        set_committed_value(submission, name, value)
+    if report.issues:
+        session.execute(_INSERT_ISSUES, [_issue_row(submission.id, i, n)
+                                         for n, i in enumerate(report.issues)])
+    session.expire(submission, ["issues"])
+    session.flush()  # and what the rows added through the ORM (held changes), as before
 
 
-def _issue_row(issue: Issue, position: int) -> SubmissionIssue:
+_SUBMISSIONS = cast(Table, Submission.__table__)
+# The SET clause comes from the parameters' names (everything but submission_id).
+_FINISH = update(_SUBMISSIONS).where(
+    _SUBMISSIONS.c.id == bindparam("submission_id", type_=Integer()))
+_INSERT_ISSUES = insert(cast(Table, SubmissionIssue.__table__))
+
+
+def _issue_row(submission_id: int, issue: Issue, position: int) -> dict[str, object]:
     value = issue.to_dict()["value"]
-    return SubmissionIssue(
-        position=position,
-        code=issue.code,
-        severity=issue.severity.value,
-        sheet=issue.sheet,
-        cell=issue.cell,
-        row=issue.row,
-        column=issue.column,
-        value=None if value is None else str(value),
-        message=issue.message,
-    )
+    return {
+        "submission_id": submission_id,
+        "position": position,
+        "code": issue.code,
+        "severity": issue.severity.value,
+        "sheet": issue.sheet,
+        "cell": issue.cell,
+        "row": issue.row,
+        "column": issue.column,
+        "value": None if value is None else str(value),
+        "message": issue.message,
+    }

@@ -42,6 +42,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.util import identity_key
 
 from store.base import Base
 from store.types import UTCDateTime, utcnow
@@ -483,12 +484,21 @@ def mark_moved(session: Session, item_id: int, *, now: datetime | None = None) -
 
 
 def _set_inbound(session: Session, item_id: int, **values: Any) -> None:
-    result = session.execute(
-        update(InboundItem).where(InboundItem.id == item_id).values(**values)
-        .execution_options(synchronize_session="fetch")
-    )
+    """Set ``values`` (column name → value) on one item. The statement is built once and
+    run by Core, its SET clause named by the parameters: every message's outcome goes
+    through here, and the ORM's UPDATE, composed per call and synchronised by a RETURNING,
+    cost more than the write (issue 14). An item this session has loaded is expired, so
+    that it is read afresh rather than shown stale."""
+    result = session.execute(_SET_INBOUND, {"item_id": item_id, **values})
     if getattr(result, "rowcount", 0) != 1:
         raise LookupError(f"no inbound item {item_id}")
+    loaded = session.identity_map.get(identity_key(InboundItem, item_id))
+    if loaded is not None:
+        session.expire(loaded)
+
+
+_INBOUND = cast(Table, InboundItem.__table__)
+_SET_INBOUND = update(_INBOUND).where(_INBOUND.c.id == bindparam("item_id", type_=Integer()))
 
 
 def enqueue_outbound(

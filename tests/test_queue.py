@@ -258,6 +258,24 @@ def test_finish_and_the_reply_commit_together_or_not_at_all(
         assert [o.inbound_id for o in s.scalars(select(OutboundItem))] == [item_id]
 
 
+def test_an_item_loaded_in_the_session_shows_what_finishing_wrote(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The outcome is written by a Core statement (issue 14): an item the session already
+    holds is read afresh, not shown as it was before."""
+    with sessions.begin() as s:
+        item_id = _enqueue(s, 1)
+    with sessions.begin() as s:
+        loaded = s.get(InboundItem, item_id)
+        assert loaded is not None and loaded.status == "queued"
+        finish_inbound(s, item_id, outcome="help", now=T0)
+        assert (loaded.status, loaded.outcome, loaded.finished_at) == ("done", "help", T0)
+        other = _enqueue(s, 2)
+        fail_inbound(s, other, error="bad", now=T0)  # not loaded here: nothing to refresh
+        assert s.get(InboundItem, other) is not None
+        assert s.get_one(InboundItem, other).last_error == "bad"
+
+
 def test_fail_and_finish_of_a_missing_item_raise(sessions: sessionmaker[Session]) -> None:
     with sessions() as s, pytest.raises(LookupError):
         finish_inbound(s, 999, outcome="help")

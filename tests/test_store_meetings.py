@@ -67,6 +67,29 @@ def test_new_rows_are_accepted_with_their_file(db_session: Session) -> None:
     assert db_session.scalars(select(Meeting.quarter)).all() == ["Q3 2024/25"] * 2
 
 
+def test_the_returned_submission_holds_what_was_written(db_session: Session) -> None:
+    """Counts and issues are written by Core statements (issue 14): the object returned says
+    what the table says, has nothing left to flush, and reads its issues, in order, back."""
+    load_registry(db_session)
+    sent = report(*_first_file(), row(4, "Nowhere", OCT17))
+    sent.issues += [Issue.make("normalised-value", sheet="Marac data", cell=cell, row=n,
+                               value="12", normalised="12") for n, cell in ((3, "C3"), (2, "C2"))]
+    submission = record(db_session, sent)
+    assert not db_session.dirty and not db_session.new
+    written = (submission.status, submission.rows_total, submission.rows_accepted,
+               submission.rows_rejected, submission.rows_held, submission.rows_unchanged)
+    assert written == (sent.status, 3, 2, 1, 0, 0)
+    issues = [(i.position, i.cell, i.severity) for i in submission.issues]
+    assert [(p, c) for p, c, _ in issues][:2] == [(0, "C3"), (1, "C2")]
+    assert len(issues) == len(sent.issues) >= 3  # and the unregistered Marac's row
+    db_session.commit()
+    db_session.expire_all()
+    stored = db_session.get_one(Submission, submission.id)
+    assert (stored.status, stored.rows_total, stored.rows_accepted, stored.rows_rejected,
+            stored.rows_held, stored.rows_unchanged) == written
+    assert [(i.position, i.cell, i.severity) for i in stored.issues] == issues
+
+
 def test_the_same_file_twice_records_nothing_new(db_session: Session) -> None:
     load_registry(db_session)
     record(db_session, report(*_first_file()))
