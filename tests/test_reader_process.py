@@ -7,7 +7,9 @@ import os
 import pickle
 import signal
 import socket
+import sys
 import time
+import types
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -203,9 +205,10 @@ def test_a_hang_is_killed_at_the_timeout(reader: reader_process.ReaderProcess) -
 
 
 def test_a_cancelled_read_is_killed(reader: reader_process.ReaderProcess) -> None:
+    serving = run_capped(_pid)  # up and waiting: it takes the next file
     child = Capped(_sleep_then, 60, 1)
     reading = set(_children_of(reader.pid))
-    assert reading
+    assert serving in reading
     child.cancel()
     left = set(_children_of(reader.pid))
     assert reading.isdisjoint(left) and len(left) <= 1  # at most a fresh child, waiting
@@ -250,6 +253,34 @@ def test_what_it_cannot_import_is_read_in_a_fork_of_ours(
         reader: reader_process.ReaderProcess) -> None:
     local = 5
     assert run_capped(lambda: local + os.getppid()) == 5 + os.getpid()
+    assert reader_process.current() is reader
+
+
+def test_what_it_cannot_unpickle_is_read_in_a_fork_of_ours(
+        reader: reader_process.ReaderProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sent, since it pickles here, but refused there: the refusal is read with the result
+    (the caller does not wait for it at the start), and the call runs in a fork of ours."""
+    only_here = types.ModuleType("marac_module_only_in_this_process")
+    exec("import os\ndef parent():\n    return os.getppid()\n", only_here.__dict__)
+    monkeypatch.setitem(sys.modules, only_here.__name__, only_here)
+    assert run_capped(only_here.parent) == os.getpid()
+    assert reader_process.current() is reader  # refusing is no fault: it stays
+    assert run_capped(_parent_pid) == reader.pid
+
+
+def test_starting_a_read_does_not_wait_for_the_reader_process(
+        reader: reader_process.ReaderProcess) -> None:
+    """An idle process takes a millisecond or two to wake on a VM (issue 14): the caller sends
+    the request and goes on, and reads the answer with the outcome."""
+    assert run_capped(_parent_pid) == reader.pid  # started and answering
+    os.kill(reader.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        child = Capped(_parent_pid)
+        assert time.monotonic() - started < 30  # the fixture gives an answer 60 s
+    finally:
+        os.kill(reader.pid, signal.SIGCONT)
+    assert child.result() == reader.pid
     assert reader_process.current() is reader
 
 

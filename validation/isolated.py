@@ -88,26 +88,36 @@ class Capped(Generic[T]):
 
     def __init__(self, fn: Callable[..., T], *args: Any, timeout: float = TIMEOUT_SECONDS,
                  preload: tuple[str, ...] = ()) -> None:
-        self._deadline = time.monotonic() + timeout
+        self._call = (fn, args, preload)
         self._timeout = timeout
         self._reader: reader_process.ReaderProcess | None = None
-        started = _start_in_reader(fn, args, timeout)
-        if started is not None:  # ``run``'s reader process forked the child
-            self._reader, pid, receiver = started
-        else:
-            receiver, sender = _pipe()
-            missing = tuple(name for name in preload if name not in sys.modules)
-            pid = os.fork()
-            if pid == 0:  # the child: never returns into the caller's code
-                os.close(receiver)
-                _child(sender, fn, args, timeout, missing)
-            os.close(sender)
-        self._pid: int | None = pid
+        self._answer: reader_process.Answer | None = None  # the reader process's, unread
+        self._pid: int | None = None
+        self._started_again = False
+        self._start(through_reader=True)
+
+    def _start(self, *, through_reader: bool) -> None:
+        fn, args, preload = self._call
+        self._deadline = time.monotonic() + self._timeout
+        started = _start_in_reader(fn, args, self._timeout) if through_reader else None
+        if started is not None:  # ``run``'s reader process forks the child
+            self._reader, self._answer, self._receiver = started
+            return
+        self._reader = None
+        receiver, sender = _pipe()
+        missing = tuple(name for name in preload if name not in sys.modules)
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            os.close(receiver)
+            _child(sender, fn, args, self._timeout, missing)
+        os.close(sender)
+        self._pid = pid
         self._receiver = receiver
 
     def result(self) -> T:
         """The child's return value; ChildRaised if it raised, ChildFailed if it died or
         overran its time."""
+        self._resolve()
         if self._pid is None:
             raise ChildFailed("cancelled")
         sent: tuple[str, Any] | None = None
@@ -124,8 +134,32 @@ class Capped(Generic[T]):
         return result
 
     def cancel(self) -> None:
+        self._resolve(start_again=False)
         if self._pid is not None:
             self._finish()
+
+    def _resolve(self, *, start_again: bool = True) -> None:
+        """The reader process's answer to our request, read now that it is needed: the
+        child's pid. If it refused the call, the call is started again in a fork of ours;
+        if it died or stopped answering, in its replacement once, then in a fork. With
+        ``start_again`` False (cancelling) nothing is started."""
+        answer, self._answer = self._answer, None
+        if answer is None:
+            return
+        assert self._reader is not None
+        try:
+            self._pid = self._reader.wait(answer)
+            through_reader = False  # refused: that process cannot take it
+        except reader_process.ReaderGone:
+            reader_process.replace(self._reader)  # its children died with it, or will
+            through_reader = not self._started_again
+        if self._pid is not None:
+            return
+        os.close(self._receiver)
+        if start_again:
+            self._started_again = True
+            self._start(through_reader=through_reader)
+            self._resolve()
 
     def _finish(self, *, answered: bool = False) -> None:
         assert self._pid is not None
@@ -159,27 +193,27 @@ def _pipe() -> tuple[int, int]:
 
 
 def _start_in_reader(fn: Callable[..., Any], args: tuple[Any, ...], timeout: float
-                     ) -> tuple[reader_process.ReaderProcess, int, int] | None:
-    """The child forked by this process's reader process (reader_process.py), if ``run``
-    started one: (that process, the child's pid, the pipe to read). A reader process that has
-    died is replaced once; None when there is none, or it cannot take ``fn``."""
+                     ) -> tuple[reader_process.ReaderProcess, reader_process.Answer, int] | None:
+    """The call sent to this process's reader process (reader_process.py), if ``run`` started
+    one: (that process, its answer to come, the pipe to read). A reader process found dead
+    is replaced once; None when there is none, or ``fn`` cannot be sent."""
     reader = reader_process.current()
     for _ in range(2):
         if reader is None:
             return None
         receiver, sender = _pipe()
         try:
-            pid = reader.start(sender, fn, args, timeout)
+            answer = reader.start(sender, fn, args, timeout)
         except reader_process.ReaderGone:
-            pid = None
+            answer = None
             reader = reader_process.replace(reader)
         else:
-            if pid is None:
+            if answer is None:
                 reader = None
         finally:
             os.close(sender)  # the child has its own copy, or there is no child
-        if pid is not None and reader is not None:
-            return reader, pid, receiver
+        if answer is not None and reader is not None:
+            return reader, answer, receiver
         os.close(receiver)
     return None
 

@@ -18,7 +18,9 @@ and a child that saw a failure reads nothing more. A second file asked for while
 gets a child of its own. If this process itself dies, the next read starts a new one; if even
 that fails, ``validation.isolated`` forks the caller as it always has.
 
-Protocol over a Unix socket pair, one request at a time (a lock on the caller's side):
+Protocol over a Unix socket pair, requests in turn (a lock on the caller's side), each answered
+in the order asked; the caller reads an answer only when it needs it (``Answer``), so that it
+need not wait while this process wakes:
 ``R`` + pickled (fn, args, timeout), with the pipe's write end attached, is answered with the
 child's pid; ``F`` + pid + whether its whole outcome was read (the caller is done with that
 child: a serving child whose file went well may take the next, any other is killed if still
@@ -28,6 +30,7 @@ running and reaped) is answered ``F``. A request that cannot be unpickled here i
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -84,6 +87,7 @@ class ReaderProcess:
         self._socket = ours
         self._lock = threading.Lock()
         self._ready = False
+        self._owed: collections.deque[Answer] = collections.deque()  # answers not yet read
         self.owner = os.getpid()
 
     @property
@@ -91,25 +95,36 @@ class ReaderProcess:
         return self._process.pid
 
     def start(self, sender: int, fn: Callable[..., Any], args: tuple[Any, ...],
-              timeout: float) -> int | None:
-        """Have a capped child run ``fn(*args)`` and write its outcome to ``sender``; its pid,
-        or None when this process cannot send or take the call (the caller forks instead)."""
+              timeout: float) -> Answer | None:
+        """Have a capped child run ``fn(*args)`` and write its outcome to ``sender``. What it
+        is owed, read when needed (``wait``: the child's pid, or None when this process
+        cannot take the call); None at once when it cannot be sent (the caller forks)."""
         args, attached = _detached(args)
         try:
             try:
                 payload = pickle.dumps((fn, args, timeout), protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # a lambda, a local function: not ours to send
                 return None
-            pid = self._ask(b"R", payload, [sender, *attached])
+            return self._send(b"R", payload, [sender, *attached])
         finally:
             for fd in attached:
                 os.close(fd)
-        return None if pid == _REFUSED else pid
 
     def finish(self, pid: int, *, answered: bool = False) -> None:
         """Done with that child: ``answered`` (its whole outcome was read), a serving child
         may take the next file; otherwise it is killed if still running, and reaped."""
-        self._ask(b"F", _FINISH.pack(pid, answered))
+        self.wait(self._send(b"F", _FINISH.pack(pid, answered)))
+
+    def wait(self, answer: Answer) -> int | None:
+        """What this process owes for a request (answers come in the order asked, whichever
+        thread reads them): a pid, or None for a refused request. ReaderGone if it died or
+        stopped answering, for this request and every other still owed."""
+        with self._lock:
+            while answer.value is None and answer.error is None:
+                self._read_next()
+        if answer.error is not None:
+            raise ReaderGone(answer.error)
+        return None if answer.value == _REFUSED else answer.value
 
     def alive(self) -> bool:
         return self._process.poll() is None
@@ -127,7 +142,9 @@ class ReaderProcess:
             self._process.kill()
             self._process.wait()
 
-    def _ask(self, kind: bytes, payload: bytes, fds: list[int] | None = None) -> int:
+    def _send(self, kind: bytes, payload: bytes, fds: list[int] | None = None) -> Answer:
+        """Send a request without waiting for its answer: the process wakes and forks while
+        the caller goes on (on a VM an idle process takes 1-2 ms to wake, issue 14)."""
         with self._lock:
             try:
                 if not self._ready:  # asked before it has started: wait for its first word
@@ -142,15 +159,41 @@ class ReaderProcess:
                 else:
                     socket.send_fds(self._socket, [header], fds)
                 self._socket.sendall(payload)
-                answer = _receive_exact(self._socket, 9)
             except OSError as exc:
                 raise ReaderGone(str(exc)) from exc
-        reply, value = struct.unpack("!cq", answer)
-        if reply == b"N":
-            return _REFUSED
-        if reply != kind:
-            raise ReaderGone(f"unexpected answer {reply!r}")
-        return int(value)
+            answer = Answer(kind)
+            self._owed.append(answer)
+            return answer
+
+    def _read_next(self) -> None:
+        """The next answer, given to the request first owed; on any failure every request
+        owed fails (the stream can no longer be trusted)."""
+        owed = self._owed[0] if self._owed else None
+        try:
+            if owed is None:
+                raise ReaderGone("an answer to nothing asked")
+            self._socket.settimeout(ANSWER_SECONDS)
+            reply, value = struct.unpack("!cq", _receive_exact(self._socket, 9))
+            if reply not in {owed.kind, b"N"}:
+                raise ReaderGone(f"unexpected answer {reply!r}")
+        except (OSError, ReaderGone) as exc:
+            for failed in self._owed:
+                failed.error = str(exc) or type(exc).__name__
+            self._owed.clear()
+            return
+        self._owed.popleft()
+        owed.value = _REFUSED if reply == b"N" else int(value)
+
+
+class Answer:
+    """What the reader process owes for one request, once read (``ReaderProcess.wait``)."""
+
+    __slots__ = ("error", "kind", "value")
+
+    def __init__(self, kind: bytes) -> None:
+        self.kind = kind
+        self.value: int | None = None
+        self.error: str | None = None
 
 
 def _receive_exact(sock: socket.socket, size: int) -> bytes:
