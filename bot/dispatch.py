@@ -21,6 +21,7 @@ from handlers import amend, ask, buttons, confirmation, form_entry, held_thread,
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
     Checked,
+    ReadsBegun,
     ReceivedFile,
     Submitted,
     check_files,
@@ -98,14 +99,18 @@ class Dispatcher:
                         ][:self.settings.max_attachments]
         if not spreadsheets:
             return None
-        # The registered contact (None: unknown or retired), looked up once for the checks.
-        sender = sender_view(session, message.sender)
-        if sender is None:
-            return None
-        today = now.astimezone(self.settings.tz).date()
-        submitted = self._submitted(message, sender.email, now, spreadsheets, today=today)
-        checked = check_files(session, submitted, settings=self.settings, today=today,
-                              sender=sender)
+        reads = ReadsBegun(spreadsheets, max_file_bytes=self.settings.max_file_bytes)
+        try:
+            # The registered contact (None: unknown or retired), looked up once for the checks.
+            sender = sender_view(session, message.sender)
+            if sender is None:
+                return None
+            today = now.astimezone(self.settings.tz).date()
+            submitted = self._submitted(message, sender.email, now, spreadsheets, today=today)
+            checked = check_files(session, submitted, settings=self.settings, today=today,
+                                  sender=sender, reads=reads)
+        finally:
+            reads.cancel_rest()
         made = tuple(make_ahead(ReceivedFile(a.filename, a.data, report))
                      for a in spreadsheets
                      if (report := checked.get(file_key(a))) is not None)

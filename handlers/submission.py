@@ -22,8 +22,10 @@ from reports.reply import ReceivedFile, Recorded
 from store.meetings import record_submission
 from store.refusals import record_refused
 from store.views import ContactSenderView, validation_context
+from validation.isolated import Capped
+from validation.prepare import Prepared
 from validation.report import FileReport
-from validation.validate import validate_bytes
+from validation.validate import begin_read, validate_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -64,9 +66,31 @@ def within_limit(files: Sequence[Attachment], limit: int
 Checked = dict[tuple[str, str], FileReport]
 
 
+class ReadsBegun:
+    """The reads of a message's files, begun in their capped children before the sender is
+    looked up (``validate.begin_read``): the child wakes and parses while this process reads
+    the store, where it used to wait for it (issue 14). Each file's check takes its read; the
+    reads not taken are cancelled (``cancel_rest``), as for a sender found unknown."""
+
+    def __init__(self, files: Sequence[Attachment], *, max_file_bytes: int) -> None:
+        # By the attachment itself: the same object reaches the check (``Submitted.files``),
+        # and is held here with its read, so that its id stays its own.
+        self._reads = {id(a): (a, read) for a in files
+                       if (read := begin_read(a.data, a.filename, max_file_bytes)) is not None}
+
+    def take(self, attachment: Attachment) -> Capped[Prepared] | None:
+        begun = self._reads.pop(id(attachment), None)
+        return begun[1] if begun is not None else None
+
+    def cancel_rest(self) -> None:
+        for _, read in self._reads.values():
+            read.cancel()
+        self._reads.clear()
+
+
 def check_files(
     session: Session, submitted: Submitted, *, settings: Policy, today: date,
-    sender: ContactSenderView | None = None,
+    sender: ContactSenderView | None = None, reads: ReadsBegun | None = None,
 ) -> Checked:
     """Validate every file against the store as it stands, in a session that only reads.
 
@@ -75,12 +99,13 @@ def check_files(
     waits on it) or PostgreSQL's meeting locks (issue 14). Nothing is lost by checking a few
     milliseconds early: ``record_submission`` compares every row with the store again under
     its lock and corrects the report if another file landed in between. ``sender``: the
-    submitter's view, if the caller has looked it up in this session already.
+    submitter's view, if the caller has looked it up in this session already; ``reads``: the
+    files' reads, if the caller began them.
     """
     checked: Checked = {}
     for attachment in submitted.files:
         report = _check(session, submitted, attachment, settings=settings, today=today,
-                        sender=sender)
+                        sender=sender, early=reads.take(attachment) if reads else None)
         checked[(attachment.filename, report.sha256)] = report  # validation hashed the file
     return checked
 
@@ -116,8 +141,8 @@ def submit_files(
 
 
 def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
-           settings: Policy, today: date, sender: ContactSenderView | None = None
-           ) -> FileReport:
+           settings: Policy, today: date, sender: ContactSenderView | None = None,
+           early: Capped[Prepared] | None = None) -> FileReport:
     context = validation_context(
         session,
         today=today,
@@ -127,7 +152,8 @@ def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
         max_file_bytes=settings.max_file_bytes,
     )
     context = replace(context, declared_year_given=submitted.declared_year_given)
-    return name_data_team(validate_bytes(attachment.data, attachment.filename, context),
+    return name_data_team(validate_bytes(attachment.data, attachment.filename, context,
+                                         early=early),
                           settings.data_team_contact)
 
 

@@ -12,18 +12,24 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from bot import dispatch
 from bot.channels.email.inbound import to_inbound
 from bot.dispatch import Ahead, Dispatcher
 from bot.settings import Settings
+from handlers import submission
 from kernel.messages import XLSX_TYPE, Attachment, InboundMessage
 from reports.reply import MadeAhead, ReceivedFile
+from store import views
 from store.db import Store
 from store.models import MeetingVersion, Submission
 from store.types import utcnow
+from store.views import ContactSenderView
 from tests.dispatch_support import (
     COORDINATOR,
     MAILBOX,
@@ -33,6 +39,8 @@ from tests.dispatch_support import (
     load_registry,
 )
 from tests.store_support import executed
+from validation import validate
+from validation.isolated import Capped, ChildFailed
 from validation.issues import Issue, Severity
 from validation.report import FileReport
 
@@ -87,6 +95,44 @@ def test_only_a_registered_senders_files_are_checked_ahead(
     assert ahead is not None and [name for name, _ in ahead.reports] == [CLEAN]
     report = next(iter(ahead.reports.values()))
     assert (report.rows_total, report.rows_accepted, report.status) == (6, 6, "accepted")
+
+
+def test_each_file_is_read_once_begun_before_the_sender_is_looked_up(
+    db_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads begin first, so that the reader's children parse while the store is read
+    (issue 14); validation takes each one rather than beginning another, and a stranger's
+    are cancelled: none is left running."""
+    with db_store.transaction() as session:
+        load_registry(session)
+    begun: list[Capped[Any]] = []
+    order: list[str] = []
+    begin_read = validate.begin_read
+
+    def begin(data: bytes, filename: str, max_file_bytes: int) -> Capped[Any] | None:
+        order.append("read")
+        read = begin_read(data, filename, max_file_bytes)
+        begun.extend([read] if read is not None else [])
+        return read
+
+    def looked_up(session: Session, email: str) -> ContactSenderView | None:
+        order.append("sender")
+        return views.sender_view(session, email)
+
+    monkeypatch.setattr(submission, "begin_read", begin)
+    monkeypatch.setattr(dispatch, "sender_view", looked_up)
+    monkeypatch.setattr(validate, "begin_read", None)  # a read begun in validation would fail
+    dispatcher = Dispatcher(_settings(tmp_path))
+    two = compose(files=[fixture(CLEAN), fixture("many_issues.xlsx")])
+    stranger = compose(sender="stranger@elsewhere.example", files=[fixture(CLEAN)])
+    with db_store.reading() as session:
+        ahead = dispatcher.check_ahead(session, _message(two), now=utcnow())
+        assert order == ["read", "read", "sender"] and len(begun) == 2
+        assert dispatcher.check_ahead(session, _message(stranger), now=utcnow()) is None
+    assert ahead is not None and len(ahead.reports) == 2 and len(begun) == 3
+    for read in begun:  # taken by validation, or cancelled: nothing left to read
+        with pytest.raises(ChildFailed, match="cancelled"):
+            read.result()
 
 
 def test_a_file_recorded_between_the_check_and_the_write_is_reported_as_it_was_done(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -73,13 +74,24 @@ def column_letter(number: int) -> str:
     """The spreadsheet letters of a 1-based column number: 1 → A, 28 → AB, 16384 → XFD.
 
     Written here rather than taken from openpyxl, whose import costs every command a quarter
-    of a second when only the letters are wanted.
+    of a second when only the letters are wanted. The first ``_NAMED`` are made once: every
+    cell reference of a row is named through here.
     """
+    if 0 < number <= len(_LETTERS):
+        return _LETTERS[number - 1]
+    return _letters_of(number)
+
+
+def _letters_of(number: int) -> str:
     letters = ""
     while number > 0:
         number, rest = divmod(number - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+_NAMED = 702  # A to ZZ: every column a template, or a sheet worth reading, uses
+_LETTERS: tuple[str, ...] = tuple(_letters_of(n) for n in range(1, _NAMED + 1))
 
 
 FIELD_KEYS: tuple[str, ...] = tuple(key for key, _, _ in _SPEC)
@@ -101,9 +113,24 @@ def normalise_header(text: object) -> str:
     """Header text reduced to what matters for matching (spec §3 tolerance).
 
     Case, surrounding and repeated spaces, "&" vs "and", common punctuation, and a trailing
-    " case referrals" / " cases" are ignored.
+    " case referrals" / " cases" are ignored. Short texts are kept once reduced: the same 32
+    headers come in every file a serving reader child reads (issue 14); a long one, which
+    no header is, is not kept, so that what is kept stays small.
     """
-    s = str(text if text is not None else "").lower().replace("&", " and ")
+    raw = str(text if text is not None else "")
+    return _kept_normal(raw) if len(raw) <= _KEPT_HEADER_CHARS else _normal(raw)
+
+
+_KEPT_HEADER_CHARS = 200  # the longest template header has 69 characters
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_normal(raw: str) -> str:
+    return _normal(raw)
+
+
+def _normal(raw: str) -> str:
+    s = raw.lower().replace("&", " and ")
     s = s.replace("’", "'").replace("+", " plus ")
     s = re.sub(r"[^\w\s]", " ", s)
     s = re.sub(r"\s+", " ", s).strip()

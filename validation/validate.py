@@ -60,12 +60,22 @@ def validate_bytes(data: bytes, filename: str, context: ValidationContext, *,
         return _validate_bytes(data, filename, context, early)
 
 
+def begin_read(data: bytes, filename: str, max_file_bytes: int) -> Capped[Prepared] | None:
+    """The read ``validate_bytes`` takes as ``early``, begun now in its capped child (None:
+    not an .xlsx package, or too large to read at all). A caller with other work to do first
+    (looking the sender up) begins it sooner, and gives it to ``validate_bytes``, or cancels
+    it; until the guard has passed the file, its rows are not used."""
+    if len(data) > max_file_bytes:
+        return None
+    return start_early_read(data, filename, prepare_to_send)
+
+
 def _validate_bytes(data: bytes, filename: str, context: ValidationContext,
                     early: Capped[Prepared] | None) -> FileReport:
     # Read while the guard looks (reader.start_early_read): its rows are used only if the
     # guard lets the file through.
-    if early is None and len(data) <= context.max_file_bytes:
-        early = start_early_read(data, filename, prepare_to_send)
+    if early is None:
+        early = begin_read(data, filename, context.max_file_bytes)
     report = FileReport(file=filename, sha256=hashlib.sha256(data).hexdigest())
     scanner = XlsxScanner()
     try:
