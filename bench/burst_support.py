@@ -213,7 +213,14 @@ def _outbox_of(start_line: str, default: Path) -> Path:
 
 
 def _count(folder: Path) -> int:
-    return sum(1 for p in folder.glob("*") if p.is_file()) if folder.is_dir() else 0
+    """Replies written: .eml files, not the temporary files they are written through. By
+    name alone (no stat of each file): polled 20 times a second over 1,100 files, the stats
+    took the load generator ~1 s of the two cores the bot needs."""
+    try:
+        with os.scandir(folder) as entries:
+            return sum(1 for entry in entries if entry.name.endswith(".eml"))
+    except FileNotFoundError:
+        return 0
 
 
 def _wait_for_files(folder: Path, count: int, timeout: float) -> float | None:
