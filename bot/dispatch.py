@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.channels.email.threads import replied_prefixes
@@ -45,7 +44,7 @@ from reports.reply import (
 )
 from reports.reply_html import submission_html
 from store.models import Contact
-from store.queue import InboundItem, QueueStatus
+from store.queue import answered_elsewhere
 from store.registry import find_contact
 from store.views import ContactSenderView, sender_view
 from validation.context import names_its_year
@@ -336,9 +335,4 @@ def _already_answered(session: Session, item_id: int, message: InboundMessage) -
     answered already. (A chat event's resend is stopped sooner, by its stored event id.)"""
     if not message.dedupe_key:
         return False
-    query = select(InboundItem.id).where(
-        InboundItem.message_id == message.dedupe_key,
-        InboundItem.id != item_id,
-        InboundItem.status == QueueStatus.DONE,
-    ).limit(1)
-    return session.scalar(query) is not None
+    return answered_elsewhere(session, message.dedupe_key, item_id=item_id)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -138,21 +138,25 @@ def explained_meetings(
         return {}
     names = sorted({m for m, _ in meetings})
     days = sorted({d for _, d in meetings})
-    query = (
-        select(Marac.name, Meeting.meeting_date, Explanation)
-        .join(Meeting, Explanation.meeting_id == Meeting.id)
-        .join(Marac, Meeting.marac_id == Marac.id)
-        .where(Marac.name.in_(names), Meeting.meeting_date.in_(days))
-        .order_by(Explanation.id)
-    )
     wanted = set(meetings)
     return {
         (name, day, e.code): ExplainedIssue(
             name, day, e.code, e.cell, e.text, e.explained_by, e.explained_at
         )
-        for name, day, e in session.execute(query)
+        for name, day, e in session.execute(_EXPLAINED, {"names": names, "days": days})
         if (name, day) in wanted
     }
+
+
+# Built once (the lists are expanded at each run): asked for every reply with a soft issue.
+_EXPLAINED = (
+    select(Marac.name, Meeting.meeting_date, Explanation)
+    .join(Meeting, Explanation.meeting_id == Meeting.id)
+    .join(Marac, Meeting.marac_id == Marac.id)
+    .where(Marac.name.in_(bindparam("names", expanding=True)),
+           Meeting.meeting_date.in_(bindparam("days", expanding=True)))
+    .order_by(Explanation.id)
+)
 
 
 def explanations_in(

@@ -457,6 +457,13 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or (None if hidden else current.__context__)
 
 
+def answered_elsewhere(session: Session, message_id: str, *, item_id: int) -> bool:
+    """Whether another item with this Message-ID is done: the same message arrived by
+    another route (SMTP and IMAP, a resend) and was answered."""
+    found = session.execute(_DONE_ELSEWHERE, {"message_id": message_id, "item_id": item_id})
+    return found.first() is not None
+
+
 def finish_inbound(
     session: Session, item_id: int, *, outcome: str, now: datetime | None = None
 ) -> None:
@@ -498,6 +505,13 @@ def _set_inbound(session: Session, item_id: int, **values: Any) -> None:
 
 
 _INBOUND = cast(Table, InboundItem.__table__)
+_DONE_ELSEWHERE = (  # built once: asked for every message (issue 14)
+    select(_INBOUND.c.id)
+    .where(_INBOUND.c.message_id == bindparam("message_id", type_=String()),
+           _INBOUND.c.id != bindparam("item_id", type_=Integer()),
+           _INBOUND.c.status == QueueStatus.DONE.value)
+    .limit(1)
+)
 _SET_INBOUND = update(_INBOUND).where(_INBOUND.c.id == bindparam("item_id", type_=Integer()))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import select, union, update
+from sqlalchemy import Integer, bindparam, select, union, update
 from sqlalchemy.orm import Session
 
 from store.models import HeldChange, HeldStatus, Marac, Meeting, MeetingVersion, Submission
@@ -62,18 +62,19 @@ def find_submission(
 
 def quarters_of(session: Session, submission_id: int) -> list[str]:
     """The quarters of the meetings a submission gave figures for (or held changes to)."""
-    versions = (
-        select(Meeting.quarter)
-        .join(MeetingVersion, MeetingVersion.meeting_id == Meeting.id)
-        .where(MeetingVersion.submission_id == submission_id)
-    )
-    held = (
-        select(Meeting.quarter)
-        .join(HeldChange, HeldChange.meeting_id == Meeting.id)
-        .where(HeldChange.submission_id == submission_id)
-    )
-    # One statement, not two: it is asked for every submission's reply (issue 14).
-    return sorted(set(session.scalars(union(versions, held))))
+    return sorted(set(session.scalars(_QUARTERS_OF, {"submission_id": submission_id})))
+
+
+# One statement, not two, built once: it is asked for every submission's reply (issue 14).
+_SUBMISSION_ID = bindparam("submission_id", type_=Integer())
+_QUARTERS_OF = union(
+    select(Meeting.quarter)
+    .join(MeetingVersion, MeetingVersion.meeting_id == Meeting.id)
+    .where(MeetingVersion.submission_id == _SUBMISSION_ID),
+    select(Meeting.quarter)
+    .join(HeldChange, HeldChange.meeting_id == Meeting.id)
+    .where(HeldChange.submission_id == _SUBMISSION_ID),
+)
 
 
 def withdraw_submission(
