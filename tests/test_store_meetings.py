@@ -74,20 +74,29 @@ def test_the_returned_submission_holds_what_was_written(db_session: Session) -> 
     sent = report(*_first_file(), row(4, "Nowhere", OCT17))
     sent.issues += [Issue.make("normalised-value", sheet="Marac data", cell=cell, row=n,
                                value="12", normalised="12") for n, cell in ((3, "C3"), (2, "C2"))]
+    sent.issues.append(Issue.make("ignored-column", sheet="Marac data", cell="AH1", row=1,
+                                  column="Notes", header="Notes"))
     submission = record(db_session, sent)
     assert not db_session.dirty and not db_session.new
     written = (submission.status, submission.rows_total, submission.rows_accepted,
                submission.rows_rejected, submission.rows_held, submission.rows_unchanged)
     assert written == (sent.status, 3, 2, 1, 0, 0)
-    issues = [(i.position, i.cell, i.severity) for i in submission.issues]
-    assert [(p, c) for p, c, _ in issues][:2] == [(0, "C3"), (1, "C2")]
-    assert len(issues) == len(sent.issues) >= 3  # and the unregistered Marac's row
+    issues = [(i.position, i.code, i.severity, i.sheet, i.cell, i.row, i.column, i.value,
+               i.message) for i in submission.issues]
+    assert issues[:3] == [
+        (0, "normalised-value", "info", "Marac data", "C3", 3, None, "12", sent.issues[0].message),
+        (1, "normalised-value", "info", "Marac data", "C2", 2, None, "12", sent.issues[1].message),
+        (2, "ignored-column", sent.issues[2].severity.value, "Marac data", "AH1", 1, "Notes",
+         None, sent.issues[2].message),
+    ]
+    assert len(issues) == len(sent.issues) >= 4  # and the unregistered Marac's row
     db_session.commit()
     db_session.expire_all()
     stored = db_session.get_one(Submission, submission.id)
     assert (stored.status, stored.rows_total, stored.rows_accepted, stored.rows_rejected,
             stored.rows_held, stored.rows_unchanged) == written
-    assert [(i.position, i.cell, i.severity) for i in stored.issues] == issues
+    assert [(i.position, i.code, i.severity, i.sheet, i.cell, i.row, i.column, i.value,
+             i.message) for i in stored.issues] == issues
 
 
 def test_the_same_file_twice_records_nothing_new(db_session: Session) -> None:
