@@ -101,12 +101,13 @@ def test_each_file_is_read_once_begun_before_the_sender_is_looked_up(
     db_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The reads begin first, so that the reader's children parse while the store is read
-    (issue 14); validation takes each one rather than beginning another, and a stranger's
-    are cancelled: none is left running."""
+    (issue 14); validation takes each one rather than beginning another (a file with no read
+    begun, the .ods, is read as ever), and a stranger's are cancelled: none is left running."""
     with db_store.transaction() as session:
         load_registry(session)
     begun: list[Capped[Any]] = []
     order: list[str] = []
+    in_validation: list[str] = []
     begin_read = validate.begin_read
 
     def begin(data: bytes, filename: str, max_file_bytes: int) -> Capped[Any] | None:
@@ -115,21 +116,28 @@ def test_each_file_is_read_once_begun_before_the_sender_is_looked_up(
         begun.extend([read] if read is not None else [])
         return read
 
+    def begin_in_validation(data: bytes, filename: str, max_file_bytes: int) -> None:
+        in_validation.append(filename)
+        assert begin_read(data, filename, max_file_bytes) is None  # only the .ods comes here
+
     def looked_up(session: Session, email: str) -> ContactSenderView | None:
         order.append("sender")
         return views.sender_view(session, email)
 
     monkeypatch.setattr(submission, "begin_read", begin)
     monkeypatch.setattr(dispatch, "sender_view", looked_up)
-    monkeypatch.setattr(validate, "begin_read", None)  # a read begun in validation would fail
+    monkeypatch.setattr(validate, "begin_read", begin_in_validation)
     dispatcher = Dispatcher(_settings(tmp_path))
-    two = compose(files=[fixture(CLEAN), fixture("many_issues.xlsx")])
+    three = compose(files=[fixture(CLEAN), fixture("many_issues.xlsx"),
+                           fixture("clean_libreoffice.ods")])
     stranger = compose(sender="stranger@elsewhere.example", files=[fixture(CLEAN)])
     with db_store.reading() as session:
-        ahead = dispatcher.check_ahead(session, _message(two), now=utcnow())
-        assert order == ["read", "read", "sender"] and len(begun) == 2
+        ahead = dispatcher.check_ahead(session, _message(three), now=utcnow())
+        assert order == ["read", "read", "read", "sender"] and len(begun) == 2
+        assert in_validation == ["clean_libreoffice.ods"]
         assert dispatcher.check_ahead(session, _message(stranger), now=utcnow()) is None
-    assert ahead is not None and len(ahead.reports) == 2 and len(begun) == 3
+    assert ahead is not None and len(ahead.reports) == 3 and len(begun) == 3
+    assert all(r.rows_total > 0 for r in ahead.reports.values())
     for read in begun:  # taken by validation, or cancelled: nothing left to read
         with pytest.raises(ChildFailed, match="cancelled"):
             read.result()
