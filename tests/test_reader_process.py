@@ -3,6 +3,7 @@ children it forks, with the isolation of a fork of our own, and it is replaced w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -224,6 +225,28 @@ def test_a_dead_reader_process_is_replaced_at_the_next_file(
     replacement = reader_process.current()
     assert replacement is not None and replacement.pid != reader.pid
     assert run_capped(_parent_pid) == replacement.pid
+
+
+def test_a_reader_process_that_never_says_it_started_is_replaced(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped before its first word (it takes a tenth of a second to import the reader):
+    the first request waits READY_SECONDS for that word, then the file is read elsewhere."""
+    reader_process.start()
+    stuck = reader_process.current()
+    assert stuck is not None
+    os.kill(stuck.pid, signal.SIGSTOP)
+    try:
+        monkeypatch.setattr(reader_process, "READY_SECONDS", 0.5)
+        parent = run_capped(_parent_pid)
+        replacement = reader_process.current()
+        assert replacement is not None and replacement is not stuck
+        # Read by the new process, or (should it, too, be slow to start) by a fork of ours.
+        assert parent in {replacement.pid, os.getpid()}
+        assert not stuck.alive()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stuck.pid, signal.SIGCONT)
+        reader_process.stop()
 
 
 def test_a_reader_process_that_stops_answering_is_replaced(
