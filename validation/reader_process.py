@@ -168,10 +168,8 @@ class ReaderProcess:
     def _read_next(self) -> None:
         """The next answer, given to the request first owed; on any failure every request
         owed fails (the stream can no longer be trusted)."""
-        owed = self._owed[0] if self._owed else None
+        owed = self._owed[0]  # ``wait`` asks only for an answer still owed, so one is
         try:
-            if owed is None:
-                raise ReaderGone("an answer to nothing asked")
             self._socket.settimeout(ANSWER_SECONDS)
             reply, value = struct.unpack("!cq", _receive_exact(self._socket, 9))
             if reply not in {owed.kind, b"N"}:
