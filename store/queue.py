@@ -394,12 +394,12 @@ def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | N
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-_HOLD = (  # built once, as the claim's statements are
-    update(InboundItem)
-    .where(InboundItem.id == bindparam("item_id", type_=Integer()),
-           InboundItem.status == QueueStatus.PROCESSING, InboundItem.claimed_by == _WORKER)
+_INBOUND = cast(Table, InboundItem.__table__)
+_HOLD = (  # built once, as the claim's statements are; Core, as nothing loaded is touched
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("item_id", type_=Integer()),
+           _INBOUND.c.status == QueueStatus.PROCESSING.value, _INBOUND.c.claimed_by == _WORKER)
     .values(claimed_at=bindparam("now", type_=UTCDateTime()))
-    .execution_options(synchronize_session=False)
 )
 
 
@@ -504,7 +504,6 @@ def _set_inbound(session: Session, item_id: int, **values: Any) -> None:
         session.expire(loaded)
 
 
-_INBOUND = cast(Table, InboundItem.__table__)
 _DONE_ELSEWHERE = (  # built once: asked for every message (issue 14)
     select(_INBOUND.c.id)
     .where(_INBOUND.c.message_id == bindparam("message_id", type_=String()),

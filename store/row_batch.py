@@ -23,7 +23,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, and_, insert, or_, select
+from sqlalchemy import Integer, Table, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Meeting, MeetingVersion, quarter_label
@@ -39,7 +39,6 @@ CHUNK = 500
 _T = TypeVar("_T")
 _COUNT_COLUMNS = [getattr(MeetingVersion, key) for key in COUNT_KEYS]
 _VERSIONS = cast(Table, MeetingVersion.__table__)
-_NEW_MEETING = (Meeting.id, Meeting.marac_id, Meeting.meeting_date)  # what creating returns
 # A Core INSERT given a list of rows: the driver's executemany, which sqlite3 runs in C and
 # psycopg sends in one pipeline (one round trip). Measured per 6-row message under the
 # profiler (issue 14): this 0.4 ms on SQLite and 1.5 ms on PostgreSQL; the ORM's bulk insert
@@ -66,16 +65,31 @@ def lock_meetings(session: Session, keys: Sequence[MeetingKey]) -> dict[MeetingK
         dates_by_marac: dict[int, list[date]] = defaultdict(list)
         for marac_id, meeting_date in chunk:
             dates_by_marac[marac_id].append(meeting_date)
-        query = (
-            select(Meeting.id, Meeting.marac_id, Meeting.meeting_date)
-            .where(or_(*(and_(Meeting.marac_id == marac_id, Meeting.meeting_date.in_(dates))
-                         for marac_id, dates in dates_by_marac.items())))
-            .order_by(Meeting.marac_id, Meeting.meeting_date)
-            .with_for_update()
-        )
-        for meeting_id, marac_id, meeting_date in session.execute(query):
+        if len(dates_by_marac) == 1:  # a Marac's own return: the statement built once
+            [(only, dates)] = dates_by_marac.items()
+            rows = session.execute(_LOCK_ONE_MARAC, {"marac_id": only, "dates": dates})
+        else:
+            rows = session.execute(
+                select(*_LOCKED)
+                .where(or_(*(and_(_MEETINGS.c.marac_id == marac_id,
+                                  _MEETINGS.c.meeting_date.in_(dates))
+                             for marac_id, dates in dates_by_marac.items())))
+                .order_by(_MEETINGS.c.marac_id, _MEETINGS.c.meeting_date)
+                .with_for_update())
+        for meeting_id, marac_id, meeting_date in rows:
             found[(marac_id, meeting_date)] = meeting_id
     return found
+
+
+_MEETINGS = cast(Table, Meeting.__table__)
+_LOCKED = (_MEETINGS.c.id, _MEETINGS.c.marac_id, _MEETINGS.c.meeting_date)
+_LOCK_ONE_MARAC = (
+    select(*_LOCKED)
+    .where(_MEETINGS.c.marac_id == bindparam("marac_id", type_=Integer()),
+           _MEETINGS.c.meeting_date.in_(bindparam("dates", expanding=True)))
+    .order_by(_MEETINGS.c.meeting_date)
+    .with_for_update()
+)
 
 
 def current_counts(session: Session, meeting_ids: Iterable[int]) -> dict[int, Counts]:
@@ -97,7 +111,7 @@ def create_meetings(
     another transaction created meanwhile is skipped (ON CONFLICT, ``store.upsert``) and is
     missing from the answer; the caller takes its rows one at a time."""
     created: dict[MeetingKey, int] = {}
-    statement = skipping_duplicates(session, Meeting, ("marac_id", "meeting_date"), _NEW_MEETING)
+    statement = skipping_duplicates(session, _MEETINGS, ("marac_id", "meeting_date"), _LOCKED)
     for chunk in chunked(keys):
         rows = [{"marac_id": marac_id, "meeting_date": meeting_date,
                  "quarter": quarter_label(meeting_date), "created_at": now}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from store.meetings import _marac_index
 from store.models import HeldChange, Marac, Meeting, MeetingVersion
-from store.row_batch import CHUNK, chunked
+from store.row_batch import CHUNK, chunked, lock_meetings
 from store.versions import demote_current, lock_meeting
 from tests.store_support import T0, load_registry, record, report, row
 
@@ -205,3 +205,24 @@ def _croydon(session: Session) -> int:
     marac_id = session.scalar(select(Marac.id).where(Marac.name == "Croydon"))
     assert marac_id is not None
     return marac_id
+
+
+def test_locking_finds_the_stored_meetings_of_one_marac_or_several(db_session: Session) -> None:
+    """One Marac's keys take the statement built once, several Maracs' the one composed per
+    chunk (issue 14): both find exactly the stored meetings among the keys, by id."""
+    load_registry(db_session)
+    croydon = db_session.scalars(select(Marac).where(Marac.name == "Croydon")).one()
+    leeds = db_session.scalars(select(Marac).where(Marac.name == "Leeds")).one()
+    days = [OCT3 + timedelta(days=7 * n) for n in range(3)]
+    record(db_session, report(*(row(2 + n, name, day) for n, (name, day) in
+                                enumerate([(m, d) for m in ("Croydon", "Leeds") for d in days]))))
+    stored = {(m, d): i for i, m, d in db_session.execute(
+        select(Meeting.id, Meeting.marac_id, Meeting.meeting_date))}
+    unstored = OCT3 + timedelta(days=1)
+    one = [(croydon.id, d) for d in [*days, unstored]]
+    assert lock_meetings(db_session, one) == {k: stored[k] for k in one[:3]}
+    both = [*one, *((leeds.id, d) for d in days), (leeds.id, unstored)]
+    assert lock_meetings(db_session, both) == {k: stored[k] for k in both
+                                               if k in stored}
+    assert len(lock_meetings(db_session, both)) == 6
+    assert lock_meetings(db_session, [(leeds.id, unstored)]) == {}
