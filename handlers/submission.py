@@ -105,7 +105,7 @@ def check_files(
     checked: Checked = {}
     for attachment in submitted.files:
         report = _check(session, submitted, attachment, settings=settings, today=today,
-                        sender=sender, early=reads.take(attachment) if reads else None)
+                        sender=sender, reads=reads)
         checked[(attachment.filename, report.sha256)] = report  # validation hashed the file
     return checked
 
@@ -142,7 +142,7 @@ def submit_files(
 
 def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
            settings: Policy, today: date, sender: ContactSenderView | None = None,
-           early: Capped[Prepared] | None = None) -> FileReport:
+           reads: ReadsBegun | None = None) -> FileReport:
     context = validation_context(
         session,
         today=today,
@@ -152,6 +152,9 @@ def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
         max_file_bytes=settings.max_file_bytes,
     )
     context = replace(context, declared_year_given=submitted.declared_year_given)
+    # The read is taken only now: should reading the store fail first, it is still among
+    # ``reads``, and cancelled with the rest rather than left with no one to finish it.
+    early = reads.take(attachment) if reads is not None else None
     return name_data_team(validate_bytes(attachment.data, attachment.filename, context,
                                          early=early),
                           settings.data_team_contact)

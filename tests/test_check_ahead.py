@@ -143,6 +143,35 @@ def test_each_file_is_read_once_begun_before_the_sender_is_looked_up(
             read.result()
 
 
+def test_a_read_begun_is_cancelled_when_reading_the_store_fails_before_it_is_taken(
+    db_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store failing between the read's start and validation (a lost connection, say)
+    leaves no read behind: one left unfinished would keep the reader's serving child busy,
+    and every later file would fork a child of its own."""
+    with db_store.transaction() as session:
+        load_registry(session)
+    begun: list[Capped[Any]] = []
+    begin_read = validate.begin_read
+
+    def begin(data: bytes, filename: str, max_file_bytes: int) -> Capped[Any] | None:
+        read = begin_read(data, filename, max_file_bytes)
+        begun.extend([read] if read is not None else [])
+        return read
+
+    def lost(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(submission, "begin_read", begin)
+    monkeypatch.setattr(submission, "validation_context", lost)
+    dispatcher = Dispatcher(_settings(tmp_path))
+    with db_store.reading() as session, pytest.raises(ConnectionError):
+        dispatcher.check_ahead(session, _message(compose(files=[fixture(CLEAN)])), now=utcnow())
+    assert len(begun) == 1
+    with pytest.raises(ChildFailed, match="cancelled"):
+        begun[0].result()
+
+
 def test_a_file_recorded_between_the_check_and_the_write_is_reported_as_it_was_done(
     db_store: Store, tmp_path: Path
 ) -> None:
