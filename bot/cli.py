@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.commands import parsers
+from bot.commands.common import STANDARD_OUTPUT, CannotWrite, fail_usage, writing
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -107,15 +108,39 @@ def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> i
         os.environ.setdefault(name, value)  # before any command imports numpy
     try:
         code = _run(argv, whole_process=whole_process)
-        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+        _flush_output()  # a closed pipe or a full disk shows here, not at interpreter exit
         return code
     except BrokenPipeError:
         # Piped into `head`: end quietly like other command-line tools, not with a traceback.
         # Not by restoring SIGPIPE's default action: that would also kill `run` whenever a
         # socket's peer goes away (Python relies on SIGPIPE being ignored for sockets).
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _drop_output()
         return 1
+    except CannotWrite as exc:  # a full disk, a missing folder: one line, not a traceback
+        if exc.on_standard_output:
+            _drop_output()
+        return _cannot_write(exc)
+
+
+def _flush_output() -> None:
+    with writing(STANDARD_OUTPUT):
+        sys.stdout.flush()
+
+
+def _drop_output() -> None:
+    """Send what is still buffered for standard output nowhere, so the interpreter's exit
+    does not fail on it again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _cannot_write(exc: CannotWrite) -> int:
+    from kernel import wording
+
+    try:
+        return fail_usage(wording.cannot_write(exc.target, exc.reason))
+    except OSError:  # standard error cannot be written either: the exit code says it
+        return EXIT_USAGE
 
 
 def _run(argv: Sequence[str] | None, *, whole_process: bool) -> int:

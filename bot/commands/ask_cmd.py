@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from bot.channels.cli.inbound import question_message
+from bot.commands.common import make_folder, show, write_file
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
 from kernel.messages import Attachment
@@ -31,11 +32,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     assert reply is not None  # a question always gets an answer, a refusal or help
     saved = _save(reply.attachments, args.save) if args.save else []
     if args.json:
-        print(json.dumps(reply.data, indent=2, ensure_ascii=False))
+        show(json.dumps(reply.data, indent=2, ensure_ascii=False))
     else:
-        print(reply.text)
+        show(reply.text)
         for path in saved:
-            print(f"Wrote {path}")
+            show(f"Wrote {path}")
     return 1 if result.outcome in UNANSWERED else 0
 
 
@@ -51,10 +52,10 @@ def _asked_at(day: date | None, settings: Settings) -> datetime:
 
 
 def _save(attachments: tuple[Attachment, ...], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     paths = []
     for attachment in attachments:
         path = folder / Path(attachment.filename).name
-        path.write_bytes(attachment.data)
+        write_file(path, attachment.data)
         paths.append(path)
     return paths

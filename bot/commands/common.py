@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +19,56 @@ if TYPE_CHECKING:
 
 class UsageError(Exception):
     """A command-line mistake: printed and exit code 2."""
+
+
+class CannotWrite(Exception):
+    """An output the command was asked for could not be written (a full disk, a folder that
+    is not there, no permission): ``bot.cli.main`` says so in one line, exit code 2."""
+
+    def __init__(self, target: str, error: OSError) -> None:
+        super().__init__(target, error)
+        self.target = target
+        self.reason = error.strerror or type(error).__name__
+
+    @property
+    def on_standard_output(self) -> bool:
+        return self.target == STANDARD_OUTPUT
+
+
+STANDARD_OUTPUT = "standard output"
+
+
+@contextmanager
+def writing(target: str) -> Iterator[None]:
+    """Within this block, a failure to write ``target`` is ``CannotWrite``; a closed pipe
+    stays a ``BrokenPipeError`` (``bot.cli.main`` ends quietly then, as other tools do)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise CannotWrite(target, exc) from exc
+
+
+def show(text: str = "", *, end: str = "\n") -> None:
+    """Print a command's output."""
+    with writing(STANDARD_OUTPUT):
+        print(text, end=end)
+
+
+def write_file(path: Path, data: bytes | str) -> None:
+    """Write an output file the command was asked for (text as UTF-8, line ends as given)."""
+    with writing(str(path)):
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, encoding="utf-8", newline="")
+
+
+def make_folder(path: Path) -> None:
+    """Make an output folder the command was asked for, if it is not there yet."""
+    with writing(str(path)):
+        path.mkdir(parents=True, exist_ok=True)
 
 
 def today(settings: Settings) -> date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from bot.commands.common import show
 from bot.settings import Settings
 from store.db import current_revision, open_engine, upgrade
 
@@ -16,6 +17,6 @@ def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         after = current_revision(engine)
     finally:
         engine.dispose()
-    print(f"Database schema: {before or 'empty'} -> {after}" if before != after
+    show(f"Database schema: {before or 'empty'} -> {after}" if before != after
           else f"Database schema already current ({after})")
     return 0

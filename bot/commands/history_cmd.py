@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from bot.commands.common import fail_usage, today
+from bot.commands.common import fail_usage, show, today
 from bot.settings import Settings
 from handlers.history import end_of_day, period_of, stories
 from kernel import wording
@@ -38,9 +38,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if when is not None:
         found = [s for s in found if s.versions and s.versions[0].recorded_at <= when]
     if args.json:
-        print(json.dumps(history_json(found, as_of=when), indent=2, ensure_ascii=False))
+        show(json.dumps(history_json(found, as_of=when), indent=2, ensure_ascii=False))
     elif found:
-        print(history_text(found, tz=settings.tz, as_of=when, as_of_day=args.as_of))
+        show(history_text(found, tz=settings.tz, as_of=when, as_of_day=args.as_of))
     else:
-        print(wording.history_empty(name, period.label))
+        show(wording.history_empty(name, period.label))
     return 0

@@ -9,7 +9,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from bot.commands.common import fail_usage, today
+from bot.commands.common import fail_usage, show, today, write_file
 from bot.commands.parsers import REPORT_SUFFIXES
 from bot.settings import Settings
 from handlers.export import Selection, choose_maracs, export_file
@@ -60,11 +60,8 @@ def _period(args: argparse.Namespace, day: date) -> Quarter | FinancialYear | st
 def _write(content: str | bytes, out: Path | None, count: int, as_of: date | None) -> int:
     if out is None:
         assert isinstance(content, str)
-        print(content, end="")
+        show(content, end="")
         return 0
-    if isinstance(content, bytes):
-        out.write_bytes(content)
-    else:
-        out.write_text(content, encoding="utf-8", newline="")
-    print(wording.export_written(count, str(out), as_of))
+    write_file(out, content)
+    show(wording.export_written(count, str(out), as_of))
     return 0

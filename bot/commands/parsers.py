@@ -87,8 +87,8 @@ def add_validate_parser(sub: Any) -> None:
         "When the configured database exists, its registry checks the Marac names and its "
         "meetings show which rows would be unchanged or held; without one, names are not "
         "checked. "
-        "Exit code 0: no hard issue; 1: a hard issue in any file; 2: usage error or file "
-        "not found.",
+        "Exit code 0: no hard issue; 1: a hard issue in any file; 2: usage error, file "
+        "not found, or the output could not be written.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help=".xlsx .xlsm .xls .ods .csv")
     parser.add_argument("--marac", metavar="NAME",
@@ -111,7 +111,8 @@ def add_submit_parser(sub: Any) -> None:
         description="Validate and record Marac data returns exactly as an emailed file would "
         "be: accepted rows are stored, changed meetings are held for confirmation. Exit code "
         "0: no hard issue; 1: a hard issue in any file, or the sender is not registered; 2: "
-        "usage error or file not found.",
+        "usage error, file not found, or the report could not be written (what was "
+        "recorded stays recorded).",
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--sender", required=True, metavar="EMAIL",
@@ -264,12 +265,13 @@ def add_report_parser(sub: Any) -> None:
         "report",
         help=COMMANDS["report"],
         description="Write a report as the local operator sees it. Exit code 0; 2 on a usage "
-        "error.",
+        "error or when the report could not be written.",
     )
     reports = parser.add_subparsers(dest="report", required=True, metavar="REPORT")
     for kind, (short, long) in REPORT_HELP.items():
         one = reports.add_parser(kind, help=short,
-                                 description=f"{long} Exit code 0; 2 on a usage error.")
+                                 description=f"{long} Exit code 0; 2 on a usage error or "
+                                 "when the report could not be written.")
         _add_report_arguments(one, kind)
         one.set_defaults(handler="bot.commands.report_cmd:run")
         if kind != "grid":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.commands.common import fail_usage
+from bot.commands.common import fail_usage, make_folder, show, writing
 from bot.settings import Settings
 from store.db import Store
 from store.registry import export_csv, import_csv
@@ -20,17 +20,20 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
             result = import_csv(session, args.file, replace=args.replace)
     finally:
         store.close()
-    print(result.summary(), file=sys.stdout if result.ok else sys.stderr)
+    if result.ok:
+        show(result.summary())
+    else:
+        print(result.summary(), file=sys.stderr)
     return 0 if result.ok else 1
 
 
 def run_export(args: argparse.Namespace, settings: Settings) -> int:
-    args.directory.mkdir(parents=True, exist_ok=True)
+    make_folder(args.directory)
     store = Store.from_settings(settings)
     try:
-        with store.transaction() as session:
+        with writing(str(args.directory)), store.transaction() as session:
             maracs, contacts = export_csv(session, args.directory)
     finally:
         store.close()
-    print(f"Wrote {maracs} and {contacts}")
+    show(f"Wrote {maracs} and {contacts}")
     return 0

@@ -14,7 +14,7 @@ import json
 import logging
 
 from bot.channels.email.outbound import email_renderer
-from bot.commands.common import today
+from bot.commands.common import show, today
 from bot.settings import Settings
 from handlers.reminders import ReminderDecision, run_reminders
 from kernel import wording
@@ -60,10 +60,10 @@ def _print(
     decisions: list[ReminderDecision], *, as_json: bool, dry_run: bool, delivered: int | None
 ) -> None:
     if as_json:
-        print(json.dumps([d.to_dict() for d in decisions], indent=2, ensure_ascii=False))
+        show(json.dumps([d.to_dict() for d in decisions], indent=2, ensure_ascii=False))
         return
     for d in decisions:
-        print(wording.remind_cli_line(marac=d.marac, quarter=d.quarter, stage=d.stage,
+        show(wording.remind_cli_line(marac=d.marac, quarter=d.quarter, stage=d.stage,
                                       contact=d.contact, role=d.role, channel=d.channel,
                                       sent=d.sent, dry_run=dry_run))
-    print(wording.remind_cli_summary(len(decisions), dry_run=dry_run, delivered=delivered))
+    show(wording.remind_cli_summary(len(decisions), dry_run=dry_run, delivered=delivered))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bot.commands.common import fail_usage, today
+from bot.commands.common import fail_usage, show, today, write_file
 from bot.commands.parsers import REPORT_SUFFIXES as _SUFFIXES
 from bot.settings import Settings
 from handlers.questions.grid_data import load_grid
@@ -137,15 +137,13 @@ _MAKERS: dict[str, Callable[[_Request, str], str | bytes]] = {
 
 def _write(content: str | bytes, kind: str, request: _Request, out: Path | None) -> int:
     if request.when is not None:
-        print(wording.as_of_note(request.when.date()))
+        show(wording.as_of_note(request.when.date()))
     if out is None:
         assert isinstance(content, str)  # no --out means text
-        print(content)
+        show(content)
         return 0
-    if isinstance(content, bytes):
-        out.write_bytes(content)
-    else:
-        text = content if content.endswith("\n") else content + "\n"
-        out.write_text(text, encoding="utf-8", newline="")
-    print(wording.report_written(kind, request.area, request.year.label, out))
+    if isinstance(content, str) and not content.endswith("\n"):
+        content += "\n"
+    write_file(out, content)
+    show(wording.report_written(kind, request.area, request.year.label, out))
     return 0

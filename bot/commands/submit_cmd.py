@@ -14,6 +14,7 @@ from bot.commands.common import (
     existing_files,
     fail_usage,
     parse_quarter,
+    show,
     use_colour,
 )
 from bot.dispatch import Dispatcher
@@ -44,13 +45,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:  # interface.md: one object per file, whatever became of it
             refusals = [_refused(a.filename, message.sender, settings.data_team_contact)
                         for a in message.attachments]
-            print(json.dumps(refusals, indent=2, ensure_ascii=False))
+            show(json.dumps(refusals, indent=2, ensure_ascii=False))
         return 1
     reports = list(result.reports)
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+        show(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
-        print(render_reports(reports, colour=use_colour(), checked_only=False))
+        show(render_reports(reports, colour=use_colour(), checked_only=False))
     return 1 if any(r.has_hard for r in reports) else 0
 
 

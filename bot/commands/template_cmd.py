@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from bot.commands.common import show, write_file
 from bot.settings import Settings
 from reports.template_file import write_template
 from validation.columns import Edition
@@ -11,6 +12,6 @@ from validation.columns import Edition
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     data = write_template(Edition(args.edition), marac=args.marac)
-    args.out.write_bytes(data)
-    print(f"Wrote a blank {args.edition.upper()} template to {args.out}")
+    write_file(args.out, data)
+    show(f"Wrote a blank {args.edition.upper()} template to {args.out}")
     return 0

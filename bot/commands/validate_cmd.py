@@ -17,8 +17,10 @@ from bot.commands.common import (
     existing_files,
     fail_usage,
     parse_quarter,
+    show,
     today,
     use_colour,
+    write_file,
 )
 from bot.settings import Settings
 from validation.ahead import ReadAhead, read_ahead
@@ -77,18 +79,18 @@ def _run(args: argparse.Namespace, settings: Settings, paths: list[Path],
         # One file's rows at a time: a batch of large files must not add up in memory.
         found = [(r.to_dict(), r.has_hard) for r in _reports(
             store, paths, settings, quarter, sender, ahead, year_given=year_given)]
-        print(json.dumps([d for d, _ in found], indent=2, ensure_ascii=False))
+        show(json.dumps([d for d, _ in found], indent=2, ensure_ascii=False))
         return 1 if any(hard for _, hard in found) else 0
     reports = list(_reports(store, paths, settings, quarter, sender, ahead,
                             year_given=year_given))
     if args.annotate:
         _write_annotated(paths, reports, args.annotate)
     if args.json:
-        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+        show(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
         from reports.text import render_reports  # only for people: not with --json
 
-        print(render_reports(reports, colour=use_colour(), checked_only=True))
+        show(render_reports(reports, colour=use_colour(), checked_only=True))
     return 1 if any(r.has_hard for r in reports) else 0
 
 
@@ -181,4 +183,4 @@ def _write_annotated(paths: list[Path], reports: list[FileReport], out: Path) ->
         target = out if len(paths) == 1 else out.with_name(f"{out.stem}-{path.stem}.xlsx")
         from reports.annotate import annotate_workbook  # openpyxl: only when asked to annotate
 
-        target.write_bytes(annotate_workbook(path.read_bytes(), path.name, report))
+        write_file(target, annotate_workbook(path.read_bytes(), path.name, report))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.commands.common import today
+from bot.commands.common import show, today
 from bot.settings import Settings
 from bot.trust.notice import tell_submitter
 from handlers.withdraw import OPERATOR, Refusal, withdraw, withdrawn_text
@@ -37,5 +37,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if isinstance(done, Refusal):
         print(done.text(), file=sys.stderr)
         return 1
-    print(withdrawn_text(done, tz=settings.tz))
+    show(withdrawn_text(done, tz=settings.tz))
     return 0

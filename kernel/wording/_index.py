@@ -133,6 +133,7 @@ HOMES: dict[str, str] = {
     "area_name": "questions",
     "as_of_note": "history",
     "blank_note": "questions",
+    "cannot_write": "operator",
     "cases_blank_note": "questions",
     "cases_line": "questions",
     "cell_list": "common",

@@ -28,3 +28,8 @@ def unknown_sender_cli(sender: str) -> str:
             "import`.")
 
 
+
+
+def cannot_write(target: str, reason: str) -> str:
+    """A command's output could not be written; what the command did besides stands."""
+    return f"cannot write {target}: {reason}"
