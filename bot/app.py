@@ -289,6 +289,7 @@ class RunningBot:
             if not await _guarded(health, asyncio.to_thread(self.delivery.deliver_due)):
                 await _wait(self.signals.stop, health.delay)
             if last_round:
+                await asyncio.to_thread(self.delivery.close)
                 return
             await _wait(self.signals.outbox, POLL_SECONDS)
 

@@ -86,7 +86,14 @@ class Delivery:
                 if outcome is None:  # taken by another process meanwhile
                     break
                 sent += outcome
+            _call_if_any(send, "release_idle")  # a relay connection kept too long unused
         return sent
+
+    def close(self) -> None:
+        """End what the senders keep open (the email relay's connection): the last round
+        has been delivered."""
+        for send in self.by_channel.values():
+            _call_if_any(send, "close")
 
     def _fail_unsendable(self) -> None:
         with self.store.transaction() as session:
@@ -144,6 +151,18 @@ class Delivery:
             else:
                 logger.info("sent %s by %s", key, channel)
             return 1
+
+
+def _call_if_any(send: Sender, name: str) -> None:
+    """A sender's optional step (only the email relay keeps a connection); its failure is
+    logged, never a reason to stop delivering."""
+    step = getattr(send, name, None)
+    if step is None:
+        return
+    try:
+        step()
+    except Exception:
+        logger.exception("%s of %s failed", name, type(send).__name__)
 
 
 def _record_failure(session: Session, item_id: int, key: str, exc: DeliveryError, *,

@@ -39,6 +39,7 @@ class ReceivedMail:
     authenticated_as: str | None
     tls: bool
     received_at: float = 0.0  # time.monotonic() when DATA ended (latency measurements)
+    peer: object = None  # the client's (address, port): one value per connection
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,27 @@ class _Recorder:
         self.changed = threading.Condition()
         self.rcpt_replies = {k.lower(): v for k, v in rcpt_replies.items()}
         self.data_reply = data_reply
+        self.rset_reply: str | None = None
+        # Every transaction's connection (its client's address and port), failed ones too,
+        # every QUIT's, and the connections open now (for drop_connections).
+        self.transactions: list[object] = []
+        self.quits: list[object] = []
+        self.open: set[SMTP] = set()
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope,
+                          address: str, mail_options: list[str]) -> str:
+        self.transactions.append(session.peer)
+        self.open.add(server)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RSET(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return self.rset_reply or "250 OK"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.quits.append(session.peer)
+        return "221 Bye"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -110,7 +132,7 @@ class _Recorder:
             server.transport.get_extra_info("ssl_object") is not None)
         mail = ReceivedMail(envelope.mail_from or "", tuple(envelope.rcpt_tos),
                             bytes(envelope.original_content or b""), login, encrypted,
-                            received_at=time.monotonic())
+                            received_at=time.monotonic(), peer=session.peer)
         with self.changed:
             self.messages.append(mail)
             self.changed.notify_all()
@@ -176,6 +198,21 @@ class SmtpSink:
     def messages(self) -> list[ReceivedMail]:
         with self.recorder.changed:
             return list(self.recorder.messages)
+
+    def drop_connections(self) -> None:
+        """Close every open client connection from the server's side, as a relay does to
+        clients idle too long; returns once each is closed (aiosmtpd then clears its
+        transport)."""
+        async def drop() -> None:
+            servers = [s for s in self.recorder.open if s.transport is not None]
+            self.recorder.open.clear()
+            for server in servers:
+                assert server.transport is not None
+                server.transport.close()
+            while any(server.transport is not None for server in servers):
+                await asyncio.sleep(0)  # a turn of the loop: the close is seen there
+
+        asyncio.run_coroutine_threadsafe(drop(), self.controller.loop).result(timeout=10)
 
     def wait_for(self, count: int, *, timeout: float = 10.0) -> list[ReceivedMail]:
         """Block until ``count`` messages have arrived (AssertionError after ``timeout``)."""

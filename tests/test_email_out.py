@@ -25,7 +25,13 @@ from bot.channels.email.outbound import (
     text_to_html,
     to_mime,
 )
-from bot.channels.email.send import MailSender, RelayConfig, SendError, outbox_filename
+from bot.channels.email.send import (
+    KEEP_SECONDS,
+    MailSender,
+    RelayConfig,
+    SendError,
+    outbox_filename,
+)
 from bot.settings import HostPort, Settings
 from kernel.messages import Attachment, Reply, ThreadRef
 from tests.smtp_support import HOST, Certificate, SmtpSink, client_context, make_certificate
@@ -451,6 +457,136 @@ def test_a_relay_that_is_not_there_is_retryable() -> None:
     with pytest.raises(SendError) as caught:
         relay_sender(port).send(b"x", recipients=["a@x.org"], sender=MAILBOX)
     assert caught.value.permanent is False
+
+
+# --- the relay connection kept between sends ---------------------------------------------------
+
+MESSAGE = b"Subject: t\r\n\r\nhi\r\n"
+
+
+def numbered(n: int | str) -> bytes:
+    return b"Subject: t\r\n\r\nhi %s\r\n" % str(n).encode()
+
+
+class Clock:
+    """The sender's monotonic clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def kept_sender(port: int, **options: object) -> tuple[MailSender, Clock]:
+    sender = relay_sender(port, **options)  # type: ignore[arg-type]
+    clock = Clock()
+    sender.clock = clock
+    return sender, clock
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+@pytest.mark.parametrize("tls", ["none", "starttls", "ssl"])
+def test_sends_in_a_row_share_one_relay_connection(tls: str, certificate: Certificate) -> None:
+    secure = tls != "none"
+    with SmtpSink(tls=tls if secure else None, certificate=certificate,
+                  auth=("bot", "s3cret") if secure else None) as sink:
+        sender, _ = kept_sender(sink.port, tls=tls, user="bot" if secure else None,
+                                password="s3cret", certificate=certificate)
+        for n in range(3):
+            sender.send(numbered(n), recipients=["a@x.org"], sender=MAILBOX)
+        mails = sink.wait_for(3)
+        sender.close()
+        assert [m.data for m in mails] == [numbered(n) for n in range(3)]
+        assert len({m.peer for m in mails}) == 1
+        assert all((m.authenticated_as, m.tls) == (("bot", True) if secure else (None, False))
+                   for m in mails)
+        assert sink.recorder.quits == [mails[0].peer]  # close() said goodbye, once
+
+
+def test_a_connection_the_relay_dropped_is_replaced_and_nothing_is_sent_twice() -> None:
+    with SmtpSink() as sink:
+        sender, _ = kept_sender(sink.port)
+        sender.send(numbered("1"), recipients=["a@x.org"], sender=MAILBOX)
+        sink.drop_connections()
+        sender.send(numbered("2"), recipients=["a@x.org"], sender=MAILBOX)
+        first, second = sink.wait_for(2)
+        assert [first.data, second.data] == [numbered("1"), numbered("2")]
+        assert first.peer != second.peer
+        assert sink.recorder.transactions == [first.peer, second.peer]
+
+
+def test_a_relay_closing_at_rset_is_not_offered_the_message() -> None:
+    with SmtpSink() as sink:
+        sender, _ = kept_sender(sink.port)
+        sender.send(numbered("1"), recipients=["a@x.org"], sender=MAILBOX)
+        sink.recorder.rset_reply = "421 4.3.2 closing"
+        sender.send(numbered("2"), recipients=["a@x.org"], sender=MAILBOX)
+        first, second = sink.wait_for(2)
+        assert first.peer != second.peer
+        assert sink.recorder.transactions == [first.peer, second.peer]
+        assert sink.recorder.quits == [first.peer]  # the refused one was left politely
+
+
+@pytest.mark.parametrize(("idle", "reused"), [(KEEP_SECONDS, True), (KEEP_SECONDS + 0.01, False)])
+def test_a_connection_is_reused_for_keep_seconds_and_no_longer(idle: float, reused: bool
+                                                                ) -> None:
+    with SmtpSink() as sink:
+        sender, clock = kept_sender(sink.port)
+        sender.send(MESSAGE, recipients=["a@x.org"], sender=MAILBOX)
+        clock.now += idle
+        sender.send(MESSAGE, recipients=["a@x.org"], sender=MAILBOX)
+        first, second = sink.wait_for(2)
+        assert (first.peer == second.peer) is reused
+        assert sink.recorder.quits == ([] if reused else [first.peer])
+
+
+@pytest.mark.parametrize(("idle", "released"),
+                         [(KEEP_SECONDS, False), (KEEP_SECONDS + 0.01, True)])
+def test_release_idle_ends_a_connection_unused_for_keep_seconds(idle: float, released: bool
+                                                                ) -> None:
+    with SmtpSink() as sink:
+        sender, clock = kept_sender(sink.port)
+        sender.send(MESSAGE, recipients=["a@x.org"], sender=MAILBOX)
+        (mail,) = sink.wait_for(1)
+        clock.now += idle
+        sender.release_idle()
+        assert sink.recorder.quits == ([mail.peer] if released else [])
+        sender.send(MESSAGE, recipients=["a@x.org"], sender=MAILBOX)
+        assert (sink.wait_for(2)[1].peer == mail.peer) is not released
+
+
+def test_a_failed_send_does_not_keep_its_connection() -> None:
+    with SmtpSink(rcpt_replies={"busy@x.org": "450 4.2.1 try later"}) as sink:
+        sender, _ = kept_sender(sink.port)
+        with pytest.raises(SendError):
+            sender.send(MESSAGE, recipients=["busy@x.org"], sender=MAILBOX)
+        sender.send(MESSAGE, recipients=["a@x.org"], sender=MAILBOX)
+        (mail,) = sink.wait_for(1)
+        failed, sent = sink.recorder.transactions
+        assert failed != sent == mail.peer
+        assert sink.recorder.quits == [failed]
+
+
+def test_a_send_while_another_holds_the_connection_opens_its_own_and_keeps_one() -> None:
+    """Two sends at once (the sender is shared): each has a connection of its own, and only
+    one is kept afterwards."""
+    with SmtpSink() as sink:
+        sender, _ = kept_sender(sink.port)
+        inner_done: list[bool] = []
+
+        def send_another() -> None:
+            sender.send(numbered("inner"), recipients=["a@x.org"], sender=MAILBOX)
+            inner_done.append(True)
+
+        sender.send(numbered("outer"), recipients=["a@x.org"], sender=MAILBOX,
+                    on_accepted=send_another)
+        outer, inner = sink.wait_for(2)  # the outer one's DATA ended first
+        assert (outer.data, inner.data) == (numbered("outer"), numbered("inner"))
+        assert inner_done == [True] and inner.peer != outer.peer
+        assert sink.recorder.quits == [outer.peer]  # the inner one was kept first
+        sender.send(MESSAGE, recipients=["a@x.org"], sender=MAILBOX)
+        assert sink.wait_for(3)[2].peer == inner.peer
 
 
 def test_one_message_for_three_people_is_three_files_each_naming_its_recipient(

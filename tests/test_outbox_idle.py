@@ -19,11 +19,13 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bot.channels.email.send import KEEP_SECONDS, EmailOutbox
 from bot.delivery import Delivery
-from bot.settings import Settings
+from bot.settings import HostPort, Settings
 from store.db import Store
 from store.queue import OutboundItem, enqueue_outbound
 from store.types import utcnow
+from tests.smtp_support import HOST, SmtpSink
 from tests.store_support import executed
 
 
@@ -123,3 +125,64 @@ def test_at_most_the_limit_is_sent_per_wake_up(db_store: Store, tmp_path: Path) 
     assert delivery.deliver_due(limit=2) == 2
     assert delivery.deliver_due(limit=2) == 1
     assert sorted(sent) == ["r0", "r1", "r2"]
+
+
+def _relay_delivery(store: Store, tmp_path: Path, port: int) -> tuple[Delivery, list[float]]:
+    """The delivery ``run`` builds, sending to a real relay; its mail sender's clock is a
+    list to move by hand."""
+    settings = Settings(data_dir=tmp_path, mailbox_address="m@x.example",
+                        smtp_relay=HostPort(HOST, port))
+    delivery = Delivery.from_settings(store, settings)
+    email = delivery.by_channel["email"]
+    assert isinstance(email, EmailOutbox)
+    now = [1000.0]
+    email.mail.clock = lambda: now[0]
+    return delivery, now
+
+
+def test_replies_in_a_row_go_over_one_relay_connection_ended_at_close(
+        db_store: Store, tmp_path: Path) -> None:
+    with SmtpSink() as relay:
+        delivery, _ = _relay_delivery(db_store, tmp_path, relay.port)
+        for key in ("one", "two", "three"):
+            _queue(db_store, key)
+        assert delivery.deliver_due() == 3
+        mails = relay.wait_for(3)
+        assert len({m.peer for m in mails}) == 1 and relay.recorder.quits == []
+        delivery.close()
+        assert relay.recorder.quits == [mails[0].peer]
+
+
+def test_an_idle_round_ends_a_relay_connection_unused_for_keep_seconds(
+        db_store: Store, tmp_path: Path) -> None:
+    with SmtpSink() as relay:
+        delivery, now = _relay_delivery(db_store, tmp_path, relay.port)
+        _queue(db_store, "one")
+        assert delivery.deliver_due() == 1
+        (mail,) = relay.wait_for(1)
+        now[0] += KEEP_SECONDS
+        assert delivery.deliver_due() == 0
+        assert relay.recorder.quits == []  # not yet: kept exactly KEEP_SECONDS
+        now[0] += 0.01
+        assert delivery.deliver_due() == 0
+        assert relay.recorder.quits == [mail.peer]
+
+
+def test_a_sender_failing_to_release_its_connection_does_not_stop_delivery(
+        db_store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sent: list[str] = []
+
+    class Sender:
+        def __call__(self, session: Session, item: OutboundItem,
+                     accepted: Callable[[], None]) -> None:
+            sent.append(item.key)
+
+        def release_idle(self) -> None:
+            raise OSError("the relay's socket is gone")
+
+    delivery = Delivery(db_store, Settings(data_dir=tmp_path, mailbox_address="m@x.example"),
+                        {"email": Sender()})
+    _queue(db_store, "one")
+    assert delivery.deliver_due() == 1 and sent == ["one"]
+    assert "release_idle of Sender failed" in caplog.text
+    delivery.close()  # a sender without close() is passed over

@@ -277,6 +277,9 @@ def test_sigterm_finishes_the_message_in_hand_and_exits_0(
     assert answered == done, "every finished message's reply went out before the exit"
     assert {r.in_reply_to for r in replies(sink.messages)} == {
         m for i, m, _s, _o in db.inbound() if i in done}
+    # The relay connection the replies went over (kept between them) was ended at the stop.
+    peers = {m.peer for m in sink.messages}
+    assert peers and set(sink.recorder.quits) == peers
     finished_at = db.rows("SELECT finished_at FROM inbound_queue WHERE id = ?", in_hand)[0][0]
     assert finished_at is not None
     # Informative when it fails: the signal should have landed before the message finished.
@@ -375,7 +378,8 @@ def test_a_reply_is_recorded_sent_before_quit_and_a_failed_quit_does_not_resend_
 ) -> None:
     """The re-send window is as small as it can be: "sent" is committed while the relay is
     still waiting for our QUIT (here held back), and the relay answering QUIT with an error
-    after it accepted the message does not count as a failure to send."""
+    after it accepted the message does not count as a failure to send. The connection is
+    kept after a send (KEEP_SECONDS), so the QUIT here is the one of ``Delivery.close``."""
     release = threading.Event()
 
     async def held_quit(server: object, session: object, envelope: object) -> str:
@@ -390,13 +394,18 @@ def test_a_reply_is_recorded_sent_before_quit_and_a_failed_quit_does_not_resend_
     delivery = Delivery(db_store, Settings(mailbox_address=MAILBOX),
                         {"email": EmailOutbox(mail, MAILBOX)})
     result: list[int] = []
-    worker = threading.Thread(target=lambda: result.append(delivery.deliver_due()))
+
+    def deliver_and_close() -> None:
+        result.append(delivery.deliver_due())
+        delivery.close()
+
+    worker = threading.Thread(target=deliver_and_close)
     worker.start()
     try:
         sink.wait_for(1, timeout=WAIT)
         wait_until(lambda: _status(db_store, item_id) == "sent", timeout=WAIT,
                    what="the item marked sent while QUIT is pending")
-        assert worker.is_alive(), "deliver_due should still be waiting for QUIT"
+        assert worker.is_alive(), "close should still be waiting for QUIT"
     finally:
         release.set()
         worker.join(WAIT)

@@ -51,8 +51,11 @@ def _deliver(store: Store, settings: Settings) -> int | None:
         return None
     delivery = Delivery.from_settings(store, settings)
     total = 0
-    while (sent := delivery.deliver_due()) > 0:
-        total += sent
+    try:
+        while (sent := delivery.deliver_due()) > 0:
+            total += sent
+    finally:
+        delivery.close()
     return total
 
 
