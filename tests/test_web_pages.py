@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 
 from bot.channels.web.endpoints import WebEndpoints
 from bot.channels.web.pages.operator import Component, RunStatus
@@ -27,6 +28,7 @@ from store.queue import enqueue_inbound, fail_inbound
 from store.registry import find_contact
 from store.types import utcnow
 from tests.questions_support import SENT, load_registry, seed
+from tests.test_store_reading import USES_BEFORE_PREPARED
 
 YEAR = "?year=2024%2F25"
 ALL = {"Croydon", "Barking and Dagenham", "Kingston upon Thames", "Leeds", "Kirklees",
@@ -203,3 +205,25 @@ def test_signing_out_ends_the_session_on_the_server(seeded: Store, tmp_path: Pat
         assert status == 303
 
     _run(seeded, tmp_path, scenario)
+
+
+@pytest.mark.postgres
+def test_pages_leave_the_connections_prepared_statements(seeded: Store, tmp_path: Path
+                                                         ) -> None:
+    """A page is read in a transaction ended by COMMIT: a ROLLBACK would make psycopg forget
+    the pooled connection's prepared statements, which the workers use next (issue 14)."""
+    if seeded.engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        admin = cookie("ada@example.org")
+        for _ in range(USES_BEFORE_PREPARED + 1):
+            assert (await _get(client, "/operator", admin))[0] == 200
+
+    seeded.engine.dispose()  # one pooled connection from here: the pages' and the count's
+    _run(seeded, tmp_path, scenario)
+    with seeded.reading() as session:
+        prepared = session.scalar(text(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE "
+            "'%FROM web_sessions%'"))
+    assert prepared == 1
