@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 DEFAULT_DUE_DAYS = 28
 
@@ -196,15 +196,29 @@ class Quarter:
         named, when any mention is impossible or ambiguous ("Q3 2024/23", "Oct-Nov 2024"), or
         when equally specific mentions name different quarters.
         """
-        mentions = list(_mentions(_clean(text), today))
-        if any(quarter is None for _, quarter in mentions):
-            return None
-        specific = {quarter for bare, quarter in mentions if not bare}
-        found = specific or {quarter for _, quarter in mentions}
-        return found.pop() if len(found) == 1 else None
+        if len(text) <= _KEPT_TEXT:
+            return _found_in_kept(text, today)
+        return _found_in(text, today)
 
     def __str__(self) -> str:
         return self.label
+
+
+# A message's subject is read for its quarter where it arrives, where its files are checked
+# ahead and again where they are recorded (issue 14): short texts' answers are kept.
+_KEPT_TEXT = 200
+
+
+def _found_in(text: str, today: date) -> Quarter | None:
+    mentions = list(_mentions(_clean(text), today))
+    if any(quarter is None for _, quarter in mentions):
+        return None
+    specific = {quarter for bare, quarter in mentions if not bare}
+    found = specific or {quarter for _, quarter in mentions}
+    return found.pop() if len(found) == 1 else None
+
+
+_found_in_kept = lru_cache(maxsize=256)(_found_in)
 
 
 def _clean(text: str) -> str:

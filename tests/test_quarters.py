@@ -402,3 +402,24 @@ def test_financial_year_label_round_trip(start_year: int) -> None:
     assert FinancialYear.parse(fy.label) == fy
     assert FinancialYear.parse(fy.label.replace("/", "-")) == fy
     assert FinancialYear.containing(fy.start) == FinancialYear.containing(fy.end) == fy
+
+
+def test_a_short_texts_quarter_is_kept_and_a_long_ones_found_afresh() -> None:
+    from kernel import quarters as module
+
+    today = date(2025, 2, 4)
+    kept = "Q3 2024/25 return".ljust(module._KEPT_TEXT)
+    long = kept + " "
+    before = module._found_in_kept.cache_info()
+    for text in (kept, kept, long, long):
+        assert Quarter.find_in(text, today=today) == Quarter(2024, 3)
+    after = module._found_in_kept.cache_info()
+    # Found once and then taken as kept; the long one never asked for.
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 1)
+
+
+def test_a_kept_answer_is_the_days_own() -> None:
+    """"last quarter" names another quarter on another day: the day is part of what is kept."""
+    assert Quarter.find_in("last quarter", today=date(2025, 2, 4)) == Quarter(2024, 3)
+    assert Quarter.find_in("last quarter", today=date(2025, 4, 1)) == Quarter(2024, 4)
+    assert Quarter.find_in("last quarter", today=date(2025, 2, 4)) == Quarter(2024, 3)
