@@ -7,6 +7,8 @@ import email
 import email.policy
 import re
 import socket
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from email.headerregistry import BaseHeader
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.channels.email import outbound, policy
+from bot.channels.email import send as send_module
 from bot.channels.email.inbound import to_inbound
 from bot.channels.email.outbound import (
     BOUNDARY_PREFIX,
@@ -526,6 +529,31 @@ def test_a_relay_closing_at_rset_is_not_offered_the_message() -> None:
         assert first.peer != second.peer
         assert sink.recorder.transactions == [first.peer, second.peer]
         assert sink.recorder.quits == [first.peer]  # the refused one was left politely
+
+
+@pytest.mark.parametrize("step", ["RSET", "QUIT"])
+def test_a_relay_gone_silent_is_given_up_after_probe_seconds(
+        step: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The network dropped the idle connection without a word: neither the RSET before the
+    next send nor the QUIT that ends it waits a send's 30 s for an answer."""
+    monkeypatch.setattr(send_module, "PROBE_SECONDS", 0.2)
+    with SmtpSink() as sink:
+        sink.recorder.silent_until = release = threading.Event()
+        release.set()  # answering at first
+        try:
+            sender, _ = kept_sender(sink.port)
+            sender.send(numbered(1), recipients=["a@x.org"], sender=MAILBOX)
+            release.clear()
+            started = time.monotonic()
+            if step == "RSET":
+                sender.send(numbered(2), recipients=["a@x.org"], sender=MAILBOX)
+                first, second = sink.wait_for(2)
+                assert first.peer != second.peer
+            else:
+                sender.close()
+            assert time.monotonic() - started < 5  # not the send's 10 s here (nor for ever)
+        finally:
+            release.set()
 
 
 @pytest.mark.parametrize(("idle", "reused"), [(KEEP_SECONDS, True), (KEEP_SECONDS + 0.01, False)])

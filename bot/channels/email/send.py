@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 # How long a relay connection is kept after a send for the next one. Well inside the five
 # minutes after which a relay may drop an idle client (RFC 5321 4.5.3.2.7).
 KEEP_SECONDS = 30.0
+# A kept connection's RSET, and the QUIT that ends it, wait this long for the relay: one that
+# the network dropped silently while it was idle is given up at once, not after a send's 30 s.
+PROBE_SECONDS = 5.0
 
 
 class SendError(DeliveryError):
@@ -115,14 +118,14 @@ class MailSender:
             if kept is None or self.clock() - kept[1] <= KEEP_SECONDS:
                 return
             self._kept = None
-        _quit(kept[0])
+        _quit(kept[0], timeout=PROBE_SECONDS)
 
     def close(self) -> None:
         """Say goodbye on a kept connection (the process is stopping)."""
         with self._kept_lock:
             kept, self._kept = self._kept, None
         if kept is not None:
-            _quit(kept[0])
+            _quit(kept[0], timeout=PROBE_SECONDS)
 
     def _relay(self, relay: RelayConfig, payload: bytes, *, recipients: list[str],
                sender: str, on_accepted: Callable[[], None] | None) -> None:
@@ -148,16 +151,18 @@ class MailSender:
             return None
         smtp, since = kept
         if self.clock() - since > KEEP_SECONDS:
-            _quit(smtp)
+            _quit(smtp, timeout=PROBE_SECONDS)
             return None
         try:
+            _wait_at_most(smtp, PROBE_SECONDS)
             code, _ = smtp.rset()
+            _wait_at_most(smtp, self.timeout)
         except (smtplib.SMTPException, OSError) as exc:  # dropped while idle: a new one
             logger.debug("kept relay connection gone (%s): connecting again", exc)
             smtp.close()
             return None
         if code != 250:  # e.g. 421, the relay closing: not to be offered a message
-            _quit(smtp)
+            _quit(smtp, timeout=PROBE_SECONDS)
             return None
         return smtp
 
@@ -271,9 +276,18 @@ def _no_delay(smtp: smtplib.SMTP) -> None:
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-def _quit(smtp: smtplib.SMTP) -> None:
-    """Say goodbye, best effort: the message's fate was settled by DATA's answer."""
+def _wait_at_most(smtp: smtplib.SMTP, seconds: float) -> None:
+    """How long the connection's next reads and writes may take."""
+    if smtp.sock is not None:
+        smtp.sock.settimeout(seconds)
+
+
+def _quit(smtp: smtplib.SMTP, *, timeout: float | None = None) -> None:
+    """Say goodbye, best effort: the message's fate was settled by DATA's answer.
+    ``timeout``: wait at most this long for the relay's answer."""
     try:
+        if timeout is not None:
+            _wait_at_most(smtp, timeout)
         smtp.quit()
     except (smtplib.SMTPException, OSError) as exc:
         logger.debug("relay QUIT failed (ignored): %s", exc)
