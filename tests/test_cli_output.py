@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.commands.common import STANDARD_OUTPUT, CannotWrite, show, write_file
+from bot.commands.common import STANDARD_OUTPUT, CannotWrite, make_folder, show, write_file
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -121,3 +121,15 @@ def test_write_file_writes_text_and_bytes_as_given(tmp_path: Path) -> None:
     assert (tmp_path / "b.bin").read_bytes() == b"\x00\xff"
     assert not CannotWrite("x", OSError()).on_standard_output
     assert CannotWrite("x", OSError()).reason == "OSError"
+
+
+def test_make_folder_makes_every_missing_level_and_takes_one_already_there(tmp_path: Path
+                                                                          ) -> None:
+    nested = tmp_path / "reports" / "2025" / "q3"
+    make_folder(nested)
+    make_folder(nested)  # already there: nothing to do, nothing to say
+    assert nested.is_dir()
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(CannotWrite) as caught:
+        make_folder(tmp_path / "taken")
+    assert caught.value.target == str(tmp_path / "taken")

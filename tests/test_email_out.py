@@ -531,29 +531,59 @@ def test_a_relay_closing_at_rset_is_not_offered_the_message() -> None:
         assert sink.recorder.quits == [first.peer]  # the refused one was left politely
 
 
-@pytest.mark.parametrize("step", ["RSET", "QUIT"])
+@pytest.mark.parametrize("step", ["RSET", "QUIT at close", "QUIT when released",
+                                  "QUIT of one kept too long", "QUIT after a 421 to RSET"])
 def test_a_relay_gone_silent_is_given_up_after_probe_seconds(
         step: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The network dropped the idle connection without a word: neither the RSET before the
-    next send nor the QUIT that ends it waits a send's 30 s for an answer."""
+    next send nor any QUIT that ends a kept connection waits a send's timeout for an answer."""
     monkeypatch.setattr(send_module, "PROBE_SECONDS", 0.2)
     with SmtpSink() as sink:
         sink.recorder.silent_until = release = threading.Event()
         release.set()  # answering at first
         try:
-            sender, _ = kept_sender(sink.port)
+            sender, clock = kept_sender(sink.port)
             sender.send(numbered(1), recipients=["a@x.org"], sender=MAILBOX)
             release.clear()
             started = time.monotonic()
-            if step == "RSET":
+            if step == "QUIT at close":
+                sender.close()
+            elif step == "QUIT when released":
+                clock.now += KEEP_SECONDS + 1
+                sender.release_idle()
+            else:
+                if step == "QUIT of one kept too long":
+                    clock.now += KEEP_SECONDS + 1
+                elif step == "QUIT after a 421 to RSET":
+                    sink.recorder.rset_reply = "421 4.3.2 closing"
+                    release.set()  # RSET answers; QUIT will not
+                    sink.recorder.silent_until = release = threading.Event()
                 sender.send(numbered(2), recipients=["a@x.org"], sender=MAILBOX)
                 first, second = sink.wait_for(2)
                 assert first.peer != second.peer
-            else:
-                sender.close()
             assert time.monotonic() - started < 5  # not the send's 10 s here (nor for ever)
         finally:
             release.set()
+
+
+@pytest.mark.parametrize("tls", ["none", "ssl"])
+def test_a_relay_socket_sends_each_write_at_once_and_waits_a_sends_time(
+        tls: str, certificate: Certificate) -> None:
+    """TCP_NODELAY on the relay's socket (over TLS a message is several writes, and Nagle's
+    algorithm held each for the relay's delayed acknowledgement), and a reused connection
+    back on the send's own timeout after its short RSET."""
+    with SmtpSink(tls="ssl" if tls == "ssl" else None, certificate=certificate) as sink:
+        sender, _ = kept_sender(sink.port, tls=tls, certificate=certificate)
+        for n in range(2):  # a new connection, then the kept one after its RSET
+            sender.send(numbered(n), recipients=["a@x.org"], sender=MAILBOX)
+            kept = sender._kept
+            assert kept is not None
+            sock = kept[0].sock
+            assert sock is not None
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            assert sock.gettimeout() == 10
+        assert len({m.peer for m in sink.wait_for(2)}) == 1
+        sender.close()
 
 
 @pytest.mark.parametrize(("idle", "reused"), [(KEEP_SECONDS, True), (KEEP_SECONDS + 0.01, False)])

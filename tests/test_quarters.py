@@ -423,3 +423,11 @@ def test_a_kept_answer_is_the_days_own() -> None:
     assert Quarter.find_in("last quarter", today=date(2025, 2, 4)) == Quarter(2024, 3)
     assert Quarter.find_in("last quarter", today=date(2025, 4, 1)) == Quarter(2024, 4)
     assert Quarter.find_in("last quarter", today=date(2025, 2, 4)) == Quarter(2024, 3)
+
+
+def test_a_long_text_is_read_on_its_day_too() -> None:
+    from kernel import quarters as module
+
+    long = "last quarter".ljust(module._KEPT_TEXT + 1)
+    assert Quarter.find_in(long, today=date(2025, 2, 4)) == Quarter(2024, 3)
+    assert Quarter.find_in(long, today=date(2025, 4, 1)) == Quarter(2024, 4)
