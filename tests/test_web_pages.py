@@ -208,12 +208,12 @@ def test_signing_out_ends_the_session_on_the_server(seeded: Store, tmp_path: Pat
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # prepared: PostgreSQL's
 def test_pages_leave_the_connections_prepared_statements(seeded: Store, tmp_path: Path
                                                          ) -> None:
     """A page is read in a transaction ended by COMMIT: a ROLLBACK would make psycopg forget
     the pooled connection's prepared statements, which the workers use next (issue 14)."""
-    if seeded.engine.dialect.name != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
+    assert seeded.engine.dialect.name == "postgresql"
 
     async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
         admin = cookie("ada@example.org")
