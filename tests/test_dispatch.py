@@ -269,6 +269,37 @@ def test_confirm_with_nothing_pending_says_so(mailroom: Mailroom) -> None:
     assert mailroom.count(MeetingVersion) == 0
 
 
+def test_a_confirm_answering_no_message_confirms_every_change_the_sender_has_waiting(
+    mailroom: Mailroom,
+) -> None:
+    """Typed CONFIRM in a new message: nothing to trace it to, so it is for all of theirs."""
+    mailroom.exchange(compose(files=[fixture("clean_libreoffice.xlsx")]))
+    mailroom.exchange(compose(files=[fixture("corrected_d3.xlsx")]))
+    mailroom.exchange(compose(files=[fixture("several_issues.xlsx")]))
+    assert mailroom.count(HeldChange, PENDING) == 3
+    raw = compose(subject="Confirm", body="CONFIRM\n")
+    handled = mailroom.exchange(raw)
+    assert handled.outcome == "confirmed"
+    assert body_of(handled.reply).strip() == wording.confirmed_text(3)
+    assert_threaded(handled, raw)
+    assert mailroom.count(HeldChange, PENDING) == 0
+
+
+def test_a_confirm_answering_a_message_that_held_nothing_confirms_nothing(
+    mailroom: Mailroom,
+) -> None:
+    """CONFIRM in reply to our answer on a clean file: it is traced to that message, which
+    held nothing, so changes held from another message still wait."""
+    clean = mailroom.exchange(compose(files=[fixture("clean_libreoffice.xlsx")]))
+    assert clean.outcome == "submission-accepted"
+    mailroom.exchange(compose(files=[fixture("corrected_d3.xlsx")]))
+    assert mailroom.count(HeldChange, PENDING) == 1
+    handled = mailroom.exchange(confirm_reply_to(clean))
+    assert handled.outcome == "confirm-nothing-pending"
+    assert body_of(handled.reply).strip() == wording.confirmed_text(0)
+    assert mailroom.count(HeldChange, PENDING) == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Who is writing.
 # ---------------------------------------------------------------------------------------------
