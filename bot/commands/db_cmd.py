@@ -18,5 +18,5 @@ def run_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     show(f"Database schema: {before or 'empty'} -> {after}" if before != after
-          else f"Database schema already current ({after})")
+         else f"Database schema already current ({after})")
     return 0

@@ -67,6 +67,6 @@ def _print(
         return
     for d in decisions:
         show(wording.remind_cli_line(marac=d.marac, quarter=d.quarter, stage=d.stage,
-                                      contact=d.contact, role=d.role, channel=d.channel,
-                                      sent=d.sent, dry_run=dry_run))
+                                     contact=d.contact, role=d.role, channel=d.channel,
+                                     sent=d.sent, dry_run=dry_run))
     show(wording.remind_cli_summary(len(decisions), dry_run=dry_run, delivered=delivered))
