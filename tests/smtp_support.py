@@ -94,9 +94,10 @@ class _Recorder:
         self.rcpt_replies = {k.lower(): v for k, v in rcpt_replies.items()}
         self.data_reply = data_reply
         self.rset_reply: str | None = None
-        # While set to an unset Event, RSET and QUIT get no answer until it is set (a relay
-        # the network dropped without a word).
+        # While set to an unset Event, the commands in silent_steps get no answer until it is
+        # set (a relay the network dropped without a word).
         self.silent_until: threading.Event | None = None
+        self.silent_steps = {"RSET", "QUIT"}
         # Every transaction's connection (its client's address and port), failed ones too,
         # every QUIT's, and the connections open now (for drop_connections).
         self.transactions: list[object] = []
@@ -112,16 +113,16 @@ class _Recorder:
         return "250 OK"
 
     async def handle_RSET(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        await self._silence()
+        await self._silence("RSET")
         return self.rset_reply or "250 OK"
 
     async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        await self._silence()
+        await self._silence("QUIT")
         self.quits.append(session.peer)
         return "221 Bye"
 
-    async def _silence(self) -> None:
-        if self.silent_until is not None:
+    async def _silence(self, step: str) -> None:
+        if self.silent_until is not None and step in self.silent_steps:
             await asyncio.to_thread(self.silent_until.wait, 30)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
