@@ -43,7 +43,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="marac-bot",
         description="The Marac data assistant: checks, records and answers questions about "
         "Marac data returns. Configuration comes from MARAC_* environment variables (and a .env "
-        "file in the working directory); see README.md.",
+        "file in the working directory); see README.md. A command whose output cannot be "
+        "written (a full disk, a missing folder) says so in one line and exits 2.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

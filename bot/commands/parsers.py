@@ -185,7 +185,7 @@ def add_remind_parser(sub: Any) -> None:
         "the store was created), and a quarter before "
         "it never counts as a second missed one. Each reminder goes once: a second run for the "
         "same day sends nothing. The running bot sends at MARAC_REMINDER_TIME (default 09:30). "
-        "Exit code 0.",
+        "Exit code 0; 2 when its output could not be written.",
     )
     parser.add_argument("--dry-run", action="store_true",
                         help="list who would get what, and send nothing")
@@ -203,7 +203,8 @@ def add_ask_parser(sub: Any) -> None:
         help=COMMANDS["ask"],
         description="Answer a question about Marac data returns (try 'help'), exactly as the "
         "chat channels and email would. Without --as it asks as the local operator, who may "
-        "ask about every Marac. Exit code 0: answered; 1: not understood or refused.",
+        "ask about every Marac. Exit code 0: answered; 1: not understood or refused; 2: its "
+        "output could not be written.",
     )
     parser.add_argument("question", metavar="QUESTION", help='e.g. "has Croydon uploaded Q3?"')
     parser.add_argument("--as", dest="as_email", metavar="EMAIL",
@@ -227,7 +228,7 @@ def add_history_parser(sub: Any) -> None:
         "version with its figures, file, sheet row, sender and time, who confirmed a change, "
         "held changes and what became of them, withdrawals and explanations. Exit code 0 "
         "(also when nothing is recorded); 1 for an unknown Marac; 2 on a usage error (a bad "
-        "date).",
+        "date) or when its output could not be written.",
     )
     parser.add_argument("marac", metavar="MARAC", help="the Marac's name or alias")
     parser.add_argument("period", nargs="?", metavar="DATE|QUARTER",
