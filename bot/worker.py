@@ -335,7 +335,7 @@ class Worker:
         Only parse it (pure Python, nothing native), to know whom to tell."""
         ref = _reference()
         logger.error("message %d was in hand %d times when the bot died: quarantined, not "
-                     "handled again (incident %s); its raw bytes stay in inbound_queue",
+                     "handled again (incident %s); its raw bytes stay in inbound_raw",
                      item.id, item.deaths, ref)
         message = self._message_for_apology(item)
         if not self._record_failed(item.id, f"quarantined after {item.deaths} deaths "

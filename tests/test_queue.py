@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.db import open_engine, upgrade
 from store.queue import (
     InboundItem,
+    InboundRaw,
     OutboundItem,
+    OutboundPayload,
     claim_inbound,
     due_outbound,
     enqueue_inbound,
@@ -36,8 +39,11 @@ from store.queue import (
 )
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-MIGRATION = Path(__file__).parents[1] / "store/migrations/versions/0002_queues.py"
-QUEUE_TABLES: list[Table] = [InboundItem.__table__, OutboundItem.__table__]  # type: ignore[list-item]
+# The migrations that build the queue tables: 0002 made them, 0012 moved their bytes apart.
+MIGRATIONS = Path(__file__).parents[1] / "store/migrations/versions"
+QUEUE_MIGRATIONS = ("0002_queues", "0012_queue_bytes_apart")
+QUEUE_TABLES = [cast(Table, model.__table__)
+                for model in (InboundItem, OutboundItem, InboundRaw, OutboundPayload)]
 
 
 @pytest.fixture
@@ -396,8 +402,8 @@ def test_two_postgres_senders_never_take_the_same_outbound_item(
         b.rollback()
 
 
-def _load_migration() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("migration_0002_queues", MIGRATION)
+def _load_migration(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", MIGRATIONS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -411,17 +417,20 @@ def empty_engine(db_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def test_the_migration_builds_exactly_the_models_tables(empty_engine: Engine) -> None:
-    migration = _load_migration()
-    assert (migration.revision, migration.down_revision) == ("0002_queues", "0001_initial")
+def test_the_migrations_build_exactly_the_models_tables(empty_engine: Engine) -> None:
+    migrations = [_load_migration(name) for name in QUEUE_MIGRATIONS]
+    assert [(m.revision, m.down_revision) for m in migrations] == [
+        ("0002_queues", "0001_initial"), ("0012_queue_bytes_apart", "0011_registry_version")]
     only_queues = MetaData(naming_convention=InboundItem.metadata.naming_convention)
     for table in QUEUE_TABLES:
         table.to_metadata(only_queues)
     with empty_engine.begin() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         with Operations.context(context):
-            migration.upgrade()
+            for migration in migrations:
+                migration.upgrade()
         assert compare_metadata(context, only_queues) == []
     with empty_engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
-        migration.downgrade()
+        for migration in reversed(migrations):
+            migration.downgrade()
     assert inspect(empty_engine).get_table_names() == []

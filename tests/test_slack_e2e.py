@@ -378,7 +378,8 @@ def test_a_reminder_reaches_a_slack_preferring_contact_by_direct_message(
     mine = [d for d in decisions if d.contact == LAMBETH]
     assert mine and all(d.channel == "slack" and d.sent for d in mine)
     queued = BotDb(db_path).rows(
-        "SELECT payload FROM outbound_queue WHERE channel = 'slack' AND recipient = ?",
+        "SELECT payload FROM outbound_queue JOIN outbound_payload ON item_id = id"
+        " WHERE channel = 'slack' AND recipient = ?",
         LAMBETH_SLACK)
     texts = [json.loads(p)["text"] for (p,) in queued]
     assert texts, "the reminder is queued for Slack, addressed by Slack id"

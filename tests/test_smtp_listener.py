@@ -186,7 +186,8 @@ def test_a_stored_message_survives_a_listener_restart(loop: EventLoopThread,
         assert smtp.sendmail("a@x.org", [MAILBOX], RAW) == {}
     stop(loop, first)
     with sqlite3.connect(db) as plain:  # not through SQLAlchemy: what is on disk
-        assert plain.execute("SELECT raw, status FROM inbound_queue").fetchall() == [
+        assert plain.execute("SELECT raw, status FROM inbound_queue JOIN inbound_raw "
+                             "ON item_id = id").fetchall() == [
             (RAW, "queued")]
     second = start(loop, db)
     try:

@@ -23,11 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Connection, Table, delete, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import Store, open_engine, session_factory
-from store.queue import InboundItem, enqueue_inbound
+from store.queue import InboundItem, InboundRaw, enqueue_inbound
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class Spool:
         self.store: Store | None = store
         self.path, self.on_moved = path, on_moved
         self.engine = open_engine(f"sqlite:///{path}")
-        cast(Table, InboundItem.__table__).create(self.engine, checkfirst=True)
+        with self.engine.begin() as connection:
+            _laid_out(connection)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -121,7 +122,23 @@ class Spool:
                                 else (),
                                 received_at=item.received_at, message_id=item.message_id)
         with self.sessions.begin() as spool:
-            spool.execute(delete(InboundItem).where(
-                InboundItem.id.in_([item.id for item in items])))
+            ids = [item.id for item in items]
+            spool.execute(delete(InboundRaw).where(InboundRaw.item_id.in_(ids)))
+            spool.execute(delete(InboundItem).where(InboundItem.id.in_(ids)))
         self.on_moved()
         return len(items)
+
+
+def _laid_out(connection: Connection) -> None:
+    """The spool's tables, as the inbox's: made if missing, and a spool left by a version that
+    kept the bytes in the queue row (before migration 0012) brought to the new layout, its
+    messages kept."""
+    queue, raw = cast(Table, InboundItem.__table__), cast(Table, InboundRaw.__table__)
+    found = inspect(connection)
+    if found.has_table(queue.name) and not found.has_table(raw.name):  # before 0012
+        raw.create(connection)
+        connection.exec_driver_sql(
+            f"INSERT INTO {raw.name} (item_id, raw) SELECT id, raw FROM {queue.name}")
+        connection.exec_driver_sql(f"ALTER TABLE {queue.name} DROP COLUMN raw")
+    queue.create(connection, checkfirst=True)
+    raw.create(connection, checkfirst=True)

@@ -1,0 +1,132 @@
+"""The queues' bytes in tables of their own (migration 0012, issue 14): what was queued before
+the upgrade is still there after it, in either direction, and a spool left by an older
+version is still moved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+import pytest
+from sqlalchemy import Column, Engine, LargeBinary, MetaData, Table, inspect, text
+
+from bot.channels.email.smtp_spool import Spool
+from store.db import Store, open_engine, session_factory, upgrade
+from store.queue import (
+    InboundItem,
+    claim_inbound,
+    due_outbound,
+    enqueue_inbound,
+    enqueue_outbound,
+)
+
+T0 = datetime(2026, 3, 31, 23, 59, tzinfo=UTC)
+BEFORE = "0011_registry_version"
+MESSAGE = b"From: a@x.org\r\n\r\n" + bytes(range(256)) * 300  # binary, past a page or two
+REPLY = b"To: a@x.org\r\n\r\nthanks" + b"\x00\xff" * 5000
+
+
+@pytest.fixture
+def engine_at_0011(db_url: str) -> Iterator[Engine]:
+    engine = open_engine(db_url)
+    upgrade(engine, BEFORE)
+    yield engine
+    engine.dispose()
+
+
+def _queue_the_old_way(engine: Engine) -> None:
+    """A message and its reply as version 0011 stored them: the bytes in the queue rows."""
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO inbound_queue (id, channel, source_key, raw, recipients, received_at,"
+            " status, attempts) VALUES (7, 'email', 'smtp:old', :raw, '', :at, 'queued', 0)"),
+            {"raw": MESSAGE, "at": T0})
+        conn.execute(text(
+            "INSERT INTO outbound_queue (id, key, inbound_id, channel, recipient, payload,"
+            " status, attempts, next_attempt_at) VALUES (3, 'reply:7', 7, 'email', 'a@x.org',"
+            " :payload, 'queued', 0, :at)"), {"payload": REPLY, "at": T0})
+
+
+def _columns(engine: Engine, table: str) -> set[str]:
+    return {column["name"] for column in inspect(engine).get_columns(table)}
+
+
+def test_bytes_queued_before_the_upgrade_are_claimed_and_sent_after_it(
+        engine_at_0011: Engine) -> None:
+    _queue_the_old_way(engine_at_0011)
+    upgrade(engine_at_0011)
+    assert "raw" not in _columns(engine_at_0011, "inbound_queue")
+    assert "payload" not in _columns(engine_at_0011, "outbound_queue")
+    sessions = session_factory(engine_at_0011)
+    with sessions.begin() as session:
+        item = claim_inbound(session, worker="w", stale_after=timedelta(minutes=5),
+                             now=T0 + timedelta(seconds=1))
+        assert item is not None and (item.id, item.raw) == (7, MESSAGE)
+        (reply,) = due_outbound(session, now=T0, limit=10)
+        assert (reply.id, reply.key, reply.payload) == (3, "reply:7", REPLY)
+    # New items after the upgrade take the same path.
+    with sessions.begin() as session:
+        new_id = enqueue_inbound(session, channel="email", raw=b"new", source_key="smtp:new",
+                                 received_at=T0)
+        stored = session.get(InboundItem, new_id)
+        assert stored is not None and stored.raw == b"new"
+
+
+def test_a_downgrade_puts_the_bytes_back_in_the_queue_rows(engine_at_0011: Engine) -> None:
+    _queue_the_old_way(engine_at_0011)
+    upgrade(engine_at_0011)
+    with session_factory(engine_at_0011).begin() as session:
+        enqueue_outbound(session, key="reply:new", channel="email", recipient="b@x.org",
+                         payload=b"after", now=T0)
+    from alembic import command
+
+    from store.db import alembic_config
+
+    config = alembic_config()
+    with engine_at_0011.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, BEFORE)
+    assert not {"inbound_raw", "outbound_payload"} & set(
+        inspect(engine_at_0011).get_table_names())
+    with engine_at_0011.connect() as conn:
+        assert conn.execute(text("SELECT raw FROM inbound_queue")).scalars().all() == [MESSAGE]
+        assert dict(conn.execute(text("SELECT key, payload FROM outbound_queue")).all()) == {
+            "reply:7": REPLY, "reply:new": b"after"}
+
+
+def test_a_spool_left_by_an_older_version_is_moved(tmp_path: Path) -> None:
+    """A listener of a version before 0012 accepted a message, and the process stopped before
+    moving it: the new version opens that spool, and the message reaches the inbox whole."""
+    spool_path = tmp_path / "spool.db"
+    old = MetaData()
+    table = cast(Table, InboundItem.__table__).to_metadata(old)
+    table.append_column(Column("raw", LargeBinary, nullable=False))
+    old_engine = open_engine(f"sqlite:///{spool_path}")
+    old.create_all(old_engine)
+    with old_engine.begin() as conn:
+        conn.execute(table.insert().values(
+            channel="email", source_key="smtp:spooled", raw=MESSAGE, recipients="",
+            received_at=T0, status="queued", attempts=0))
+    old_engine.dispose()
+
+    store = Store.open(f"sqlite:///{tmp_path / 'marac.db'}")
+    moved: list[int] = []
+    spool = Spool(store, spool_path, on_moved=lambda: moved.append(1))
+    try:
+        assert spool.move_all() == 1
+    finally:
+        spool.engine.dispose()
+    assert moved == [1]
+    with store.sessions.begin() as session:
+        item = claim_inbound(session, worker="w", stale_after=timedelta(minutes=5))
+        assert item is not None and (item.source_key, item.raw) == ("smtp:spooled", MESSAGE)
+    reopened = open_engine(f"sqlite:///{spool_path}")
+    try:
+        assert "raw" not in _columns(reopened, "inbound_queue")
+        with reopened.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM inbound_raw")).scalar() == 0
+    finally:
+        reopened.dispose()
+    store.close()
