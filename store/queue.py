@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -29,13 +30,14 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TextClause,
     bindparam,
     delete,
-    exists,
     func,
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -305,6 +307,22 @@ def enqueue_inbound(
     return int(existing)
 
 
+@dataclass(frozen=True)
+class ClaimedItem:
+    """An inbox item as its claim left it, read by the claim's own statement."""
+
+    id: int
+    channel: str
+    source_key: str | None
+    raw: bytes
+    envelope_from: str | None
+    received_at: datetime
+    status: str
+    attempts: int
+    claimed_at: datetime | None
+    claimed_by: str | None
+
+
 def claim_inbound(
     session: Session,
     *,
@@ -312,7 +330,7 @@ def claim_inbound(
     stale_after: timedelta,
     now: datetime | None = None,
     max_attempts: int = 5,
-) -> InboundItem | None:
+) -> ClaimedItem | None:
     """Take the oldest queued item, or one whose claim went stale: claimed more than
     ``stale_after`` ago by a process whose heartbeat (``beat``) is older than that (it died,
     or lost the database). A live process keeps its claims however long a message takes.
@@ -324,8 +342,9 @@ def claim_inbound(
     """
     now = now or utcnow()
     params = {"cutoff": now - stale_after, "worker": worker, "now": now}
+    statements = _claim_statements(session.get_bind().dialect.name)
     while True:
-        candidate = session.execute(_NEXT_CLAIMABLE, params).first()
+        candidate = session.execute(statements.next_claimable, params).first()
         if candidate is None:
             return None
         item_id, status, attempts = candidate
@@ -333,42 +352,72 @@ def claim_inbound(
             _give_up_inbound(session, item_id, attempts=attempts, now=now)
             continue
         # The guarded UPDATE: the item only if it was still claimable when we wrote.
-        item = session.scalars(_TAKE, {**params, "item_id": item_id}).first()
-        if item is not None:
+        taken = session.execute(statements.take, {**params, "item_id": item_id}).first()
+        if taken is not None:
+            item = ClaimedItem(*taken)
+            _forget_loaded(session, item.id)
             if status == QueueStatus.PROCESSING:
                 logger.warning("inbound item %s: reclaimed a stale claim (attempt %s)",
                                item_id, item.attempts)
             return item
 
 
-# The claim's statements, built once: composing them on each call cost more than running
-# them (issue 14). Claimable: queued, or claimed before the cutoff by another process whose
-# heartbeat is older than the cutoff. Never our own claim: another of our worker threads has
-# it in hand, however late our heartbeat (on SQLite it can wait behind a long transaction).
+@dataclass(frozen=True)
+class _ClaimStatements:
+    next_claimable: TextClause
+    take: TextClause
+
+
+# The claim's statements, written out once per database: SQLAlchemy walks a composed
+# statement on every execution to find its compiled form, and for these two (the guard's
+# EXISTS, the entity returned) that walk and loading the object cost more than running them,
+# a tenth of a small message's work on SQLite (issue 14). Claimable: queued, or claimed
+# before the cutoff by another process whose heartbeat is older than the cutoff. Never our
+# own claim: another of our worker threads has it in hand, however late our heartbeat (on
+# SQLite it can wait behind a long transaction).
+_CLAIMABLE_SQL = (
+    "(inbound_queue.status = 'queued' OR (inbound_queue.status = 'processing'"
+    " AND inbound_queue.claimed_at < :cutoff"
+    " AND NOT EXISTS (SELECT 1 FROM bot_processes"
+    " WHERE bot_processes.name = inbound_queue.claimed_by"
+    " AND bot_processes.heartbeat_at >= :cutoff)"
+    " AND (inbound_queue.claimed_by IS NULL OR inbound_queue.claimed_by != :worker)))"
+)
+
+
+@cache
+def _claim_statements(dialect: str) -> _ClaimStatements:
+    # PostgreSQL: rows another process is claiming are skipped, not waited for. SQLite has
+    # no row locks; its one writer at a time and the guarded UPDATE suffice.
+    lock = " FOR UPDATE SKIP LOCKED" if dialect == "postgresql" else ""
+    next_claimable = text(
+        f"SELECT id, status, attempts FROM inbound_queue WHERE {_CLAIMABLE_SQL}"
+        f" ORDER BY received_at, id LIMIT 1{lock}"
+    ).bindparams(_CUTOFF, _WORKER)
+    take = text(
+        "UPDATE inbound_queue SET status = 'processing', claimed_at = :now,"
+        " claimed_by = :worker, attempts = inbound_queue.attempts + 1"
+        f" WHERE inbound_queue.id = :item_id AND {_CLAIMABLE_SQL}"
+        # The message's bytes too: one statement, not two. The column order is ClaimedItem's.
+        " RETURNING id, channel, source_key,"
+        " (SELECT raw FROM inbound_raw WHERE inbound_raw.item_id = inbound_queue.id) AS raw,"
+        " envelope_from, received_at, status, attempts, claimed_at, claimed_by"
+    ).bindparams(_CUTOFF, _WORKER, bindparam("now", type_=UTCDateTime()),
+                 bindparam("item_id", type_=Integer())
+                 ).columns(received_at=UTCDateTime(), claimed_at=UTCDateTime(),
+                           raw=LargeBinary())
+    return _ClaimStatements(next_claimable, cast(TextClause, take))
+
+
 _CUTOFF = bindparam("cutoff", type_=UTCDateTime())
 _WORKER = bindparam("worker", type_=String())
-_CLAIMABLE = or_(
-    InboundItem.status == QueueStatus.QUEUED,
-    (InboundItem.status == QueueStatus.PROCESSING) & (InboundItem.claimed_at < _CUTOFF)
-    & ~exists().where(BotProcess.name == InboundItem.claimed_by,
-                      BotProcess.heartbeat_at >= _CUTOFF)
-    & or_(InboundItem.claimed_by.is_(None), InboundItem.claimed_by != _WORKER),
-)
-_NEXT_CLAIMABLE = (
-    select(InboundItem.id, InboundItem.status, InboundItem.attempts)
-    .where(_CLAIMABLE)
-    .order_by(InboundItem.received_at, InboundItem.id)
-    .limit(1)
-    .with_for_update(skip_locked=True)
-)
-_TAKE = (
-    update(InboundItem)
-    .where(InboundItem.id == bindparam("item_id", type_=Integer()), _CLAIMABLE)
-    .values(status=QueueStatus.PROCESSING, claimed_at=bindparam("now", type_=UTCDateTime()),
-            claimed_by=_WORKER, attempts=InboundItem.attempts + 1)
-    .returning(InboundItem, InboundItem.raw)  # the bytes too: one statement, not two
-    .execution_options(synchronize_session=False, populate_existing=True)
-)
+
+
+def _forget_loaded(session: Session, item_id: int) -> None:
+    """An object of the item this session loaded before is stale after a Core write."""
+    loaded = session.identity_map.get(identity_key(InboundItem, item_id))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def _give_up_inbound(session: Session, item_id: int, *, attempts: int, now: datetime) -> None:
@@ -538,9 +587,7 @@ def _set_inbound(session: Session, item_id: int, **values: Any) -> None:
     result = session.execute(_SET_INBOUND, {"item_id": item_id, **values})
     if getattr(result, "rowcount", 0) != 1:
         raise LookupError(f"no inbound item {item_id}")
-    loaded = session.identity_map.get(identity_key(InboundItem, item_id))
-    if loaded is not None:
-        session.expire(loaded)
+    _forget_loaded(session, item_id)
 
 
 _DONE_ELSEWHERE = (  # built once: asked for every message (issue 14)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import open_engine, upgrade
 from store.queue import (
+    ClaimedItem,
     InboundItem,
     InboundRaw,
     OutboundItem,
@@ -122,16 +123,19 @@ def test_claim_takes_the_oldest_queued_item_and_counts_the_attempt(
 def test_a_claim_in_a_session_that_holds_the_item_returns_it_as_claimed(
     sessions: sessionmaker[Session],
 ) -> None:
-    """The claim's UPDATE returns the row as written, even where the session already has the
-    item loaded as it was before (populate_existing): never the stale attempt count."""
+    """The claim returns the row as its UPDATE wrote it, and an object of the item the
+    session loaded before is read afresh: never the stale attempt count."""
     with sessions.begin() as s:
         item_id = _enqueue(s, 1)
     with sessions.begin() as s:
         before = s.get(InboundItem, item_id)
         assert before is not None and (before.status, before.attempts) == ("queued", 0)
         item = claim_inbound(s, worker="w1", stale_after=timedelta(minutes=10), now=T0)
-        assert item is before
-        assert (item.status, item.attempts, item.claimed_by, item.claimed_at) == (
+        assert item == ClaimedItem(
+            id=item_id, channel="email", source_key="smtp:1", raw=b"message 1",
+            envelope_from="a1@example.org", received_at=T0 + timedelta(minutes=1),
+            status="processing", attempts=1, claimed_at=T0, claimed_by="w1")
+        assert (before.status, before.attempts, before.claimed_by, before.claimed_at) == (
             "processing", 1, "w1", T0)
 
 
