@@ -121,10 +121,9 @@ class Spool:
                                 recipients=item.recipients.split("\n") if item.recipients
                                 else (),
                                 received_at=item.received_at, message_id=item.message_id)
-        with self.sessions.begin() as spool:
-            ids = [item.id for item in items]
-            spool.execute(delete(InboundRaw).where(InboundRaw.item_id.in_(ids)))
-            spool.execute(delete(InboundItem).where(InboundItem.id.in_(ids)))
+        with self.sessions.begin() as spool:  # their bytes go with them (ON DELETE CASCADE)
+            spool.execute(delete(InboundItem).where(
+                InboundItem.id.in_([item.id for item in items])))
         self.on_moved()
         return len(items)
 
