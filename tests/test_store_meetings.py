@@ -52,6 +52,7 @@ def test_new_rows_are_accepted_with_their_file(db_session: Session) -> None:
         )
     )
     submission = record(db_session, first, raw=raw)
+    assert submission.raw == raw  # in the recording session too: written once, at the end
     db_session.commit()
     db_session.expire_all()
     stored = db_session.get_one(Submission, submission.id)
