@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     TextClause,
+    TextualSelect,
     bindparam,
     delete,
     func,
@@ -365,7 +366,7 @@ def claim_inbound(
 @dataclass(frozen=True)
 class _ClaimStatements:
     next_claimable: TextClause
-    take: TextClause
+    take: TextualSelect  # typed result columns
 
 
 # The claim's statements, written out once per database: SQLAlchemy walks a composed
@@ -375,8 +376,11 @@ class _ClaimStatements:
 # before the cutoff by another process whose heartbeat is older than the cutoff. Never our
 # own claim: another of our worker threads has it in hand, however late our heartbeat (on
 # SQLite it can wait behind a long transaction).
+_CUTOFF = bindparam("cutoff", type_=UTCDateTime())
+_WORKER = bindparam("worker", type_=String())
 _CLAIMABLE_SQL = (
-    "(inbound_queue.status = 'queued' OR (inbound_queue.status = 'processing'"
+    f"(inbound_queue.status = '{QueueStatus.QUEUED.value}'"
+    f" OR (inbound_queue.status = '{QueueStatus.PROCESSING.value}'"
     " AND inbound_queue.claimed_at < :cutoff"
     " AND NOT EXISTS (SELECT 1 FROM bot_processes"
     " WHERE bot_processes.name = inbound_queue.claimed_by"
@@ -395,7 +399,7 @@ def _claim_statements(dialect: str) -> _ClaimStatements:
         f" ORDER BY received_at, id LIMIT 1{lock}"
     ).bindparams(_CUTOFF, _WORKER)
     take = text(
-        "UPDATE inbound_queue SET status = 'processing', claimed_at = :now,"
+        f"UPDATE inbound_queue SET status = '{QueueStatus.PROCESSING.value}', claimed_at = :now,"
         " claimed_by = :worker, attempts = inbound_queue.attempts + 1"
         f" WHERE inbound_queue.id = :item_id AND {_CLAIMABLE_SQL}"
         # The message's bytes too: one statement, not two. The column order is ClaimedItem's.
@@ -406,11 +410,7 @@ def _claim_statements(dialect: str) -> _ClaimStatements:
                  bindparam("item_id", type_=Integer())
                  ).columns(received_at=UTCDateTime(), claimed_at=UTCDateTime(),
                            raw=LargeBinary())
-    return _ClaimStatements(next_claimable, cast(TextClause, take))
-
-
-_CUTOFF = bindparam("cutoff", type_=UTCDateTime())
-_WORKER = bindparam("worker", type_=String())
+    return _ClaimStatements(next_claimable, take)
 
 
 def _forget_loaded(session: Session, item_id: int) -> None:
