@@ -31,13 +31,13 @@ from burst_support import database  # noqa: E402
 
 from store.db import Store  # noqa: E402
 from store.queue import (  # noqa: E402
-    claim_inbound,
     due_outbound,
     enqueue_inbound,
     enqueue_outbound,
     finish_inbound,
     hold_claim,
     mark_sent,
+    take_next_queued,
 )
 from store.types import utcnow  # noqa: E402
 
@@ -55,10 +55,10 @@ def upkeep_ms(store: Store, waiting: int, size_kb: int) -> float:
                             received_at=utcnow())
     started = time.perf_counter()
     for _ in range(waiting):
-        with store.transaction(durable=False) as session:
-            item = claim_inbound(session, worker=WORKER, stale_after=timedelta(minutes=5))
-            assert item is not None and len(item.raw) == len(body)
-            item_id = item.id
+        with store.standalone() as session:  # as the worker takes a queued message
+            item = take_next_queued(session, worker=WORKER, stale_after=timedelta(minutes=5))
+        assert item is not None and len(item.raw) == len(body)
+        item_id = item.id
         with store.transaction() as session:
             assert hold_claim(session, item_id, worker=WORKER)
             finish_inbound(session, item_id, outcome="bench")

@@ -54,6 +54,7 @@ from store.queue import (
     give_back_claim,
     hold_claim,
     is_transient_db_error,
+    take_next_queued,
 )
 from store.types import utcnow
 
@@ -234,14 +235,19 @@ class Worker:
         return done
 
     def _claim(self) -> Claimed | None:
-        # Not flushed to disk at once (SQLite): a claim lost to a power cut only means the
+        # The next message if plainly queued, in one statement; otherwise (nothing waiting, or
+        # a stale claim to take over or give up) claim_inbound's transaction decides. Neither
+        # is flushed to disk at once on SQLite: a claim lost to a power cut only means the
         # message is claimed again, and the recording's durable commit flushes it anyway.
-        with self.store.transaction(durable=False) as session:
-            item = claim_inbound(session, worker=self.name, stale_after=CLAIM_LEASE)
-            if item is None:
-                return None
-            return Claimed(item.id, item.channel, item.raw, item.envelope_from,
-                           item.received_at, item.attempts)
+        with self.store.standalone() as session:
+            item = take_next_queued(session, worker=self.name, stale_after=CLAIM_LEASE)
+        if item is None:
+            with self.store.transaction(durable=False) as session:
+                item = claim_inbound(session, worker=self.name, stale_after=CLAIM_LEASE)
+        if item is None:
+            return None
+        return Claimed(item.id, item.channel, item.raw, item.envelope_from, item.received_at,
+                       item.attempts)
 
     # -- one message, retried through database errors ----------------------------------------
 

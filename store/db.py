@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -320,20 +321,28 @@ class Store:
             yield session
             session.rollback()
 
-    @contextmanager
-    def peeking(self) -> Iterator[Session]:
+    def peeking(self) -> AbstractContextManager[Session]:
         """A session for looks whose answers are checked again before anything is done with
         them (the outbox's what-is-due, checking a message's files ahead), that only read. On
         PostgreSQL each statement runs on its own, with no transaction around it
         (autocommit), so each may see a moment later than the one before: no BEGIN and
         COMMIT, two round trips saved (issue 14). Elsewhere it is ``reading``."""
+        return self._autocommit_or(self.reading)
+
+    def standalone(self) -> AbstractContextManager[Session]:
+        """A session for writes that are each one statement guarding itself (the worker
+        taking its next message, ``store.queue.take_next_queued``). On PostgreSQL each
+        commits on its own (autocommit): no BEGIN and COMMIT round trips (issue 14). On
+        SQLite, where a statement costs no round trip, it is ``transaction(durable=False)``:
+        what such a statement writes is safe to lose, so the flush can wait."""
+        return self._autocommit_or(partial(self.transaction, durable=False))
+
+    def _autocommit_or(self, elsewhere: Callable[[], AbstractContextManager[Session]]
+                       ) -> AbstractContextManager[Session]:
+        """On PostgreSQL a session in autocommit; on other databases ``elsewhere()``."""
         if self.engine.dialect.name != "postgresql":
-            with self.reading() as session:
-                yield session
-            return
-        autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        with self.sessions(bind=autocommit) as session:
-            yield session
+            return elsewhere()
+        return self.sessions(bind=self.engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     def close(self) -> None:
         self.engine.dispose()

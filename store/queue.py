@@ -46,6 +46,8 @@ from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import TypeEngine
 
 from store.base import Base
 from store.types import UTCDateTime, utcnow
@@ -293,14 +295,10 @@ def enqueue_inbound(
         "status": QueueStatus.QUEUED,
         "attempts": 0,
     }
-    if source_key is None:
-        stmt = insert(_INBOUND).values(**values).returning(_INBOUND.c.id)
-        stored_id = session.execute(stmt).scalar_one()
-    else:
-        stored_id = _insert_ignoring_duplicate(session, InboundItem, values, "source_key")
+    # A NULL source_key never matches a stored one: such an item is always new.
+    stored_id = _insert_with_bytes(session, _INBOUND, values, "source_key", _RAW, {"raw": raw})
     if stored_id is not None:
-        session.execute(_ADD_RAW, {"item_id": stored_id, "raw": raw})
-        return int(stored_id)
+        return stored_id
     existing = session.execute(
         select(InboundItem.id).where(InboundItem.source_key == source_key)
     ).scalar_one()
@@ -363,10 +361,34 @@ def claim_inbound(
             return item
 
 
+def take_next_queued(
+    session: Session, *, worker: str, stale_after: timedelta, now: datetime | None = None
+) -> ClaimedItem | None:
+    """``claim_inbound``'s common case in one statement: the oldest claimable item, taken
+    if it is plainly queued. None when nothing is waiting, or when the oldest is a stale claim
+    (to take over or give up): ``claim_inbound`` decides those, as before.
+
+    For a session whose statements commit on their own (``Store.standalone``): on PostgreSQL
+    one round trip, where ``claim_inbound``'s transaction takes four (BEGIN, its look, its
+    UPDATE, COMMIT), which every message paid (issue 14). Its lock (SKIP LOCKED) and guard
+    are those of ``claim_inbound``, so two workers never take the same item.
+    """
+    now = now or utcnow()
+    params = {"cutoff": now - stale_after, "worker": worker, "now": now}
+    statement = _claim_statements(session.get_bind().dialect.name).take_next_queued
+    taken = session.execute(statement, params).first()
+    if taken is None:
+        return None
+    item = ClaimedItem(*taken)
+    _forget_loaded(session, item.id)
+    return item
+
+
 @dataclass(frozen=True)
 class _ClaimStatements:
     next_claimable: TextClause
     take: TextualSelect  # typed result columns
+    take_next_queued: TextualSelect
 
 
 # The claim's statements, written out once per database: SQLAlchemy walks a composed
@@ -398,19 +420,35 @@ def _claim_statements(dialect: str) -> _ClaimStatements:
         f"SELECT id, status, attempts FROM inbound_queue WHERE {_CLAIMABLE_SQL}"
         f" ORDER BY received_at, id LIMIT 1{lock}"
     ).bindparams(_CUTOFF, _WORKER)
+    now = bindparam("now", type_=UTCDateTime())
     take = text(
-        f"UPDATE inbound_queue SET status = '{QueueStatus.PROCESSING.value}', claimed_at = :now,"
-        " claimed_by = :worker, attempts = inbound_queue.attempts + 1"
-        f" WHERE inbound_queue.id = :item_id AND {_CLAIMABLE_SQL}"
-        # The message's bytes too: one statement, not two. The column order is ClaimedItem's.
-        " RETURNING id, channel, source_key,"
-        " (SELECT raw FROM inbound_raw WHERE inbound_raw.item_id = inbound_queue.id) AS raw,"
-        " envelope_from, received_at, status, attempts, claimed_at, claimed_by"
-    ).bindparams(_CUTOFF, _WORKER, bindparam("now", type_=UTCDateTime()),
-                 bindparam("item_id", type_=Integer())
-                 ).columns(received_at=UTCDateTime(), claimed_at=UTCDateTime(),
-                           raw=LargeBinary())
-    return _ClaimStatements(next_claimable, take)
+        f"UPDATE inbound_queue SET {_TAKE_SET}"
+        f" WHERE inbound_queue.id = :item_id AND {_CLAIMABLE_SQL} RETURNING {_TAKEN}"
+    ).bindparams(_CUTOFF, _WORKER, now, bindparam("item_id", type_=Integer())
+                 ).columns(**_TAKEN_TYPES)
+    # The oldest claimable, locked, then taken only if plainly queued: a stale claim is
+    # left for claim_inbound, which logs its takeover or gives it up. A scalar subquery, not
+    # a join: PostgreSQL then finds the row by its key rather than by a scan.
+    take_next_queued = text(
+        f"UPDATE inbound_queue SET {_TAKE_SET} WHERE inbound_queue.id ="
+        f" (SELECT id FROM inbound_queue WHERE {_CLAIMABLE_SQL}"
+        f" ORDER BY received_at, id LIMIT 1{lock})"
+        f" AND inbound_queue.status = '{QueueStatus.QUEUED.value}' RETURNING {_TAKEN}"
+    ).bindparams(_CUTOFF, _WORKER, now).columns(**_TAKEN_TYPES)
+    return _ClaimStatements(next_claimable, take, take_next_queued)
+
+
+_TAKE_SET = (f"status = '{QueueStatus.PROCESSING.value}', claimed_at = :now,"
+             " claimed_by = :worker, attempts = inbound_queue.attempts + 1")
+# The message's bytes too: one statement, not two. The column order is ClaimedItem's.
+_TAKEN = (
+    "inbound_queue.id, inbound_queue.channel, inbound_queue.source_key,"
+    " (SELECT raw FROM inbound_raw WHERE inbound_raw.item_id = inbound_queue.id) AS raw,"
+    " inbound_queue.envelope_from, inbound_queue.received_at, inbound_queue.status,"
+    " inbound_queue.attempts, inbound_queue.claimed_at, inbound_queue.claimed_by"
+)
+_TAKEN_TYPES: dict[str, TypeEngine[Any]] = {
+    "received_at": UTCDateTime(), "claimed_at": UTCDateTime(), "raw": LargeBinary()}
 
 
 def _forget_loaded(session: Session, item_id: int) -> None:
@@ -480,9 +518,51 @@ def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | N
 
 
 _INBOUND = cast(Table, InboundItem.__table__)
-# Built once, as the claim's statements are: every message and every reply writes one.
-_ADD_RAW = insert(cast(Table, InboundRaw.__table__))
-_ADD_PAYLOAD = insert(cast(Table, OutboundPayload.__table__))
+_OUTBOUND = cast(Table, OutboundItem.__table__)
+_RAW = cast(Table, InboundRaw.__table__)
+_PAYLOAD = cast(Table, OutboundPayload.__table__)
+
+
+def _insert_with_bytes(session: Session, items: Table, values: dict[str, Any], unique: str,
+                       data: Table, data_values: dict[str, bytes]) -> int | None:
+    """A new queue item and its bytes (``data``, keyed by ``item_id``); its id, or None with
+    nothing written when ``unique`` matches a stored item (``store.upsert``).
+
+    On PostgreSQL one statement, a WITH that inserts both: a round trip fewer for every
+    message stored and every reply queued (issue 14). SQLite has no such WITH, and no round
+    trips to save: there it is the two INSERTs."""
+    if session.get_bind().dialect.name == "postgresql":
+        both = _both_at_once(items, unique, data, tuple(values), tuple(data_values))
+        new_id = session.execute(both, {**values, **data_values}).scalar()
+    else:
+        statement = skipping_duplicates(session, items, (unique,), (items.c.id,))
+        new_id = session.execute(statement, values).scalar()
+        if new_id is not None:
+            session.execute(_add_bytes(data), {"item_id": new_id, **data_values})
+    return None if new_id is None else int(new_id)
+
+
+@cache  # built once per queue: every message and every reply writes one (issue 14)
+def _both_at_once(items: Table, unique: str, data: Table, columns: tuple[str, ...],
+                  data_columns: tuple[str, ...]) -> Insert:
+    from sqlalchemy.dialects import postgresql  # PostgreSQL's alone (store.upsert says why)
+
+    new_item = (
+        postgresql.insert(items)
+        .values({name: bindparam(name, type_=items.c[name].type) for name in columns})
+        .on_conflict_do_nothing(index_elements=[unique])
+        .returning(items.c.id)
+        .cte("new_item")
+    )
+    written = select(new_item.c.id, *(bindparam(name, type_=data.c[name].type)
+                                      for name in data_columns))
+    return (insert(data).from_select(["item_id", *data_columns], written)
+            .returning(data.c.item_id))
+
+
+@cache
+def _add_bytes(data: Table) -> Insert:
+    return insert(data)
 _HOLD = (  # built once, as the claim's statements are; Core, as nothing loaded is touched
     update(_INBOUND)
     .where(_INBOUND.c.id == bindparam("item_id", type_=Integer()),
@@ -620,10 +700,10 @@ def enqueue_outbound(
         "attempts": 0,
         "next_attempt_at": now or utcnow(),
     }
-    new_id = _insert_ignoring_duplicate(session, OutboundItem, values, "key")
+    new_id = _insert_with_bytes(session, _OUTBOUND, values, "key", _PAYLOAD,
+                                {"payload": payload})
     if new_id is not None:
-        session.execute(_ADD_PAYLOAD, {"item_id": new_id, "payload": payload})
-        return int(new_id)
+        return new_id
     existing = session.execute(select(OutboundItem.id).where(OutboundItem.key == key)).scalar_one()
     logger.info("outbound %s already queued as item %s", key, existing)
     return int(existing)

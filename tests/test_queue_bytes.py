@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-from sqlalchemy import Column, Engine, LargeBinary, MetaData, Table, inspect, text
+from sqlalchemy import Column, Engine, LargeBinary, MetaData, Table, event, inspect, text
 
 from bot.channels.email.smtp_spool import Spool
 from store.db import Store, open_engine, session_factory, upgrade
@@ -130,3 +130,38 @@ def test_a_spool_left_by_an_older_version_is_moved(tmp_path: Path) -> None:
     finally:
         reopened.dispose()
     store.close()
+
+
+def _statements_of(engine: Engine) -> list[str]:
+    """Every statement the engine sends from now on, as it is sent."""
+    sent: list[str] = []
+    event.listen(engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, *_: sent.append(statement))
+    return sent
+
+
+def test_each_item_is_stored_with_its_bytes_and_a_duplicate_adds_neither(
+    db_store: Store,
+) -> None:
+    """On PostgreSQL in one statement each (a WITH inserting both), on SQLite in two; either
+    way a duplicate key leaves no bytes behind without their item."""
+    sent = _statements_of(db_store.engine)
+    with db_store.transaction() as session:
+        inbound = enqueue_inbound(session, channel="email", raw=MESSAGE, source_key="smtp:1",
+                                  received_at=T0)
+        unkeyed = enqueue_inbound(session, channel="slack", raw=b"chat", source_key=None,
+                                  received_at=T0)
+        outbound = enqueue_outbound(session, key="reply:1", channel="email",
+                                    recipient="a@x.org", payload=REPLY, now=T0)
+    writes = [s for s in sent if s.lstrip().upper().startswith(("INSERT", "WITH"))]
+    assert len(writes) == (3 if db_store.engine.dialect.name == "postgresql" else 6)
+    with db_store.transaction() as session:
+        assert enqueue_inbound(session, channel="email", raw=b"again", source_key="smtp:1",
+                               received_at=T0) == inbound
+        assert enqueue_outbound(session, key="reply:1", channel="email", recipient="a@x.org",
+                                payload=b"again", now=T0) == outbound
+    with db_store.engine.connect() as conn:
+        raws = conn.execute(text("SELECT item_id, raw FROM inbound_raw ORDER BY item_id")).all()
+        payloads = conn.execute(text("SELECT item_id, payload FROM outbound_payload")).all()
+    assert [tuple(row) for row in raws] == [(inbound, MESSAGE), (unkeyed, b"chat")]
+    assert [tuple(row) for row in payloads] == [(outbound, REPLY)]
