@@ -4,8 +4,9 @@ Dashboard questions add up every current meeting of a period; at 10 years × 300
 national year is some 10,000 meetings × 35 aggregates per question, 100–250 ms. This table holds
 those aggregates per (quarter, Marac), so a question reads at most a few hundred narrow rows.
 
-It is kept in step by triggers on ``meeting_versions`` and ``held_changes`` (migration 0010),
-in the transaction that changes a version or a held change, whatever the path (recording a
+It is kept in step by triggers on ``meeting_versions`` and ``held_changes`` (migration 0010;
+on PostgreSQL an INSERT of versions is totalled once per statement, migration 0013), in the
+transaction that changes a version or a held change, whatever the path (recording a
 file, confirming or keeping a held change, expiry, withdrawing, amending, a form, a bulk
 insert): no writer has to remember it, and it cannot drift. A row whose meetings have all gone
 stays with zeros; readers ask for ``meetings > 0``. The triggers take the group's row lock on

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
@@ -202,5 +203,48 @@ def test_the_upgrade_fills_the_totals_from_what_is_stored(db_url: str) -> None:
         with session_factory(engine)() as session:
             kept = _check(session)
             assert len(kept) == 3 and sum(v[-1] for v in kept.values()) == 1
+    finally:
+        engine.dispose()
+
+
+# pg_trigger.tgtype's lowest bit: set for a row trigger, clear for a statement trigger.
+_INSERT_TRIGGER_PER_ROW = text(
+    "SELECT tgtype::int & 1 = 1 FROM pg_trigger WHERE tgname = 'mqt_after_insert'")
+
+
+@pytest.mark.postgres
+def test_on_postgresql_inserted_versions_are_totalled_per_statement_both_ways(
+    pg_schema_url: str,
+) -> None:
+    """Migration 0013: one upsert per INSERT statement (the many-row and mixed inserts above
+    run through it); its downgrade brings back 0010's row trigger, which totals as before."""
+    from alembic import command
+
+    from store.db import alembic_config
+
+    engine = open_engine(pg_schema_url)
+    try:
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            assert session.scalar(_INSERT_TRIGGER_PER_ROW) is False
+            load_registry(session)
+            record(session, report(*_first_file()))
+            assert len(_check(session)) == 2
+            session.commit()
+        config = alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0012_queue_bytes_apart")
+        with session_factory(engine)() as session:
+            assert session.scalar(_INSERT_TRIGGER_PER_ROW) is True
+            record(session, report(row(6, "Leeds", date(2024, 10, 8), cases=4)))
+            assert len(_check(session)) == 3
+            session.commit()
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            assert session.scalar(_INSERT_TRIGGER_PER_ROW) is False
+            record(session, report(row(7, "Leeds", date(2024, 11, 8), cases=5)))
+            assert _check(session)[("Q3 2024/25", _id(session, "Leeds"))][:3] == (2, 9, 2)
+            session.commit()
     finally:
         engine.dispose()
