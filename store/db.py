@@ -58,6 +58,7 @@ READ_ONLY = "marac_read_only"
 FLUSH_LATER = "marac_flush_later"
 _SYNC = "marac_synchronous"  # the connection's current PRAGMA synchronous, in its record
 _SYNC_NOW, _SYNC_LATER = "FULL", "NORMAL"
+_BUSY_MS = "marac_busy_timeout_ms"  # the connection's busy timeout, in its record
 # A writer waiting for SQLite's write lock tries again after this, doubling up to the longest.
 _FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.000_25, 0.002
 
@@ -191,7 +192,12 @@ def _begin_immediate(connection: Any) -> None:
     the error is SQLAlchemy's as before ("database is locked", a transient error).
     """
     raw = connection.connection.dbapi_connection
-    timeout_ms = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
+    # The connection's own timeout, read at its first BEGIN (after every connect hook has
+    # set it) and kept with it: not asked again at every transaction.
+    timeout_ms = connection.info.get(_BUSY_MS)
+    if timeout_ms is None:
+        timeout_ms = connection.info[_BUSY_MS] = int(
+            raw.execute("PRAGMA busy_timeout").fetchone()[0])
     raw.execute("PRAGMA busy_timeout=0")
     try:
         if not _poll_for_write_lock(raw, deadline=time.monotonic() + timeout_ms / 1000):

@@ -79,3 +79,21 @@ def test_an_uncontended_writer_keeps_the_configured_busy_timeout(tmp_path: Path)
             with store.transaction() as session:
                 assert session.execute(text("PRAGMA busy_timeout")).scalar_one() == (
                     SQLITE_BUSY_TIMEOUT_MS)
+
+
+def test_the_busy_timeout_is_read_once_per_connection(tmp_path: Path) -> None:
+    """Read at the connection's first BEGIN, then kept with it: each later transaction only
+    sets it to 0 and back. A connection made afterwards reads its own."""
+    with _store(tmp_path, busy_timeout_ms=300) as store:
+        sent: list[str] = []
+        event.listen(store.engine, "connect",
+                     lambda conn, _record: conn.set_trace_callback(sent.append))
+        for _ in range(3):
+            with store.transaction() as session:
+                assert session.execute(text("PRAGMA busy_timeout")).scalar_one() == 300
+        assert sent.count("PRAGMA busy_timeout") == 1 + 3  # ours once, the test's three
+        assert sent.count("PRAGMA busy_timeout=0") == 3
+        store.engine.dispose()
+        with store.transaction() as session:
+            session.execute(text("SELECT 1"))
+        assert sent.count("PRAGMA busy_timeout") == 5

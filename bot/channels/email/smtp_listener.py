@@ -5,7 +5,8 @@ interface.md: recipients other than the mailbox address get 550, messages over t
 
 The server runs on the caller's event loop (``loop.create_server`` with aiosmtpd's ``SMTP``
 protocol, as aiosmtpd's own ``Controller`` does in its private thread), because ``marac-bot
-run`` is one asyncio process. The blocking database write runs in a worker thread.
+run`` is one asyncio process. The blocking database writes are one thread's, which commits
+the messages that arrive together in one transaction (smtp_writer.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from bot.channels.email.address import decode_escapes
 from bot.channels.email.policy import PARSE
+from bot.channels.email.smtp_writer import Accepted, GroupWriter
 from bot.settings import ConfigError, Settings
 from store.queue import enqueue_inbound, is_transient_db_error
 
@@ -63,9 +65,9 @@ class InboxHandler:
     ) -> None:
         self.mailbox = mailbox_address.lower()
         self.max_bytes = max_bytes
-        self.session_factory = session_factory
         self.on_enqueued = on_enqueued
-        self.storing: set[asyncio.Task[int]] = set()
+        self.storing: set[asyncio.Future[int]] = set()
+        self.writer = GroupWriter(session_factory, _store)
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -83,8 +85,7 @@ class InboxHandler:
         # database refuses: every retry of that message would get 451.
         sender = ("" if envelope.mail_from in (None, "<>")
                   else decode_escapes(str(envelope.mail_from)))
-        task = asyncio.ensure_future(
-            asyncio.to_thread(self._store, raw, sender, list(envelope.rcpt_tos)))
+        task = asyncio.wrap_future(self.writer.submit(raw, sender, list(envelope.rcpt_tos)))
         self.storing.add(task)
         task.add_done_callback(partial(self._stored, sender=sender, size=len(raw)))
         try:
@@ -96,12 +97,16 @@ class InboxHandler:
         self._wake()
         return f"250 2.0.0 OK stored as {item_id}"
 
-    def _stored(self, task: asyncio.Task[int], *, sender: str, size: int) -> None:
-        """Done-callback of every store: the one place a failure is logged, even when the
+    def _stored(self, task: asyncio.Future[int], *, sender: str, size: int) -> None:
+        """Done-callback of every store: the one place its outcome is logged, even when the
         client has gone and nobody awaits the answer."""
         self.storing.discard(task)
-        error = None if task.cancelled() else task.exception()
+        if task.cancelled():
+            return
+        error = task.exception()
         if error is None:
+            logger.info("stored a message from %s (%d bytes) as inbound %s", sender or "<>",
+                        size, task.result())
             return
         if is_transient_db_error(error):  # an outage: one line each, the sender retries
             logger.warning("could not store a message from %s (%d bytes); answered 451: %s",
@@ -110,22 +115,20 @@ class InboxHandler:
         logger.error("could not store a message from %s (%d bytes); answered 451",
                      sender or "<>", size, exc_info=error)
 
-    def _store(self, raw: bytes, sender: str, recipients: list[str]) -> int:
-        """Write and commit in one transaction of its own (runs in a worker thread)."""
-        with self.session_factory() as db, db.begin():
-            item_id = enqueue_inbound(
-                db, channel="email", raw=raw, source_key="smtp:" + sha256(raw).hexdigest(),
-                envelope_from=sender, recipients=recipients, received_at=datetime.now(UTC),
-                message_id=message_id_of(raw))
-        logger.info("stored a message from %s (%d bytes) as inbound %s", sender or "<>",
-                    len(raw), item_id)
-        return item_id
-
     def _wake(self) -> None:
         try:
             self.on_enqueued()
         except Exception:  # the message is stored; a worker's next poll will find it
             logger.exception("on_enqueued callback failed")
+
+
+def _store(session: DbSession, message: Accepted) -> int:
+    """One accepted message into the inbox, in the writer's transaction (smtp_writer.py)."""
+    return enqueue_inbound(
+        session, channel="email", raw=message.raw,
+        source_key="smtp:" + sha256(message.raw).hexdigest(), envelope_from=message.sender,
+        recipients=message.recipients, received_at=datetime.now(UTC),
+        message_id=message_id_of(message.raw))
 
 
 def message_id_of(raw: bytes) -> str | None:
@@ -167,6 +170,7 @@ class SmtpListener:
         self.server.close()
         if self.handler.storing:
             await asyncio.wait(set(self.handler.storing), timeout=CLOSE_GRACE_SECONDS)
+        await asyncio.to_thread(self.handler.writer.close, CLOSE_GRACE_SECONDS)
         for connection in list(self.connections):
             if connection.transport is not None:
                 connection.transport.close()

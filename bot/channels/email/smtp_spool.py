@@ -3,7 +3,8 @@
 SQLite has one writer at a time, and a worker holds the write lock for its whole message (the
 handler's records, the reply and the outcome commit together). A listener writing into the
 same file would answer 250 only after that transaction, so a deadline-day burst was accepted
-at the worker's pace. Here the listener commits each message into ``spool.db`` beside the
+at the worker's pace. Here the listener commits its messages (smtp_writer.py: those that
+arrive together, in one transaction) into ``spool.db`` beside the
 database (its own file, so its own lock: only this mover's short deletes compete), and a
 mover thread copies spooled messages into the inbox in short transactions, then deletes them
 from the spool. A crash between the two leaves the message in both; the next move stores it
