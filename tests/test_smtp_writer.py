@@ -144,3 +144,16 @@ def test_a_message_nobody_waits_for_is_not_written(
     first.result(WAIT)
     kept.result(WAIT)
     assert recorder.sizes() == [1, 1] and _stored(db_store) == 2
+
+
+def test_after_close_a_message_is_refused_at_once(db_store: Store, recorder: Recorder) -> None:
+    """Not left waiting for a thread that has ended: the listener answers 451 and the sending
+    server tries again."""
+    recorder.released.set()
+    writer = GroupWriter(db_store.sessions, recorder)
+    writer.close(WAIT)
+    writer.close(WAIT)  # twice is harmless
+    late = writer.submit(_mail(1), "a@example.org", ["marac@example.org"])
+    with pytest.raises(RuntimeError, match="stopping"):
+        late.result(0)
+    assert _stored(db_store) == 0

@@ -52,16 +52,25 @@ class GroupWriter:
         self._sessions = sessions
         self._store_one = store_one
         self._waiting: queue.SimpleQueue[Accepted | None] = queue.SimpleQueue()
+        self._closing = threading.Lock()  # submit and close in turn: nothing put after None
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="smtp-writer", daemon=True)
         self._thread.start()
 
     def submit(self, raw: bytes, sender: str, recipients: list[str]) -> Future[int]:
         message = Accepted(raw, sender, recipients)
-        self._waiting.put(message)
+        with self._closing:
+            if self._closed:  # a connection still open as the listener stops: 451, retried
+                message.stored.set_exception(RuntimeError("the listener is stopping"))
+            else:
+                self._waiting.put(message)
         return message.stored
 
     def close(self, timeout: float | None = None) -> None:
-        self._waiting.put(None)
+        with self._closing:
+            if not self._closed:
+                self._closed = True
+                self._waiting.put(None)
         self._thread.join(timeout)
 
     def _run(self) -> None:
