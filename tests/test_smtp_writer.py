@@ -96,20 +96,21 @@ def test_a_group_is_at_most_max_group_messages(
     assert _stored(db_store) == MAX_GROUP + 2
 
 
-def test_one_message_that_fails_fails_alone(db_store: Store) -> None:
+@pytest.mark.parametrize("behind", [2, 3])
+def test_one_message_that_fails_fails_alone(db_store: Store, behind: int) -> None:
+    """Two or three messages behind the held one, the second refused: the group stops at it,
+    is rolled back, and is written again one message at a time."""
     recorder = Recorder(refuse=_mail(2))
     writer = GroupWriter(db_store.sessions, recorder)
     try:
-        futures = _held_then(writer, recorder, 3)
+        futures = _held_then(writer, recorder, behind)
         with pytest.raises(ValueError, match="refused by the test"):
             futures[2].result(WAIT)
-        others = [futures[n].result(WAIT) for n in (0, 1, 3)]
+        others = [future.result(WAIT) for n, future in enumerate(futures) if n != 2]
     finally:
         writer.close(WAIT)
-    # The group of three stopped at the second, was rolled back, and was written again one
-    # message at a time.
-    assert recorder.sizes() == [1, 2, 1, 1, 1]
-    assert len(set(others)) == 3 and _stored(db_store) == 3
+    assert recorder.sizes() == [1, 2, *[1] * behind]
+    assert len(set(others)) == behind and _stored(db_store) == behind
 
 
 def test_the_same_message_twice_in_a_group_is_stored_once(
@@ -154,6 +155,27 @@ def test_after_close_a_message_is_refused_at_once(db_store: Store, recorder: Rec
     writer.close(WAIT)
     writer.close(WAIT)  # twice is harmless
     late = writer.submit(_mail(1), "a@example.org", ["marac@example.org"])
-    with pytest.raises(RuntimeError, match="stopping"):
+    with pytest.raises(RuntimeError, match=r"^the listener is stopping$"):
         late.result(0)
     assert _stored(db_store) == 0
+
+
+def test_the_writer_is_a_daemon_thread_of_its_own_name(db_store: Store,
+                                                        writer: GroupWriter) -> None:
+    """Named for thread dumps; a daemon, so a process that never closed it still exits."""
+    threads = [t for t in threading.enumerate() if t.name == "smtp-writer"]
+    assert threads and all(t.daemon for t in threads)
+
+
+def test_close_gives_up_waiting_after_its_timeout(db_store: Store, recorder: Recorder) -> None:
+    """A write stuck (the database hanging) does not hold the listener's stop for ever."""
+    writer = GroupWriter(db_store.sessions, recorder)
+    writer.submit(_mail(0), "a@example.org", ["marac@example.org"])
+    assert recorder.holding.wait(WAIT)
+    closing = threading.Thread(target=writer.close, args=(0.01,))
+    closing.start()
+    closing.join(WAIT)
+    stopped = not closing.is_alive()
+    recorder.released.set()
+    writer.close(WAIT)
+    assert stopped
