@@ -217,3 +217,29 @@ def test_two_postgres_workers_at_once_never_take_the_same_message(pg_schema_url:
         assert sorted(taken) == ids
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_message_being_taken_is_skipped_not_waited_for(
+    pg_schema_url: str,
+) -> None:
+    """Another worker's claim not yet committed holds its row: the next claim takes the next
+    message at once (SKIP LOCKED), rather than waiting on that row. Waiting would end in the
+    lock timeout set here, and fail."""
+    store = Store.open(pg_schema_url)
+    try:
+        with store.transaction() as session:
+            first, second = _enqueue(session, 1), _enqueue(session, 2)
+        with store.sessions() as holding, holding.begin():
+            taken = take_next_queued(holding, worker="a", stale_after=LEASE, now=T0)
+            with store.standalone() as other:
+                other.execute(text("SET lock_timeout = '5s'"))
+                try:
+                    next_one = take_next_queued(other, worker="b", stale_after=LEASE, now=T0)
+                finally:
+                    other.execute(text("RESET lock_timeout"))
+            holding.rollback()
+        assert taken is not None and next_one is not None
+        assert (taken.id, next_one.id) == (first, second)
+    finally:
+        store.close()
