@@ -563,6 +563,8 @@ def _both_at_once(items: Table, unique: str, data: Table, columns: tuple[str, ..
 @cache
 def _add_bytes(data: Table) -> Insert:
     return insert(data)
+
+
 _HOLD = (  # built once, as the claim's statements are; Core, as nothing loaded is touched
     update(_INBOUND)
     .where(_INBOUND.c.id == bindparam("item_id", type_=Integer()),
