@@ -18,7 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
-from bot.worker import Claimed, Worker
+from bot.worker import Worker
 from store.db import Store
 from store.queue import (
     ClaimedItem,
@@ -129,27 +129,35 @@ def test_a_stale_claim_of_a_live_process_is_not_claimable(db_store: Store) -> No
     assert _state(db_store, busy) == ("processing", 1, alive.name, T0)
 
 
-def test_a_worker_takes_stale_claims_first_then_the_queue(db_store: Store) -> None:
-    """Through the Worker: the stale claim (by claim_inbound), then the queued message (in
-    one statement), oldest first as before."""
+def test_a_worker_takes_stale_claims_first_then_the_queue(
+    db_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Through a real Worker handling two real emails: the stale claim (by claim_inbound),
+    then the queued message (in one statement), oldest first as before; both answered."""
     with db_store.transaction() as session:
-        stale, waiting = _enqueue(session, 1), _enqueue(session, 2)
+        stale, waiting = (
+            enqueue_inbound(session, channel="email", raw=_email(n), source_key=f"smtp:{n}",
+                            envelope_from="coordinator@example.org",
+                            recipients=["marac@localhost"],
+                            received_at=T0 + timedelta(minutes=n))
+            for n in (1, 2))
     long_ago = datetime.now(UTC) - 2 * timedelta(hours=1)
     with db_store.transaction() as session:
         assert claim_inbound(session, worker="dead", stale_after=LEASE, now=long_ago)
-    taken: list[int] = []
-
-    def note(item: Claimed) -> str:  # the order of the claims is what is looked at here
-        taken.append(item.id)
-        return "noted"
-
     worker = Worker(db_store, Settings(mailbox_address="marac@localhost"))
-    worker._process = note  # type: ignore[method-assign]
-    assert worker.process_one() and worker.process_one()
-    assert not worker.process_one()
-    assert taken == [stale, waiting]
-    assert _state(db_store, stale)[:3] == ("processing", 2, worker.name)
-    assert _state(db_store, waiting)[:3] == ("processing", 1, worker.name)
+    with caplog.at_level(logging.INFO, logger="bot.worker"):
+        assert worker.process_one() and worker.process_one()
+        assert not worker.process_one()
+    handled = [r.args[0] for r in caplog.records
+               if isinstance(r.args, tuple) and r.msg == "message %d: %s in %.0f ms"]
+    assert handled == [stale, waiting]
+    assert _state(db_store, stale)[:3] == ("done", 2, worker.name)
+    assert _state(db_store, waiting)[:3] == ("done", 1, worker.name)
+
+
+def _email(n: int) -> bytes:
+    return (f"From: coordinator@example.org\r\nTo: marac@localhost\r\n"
+            f"Subject: help\r\nMessage-ID: <{n}@example.org>\r\n\r\nhelp\r\n").encode()
 
 
 @pytest.mark.postgres
