@@ -159,14 +159,21 @@ def _run(argv: Sequence[str] | None, *, whole_process: bool) -> int:
     try:
         settings = Settings.from_env(_environment())
     except ConfigError as exc:
-        print(f"marac-bot: configuration error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _configuration_error(exc)
     command = _handler(args.handler)
     if whole_process:  # start-up is over (console): collect again, but not what it loaded
         gc.freeze()
         gc.enable()
-    result: int = command(args, settings)
+    try:
+        result: int = command(args, settings)
+    except ConfigError as exc:  # found only by using a value: a database that cannot be used
+        return _configuration_error(exc)
     return result
+
+
+def _configuration_error(exc: Exception) -> int:
+    print(f"marac-bot: configuration error: {exc}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _handler(name: str) -> Callable[[argparse.Namespace, Settings], int]:

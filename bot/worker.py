@@ -44,7 +44,7 @@ from bot.dispatch import Dispatcher
 from bot.settings import Settings
 from handlers import help
 from kernel.messages import InboundMessage, Reply
-from store.db import Store
+from store.db import Store, first_line
 from store.queue import (
     ProcessIdentity,
     claim_inbound,
@@ -174,11 +174,6 @@ class Outage:
         if self.failures:
             logger.info("message %d: database usable again after %d errors in %.0f s",
                         item_id, self.failures, time.monotonic() - self.started)
-
-
-def first_line(exc: BaseException) -> str:
-    """An error in one line, for logs that must not become a traceback per retry."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 @dataclass

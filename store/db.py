@@ -18,16 +18,27 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
+
+from kernel.config import ConfigError
 
 if TYPE_CHECKING:
     # Alembic is imported where the schema is upgraded: the SMTP spool and the commands that
     # only read open engines without it (issue 14, start-up time).
     from alembic.config import Config
+    from sqlalchemy.engine import Connection
 
 logger = logging.getLogger(__name__)
+
+
+class DatabaseUnusable(ConfigError):
+    """``MARAC_DATABASE_URL`` names a database this process cannot use at all: it does not
+    answer or refuses us as it is opened, or a newer release has upgraded its schema past what
+    this one knows. A ``ConfigError``: every command says so in one line naming the variable
+    and exits 2 (interface.md), where it used to end in a traceback. An outage once the bot
+    is running is not this: the worker waits those out."""
 
 
 class DatabaseSettings(Protocol):
@@ -237,15 +248,20 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     processes never both try to create the tables.
     """
     from alembic import command
+    from alembic.util import CommandError
 
     config = alembic_config()
-    with engine.begin() as connection:
+    with connected(engine) as connection, connection.begin():
         if connection.dialect.name == "postgresql":
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
             )
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        try:
+            command.upgrade(config, revision)
+        except CommandError:
+            _refuse_unknown_schema(connection, config)
+            raise
     logger.debug("database schema at %s", revision)
 
 
@@ -253,8 +269,50 @@ def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at, or None for an empty database."""
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as connection:
+    with connected(engine) as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def connected(engine: Engine) -> Iterator[Connection]:
+    """A connection to the database; ``DatabaseUnusable`` if none can be made (the server
+    does not answer, refuses us, or has no such database; a SQLite file cannot be opened)."""
+    try:
+        connection = engine.connect()
+    except DBAPIError as exc:
+        from kernel.wording.operator import database_unusable
+
+        raise DatabaseUnusable(database_unusable(shown_url(engine.url),
+                                                 first_line(exc.orig or exc))) from exc
+    with connection:
+        yield connection
+
+
+def _refuse_unknown_schema(connection: Connection, config: Config) -> None:
+    """``DatabaseUnusable`` if the database is at a revision no migration of this release
+    names (a newer release upgraded it); otherwise alembic's error stands."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from kernel.wording.operator import database_schema_newer
+
+    script = ScriptDirectory.from_config(config)
+    known = {migration.revision for migration in script.walk_revisions()}
+    unknown = [revision for revision in MigrationContext.configure(connection)
+               .get_current_heads() if revision not in known]
+    if unknown:
+        raise DatabaseUnusable(database_schema_newer(
+            shown_url(connection.engine.url), unknown, script.get_current_head() or "none"))
+
+
+def shown_url(url: URL) -> str:
+    """The URL as an operator may see it in a message or a log: without its password."""
+    return url.render_as_string(hide_password=True)
+
+
+def first_line(exc: BaseException) -> str:
+    """An error in one line, for logs that must not become a traceback per retry."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

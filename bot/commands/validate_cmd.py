@@ -137,7 +137,7 @@ def _existing_store(settings: Settings) -> Store | None:
         return None
     from sqlalchemy.exc import SQLAlchemyError
 
-    from store.db import Store, normalise_url
+    from store.db import DatabaseUnusable, Store, normalise_url
 
     url = normalise_url(settings.database_url)
     database = url.database or ""
@@ -146,7 +146,7 @@ def _existing_store(settings: Settings) -> Store | None:
         return None
     try:
         return Store.from_settings(settings)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, DatabaseUnusable) as exc:
         logger.warning("validating without the registry: cannot open the database (%s)", exc)
         return None
 

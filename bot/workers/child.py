@@ -78,9 +78,9 @@ def _stop(parent: Parent) -> None:
 def work(parent: Parent) -> int:
     """Handle messages until told to stop; the exit code."""
     from bot.settings import Settings
-    from bot.worker import PROCESS, Worker, first_line
+    from bot.worker import PROCESS, Worker
     from bot.workers.heartbeat import Heartbeat
-    from store.db import Store
+    from store.db import Store, first_line
     from validation import reader_process
 
     settings = Settings.from_env()

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.worker import HEARTBEAT, first_line
-from store.db import Store
+from bot.worker import HEARTBEAT
+from store.db import Store, first_line
 from store.queue import ProcessIdentity, beat, forget_process
 
 logger = logging.getLogger(__name__)

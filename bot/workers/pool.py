@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.worker import claim_owner_gone, first_line
+from bot.worker import claim_owner_gone
 from bot.workers.child import FINISHED, OUTBOX
-from store.db import Store
+from store.db import Store, first_line
 from store.queue import release_claims
 
 logger = logging.getLogger(__name__)

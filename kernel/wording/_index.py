@@ -148,6 +148,8 @@ HOMES: dict[str, str] = {
     "confirmed_text": "replies",
     "copied_name": "reminders",
     "counts_line": "common",
+    "database_schema_newer": "operator",
+    "database_unusable": "operator",
     "day_text": "chat",
     "demo_label": "files",
     "demo_replaced": "registry",

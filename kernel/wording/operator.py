@@ -22,6 +22,19 @@ def started_text(parts: Sequence[str]) -> str:
     return "Marac data assistant running: " + "; ".join(parts) + ". Ctrl-C stops it."
 
 
+def database_unusable(shown_url: str, reason: str) -> str:
+    """The database cannot be opened at all: it does not answer, or refuses us."""
+    return f"MARAC_DATABASE_URL: cannot open the database {shown_url}: {reason}"
+
+
+def database_schema_newer(shown_url: str, revisions: Sequence[str], newest: str) -> str:
+    """A newer release has upgraded the database past what this one knows."""
+    return (f"MARAC_DATABASE_URL: the database {shown_url} is at schema "
+            f"{', '.join(revisions)}, which this release does not know (its newest is "
+            f"{newest}): a newer release has upgraded it. Run that release, or a later one; "
+            "this one would misread the data.")
+
+
 def unknown_sender_cli(sender: str) -> str:
     return (f"{sender} is not a registered contact: nothing was recorded (the refused files "
             "are kept for the audit trail). Import the contact with `marac-bot registry "
