@@ -178,6 +178,26 @@ def test_451_when_the_store_cannot_write_and_250_once_it_can(
     assert [i.raw for i in running.stored()] == [RAW]
 
 
+def test_a_message_arriving_as_the_listener_stops_gets_451_and_one_line(
+    running: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A connection still open while the listener stops: its message is refused for the
+    sending server to retry, and the log says so in a line, not a traceback."""
+    with running.connect() as smtp:
+        running.listener.handler.writer.close()  # as close() does once the server has stopped
+        with (
+            caplog.at_level(logging.INFO, logger="bot.channels.email.smtp_listener"),
+            pytest.raises(smtplib.SMTPDataError) as caught,
+        ):
+            smtp.sendmail("a@x.org", [MAILBOX], RAW)
+    assert (caught.value.smtp_code, caught.value.smtp_error) == (451, b"4.3.0 try again later")
+    [record] = [r for r in caplog.records if "could not store" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage().endswith("answered 451: the listener is stopping")
+    assert not record.exc_info
+    assert running.stored() == [] and not running.woken.is_set()
+
+
 def test_a_stored_message_survives_a_listener_restart(loop: EventLoopThread,
                                                       tmp_path: Path) -> None:
     db = tmp_path / "marac.db"

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from bot.channels.email.address import decode_escapes
 from bot.channels.email.policy import PARSE
-from bot.channels.email.smtp_writer import Accepted, GroupWriter
+from bot.channels.email.smtp_writer import Accepted, GroupWriter, ListenerStopping
 from bot.settings import ConfigError, Settings
 from store.queue import enqueue_inbound, is_transient_db_error
 
@@ -108,7 +108,9 @@ class InboxHandler:
             logger.info("stored a message from %s (%d bytes) as inbound %s", sender or "<>",
                         size, task.result())
             return
-        if is_transient_db_error(error):  # an outage: one line each, the sender retries
+        # An outage, or a connection still open as the listener stops: one line each, the
+        # sender retries.
+        if isinstance(error, ListenerStopping) or is_transient_db_error(error):
             logger.warning("could not store a message from %s (%d bytes); answered 451: %s",
                            sender or "<>", size, str(error).splitlines()[0][:200])
             return

@@ -39,6 +39,14 @@ class Accepted:
     stored: Future[int] = field(default_factory=Future, compare=False)
 
 
+class ListenerStopping(RuntimeError):
+    """A message submitted after ``close``: answered 451, and the sending server retries. The
+    listener's situation, not a fault: logged in one line, without a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__("the listener is stopping")
+
+
 # Stores one message in the session's transaction and returns its inbox id.
 StoreOne = Callable[[Session, Accepted], int]
 
@@ -61,7 +69,7 @@ class GroupWriter:
         message = Accepted(raw, sender, recipients)
         with self._closing:
             if self._closed:  # a connection still open as the listener stops: 451, retried
-                message.stored.set_exception(RuntimeError("the listener is stopping"))
+                message.stored.set_exception(ListenerStopping())
             else:
                 self._waiting.put(message)
         return message.stored
