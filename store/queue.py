@@ -20,13 +20,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
+    Select,
     String,
     Table,
     Text,
@@ -680,6 +681,12 @@ _DONE_ELSEWHERE = (  # built once: asked for every message (issue 14)
     .limit(1)
 )
 _SET_INBOUND = update(_INBOUND).where(_INBOUND.c.id == bindparam("item_id", type_=Integer()))
+_MARK_SENT = (
+    update(_OUTBOUND)
+    .where(_OUTBOUND.c.id == bindparam("item_id", type_=Integer()))
+    .values(status=QueueStatus.SENT.value, sent_at=bindparam("now", type_=UTCDateTime()),
+            attempts=_OUTBOUND.c.attempts + 1, last_error=None)
+)
 
 
 def enqueue_outbound(
@@ -719,19 +726,22 @@ def due_outbound(
     On PostgreSQL the rows stay locked (SKIP LOCKED) until the caller's transaction ends, so
     send them, ``mark_sent``/``mark_retry`` them and commit in the same transaction.
     """
+    if channels is None:
+        return list(session.scalars(_due_query(limit, by_channel=False), {"now": now}))
+    return list(session.scalars(_due_query(limit, by_channel=True),
+                                {"now": now, "channels": list(channels)}))
+
+
+@lru_cache(maxsize=8)  # built once per limit: the outbox asks after every reply (issue 14)
+def _due_query(limit: int, *, by_channel: bool) -> Select[OutboundItem]:
     query = select(OutboundItem).where(
-        OutboundItem.status == QueueStatus.QUEUED, OutboundItem.next_attempt_at <= now
+        OutboundItem.status == QueueStatus.QUEUED,
+        OutboundItem.next_attempt_at <= bindparam("now", type_=UTCDateTime()),
     )
-    if channels is not None:
-        query = query.where(OutboundItem.channel.in_(channels))
-    return list(
-        session.scalars(
-            query
-            .order_by(OutboundItem.next_attempt_at, OutboundItem.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    if by_channel:
+        query = query.where(OutboundItem.channel.in_(bindparam("channels", expanding=True)))
+    return (query.order_by(OutboundItem.next_attempt_at, OutboundItem.id)
+            .limit(limit).with_for_update(skip_locked=True))
 
 
 def due_by_channel(session: Session, *, now: datetime) -> dict[str, int]:
@@ -759,13 +769,15 @@ def fail_unsendable(session: Session, *, sendable: Sequence[str], now: datetime)
 
 
 def mark_sent(session: Session, item_id: int, *, now: datetime) -> None:
-    """The relay or API accepted the message."""
-    item = _outbound(session, item_id)
-    item.status = QueueStatus.SENT
-    item.sent_at = now
-    item.attempts += 1
-    item.last_error = None
-    session.flush()
+    """The relay or API accepted the message. One Core UPDATE built once, as for the inbox
+    (``_set_inbound``): it runs for every reply, with SQLite's write lock held (issue 14).
+    An item this session has loaded is expired, to be read afresh."""
+    result = session.execute(_MARK_SENT, {"item_id": item_id, "now": now})
+    if getattr(result, "rowcount", 0) != 1:
+        raise LookupError(f"no outbound item {item_id}")
+    loaded = session.identity_map.get(identity_key(OutboundItem, item_id))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def mark_retry(session: Session, item_id: int, *, error: str, now: datetime) -> None:

@@ -16,7 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, MetaData, Table, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import open_engine, upgrade
@@ -324,6 +324,51 @@ def test_due_outbound_then_mark_sent(sessions: sessionmaker[Session]) -> None:
         assert sent is not None
         assert (sent.status, sent.sent_at, sent.attempts) == (
             "sent", T0 + timedelta(minutes=1), 1)
+
+
+def test_mark_sent_refreshes_the_item_this_session_loaded(
+        sessions: sessionmaker[Session]) -> None:
+    """mark_sent writes by Core: the object the delivery loaded must not be left saying
+    "queued" (the session keeps objects past commit)."""
+    with sessions.begin() as s:
+        a = enqueue_outbound(s, key="a", channel="email", recipient="a@x.org", payload=b"a",
+                             now=T0)
+        s.execute(update(OutboundItem).where(OutboundItem.id == a).values(attempts=2))
+    with sessions.begin() as s:
+        (loaded,) = due_outbound(s, now=T0, limit=1)
+        mark_sent(s, a, now=T0 + timedelta(seconds=5))
+        assert (loaded.status, loaded.sent_at, loaded.attempts, loaded.last_error) == (
+            "sent", T0 + timedelta(seconds=5), 3, None)
+        assert due_outbound(s, now=T0 + timedelta(days=1), limit=5) == []
+
+
+def test_mark_sent_of_a_missing_item_raises(sessions: sessionmaker[Session]) -> None:
+    with sessions() as s, pytest.raises(LookupError, match="no outbound item 999"):
+        mark_sent(s, 999, now=T0)
+
+
+def test_due_outbound_keeps_to_its_channels_and_its_limit(
+        sessions: sessionmaker[Session]) -> None:
+    """Its statements are built once per limit, the channels bound at each call."""
+    with sessions.begin() as s:
+        ids = {channel: [enqueue_outbound(s, key=f"{channel}{n}", channel=channel,
+                                          recipient="a@x.org", payload=b"x",
+                                          now=T0 + timedelta(seconds=n)) for n in range(3)]
+               for channel in ("email", "slack", "teams")}
+    with sessions.begin() as s:
+        def due(limit: int, channels: tuple[str, ...] | None) -> list[int]:
+            return [o.id for o in due_outbound(s, now=T0 + timedelta(minutes=1), limit=limit,
+                                               channels=channels)]
+
+        assert due(5, ("slack",)) == ids["slack"]
+        assert due(2, ("teams",)) == ids["teams"][:2]
+        email, slack, teams = ids["email"], ids["slack"], ids["teams"]
+        # Oldest first; at the same moment, the first queued first.
+        assert due(5, ("teams", "email")) == [email[0], teams[0], email[1], teams[1], email[2]]
+        assert due(5, ()) == []
+        assert due(1, None) == [email[0]]
+        assert due(9, None) == [item for n in range(3) for item in (email[n], slack[n],
+                                                                      teams[n])]
 
 
 def test_retry_backs_off_from_30_seconds_to_an_hour_and_never_drops(
