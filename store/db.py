@@ -152,11 +152,23 @@ def _sqlite_engine(url: URL) -> Engine:
         # One shared connection, or every session would see its own empty database.
         kwargs["poolclass"] = StaticPool
     elif url.database:
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(Path(url.database).expanduser())
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _make_folder(database: Path) -> None:
+    """The folder of a SQLite file, made if missing; ``DatabaseUnusable`` if it cannot be (a
+    file in the way, no permission)."""
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from kernel.wording.operator import database_folder_unusable
+
+        raise DatabaseUnusable(database_folder_unusable(
+            str(database.parent), str(database), exc.strerror or first_line(exc))) from exc
 
 
 def _sqlite_on_connect(dbapi_connection: Any, record: Any) -> None:

@@ -160,3 +160,26 @@ def test_connected_gives_a_working_connection(tmp_path: Path) -> None:
             assert connection.execute(text("SELECT 41 + 1")).scalar_one() == 42
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["ask", "has Croydon uploaded Q3?"], ["run"]])
+def test_a_data_folder_that_cannot_be_made_is_named(tmp_path: Path,
+                                                    command: list[str]) -> None:
+    """A file where the data folder should be: the database (and run's SMTP spool, which
+    it opens first) cannot have a folder there."""
+    (tmp_path / "in-the-way").write_text("a file, not a folder")
+    folder = tmp_path / "in-the-way" / "data"
+    done = bot(tmp_path, *command, MARAC_DATA_DIR=str(folder))
+    line = said_once(done)
+    assert line.startswith("marac-bot: configuration error: MARAC_DATA_DIR or "
+                           f"MARAC_DATABASE_URL: cannot make the folder {folder} for {folder}/")
+    assert line.endswith(": Not a directory")
+    assert done.returncode == 2
+
+
+def test_validate_needs_no_data_folder(tmp_path: Path) -> None:
+    (tmp_path / "in-the-way").write_text("a file, not a folder")
+    done = bot(tmp_path, "validate", str(RETURN),
+               MARAC_DATA_DIR=str(tmp_path / "in-the-way" / "data"))
+    assert done.stderr == ""
+    assert "Rows:" in done.stdout and done.returncode == 0

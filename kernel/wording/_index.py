@@ -148,6 +148,7 @@ HOMES: dict[str, str] = {
     "confirmed_text": "replies",
     "copied_name": "reminders",
     "counts_line": "common",
+    "database_folder_unusable": "operator",
     "database_schema_newer": "operator",
     "database_unusable": "operator",
     "day_text": "chat",

@@ -27,6 +27,12 @@ def database_unusable(shown_url: str, reason: str) -> str:
     return f"MARAC_DATABASE_URL: cannot open the database {shown_url}: {reason}"
 
 
+def database_folder_unusable(folder: str, database: str, reason: str) -> str:
+    """A SQLite database's folder (the data folder, by default) cannot be made."""
+    return (f"MARAC_DATA_DIR or MARAC_DATABASE_URL: cannot make the folder {folder} for "
+            f"{database}: {reason}")
+
+
 def database_schema_newer(shown_url: str, revisions: Sequence[str], newest: str) -> str:
     """A newer release has upgraded the database past what this one knows."""
     return (f"MARAC_DATABASE_URL: the database {shown_url} is at schema "
