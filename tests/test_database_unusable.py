@@ -183,3 +183,27 @@ def test_validate_needs_no_data_folder(tmp_path: Path) -> None:
                MARAC_DATA_DIR=str(tmp_path / "in-the-way" / "data"))
     assert done.stderr == ""
     assert "Rows:" in done.stdout and done.returncode == 0
+
+
+def test_open_engine_names_the_folder_it_cannot_make(tmp_path: Path) -> None:
+    (tmp_path / "in-the-way").write_text("a file, not a folder")
+    database = tmp_path / "in-the-way" / "data" / "marac.db"
+    with pytest.raises(DatabaseUnusable) as raised:
+        open_engine(f"sqlite:///{database}")
+    assert str(raised.value) == (
+        f"MARAC_DATA_DIR or MARAC_DATABASE_URL: cannot make the folder {database.parent} for "
+        f"{database}: Not a directory")
+
+
+def test_a_server_refusing_us_is_named_in_process(tmp_path: Path) -> None:
+    engine = open_engine(f"postgresql://marac:s3cret-word@127.0.0.1:{closed_port()}/marac")
+    try:
+        with pytest.raises(DatabaseUnusable) as raised:
+            upgrade(engine)
+    finally:
+        engine.dispose()
+    message = str(raised.value)
+    assert message.startswith("MARAC_DATABASE_URL: cannot open the database "
+                              "postgresql+psycopg://marac:***@127.0.0.1:")
+    assert "Connection refused" in message and "s3cret-word" not in message
+    assert "\n" not in message
