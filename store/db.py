@@ -314,7 +314,7 @@ def _refuse_unknown_schema(connection: Connection, config: Config) -> None:
                .get_current_heads() if revision not in known]
     if unknown:
         raise DatabaseUnusable(database_schema_newer(
-            shown_url(connection.engine.url), unknown, script.get_current_head() or "none"))
+            shown_url(connection.engine.url), unknown, str(script.get_current_head())))
 
 
 def shown_url(url: URL) -> str:

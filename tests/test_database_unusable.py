@@ -89,10 +89,14 @@ def test_validate_goes_on_without_the_registry(tmp_path: Path, newer_database: P
 def test_upgrade_refuses_a_newer_schema_and_changes_nothing(newer_database: Path) -> None:
     engine = open_engine(f"sqlite:///{newer_database}")
     try:
-        with pytest.raises(DatabaseUnusable, match=FUTURE):
+        with pytest.raises(DatabaseUnusable) as raised:
             upgrade(engine)
     finally:
         engine.dispose()
+    assert str(raised.value) == (
+        f"MARAC_DATABASE_URL: the database sqlite:///{newer_database} is at schema {FUTURE}, "
+        f"which this release does not know (its newest is {newest_known()}): a newer release "
+        "has upgraded it. Run that release, or a later one; this one would misread the data.")
     assert schema_of(newer_database) == FUTURE
 
 

@@ -5,6 +5,7 @@ The database is opened and migrated exactly as ``marac-bot`` does (store.db).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import smtplib
 import sqlite3
@@ -17,9 +18,16 @@ from typing import cast
 
 import pytest
 from sqlalchemy import Engine, Table, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.email.smtp_listener import SmtpListener, size_limit, start_smtp_listener
+from bot.channels.email.smtp_listener import (
+    InboxHandler,
+    SmtpListener,
+    size_limit,
+    start_smtp_listener,
+)
+from bot.channels.email.smtp_writer import ListenerStopping
 from bot.settings import ConfigError, HostPort, Settings
 from store.db import open_engine, upgrade
 from store.queue import InboundItem, claim_inbound
@@ -259,3 +267,67 @@ def test_a_certificate_that_cannot_be_loaded_names_the_variable(
 def test_a_listener_turned_off_is_not_started(loop: EventLoopThread, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="MARAC_SMTP_LISTEN"):
         start(loop, tmp_path / "marac.db", smtp_listen=None)
+
+
+@pytest.fixture
+def handler(tmp_path: Path) -> Iterator[InboxHandler]:
+    engine = open_engine(f"sqlite:///{tmp_path / 'marac.db'}")
+    upgrade(engine)
+    made = InboxHandler(mailbox_address=MAILBOX, max_bytes=1 << 20,
+                        session_factory=sessionmaker(engine), on_enqueued=lambda: None)
+    yield made
+    made.writer.close()
+    engine.dispose()
+
+
+def _outcome(handler: InboxHandler, *, result: int | None = None,
+             error: BaseException | None = None, cancel: bool = False) -> asyncio.Future[int]:
+    """A store's outcome as the listener's task holds it, among those being stored."""
+    loop = asyncio.new_event_loop()
+    try:
+        task: asyncio.Future[int] = loop.create_future()
+        if cancel:
+            task.cancel()
+        elif error is not None:
+            task.set_exception(error)
+        else:
+            assert result is not None
+            task.set_result(result)
+    finally:
+        loop.close()
+    handler.storing.add(task)
+    return task
+
+
+@pytest.mark.parametrize("sender, shown", [("jane@croydon.gov.uk", "jane@croydon.gov.uk"),
+                                           ("", "<>")])
+def test_each_outcome_of_a_store_is_logged_once_in_its_words(
+    handler: InboxHandler, caplog: pytest.LogCaptureFixture, sender: str, shown: str
+) -> None:
+    """The one place a message's fate is logged (the SMTP client may be gone): stored,
+    refused for a passing reason (one line, the error's first line cut at 200 characters),
+    refused while stopping, or refused by a fault (with its traceback); a cancelled store
+    says nothing. Every outcome leaves the set of stores in progress."""
+    long_reason = "database is locked " + "x" * 300
+    transient = OperationalError("INSERT …", {}, sqlite3.OperationalError(long_reason))
+    fault = ValueError("a bug\nsecond line")
+    outcomes = [_outcome(handler, result=7), _outcome(handler, cancel=True),
+                _outcome(handler, error=transient), _outcome(handler, error=ListenerStopping()),
+                _outcome(handler, error=fault)]
+    with caplog.at_level(logging.DEBUG, logger="bot.channels.email.smtp_listener"):
+        for size, task in enumerate(outcomes, start=100):
+            handler._stored(task, sender=sender, size=size)
+    first_line = str(transient).splitlines()[0]
+    assert len(first_line) > 200
+    assert [(r.levelno, r.getMessage(), r.exc_info is not None) for r in caplog.records] == [
+        (logging.INFO, f"stored a message from {shown} (100 bytes) as inbound 7", False),
+        (logging.WARNING, f"could not store a message from {shown} (102 bytes); answered 451: "
+                          f"{first_line[:200]}", False),
+        (logging.WARNING, f"could not store a message from {shown} (103 bytes); answered 451: "
+                          "the listener is stopping", False),
+        (logging.ERROR, f"could not store a message from {shown} (104 bytes); answered 451",
+         True),
+    ]
+    assert caplog.records[-1].exc_info is not None
+    assert caplog.records[-1].exc_info[1] is fault
+    assert handler.storing == set()
