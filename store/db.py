@@ -35,10 +35,10 @@ logger = logging.getLogger(__name__)
 
 class DatabaseUnusable(ConfigError):
     """``MARAC_DATABASE_URL`` names a database this process cannot use at all: it does not
-    answer or refuses us as it is opened, or a newer release has upgraded its schema past what
-    this one knows. A ``ConfigError``: every command says so in one line naming the variable
-    and exits 2 (interface.md), where it used to end in a traceback. An outage once the bot
-    is running is not this: the worker waits those out."""
+    answer or refuses us as it is opened, its SQLite folder cannot be made, or a newer release
+    has upgraded its schema past what this one knows. A ``ConfigError``: every command says
+    so in one line naming the variable and exits 2 (interface.md), where it used to end in a
+    traceback. An outage once the bot is running is not this: the worker waits those out."""
 
 
 class DatabaseSettings(Protocol):
