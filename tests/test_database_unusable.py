@@ -86,14 +86,19 @@ def test_validate_goes_on_without_the_registry(tmp_path: Path, newer_database: P
     assert schema_of(newer_database) == FUTURE
 
 
-def test_upgrade_refuses_a_newer_schema_and_changes_nothing(newer_database: Path) -> None:
-    engine = open_engine(f"sqlite:///{newer_database}")
+def refused_upgrade(url: str) -> str:
+    """What ``upgrade`` says when it cannot use the database at ``url``."""
+    engine = open_engine(url)
     try:
         with pytest.raises(DatabaseUnusable) as raised:
             upgrade(engine)
     finally:
         engine.dispose()
-    assert str(raised.value) == (
+    return str(raised.value)
+
+
+def test_upgrade_refuses_a_newer_schema_and_changes_nothing(newer_database: Path) -> None:
+    assert refused_upgrade(f"sqlite:///{newer_database}") == (
         f"MARAC_DATABASE_URL: the database sqlite:///{newer_database} is at schema {FUTURE}, "
         f"which this release does not know (its newest is {newest_known()}): a newer release "
         "has upgraded it. Run that release, or a later one; this one would misread the data.")
@@ -199,14 +204,8 @@ def test_open_engine_names_the_folder_it_cannot_make(tmp_path: Path) -> None:
         f"{database}: Not a directory")
 
 
-def test_a_server_refusing_us_is_named_in_process(tmp_path: Path) -> None:
-    engine = open_engine(f"postgresql://marac:s3cret-word@127.0.0.1:{closed_port()}/marac")
-    try:
-        with pytest.raises(DatabaseUnusable) as raised:
-            upgrade(engine)
-    finally:
-        engine.dispose()
-    message = str(raised.value)
+def test_a_server_refusing_us_is_named_in_process() -> None:
+    message = refused_upgrade(f"postgresql://marac:s3cret-word@127.0.0.1:{closed_port()}/marac")
     assert message.startswith("MARAC_DATABASE_URL: cannot open the database "
                               "postgresql+psycopg://marac:***@127.0.0.1:")
     assert "Connection refused" in message and "s3cret-word" not in message
