@@ -44,7 +44,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="The Marac data assistant: checks, records and answers questions about "
         "Marac data returns. Configuration comes from MARAC_* environment variables (and a .env "
         "file in the working directory); see README.md. A command whose output cannot be "
-        "written (a full disk, a missing folder) says so in one line and exits 2.",
+        "written (a full disk, a missing folder) says so in one line and exits 2; so does one "
+        "that cannot use the database (a server that does not answer, a folder that cannot be "
+        "made, a schema a newer release has upgraded), naming MARAC_DATABASE_URL. validate "
+        "then checks without the registry.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

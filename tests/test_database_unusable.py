@@ -210,3 +210,12 @@ def test_a_server_refusing_us_is_named_in_process() -> None:
                               "postgresql+psycopg://marac:***@127.0.0.1:")
     assert "Connection refused" in message and "s3cret-word" not in message
     assert "\n" not in message
+
+
+def test_help_says_what_a_database_it_cannot_use_gives(tmp_path: Path) -> None:
+    top = " ".join(bot(tmp_path, "--help").stdout.split())
+    assert ("so does one that cannot use the database (a server that does not answer, a "
+            "folder that cannot be made, a schema a newer release has upgraded), naming "
+            "MARAC_DATABASE_URL. validate then checks without the registry.") in top
+    run = " ".join(bot(tmp_path, "run", "--help").stdout.split())
+    assert "2 on bad configuration or a database it cannot use." in run

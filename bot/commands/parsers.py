@@ -74,7 +74,7 @@ def add_run_parser(sub: Any) -> None:
         "the cores). Several processes may "
         "share one PostgreSQL and one IMAP mailbox. GET /healthz answers 503 naming a part "
         "that is down. Ctrl-C or SIGTERM stops it cleanly after the messages in hand. Exit 0 "
-        "on a clean stop, 2 on bad configuration.",
+        "on a clean stop, 2 on bad configuration or a database it cannot use.",
     )
     parser.set_defaults(handler="bot.commands.run_cmd:run")
 
