@@ -47,7 +47,7 @@ from sqlalchemy.exc import OperationalError as SAOperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Mapped, Session, column_property, mapped_column
 from sqlalchemy.orm.util import identity_key
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.types import TypeEngine
 
 from store.base import Base
@@ -452,11 +452,25 @@ _TAKEN_TYPES: dict[str, TypeEngine[Any]] = {
     "received_at": UTCDateTime(), "claimed_at": UTCDateTime(), "raw": LargeBinary()}
 
 
-def _forget_loaded(session: Session, item_id: int) -> None:
+def _forget_loaded(session: Session, item_id: int,
+                   model: type[InboundItem] | type[OutboundItem] = InboundItem) -> None:
     """An object of the item this session loaded before is stale after a Core write."""
-    loaded = session.identity_map.get(identity_key(InboundItem, item_id))
+    loaded = session.identity_map.get(identity_key(model, item_id))
     if loaded is not None:
         session.expire(loaded)
+
+
+def _update_one(session: Session, statement: Update, params: dict[str, Any],
+                model: type[InboundItem] | type[OutboundItem]) -> None:
+    """Run an UPDATE of one queue item, built once; LookupError if no item matched. An object
+    of it this session has loaded is expired, so that it is read afresh rather than shown
+    stale."""
+    item_id = params["item_id"]
+    result = session.execute(statement, params)
+    if getattr(result, "rowcount", 0) != 1:
+        queue = "inbound" if model is InboundItem else "outbound"
+        raise LookupError(f"no {queue} item {item_id}")
+    _forget_loaded(session, item_id, model)
 
 
 def _give_up_inbound(session: Session, item_id: int, *, attempts: int, now: datetime) -> None:
@@ -665,12 +679,8 @@ def _set_inbound(session: Session, item_id: int, **values: Any) -> None:
     """Set ``values`` (column name → value) on one item. The statement is built once and
     run by Core, its SET clause named by the parameters: every message's outcome goes
     through here, and the ORM's UPDATE, composed per call and synchronised by a RETURNING,
-    cost more than the write (issue 14). An item this session has loaded is expired, so
-    that it is read afresh rather than shown stale."""
-    result = session.execute(_SET_INBOUND, {"item_id": item_id, **values})
-    if getattr(result, "rowcount", 0) != 1:
-        raise LookupError(f"no inbound item {item_id}")
-    _forget_loaded(session, item_id)
+    cost more than the write (issue 14)."""
+    _update_one(session, _SET_INBOUND, {"item_id": item_id, **values}, InboundItem)
 
 
 _DONE_ELSEWHERE = (  # built once: asked for every message (issue 14)
@@ -770,14 +780,8 @@ def fail_unsendable(session: Session, *, sendable: Sequence[str], now: datetime)
 
 def mark_sent(session: Session, item_id: int, *, now: datetime) -> None:
     """The relay or API accepted the message. One Core UPDATE built once, as for the inbox
-    (``_set_inbound``): it runs for every reply, with SQLite's write lock held (issue 14).
-    An item this session has loaded is expired, to be read afresh."""
-    result = session.execute(_MARK_SENT, {"item_id": item_id, "now": now})
-    if getattr(result, "rowcount", 0) != 1:
-        raise LookupError(f"no outbound item {item_id}")
-    loaded = session.identity_map.get(identity_key(OutboundItem, item_id))
-    if loaded is not None:
-        session.expire(loaded)
+    (``_set_inbound``): it runs for every reply, with SQLite's write lock held (issue 14)."""
+    _update_one(session, _MARK_SENT, {"item_id": item_id, "now": now}, OutboundItem)
 
 
 def mark_retry(session: Session, item_id: int, *, error: str, now: datetime) -> None:
