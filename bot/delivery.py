@@ -2,9 +2,11 @@
 sender and marked sent only once the relay or platform accepted it; a failure waits with
 backoff and is never dropped; one refused for good is kept as failed for an operator.
 
-On PostgreSQL the item's row stays locked (FOR UPDATE SKIP LOCKED) while it is sent, so two
-bot processes never send the same item. An item of a channel that is not configured here is
-marked failed with the reason (an operator sees it), never left queued for ever.
+An item is sent by one process alone (``store.outbox_turn``: on PostgreSQL its row stays
+locked while it is sent; on SQLite a lock beside the database is held, and no write lock, so
+a slow relay never holds up the workers' recording). An item of a channel that is not
+configured here is marked failed with the reason (an operator sees it), never left queued for
+ever.
 
 Each send's result is reported to ``health`` (when given) under the channel's component
 name: a relay failing for more than a few minutes makes ``/healthz`` answer 503.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -23,9 +26,9 @@ from bot.channels.registry import senders
 from bot.health import RELAY_GRACE, Health
 from bot.settings import Settings
 from store.db import Store
+from store.outbox_turn import LOCK_WAIT_S, next_to_send
 from store.queue import (
     due_by_channel,
-    due_outbound,
     fail_unsendable,
     mark_failed,
     mark_retry,
@@ -43,6 +46,9 @@ class Delivery:
     # Channel name -> its sender; a channel without one keeps its items queued.
     by_channel: dict[str, Sender] = field(default_factory=dict)
     health: Health | None = None
+    # How long to wait for another process to finish sending its item (SQLite) before this
+    # round ends and the next tries again.
+    turn_wait_s: float = LOCK_WAIT_S
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings, health: Health | None = None
@@ -100,38 +106,34 @@ class Delivery:
             fail_unsendable(session, sendable=list(self.by_channel), now=utcnow())
 
     def _deliver_next(self, channel: str, send: Sender) -> int | None:
-        """One item in one transaction: None when nothing is due, else 1 sent / 0 not.
+        """One item, taken for this process alone (``store.outbox_turn``): None when nothing
+        is due, else 1 sent / 0 not.
 
-        The transaction (and on PostgreSQL the item's row lock) spans the send. "Sent" is
-        committed the moment the other side accepts (for email, the relay's 250 to DATA,
-        before QUIT): a crash between that and this commit sends it again after a restart
-        (the same bytes, the same Message-ID, so mail clients show it once). No protocol
-        closes that window; this keeps it to one commit.
+        "Sent" is committed the moment the other side accepts (for email, the relay's 250 to
+        DATA, before QUIT), while the item is still this process's: a crash between that and
+        the commit sends it again after a restart (the same bytes, the same Message-ID, so
+        mail clients show it once). No protocol closes that window; this keeps it to one
+        commit.
         """
-        with self.store.sessions() as session:  # closing it rolls back anything uncommitted
-            now = utcnow()
-            due = due_outbound(session, now=now, limit=1, channels=(channel,))
-            if not due:
-                # Ended by COMMIT (it wrote nothing), not by the ROLLBACK of closing: on
-                # PostgreSQL a ROLLBACK makes psycopg forget the pooled connection's prepared
-                # statements, which the workers in this process use next (issue 14).
-                session.commit()
+        now = utcnow()
+        quick = bool(getattr(send, "writes_files_only", False))  # a file, not the network
+        with next_to_send(self.store, channel, now=now, quick=quick,
+                          wait_s=self.turn_wait_s) as turn:
+            if turn is None:
                 return None
-            item = due[0]
-            item_id, key = item.id, item.key
+            item_id, key = turn.item.id, turn.item.key
             marked: list[bool] = []
 
             def accepted() -> None:
                 if not marked:
-                    mark_sent(session, item_id, now=utcnow())
-                    session.commit()
+                    turn.record(partial(mark_sent, item_id=item_id, now=utcnow()))
                     marked.append(True)
 
             try:
-                send(session, item, accepted)
+                send(turn.session, turn.item, accepted)
             except DeliveryError as exc:
-                _record_failure(session, item_id, key, exc, now=now)
-                session.commit()
+                turn.record(partial(_record_failure, item_id=item_id, key=key, exc=exc,
+                                    now=now))
                 # Refused for good is this recipient's doing; the relay itself answered.
                 if exc.permanent:
                     self._sent(channel)
@@ -140,13 +142,13 @@ class Delivery:
                 return 0
             except Exception as exc:  # a bug or an outage: keep the item, try again later
                 logger.exception("%s outbox %s: unexpected failure", channel, key)
-                mark_retry(session, item_id, error=f"{type(exc).__name__}: {exc}", now=now)
-                session.commit()
-                self._not_sent(channel, f"{type(exc).__name__}: {exc}")
+                error = f"{type(exc).__name__}: {exc}"
+                turn.record(partial(mark_retry, item_id=item_id, error=error, now=now))
+                self._not_sent(channel, error)
                 return 0
             accepted()
             self._sent(channel)
-            if getattr(send, "writes_files_only", False):  # no relay: a file for a person
+            if quick:  # no relay: a file for a person
                 logger.info("%s written to the outbox folder (not sent)", key)
             else:
                 logger.info("sent %s by %s", key, channel)
@@ -165,7 +167,7 @@ def _call_if_any(send: Sender, name: str) -> None:
         logger.exception("%s of %s failed", name, type(send).__name__)
 
 
-def _record_failure(session: Session, item_id: int, key: str, exc: DeliveryError, *,
+def _record_failure(session: Session, *, item_id: int, key: str, exc: DeliveryError,
                     now: datetime) -> None:
     if exc.permanent:
         logger.error("outbox %s refused for good: %s", key, exc)

@@ -159,6 +159,14 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite database's file; None for PostgreSQL or a database in memory."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    return Path(database).expanduser()
+
+
 def _make_folder(database: Path) -> None:
     """The folder of a SQLite file, made if missing; ``DatabaseUnusable`` if it cannot be (a
     file in the way, no permission)."""

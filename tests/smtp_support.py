@@ -98,6 +98,10 @@ class _Recorder:
         # set (a relay the network dropped without a word).
         self.silent_until: threading.Event | None = None
         self.silent_steps = {"RSET", "QUIT"}
+        # ``hold_next_data``: the next DATA waits for its release; ``data_held`` is set once
+        # one is waiting (a relay slow to take a message).
+        self.data_release: threading.Event | None = None
+        self.data_held = threading.Event()
         # Every transaction's connection (its client's address and port), failed ones too,
         # every QUIT's, and the connections open now (for drop_connections).
         self.transactions: list[object] = []
@@ -134,6 +138,10 @@ class _Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        release, self.data_release = self.data_release, None
+        if release is not None:
+            self.data_held.set()
+            await asyncio.to_thread(release.wait, 30)
         if self.data_reply is not None:
             return self.data_reply
         login = session.auth_data.login.decode() if isinstance(
@@ -223,6 +231,14 @@ class SmtpSink:
                 await asyncio.sleep(0)  # a turn of the loop: the close is seen there
 
         asyncio.run_coroutine_threadsafe(drop(), self.controller.loop).result(timeout=10)
+
+    def hold_next_data(self) -> threading.Event:
+        """The next DATA is answered only once the returned event is set (the relay takes
+        its time); ``recorder.data_held`` is set while it waits."""
+        release = threading.Event()
+        self.recorder.data_held.clear()
+        self.recorder.data_release = release
+        return release
 
     def wait_for(self, count: int, *, timeout: float = 10.0) -> list[ReceivedMail]:
         """Block until ``count`` messages have arrived (AssertionError after ``timeout``)."""

@@ -56,8 +56,10 @@ class Sender(Protocol):
     """Sends one outbox item; calls ``accepted`` the moment the other side has taken it (or
     returns, which means the same), raises ``DeliveryError`` when it has not.
 
-    ``session`` holds the item's lock (PostgreSQL): a sender that must read the store uses it,
-    since a second transaction would wait for this one on SQLite, for ever.
+    ``session`` is for a sender that must read the store (the Teams sender, a contact's
+    conversation), and only to read: on SQLite it is a transaction that only reads, so that
+    no write lock is held while the other side takes its time (``store.outbox_turn``); a write
+    in it is not kept.
     """
 
     def __call__(self, session: Session, item: OutboundItem,

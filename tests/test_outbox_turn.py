@@ -1,0 +1,249 @@
+"""On SQLite an outbox item is sent with no write lock held, and still by one process alone.
+
+A transaction that writes takes SQLite's one write lock, so the outbox used to make every
+worker's recording wait while a relay took its time (and fail at the busy timeout). Now the
+item is read without it and its outcome written in a short transaction of its own; a lock on a
+file beside the database keeps any other process (``remind``, a second ``run``) off the item
+meanwhile, and dies with its holder (store/outbox_turn.py).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, select
+
+from bot.channels.email.send import EmailOutbox, MailSender, RelayConfig
+from bot.delivery import Delivery
+from bot.settings import HostPort, Settings
+from store.db import Store
+from store.outbox_turn import LOCK_SUFFIX
+from store.queue import OutboundItem, QueueStatus, enqueue_outbound
+from tests.smtp_support import HOST, SmtpSink
+from tests.store_support import executed
+
+MAILBOX = "marac@example.org"
+WAIT = 30.0  # a bound on waits that end as soon as their event comes
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "marac.db"
+
+
+@pytest.fixture
+def store(database: Path) -> Store:
+    return Store.open(f"sqlite:///{database}")
+
+
+def _queue(store: Store, key: str) -> int:
+    with store.transaction() as session:
+        return enqueue_outbound(session, key=key, channel="email", recipient="c@example.org",
+                                payload=f"Subject: {key}\r\n\r\nrows accepted\r\n".encode())
+
+
+def _by_relay(store: Store, sink: SmtpSink, **kwargs: float) -> Delivery:
+    mail = MailSender(relay=RelayConfig(HostPort(HOST, sink.port)), outbox_dir=Path("unused"))
+    return Delivery(store, Settings(mailbox_address=MAILBOX),
+                    {"email": EmailOutbox(mail, MAILBOX)}, **kwargs)
+
+
+def _to_folder(store: Store, folder: Path) -> Delivery:
+    mail = MailSender(relay=None, outbox_dir=folder)
+    return Delivery(store, Settings(mailbox_address=MAILBOX),
+                    {"email": EmailOutbox(mail, MAILBOX)})
+
+
+def _status(store: Store, item_id: int) -> tuple[str, int]:
+    with store.reading() as session:
+        item = session.get(OutboundItem, item_id)
+        assert item is not None
+        return item.status, item.attempts
+
+
+def _in_thread(fn: object) -> tuple[threading.Thread, list[object]]:
+    result: list[object] = []
+    thread = threading.Thread(target=lambda: result.append(fn()))  # type: ignore[operator]
+    thread.start()
+    return thread, result
+
+
+def test_a_relay_taking_its_time_holds_no_write_lock(store: Store, database: Path) -> None:
+    item_id = _queue(store, "reply:1")
+    with SmtpSink() as sink:
+        release = sink.hold_next_data()
+        thread, result = _in_thread(_by_relay(store, sink).deliver_due)
+        try:
+            assert sink.recorder.data_held.wait(WAIT)
+            # A worker's recording, now, with no wait allowed: it used to find the lock taken
+            # until the relay answered.
+            with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("COMMIT")
+            assert _status(store, item_id) == (QueueStatus.QUEUED, 0)  # not yet accepted
+        finally:
+            release.set()
+            thread.join(WAIT)
+        assert result == [1]
+        assert [m.rcpt_tos for m in sink.messages] == [("c@example.org",)]
+    assert _status(store, item_id) == (QueueStatus.SENT, 1)
+
+
+@pytest.mark.parametrize("other_sends_to", ["the relay", "the outbox folder"])
+def test_another_process_keeps_off_the_item_being_sent(
+    store: Store, database: Path, tmp_path: Path, other_sends_to: str
+) -> None:
+    """The other process may send by the relay too, or (no relay set there) write files, in
+    one transaction: neither takes the item in hand."""
+    item_id = _queue(store, "reply:1")
+    second = Store.open(f"sqlite:///{database}", upgrade_schema=False)  # its own connections
+    outbox = tmp_path / "outbox"
+    with SmtpSink() as sink:
+
+        def other() -> Delivery:
+            if other_sends_to == "the relay":
+                return _by_relay(second, sink, turn_wait_s=0.05)
+            delivery = _to_folder(second, outbox)
+            delivery.turn_wait_s = 0.05
+            return delivery
+
+        release = sink.hold_next_data()
+        thread, result = _in_thread(_by_relay(store, sink).deliver_due)
+        try:
+            assert sink.recorder.data_held.wait(WAIT)
+            # The item is still queued and due; the other process waits its turn, and once
+            # that is past, leaves this round without it.
+            assert other().deliver_due() == 0
+            assert sink.messages == [] and not outbox.exists()
+        finally:
+            release.set()
+            thread.join(WAIT)
+        assert result == [1]
+        # Its turn now: the item was sent, so nothing is due.
+        assert other().deliver_due() == 0
+        assert len(sink.messages) == 1 and not outbox.exists()
+    assert _status(store, item_id) == (QueueStatus.SENT, 1)
+
+
+def test_the_turn_is_free_again_the_moment_its_holder_dies(
+    store: Store, database: Path, tmp_path: Path
+) -> None:
+    item_id = _queue(store, "reply:1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_A_TURN, f"sqlite:///{database}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding reply:1"
+        assert _lock_taken(database)
+        holder.send_signal(signal.SIGKILL)  # mid-send: no outcome written
+        holder.wait(WAIT)
+    finally:
+        holder.kill()
+    assert not _lock_taken(database)
+    outbox = tmp_path / "outbox"
+    delivery = _to_folder(store, outbox)
+    delivery.turn_wait_s = 0.05  # were the lock left behind, this round would send nothing
+    assert delivery.deliver_due() == 1
+    assert len(list(outbox.glob("*.eml"))) == 1
+    assert _status(store, item_id) == (QueueStatus.SENT, 1)
+
+
+_HOLD_A_TURN = """
+import sys
+from store.db import Store
+from store.outbox_turn import next_to_send
+from store.types import utcnow
+store = Store.open(sys.argv[1], upgrade_schema=False)
+with next_to_send(store, "email", now=utcnow()) as turn:
+    print("holding", turn.item.key, flush=True)
+    sys.stdin.read()
+"""
+
+
+def _lock_taken(database: Path) -> bool:
+    fd = os.open(f"{database}{LOCK_SUFFIX}", os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+class _Seen(logging.Handler):
+    """Sets ``event`` at the first record whose message starts with ``start``."""
+
+    def __init__(self, start: str) -> None:
+        super().__init__()
+        self.start, self.event, self.messages = start, threading.Event(), []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith(self.start):
+            self.messages.append(message)
+            self.event.set()
+
+
+def test_sent_is_recorded_once_the_write_lock_is_free_again(database: Path) -> None:
+    """The message went; "sent" could not be written at once (a long transaction kept the
+    write lock past the busy timeout): it is written when it can be, and not sent twice."""
+    store = Store.open(f"sqlite:///{database}")
+
+    @event.listens_for(store.engine, "connect")
+    def short_busy_timeout(dbapi_connection: sqlite3.Connection, record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=20")
+
+    store.engine.dispose()  # connections made from now on have the short timeout
+    item_id = _queue(store, "reply:1")
+    seen = _Seen("outbox: could not record an outcome (try 1 of 10)")
+    logging.getLogger("store.outbox_turn").addHandler(seen)
+    blocker = sqlite3.connect(database, isolation_level=None)
+    try:
+        with SmtpSink() as sink:
+            blocker.execute("BEGIN IMMEDIATE")
+            thread, result = _in_thread(_by_relay(store, sink).deliver_due)
+            try:
+                assert seen.event.wait(WAIT)
+                assert len(sink.messages) == 1  # sent while the lock was taken
+            finally:
+                blocker.execute("COMMIT")
+                thread.join(WAIT)
+            assert len(sink.messages) == 1
+    finally:
+        blocker.close()
+        logging.getLogger("store.outbox_turn").removeHandler(seen)
+    assert result == [1]
+    assert _status(store, item_id) == (QueueStatus.SENT, 1)
+    assert "database is locked" in seen.messages[0]
+    with store.reading() as session:
+        assert session.scalars(select(OutboundItem.key)).all() == ["reply:1"]
+
+
+def test_a_reply_for_the_outbox_folder_is_written_in_one_transaction(
+    store: Store, tmp_path: Path
+) -> None:
+    """A file and two fsyncs: released and taken again around them, the write lock cost the
+    outbox a wait behind the workers for every item (a burst took twice as long)."""
+    item_id = _queue(store, "reply:1")
+    outbox = tmp_path / "outbox"
+    with executed(store.engine, lambda sql: sql.startswith(("BEGIN", "UPDATE"))) as seen:
+        assert _to_folder(store, outbox).deliver_due() == 1
+    # The look for what is due reads; the item is then taken, written and marked in one
+    # writing transaction (its BEGIN IMMEDIATE is SQLite's own, not a statement seen here).
+    assert [sql.split()[:2] for sql in seen] == [["BEGIN", "DEFERRED"],
+                                                 ["UPDATE", "outbound_queue"]]
+    assert len(list(outbox.glob("*.eml"))) == 1
+    assert _status(store, item_id) == (QueueStatus.SENT, 1)
