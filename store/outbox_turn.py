@@ -46,8 +46,7 @@ LOCK_SUFFIX = "-outbox"
 # How long a process waits for another to finish sending its item before it leaves this round
 # (the item is then sent at the next): SQLite's own busy timeout, the wait this replaces.
 LOCK_WAIT_S = SQLITE_BUSY_TIMEOUT_MS / 1000
-_FIRST_PAUSE_S = 0.001
-_LONGEST_PAUSE_S = 0.05
+_PAUSE_S = 0.002
 # An outcome that could not be written (the write lock kept by a long transaction past the
 # busy timeout) is tried again this many times, the item's file lock held meanwhile: an item
 # the relay accepted but not recorded as sent would be sent twice.
@@ -161,7 +160,6 @@ def _alone(path: Path, wait_s: float) -> Iterator[bool]:
 
 
 def _lock(fd: int, *, deadline: float) -> bool:
-    pause = _FIRST_PAUSE_S
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -169,5 +167,6 @@ def _lock(fd: int, *, deadline: float) -> bool:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 return False
-        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-        pause = min(pause * 2, _LONGEST_PAUSE_S)
+        # Short steps: only two processes delivering at once (``run`` and ``remind``) wait,
+        # each for one item's send.
+        time.sleep(_PAUSE_S)

@@ -18,17 +18,21 @@ import subprocess
 import sys
 import threading
 from contextlib import closing
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from bot.channels.email.send import EmailOutbox, MailSender, RelayConfig
 from bot.delivery import Delivery
 from bot.settings import HostPort, Settings
 from store.db import Store
-from store.outbox_turn import LOCK_SUFFIX
-from store.queue import OutboundItem, QueueStatus, enqueue_outbound
+from store.outbox_turn import LOCK_SUFFIX, LOCK_WAIT_S, RECORD_TRIES, next_to_send
+from store.queue import OutboundItem, QueueStatus, enqueue_outbound, mark_sent
+from store.types import utcnow
 from tests.smtp_support import HOST, SmtpSink
 from tests.store_support import executed
 
@@ -52,10 +56,10 @@ def _queue(store: Store, key: str) -> int:
                                 payload=f"Subject: {key}\r\n\r\nrows accepted\r\n".encode())
 
 
-def _by_relay(store: Store, sink: SmtpSink, **kwargs: float) -> Delivery:
+def _by_relay(store: Store, sink: SmtpSink, *, turn_wait_s: float = LOCK_WAIT_S) -> Delivery:
     mail = MailSender(relay=RelayConfig(HostPort(HOST, sink.port)), outbox_dir=Path("unused"))
     return Delivery(store, Settings(mailbox_address=MAILBOX),
-                    {"email": EmailOutbox(mail, MAILBOX)}, **kwargs)
+                    {"email": EmailOutbox(mail, MAILBOX)}, turn_wait_s=turn_wait_s)
 
 
 def _to_folder(store: Store, folder: Path) -> Delivery:
@@ -183,12 +187,24 @@ def _lock_taken(database: Path) -> bool:
     return False
 
 
+def _short_busy_timeout(store: Store) -> Store:
+    """``store`` with a busy timeout of 20 ms, not 30 s, on every connection made from now."""
+
+    @event.listens_for(store.engine, "connect")
+    def short_busy_timeout(dbapi_connection: sqlite3.Connection, record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=20")
+
+    store.engine.dispose()
+    return store
+
+
 class _Seen(logging.Handler):
     """Sets ``event`` at the first record whose message starts with ``start``."""
 
     def __init__(self, start: str) -> None:
         super().__init__()
-        self.start, self.event, self.messages = start, threading.Event(), []
+        self.start, self.event = start, threading.Event()
+        self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
@@ -200,13 +216,7 @@ class _Seen(logging.Handler):
 def test_sent_is_recorded_once_the_write_lock_is_free_again(database: Path) -> None:
     """The message went; "sent" could not be written at once (a long transaction kept the
     write lock past the busy timeout): it is written when it can be, and not sent twice."""
-    store = Store.open(f"sqlite:///{database}")
-
-    @event.listens_for(store.engine, "connect")
-    def short_busy_timeout(dbapi_connection: sqlite3.Connection, record: object) -> None:
-        dbapi_connection.execute("PRAGMA busy_timeout=20")
-
-    store.engine.dispose()  # connections made from now on have the short timeout
+    store = _short_busy_timeout(Store.open(f"sqlite:///{database}"))
     item_id = _queue(store, "reply:1")
     seen = _Seen("outbox: could not record an outcome (try 1 of 10)")
     logging.getLogger("store.outbox_turn").addHandler(seen)
@@ -247,3 +257,40 @@ def test_a_reply_for_the_outbox_folder_is_written_in_one_transaction(
                                                  ["UPDATE", "outbound_queue"]]
     assert len(list(outbox.glob("*.eml"))) == 1
     assert _status(store, item_id) == (QueueStatus.SENT, 1)
+
+
+def test_an_outcome_still_not_written_after_ten_tries_is_raised(database: Path) -> None:
+    store = _short_busy_timeout(Store.open(f"sqlite:///{database}"))
+    item_id = _queue(store, "reply:1")
+    seen = _Seen("outbox: could not record an outcome")
+    logging.getLogger("store.outbox_turn").addHandler(seen)
+    blocker = sqlite3.connect(database, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        with next_to_send(store, "email", now=utcnow()) as turn:
+            assert turn is not None
+            with pytest.raises(OperationalError, match="database is locked"):
+                turn.record(partial(mark_sent, item_id=item_id, now=utcnow()))
+    finally:
+        blocker.close()
+        logging.getLogger("store.outbox_turn").removeHandler(seen)
+    assert _status(store, item_id) == (QueueStatus.QUEUED, 0)
+    assert [m.split(":")[1] for m in seen.messages] == [
+        f" could not record an outcome (try {n} of {RECORD_TRIES})" for n in range(1, 10)]
+    assert RECORD_TRIES == 10
+    assert all("database is locked" in m for m in seen.messages)
+
+
+def test_an_outcome_that_fails_for_another_reason_is_raised_at_once(store: Store) -> None:
+    _queue(store, "reply:1")
+    tries: list[Session] = []
+
+    def broken(session: Session) -> None:
+        tries.append(session)
+        raise ValueError("not the database's doing")
+
+    with next_to_send(store, "email", now=utcnow()) as turn:
+        assert turn is not None
+        with pytest.raises(ValueError, match="not the database's doing"):
+            turn.record(broken)
+    assert len(tries) == 1
