@@ -437,6 +437,19 @@ def test_every_recipient_refused_with_5xx_is_permanent() -> None:
     assert caught.value.permanent is True
 
 
+def test_a_refusal_is_kept_in_the_relays_words_one_line_each_recipient() -> None:
+    """What the outbox page and the log show an operator: no dict of tuples of bytes."""
+    replies = {"gone@x.org": "550 5.1.1 no such user",
+               "full@x.org": "552-5.2.2 mailbox full\r\n552 5.2.2 try later"}
+    with SmtpSink(rcpt_replies=replies) as sink, pytest.raises(SendError) as caught:
+        relay_sender(sink.port).send(b"Subject: t\r\n\r\nhi\r\n",
+                                     recipients=["gone@x.org", "full@x.org"], sender=MAILBOX)
+    assert str(caught.value) == (
+        f"relay {HOST}:{sink.port} refused gone@x.org: 550 5.1.1 no such user; "
+        "full@x.org: 552 5.2.2 mailbox full 5.2.2 try later")
+    assert caught.value.permanent is True
+
+
 def test_one_refused_recipient_of_two_still_counts_as_sent() -> None:
     with SmtpSink(rcpt_replies={"gone@x.org": "550 5.1.1 no such user"}) as sink:
         relay_sender(sink.port).send(b"Subject: t\r\n\r\nhi\r\n",

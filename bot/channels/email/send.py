@@ -201,7 +201,7 @@ class MailSender:
             raise SendError(f"relay {relay.address} cannot take an internationalised "
                             f"address: {exc}", permanent=True) from exc
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as exc:
-            raise SendError(f"relay {relay.address} refused: {exc}",
+            raise SendError(f"relay {relay.address} refused {_refusal(exc)}",
                             permanent=_is_permanent(exc)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise SendError(f"relay {relay.address} failed: {exc}") from exc
@@ -301,6 +301,21 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _refusal(exc: smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError) -> str:
+    """The relay's own words, as an operator reads them on the outbox page and in the log
+    ("c@example.org: 550 5.1.1 no such user"), not Python's repr of its reply (a dict of
+    tuples of bytes)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{recipient}: {_reply(code, text)}"
+                         for recipient, (code, text) in exc.recipients.items())
+    return f"the message: {_reply(exc.smtp_code, exc.smtp_error)}"
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return f"{code} {' '.join(words.split())}"  # a multi-line reply on one line
 
 
 def _is_permanent(exc: smtplib.SMTPException) -> bool:
