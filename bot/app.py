@@ -291,6 +291,8 @@ class RunningBot:
             if last_round:
                 await asyncio.to_thread(self.delivery.close)
                 return
+            if self.delivery.more_due:  # a full round: the rest now, not at the next poll
+                continue
             await _wait(self.signals.outbox, POLL_SECONDS)
 
     async def _drain_all(self) -> None:

@@ -15,6 +15,9 @@ name: a relay failing for more than a few minutes makes ``/healthz`` answer 503.
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -38,6 +41,10 @@ from store.types import utcnow
 
 logger = logging.getLogger(__name__)
 
+# A send that took longer than this would have held the workers up too long: the channel's
+# next send holds no write lock (SQLite). A relay on the same network answers in milliseconds.
+SLOW_SEND_S = 0.25
+
 
 @dataclass
 class Delivery:
@@ -49,6 +56,14 @@ class Delivery:
     # How long to wait for another process to finish sending its item (SQLite) before this
     # round ends and the next tries again.
     turn_wait_s: float = LOCK_WAIT_S
+    # A channel whose last send took longer than this sends its next with no write lock held
+    # (SQLite; ``_takes_its_time``); ``clock`` times the sends.
+    slow_send_s: float = SLOW_SEND_S
+    clock: Callable[[], float] = time.monotonic
+    _last_send_s: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    # Set by ``deliver_due``: a channel had more due than its round's limit, so the next
+    # round should start at once, not at the next wake-up or poll.
+    more_due: bool = field(default=False, init=False)
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings, health: Health | None = None
@@ -80,18 +95,23 @@ class Delivery:
         message, the outbox used to take the write lock (on SQLite the one every worker
         waits for) two or three times per wake-up, mostly to find nothing (issue 14). Now it
         writes only for items it found due; one that falls due meanwhile is sent at the next
-        wake-up or poll."""
+        wake-up or poll. ``more_due`` says whether items were left for the next round."""
         with self.store.peeking() as session:
             due = due_by_channel(session, now=utcnow())
         if any(channel not in self.by_channel for channel in due):
             self._fail_unsendable()
         sent = 0
+        self.more_due = False
         for channel, send in self.by_channel.items():
-            for _ in range(min(limit, due.get(channel, 0))):
+            left = due.get(channel, 0)
+            for _ in range(min(limit, left)):
                 outcome = self._deliver_next(channel, send)
                 if outcome is None:  # taken by another process meanwhile
+                    left = 0
                     break
                 sent += outcome
+                left -= 1
+            self.more_due = self.more_due or left > 0
             _call_if_any(send, "release_idle")  # a relay connection kept too long unused
         return sent
 
@@ -116,7 +136,7 @@ class Delivery:
         commit.
         """
         now = utcnow()
-        quick = bool(getattr(send, "writes_files_only", False))  # a file, not the network
+        quick = not self._takes_its_time(channel, send)
         with next_to_send(self.store, channel, now=now, quick=quick,
                           wait_s=self.turn_wait_s) as turn:
             if turn is None:
@@ -129,9 +149,11 @@ class Delivery:
                     turn.record(partial(mark_sent, item_id=item_id, now=utcnow()))
                     marked.append(True)
 
+            started = self.clock()
             try:
                 send(turn.session, turn.item, accepted)
             except DeliveryError as exc:
+                self._last_send_s[channel] = self.clock() - started
                 turn.record(partial(_record_failure, item_id=item_id, key=key, exc=exc,
                                     now=now))
                 # Refused for good is this recipient's doing; the relay itself answered.
@@ -141,18 +163,34 @@ class Delivery:
                     self._not_sent(channel, str(exc))
                 return 0
             except Exception as exc:  # a bug or an outage: keep the item, try again later
+                self._last_send_s[channel] = self.clock() - started
                 logger.exception("%s outbox %s: unexpected failure", channel, key)
                 error = f"{type(exc).__name__}: {exc}"
                 turn.record(partial(mark_retry, item_id=item_id, error=error, now=now))
                 self._not_sent(channel, error)
                 return 0
+            self._last_send_s[channel] = self.clock() - started
             accepted()
             self._sent(channel)
-            if quick:  # no relay: a file for a person
+            if getattr(send, "writes_files_only", False):  # no relay: a file for a person
                 logger.info("%s written to the outbox folder (not sent)", key)
             else:
                 logger.info("sent %s by %s", key, channel)
             return 1
+
+
+    def _takes_its_time(self, channel: str, send: Sender) -> bool:
+        """Whether this send may take long enough to hold up the workers, were SQLite's
+        write lock held across it (``store.outbox_turn``): a send over the network whose
+        channel has not sent yet since start, or whose last send took longer than
+        ``slow_send_s`` (a relay slow to answer, or not answering at all). Otherwise, and
+        for the outbox folder, the item is sent in one writing transaction: released and
+        taken again around every send, the write lock made the outbox wait behind the
+        workers for each item, and a burst's replies through a relay answering in 10 ms
+        took 81 s to reach it, not 30 s."""
+        if getattr(send, "writes_files_only", False):
+            return False
+        return self._last_send_s.get(channel, math.inf) > self.slow_send_s
 
 
 def _call_if_any(send: Sender, name: str) -> None:

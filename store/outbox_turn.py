@@ -7,17 +7,17 @@ How that is kept depends on the database:
   that spans the send, and the outcome is committed in it. A row lock stops nobody else: the
   other processes skip that row, and every other write goes on.
 - **SQLite** (a file): a transaction that writes takes the one write lock of the whole
-  database, so a send inside one (a relay that answers in 30 s, a Slack upload) made every
-  worker's recording wait, and at the busy timeout fail. So the item is read in a transaction
-  that only reads, sent with no write lock held, and its outcome written in a short
-  transaction of its own. What stops another process sending the same item meanwhile is a
+  database, so a slow send inside one (a relay that answers in 30 s, a Slack upload) made
+  every worker's recording wait, and at the busy timeout fail. So such an item is read in a
+  transaction that only reads, sent with no write lock held, and its outcome written in a
+  short transaction of its own. What stops another process sending the same item meanwhile is a
   lock on a file beside the database (``<database>-outbox``, as SQLite keeps ``-wal`` and
   ``-shm``), held from before the item is read until its outcome is committed. Every process
   that delivers takes it (``marac-bot run``, ``marac-bot remind``), and the kernel drops it
   when its holder dies, so a crash mid-send leaves the item queued, to be sent at the next
   round: never waited out as a lease would be.
-  A send that is local and short (the outbox folder, with no relay) is done in one writing
-  transaction instead, the file lock still taken (``next_to_send``'s ``quick``).
+  A send known to be short (the outbox folder; a channel whose last send came back quickly)
+  is done in one writing transaction instead, the file lock still taken (``quick``).
 - **SQLite in memory** (tests, ``validate``): one connection, one process: as PostgreSQL.
 """
 
@@ -70,11 +70,11 @@ def next_to_send(store: Store, channel: str, *, now: datetime, quick: bool = Fal
     """The oldest due item of ``channel``, taken for this process until the block ends; None
     when nothing is due, or another process kept its turn past ``wait_s`` seconds.
 
-    ``quick``: the send is local and short (the outbox folder: a file and two fsyncs). On
-    SQLite it is then done in one writing transaction, as on PostgreSQL: released and taken
-    again around it, the write lock cost the outbox a wait behind the workers for every
-    item, and in a burst of 1,100 returns the last reply was written after 41-44 s, not
-    19-20 s. A send over the network (a relay, Slack, Teams) holds no write lock."""
+    ``quick``: the send is short (the outbox folder: a file and two fsyncs; a relay whose
+    last send came back quickly, ``bot.delivery``). On SQLite it is then done in one writing
+    transaction, as on PostgreSQL: released and taken again around it, the write lock cost
+    the outbox a wait behind the workers for every item, and in a burst of 1,100 returns the
+    last reply was written after 41-44 s, not 19-20 s. Otherwise no write lock is held."""
     database = sqlite_file(store.engine)
     if database is None:
         with _in_one_transaction(store, channel, now) as turn:

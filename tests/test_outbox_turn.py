@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from functools import partial
 from pathlib import Path
@@ -294,3 +295,48 @@ def test_an_outcome_that_fails_for_another_reason_is_raised_at_once(store: Store
         with pytest.raises(ValueError, match="not the database's doing"):
             turn.record(broken)
     assert len(tries) == 1
+
+
+def test_a_channel_sends_apart_until_its_sends_are_seen_to_be_quick(
+    store: Store, database: Path
+) -> None:
+    """The first send of a channel, and any after one that took longer than 0.25 s, hold no
+    write lock; after a quick one (0.25 s or less) the next is sent in one transaction, the
+    write lock held (released and taken again around every send, it made a burst's replies
+    through a 10 ms relay reach it after 81 s, not 30 s)."""
+    for n in range(1, 7):
+        with store.transaction() as session:
+            enqueue_outbound(session, key=f"reply:{n}", channel="slack", recipient="U1",
+                             payload=b"{}")
+    # Each send reads the clock twice: as it starts and as it ends.
+    took = [0.01, 0.3, 0.01, 0.25, 0.26, 0.0]
+    ticks = iter([t for start, spent in enumerate(took) for t in (start, start + spent)])
+    writable: list[bool] = []
+
+    def slack(session: Session, item: OutboundItem, accepted: Callable[[], None]) -> None:
+        with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("COMMIT")
+                writable.append(True)
+            except sqlite3.OperationalError:
+                writable.append(False)
+
+    delivery = Delivery(store, Settings(mailbox_address=MAILBOX), {"slack": slack},
+                        clock=lambda: next(ticks))
+    assert delivery.deliver_due() == 6
+    # first; after 0.01 s; after 0.3 s; after 0.01 s; after exactly 0.25 s; after 0.26 s
+    assert writable == [True, False, True, False, False, True]
+    assert delivery.slow_send_s == 0.25
+
+
+def test_a_round_that_reaches_its_limit_says_more_is_due(store: Store, tmp_path: Path) -> None:
+    for n in range(1, 4):
+        _queue(store, f"reply:{n}")
+    delivery = _to_folder(store, tmp_path / "outbox")
+    assert delivery.more_due is False
+    assert (delivery.deliver_due(limit=2), delivery.more_due) == (2, True)
+    assert (delivery.deliver_due(limit=2), delivery.more_due) == (1, False)
+    assert (delivery.deliver_due(limit=2), delivery.more_due) == (0, False)
+    _queue(store, "reply:4")
+    assert (delivery.deliver_due(limit=1), delivery.more_due) == (1, False)  # exactly the limit
