@@ -142,12 +142,13 @@ class Delivery:
             if turn is None:
                 return None
             item_id, key = turn.item.id, turn.item.key
-            marked: list[bool] = []
+            marked = False
 
             def accepted() -> None:
+                nonlocal marked
                 if not marked:
                     turn.record(partial(mark_sent, item_id=item_id, now=utcnow()))
-                    marked.append(True)
+                    marked = True
 
             started = self.clock()
             try:

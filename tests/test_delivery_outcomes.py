@@ -180,7 +180,9 @@ def test_a_chat_sender_reads_the_store_with_no_write_lock_held(db_store: Store) 
     assert _item(db_store, item_id).status == QueueStatus.SENT
 
 
-def test_accepted_twice_is_recorded_once(db_store: Store) -> None:
+def test_accepted_twice_is_recorded_once(
+    db_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     """A sender may say "accepted" itself (email, at the relay's 250) and then return, which
     says it again."""
     item_id = _queue(db_store, channel="slack")
@@ -190,5 +192,7 @@ def test_accepted_twice_is_recorded_once(db_store: Store) -> None:
         accepted()
 
     delivery = Delivery(db_store, Settings(mailbox_address=MAILBOX), {"slack": twice})
-    assert delivery.deliver_due() == 1
+    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+        assert delivery.deliver_due() == 1
     assert _item(db_store, item_id).attempts == 1
+    assert _lines(caplog, "bot.delivery") == [(logging.INFO, "sent reply:1 by slack")]

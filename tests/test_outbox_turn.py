@@ -27,6 +27,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from bot.channels.base import DeliveryError
 from bot.channels.email.send import EmailOutbox, MailSender, RelayConfig
 from bot.delivery import Delivery
 from bot.settings import HostPort, Settings
@@ -340,3 +341,35 @@ def test_a_round_that_reaches_its_limit_says_more_is_due(store: Store, tmp_path:
     assert (delivery.deliver_due(limit=2), delivery.more_due) == (0, False)
     _queue(store, "reply:4")
     assert (delivery.deliver_due(limit=1), delivery.more_due) == (1, False)  # exactly the limit
+
+
+def test_a_failed_send_is_timed_too(store: Store, database: Path) -> None:
+    """A refusal or a failure that comes at once is quick; one after a long wait (a timeout)
+    is slow, and the next send holds no write lock."""
+    for n in range(1, 6):
+        with store.transaction() as session:
+            enqueue_outbound(session, key=f"reply:{n}", channel="slack", recipient="U1",
+                             payload=b"{}")
+    took = [0.01, 0.01, 0.3, 0.3, 0.0]
+    ticks = iter([t for start, spent in enumerate(took, 10) for t in (start, start + spent)])
+    writable: list[bool] = []
+
+    def slack(session: Session, item: OutboundItem, accepted: Callable[[], None]) -> None:
+        with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("COMMIT")
+                writable.append(True)
+            except sqlite3.OperationalError:
+                writable.append(False)
+        if item.key in ("reply:1", "reply:3"):
+            raise DeliveryError(f"Slack refused {item.key}: ratelimited")
+        if item.key in ("reply:2", "reply:4"):
+            raise TimeoutError("the API did not answer")
+
+    delivery = Delivery(store, Settings(mailbox_address=MAILBOX), {"slack": slack},
+                        clock=lambda: next(ticks))
+    assert delivery.deliver_due() == 1
+    # first; after a quick refusal; after a quick failure; after a slow refusal; after a
+    # slow failure
+    assert writable == [True, False, False, True, True]
