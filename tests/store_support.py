@@ -3,9 +3,11 @@ and recording a report the way the submit path will."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
@@ -126,3 +128,15 @@ def executed(engine: Engine, keep: Callable[[str], bool] = lambda _statement: Tr
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def write_lock_free(database: Path) -> bool:
+    """Whether another connection to the SQLite file can take its write lock right now
+    (no wait at all): what a worker's recording needs."""
+    with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
+        try:
+            other.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        other.execute("COMMIT")
+        return True

@@ -9,9 +9,7 @@ health (bot/delivery.py, store/outbox_turn.py).
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from store.db import Store, sqlite_file
 from store.queue import OutboundItem, QueueStatus, enqueue_outbound
 from store.types import utcnow
 from tests.smtp_support import HOST, SmtpSink
+from tests.store_support import write_lock_free
 
 MAILBOX = "marac@example.org"
 TO = "c@example.org"
@@ -164,15 +163,7 @@ def test_a_chat_sender_reads_the_store_with_no_write_lock_held(db_store: Store) 
 
     def teams(session: Session, item: OutboundItem, accepted: Callable[[], None]) -> None:
         queued = session.scalar(select(func.count()).select_from(OutboundItem))
-        writable = True
-        if database is not None:
-            with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
-                try:
-                    other.execute("BEGIN IMMEDIATE")
-                    other.execute("COMMIT")
-                except sqlite3.OperationalError:
-                    writable = False
-        seen.append((int(queued or 0), writable))
+        seen.append((int(queued or 0), database is None or write_lock_free(database)))
 
     delivery = Delivery(db_store, Settings(mailbox_address=MAILBOX), {"teams": teams})
     assert delivery.deliver_due() == 1

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from contextlib import closing
 from functools import partial
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from store.outbox_turn import LOCK_SUFFIX, LOCK_WAIT_S, RECORD_TRIES, next_to_se
 from store.queue import OutboundItem, QueueStatus, enqueue_outbound, mark_sent
 from store.types import utcnow
 from tests.smtp_support import HOST, SmtpSink
-from tests.store_support import executed
+from tests.store_support import executed, write_lock_free
 
 MAILBOX = "marac@example.org"
 WAIT = 30.0  # a bound on waits that end as soon as their event comes
@@ -93,9 +92,7 @@ def test_a_relay_taking_its_time_holds_no_write_lock(store: Store, database: Pat
             assert sink.recorder.data_held.wait(WAIT)
             # A worker's recording, now, with no wait allowed: it used to find the lock taken
             # until the relay answered.
-            with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("COMMIT")
+            assert write_lock_free(database)
             assert _status(store, item_id) == (QueueStatus.QUEUED, 0)  # not yet accepted
         finally:
             release.set()
@@ -298,6 +295,20 @@ def test_an_outcome_that_fails_for_another_reason_is_raised_at_once(store: Store
     assert len(tries) == 1
 
 
+def _queue_chat(store: Store, count: int) -> None:
+    with store.transaction() as session:
+        for n in range(1, count + 1):
+            enqueue_outbound(session, key=f"reply:{n}", channel="slack", recipient="U1",
+                             payload=b"{}")
+
+
+def _clock(took: list[float], *, first: int) -> Callable[[], float]:
+    """What the clock reads for sends that took ``took`` seconds each, one a second from
+    ``first``: each send reads it twice, as it starts and as it ends."""
+    ticks = iter([t for start, spent in enumerate(took, first) for t in (start, start + spent)])
+    return lambda: next(ticks)
+
+
 def test_a_channel_sends_apart_until_its_sends_are_seen_to_be_quick(
     store: Store, database: Path
 ) -> None:
@@ -305,26 +316,15 @@ def test_a_channel_sends_apart_until_its_sends_are_seen_to_be_quick(
     write lock; after a quick one (0.25 s or less) the next is sent in one transaction, the
     write lock held (released and taken again around every send, it made a burst's replies
     through a 10 ms relay reach it after 81 s, not 30 s)."""
-    for n in range(1, 7):
-        with store.transaction() as session:
-            enqueue_outbound(session, key=f"reply:{n}", channel="slack", recipient="U1",
-                             payload=b"{}")
-    # Each send reads the clock twice: as it starts and as it ends.
+    _queue_chat(store, 6)
     took = [0.01, 0.3, 0.01, 0.25, 0.26, 0.0]
-    ticks = iter([t for start, spent in enumerate(took) for t in (start, start + spent)])
     writable: list[bool] = []
 
     def slack(session: Session, item: OutboundItem, accepted: Callable[[], None]) -> None:
-        with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
-            try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("COMMIT")
-                writable.append(True)
-            except sqlite3.OperationalError:
-                writable.append(False)
+        writable.append(write_lock_free(database))
 
     delivery = Delivery(store, Settings(mailbox_address=MAILBOX), {"slack": slack},
-                        clock=lambda: next(ticks))
+                        clock=_clock(took, first=0))
     assert delivery.deliver_due() == 6
     # first; after 0.01 s; after 0.3 s; after 0.01 s; after exactly 0.25 s; after 0.26 s
     assert writable == [True, False, True, False, False, True]
@@ -346,29 +346,19 @@ def test_a_round_that_reaches_its_limit_says_more_is_due(store: Store, tmp_path:
 def test_a_failed_send_is_timed_too(store: Store, database: Path) -> None:
     """A refusal or a failure that comes at once is quick; one after a long wait (a timeout)
     is slow, and the next send holds no write lock."""
-    for n in range(1, 6):
-        with store.transaction() as session:
-            enqueue_outbound(session, key=f"reply:{n}", channel="slack", recipient="U1",
-                             payload=b"{}")
+    _queue_chat(store, 5)
     took = [0.01, 0.01, 0.3, 0.3, 0.0]
-    ticks = iter([t for start, spent in enumerate(took, 10) for t in (start, start + spent)])
     writable: list[bool] = []
 
     def slack(session: Session, item: OutboundItem, accepted: Callable[[], None]) -> None:
-        with closing(sqlite3.connect(database, timeout=0, isolation_level=None)) as other:
-            try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("COMMIT")
-                writable.append(True)
-            except sqlite3.OperationalError:
-                writable.append(False)
+        writable.append(write_lock_free(database))
         if item.key in ("reply:1", "reply:3"):
             raise DeliveryError(f"Slack refused {item.key}: ratelimited")
         if item.key in ("reply:2", "reply:4"):
             raise TimeoutError("the API did not answer")
 
     delivery = Delivery(store, Settings(mailbox_address=MAILBOX), {"slack": slack},
-                        clock=lambda: next(ticks))
+                        clock=_clock(took, first=10))
     assert delivery.deliver_due() == 1
     # first; after a quick refusal; after a quick failure; after a slow refusal; after a
     # slow failure
