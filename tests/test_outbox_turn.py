@@ -17,7 +17,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -212,28 +213,37 @@ class _Seen(logging.Handler):
             self.event.set()
 
 
-def test_sent_is_recorded_once_the_write_lock_is_free_again(database: Path) -> None:
-    """The message went; "sent" could not be written at once (a long transaction kept the
-    write lock past the busy timeout): it is written when it can be, and not sent twice."""
+@contextmanager
+def _locked_out(database: Path, logged: str
+                ) -> Iterator[tuple[Store, int, _Seen, sqlite3.Connection]]:
+    """A store whose connections wait 20 ms for the write lock, one reply queued in it, the
+    outbox's log lines that start with ``logged``, and another connection to take the lock."""
     store = _short_busy_timeout(Store.open(f"sqlite:///{database}"))
     item_id = _queue(store, "reply:1")
-    seen = _Seen("outbox: could not record an outcome (try 1 of 10)")
+    seen = _Seen(logged)
     logging.getLogger("store.outbox_turn").addHandler(seen)
     blocker = sqlite3.connect(database, isolation_level=None)
     try:
-        with SmtpSink() as sink:
-            blocker.execute("BEGIN IMMEDIATE")
-            thread, result = _in_thread(_by_relay(store, sink).deliver_due)
-            try:
-                assert seen.event.wait(WAIT)
-                assert len(sink.messages) == 1  # sent while the lock was taken
-            finally:
-                blocker.execute("COMMIT")
-                thread.join(WAIT)
-            assert len(sink.messages) == 1
+        yield store, item_id, seen, blocker
     finally:
         blocker.close()
         logging.getLogger("store.outbox_turn").removeHandler(seen)
+
+
+def test_sent_is_recorded_once_the_write_lock_is_free_again(database: Path) -> None:
+    """The message went; "sent" could not be written at once (a long transaction kept the
+    write lock past the busy timeout): it is written when it can be, and not sent twice."""
+    with _locked_out(database, "outbox: could not record an outcome (try 1 of 10)") as (
+            store, item_id, seen, blocker), SmtpSink() as sink:
+        blocker.execute("BEGIN IMMEDIATE")
+        thread, result = _in_thread(_by_relay(store, sink).deliver_due)
+        try:
+            assert seen.event.wait(WAIT)
+            assert len(sink.messages) == 1  # sent while the lock was taken
+        finally:
+            blocker.execute("COMMIT")
+            thread.join(WAIT)
+        assert len(sink.messages) == 1
     assert result == [1]
     assert _status(store, item_id) == (QueueStatus.SENT, 1)
     assert "database is locked" in seen.messages[0]
@@ -259,20 +269,13 @@ def test_a_reply_for_the_outbox_folder_is_written_in_one_transaction(
 
 
 def test_an_outcome_still_not_written_after_ten_tries_is_raised(database: Path) -> None:
-    store = _short_busy_timeout(Store.open(f"sqlite:///{database}"))
-    item_id = _queue(store, "reply:1")
-    seen = _Seen("outbox: could not record an outcome")
-    logging.getLogger("store.outbox_turn").addHandler(seen)
-    blocker = sqlite3.connect(database, isolation_level=None)
-    try:
+    with _locked_out(database, "outbox: could not record an outcome") as (
+            store, item_id, seen, blocker):
         blocker.execute("BEGIN IMMEDIATE")
         with next_to_send(store, "email", now=utcnow()) as turn:
             assert turn is not None
             with pytest.raises(OperationalError, match="database is locked"):
                 turn.record(partial(mark_sent, item_id=item_id, now=utcnow()))
-    finally:
-        blocker.close()
-        logging.getLogger("store.outbox_turn").removeHandler(seen)
     assert _status(store, item_id) == (QueueStatus.QUEUED, 0)
     assert [m.split(":")[1] for m in seen.messages] == [
         f" could not record an outcome (try {n} of {RECORD_TRIES})" for n in range(1, 10)]
