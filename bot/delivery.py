@@ -3,10 +3,10 @@ sender and marked sent only once the relay or platform accepted it; a failure wa
 backoff and is never dropped; one refused for good is kept as failed for an operator.
 
 An item is sent by one process alone (``store.outbox_turn``: on PostgreSQL its row stays
-locked while it is sent; on SQLite a lock beside the database is held, and no write lock, so
-a slow relay never holds up the workers' recording). An item of a channel that is not
-configured here is marked failed with the reason (an operator sees it), never left queued for
-ever.
+locked while it is sent; on SQLite a lock beside the database keeps it, and a channel whose
+sends are slow sends with no write lock held, so that a slow relay does not hold up the
+workers' recording). An item of a channel that is not configured here is marked failed with
+the reason (an operator sees it), never left queued for ever.
 
 Each send's result is reported to ``health`` (when given) under the channel's component
 name: a relay failing for more than a few minutes makes ``/healthz`` answer 503.
@@ -178,7 +178,6 @@ class Delivery:
             else:
                 logger.info("sent %s by %s", key, channel)
             return 1
-
 
     def _takes_its_time(self, channel: str, send: Sender) -> bool:
         """Whether this send may take long enough to hold up the workers, were SQLite's
