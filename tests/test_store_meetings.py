@@ -23,6 +23,7 @@ from tests.store_support import (
     report,
     row,
 )
+from validation.columns import Edition
 from validation.issues import Issue
 
 OCT3, OCT17 = date(2024, 10, 3), date(2024, 10, 17)
@@ -267,3 +268,30 @@ def test_hard_rows_and_unregistered_maracs_are_not_stored(db_session: Session) -
     assert (mixed.rows_accepted, mixed.rows_rejected) == (2, 2)
     assert [(i.code, i.cell) for i in mixed.issues] == [("unknown-marac", "A4")]
     assert sorted(db_session.scalars(select(Meeting.meeting_date))) == [OCT3, OCT17]
+
+
+def test_a_submission_and_its_meetings_keep_when_and_how_they_were_recorded(
+    db_session: Session,
+) -> None:
+    """The recording's own clock (not the database's default, not the time of the test), the
+    template's edition, whether the sender confirmed; the meeting made then, and a pending
+    change settled then (from a mutation run over store/meetings.py)."""
+    load_registry(db_session)
+    first = record(db_session, report(*_first_file()))
+    changed = report(row(2, "Croydon", OCT3, cases=13))
+    flag_as_validation_would(db_session, changed)
+    record(db_session, changed, now=T0 + timedelta(hours=1))
+    confirmed = report(row(2, "Croydon", OCT3, cases=14))
+    confirmed.edition = Edition.SCOTLAND
+    flag_as_validation_would(db_session, confirmed)
+    again = record(db_session, confirmed, confirm=True, now=T0 + timedelta(hours=2))
+    db_session.commit()
+    db_session.expire_all()
+    one, three = db_session.get_one(Submission, first.id), db_session.get_one(Submission, again.id)
+    assert (one.recorded_at, one.edition, one.confirm) == (T0, "uk", False)
+    assert (three.recorded_at, three.edition, three.confirm) == (
+        T0 + timedelta(hours=2), "scotland", True)
+    assert [m.created_at for m in db_session.scalars(select(Meeting).order_by(Meeting.id))] == [
+        T0, T0]
+    [held] = db_session.scalars(select(HeldChange)).all()
+    assert (held.status, held.resolved_at) == ("confirmed", T0 + timedelta(hours=2))
