@@ -51,6 +51,10 @@ _PAUSE_S = 0.002
 # busy timeout) is tried again this many times, the item's file lock held meanwhile: an item
 # the relay accepted but not recorded as sent would be sent twice.
 RECORD_TRIES = 10
+# The waits between those tries (about 21 s in all, on top of each try's own wait for the
+# lock): an outage of a moment (the database file briefly unusable) must not make an item the
+# relay accepted be sent again.
+RECORD_PAUSES_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def _read_apart(store: Store, channel: str, now: datetime) -> Iterator[Turn | No
 
 def _record_apart(store: Store) -> Callable[[Write], None]:
     """``record`` for a turn read apart: the write in a transaction of its own, tried again
-    while the database is only busy."""
+    while the database is only busy or briefly away."""
 
     def record(write: Write) -> None:
         for attempt in range(1, RECORD_TRIES + 1):
@@ -143,6 +147,7 @@ def _record_apart(store: Store) -> Callable[[Write], None]:
                     raise
                 logger.warning("outbox: could not record an outcome (try %s of %s): %s",
                                attempt, RECORD_TRIES, exc)
+                time.sleep(RECORD_PAUSES_S[attempt - 1])
 
     return record
 

@@ -31,8 +31,15 @@ from bot.channels.base import DeliveryError
 from bot.channels.email.send import EmailOutbox, MailSender, RelayConfig
 from bot.delivery import Delivery
 from bot.settings import HostPort, Settings
+from store import outbox_turn
 from store.db import Store
-from store.outbox_turn import LOCK_SUFFIX, LOCK_WAIT_S, RECORD_TRIES, next_to_send
+from store.outbox_turn import (
+    LOCK_SUFFIX,
+    LOCK_WAIT_S,
+    RECORD_PAUSES_S,
+    RECORD_TRIES,
+    next_to_send,
+)
 from store.queue import OutboundItem, QueueStatus, enqueue_outbound, mark_sent
 from store.types import utcnow
 from tests.smtp_support import HOST, SmtpSink
@@ -268,7 +275,11 @@ def test_a_reply_for_the_outbox_folder_is_written_in_one_transaction(
     assert _status(store, item_id) == (QueueStatus.SENT, 1)
 
 
-def test_an_outcome_still_not_written_after_ten_tries_is_raised(database: Path) -> None:
+def test_an_outcome_still_not_written_after_ten_tries_is_raised(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(RECORD_PAUSES_S) == RECORD_TRIES - 1 and sum(RECORD_PAUSES_S) == pytest.approx(21.3)
+    monkeypatch.setattr(outbox_turn, "RECORD_PAUSES_S", (0.0,) * (RECORD_TRIES - 1))
     with _locked_out(database, "outbox: could not record an outcome") as (
             store, item_id, seen, blocker):
         blocker.execute("BEGIN IMMEDIATE")
