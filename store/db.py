@@ -144,15 +144,15 @@ def _ping_when_idle(engine: Engine, idle_s: float) -> None:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    in_memory = url.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     }
-    if in_memory:
+    database = _sqlite_path(url)
+    if database is None:
         # One shared connection, or every session would see its own empty database.
         kwargs["poolclass"] = StaticPool
-    elif url.database:
-        _make_folder(Path(url.database).expanduser())
+    else:
+        _make_folder(database)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
@@ -161,10 +161,15 @@ def _sqlite_engine(url: URL) -> Engine:
 
 def sqlite_file(engine: Engine) -> Path | None:
     """The SQLite database's file; None for PostgreSQL or a database in memory."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+    return _sqlite_path(engine.url) if engine.dialect.name == "sqlite" else None
+
+
+def _sqlite_path(url: URL) -> Path | None:
+    """A SQLite URL's file, None in memory: one answer for the engine's pool and folder and
+    for the outbox's lock beside the file (store.outbox_turn), so that they cannot differ."""
+    if url.database in (None, "", ":memory:"):
         return None
-    return Path(database).expanduser()
+    return Path(url.database).expanduser()
 
 
 def _make_folder(database: Path) -> None:
