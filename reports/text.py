@@ -6,21 +6,24 @@ from collections.abc import Sequence
 
 from kernel import wording
 from validation.issues import Issue, Severity
-from validation.report import FileReport
+from validation.report import FileReport, RowTally
 
 _COLOURS = {Severity.HARD: "\033[31m", Severity.SOFT: "\033[33m", Severity.INFO: "\033[36m"}
 _RESET = "\033[0m"
 
 
-def outcome_line(report: FileReport, *, checked_only: bool) -> str:
-    """The one-line summary of a file (interface.md: email behaviour)."""
+def outcome_line(report: FileReport, *, checked_only: bool, tally: RowTally | None = None
+                 ) -> str:
+    """The one-line summary of a file (interface.md: email behaviour); ``tally``: the
+    report's ``tally()``, if the caller has it already."""
     rejected = next((i for i in report.issues if i.is_hard and i.is_file_level), None)
+    tally = tally or report.tally()
     return wording.file_outcome_line(
         file=report.file,
-        rows_total=report.rows_total,
-        rows_accepted=report.rows_accepted,
-        rows_held=report.rows_held,
-        rows_unchanged=report.rows_unchanged,
+        rows_total=tally.total,
+        rows_accepted=tally.accepted,
+        rows_held=tally.held,
+        rows_unchanged=tally.unchanged,
         maracs=report.maracs,
         quarters=[q.describe() for q in report.quarters],
         rejected_reason=rejected.message if rejected else None,
@@ -38,7 +41,8 @@ def issue_line(issue: Issue) -> str:
 
 def render_report(report: FileReport, *, colour: bool, checked_only: bool) -> str:
     """Summary line, then hard, soft and info issues, then the counts."""
-    lines = [outcome_line(report, checked_only=checked_only)]
+    tally = report.tally()
+    lines = [outcome_line(report, checked_only=checked_only, tally=tally)]
     for severity in (Severity.HARD, Severity.SOFT, Severity.INFO):
         issues = [i for i in report.by_severity(severity) if not i.is_file_level]
         if not issues:
@@ -48,8 +52,8 @@ def render_report(report: FileReport, *, colour: bool, checked_only: bool) -> st
         lines.append(_paint(heading, severity, colour))
         lines.extend(issue_line(i) for i in issues)
     lines.append(wording.counts_line(
-        total=report.rows_total, accepted=report.rows_accepted, rejected=report.rows_rejected,
-        held=report.rows_held, unchanged=report.rows_unchanged, checked_only=checked_only,
+        total=tally.total, accepted=tally.accepted, rejected=tally.rejected, held=tally.held,
+        unchanged=tally.unchanged, checked_only=checked_only,
     ))
     return "\n".join(lines)
 

@@ -113,6 +113,40 @@ def test_report_tallies_read_every_flag() -> None:
     assert clean.maracs == ["Croydon"] and clean.status == "accepted"
 
 
+def test_a_tally_is_every_count_at_once() -> None:
+    """``tally()`` counts as the five properties do, each way it can go: no flag, only
+    rejected, only held, only unchanged, a rejected row also marked held, all rejected."""
+    from validation.report import FileReport, RowTally
+
+    def row(n: int, **flags: bool) -> ParsedRow:
+        return ParsedRow(n, "Croydon", DAY, {}, **flags)
+
+    cases = {
+        "none": ([], RowTally(0, 0, 0, 0, 0), "accepted"),
+        "clean": ([row(2), row(3)], RowTally(2, 2, 0, 0, 0), "accepted"),
+        "rejected": ([row(2, hard=True), row(3)], RowTally(2, 1, 1, 0, 0),
+                     "partially-accepted"),
+        "held": ([row(2, held=True), row(3)], RowTally(2, 1, 0, 1, 0), "held"),
+        "unchanged": ([row(2, unchanged=True), row(3), row(4)], RowTally(3, 2, 0, 0, 1),
+                      "accepted"),
+        "rejected, also held": ([row(2, hard=True, held=True), row(3, unchanged=True),
+                                 row(4)], RowTally(3, 1, 1, 0, 1), "partially-accepted"),
+        "all rejected": ([row(2, hard=True), row(3, hard=True, unchanged=True)],
+                         RowTally(2, 0, 2, 0, 0), "rejected"),
+    }
+    for name, (rows, expected, status) in cases.items():
+        report = FileReport(file="x.xlsx", rows=rows)
+        assert report.tally() == expected, name
+        assert (report.rows_total, report.rows_accepted, report.rows_rejected,
+                report.rows_held, report.rows_unchanged) == tuple(
+                    dataclasses.astuple(expected)), name
+        assert report.status == status, name
+        shown = report.to_dict()
+        assert (shown["status"], shown["rows_total"], shown["rows_accepted"],
+                shown["rows_rejected"], shown["rows_held"], shown["rows_unchanged"]
+                ) == (status, *dataclasses.astuple(expected)), name
+
+
 def test_a_validated_rows_counts_wait_in_the_table_and_travel_as_their_own() -> None:
     report = validate_path(FIXTURES / "blank_vs_zero.xlsx", CONTEXT)
     first, second = report.rows[0], report.rows[1]

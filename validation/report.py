@@ -123,6 +123,19 @@ _HARD, _HELD, _UNCHANGED = attrgetter("hard"), attrgetter("held"), attrgetter("u
 _NAMES, _DAY = attrgetter("marac", "marac_text"), attrgetter("meeting_date")
 
 
+@dataclass(frozen=True)
+class RowTally:
+    """A file's rows by what became of them, counted together: a summary shows all five,
+    and asking each property in turn looked at every row's flags a dozen times (~25 ms of a
+    50,000-row ``validate``, issue 14)."""
+
+    total: int
+    accepted: int
+    rejected: int
+    held: int
+    unchanged: int
+
+
 @dataclass
 class FileReport:
     """Everything found in one file. ``status`` follows interface.md's JSON."""
@@ -176,6 +189,15 @@ class FileReport:
             return list(self.rows)
         return [r for r in self.rows if r.accepted]
 
+    def tally(self) -> RowTally:
+        """Every count at once: three looks at every row's flags, and a walk in Python only
+        when some row that is not rejected is held or unchanged."""
+        total, rejected = len(self.rows), self.rows_rejected
+        held, unchanged = self.rows_held, self.rows_unchanged
+        # No such row: every row not rejected is accepted.
+        accepted = total - rejected if not (held or unchanged) else self.rows_accepted
+        return RowTally(total, accepted, rejected, held, unchanged)
+
     def _any_flagged(self) -> bool:
         rows = self.rows
         return any(map(_HARD, rows)) or any(map(_HELD, rows)) or any(map(_UNCHANGED, rows))
@@ -188,11 +210,15 @@ class FileReport:
 
     @property
     def status(self) -> str:
-        if self.rejected_file or (self.rows and self.rows_rejected == self.rows_total):
+        return self.status_of(self.tally())
+
+    def status_of(self, tally: RowTally) -> str:
+        """``status``, from this report's ``tally()``."""
+        if self.rejected_file or (tally.total and tally.rejected == tally.total):
             return "rejected"
-        if self.rows_held:
+        if tally.held:
             return "held"
-        if self.rows_rejected:
+        if tally.rejected:
             return "partially-accepted"
         return "accepted"
 
@@ -228,15 +254,16 @@ class FileReport:
         return [(i.cell, i.code) for i in self.issues]
 
     def to_dict(self) -> dict[str, Any]:
+        tally = self.tally()
         return {
             "file": self.file,
             "edition": self.edition.value if self.edition else None,
-            "status": self.status,
-            "rows_total": self.rows_total,
-            "rows_accepted": self.rows_accepted,
-            "rows_rejected": self.rows_rejected,
-            "rows_held": self.rows_held,
-            "rows_unchanged": self.rows_unchanged,
+            "status": self.status_of(tally),
+            "rows_total": tally.total,
+            "rows_accepted": tally.accepted,
+            "rows_rejected": tally.rejected,
+            "rows_held": tally.held,
+            "rows_unchanged": tally.unchanged,
             "maracs": self.maracs,
             "quarters": [q.label for q in self.quarters],
             "issues": [i.to_dict() for i in self.issues],
