@@ -184,3 +184,7 @@ def _write_annotated(paths: list[Path], reports: list[FileReport], out: Path) ->
         from reports.annotate import annotate_workbook  # openpyxl: only when asked to annotate
 
         write_file(target, annotate_workbook(path.read_bytes(), path.name, report))
+        # openpyxl's workbooks are cycles (a sheet knows its book, a cell its sheet), and
+        # validate runs with the collector off (bot.cli): freed here, each file's would
+        # otherwise stay until the process ends.
+        gc.collect()
