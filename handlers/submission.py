@@ -133,8 +133,9 @@ def submit_files(
             confirm=submitted.confirm,
             held_expiry=timedelta(days=settings.held_expiry_days),
         )
+        tally = report.tally()
         logger.info("%s from %s: %s, %d of %d rows accepted", attachment.filename,
-                    submitted.sender, report.status, report.rows_accepted, report.rows_total)
+                    submitted.sender, report.status_of(tally), tally.accepted, tally.total)
         recorded = Recorded(submission.id, submission.filename, submission.sender)
         received.append(ReceivedFile(attachment.filename, attachment.data, report, recorded))
     return received
