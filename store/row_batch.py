@@ -20,10 +20,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
+from functools import cache
 from itertools import islice
 from typing import TypeVar, cast
 
-from sqlalchemy import Integer, Table, and_, bindparam, insert, or_, select
+from sqlalchemy import Integer, Table, TextClause, and_, bindparam, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from store.models import Meeting, MeetingVersion, quarter_label
@@ -39,12 +40,13 @@ CHUNK = 500
 _T = TypeVar("_T")
 _COUNT_COLUMNS = [getattr(MeetingVersion, key) for key in COUNT_KEYS]
 _VERSIONS = cast(Table, MeetingVersion.__table__)
-# A Core INSERT given a list of rows: the driver's executemany, which sqlite3 runs in C and
-# psycopg sends in one pipeline (one round trip). Measured per 6-row message under the
-# profiler (issue 14): this 0.4 ms on SQLite and 1.5 ms on PostgreSQL; the ORM's bulk insert
-# it replaces 0.9 ms on SQLite; RETURNING, which makes SQLAlchemy write one multi-row VALUES,
-# 4.7 ms on PostgreSQL (psycopg re-parses a query text that long at every execution); the
-# rows written out with .values(), 6.7 ms (compiled afresh for every file).
+# On SQLite, a Core INSERT given a list of rows: the driver's executemany, which sqlite3 runs
+# in C. Measured per 6-row message under the profiler (issue 14): 0.4 ms, the ORM's bulk
+# insert it replaces 0.9 ms. On PostgreSQL psycopg's executemany is one pipeline but one
+# INSERT per row, each running the totals' statement trigger (migration 0013); RETURNING,
+# which makes SQLAlchemy write one multi-row VALUES, took 4.7 ms (a query text that long,
+# and different for every length, is parsed afresh), .values() 6.7 ms (compiled afresh for
+# every file). There it is ``_versions_from_arrays``.
 _INSERT_VERSIONS = insert(_VERSIONS)
 
 
@@ -125,6 +127,11 @@ def add_first_versions(
     session: Session, firsts: Sequence[tuple[int, Counts, Provenance]]
 ) -> None:
     """Version 1, current, of each (new meeting id, figures, where they came from)."""
+    if not firsts:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_versions_from_arrays(), _as_columns(firsts))
+        return
     for chunk in chunked(firsts):
         session.execute(_INSERT_VERSIONS, [
             {"meeting_id": meeting_id, "version": 1, "is_current": True,
@@ -134,3 +141,45 @@ def add_first_versions(
              **counts}
             for meeting_id, counts, source in chunk
         ])
+
+
+def _as_columns(firsts: Sequence[tuple[int, Counts, Provenance]]) -> dict[str, list[object]]:
+    """The rows of ``add_first_versions`` as one list per column, for ``unnest``."""
+    sources = [source for _, _, source in firsts]
+    columns: dict[str, list[object]] = {
+        "meeting_id": [meeting_id for meeting_id, _, _ in firsts],
+        "version": [1] * len(firsts),
+        "is_current": [True] * len(firsts),
+        "submission_id": [s.submission_id for s in sources],
+        "sheet": [s.sheet for s in sources],
+        "sheet_row": [s.sheet_row for s in sources],
+        "recorded_at": [s.recorded_at for s in sources],
+        "recorded_by": [s.recorded_by for s in sources],
+        "withdrawal_of": [s.withdrawal_of for s in sources],
+    }
+    for key in COUNT_KEYS:
+        columns[key] = [counts[key] for _, counts, _ in firsts]
+    return columns
+
+
+@cache
+def _versions_from_arrays() -> TextClause:
+    """On PostgreSQL, every first version of a file in one INSERT whatever its length: one
+    array per column, ``unnest`` into rows. The text never changes, so psycopg prepares it
+    once per connection, and the totals' statement trigger (migration 0013) runs once per
+    file. The driver's executemany it replaces sent one INSERT per row: six trigger runs for a
+    6-row return, 2,000 for a national one (issue 14)."""
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    names = _FIRST_VERSION_COLUMNS
+    arrays = [bindparam(name, type_=ARRAY(_VERSIONS.c[name].type)) for name in names]
+    placeholders = ", ".join(f":{name}" for name in names)
+    return text(
+        f"INSERT INTO {_VERSIONS.name} ({', '.join(names)}) "
+        f"SELECT * FROM unnest({placeholders})"
+    ).bindparams(*arrays)
+
+
+_FIRST_VERSION_COLUMNS = ("meeting_id", "version", "is_current", "submission_id", "sheet",
+                          "sheet_row", "recorded_at", "recorded_by", "withdrawal_of",
+                          *COUNT_KEYS)

@@ -201,6 +201,43 @@ def test_new_and_unchanged_meetings_take_the_same_few_statements_however_many_ro
     assert "INSERT INTO meetings" not in resent and "INSERT INTO meeting_versions" not in resent
 
 
+def test_a_file_s_first_versions_reach_the_server_as_one_statement_on_postgresql(
+    db_session: Session,
+) -> None:
+    """On PostgreSQL every first version of a file, more than a chunk of them, goes in one
+    INSERT with one set of parameters (arrays, ``unnest``): the totals' statement trigger then
+    runs once per file, not once per row as the driver's executemany made it (issue 14).
+    SQLite, with no round trips and row triggers, keeps the executemany of a chunk at a time.
+    Either way every version carries its own row's figures and place."""
+    load_registry(db_session)
+    days = [date(2019, 1, 1) + timedelta(days=n) for n in range(CHUNK + 100)]
+    large = report(*(row(n + 2, "Croydon", d, cases=n % 50) for n, d in enumerate(days)))
+    inserts: list[int] = []  # how many parameter sets each INSERT of versions carried
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: object,
+             _context: object, executemany: bool) -> None:
+        if statement.lstrip().startswith("INSERT INTO meeting_versions"):
+            inserts.append(len(parameters) if executemany else 1)  # type: ignore[arg-type]
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        record(db_session, large)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    if engine.dialect.name == "postgresql":
+        assert inserts == [1]
+    else:
+        assert inserts == [CHUNK, 100]
+    stored = db_session.execute(
+        select(Meeting.meeting_date, MeetingVersion.cases, MeetingVersion.sheet_row,
+               MeetingVersion.version, MeetingVersion.is_current)
+        .join(Meeting, Meeting.id == MeetingVersion.meeting_id)
+        .order_by(Meeting.meeting_date)).all()
+    assert [tuple(r) for r in stored] == [(d, n % 50, n + 2, 1, True)
+                                          for n, d in enumerate(days)]
+
+
 def _croydon(session: Session) -> int:
     marac_id = session.scalar(select(Marac.id).where(Marac.name == "Croydon"))
     assert marac_id is not None
