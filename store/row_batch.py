@@ -17,17 +17,19 @@ that race.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from functools import cache
 from itertools import islice
 from typing import TypeVar, cast
 
-from sqlalchemy import Integer, Table, TextClause, and_, bindparam, insert, or_, select, text
+from sqlalchemy import Integer, Table, and_, bindparam, insert, or_, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from store.models import Meeting, MeetingVersion, quarter_label
+from store.types import UTCDateTime
 from store.upsert import skipping_duplicates
 from store.versions import Provenance
 from validation.columns import COUNT_KEYS
@@ -42,11 +44,10 @@ _COUNT_COLUMNS = [getattr(MeetingVersion, key) for key in COUNT_KEYS]
 _VERSIONS = cast(Table, MeetingVersion.__table__)
 # On SQLite, a Core INSERT given a list of rows: the driver's executemany, which sqlite3 runs
 # in C. Measured per 6-row message under the profiler (issue 14): 0.4 ms, the ORM's bulk
-# insert it replaces 0.9 ms. On PostgreSQL psycopg's executemany is one pipeline but one
-# INSERT per row, each running the totals' statement trigger (migration 0013); RETURNING,
-# which makes SQLAlchemy write one multi-row VALUES, took 4.7 ms (a query text that long,
-# and different for every length, is parsed afresh), .values() 6.7 ms (compiled afresh for
-# every file). There it is ``_versions_from_arrays``.
+# insert it replaces 0.9 ms. On PostgreSQL it is ``_VERSIONS_FROM_JSON`` (below): there
+# RETURNING, which makes SQLAlchemy write one multi-row VALUES, took 4.7 ms (a query text
+# that long, and different for every length, is parsed afresh), .values() 6.7 ms (compiled
+# afresh for every file).
 _INSERT_VERSIONS = insert(_VERSIONS)
 
 
@@ -127,59 +128,52 @@ def add_first_versions(
     session: Session, firsts: Sequence[tuple[int, Counts, Provenance]]
 ) -> None:
     """Version 1, current, of each (new meeting id, figures, where they came from)."""
-    if not firsts:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(_versions_from_arrays(), _as_columns(firsts))
-        return
-    for chunk in chunked(firsts):
-        session.execute(_INSERT_VERSIONS, [
-            {"meeting_id": meeting_id, "version": 1, "is_current": True,
-             "submission_id": source.submission_id, "sheet": source.sheet,
-             "sheet_row": source.sheet_row, "recorded_at": source.recorded_at,
-             "recorded_by": source.recorded_by, "withdrawal_of": source.withdrawal_of,
-             **counts}
-            for meeting_id, counts, source in chunk
-        ])
+    dialect = session.get_bind().dialect
+    postgresql = dialect.name == "postgresql"
+    for chunk in chunked(firsts, JSON_CHUNK if postgresql else CHUNK):
+        rows = [_first_version(meeting_id, counts, source)
+                for meeting_id, counts, source in chunk]
+        if postgresql:
+            session.execute(_VERSIONS_FROM_JSON, {"rows": _json_rows(rows, dialect)})
+        else:
+            session.execute(_INSERT_VERSIONS, rows)
 
 
-def _as_columns(firsts: Sequence[tuple[int, Counts, Provenance]]) -> dict[str, list[object]]:
-    """The rows of ``add_first_versions`` as one list per column, for ``unnest``."""
-    sources = [source for _, _, source in firsts]
-    columns: dict[str, list[object]] = {
-        "meeting_id": [meeting_id for meeting_id, _, _ in firsts],
-        "version": [1] * len(firsts),
-        "is_current": [True] * len(firsts),
-        "submission_id": [s.submission_id for s in sources],
-        "sheet": [s.sheet for s in sources],
-        "sheet_row": [s.sheet_row for s in sources],
-        "recorded_at": [s.recorded_at for s in sources],
-        "recorded_by": [s.recorded_by for s in sources],
-        "withdrawal_of": [s.withdrawal_of for s in sources],
-    }
-    for key in COUNT_KEYS:
-        columns[key] = [counts[key] for _, counts, _ in firsts]
-    return columns
+def _first_version(meeting_id: int, counts: Counts, source: Provenance) -> dict[str, object]:
+    return {"meeting_id": meeting_id, "version": 1, "is_current": True,
+            "submission_id": source.submission_id, "sheet": source.sheet,
+            "sheet_row": source.sheet_row, "recorded_at": source.recorded_at,
+            "recorded_by": source.recorded_by, "withdrawal_of": source.withdrawal_of,
+            **counts}
 
 
-@cache
-def _versions_from_arrays() -> TextClause:
-    """On PostgreSQL, every first version of a file in one INSERT whatever its length: one
-    array per column, ``unnest`` into rows. The text never changes, so psycopg prepares it
-    once per connection, and the totals' statement trigger (migration 0013) runs once per
-    file. The driver's executemany it replaces sent one INSERT per row: six trigger runs for a
-    6-row return, 2,000 for a national one (issue 14)."""
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    names = _FIRST_VERSION_COLUMNS
-    arrays = [bindparam(name, type_=ARRAY(_VERSIONS.c[name].type)) for name in names]
-    placeholders = ", ".join(f":{name}" for name in names)
-    return text(
-        f"INSERT INTO {_VERSIONS.name} ({', '.join(names)}) "
-        f"SELECT * FROM unnest({placeholders})"
-    ).bindparams(*arrays)
+def _json_rows(rows: list[dict[str, object]], dialect: Dialect) -> str:
+    """The rows as a JSON array of objects keyed by column; times as ISO text in UTC, by the
+    column type's own rule (a naive time is refused, as it is for any other write)."""
+    to_utc = UTCDateTime().process_bind_param
+    texts: dict[datetime, str] = {}  # a file's rows share their time: converted once
+    for row in rows:
+        at = cast(datetime, row["recorded_at"])
+        if at not in texts:
+            texts[at] = cast(datetime, to_utc(at, dialect)).isoformat()
+        row["recorded_at"] = texts[at]
+    return json.dumps(rows, separators=(",", ":"))
 
 
-_FIRST_VERSION_COLUMNS = ("meeting_id", "version", "is_current", "submission_id", "sheet",
-                          "sheet_row", "recorded_at", "recorded_by", "withdrawal_of",
-                          *COUNT_KEYS)
+# On PostgreSQL, a file's first versions in one INSERT per JSON_CHUNK rows: the rows as one
+# JSON text that the server turns into rows of the table's own type (issue 14). psycopg's
+# executemany sent one INSERT per row, and ran the totals' statement trigger (migration 0013)
+# once per row: six times for a 6-row return, 2,000 for a national one. One array per column
+# (``unnest``) was one statement too, but psycopg dumps arrays in Python. Per call, measured
+# by turns (/tmp/w/ins.py, medians of 30): 6 rows 1.48 ms executemany, 1.28 unnest, 0.77
+# JSON; 200 rows 42.9, 14.4, 10.4 ms. The text never changes: psycopg prepares it once per
+# connection.
+JSON_CHUNK = 5_000  # a few MB of JSON a statement: a national file in a handful
+_FIRST_COLUMNS = ", ".join(("meeting_id", "version", "is_current", "submission_id", "sheet",
+                            "sheet_row", "recorded_at", "recorded_by", "withdrawal_of",
+                            *COUNT_KEYS))
+_VERSIONS_FROM_JSON = text(
+    f"INSERT INTO {_VERSIONS.name} ({_FIRST_COLUMNS}) "
+    f"SELECT {_FIRST_COLUMNS} FROM json_populate_recordset(NULL::{_VERSIONS.name}, "
+    "CAST(:rows AS json))"
+)

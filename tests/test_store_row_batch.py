@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 
+import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from store.meetings import _marac_index
 from store.models import HeldChange, Marac, Meeting, MeetingVersion
-from store.row_batch import CHUNK, chunked, lock_meetings
-from store.versions import demote_current, lock_meeting
+from store.row_batch import CHUNK, add_first_versions, chunked, lock_meetings
+from store.versions import Provenance, demote_current, lock_meeting
 from tests.store_support import T0, load_registry, record, report, row
 
 OCT3 = date(2024, 10, 3)
@@ -204,11 +206,11 @@ def test_new_and_unchanged_meetings_take_the_same_few_statements_however_many_ro
 def test_a_file_s_first_versions_reach_the_server_as_one_statement_on_postgresql(
     db_session: Session,
 ) -> None:
-    """On PostgreSQL every first version of a file, more than a chunk of them, goes in one
-    INSERT with one set of parameters (arrays, ``unnest``): the totals' statement trigger then
-    runs once per file, not once per row as the driver's executemany made it (issue 14).
-    SQLite, with no round trips and row triggers, keeps the executemany of a chunk at a time.
-    Either way every version carries its own row's figures and place."""
+    """On PostgreSQL every first version of a file, more than SQLite's chunk of them, goes in
+    one INSERT with one parameter (the rows as JSON): the totals' statement trigger then runs
+    once per file, not once per row as the driver's executemany made it (issue 14). SQLite,
+    with no round trips and row triggers, keeps the executemany of a chunk at a time. Either
+    way every version carries its own row's figures, place and time."""
     load_registry(db_session)
     days = [date(2019, 1, 1) + timedelta(days=n) for n in range(CHUNK + 100)]
     large = report(*(row(n + 2, "Croydon", d, cases=n % 50) for n, d in enumerate(days)))
@@ -231,11 +233,30 @@ def test_a_file_s_first_versions_reach_the_server_as_one_statement_on_postgresql
         assert inserts == [CHUNK, 100]
     stored = db_session.execute(
         select(Meeting.meeting_date, MeetingVersion.cases, MeetingVersion.sheet_row,
-               MeetingVersion.version, MeetingVersion.is_current)
+               MeetingVersion.version, MeetingVersion.is_current, MeetingVersion.recorded_at,
+               MeetingVersion.recorded_by, MeetingVersion.sheet, MeetingVersion.ref_housing,
+               MeetingVersion.ref_education)
         .join(Meeting, Meeting.id == MeetingVersion.meeting_id)
         .order_by(Meeting.meeting_date)).all()
-    assert [tuple(r) for r in stored] == [(d, n % 50, n + 2, 1, True)
-                                          for n, d in enumerate(days)]
+    assert [tuple(r) for r in stored] == [
+        (d, n % 50, n + 2, 1, True, T0, "cara@example.org", "Marac data", 0, None)
+        for n, d in enumerate(days)]
+
+
+def test_first_versions_keep_the_instant_they_were_recorded_whatever_its_zone(
+    db_session: Session,
+) -> None:
+    """A recording time given in another zone is stored as the same instant, in UTC, on the
+    JSON path as on the executemany one; a naive time is refused before anything is written."""
+    load_registry(db_session)
+    summer = timezone(timedelta(hours=1))
+    record(db_session, report(row(2, "Croydon", date(2018, 6, 4))), now=T0.astimezone(summer))
+    stored = db_session.scalars(select(MeetingVersion.recorded_at)).all()
+    assert stored == [T0] and all(at.utcoffset() == timedelta(0) for at in stored)
+    meeting_id = db_session.scalars(select(Meeting.id)).one()
+    naive = Provenance(1, "Marac data", 2, "cara@example.org", T0.replace(tzinfo=None))
+    with pytest.raises((ValueError, StatementError), match="naive datetime"):
+        add_first_versions(db_session, [(meeting_id + 1, {}, naive)])
 
 
 def _croydon(session: Session) -> int:
