@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import cast
 
-from sqlalchemy import Integer, Table, bindparam, insert, select, update
+from sqlalchemy import Integer, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.quarters import Quarter
+from store.bulk_insert import insert_many
 from store.held import hold_change, mark_confirmed
 from store.models import Marac, Submission, SubmissionIssue
 from store.names import NameIndex
@@ -262,9 +263,8 @@ def _finish(session: Session, submission: Submission, report: FileReport,
     session.execute(_FINISH, {"submission_id": submission.id, **file, **counts})
     for name, value in counts.items():
         set_committed_value(submission, name, value)
-    if report.issues:
-        session.execute(_INSERT_ISSUES, [_issue_row(submission.id, i, n)
-                                         for n, i in enumerate(report.issues)])
+    insert_many(session, _ISSUES, [_issue_row(submission.id, i, n)
+                                   for n, i in enumerate(report.issues)])
     session.expire(submission, ["issues"])
     session.flush()  # and what the rows added through the ORM (held changes), as before
 
@@ -273,7 +273,7 @@ _SUBMISSIONS = cast(Table, Submission.__table__)
 # The SET clause comes from the parameters' names (everything but submission_id).
 _FINISH = update(_SUBMISSIONS).where(
     _SUBMISSIONS.c.id == bindparam("submission_id", type_=Integer()))
-_INSERT_ISSUES = insert(cast(Table, SubmissionIssue.__table__))
+_ISSUES = cast(Table, SubmissionIssue.__table__)
 
 
 def _issue_row(submission_id: int, issue: Issue, position: int) -> dict[str, object]:

@@ -3,11 +3,13 @@ and recording a report the way the submit path will."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
@@ -140,3 +142,28 @@ def write_lock_free(database: Path) -> bool:
             return False
         other.execute("COMMIT")
         return True
+
+
+def insert_sizes(session: Session, into: str, work: Callable[[], object]) -> list[int]:
+    """Rows in each INSERT into table ``into`` that ``work`` sent: an executemany's list, a
+    JSON text's array, or one row's own parameters."""
+    sizes: list[int] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, parameters: Any,
+             _context: object, executemany: bool) -> None:
+        if not statement.lstrip().startswith(f"INSERT INTO {into} "):
+            return
+        if executemany:
+            sizes.append(len(parameters))
+        elif isinstance(parameters, dict) and "rows" in parameters:
+            sizes.append(len(json.loads(parameters["rows"])))
+        else:
+            sizes.append(1)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        work()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return sizes

@@ -8,22 +8,21 @@ whose rows span several Maracs.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta, timezone
-from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
+from store.bulk_insert import JSON_CHUNK
 from store.meetings import _marac_index
 from store.models import HeldChange, Marac, Meeting, MeetingVersion
-from store.row_batch import CHUNK, JSON_CHUNK, add_first_versions, chunked, lock_meetings
+from store.row_batch import CHUNK, add_first_versions, chunked, lock_meetings
 from store.versions import Provenance, demote_current, lock_meeting
-from tests.store_support import T0, load_registry, record, report, row
+from tests.store_support import T0, insert_sizes, load_registry, record, report, row
 
 OCT3 = date(2024, 10, 3)
 
@@ -216,24 +215,9 @@ def test_a_file_s_first_versions_reach_the_server_a_few_thousand_at_a_time_on_po
     load_registry(db_session)
     days = [date(1990, 1, 1) + timedelta(days=n) for n in range(JSON_CHUNK + 1)]
     large = report(*(row(n + 2, "Croydon", d, cases=n % 50) for n, d in enumerate(days)))
-    inserts: list[int] = []  # how many rows each INSERT of versions carried
-
-    def seen(_conn: object, _cursor: object, statement: str, parameters: Any,
-             _context: object, executemany: bool) -> None:
-        if statement.lstrip().startswith("INSERT INTO meeting_versions"):
-            if executemany:
-                inserts.append(len(parameters))
-            elif isinstance(parameters, dict) and "rows" in parameters:
-                inserts.append(len(json.loads(parameters["rows"])))
-            else:
-                inserts.append(1)  # one row's own parameters
-
+    inserts = insert_sizes(db_session, "meeting_versions",
+                           lambda: record(db_session, large))
     engine = db_session.get_bind()
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        record(db_session, large)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     if engine.dialect.name == "postgresql":
         assert inserts == [JSON_CHUNK, 1]
     else:

@@ -1,0 +1,63 @@
+"""A file whose cells carry odd characters is recorded like any other, on both databases.
+
+The hostile corpus (tests/hostile_corpus.py) puts control characters, bidi overrides, NUL,
+non-characters and formula text into a cell; ``marac-bot validate`` has long answered for each
+(tests/test_hostile_corpus.py). Recording them is another matter: an issue quotes the cell, and
+PostgreSQL's text cannot hold a NUL character. Such a file once failed its whole recording
+there, and its sender got an apology instead of an answer. Now each is recorded, its issues as
+the report has them (a NUL kept as U+FFFD on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from store.models import SubmissionIssue
+from store.views import validation_context
+from tests.hostile_corpus import CONTROL_TEXT, clean_grid, handmade_xlsx
+from tests.store_support import load_registry, record
+from validation.validate import validate_bytes
+
+TODAY = date(2025, 2, 15)
+
+
+def _with_text(text: str, column: int) -> bytes:
+    grid = [list(r) for r in clean_grid()]
+    grid[2][column] = text
+    return handmade_xlsx(grid)
+
+
+@pytest.mark.parametrize("column", [0, 2], ids=["marac-name", "a-count"])
+@pytest.mark.parametrize("text", CONTROL_TEXT, ids=lambda t: t.encode().hex()[:16])
+def test_a_cell_of_odd_characters_is_recorded_with_its_issues(
+    db_session: Session, text: str, column: int
+) -> None:
+    load_registry(db_session)
+    data = _with_text(text, column)
+    report = validate_bytes(data, "odd.xlsx", validation_context(db_session, today=TODAY))
+    assert report.issues, "the odd cell is remarked on"
+    submission = record(db_session, report, raw=data)
+    db_session.commit()
+    stored = db_session.execute(
+        select(SubmissionIssue.code, SubmissionIssue.cell, SubmissionIssue.value,
+               SubmissionIssue.message)
+        .where(SubmissionIssue.submission_id == submission.id)
+        .order_by(SubmissionIssue.position)).all()
+    postgresql = db_session.get_bind().dialect.name == "postgresql"
+
+    def as_stored(value: object) -> object:
+        if value is None:
+            return None
+        value = str(value)
+        return value.replace("\x00", "\ufffd") if postgresql else value
+
+    assert [tuple(r) for r in stored] == [
+        (i.code, i.cell, as_stored(i.to_dict()["value"]), as_stored(i.message))
+        for i in report.issues]
+    assert (submission.rows_total, submission.rows_accepted) == (
+        report.rows_total, report.rows_accepted)
+
