@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from kernel import wording
 from reports.xlsx_cells import SEVERITY_RANK, fill_for, make_cell
-from validation.issues import Issue
+from validation.issues import Issue, shown
 
 # One width per wording.ANNOTATED_COLUMNS entry; the message column is wide and wraps.
 _WIDTHS = (13, 26, 16, 9, 7, 34, 20, 90)
@@ -32,7 +32,7 @@ def issue_fields(issue: Issue) -> tuple[Any, ...]:
     return (
         wording.ANNOTATED_SEVERITY_LABELS[issue.severity.value],
         issue.code,
-        issue.sheet,
+        None if issue.sheet is None else shown(issue.sheet),
         issue.cell,
         issue.row,
         issue.column,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kernel import wording
-from validation.issues import Issue, Severity
+from validation.issues import Issue, Severity, shown
 from validation.report import FileReport, RowTally
 
 _COLOURS = {Severity.HARD: "\033[31m", Severity.SOFT: "\033[33m", Severity.INFO: "\033[36m"}
@@ -32,7 +32,8 @@ def outcome_line(report: FileReport, *, checked_only: bool, tally: RowTally | No
 
 
 def issue_line(issue: Issue) -> str:
-    where = " ".join(x for x in (issue.sheet and f"[{issue.sheet}]", issue.cell) if x)
+    sheet = issue.sheet and f"[{shown(issue.sheet)}]"  # a hand-made file's may be thousands long
+    where = " ".join(x for x in (sheet, issue.cell) if x)
     message = issue.message
     if issue.cell:  # a message that starts with its cell does not say it twice ("B6: B6:")
         message = message.removeprefix(f"{issue.cell}: ")

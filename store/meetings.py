@@ -15,16 +15,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Integer, Table, bindparam, select, update
+from sqlalchemy import ColumnElement, Integer, String, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel.quarters import Quarter
 from store.bulk_insert import insert_many
 from store.held import hold_change, mark_confirmed
-from store.models import Marac, Submission, SubmissionIssue
+from store.models import Marac, MeetingVersion, Submission, SubmissionIssue
 from store.names import NameIndex
 from store.reconcile import reconcile_row
 from store.registry_version import kept_read
@@ -211,7 +211,15 @@ def _counts(row: ParsedRow) -> Counts:
 
 
 def _provenance(job: _Recording, row: ParsedRow) -> Provenance:
-    return Provenance(job.submission.id, job.report.sheet, row.sheet_row, job.sender, job.now)
+    return Provenance(job.submission.id, _fit(job.report.sheet, _VERSION_SHEET_CHARS),
+                      row.sheet_row, job.sender, job.now)
+
+
+def _fit(text: str | None, limit: int) -> str | None:
+    """A file's own text cut to its column's length. PostgreSQL refuses a longer value (SQLite
+    takes it), and a hand-made file can name its sheet far past Excel's 31 characters: cut,
+    rather than the whole recording failing (issue 14 found it)."""
+    return text if text is None or len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _marac_index(session: Session) -> NameIndex[int]:
@@ -276,6 +284,20 @@ _FINISH = update(_SUBMISSIONS).where(
 _ISSUES = cast(Table, SubmissionIssue.__table__)
 
 
+def _length(column: ColumnElement[Any]) -> int:
+    length = cast(String, column.type).length
+    assert length is not None, f"{column} has no length"
+    return length
+
+
+# The lengths of the columns a file's own text goes into (``_fit``). A version's sheet is
+# also its held change's (a test keeps the two the same).
+_SHEET_CHARS = _length(_ISSUES.c.sheet)
+_CELL_CHARS = _length(_ISSUES.c.cell)
+_COLUMN_CHARS = _length(_ISSUES.c.column)
+_VERSION_SHEET_CHARS = _length(cast(Table, MeetingVersion.__table__).c.sheet)
+
+
 def _issue_row(submission_id: int, issue: Issue, position: int) -> dict[str, object]:
     value = issue.to_dict()["value"]
     return {
@@ -283,10 +305,10 @@ def _issue_row(submission_id: int, issue: Issue, position: int) -> dict[str, obj
         "position": position,
         "code": issue.code,
         "severity": issue.severity.value,
-        "sheet": issue.sheet,
-        "cell": issue.cell,
+        "sheet": _fit(issue.sheet, _SHEET_CHARS),
+        "cell": _fit(issue.cell, _CELL_CHARS),
         "row": issue.row,
-        "column": issue.column,
+        "column": _fit(issue.column, _COLUMN_CHARS),
         "value": None if value is None else str(value),
         "message": issue.message,
     }

@@ -11,12 +11,13 @@ the report has them (a NUL kept as U+FFFD on PostgreSQL).
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import String, Table, select
 from sqlalchemy.orm import Session
 
-from store.models import SubmissionIssue
+from store.models import HeldChange, MeetingVersion, SubmissionIssue
 from store.views import validation_context
 from tests.hostile_corpus import CONTROL_TEXT, clean_grid, handmade_xlsx
 from tests.store_support import load_registry, record
@@ -61,3 +62,34 @@ def test_a_cell_of_odd_characters_is_recorded_with_its_issues(
     assert (submission.rows_total, submission.rows_accepted) == (
         report.rows_total, report.rows_accepted)
 
+
+def test_a_sheet_named_past_the_column_is_recorded_with_its_name_cut(db_session: Session) -> None:
+    """Excel names a sheet in at most 31 characters; a hand-made file may use thousands, which
+    PostgreSQL refused to store (SQLite took them), failing the whole recording. The name is
+    cut to the column's length, with an ellipsis, wherever it is stored: the versions, a held
+    change and the issues (here a held change, and a count that is not a number)."""
+    load_registry(db_session)
+    name = "Marac data " + "x" * 3000
+    grid = [list(r) for r in clean_grid()]
+    first = handmade_xlsx(grid, sheet_name=name.encode())
+    record(db_session, validate_bytes(first, "long.xlsx",
+                                      validation_context(db_session, today=TODAY)), raw=first)
+    db_session.commit()
+    grid[2][2] = "twelve"  # a count that is not a number: a hard issue on that row
+    grid[3][2] = int(grid[3][2]) + 1  # type: ignore[call-overload]  # changed: held
+    again = handmade_xlsx(grid, sheet_name=name.encode())
+    report = validate_bytes(again, "long-again.xlsx", validation_context(db_session, today=TODAY))
+    assert report.rows_held == 1 and report.rows_rejected == 1
+    record(db_session, report, raw=again, dedupe_key="again")
+    db_session.commit()
+    cut = name[:199] + "…"
+    assert set(db_session.scalars(select(MeetingVersion.sheet))) == {cut}
+    assert set(db_session.scalars(select(HeldChange.sheet))) == {cut}
+    assert cut in set(db_session.scalars(select(SubmissionIssue.sheet)))
+
+
+def test_what_a_version_and_its_held_change_keep_of_a_sheet_is_as_long() -> None:
+    """Recording cuts a sheet's name once, to the versions' length, for both tables."""
+    versions = cast(String, cast(Table, MeetingVersion.__table__).c.sheet.type)
+    held = cast(String, cast(Table, HeldChange.__table__).c.sheet.type)
+    assert versions.length == held.length == 200

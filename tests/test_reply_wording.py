@@ -18,6 +18,7 @@ from kernel import wording
 from kernel.config import Bands
 from kernel.quarters import Quarter
 from reports.issue_groups import group_issues
+from reports.issue_sheet import issue_fields
 from reports.text import issue_line
 from store.db import Store
 from tests.dispatch_support import (
@@ -31,7 +32,7 @@ from tests.dispatch_support import (
 )
 from validation.checks.bands import _rate_issues
 from validation.context import ValidationContext
-from validation.issues import Issue
+from validation.issues import VALUE_CHARS, Issue
 
 STRANGER = "stranger@elsewhere.example"
 # Every issue code, as it would look in a coordinator's text: "(exceeds-cases)".
@@ -156,6 +157,23 @@ def test_a_message_that_starts_with_its_cell_does_not_say_it_twice() -> None:
                        value="03/10/2024", normalised="3 Oct 2024")
     assert "B6: B6" not in issue_line(issue)
     assert issue_line(issue).startswith("  [Marac data] B6: we read")
+
+
+@pytest.mark.parametrize("length", [VALUE_CHARS, VALUE_CHARS + 1, 3000])
+def test_a_sheet_name_is_shown_cut_like_a_cell_s_value(length: int) -> None:
+    """Excel names a sheet in 31 characters; a hand-made file may use thousands, and every
+    issue names its sheet: the text line, the JSON and the Issues sheet show at most
+    VALUE_CHARS of it, the last an ellipsis (the annotated copy still finds the sheet by its
+    whole name)."""
+    name = "S" * length
+    issue = Issue.make("invalid-count", sheet=name, cell="C4", row=4, value="twelve")
+    expected = name if length <= VALUE_CHARS else name[:VALUE_CHARS - 1] + "…"
+    assert issue_line(issue).startswith(f"  [{expected}] C4: ")
+    assert issue.to_dict()["sheet"] == expected
+    assert issue_fields(issue)[2] == expected
+    assert issue.sheet == name
+    assert Issue.make("invalid-count", cell="C4").to_dict()["sheet"] is None
+    assert issue_fields(Issue.make("invalid-count", cell="C4"))[2] is None
 
 
 Q3 = Quarter(2024, 3)

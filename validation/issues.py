@@ -95,7 +95,8 @@ class Issue:
         return {
             "code": self.code,
             "severity": self.severity.value,
-            "sheet": self.sheet,
+            # Excel names a sheet in 31 characters; a hand-made file may use thousands.
+            "sheet": None if self.sheet is None else shown(self.sheet),
             "cell": self.cell,
             "row": self.row,
             "column": self.column,
@@ -109,9 +110,14 @@ class Issue:
 VALUE_CHARS = 200
 
 
+def shown(text: str) -> str:
+    """A file's own text as reported: cut past VALUE_CHARS, with an ellipsis."""
+    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > VALUE_CHARS:
-        return value[: VALUE_CHARS - 1] + "…"
+    if isinstance(value, str):
+        return shown(value)
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)  # "inf" (a cell of 1e309): strict JSON has no Infinity or NaN
     if value is None or isinstance(value, (str, int, float, bool)):
