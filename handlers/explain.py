@@ -27,6 +27,7 @@ from store.explanations import (
 from store.models import Marac, Meeting, Submission
 from validation.issues import Severity
 from validation.report import FileReport
+from validation.safe_text import safe_display_text
 
 _EXPLAIN = re.compile(r"^\W*explain\s+([a-z]{1,3}\d{1,7})\b\s*[:\-–—]?\s*(.*)$",
                       re.IGNORECASE | re.DOTALL)
@@ -46,7 +47,11 @@ def requested(text: str) -> Request | None:
     if match is None:
         return None
     reason = match.group(2).split("\n\n", 1)[0]
-    return Request(match.group(1).upper(), " ".join(reason.split())[:MAX_CHARS])
+    # Kept, shown to analysts and quoted back: printable text only. A NUL character (which
+    # PostgreSQL's text cannot hold, and which once failed the whole message there) or a
+    # bidirectional override is dropped, as from a file's name.
+    return Request(match.group(1).upper(),
+                   " ".join(safe_display_text(reason, limit=None).split())[:MAX_CHARS].rstrip())
 
 
 def handle(session: Session, message: InboundMessage, request: Request, *, sender: str,

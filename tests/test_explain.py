@@ -117,6 +117,9 @@ def test_an_explanation_needs_a_check_to_answer_and_a_reason(url: str, tmp_path:
          Request("D7", "a new pathway started in October")),
         ("Explain AB12 — lots of   spaces", Request("AB12", "lots of spaces")),
         ("EXPLAIN D7", Request("D7", "")),
+        ("EXPLAIN D7: a busy\x00 month \u202eht\x1b[31m", Request("D7", "a busy month ht[31m")),
+        pytest.param("EXPLAIN D7: " + "why " * 600, Request("D7", ("why " * 500).rstrip()),
+                     id="cut-at-2000"),
         ("Can you explain D7?", None),
         ("explain why", None),
     ],
@@ -126,6 +129,21 @@ def test_an_explanation_is_read_from_the_start_of_a_message(
 ) -> None:
     assert requested(text) == found
 
+
+
+def test_an_explanation_with_control_characters_is_stored_without_them(
+    url: str, tmp_path: Path
+) -> None:
+    """A NUL in a chat message or an email's text (PostgreSQL's text cannot hold one) once
+    failed the whole message there, with an apology for an answer."""
+    _send(url, tmp_path, "Q3", files=("children_inconsistent.xlsx",), key="<nul@example.org>")
+    outcome, text = _send(url, tmp_path, "EXPLAIN E5: twins\x00 counted \u202eonce",
+                          channel="slack")
+    assert outcome == "explained" and "“twins counted once”" in text
+    store = Store.open(url)
+    with store.sessions() as session:
+        assert session.scalars(select(Explanation.text)).all() == ["twins counted once"]
+    store.close()
 
 
 def test_a_check_on_an_unchanged_row_is_explained_for_its_meeting(
