@@ -6,6 +6,7 @@ message's ``ThreadRef``. Handlers see only these types, never a transport librar
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -99,8 +100,19 @@ class InboundMessage:
 
 def dedupe_prefix(channel: str, key: str) -> str:
     """What a message's recorded submissions are found by ("email:<Message-ID>",
-    "slack:<channel>:<ts>"): a later CONFIRM looks them up under it."""
+    "slack:<channel>:<ts>"): a later CONFIRM looks them up under it.
+
+    A key past MAX_KEY_CHARS (a Message-ID may run to 998 characters) is kept as its SHA-256:
+    a submission's key, this and the file's hash, has room for 500, and PostgreSQL refused
+    the message's whole recording past that."""
+    if len(key) > MAX_KEY_CHARS:
+        key = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{channel}:{key}"
+
+
+# With the channel's name, a colon and a file's 64-character hash: within the 500 of
+# store.models.Submission.dedupe_key.
+MAX_KEY_CHARS = 400
 
 
 @dataclass(frozen=True)

@@ -498,6 +498,35 @@ def test_the_same_message_id_twice_is_recorded_and_answered_once(mailroom: Mailr
     assert mailroom.count(Submission) == 1 and mailroom.count(MeetingVersion) == 6
 
 
+ODD_MESSAGE_IDS = {
+    "very long": b"<" + b"x" * 3000 + b"@example.org>",
+    "a NUL": b"<a\x00b@example.org>",
+    "controls": "<\x1b[31m\u202eid@example.org>".encode(),
+}
+
+
+@pytest.mark.parametrize("odd", ODD_MESSAGE_IDS)
+def test_an_odd_message_id_is_recorded_and_answered_once(mailroom: Mailroom, odd: str) -> None:
+    """A Message-ID longer than a submission's key has room for, or carrying a NUL (which
+    PostgreSQL's text cannot hold: the message could not even be queued there), is still a
+    message like any other: recorded, answered, and its second copy known as the same."""
+    marker = b"<odd-id@example.org>"
+    raw = compose(files=[fixture("clean_libreoffice.xlsx")], message_id=marker.decode())
+    raw = raw.replace(marker, ODD_MESSAGE_IDS[odd], 1)
+    copy = b"Received: from relay.example.org by imap.example.org; Mon, 3 Feb 2025\r\n" + raw
+    first = mailroom.deliver(raw, source_key="smtp:first")
+    second = mailroom.deliver(copy, source_key="imap:1:7")
+    mailroom.work()
+    answered = mailroom.handled(first)
+    assert (answered.outcome, len(answered.replies)) == ("submission-accepted", 1)
+    duplicate = mailroom.handled(second)
+    assert (duplicate.outcome, duplicate.replies) == ("duplicate-message", [])
+    assert mailroom.count(Submission) == 1 and mailroom.count(MeetingVersion) == 6
+    with mailroom.store.transaction() as session:
+        key = session.scalars(select(Submission.dedupe_key)).one()
+    assert key is not None and len(key) <= 500 and "\x00" not in key
+
+
 def refuse_new_submissions(store: Store) -> None:
     """Make the database refuse every new submission, as a full disk or a revoked grant would."""
     with store.transaction() as session:

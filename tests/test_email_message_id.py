@@ -4,12 +4,15 @@ the whole message gives (the listener's dedupe key), read from the header sectio
 from __future__ import annotations
 
 import email.policy
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
 import pytest
 
 from bot.channels.email import smtp_listener
+from bot.channels.email.address import message_id_text
+from bot.channels.email.inbound import to_inbound
 from bot.channels.email.smtp_listener import message_id_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
@@ -41,14 +44,17 @@ ODD = {
     "nothing": b"",
     "only a blank line": b"\r\n\r\n",
     "a colon-less name": b"Message-ID <nocolon@x>\r\n\r\n",
+    "a NUL inside": b"Message-ID: <a\x00b@x>\r\n\r\n",
+    "controls and an override": "Message-ID: <\x1b[31m\u202eid@x>\r\n\r\n".encode(),
+    "blanks inside": b"Message-ID: not  an\t id\r\n\r\n",
 }
 
 
 def read_in_full(raw: bytes) -> str | None:
-    """What message_id_of did before: the default policy's headers-only parse of it all."""
+    """What message_id_of did before: the default policy's headers-only parse of it all,
+    made one printable line as the bot keys a message."""
     value = BytesHeaderParser(policy=email.policy.default).parsebytes(raw).get("Message-ID")
-    text = str(value).strip() if value is not None else ""
-    return text[:998] or None
+    return (message_id_text(value) if value is not None else "") or None
 
 
 CASES = {**ODD, **{p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.eml"))}}
@@ -68,6 +74,11 @@ def test_the_cases_mean_something() -> None:
     assert found["only in the body"] is found["LF then CRLF blank line"] is None
     assert found["a line that is no header"] is found["a blank line first"] is None
     assert len(found["very long"] or "") == 998
+    assert found["a NUL inside"] == "<ab@x>"
+    # The stdlib's Message-ID parser stops at the "[" (an id it cannot parse): "<\x1b", and
+    # the escape is no printable text.
+    assert found["controls and an override"] == "<"
+    assert found["blanks inside"] == "not an id"
     assert sum(message_id_of(raw) is not None for raw in CASES.values()) >= 25
 
 
@@ -86,3 +97,18 @@ def test_only_the_header_section_is_parsed(monkeypatch: pytest.MonkeyPatch) -> N
     assert message_id_of(raw) == expected is not None
     head = raw.partition(b"\r\n\r\n")[0] + b"\r\n\r\n"
     assert given == [head] and len(head) < len(raw) // 4
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_queue_keys_a_message_as_the_converter_does(name: str) -> None:
+    """The listener's key (the queue's message_id) and the converter's (the message's
+    dedupe_key) must be equal: a second copy of a message is known by comparing them, and a
+    NUL or a blank run the one kept and the other did not answered a message twice."""
+    raw = CASES[name]
+    message = to_inbound(raw, mailbox_address="marac@example.org", trusted_authserv_id=None,
+                         received_at=datetime(2025, 2, 3, tzinfo=UTC))
+    queued = message_id_of(raw)
+    if queued is None:
+        assert message.dedupe_key is not None and message.dedupe_key.startswith("sha256:")
+    else:
+        assert message.dedupe_key == queued

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kernel import wording
-from kernel.messages import Reply
+from kernel.messages import Reply, dedupe_prefix
 from store.models import HeldChange, HeldStatus, Submission
 
 # The email's held-changes paragraph starts with this sentence, whatever the date in it.
@@ -38,7 +38,7 @@ def held_offer(session: Session, reply: Reply, *, tz: ZoneInfo) -> HeldOffer | N
     sender, key = extra.get("sender"), extra.get("dedupe_key")
     if not sender or not key or extra.get("button"):  # a press's answer offers no buttons
         return None
-    prefix = f"{reply.thread.channel}:{key}:"
+    prefix = f"{dedupe_prefix(reply.thread.channel, key)}:"
     query = (
         select(HeldChange.submission_id, func.min(HeldChange.expires_at))
         .join(Submission, Submission.id == HeldChange.submission_id)

@@ -28,6 +28,18 @@ _ATOM = r"[^\s@<>()\[\]\\,;:\".]+"
 _ADDRESS = re.compile(rf"[^\s@<>()\[\]\\,;:\"]+@{_ATOM}(?:\.{_ATOM})*")
 
 
+# RFC 5322's limit for a header line; a Message-ID past it is cut (issue 10).
+MAX_MESSAGE_ID = 998
+
+
+def message_id_text(value: object) -> str:
+    """A Message-ID as the bot keys a message by it, the same whoever reads it (the SMTP
+    listener's queue, the converter): one printable line, no NUL or other control (which
+    PostgreSQL's text cannot hold: the message could not even be stored), at most
+    MAX_MESSAGE_ID characters."""
+    return re.sub(r"\s+", " ", safe_display_text(str(value), limit=None))[:MAX_MESSAGE_ID]
+
+
 def from_header(message: EmailMessage, header: str) -> tuple[str, str]:
     """(display name, address) of the first address in ``header``, or ("", "") when there is
     none or it is not a valid address (then the sender is nobody: never matched, never a crash).

@@ -15,7 +15,12 @@ from datetime import datetime
 from email.errors import HeaderParseError
 from email.message import EmailMessage
 
-from bot.channels.email.address import decode_escapes, from_header, to_envelope_sender
+from bot.channels.email.address import (
+    MAX_MESSAGE_ID,
+    decode_escapes,
+    from_header,
+    to_envelope_sender,
+)
 from bot.channels.email.auth import is_sender_verified
 from bot.channels.email.auto import automatic_reason
 from bot.channels.email.policy import PARSE
@@ -54,7 +59,7 @@ def to_inbound(
     envelope_from = to_envelope_sender(envelope_from)
     name, sender = from_header(message, "From")
     subject = _header_text(message, "Subject")
-    message_id = _header_text(message, "Message-ID") or None
+    message_id = _header_text(message, "Message-ID")[:MAX_MESSAGE_ID] or None  # as queued
     return InboundMessage(
         channel="email",
         sender=sender,

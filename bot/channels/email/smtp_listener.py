@@ -29,7 +29,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.orm import Session as DbSession
 
-from bot.channels.email.address import decode_escapes
+from bot.channels.email.address import decode_escapes, message_id_text
 from bot.channels.email.policy import PARSE
 from bot.channels.email.smtp_writer import Accepted, GroupWriter, ListenerStopping
 from bot.settings import ConfigError, Settings
@@ -151,8 +151,7 @@ def message_id_of(raw: bytes) -> str | None:
                       if name.lower() == "message-id"), None)
     except Exception:  # a header we cannot parse is the converter's problem, not storage's
         return None
-    text = str(value).strip() if value is not None else ""
-    return text[:998] or None
+    return (message_id_text(value) if value is not None else "") or None
 
 
 @dataclass
