@@ -4,16 +4,21 @@ the whole message gives (the listener's dedupe key), read from the header sectio
 from __future__ import annotations
 
 import email.policy
+import hashlib
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import cast
 
 import pytest
+from sqlalchemy import String
 
 from bot.channels.email import smtp_listener
-from bot.channels.email.address import message_id_text
+from bot.channels.email.address import MAX_MESSAGE_ID, message_id_text
 from bot.channels.email.inbound import to_inbound
 from bot.channels.email.smtp_listener import message_id_of
+from kernel.messages import MAX_KEY_CHARS, dedupe_prefix
+from store.models import Submission
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
 
@@ -112,3 +117,27 @@ def test_the_queue_keys_a_message_as_the_converter_does(name: str) -> None:
         assert message.dedupe_key is not None and message.dedupe_key.startswith("sha256:")
     else:
         assert message.dedupe_key == queued
+
+
+@pytest.mark.parametrize("length", [MAX_MESSAGE_ID - 1, MAX_MESSAGE_ID, MAX_MESSAGE_ID + 1])
+def test_a_message_id_is_kept_whole_up_to_the_header_line_limit(length: int) -> None:
+    text = "x" * length
+    assert message_id_text(text) == text[:MAX_MESSAGE_ID]
+    assert message_id_text(f" {text}\x00\t") == text[:MAX_MESSAGE_ID]
+
+
+@pytest.mark.parametrize("length", [MAX_KEY_CHARS - 1, MAX_KEY_CHARS, MAX_KEY_CHARS + 1,
+                                    MAX_MESSAGE_ID])
+def test_a_submission_key_has_room_for_any_message_id(length: int) -> None:
+    """The prefix keeps a key of up to MAX_KEY_CHARS as it is (every stored key stays found)
+    and a longer one as its SHA-256; either way the submission's key, the prefix, a colon and
+    a file's hash, fits the 500 characters PostgreSQL holds it in."""
+    key = "k" * length
+    prefix = dedupe_prefix("email", key)
+    if length <= MAX_KEY_CHARS:
+        assert prefix == f"email:{key}"
+    else:
+        assert prefix == "email:sha256:" + hashlib.sha256(key.encode()).hexdigest()
+        assert dedupe_prefix("email", key[:-1] + "j") != prefix
+    submission_key = f"{prefix}:{'f' * 64}"
+    assert len(submission_key) <= cast(String, Submission.__table__.c.dedupe_key.type).length

@@ -93,3 +93,16 @@ def test_what_a_version_and_its_held_change_keep_of_a_sheet_is_as_long() -> None
     versions = cast(String, cast(Table, MeetingVersion.__table__).c.sheet.type)
     held = cast(String, cast(Table, HeldChange.__table__).c.sheet.type)
     assert versions.length == held.length == 200
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_sheet_name_as_long_as_its_column_is_kept_whole(db_session: Session,
+                                                          extra: int) -> None:
+    load_registry(db_session)
+    name = "S" * (200 + extra)
+    data = handmade_xlsx([list(r) for r in clean_grid()], sheet_name=name.encode())
+    report = validate_bytes(data, "s.xlsx", validation_context(db_session, today=TODAY))
+    record(db_session, report, raw=data)
+    db_session.commit()
+    kept = name if not extra else name[:199] + "…"
+    assert set(db_session.scalars(select(MeetingVersion.sheet))) == {kept}
