@@ -68,8 +68,9 @@ def loop() -> Iterator[EventLoopThread]:
         yield running
 
 
-def start(loop: EventLoopThread, db: Path, **settings: object) -> Running:
-    engine = open_engine(f"sqlite:///{db}")
+def start(loop: EventLoopThread, db: Path | str, **settings: object) -> Running:
+    """A listener on a SQLite file, or on the database at a URL."""
+    engine = open_engine(f"sqlite:///{db}" if isinstance(db, Path) else db)
     upgrade(engine)
     sessions = sessionmaker(engine, expire_on_commit=False)
     woken = threading.Event()
@@ -123,6 +124,24 @@ def test_a_bounce_has_an_empty_envelope_sender(running: Running) -> None:
         smtp.rcpt(MAILBOX)
         assert smtp.data(RAW)[0] == 250
     assert [i.envelope_from for i in running.stored()] == [""]
+
+
+@pytest.mark.parametrize("sender", ["a\x00b@example.org", "\x1bab@example.org\x7f"])
+def test_a_control_character_in_mail_from_is_dropped_not_answered_451_for_ever(
+    loop: EventLoopThread, db_url: str, sender: str
+) -> None:
+    """A NUL in the envelope sender: PostgreSQL's text cannot hold it, so every retry of the
+    message was answered 451 until the sending server gave up. Now it is stored, the sender's
+    address without its control characters."""
+    running = start(loop, db_url)
+    try:
+        with running.connect() as smtp:
+            smtp.mail(sender)
+            smtp.rcpt(MAILBOX)
+            assert smtp.data(RAW)[0] == 250
+        assert [i.envelope_from for i in running.stored()] == ["ab@example.org"]
+    finally:
+        stop(loop, running)
 
 
 @pytest.mark.parametrize("recipient", ["someone@localhost", "marac+q3@localhost",

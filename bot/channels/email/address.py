@@ -87,9 +87,15 @@ def to_address(raw: str) -> str:
 
 
 def to_envelope_sender(value: str | None) -> str | None:
-    """The SMTP MAIL FROM as proper text: aiosmtpd keeps bytes that are not UTF-8 as
-    surrogate escapes, which the database refuses (every retry would get 451)."""
-    return None if value is None else decode_escapes(value)
+    """The SMTP MAIL FROM as proper text (``envelope_text``), None when not known."""
+    return None if value is None else envelope_text(value)
+
+
+def envelope_text(value: str) -> str:
+    """An SMTP envelope address as proper text: aiosmtpd keeps bytes that are not UTF-8 as
+    surrogate escapes, and control characters (a NUL) as they came; the database refuses both,
+    PostgreSQL every NUL, so every retry of the message got 451 (issue 14 found it)."""
+    return safe_display_text(decode_escapes(value), limit=None)
 
 
 def decode_escapes(text: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.orm import Session as DbSession
 
-from bot.channels.email.address import decode_escapes, message_id_text
+from bot.channels.email.address import envelope_text, message_id_text
 from bot.channels.email.policy import PARSE
 from bot.channels.email.smtp_writer import Accepted, GroupWriter, ListenerStopping
 from bot.settings import ConfigError, Settings
@@ -81,10 +81,11 @@ class InboxHandler:
         raw = envelope.original_content or b""
         if len(raw) > self.max_bytes:  # aiosmtpd's data_size_limit normally answers first
             return "552 5.3.4 message too big"
-        # aiosmtpd keeps MAIL FROM bytes that are not UTF-8 as surrogate escapes, which the
-        # database refuses: every retry of that message would get 451.
+        # aiosmtpd keeps MAIL FROM bytes that are not UTF-8 as surrogate escapes, and a NUL as
+        # it came: the database refuses both (PostgreSQL's text holds no NUL), and every retry
+        # of that message would get 451.
         sender = ("" if envelope.mail_from in (None, "<>")
-                  else decode_escapes(str(envelope.mail_from)))
+                  else envelope_text(str(envelope.mail_from)))
         task = asyncio.wrap_future(self.writer.submit(raw, sender, list(envelope.rcpt_tos)))
         self.storing.add(task)
         task.add_done_callback(partial(self._stored, sender=sender, size=len(raw)))
