@@ -63,6 +63,35 @@ def test_text_that_needs_escaping_and_a_keyword_column_come_back_whole(
     assert [tuple(r) for r in stored] == [(value, value, n) for n, value in enumerate(odd)]
 
 
+def test_a_nul_is_kept_as_a_stand_in_where_the_database_cannot_hold_it(
+    db_session: Session,
+) -> None:
+    """PostgreSQL's text holds no NUL: there it becomes U+FFFD, in every text of every row that
+    has one, and rows without one are left alone (a cell an issue quotes may carry one: the
+    whole recording used to fail). SQLite keeps the text as it came."""
+    marac_id = _croydon(db_session)
+    submission = record(db_session, report(row(2, "Croydon", date(2024, 10, 3))))
+    values = ["a\x00b", "clean", "\x00\x00", "back\\u0000slash"]
+    rows = [{"submission_id": submission.id, "position": 200 + n, "code": "nul-text",
+             "severity": "info", "sheet": None, "cell": f"A{n}", "row": n,
+             "column": None, "value": value, "message": value}
+            for n, value in enumerate(values)]
+    insert_many(db_session, ISSUES, rows)
+    stored = db_session.execute(
+        select(SubmissionIssue.value, SubmissionIssue.message, SubmissionIssue.row)
+        .where(SubmissionIssue.code == "nul-text").order_by(SubmissionIssue.position)).all()
+    postgresql = db_session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        values = [v.replace("\x00", "\ufffd") for v in values]
+    assert [tuple(r) for r in stored] == [(v, v, n) for n, v in enumerate(values)]
+    # Rows with days and times in them too: written again, they are written the same way.
+    insert_many(db_session, MEETINGS, [{"marac_id": marac_id, "meeting_date": date(2019, 5, 6),
+                                        "quarter": "Q\x00", "created_at": T0}])
+    kept = db_session.execute(select(Meeting.quarter, Meeting.created_at)
+                              .where(Meeting.meeting_date == date(2019, 5, 6))).one()
+    assert tuple(kept) == ("Q\ufffd" if postgresql else "Q\x00", T0)
+
+
 def test_a_naive_time_is_refused_before_anything_is_written(db_session: Session) -> None:
     marac_id = _croydon(db_session)
     naive = [{"marac_id": marac_id, "meeting_date": date(2024, 4, 1), "quarter": "Q",
