@@ -14,7 +14,12 @@ import pytest
 from sqlalchemy import String
 
 from bot.channels.email import smtp_listener
-from bot.channels.email.address import MAX_MESSAGE_ID, message_id_text
+from bot.channels.email.address import (
+    MAX_MESSAGE_ID,
+    envelope_text,
+    message_id_text,
+    to_envelope_sender,
+)
 from bot.channels.email.inbound import to_inbound
 from bot.channels.email.smtp_listener import message_id_of
 from kernel.messages import MAX_KEY_CHARS, dedupe_prefix
@@ -141,3 +146,19 @@ def test_a_submission_key_has_room_for_any_message_id(length: int) -> None:
         assert dedupe_prefix("email", key[:-1] + "j") != prefix
     submission_key = f"{prefix}:{'f' * 64}"
     assert len(submission_key) <= cast(String, Submission.__table__.c.dedupe_key.type).length
+
+
+def test_a_long_key_that_is_no_proper_text_is_still_kept_as_its_hash() -> None:
+    """A chat event's key comes from JSON, which may carry a lone surrogate ("\\ud800"): it
+    cannot be encoded as it stands, and must not fail the message."""
+    key = "\ud800" * (MAX_KEY_CHARS + 1)
+    expected = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    assert dedupe_prefix("slack", key) == f"slack:sha256:{expected}"
+
+
+def test_an_envelope_sender_is_kept_whole_however_long() -> None:
+    """RFC 5321 allows a path of 256 characters: nothing of an address is cut, only its
+    controls dropped."""
+    address = "a" * 240 + "@example.org"
+    assert envelope_text(f"{address}\x00") == address
+    assert to_envelope_sender(address) == address and to_envelope_sender(None) is None
