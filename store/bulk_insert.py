@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, TextClause, insert, text
+from sqlalchemy import Insert, Table, TextClause, insert, text
 from sqlalchemy.orm import Session
 
 # Rows (or keys) per statement: its parameters stay well under SQLite's 32,766 and
@@ -38,7 +38,7 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return
     if session.get_bind().dialect.name != "postgresql":
         for start in range(0, len(rows), CHUNK):
-            session.execute(insert(table), list(rows[start:start + CHUNK]))
+            session.execute(_insert(table), list(rows[start:start + CHUNK]))
         return
     statement = _from_json(table, tuple(rows[0]))
     for start in range(0, len(rows), JSON_CHUNK):
@@ -56,6 +56,11 @@ def _json_text(rows: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps([{key: value.replace("\x00", "\ufffd") if isinstance(value, str) else value
                         for key, value in row.items()} for row in rows],
                       default=_json_value, separators=(",", ":"))
+
+
+@cache  # built once per table, not for every message (issue 14)
+def _insert(table: Table) -> Insert:
+    return insert(table)
 
 
 @cache  # built once per (table, columns): the same few every message (issue 14)
