@@ -160,10 +160,18 @@ def insert_sizes(session: Session, into: str, work: Callable[[], object]) -> lis
         else:
             sizes.append(1)
 
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with watching_statements(session, seen):
         work()
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     return sizes
+
+
+@contextmanager
+def watching_statements(session: Session, listener: Callable[..., None]) -> Iterator[None]:
+    """``listener`` hears every statement the session's engine sends meanwhile
+    (SQLAlchemy's before_cursor_execute)."""
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)

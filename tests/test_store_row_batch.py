@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,15 @@ from store.meetings import _marac_index
 from store.models import HeldChange, Marac, Meeting, MeetingVersion
 from store.row_batch import CHUNK, add_first_versions, chunked, lock_meetings
 from store.versions import Provenance, demote_current, lock_meeting
-from tests.store_support import T0, insert_sizes, load_registry, record, report, row
+from tests.store_support import (
+    T0,
+    insert_sizes,
+    load_registry,
+    record,
+    report,
+    row,
+    watching_statements,
+)
 
 OCT3 = date(2024, 10, 3)
 
@@ -172,12 +180,8 @@ def _statements(session: Session, work: Callable[[], object]) -> Counter[str]:
         kind = " ".join(words.split()[:3]) if words.startswith("INSERT") else words.split()[0]
         seen[f"{kind} {table}".strip() if kind.startswith(("SELECT", "UPDATE")) else kind] += 1
 
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with watching_statements(session, count):
         work()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     return seen
 
 
