@@ -40,7 +40,7 @@ from store.types import utcnow
 from store.upsert import skipping_duplicates
 from store.versions import Provenance, add_version, current_version, lock_or_create_meeting
 from validation.columns import COUNT_KEYS
-from validation.issues import Issue
+from validation.issues import Issue, shown
 from validation.report import FileReport, ParsedRow
 
 logger = logging.getLogger(__name__)
@@ -216,10 +216,10 @@ def _provenance(job: _Recording, row: ParsedRow) -> Provenance:
 
 
 def _fit(text: str | None, limit: int) -> str | None:
-    """A file's own text cut to its column's length. PostgreSQL refuses a longer value (SQLite
-    takes it), and a hand-made file can name its sheet far past Excel's 31 characters: cut,
-    rather than the whole recording failing (issue 14 found it)."""
-    return text if text is None or len(text) <= limit else text[:limit - 1] + "…"
+    """A file's own text cut to its column's length, as a report cuts it. PostgreSQL refuses a
+    longer value (SQLite takes it), and a hand-made file can name its sheet far past Excel's
+    31 characters: cut, rather than the whole recording failing (issue 14 found it)."""
+    return None if text is None else shown(text, limit)
 
 
 def _marac_index(session: Session) -> NameIndex[int]:

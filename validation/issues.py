@@ -110,9 +110,9 @@ class Issue:
 VALUE_CHARS = 200
 
 
-def shown(text: str) -> str:
-    """A file's own text as reported: cut past VALUE_CHARS, with an ellipsis."""
-    return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
+def shown(text: str, limit: int = VALUE_CHARS) -> str:
+    """A file's own text as reported (or stored): cut past ``limit``, with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _jsonable(value: Any) -> Any:
