@@ -5,6 +5,7 @@ equal, its arrays aligned and writable; a cut-off or foreign frame is a child th
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 import time
 import tracemalloc
@@ -80,6 +81,39 @@ def test_a_frame_that_is_not_ours_is_a_child_that_died() -> None:
     assert _received(b"garbage that is long enough to be a head" * 3) is None
     head = isolated._FRAME.pack(isolated._MAGIC, 1 << 40, 0)  # claims a terabyte
     assert _received(head) is None
+
+
+def _peak_while_received(data: bytes) -> tuple[tuple[str, Any] | None, int]:
+    tracemalloc.start()
+    try:
+        found = _received(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return found, peak
+
+
+@pytest.mark.parametrize("magic", [b"garb", isolated._MAGIC])
+def test_a_head_claiming_too_many_buffers_is_refused_before_room_is_made(magic: bytes) -> None:
+    """A foreign head's count was taken as ours: 1.8 billion sizes, 14 GB zeroed, before its
+    magic was looked at. Now neither a foreign head nor ours past the cap gets any room."""
+    head = isolated._FRAME.pack(magic, 100, 1_814_066_025)
+    found, peak = _peak_while_received(head + b"x" * 64)
+    assert found is None
+    assert peak < 1 << 16
+
+
+def test_a_head_at_the_buffer_cap_is_read_and_one_past_it_is_not() -> None:
+    body = pickle.dumps(("ok", 1), protocol=5)
+    at_cap = isolated._FRAME.pack(isolated._MAGIC, len(body), isolated._MAX_BUFFERS)
+    sizes = isolated._SIZE.pack(0) * isolated._MAX_BUFFERS
+    padding = b"\0" * (-len(body) % isolated._ALIGN)  # where the (empty) buffers start
+    # A frame with as many buffers as the cap allows is read whole ...
+    assert _received(at_cap + sizes + body + padding) == ("ok", 1)
+    # ... and one past the cap is refused at its head, whatever follows.
+    over = isolated._FRAME.pack(isolated._MAGIC, 0, isolated._MAX_BUFFERS + 1)
+    found, peak = _peak_while_received(over + isolated._SIZE.pack(0) * 8)
+    assert found is None and peak < 1 << 16  # the sizes of 65,537 buffers would be 512 KB
 
 
 def test_a_frame_claiming_more_than_a_child_can_hold_is_refused_unread() -> None:

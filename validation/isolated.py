@@ -251,8 +251,12 @@ def _receive_outcome(fd: int, deadline: float, timeout: float) -> tuple[str, Any
         if not fill(memoryview(head)):
             return None
         magic, body_size, count = _FRAME.unpack(head)
+        # Checked before any room is made: a foreign head's count, taken as ours, asked for
+        # up to 32 GB of zeroed sizes (found by a 17-second test).
+        if magic != _MAGIC or count > _MAX_BUFFERS:
+            return None
         sizes = bytearray(_SIZE.size * count)
-        if magic != _MAGIC or count > _MAX_BUFFERS or not fill(memoryview(sizes)):
+        if not fill(memoryview(sizes)):
             return None
         lengths = [size for (size,) in _SIZE.iter_unpack(sizes)]
         places, end = _layout(body_size, lengths)
