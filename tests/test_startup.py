@@ -136,11 +136,16 @@ def test_validating_makes_next_to_no_cyclic_garbage() -> None:
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
+    # What the suite made before this test is set aside: each collection then walks only what
+    # validating made, not the whole suite's heap again (58 s of a full run for 64 files;
+    # with 1.5 million objects alive, 23 s before and 4 s now).
+    gc.freeze()
     try:
         # By path within the fixtures: two folders may hold files of the same name.
         left = {str(path.relative_to(fixtures)): (validate_path(path, context),
                                                    gc.collect())[1] for path in files}
     finally:
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
     assert len(left) == len(files)
