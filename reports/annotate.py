@@ -11,10 +11,11 @@ Two ways to copy, so a large file stays quick:
   return); packages it does not handle (comments already on a marked sheet, strict OOXML, odd
   XML...) are loaded and saved with openpyxl once the file guard has let them through;
 - everything else (.xls, .ods, .csv, large or odd workbooks) is read by ``validation.reader``,
-  the validator's own reader, and written as a fresh write-only workbook with the same sheet
-  names and values. For 50,000 x 32 cells openpyxl's normal mode takes ~27 s to load and
-  save; the fresh write-only copy takes ~16 s of CPU (about a quarter less with lxml
-  installed, which openpyxl then uses to write XML).
+  the validator's own reader; its values are written as XML text into a plain package with
+  the same sheet names (``reports.values_package``), which ``reports.xlsx_patch`` then marks.
+  For 50,000 x 32 cells openpyxl's normal mode takes ~27 s to load and save, and a fresh
+  write-only openpyxl workbook ~16 s of CPU (~10 µs a cell); that is kept only for a package
+  the patcher declines.
 If the file cannot be opened at all, the result holds only the Issues sheet.
 """
 
@@ -36,6 +37,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.issue_sheet import add_issues_sheet, issues_csv_bytes, unique_title
+from reports.values_package import ValuesSheet, values_package
 from reports.xlsx_cells import AnySheet, make_cell, mark_cell, needs_cell, plain_value
 from reports.xlsx_patch import patched_copy
 from validation.guards import check_container
@@ -84,7 +86,7 @@ def annotate_workbook(data: bytes, filename: str, report: FileReport) -> bytes:
         styled = _styled_copy(data, report)
         if styled is not None:
             return styled
-    return _save(_values_copy(data, filename, report))
+    return _values_copy(data, filename, report)
 
 
 def issues_csv(report: FileReport) -> bytes:
@@ -156,21 +158,36 @@ def _writable_cell(sheet: Worksheet, row: int, column: int) -> Any:
     return cell
 
 
-def _values_copy(data: bytes, filename: str, report: FileReport) -> Workbook:
+def _values_copy(data: bytes, filename: str, report: FileReport) -> bytes:
+    """The file's values as read by the validator, written as a plain package and marked by
+    the patcher (``reports.values_package``); written by openpyxl should the patcher decline."""
     read = read_workbook(data, filename)
     if isinstance(read, Issue):
         logger.info("cannot copy %s (%s): Issues sheet only", filename, read.code)
-        return _issues_only(report.issues)
-    book = Workbook(write_only=True)
-    names = [sheet.name for sheet in read.sheets]
-    marks = collect_marks(report.issues, names, report.sheet)
+        return _save(_issues_only(report.issues))
     titles: list[str] = []
     for sheet in read.sheets:
-        title = unique_title(_valid_title(sheet.name), titles)
-        titles.append(title)
-        _write_values_sheet(book.create_sheet(title), sheet, marks.get(sheet.name, {}))
+        titles.append(unique_title(_valid_title(sheet.name), titles))
+    package = values_package([ValuesSheet(title, sheet.rows, _widths(sheet.rows))
+                              for title, sheet in zip(titles, read.sheets, strict=True)])
+    marks = collect_marks(report.issues, [sheet.name for sheet in read.sheets], report.sheet)
+    drawn = {title: _near_the_data(marks.get(sheet.name, {}), sheet)
+             for title, sheet in zip(titles, read.sheets, strict=True)}
+    copy = patched_copy(package, report, marks=drawn)
+    if copy is not None:
+        return copy
+    book = Workbook(write_only=True)
+    for title, sheet in zip(titles, read.sheets, strict=True):
+        _write_values_sheet(book.create_sheet(title), sheet, drawn[title])
     add_issues_sheet(book, report.issues)
-    return book
+    return _save(book)
+
+
+def _near_the_data(marks: dict[Position, list[Issue]], sheet: SheetData
+                   ) -> dict[Position, list[Issue]]:
+    """The marks a values copy draws: none far below the sheet's last row of data."""
+    last = max((number for number, _ in sheet.rows), default=0) + MARK_ROWS_PAST_DATA
+    return {(row, column): issues for (row, column), issues in marks.items() if row <= last}
 
 
 def _valid_title(name: str) -> str:
@@ -186,10 +203,9 @@ def _write_values_sheet(
     by_number = dict(data.rows)
     _set_widths(sheet, data.rows)
     by_row: dict[int, dict[int, list[Issue]]] = defaultdict(dict)
-    for (row, column), issues in marks.items():
+    for (row, column), issues in marks.items():  # none far below the data (_near_the_data)
         by_row[row][column] = issues
-    last_data = max(by_number, default=0)
-    last = max([last_data, *(r for r in by_row if r <= last_data + MARK_ROWS_PAST_DATA)])
+    last = max([*by_number, *by_row], default=0)
     for number in range(1, last + 1):  # write-only sheets are written row after row
         sheet.append(_row_cells(sheet, by_number.get(number, []), by_row.get(number, {})))
 
@@ -205,13 +221,17 @@ def _row_cells(sheet: AnySheet, values: list[Any], marks: dict[int, list[Issue]]
 
 
 def _set_widths(sheet: AnySheet, rows: list[tuple[int, list[Any]]]) -> None:
-    """Widths from the first rows' contents, between 8 and 40 characters."""
+    for index, width in _widths(rows).items():
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _widths(rows: list[tuple[int, list[Any]]]) -> dict[int, float]:
+    """Widths from the first rows' contents, between 8 and 40 characters, by column (1-based)."""
     widest: dict[int, int] = defaultdict(int)
     for _, values in rows[:200]:
         for index, value in enumerate(values, start=1):
             widest[index] = max(widest[index], len(str(value)) if value is not None else 0)
-    for index, width in widest.items():
-        sheet.column_dimensions[get_column_letter(index)].width = min(40, max(8, width + 2))
+    return {index: min(40, max(8, width + 2)) for index, width in widest.items()}
 
 
 def collect_marks(

@@ -63,6 +63,7 @@ from validation.report import FileReport
 logger = logging.getLogger(__name__)
 
 Position = tuple[int, int]  # (row, column), both 1-based
+Marks = dict[str, dict[Position, list[Issue]]]  # sheet title -> cell -> its issues
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -125,22 +126,29 @@ class Unexpected(Exception):
     """Something this patcher does not handle; the openpyxl copy takes over."""
 
 
-def patched_copy(data: bytes, report: FileReport) -> bytes | None:
+def patched_copy(
+    data: bytes, report: FileReport, *, marks: Marks | None = None
+) -> bytes | None:
     """The annotated workbook as .xlsx bytes, or None when the package is not one this module
     patches safely (the caller then uses openpyxl).
 
     Safe on any bytes, with or without the file guard first: no part is inflated past the
     size the central directory declares for it (``ZipSource``), and a package whose declared
     sizes the guard would refuse (too many parts, too much in all, encrypted, an odd
-    compression) or whose sheets are too large to patch is declined before any inflating."""
+    compression) or whose sheets are too large to patch is declined before any inflating.
+
+    ``marks``: for a package the bot wrote itself (``reports.values_package``), the cells to
+    mark by sheet title there, as the caller found them (its titles are the sheets' names cut
+    to Excel's rules). Its sheets may be of any size: they hold rows already read."""
     # Imported here: reports.annotate imports this module, and collect_marks lives there.
     from reports.annotate import collect_marks
 
     try:
         source = ZipSource(data)
-        _check_declared(source.infos, len(data))
+        _check_declared(source.infos, len(data), sheets_capped=marks is None)
         package = _Package(source)
-        marks = collect_marks(report.issues, package.worksheet_names(), report.sheet)
+        if marks is None:
+            marks = collect_marks(report.issues, package.worksheet_names(), report.sheet)
         return package.annotated(marks, report.issues)
     # Odd packages raise many things (KeyError for a missing part, ParseError, ValueError from
     # a bad number, BadZipFile...); the openpyxl path still serves the user.
@@ -149,7 +157,9 @@ def patched_copy(data: bytes, report: FileReport) -> bytes | None:
         return None
 
 
-def _check_declared(infos: Sequence[zipfile.ZipInfo], size: int) -> None:
+def _check_declared(
+    infos: Sequence[zipfile.ZipInfo], size: int, *, sheets_capped: bool = True
+) -> None:
     """The guard's limits on what the central directory declares (raising ZipRefusal), with
     those of annotate_workbook's own look, and the cap on sheet XML that this path takes."""
     from reports.annotate import GUARD_MIN_BYTES, STYLED_COPY_MAX_SHEET_XML
@@ -166,7 +176,8 @@ def _check_declared(infos: Sequence[zipfile.ZipInfo], size: int) -> None:
         "no part expands too fast",
     )
     sheets = sum(i.file_size for i in infos if i.filename.startswith("xl/worksheets/"))
-    _require(sheets <= STYLED_COPY_MAX_SHEET_XML, "sheets small enough to patch")
+    _require(not sheets_capped or sheets <= STYLED_COPY_MAX_SHEET_XML,
+             "sheets small enough to patch")
 
 
 def _parse(xml: bytes) -> ET.Element:
