@@ -49,6 +49,12 @@ logger = logging.getLogger(__name__)
 
 # Uncompressed worksheet XML is ~35 bytes a cell: 8 MB is ~240,000 cells, a few seconds styled.
 STYLED_COPY_MAX_SHEET_XML = 8 * 1024 * 1024
+# A values copy of up to this many cells is written as XML text and marked by the patcher,
+# which holds a marked sheet's XML in memory several times over (~220 MB more at 1.6 million
+# cells, ~45 MB of XML); a larger one by openpyxl, row by row to a temporary file: ~10 µs a
+# cell, but memory that stays flat. Returns are far below it (2,000 rows of 40 columns is
+# 80,000 cells).
+VALUES_PACKAGE_MAX_CELLS = 1_000_000
 # A range in an issue's cell (e.g. "AB7:AF7") marks at most this many cells.
 MAX_CELLS_PER_ISSUE = 64
 # A finding about many rows (a duplicated meeting) highlights at most this many of them.
@@ -168,14 +174,16 @@ def _values_copy(data: bytes, filename: str, report: FileReport) -> bytes:
     titles: list[str] = []
     for sheet in read.sheets:
         titles.append(unique_title(_valid_title(sheet.name), titles))
-    package = values_package([ValuesSheet(title, sheet.rows, _widths(sheet.rows))
-                              for title, sheet in zip(titles, read.sheets, strict=True)])
     marks = collect_marks(report.issues, [sheet.name for sheet in read.sheets], report.sheet)
     drawn = {title: _near_the_data(marks.get(sheet.name, {}), sheet)
              for title, sheet in zip(titles, read.sheets, strict=True)}
-    copy = patched_copy(package, report, marks=drawn)
-    if copy is not None:
-        return copy
+    cells = sum(len(values) for sheet in read.sheets for _, values in sheet.rows)
+    if cells <= VALUES_PACKAGE_MAX_CELLS:
+        package = values_package([ValuesSheet(title, sheet.rows, _widths(sheet.rows))
+                                  for title, sheet in zip(titles, read.sheets, strict=True)])
+        copy = patched_copy(package, report, marks=drawn)
+        if copy is not None:
+            return copy
     book = Workbook(write_only=True)
     for title, sheet in zip(titles, read.sheets, strict=True):
         _write_values_sheet(book.create_sheet(title), sheet, drawn[title])

@@ -17,7 +17,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -35,6 +35,7 @@ MAX_CELL_CHARS = 32_767
 # Deflated quickly: the sheets are written once here and, where marked, once more by the
 # patcher; the others go into the copy as they are.
 _LEVEL = 1
+_BATCH_ROWS = 1000
 # Characters XML 1.0 cannot hold at all; plain_value has dropped the control characters.
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -69,7 +70,11 @@ def values_package(sheets: Sequence[ValuesSheet]) -> bytes:
         package.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
         package.writestr("xl/styles.xml", _STYLES)
         for number, sheet in enumerate(sheets, start=1):
-            package.writestr(f"xl/worksheets/sheet{number}.xml", sheet_xml(sheet, strings))
+            # Written as it is made, a batch of rows at a time: never the whole sheet's XML at
+            # once on top of the rows it is made from.
+            with package.open(f"xl/worksheets/sheet{number}.xml", "w") as part:
+                for chunk in sheet_xml(sheet, strings):
+                    part.write(chunk)
         package.writestr("xl/sharedStrings.xml", strings.xml())
     return out.getvalue()
 
@@ -93,11 +98,14 @@ class SharedStrings:
                 f'uniqueCount="{len(self.places)}">{items}</sst>').encode()
 
 
-def sheet_xml(sheet: ValuesSheet, strings: SharedStrings) -> bytes:
-    parts = [_DECL, f'<worksheet xmlns="{_MAIN}">', _columns(sheet.widths), "<sheetData>"]
-    parts.extend(_row(number, values, strings) for number, values in sheet.rows if values)
-    parts.append("</sheetData></worksheet>")
-    return "".join(parts).encode("utf-8")
+def sheet_xml(sheet: ValuesSheet, strings: SharedStrings) -> Iterator[bytes]:
+    """The sheet's XML in pieces of ``_BATCH_ROWS`` rows."""
+    yield f'{_DECL}<worksheet xmlns="{_MAIN}">{_columns(sheet.widths)}<sheetData>'.encode()
+    for start in range(0, len(sheet.rows), _BATCH_ROWS):
+        batch = sheet.rows[start:start + _BATCH_ROWS]
+        yield "".join(_row(number, values, strings) for number, values in batch if values
+                      ).encode()
+    yield b"</sheetData></worksheet>"
 
 
 def _row(number: int, values: Sequence[Any], strings: SharedStrings) -> str:

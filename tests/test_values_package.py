@@ -37,6 +37,7 @@ from tests.test_annotate import (
 )
 from tests.test_hostile_corpus import SEED
 from validation.issues import Issue, Severity
+from validation.reader import read_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -94,7 +95,7 @@ def test_row_numbers_widths_and_titles_are_kept_and_blank_rows_written_as_nothin
     assert first["A3"].value is None and first["A4"].value is None
     assert first.column_dimensions["A"].width == 8 and first.column_dimensions["B"].width == 40
     assert book["Ann's \"sheet\" & co"]["A2"].value == 1
-    xml = sheet_xml(ValuesSheet("First", rows, {}), SharedStrings()).decode()
+    xml = b"".join(sheet_xml(ValuesSheet("First", rows, {}), SharedStrings())).decode()
     assert '<row r="3"' not in xml and '<row r="4"' not in xml  # no empty rows
     assert "<cols>" not in xml  # no widths, no element
 
@@ -171,3 +172,24 @@ def test_each_text_is_kept_once_and_named_by_its_place() -> None:
     assert sheet.count('t="s"><v>0</v>') == 3  # Croydon, everywhere it stands
     assert [[c.value for c in row] for row in _book(ValuesSheet("S", rows, {}))["S"]] == [
         list(values) for _, values in rows]
+
+
+def test_a_copy_past_the_cell_cap_is_written_by_openpyxl_and_marked_alike(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Up to VALUES_PACKAGE_MAX_CELLS the plain package and the patcher (comments in
+    xl/comments1.xml); past it openpyxl, whose memory stays flat (xl/comments/comment1.xml)."""
+    fixture = "clean_libreoffice.ods"
+    data = (FIXTURES / fixture).read_bytes()
+    read = read_workbook(data, fixture)
+    assert not isinstance(read, Issue)
+    cells = sum(len(values) for sheet in read.sheets for _, values in sheet.rows)
+    assert annotate.VALUES_PACKAGE_MAX_CELLS >= 1_000_000 > 100 * cells
+    parts = {}
+    for cap in (cells, cells - 1):
+        monkeypatch.setattr(annotate, "VALUES_PACKAGE_MAX_CELLS", cap)
+        out = annotate_workbook(data, fixture, _report(fixture, sample_issues()))
+        _assert_marked(load_workbook(io.BytesIO(out)))
+        with zipfile.ZipFile(io.BytesIO(out)) as package:
+            parts[cap] = {n for n in package.namelist() if n.endswith(".xml") and "comment" in n}
+    assert parts[cells] == {"xl/comments1.xml"}
+    assert parts[cells - 1] == {"xl/comments/comment1.xml"}
