@@ -68,7 +68,7 @@ def values_package(sheets: Sequence[ValuesSheet]) -> bytes:
         package.writestr("_rels/.rels", _ROOT_RELS)
         package.writestr("xl/workbook.xml", _workbook(sheets))
         package.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
-        package.writestr("xl/styles.xml", _STYLES)
+        package.writestr("xl/styles.xml", _styles())
         for number, sheet in enumerate(sheets, start=1):
             # Written as it is made, a batch of rows at a time: never the whole sheet's XML at
             # once on top of the rows it is made from.
@@ -205,6 +205,7 @@ _ROOT_RELS = (
 )
 
 
+@cache  # once, at first use rather than at import: a mutation run can reach it then
 def _styles() -> str:
     formats = "".join(f"<numFmt numFmtId={quoteattr(str(i))} formatCode={quoteattr(code)}/>"
                       for i, code in _FORMATS)
@@ -226,5 +227,3 @@ def _styles() -> str:
         "</styleSheet>"
     )
 
-
-_STYLES = _styles()

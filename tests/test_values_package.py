@@ -9,6 +9,7 @@ import zipfile
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 from xml.parsers import expat
 
 import pytest
@@ -86,7 +87,8 @@ def test_text_is_cut_to_excels_cell_limit_and_loses_what_xml_cannot_hold() -> No
 
 
 def test_row_numbers_widths_and_titles_are_kept_and_blank_rows_written_as_nothing() -> None:
-    rows = [(1, ["Marac", "Date"]), (3, []), (4, [None, None]), (7, ["Leeds", 3])]
+    rows: list[tuple[int, list[Any]]] = [(1, ["Marac", "Date"]), (3, []), (4, [None, None]),
+                                         (7, ["Leeds", 3])]
     book = _book(ValuesSheet("First", rows, {1: 8, 2: 40}),
                  ValuesSheet("Ann's \"sheet\" & co", [(2, [1])], {}))
     assert book.sheetnames == ["First", "Ann's \"sheet\" & co"]
@@ -162,7 +164,8 @@ def test_an_ods_whose_repeated_rows_unfold_to_16389_is_copied_whole_and_marked()
 
 
 def test_each_text_is_kept_once_and_named_by_its_place() -> None:
-    rows = [(1, ["Croydon", "Leeds"]), (2, ["Croydon", "12"]), (3, ["Leeds", "Croydon"])]
+    rows: list[tuple[int, list[Any]]] = [(1, ["Croydon", "Leeds"]), (2, ["Croydon", "12"]),
+                                         (3, ["Leeds", "Croydon"])]
     data = values_package([ValuesSheet("S", rows, {})])
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         table = package.read("xl/sharedStrings.xml").decode()
@@ -193,3 +196,186 @@ def test_a_copy_past_the_cell_cap_is_written_by_openpyxl_and_marked_alike(
             parts[cap] = {n for n in package.namelist() if n.endswith(".xml") and "comment" in n}
     assert parts[cells] == {"xl/comments1.xml"}
     assert parts[cells - 1] == {"xl/comments/comment1.xml"}
+
+
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_OFFICE = "application/vnd.openxmlformats-officedocument.spreadsheetml."
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def _parts(data: bytes) -> dict[str, ElementTree.Element]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        assert {i.compress_type for i in package.infolist()} == {zipfile.ZIP_DEFLATED}
+        return {name: ElementTree.fromstring(package.read(name)) for name in package.namelist()}
+
+
+def _no_stray_text(root: ElementTree.Element, holding: tuple[str, ...] = ()) -> bool:
+    """Text only where the schema has it (``holding``): nothing between elements."""
+    return all(not (element.tail or "").strip() and (
+        element.tag in holding or not (element.text or "").strip()) for element in root.iter())
+
+
+def test_every_part_is_typed_and_related_as_excel_expects() -> None:
+    parts = _parts(values_package([ValuesSheet("A", [(1, ["x"])], {}),
+                                   ValuesSheet("B", [(1, [1])], {})]))
+    types = parts["[Content_Types].xml"]
+    defaults = {e.get("Extension"): e.get("ContentType") for e in types.iter(_CT + "Default")}
+    assert defaults == {"rels": "application/vnd.openxmlformats-package.relationships+xml",
+                        "xml": "application/xml"}
+    overrides = {e.get("PartName"): e.get("ContentType") for e in types.iter(_CT + "Override")}
+    assert overrides == {
+        "/xl/workbook.xml": _OFFICE + "sheet.main+xml",
+        "/xl/styles.xml": _OFFICE + "styles+xml",
+        "/xl/sharedStrings.xml": _OFFICE + "sharedStrings+xml",
+        "/xl/worksheets/sheet1.xml": _OFFICE + "worksheet+xml",
+        "/xl/worksheets/sheet2.xml": _OFFICE + "worksheet+xml",
+    }
+    assert set(parts) == {"[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels",
+                          *(str(name).lstrip("/") for name in overrides)}
+    assert [(r.get("Id"), r.get("Type"), r.get("Target")) for r in parts["_rels/.rels"]] == [
+        ("rId1", f"{_REL}/officeDocument", "xl/workbook.xml")]
+    related = {r.get("Id"): (r.get("Type"), r.get("Target"))
+               for r in parts["xl/_rels/workbook.xml.rels"]}
+    assert len(related) == len(parts["xl/_rels/workbook.xml.rels"]) == 4  # ids unique
+    assert sorted(related.values()) == [
+        (f"{_REL}/sharedStrings", "sharedStrings.xml"), (f"{_REL}/styles", "styles.xml"),
+        (f"{_REL}/worksheet", "worksheets/sheet1.xml"),
+        (f"{_REL}/worksheet", "worksheets/sheet2.xml")]
+    sheets = [(s.get("name"), s.get("sheetId"), related[str(s.get(f"{{{_REL}}}id"))][1])
+              for s in parts["xl/workbook.xml"].iter(_MAIN + "sheet")]
+    assert sheets == [("A", "1", "worksheets/sheet1.xml"), ("B", "2", "worksheets/sheet2.xml")]
+    for name in ("[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels",
+                 "xl/workbook.xml", "xl/styles.xml"):
+        assert _no_stray_text(parts[name]), name
+    assert _no_stray_text(parts["xl/sharedStrings.xml"], (_MAIN + "t",))
+    assert _no_stray_text(parts["xl/worksheets/sheet1.xml"], (_MAIN + "v",))
+
+
+def test_styles_hold_the_uk_formats_and_counts_that_match_what_they_list() -> None:
+    styles = _parts(values_package([ValuesSheet("S", [], {})]))["xl/styles.xml"]
+    formats = {n.get("numFmtId"): n.get("formatCode") for n in styles.iter(_MAIN + "numFmt")}
+    assert formats == {"164": UK_DATE, "165": UK_DATE_TIME}
+    for parent, child in (("numFmts", "numFmt"), ("fonts", "font"), ("fills", "fill"),
+                          ("borders", "border"), ("cellStyleXfs", "xf"), ("cellXfs", "xf"),
+                          ("cellStyles", "cellStyle")):
+        listed = styles.find(_MAIN + parent)
+        assert listed is not None, parent
+        assert int(listed.get("count", "-1")) == len(listed.findall(_MAIN + child)) >= 1, parent
+    cell_formats = styles.findall(f"{_MAIN}cellXfs/{_MAIN}xf")
+    # Default, date, date and time, time (Excel's 21), duration (Excel's 46): the s="N" used.
+    assert [x.get("numFmtId") for x in cell_formats] == ["0", "164", "165", "21", "46"]
+    assert [x.get("applyNumberFormat") for x in cell_formats] == [None, "1", "1", "1", "1"]
+    for xf in [*cell_formats, *styles.findall(f"{_MAIN}cellStyleXfs/{_MAIN}xf")]:
+        assert (xf.get("fontId"), xf.get("fillId"), xf.get("borderId")) == ("0", "0", "0")
+    assert {xf.get("xfId") for xf in cell_formats} == {"0"}
+    fills = [f.find(_MAIN + "patternFill") for f in styles.iter(_MAIN + "fill")]
+    assert [f.get("patternType") for f in fills if f is not None] == ["none", "gray125"]
+    font = styles.find(f"{_MAIN}fonts/{_MAIN}font")
+    assert font is not None
+    assert [(e.tag[len(_MAIN):], e.get("val")) for e in font] == [
+        ("sz", "11"), ("name", "Calibri"), ("family", "2")]
+    border = styles.find(f"{_MAIN}borders/{_MAIN}border")
+    assert border is not None
+    assert [e.tag[len(_MAIN):] for e in border] == ["left", "right", "top", "bottom", "diagonal"]
+    normal = styles.find(f"{_MAIN}cellStyles/{_MAIN}cellStyle")
+    assert normal is not None
+    assert (normal.get("name"), normal.get("xfId"), normal.get("builtinId")) == ("Normal", "0", "0")
+
+
+def test_a_sheet_and_its_strings_are_written_exactly_so() -> None:
+    strings = SharedStrings()
+    rows: list[tuple[int, list[Any]]] = [(1, ["Marac", 3, None, True]), (2, []), (3, [None]),
+                                         (4, [date(2024, 10, 3), "Leeds", "Marac"])]
+    xml = b"".join(sheet_xml(ValuesSheet("S", rows, {1: 10.5, 3: 8}), strings)).decode()
+    assert xml == (
+        f'{_DECL}<worksheet xmlns="{_MAIN[1:-1]}"><cols>'
+        '<col min="1" max="1" width="10.5" customWidth="1"/>'
+        '<col min="3" max="3" width="8" customWidth="1"/></cols><sheetData>'
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><v>3</v></c>'
+        '<c r="D1" t="b"><v>1</v></c></row>'
+        '<row r="4"><c r="A4" s="1"><v>45568.0</v></c><c r="B4" t="s"><v>1</v></c>'
+        '<c r="C4" t="s"><v>0</v></c></row></sheetData></worksheet>')
+    assert strings.xml().decode() == (
+        f'{_DECL}<sst xmlns="{_MAIN[1:-1]}" count="3" uniqueCount="2">'
+        '<si><t xml:space="preserve">Marac</t></si><si><t xml:space="preserve">Leeds</t></si>'
+        "</sst>")
+    no_widths = b"".join(sheet_xml(ValuesSheet("S", [], {}), SharedStrings())).decode()
+    assert no_widths == (
+        f'{_DECL}<worksheet xmlns="{_MAIN[1:-1]}"><sheetData></sheetData></worksheet>')
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    return "".join(",".join(row) + "\r\n" for row in rows).encode()
+
+
+@pytest.mark.parametrize("declined", [False, True])
+def test_column_widths_follow_the_first_200_rows_between_8_and_40(
+        declined: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if declined:  # the openpyxl way gives the same widths
+        monkeypatch.setattr(annotate, "patched_copy", lambda *args, **kwargs: None)
+    rows = [["Marac", "", "Cases discussed", "x" * 39, "y" * 60]]
+    rows += [["Croydon", "", "12", "1", "2"]] * 198
+    rows += [["A much longer Marac name than any before", "", "1", "1", "1"]]  # row 200: counted
+    rows += [["z" * 30, "z" * 30, "1", "1", "1"]]  # row 201: not looked at
+    out = annotate_workbook(_csv(rows), "w.csv", _report("w.csv", [], "w"))
+    columns = load_workbook(io.BytesIO(out))["w"].column_dimensions
+    # len + 2 for a long name, 8 at least (B is blank until row 201), 40 at most.
+    assert [columns[c].width for c in "ABCDE"] == [42 - 2, 8, 17, 40, 40]
+
+
+def test_marks_down_to_1000_rows_past_the_data_are_drawn_and_no_further(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [["Marac", "Date"], ["Croydon", "03/10/2024"], [], ["Leeds", "04/10/2024"]]
+    data = _csv(rows)  # its data ends on row 4, with row 3 blank between
+    issues = [Issue.make("missing-date", sheet="m", cell=f"B{row}", row=row)
+              for row in (3, 1004, 1005)]
+    copies = [annotate_workbook(data, "m.csv", _report("m.csv", issues, "m"))]
+    monkeypatch.setattr(annotate, "patched_copy", lambda *args, **kwargs: None)
+    copies.append(annotate_workbook(data, "m.csv", _report("m.csv", issues, "m")))
+    for out in copies:
+        sheet = load_workbook(io.BytesIO(out))["m"]
+        marked = [c.coordinate for row in sheet.iter_rows() for c in row if c.comment]
+        assert marked == ["B3", "B1004"]
+        assert sheet["A4"].value == "Leeds" and sheet.max_row == 1004
+
+
+def test_an_empty_sheet_is_marked_down_to_row_1000(monkeypatch: pytest.MonkeyPatch) -> None:
+    issues = [Issue.make("missing-date", sheet="e", cell=f"B{row}", row=row)
+              for row in (1000, 1001)]
+    blank = b",,\r\n\r\n"  # a sheet with no row of data
+    copies = [annotate_workbook(blank, "e.csv", _report("e.csv", issues, "e"))]
+    monkeypatch.setattr(annotate, "patched_copy", lambda *args, **kwargs: None)
+    copies.append(annotate_workbook(blank, "e.csv", _report("e.csv", issues, "e")))
+    for out in copies:
+        book = load_workbook(io.BytesIO(out))
+        assert book.sheetnames == ["e", wording.ANNOTATED_SHEET_TITLE]
+        marked = [c.coordinate for row in book["e"].iter_rows() for c in row if c.comment]
+        assert marked == ["B1000"]
+
+
+def test_an_issue_without_a_sheet_marks_the_reports_sheet_in_a_values_copy() -> None:
+    data = (FIXTURES / "clean_libreoffice.ods").read_bytes()
+    out = annotate_workbook(data, "x.ods", _report("x.ods", sample_issues(sheet=None)))
+    _assert_marked(load_workbook(io.BytesIO(out)))
+
+
+def test_a_file_that_cannot_be_read_again_gives_the_issues_sheet_and_a_log_line(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A package the guard lets through whose content.xml is not XML: the reader gives up.
+    source = zipfile.ZipFile(FIXTURES / "clean_libreoffice.ods")
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as package:
+        for info in source.infolist():
+            package.writestr(info, b"<not xml" if info.filename == "content.xml"
+                             else source.read(info.filename))
+    data = broken.getvalue()
+    issues = sample_issues()
+    with caplog.at_level("INFO", logger="reports.annotate"):
+        out = annotate_workbook(data, "x.ods", _report("x.ods", issues))
+    book = load_workbook(io.BytesIO(out))
+    assert book.sheetnames == [wording.ANNOTATED_SHEET_TITLE]
+    _assert_issues_sheet(book, issues)
+    (line,) = [r.getMessage() for r in caplog.records if "cannot copy" in r.getMessage()]
+    assert line == "cannot copy x.ods (unreadable-file): Issues sheet only"
