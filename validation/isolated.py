@@ -126,7 +126,7 @@ class Capped(Generic[T]):
         finally:
             self._finish(answered=sent is not None)
         if sent is None:
-            raise ChildFailed("the reader process died")
+            raise ChildFailed("the child reading it died (past its memory cap, or a crash)")
         outcome, value = sent
         if outcome == "raised":
             raise ChildRaised(*value)
