@@ -28,7 +28,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 
 from reports.xlsx_cells import UK_DATE, UK_DATE_TIME, plain_value
-from reports.xlsx_patch import MAIN_NS, PKG_REL_NS, REL_NS
+from reports.xlsx_patch import (
+    CT_NS,
+    MAIN_NS,
+    PKG_REL_NS,
+    REL_NS,
+    WORKSHEET_CT,
+    XML_DECL,
+    cols_xml,
+)
 
 # Excel keeps at most this many characters in a cell (openpyxl cut to it too).
 MAX_CELL_CHARS = 32_767
@@ -44,9 +52,6 @@ _DATE, _DATE_TIME, _TIME, _DURATION = 1, 2, 3, 4
 _FORMATS = ((164, UK_DATE), (165, UK_DATE_TIME))
 _XF_FORMATS = (0, 164, 165, 21, 46)  # 21 h:mm:ss and 46 [h]:mm:ss are Excel's own
 
-_MAIN, _REL, _PKG_REL = MAIN_NS, REL_NS, PKG_REL_NS
-_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_SHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 
 
 @dataclass(frozen=True)
@@ -94,13 +99,14 @@ class SharedStrings:
     def xml(self) -> bytes:
         items = "".join(f'<si><t xml:space="preserve">{escape(text)}</t></si>'
                         for text in self.places)
-        return (f'{_DECL}<sst xmlns="{_MAIN}" count="{self.uses}" '
+        return (f'{XML_DECL}<sst xmlns="{MAIN_NS}" count="{self.uses}" '
                 f'uniqueCount="{len(self.places)}">{items}</sst>').encode()
 
 
 def sheet_xml(sheet: ValuesSheet, strings: SharedStrings) -> Iterator[bytes]:
     """The sheet's XML in pieces of ``_BATCH_ROWS`` rows."""
-    yield f'{_DECL}<worksheet xmlns="{_MAIN}">{_columns(sheet.widths)}<sheetData>'.encode()
+    columns = cols_xml(sorted(sheet.widths.items()))
+    yield f'{XML_DECL}<worksheet xmlns="{MAIN_NS}">{columns}<sheetData>'.encode()
     for start in range(0, len(sheet.rows), _BATCH_ROWS):
         batch = sheet.rows[start:start + _BATCH_ROWS]
         yield "".join(_row(number, values, strings) for number, values in batch if values
@@ -150,24 +156,14 @@ def _letter(index: int) -> str:
     return get_column_letter(index + 1)
 
 
-def _columns(widths: dict[int, float]) -> str:
-    if not widths:
-        return ""
-    columns = "".join(
-        f'<col min="{index}" max="{index}" width="{width}" customWidth="1"/>'
-        for index, width in sorted(widths.items())
-    )
-    return f"<cols>{columns}</cols>"
-
-
 def _content_types(count: int) -> str:
     sheets = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_SHEET_CT}"/>'
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{WORKSHEET_CT}"/>'
         for n in range(1, count + 1)
     )
     office = "application/vnd.openxmlformats-officedocument.spreadsheetml"
     return (
-        f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        f'{XML_DECL}<Types xmlns="{CT_NS}">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
         'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
         f'<Override PartName="/xl/workbook.xml" ContentType="{office}.sheet.main+xml"/>'
@@ -183,25 +179,26 @@ def _workbook(sheets: Sequence[ValuesSheet]) -> str:
         for n, sheet in enumerate(sheets, start=1)
     )
     return (
-        f'{_DECL}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}">'
+        f'{XML_DECL}<workbook xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
         f"<sheets>{listed}</sheets></workbook>"
     )
 
 
 def _workbook_rels(count: int) -> str:
     sheets = "".join(
-        f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        f'<Relationship Id="rId{n}" Type="{REL_NS}/worksheet" Target="worksheets/sheet{n}.xml"/>'
         for n in range(1, count + 1)
     )
-    styles = f'<Relationship Id="rId{count + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
-    strings = (f'<Relationship Id="rId{count + 2}" Type="{_REL}/sharedStrings" '
+    styles = f'<Relationship Id="rId{count + 1}" Type="{REL_NS}/styles" Target="styles.xml"/>'
+    strings = (f'<Relationship Id="rId{count + 2}" Type="{REL_NS}/sharedStrings" '
                'Target="sharedStrings.xml"/>')
-    return f'{_DECL}<Relationships xmlns="{_PKG_REL}">{sheets}{styles}{strings}</Relationships>'
+    return (f'{XML_DECL}<Relationships xmlns="{PKG_REL_NS}">'
+            f"{sheets}{styles}{strings}</Relationships>")
 
 
 _ROOT_RELS = (
-    f'{_DECL}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
-    f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    f'{XML_DECL}<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" '
+    f'Type="{REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
 )
 
 
@@ -215,7 +212,7 @@ def _styles() -> str:
         for fmt in _XF_FORMATS
     )
     return (
-        f'{_DECL}<styleSheet xmlns="{_MAIN}">'
+        f'{XML_DECL}<styleSheet xmlns="{MAIN_NS}">'
         f'<numFmts count="{len(_FORMATS)}">{formats}</numFmts>'
         '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
         '</fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'

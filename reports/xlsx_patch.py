@@ -72,7 +72,7 @@ CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _REL_TYPE = REL_NS + "/"
 _WORKSHEET = _REL_TYPE + "worksheet"
 _SHEET_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
-_WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _VML_CT = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 _VBA_REL = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
@@ -117,7 +117,7 @@ _ROW_NUMBER = re.compile(rb'\br="([0-9]+)"')
 # edits here expect name="value" and would otherwise write an attribute twice.
 _ODD_ATTRIBUTES = re.compile(rb"'|\s=|=\s")
 _IDMAP = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?idmap\b[^>]*?\bdata="([0-9, ]+)"')
-_XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+XML_DECL = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _ISSUE_WIDTHS = (13, 26, 16, 9, 7, 34, 20, 90)  # as reports.issue_sheet._WIDTHS
 _MESSAGE_COLUMN = 8
 
@@ -291,7 +291,7 @@ class _Package:
         title = unique_title(wording.ANNOTATED_SHEET_TITLE, [s.name for s in self.sheets])
         issues_path = self._free_name("xl/worksheets/sheet{}.xml", edits)
         edits.new_parts[issues_path] = _issues_sheet(ordered(issues), self.styles, epoch)
-        edits.overrides.append((issues_path, _WORKSHEET_CT))
+        edits.overrides.append((issues_path, WORKSHEET_CT))
         patched[self.styles_path] = self.styles.render()
         workbook, rels = self._add_sheet(title, issues_path, edits)
         patched[self.workbook_path] = workbook
@@ -478,7 +478,7 @@ def _add_relations(rels: bytes | None, added: list[tuple[str, str, str]]) -> byt
     )
     if rels is None:
         return (
-            f'{_XML_DECL}<Relationships xmlns="{PKG_REL_NS}">{elements}</Relationships>'
+            f'{XML_DECL}<Relationships xmlns="{PKG_REL_NS}">{elements}</Relationships>'
         ).encode()
     text = rels.decode("utf-8")
     if "</Relationships>" not in text:  # <Relationships .../> with nothing in it
@@ -563,7 +563,7 @@ def _comments_xml(comments: dict[Position, tuple[str, Severity]]) -> bytes:
         for (row, column), (text, _) in sorted(comments.items())
     )
     return (
-        f'{_XML_DECL}<comments xmlns="{MAIN_NS}"><authors>'
+        f'{XML_DECL}<comments xmlns="{MAIN_NS}"><authors>'
         f"<author>{escape(wording.ANNOTATION_AUTHOR)}</author></authors>"
         f"<commentList>{entries}</commentList></comments>"
     ).encode()
@@ -1041,20 +1041,24 @@ def _issues_sheet(issues: Sequence[Issue], styles: _Styles, epoch: datetime) -> 
         ]
         rows.append(_issue_row(number, styled, epoch, styles))
     last = f"{get_column_letter(len(wording.ANNOTATED_COLUMNS))}{len(issues) + 1}"
-    columns = "".join(
-        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-        for i, w in enumerate(_ISSUE_WIDTHS, start=1)
-    )
     return (
-        f'{_XML_DECL}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
+        f'{XML_DECL}<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">'
         f'<dimension ref="A1:{last}"/><sheetViews><sheetView workbookViewId="0">'
         '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
         '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-        f'<sheetFormatPr defaultRowHeight="15"/><cols>{columns}</cols>'
+        f'<sheetFormatPr defaultRowHeight="15"/>{cols_xml(enumerate(_ISSUE_WIDTHS, start=1))}'
         f'<sheetData>{"".join(rows)}</sheetData><autoFilter ref="A1:{last}"/>'
         '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>'
         "</worksheet>"
     ).encode()
+
+
+def cols_xml(widths: Iterable[tuple[int, float]]) -> str:
+    """A worksheet's <cols>: each (column, width in characters), 1-based; "" for none."""
+    columns = "".join(
+        f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in widths
+    )
+    return f"<cols>{columns}</cols>" if columns else ""
 
 
 def _field_style(index: int, severity: Severity, styles: _Styles) -> int | None:
