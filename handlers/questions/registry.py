@@ -17,6 +17,7 @@ from handlers.questions.model import Area
 from handlers.questions.places import NATIONAL_PHRASES, known_areas
 from store.models import Marac
 from store.names import name_key
+from store.registry_version import kept_read
 
 # A suggestion this close is offered even when a question does not need a name.
 STRONG_SUGGESTION = 85.0
@@ -49,7 +50,8 @@ class MaracEntry:
 
 @dataclass
 class RegistrySnapshot:
-    """Maracs by name and the areas they belong to, loaded once per question."""
+    """Maracs by name and the areas they belong to. Never changed once built: the threads of a
+    process share one until the registry changes."""
 
     maracs: dict[str, MaracEntry] = field(default_factory=dict)
     areas: dict[str, Area] = field(default_factory=dict)  # name key -> area
@@ -59,18 +61,11 @@ class RegistrySnapshot:
 
     @classmethod
     def load(cls, session: Session) -> RegistrySnapshot:
-        """The registry as it stands. Read afresh for every question (another process may
-        have imported a registry), but built again only when what was read differs from the
-        last time: building it cost more than a question's answer (issue 14). The rows
-        themselves are the key, so a change anywhere, in any process, is seen at once."""
-        global _last
-        rows = tuple(tuple(row) for row in session.execute(_REGISTRY_QUERY))
-        cached = _last
-        if cached is not None and cached[0] == rows:
-            return cached[1]
-        snapshot = cls._build(rows)
-        _last = (rows, snapshot)  # one entry: a registry, not a history of them
-        return snapshot
+        """The registry as it stands, built again only when it has changed
+        (``store.registry_version``: one row read per question, where reading ~290 Maracs to
+        compare them with the last read cost a tenth of a question's answer, issue 14). Any
+        change, in any process or earlier in this transaction, is seen at once."""
+        return kept_read(session, "questions", lambda: cls._build(session.execute(_REGISTRY_QUERY)))
 
     @classmethod
     def _build(cls, rows: Iterable[tuple[Any, ...]]) -> RegistrySnapshot:
@@ -131,11 +126,23 @@ class RegistrySnapshot:
         key = name_key(text)
         if len(key) < 4 or not self._display:
             return None, None
+        # Only keys within TAKE_AS_MARGIN of the lowest score taken can decide: a runner-up
+        # further below leaves the margin met whatever its score. rapidfuzz scores all ~400
+        # keys in one call; the loop below sees the few close ones, in the registry's order.
+        close = process.extract(
+            key,
+            list(self._display),
+            scorer=fuzz.ratio,
+            limit=None,
+            score_cutoff=TAKE_AS_SIMILARITY - TAKE_AS_MARGIN,
+        )
         best: dict[str, tuple[float, str]] = {}  # name shown -> (score, the key it came from)
-        for other, name in self._display.items():
-            score = fuzz.ratio(key, other)
+        for other, score, _ in sorted(close, key=lambda match: match[2]):
+            name = self._display[other]
             if score > best.get(name, (-1.0, ""))[0]:
                 best[name] = (score, other)
+        if not best:
+            return None, None
         ranked = sorted(best.values(), reverse=True)
         score, found = ranked[0]
         runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
@@ -169,8 +176,8 @@ class RegistrySnapshot:
         return found[:limit]
 
 
-# The registry's rows as questions need them; aliases as their JSON text, compared as read
-# (PostgreSQL's driver would otherwise decode ~290 JSON values per question).
+# The registry's rows as questions need them; aliases as their JSON text, decoded by
+# ``_build`` only for the Maracs that have some.
 # Retired Maracs (registry import --replace): their data is kept, they are not asked.
 _REGISTRY_QUERY = (
     select(
@@ -186,6 +193,3 @@ _REGISTRY_QUERY = (
     .where(Marac.retired_at.is_(None))
     .order_by(Marac.name)
 )
-# The rows last read and the snapshot built from them. A snapshot is never changed after it
-# is built, so threads may share it; replacing the pair is one assignment.
-_last: tuple[tuple[tuple[Any, ...], ...], RegistrySnapshot] | None = None
