@@ -39,11 +39,13 @@ def every_key_scored(registry: RegistrySnapshot, text: str
     return None, None
 
 
-def _registry(*keys: str) -> RegistrySnapshot:
-    """Maracs named by these keys, all in one place (one area key besides)."""
+def _registry(*keys: str, aliases: tuple[str, ...] = ()) -> RegistrySnapshot:
+    """Maracs named by these keys, all in one place (one area key besides); the first has
+    ``aliases``."""
     registry = RegistrySnapshot()
     for i, key in enumerate(keys, 1):
-        registry.add(MaracEntry(i, key.title(), "Qq", "Qq", "Qq", None), key=key)
+        registry.add(MaracEntry(i, key.title(), "Qq", "Qq", "Qq", None),
+                     aliases if i == 1 else (), key=key)
     return registry
 
 
@@ -95,3 +97,35 @@ def test_nothing_close_is_nothing_taken() -> None:
     assert _registry("abcdefghxy").take_as("zzzzzzzz") == (None, None)
     assert RegistrySnapshot().take_as("croydon") == (None, None)
     assert REGISTRY.take_as("cro") == (None, None)  # under four letters: never a guess
+
+
+def test_a_margin_of_exactly_six_is_enough() -> None:
+    # 90.0 and 84.0 against a 21-letter key: six points apart, to the last bit.
+    key = "abcdefghijklmnopqrstu"
+    best, next_best = "abcdefghijklmnopqrz", "abcdefghijklmnopqrstuzzzzzzzz"
+    assert fuzz.ratio(key, best) - fuzz.ratio(key, next_best) == TAKE_AS_MARGIN
+    registry = _registry(best, next_best)
+    assert registry.take_as(key) == (registry.maracs[best.title()], None)
+
+
+def test_under_four_letters_nothing_is_taken_however_close() -> None:
+    assert fuzz.ratio("abc", "abcd") > TAKE_AS_SIMILARITY
+    assert _registry("abcd").take_as("abc") == (None, None)
+
+
+def test_a_name_with_many_close_aliases_does_not_hide_another_as_close() -> None:
+    # Five keys of one Marac score 100 and 95.2; another Marac's key 95.2 too: 4.8 apart.
+    aliases = ("abcdefghijz", "abcdefghijy", "zabcdefghij", "abcdefghijx")
+    registry = _registry("abcdefghij", "abcdefghijk", aliases=aliases)
+    assert registry.take_as("abcdefghij") == (None, None)
+    assert _registry("abcdefghij", aliases=aliases).take_as("abcdefghij")[0] is not None
+
+
+def test_of_one_name_s_keys_as_close_as_each_other_the_first_added_decides() -> None:
+    """"abcde" is as close to the Marac's name "bcde" as to its alias "abcd". The name came
+    first, so the force named after it is found too: the alias alone names no area."""
+    registry = RegistrySnapshot()
+    marac = MaracEntry(1, "Bcde", "Qq", "Bcde Police", "Qq", None)
+    registry.add(marac, ("abcd",))
+    assert fuzz.ratio("abcde", "bcde") == fuzz.ratio("abcde", "abcd")
+    assert registry.take_as("abcde") == (marac, Area("police_force_area", "Bcde Police"))
