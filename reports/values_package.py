@@ -53,7 +53,6 @@ _FORMATS = ((164, UK_DATE), (165, UK_DATE_TIME))
 _XF_FORMATS = (0, 164, 165, 21, 46)  # 21 h:mm:ss and 46 [h]:mm:ss are Excel's own
 
 
-
 @dataclass(frozen=True)
 class ValuesSheet:
     """A sheet to write: its title (already valid for Excel), its rows (number, values from
@@ -223,4 +222,3 @@ def _styles() -> str:
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
         "</styleSheet>"
     )
-
