@@ -12,6 +12,21 @@ from kernel.wording.common import plural
 # ---------------------------------------------------------------------------------------------
 
 
+# The outcome line names this many Maracs, and this many quarters, then "and N more": a file
+# of the data team's can cover every Marac over years (interface.md: "long lists are capped").
+MARACS_LISTED = 5
+QUARTERS_LISTED = 4
+
+
+def _listed(items: Sequence[str], limit: int, separator: str, noun: str) -> str:
+    """ "A, B, C" or, past ``limit``, "A, B and 12 more Maracs"."""
+    shown = separator.join(items[:limit])
+    rest = len(items) - limit
+    if rest <= 0:
+        return shown
+    return f"{shown} and {rest:,} more {noun}{'' if rest == 1 else 's'}"
+
+
 def file_outcome_line(
     *,
     file: str,
@@ -24,10 +39,12 @@ def file_outcome_line(
     rejected_reason: str | None = None,
     checked_only: bool = False,
 ) -> str:
-    """One line per file: "croydon-q3.xlsx: 12 of 13 rows accepted for Croydon, Q3 2024/25 (…)"."""
+    """One line per file: "croydon-q3.xlsx: 12 of 13 rows accepted for Croydon, Q3 2024/25 (…)";
+    at most ``MARACS_LISTED`` Maracs and ``QUARTERS_LISTED`` quarters named, then how many more."""
     if rejected_reason is not None:
         return f"{file}: not accepted. {rejected_reason}"
-    where = ", ".join(x for x in (", ".join(maracs), "; ".join(quarters)) if x)
+    where = ", ".join(x for x in (_listed(maracs, MARACS_LISTED, ", ", "Marac"),
+                                   _listed(quarters, QUARTERS_LISTED, "; ", "quarter")) if x)
     for_where = f" for {where}" if where else ""
     if rows_total and rows_unchanged == rows_total:
         # A harmless re-send: not "0 of 6 rows accepted".
