@@ -1627,6 +1627,20 @@ def non_finite_number(rng: random.Random) -> Sample:
 
 
 @case("found", weight=1)
+def unclosed_tag_flood(rng: random.Random) -> Sample:
+    """A sheet that ends in tags that never close ("<row ", "<c t="e" ", "<c "), after one
+    formula: the worksheet scan searched on from each to the end of its chunk, so a few
+    hundred KB (a few KB zipped) held the bot's own process for many minutes before any
+    parser saw the file (quadratic in the chunk)."""
+    tags = [b"<row ", b'<c t="e" ', b"<c "]
+    rng.shuffle(tags)
+    flood = b"".join(tag * (100_000 // len(tag)) for tag in tags)
+    rows = rows_xml(clean_grid()) + b'<row r="8"><c r="E8"><f>SUM(C8:D8)</f></c>' + flood
+    order = "+".join(tag.strip(b"< ").decode() for tag in tags)
+    return Sample(f"{order}_{len(flood)}", "xlsx", handmade_rows(rows))
+
+
+@case("found", weight=1)
 def echoed_text(rng: random.Random) -> Sample:
     """Text of the file said back whole: a header of 50,000 quotes in a refusal, a 32,767-
     character string in a thousand issues (31 MB of JSON from 5 KB)."""

@@ -9,6 +9,7 @@ import random
 import pytest
 
 from validation.xlsx_scan import _FORMULA_HINT_RE, SheetScan, XlsxScanner
+from validation.xlsx_scan import _ROW_TRIES as ROW_TRIES
 
 PART = "xl/worksheets/sheet1.xml"
 
@@ -99,3 +100,34 @@ def test_the_formula_hint_agrees_with_the_needles_on_random_xml() -> None:
     for _ in range(5000):
         text = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert bool(_FORMULA_HINT_RE.search(text)) == _three_needles(text), text
+
+
+def _with_errors(xml: bytes) -> bytes:
+    """Two error values (one behind a formula) and an empty text result, in row 23."""
+    cells = (b'<c r="E23" t="e"><f>NA()</f><v>#N/A</v></c><c r="F23" t="e"><v>#DIV/0!</v></c>'
+             b'<c r="G23" t="str"><f>""</f><v></v></c>')
+    return xml.replace(b'<row r="23" spans="1:32">', b'<row r="23" spans="1:32">' + cells, 1)
+
+
+def test_error_values_are_found_however_the_xml_is_cut() -> None:
+    rng = random.Random(23)
+    xml = _with_errors(_sheet(rows=60))
+    whole = _scan(xml, [])
+    assert whole.errors == {"E23": "#N/A", "F23": "#DIV/0!"}
+    assert whole.formulas_without_value == set()  # G23's empty text is a stored value
+    for cuts in (_every_cut_near(xml, b't="e"><f>NA()')
+                 + [rng.sample(range(1, len(xml)), rng.randint(1, 12)) for _ in range(200)]):
+        found = _scan(xml, cuts)
+        assert (found.errors, found.formulas_without_value) == (whole.errors, set()), cuts
+
+
+@pytest.mark.parametrize(("texts", "learnt"), [(0, 41), (ROW_TRIES - 1, 41), (ROW_TRIES, 0)])
+def test_the_last_row_is_learnt_past_text_that_says_row_up_to_a_bound(texts: int,
+                                                                       learnt: int) -> None:
+    """Text saying "row " after the last row tag is passed over, up to ``ROW_TRIES - 1``
+    times; past that the chunk teaches nothing (a hostile flood of "row " costs a pass, and
+    the capped reader is the defence against a sheet larger than its tags say)."""
+    text = b"row " * texts
+    xml = (b'<worksheet><sheetData><row r="41" spans="1:2"><c r="A41" t="inlineStr"><is><t>'
+           + text + b"</t></is></c></row></sheetData></worksheet>")
+    assert _scan(xml, []).last_row == learnt

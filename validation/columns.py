@@ -90,6 +90,14 @@ def _letters_of(number: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """The 0-based column of spreadsheet letters: A → 0, AB → 27 (``column_letter`` back)."""
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - ord("A") + 1
+    return index - 1
+
+
 _NAMED = 702  # A to ZZ: every column a template, or a sheet worth reading, uses
 _LETTERS: tuple[str, ...] = tuple(_letters_of(n) for n in range(1, _NAMED + 1))
 

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from validation.cells import MAX_COUNT, Status, to_count
+from validation.columns import column_index
 from validation.issues import Issue
 from validation.layout import Layout
 from validation.parse_cells import Distinct, normalised_issue, shown_value
@@ -188,14 +189,5 @@ def _formula_cells(layout: Layout, numbers: list[int]) -> dict[int, list[int]]:
         if match is None or int(match[2]) not in index_of:
             continue
         if match[2] == str(int(match[2])):  # "G04" is not the cell G4
-            found.setdefault(_column_index(match[1]), []).append(index_of[int(match[2])])
+            found.setdefault(column_index(match[1]), []).append(index_of[int(match[2])])
     return found
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - ord("A") + 1
-    return index - 1
-
-

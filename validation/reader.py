@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import python_calamine
 
 from validation.cells import is_blank
+from validation.columns import column_index
 from validation.isolated import Capped, ChildFailed, ChildRaised, keep_until_sent
 from validation.issues import Issue, declared
 from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
@@ -49,6 +50,7 @@ READER_CODES = declared("unreadable-file", "encrypted-file", "file-too-large")
 MAX_COLUMNS = 64
 
 Row = tuple[int, list[Any]]  # (row number as the user sees it, cell values from column A)
+_CELL_REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
 R = TypeVar("R")
 
 
@@ -185,7 +187,7 @@ def _reads_plainly(scanner: XlsxScanner) -> bool:
     """Whether the usual read of this package is a plain calamine read of every sheet."""
     return not scanner.absurd_shared_strings() and not any(
         scan.wide or scan.last_row > DENSE_ROW_LIMIT or scan.formulas_without_value
-        for scan in scanner.parts.values())
+        or scan.errors for scan in scanner.parts.values())
 
 
 def _read_plain(data: bytes) -> Workbook:
@@ -238,14 +240,34 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
         if not _is_worksheet(meta):
             continue
         scan = scans.get(meta.name, SheetScan())
-        # A formula with no stored value reads as blank, yet its row is not blank.
-        keep = {int(re.sub(r"^[A-Z]+", "", ref)) for ref in scan.formulas_without_value}
+        # A formula with no stored value, or an error value, reads as blank, yet its row is
+        # not blank.
+        keep = {int(re.sub(r"^[A-Z]+", "", ref))
+                for ref in (*scan.formulas_without_value, *scan.errors)}
         if scan.wide or scan.last_row > DENSE_ROW_LIMIT:
             rows = _trimmed(_stream_rows_openpyxl(data, meta.name), keep)
         else:
             rows = _calamine_trimmed(book.get_sheet_by_name(meta.name), keep)
+        _put_errors(rows, scan.errors)
         sheets.append(SheetData(meta.name, rows, scan.formulas_without_value))
     return Workbook(sheets)
+
+
+def _put_errors(rows: list[Row], errors: dict[str, str]) -> None:
+    """Each error value ("#N/A", "#DIV/0!") back in its cell as the text it shows: calamine
+    reads one as blank, which would record a broken figure as "not collected" (spec §3), where
+    as text it is what it is, a value that is not a count, a date or a name."""
+    if not errors:
+        return
+    cells_of = dict(rows)
+    for ref, text in errors.items():
+        found = _CELL_REF.fullmatch(ref)
+        cells = cells_of.get(int(found[2])) if found else None
+        if found is None or cells is None:
+            continue
+        column = column_index(found[1])
+        if column < len(cells) and is_blank(cells[column]):
+            cells[column] = text
 
 
 def _scanned(data: bytes) -> XlsxScanner:

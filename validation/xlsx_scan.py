@@ -19,16 +19,36 @@ from xml.etree import ElementTree
 
 _OVERLAP = 4096
 _SEAM = 16  # more than a wide cell reference takes
-_ROW_RE = re.compile(rb"row\b[^>]*?\sr=\"(\d+)\"")
+# Every run of a tag's attributes is bounded (a real tag's are well under this) and taken
+# without backtracking ("{0,256}+"): unbounded, each of a hostile chunk's many "<c " or
+# "row " with no ">" after it made the search run on to the chunk's end again, some half an
+# hour of the bot's own CPU for one 1 MB chunk (quadratic in the chunk).
+_ATTRS = 256
+_ROW_RE = re.compile(rb"row\b[^>]{0,%d}?\sr=\"(\d+)\"" % _ATTRS)
+# A window's last row tag is looked for among its last this many "row " (text may say "row").
+_ROW_TRIES = 32
 # A cell reference at column HA (209) or beyond: far past any template column. Kept to a
 # literal prefix so the regex engine can skip ahead quickly over megabytes of XML, and two
 # letters before any branch, so the usual one-letter reference fails at its second letter
 # (a third quicker over a 50,000-row sheet than trying both branches at every cell).
 _WIDE_CELL_RE = re.compile(rb'r="[A-Z]{2}(?:[A-Z]|(?<=[H-Z][A-Z])\d)')
 _FORMULA_NO_VALUE_RE = re.compile(
-    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
-    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+    rb"<(?:\w+:)?c\b([^>]{0,%d}+)>\s*<(?:\w+:)?f\b[^>]{0,%d}+(?:/>|>[^<]*+</(?:\w+:)?f>)\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>" % (_ATTRS, _ATTRS)
 )
+# A formula whose result is text keeps an empty result as an empty value: Excel and
+# LibreOffice write ``=IF(C2="","",C2)`` left empty as ``<c t="str"><f>…</f><v></v></c>``.
+# That cell is blank, not a formula with no stored value.
+_TEXT_RESULT_RE = re.compile(rb"\st=\"(?:str|inlineStr)\"")
+# An error value (#N/A, #DIV/0!...): calamine reads it as blank, which would store a broken
+# figure as "not collected". ``t="e"`` is the only way .xlsx writes one.
+_ERROR_HINT = b't="e"'
+# The cell, its formula if any (its text holds no "<": XML escapes it), then its value: each
+# try ends at the next tag, so a hostile run of error tags costs a pass, never a rescan.
+_ERROR_CELL_RE = re.compile(
+    rb"<(?:\w+:)?c\b(?=[^>]{0,%d}?\st=\"e\")([^>]{0,%d}+)>\s*"
+    rb"(?:<(?:\w+:)?f\b[^>]{0,%d}+(?:/>|>[^<]*+</(?:\w+:)?f>)\s*)?"
+    rb"<(?:\w+:)?v>([^<]{1,64})</(?:\w+:)?v>" % (_ATTRS, _ATTRS, _ATTRS))
 # Where a formula may be: "f>", "f/>" (also with a namespace prefix) or "<f ". One search
 # from the literal "f" (rare in sheet data, so the engine skips ahead quickly): the three
 # needles searched one by one stopped at every ">" and " " of the XML (~1.5 ms a megabyte).
@@ -51,6 +71,7 @@ class SheetScan:
     last_row: int = 0
     wide: bool = False
     formulas_without_value: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)  # cell -> its error value, "#N/A"
     tail: bytes = b""
 
 
@@ -98,6 +119,8 @@ class XlsxScanner:
             window = scan.tail + chunk
             if _FORMULA_HINT_RE.search(window):
                 _collect_formulas(window, scan.formulas_without_value)
+        if _ERROR_HINT in chunk or _ERROR_HINT in scan.tail:
+            _collect_errors(scan.tail + chunk, scan.errors)
         scan.tail = (scan.tail + chunk)[-_OVERLAP:] if len(chunk) < _OVERLAP else chunk[-_OVERLAP:]
 
     def _feed_shared_strings(self, part: str, chunk: bytes) -> None:
@@ -153,13 +176,17 @@ def _last_row(window: bytes, scan: SheetScan) -> bool:
     """The number of the window's last row tag taken into ``scan.last_row``: False if the
     window holds none."""
     at = window.rfind(b"row ")
-    while at >= 0:
+    for _ in range(_ROW_TRIES):
+        if at < 0:
+            return False
         match = _ROW_RE.match(window, at)
         if match:
             scan.last_row = max(scan.last_row, int(match.group(1)))
             return True
         at = window.rfind(b"row ", 0, at)
-    return False
+    # Only text that says "row" again and again: no tag to learn from here. The capped child
+    # is the defence against a sheet larger than its tags admit, whatever this missed.
+    return True
 
 
 def _sheet_paths(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
@@ -182,6 +209,15 @@ def _parse(archive: zipfile.ZipFile, part: str) -> ElementTree.Element:
 
 def _collect_formulas(window: bytes, found: set[str]) -> None:
     for match in _FORMULA_NO_VALUE_RE.finditer(window):
+        if match.group(2) and _TEXT_RESULT_RE.search(match.group(1)):
+            continue  # an empty text result: a stored value, blank
         ref = _REF_ATTR_RE.search(b" " + match.group(1))
         if ref:
             found.add(ref.group(1).decode("ascii"))
+
+
+def _collect_errors(window: bytes, found: dict[str, str]) -> None:
+    for match in _ERROR_CELL_RE.finditer(window):
+        ref = _REF_ATTR_RE.search(b" " + match.group(1))
+        if ref:
+            found[ref.group(1).decode("ascii")] = match.group(2).decode("utf-8", "replace")

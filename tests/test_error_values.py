@@ -1,0 +1,107 @@
+"""Cells as Excel and LibreOffice save them after a formula: an error value (#N/A, #DIV/0!) is
+not blank, and an empty text result is (spec §3: blank means "not collected"; §4
+``invalid-count``, ``invalid-date``). calamine reads both as blank; the worksheet scan tells
+them apart, so that a broken figure is never recorded as "not collected" and a template built
+with ``=IF(…,"",…)`` keeps its rows. Through ``validate_bytes``: the guard, the capped
+reader (the read begun early, then done again with the scan's findings) and the checks."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date
+
+import openpyxl
+import pytest
+
+from tests.fixtures import make_fixtures as mf
+from validation.context import ValidationContext
+from validation.issues import Issue
+from validation.report import FileReport
+from validation.validate import validate_bytes
+
+SHEET = "xl/worksheets/sheet1.xml"
+CONTEXT = ValidationContext(today=date(2025, 6, 1))
+
+
+def workbook(cells: dict[str, str]) -> bytes:
+    """The six clean meetings, each cell in ``cells`` written as the raw XML given (a
+    spreadsheet application's way of saving it), in place of openpyxl's."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in mf.baseline_grid():
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as source:
+        parts = {info: source.read(info) for info in source.infolist()}
+    for info in parts:
+        if info.filename == SHEET:
+            xml = parts[info].decode()
+            for ref, raw in cells.items():
+                xml, count = re.subn(rf'<c r="{ref}"[^>]*?(?:/>|>.*?</c>)', raw, xml, count=1)
+                assert count == 1, ref
+            parts[info] = xml.encode()
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts.items():
+            target.writestr(info, data)
+    return result.getvalue()
+
+
+def checked(cells: dict[str, str]) -> FileReport:
+    return validate_bytes(workbook(cells), "return.xlsx", CONTEXT)
+
+
+def found(report: FileReport) -> list[tuple[str | None, str, object]]:
+    return [(i.cell, i.code, i.value) for i in report.issues if i.code != "registry-not-checked"]
+
+
+def test_an_error_value_in_a_count_is_an_invalid_count_not_a_blank() -> None:
+    report = checked({
+        "D3": '<c r="D3" t="e"><f>NA()</f><v>#N/A</v></c>',
+        "E4": '<c r="E4" t="e"><v>#DIV/0!</v></c>',
+    })
+    assert found(report) == [("D3", "invalid-count", "#N/A"), ("E4", "invalid-count", "#DIV/0!")]
+    assert all(i.is_hard for i in report.issues if i.code == "invalid-count")
+    assert [r.sheet_row for r in report.rows if r.hard] == [3, 4]
+    assert report.rows_accepted == 4
+
+
+def test_an_error_value_in_the_meeting_date_is_an_invalid_date() -> None:
+    report = checked({"B5": '<c r="B5" t="e"><f>DATE(2024,13,"x")</f><v>#VALUE!</v></c>'})
+    assert found(report) == [("B5", "invalid-date", "#VALUE!")]
+    assert report.rows_accepted == 5
+
+
+def test_a_formula_whose_text_result_is_empty_is_a_blank_cell() -> None:
+    """LibreOffice and Excel save ``=IF(C6="","",…)`` left empty as ``t="str"`` with an empty
+    value: blank (not collected), the row accepted."""
+    report = checked({"W6": '<c r="W6" t="str"><f>IF(C6&gt;0,"","")</f><v></v></c>'})
+    assert found(report) == []
+    assert report.rows_accepted == 6
+    assert report.rows[4].counts["disabled"] is None  # W6
+
+
+@pytest.mark.parametrize("raw", [
+    '<c r="W6"><f>SUM(C6:D6)</f></c>',  # never calculated: openpyxl's own way
+    '<c r="W6" t="str"><f>C6</f></c>',  # a text result, but no value at all
+    '<c r="W6"><f>SUM(C6:D6)</f><v></v></c>',  # an empty value where a number belongs
+])
+def test_a_formula_with_no_stored_value_is_still_an_invalid_count(raw: str) -> None:
+    report = checked({"W6": raw})
+    assert found(report) == [("W6", "invalid-count", "a formula with no stored value")]
+    assert report.rows_accepted == 5
+
+
+def test_every_kind_of_finding_is_kept_when_several_meet_in_one_file() -> None:
+    report = checked({
+        "D2": '<c r="D2" t="e"><v>#REF!</v></c>',
+        "W6": '<c r="W6" t="str"><f>""</f><v></v></c>',
+        "X7": '<c r="X7"><f>1/0</f></c>',
+    })
+    assert found(report) == [("D2", "invalid-count", "#REF!"),
+                             ("X7", "invalid-count", "a formula with no stored value")]
+    assert isinstance(report.issues[0], Issue)
