@@ -6,13 +6,16 @@ Nothing else reads ``os.environ``: the settings object is passed in. A bad value
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kernel.config import (
@@ -166,6 +169,7 @@ class Settings(Policy):
             web_url=env.web_url("MARAC_WEB_URL"),
             workers=env.integer("MARAC_WORKERS", os.cpu_count() or 1, low=1, high=32),
             data_team_contact_text=env.text("MARAC_DATA_TEAM_CONTACT"),
+            bands=env.bands("MARAC_BANDS"),
         )
         settings.check()
         return settings
@@ -208,6 +212,36 @@ class Settings(Policy):
                               "Mode) must be set when SLACK_BOT_TOKEN is")
         if self.teams_app_id and not self.teams_app_password:
             raise ConfigError("MARAC_TEAMS_APP_PASSWORD must be set when MARAC_TEAMS_APP_ID is")
+
+
+# MARAC_BANDS: every field of the bands may be set. Shares of cases lie between 0 and 1; the
+# volume band is a fraction of the expected volume (2.0: twice it); the rest divide figures,
+# so are above 0; a count of cases is a whole number.
+_BAND_FIELDS = tuple(f.name for f in dataclasses.fields(Bands))
+_SHARES = frozenset(n for n in _BAND_FIELDS if n.endswith(("_share", "_rate", "_low", "_high"))
+                    and not n.startswith("volume_"))
+_FRACTIONS = _SHARES | {"volume_low_fraction", "volume_high_fraction"}
+
+
+def _band_value(variable: str, key: str, text: str, default: float) -> float:
+    """One band's value; a share or fraction may be written as a percentage ("28%")."""
+    whole = isinstance(default, int)
+    number = text.removesuffix("%").strip()
+    try:
+        value: float = int(number) if whole else float(number)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{variable}: {key} must be {kind}, not {text!r}") from None
+    if text.endswith("%"):
+        if key not in _FRACTIONS:
+            raise ConfigError(f"{variable}: {key} is not a share, so not a percentage")
+        value /= 100
+    low_ok = value >= 0 if whole or key in _FRACTIONS else value > 0
+    if not (math.isfinite(value) and low_ok and (key not in _SHARES or value <= 1)):
+        shown = ("between 0 and 1 (0%-100%)" if key in _SHARES else
+                 "0 or more" if whole or key in _FRACTIONS else "above 0")
+        raise ConfigError(f"{variable}: {key} must be {shown}, not {text!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -289,6 +323,28 @@ class _Env:
                 f"{name} must name one quarter with its year, such as 'Q3 2024/25', not {raw!r}"
             )
         return found.pop()
+
+    def bands(self, name: str) -> Bands:
+        """Spec §5's reference bands, each as ``name=value`` ("repeat_rate_low=25%,
+        police_share_high=0.8"); a share as a fraction or a percentage; the rest as set in
+        ``kernel.config.Bands``."""
+        raw = self.text(name)
+        if raw is None:
+            return Bands()
+        defaults = Bands()
+        values: dict[str, Any] = {}  # each checked by _band_value against its field
+        for item in filter(None, (part.strip() for part in re.split(r"[,;]", raw))):
+            key, sep, text = (x.strip() for x in item.partition("="))
+            if not sep or key not in _BAND_FIELDS:
+                raise ConfigError(f"{name}: {item!r} is not name=value with one of these "
+                                  f"names: {', '.join(_BAND_FIELDS)}")
+            values[key] = _band_value(name, key, text, getattr(defaults, key))
+        found = dataclasses.replace(defaults, **values)
+        if found.repeat_rate_low > found.repeat_rate_high:
+            raise ConfigError(f"{name}: repeat_rate_low is above repeat_rate_high")
+        if found.volume_low_fraction > found.volume_high_fraction:
+            raise ConfigError(f"{name}: volume_low_fraction is above volume_high_fraction")
+        return found
 
     def reminder_time(self, name: str, default: time) -> time:
         """A local time HH:MM, outside the clock changes and before the last send time."""
