@@ -174,13 +174,15 @@ def _check_rows(table: Table, found: Findings, report: FileReport, context: Vali
             for view in views:
                 if not view.parsed.hard:
                     found.extend(stored_check(view, context))
+    # Held rows are known before the quarter's rules, which are about what is accepted after
+    # this file (spec §4): a held row's meeting keeps its stored figures there.
+    _mark_rows(found, parsed)
     for quarter_check in QUARTER_CHECKS:
         if quarter_check.applies(context):
             views = views or row_views(table, parsed)
             found.extend(quarter_check(views, context))
     report.issues.extend(found.kept)
     report.omitted = found.omitted
-    _mark_rows(found, parsed)
     return parsed
 
 

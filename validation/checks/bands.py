@@ -2,7 +2,8 @@
 
 "Rules for a quarter are about everything accepted for that Marac and quarter after this file":
 the stored meetings of the quarter, with this file's accepted rows taking the place of any
-stored figures for the same meetings.
+stored figures for the same meetings. A held row (changed figures waiting for confirmation) is
+not accepted: its meeting keeps its stored figures.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _by_marac_quarter(rows: list[RowView]) -> dict[tuple[str, Quarter], list[Row
     groups: dict[tuple[str, Quarter], list[RowView]] = defaultdict(list)
     for row in rows:
         quarter = row.parsed.quarter
-        if row.parsed.marac and quarter and not row.parsed.hard:
+        if row.parsed.marac and quarter and not row.parsed.hard and not row.parsed.held:
             groups[(row.parsed.marac, quarter)].append(row)
     return groups
 
