@@ -105,3 +105,27 @@ def test_every_kind_of_finding_is_kept_when_several_meet_in_one_file() -> None:
     assert found(report) == [("D2", "invalid-count", "#REF!"),
                              ("X7", "invalid-count", "a formula with no stored value")]
     assert isinstance(report.issues[0], Issue)
+
+
+def ods_with(old: bytes, new: bytes) -> bytes:
+    """The clean LibreOffice .ods fixture with one cell of content.xml replaced."""
+    source = zipfile.ZipFile(io.BytesIO((mf.FIXTURES_DIR / "clean_libreoffice.ods").read_bytes()))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "content.xml":
+                assert old in data
+                data = data.replace(old, new, 1)
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def test_an_error_value_in_an_ods_is_an_invalid_count_too() -> None:
+    """LibreOffice's own format saves ``=NA()`` as an empty string value beside its text."""
+    first_d = b'office:value-type="float" office:value="5" calcext:value-type="float"><text:p>5'
+    error = (b'table:formula="of:=NA()" office:value-type="string" office:string-value="" '
+             b'calcext:value-type="error"><text:p>#N/A')
+    report = validate_bytes(ods_with(first_d, error), "return.ods", CONTEXT)
+    assert found(report) == [("D2", "invalid-count", "#N/A")]
+    assert report.rows_accepted == 5

@@ -51,6 +51,12 @@ MAX_COLUMNS = 64
 
 Row = tuple[int, list[Any]]  # (row number as the user sees it, cell values from column A)
 _CELL_REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
+# An .ods cell holding an error value, as LibreOffice saves it; each run bounded, so that a
+# damaged content.xml costs a pass, not a rescan per tag.
+_ODS_ERROR_HINT = b'calcext:value-type="error"'
+_ODS_ERROR_CELL = re.compile(
+    rb'(<table:table-cell\b[^>]{0,1024}?)\boffice:string-value=""([^>]{0,1024}?'
+    rb'\bcalcext:value-type="error"[^>]{0,1024}+>\s*+<text:p>)([^<]{1,64})(</text:p>)')
 R = TypeVar("R")
 
 
@@ -234,6 +240,8 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
         scans = _sheet_scans(data, scanner)
         if absurd := scanner.absurd_shared_strings():
             data = without_string_counts(data, absurd)  # else calamine reserves ~100 GB
+    elif suffix == "ods" and data.startswith(b"PK"):
+        data = _ods_errors_as_text(data)
     book = python_calamine.load_workbook(io.BytesIO(data))
     sheets = []
     for meta in book.sheets_metadata:
@@ -268,6 +276,24 @@ def _put_errors(rows: list[Row], errors: dict[str, str]) -> None:
         column = column_index(found[1])
         if column < len(cells) and is_blank(cells[column]):
             cells[column] = text
+
+
+def _ods_errors_as_text(data: bytes) -> bytes:
+    """An .ods whose error values ("#N/A": LibreOffice writes an empty string value beside
+    the error's text) carry their text as their value, so that calamine reads what the cell
+    shows rather than blank, as ``_put_errors`` does for .xlsx. Other packages: as they are."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        content = package.read("content.xml")
+        if _ODS_ERROR_HINT not in content:
+            return data
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as patched:
+            for info in package.infolist():
+                part = content if info.filename == "content.xml" else package.read(info)
+                if info.filename == "content.xml":
+                    part = _ODS_ERROR_CELL.sub(rb'\1office:string-value="\3"\2\3\4', part)
+                patched.writestr(info, part)
+    return out.getvalue()
 
 
 def _scanned(data: bytes) -> XlsxScanner:
