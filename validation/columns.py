@@ -120,10 +120,11 @@ MINORITISED_GROUP_KEYS: tuple[str, ...] = ("eth_asian", "eth_black", "eth_mixed"
 def normalise_header(text: object) -> str:
     """Header text reduced to what matters for matching (spec §3 tolerance).
 
-    Case, surrounding and repeated spaces, "&" vs "and", common punctuation, and a trailing
-    " case referrals" / " cases" are ignored. Short texts are kept once reduced: the same 32
-    headers come in every file a serving reader child reads (issue 14); a long one, which
-    no header is, is not kept, so that what is kept stays small.
+    Case, spaces, "&" vs "and", common punctuation ("+" too), and a trailing " case
+    referrals" / " cases" are ignored; "16/17" or "16-17" reads as "16 or 17". Short texts
+    are kept once reduced: the same 32 headers come in every file a serving reader child
+    reads (issue 14); a long one, which no header is, is not kept, so that what is kept
+    stays small.
     """
     raw = str(text if text is not None else "")
     return _kept_normal(raw) if len(raw) <= _KEPT_HEADER_CHARS else _normal(raw)
@@ -137,16 +138,23 @@ def _kept_normal(raw: str) -> str:
     return _normal(raw)
 
 
+_NUMBER_CHOICE = re.compile(r"(\d)\s*[/\-–—]\s*(\d)")  # "16/17", "16 - 17", "16–17"
+
+
 def _normal(raw: str) -> str:
     s = raw.lower().replace("&", " and ")
-    s = s.replace("’", "'").replace("+", " plus ")
-    s = re.sub(r"[^\w\s]", " ", s)
+    # "16/17" and "16-17" name the same victims as the template's "16 or 17".
+    s = _NUMBER_CHOICE.sub(r"\1 or \2", s)
+    # Punctuation splits words only long enough to find a trailing " cases"; then it and the
+    # spaces go, so that "Children's" and "Childrens", "M.A.S.H" and "MASH" read alike. "+" is
+    # punctuation too ("LGBTQ+" as "LGBTQ"), and so is the word that spells it out.
+    s = re.sub(r"[^\w\s]|_|\bplus\b", " ", s)
     s = re.sub(r"\s+", " ", s).strip()
     for suffix in (" case referrals", " referrals", " cases"):
         if s.endswith(suffix) and len(s) > len(suffix):
             s = s[: -len(suffix)]
             break
-    return s
+    return s.replace(" ", "")
 
 
 def _headers_for(edition: Edition) -> dict[str, str]:
