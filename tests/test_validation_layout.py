@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from kernel import wording
 from kernel.quarters import Quarter
 from tests.fixtures import make_fixtures as mf
+from validation.columns import FIELDS, Edition
 from validation.context import ValidationContext
 from validation.issues import Issue
 from validation.report import FileReport
@@ -52,3 +54,69 @@ def test_headers_punctuated_otherwise_are_the_templates(tmp_path: Path) -> None:
     assert not found(report, "ignored-column")
     assert report.status == "accepted" and report.rows_accepted == 6
     assert report.rows[0].counts["lgbtq"] == 0 and report.rows[1].counts["lgbtq"] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# unknown-template names what is missing and what was found instead, even when nothing matched.
+# --------------------------------------------------------------------------------------------
+
+OTHER_FORM = ["Idva service", "Month", "Referrals received", "High-risk cases", "Cases closed",
+              "Notes"]
+UK_HEADERS = [f.header(Edition.UK) for f in FIELDS]
+
+
+def the_refusal(report: FileReport) -> Issue:
+    refusals = found(report, "unknown-template")
+    assert len(refusals) == 1 and report.status == "rejected", report.flatten()
+    return refusals[0]
+
+
+def assert_names_missing_and_found(issue: Issue, headers_found: list[str]) -> None:
+    assert "No sheet has column headers" not in issue.message
+    assert wording.short_list(UK_HEADERS) in issue.message
+    assert wording.short_list(UK_HEADERS).endswith(f"and {len(UK_HEADERS) - 10} more")
+    assert f"Headers we did not expect: {wording.short_list(headers_found)}." in issue.message
+
+
+def test_a_file_of_another_form_is_told_what_is_missing_and_what_it_has() -> None:
+    issue = the_refusal(validate(FIXTURES / "unknown_template.xlsx"))
+    assert_names_missing_and_found(issue, OTHER_FORM)
+    assert (issue.sheet, issue.row) == ("Sheet1", 1)
+
+
+def test_a_tab_separated_csv_names_its_headers_one_by_one(tmp_path: Path) -> None:
+    path = tmp_path / "idva.csv"
+    lines = ["\t".join(OTHER_FORM), "Croydon FJC\tOct 2024\t41\t17\t22\t"]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    issue = the_refusal(validate(path))
+    assert_names_missing_and_found(issue, OTHER_FORM)
+    assert "\t" not in issue.message and issue.row == 1
+
+
+def test_the_first_sheets_first_row_is_named_when_no_sheet_has_a_template_header(
+        tmp_path: Path) -> None:
+    path = tmp_path / "two.xlsx"
+    mf.to_workbook({"Blank": [], "Summary": [[None], ["Quarter", "Total"], ["Q3", 95]],
+                    "Other": [["Idva service", "Month"]]}).save(path)
+    issue = the_refusal(validate(path))
+    assert_names_missing_and_found(issue, ["Quarter", "Total"])
+    assert (issue.sheet, issue.row) == ("Summary", 2)
+
+
+def test_with_one_template_header_the_sheet_having_it_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "one.xlsx"
+    mf.to_workbook({"Summary": [["Quarter", "Total"]],
+                    "Data": [["Marac name", "Month"]]}).save(path)
+    issue = the_refusal(validate(path))
+    assert issue.sheet == "Data"
+    assert "None of its column headers" not in issue.message
+    assert f"Missing headers: {wording.short_list(UK_HEADERS[1:])}." in issue.message
+    assert "Headers we did not expect: Month." in issue.message
+
+
+def test_a_blank_workbook_is_told_every_sheet_is_blank(tmp_path: Path) -> None:
+    path = tmp_path / "blank.xlsx"
+    mf.to_workbook({"Sheet1": [], "Sheet2": [[None, " "]]}).save(path)
+    issue = the_refusal(validate(path))
+    assert wording.UNKNOWN_TEMPLATE_ALL_BLANK in issue.message
+    assert "Missing headers" not in issue.message and issue.sheet is None

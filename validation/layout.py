@@ -81,6 +81,7 @@ def find_layout(sheets: list[SheetData]) -> tuple[Layout | None, list[Issue]]:
 
 
 def _best_header_row(sheet: SheetData) -> _Candidate | None:
+    """The row of the first few that matches most template headers; the first on a tie."""
     best: _Candidate | None = None
     for number, cells in sheet.rows[:HEADER_SEARCH_ROWS]:
         candidate = _match_headers(sheet, number, cells)
@@ -88,7 +89,7 @@ def _best_header_row(sheet: SheetData) -> _Candidate | None:
             best = candidate
         if not candidate.missing:
             break
-    return best if best is not None and best.score > 0 else None
+    return best  # even with no header known: unknown-template then names what it found
 
 
 def _match_headers(sheet: SheetData, number: int, cells: list[object]) -> _Candidate:
@@ -154,16 +155,19 @@ def _notes_for(layout: Layout, sheets: list[SheetData]) -> list[Issue]:
 
 def _unknown_template(candidates: list[_Candidate]) -> Issue:
     if not candidates:
-        return Issue.make("unknown-template", reason="No sheet has column headers.")
+        return Issue.make("unknown-template", reason=wording.UNKNOWN_TEMPLATE_ALL_BLANK)
+    # The first sheet's first row when no row has a template header (max keeps the first).
     best = max(candidates, key=lambda c: c.score)
-    parts = []
-    if best.missing:
-        parts.append(f"Missing headers: {wording.short_list(best.missing)}.")
-    if best.unexpected:
-        parts.append(f"Headers we did not expect: {wording.short_list(best.unexpected)}.")
     return Issue.make(
         "unknown-template",
         sheet=best.layout.sheet.name,
         row=best.layout.header_row,
-        reason=" ".join(parts),
+        reason=wording.unknown_template_reason(best.missing, _one_by_one(best.unexpected),
+                                               none_known=best.score == 0),
     )
+
+
+def _one_by_one(headers: list[str]) -> list[str]:
+    """Headers to name back, a tab-separated line read as one cell (a .csv saved with tabs)
+    split into the headers it holds."""
+    return [part.strip() for text in headers for part in text.split("\t") if part.strip()]

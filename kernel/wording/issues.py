@@ -7,13 +7,13 @@ of its own; the table sits in the kernel so that every layer can read it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from kernel.wording.common import _cut_text, _Defaulting
+from kernel.wording.common import _cut_text, _Defaulting, short_list
 
 
 class Severity(StrEnum):
@@ -172,3 +172,18 @@ ISSUE_CODES: Mapping[str, IssueCode] = MappingProxyType({c.code: c for c in _CAT
 def issue_message(code: str, **params: Any) -> str:
     """The message for an issue code; missing parameters render as blanks, never crash."""
     return ISSUE_CODES[code].render(params)
+
+
+# The {reason} of unknown-template (spec §4: list the missing and unexpected headers).
+UNKNOWN_TEMPLATE_ALL_BLANK = "Every sheet is blank."
+
+
+def unknown_template_reason(missing: Sequence[str], unexpected: Sequence[str], *,
+                            none_known: bool) -> str:
+    """What the header row most like the template's lacks, and what it has instead."""
+    parts = ["None of its column headers is one of the template's."] if none_known else []
+    if missing:
+        parts.append(f"Missing headers: {short_list(missing)}.")
+    if unexpected:
+        parts.append(f"Headers we did not expect: {short_list(unexpected)}.")
+    return " ".join(parts)
