@@ -31,6 +31,8 @@ _FINE, _NORMALISED, _INVALID, _FORMULA = 0, 1, 2, 3
 _CODE = {Status.BLANK: _FINE, Status.OK: _FINE, Status.NORMALISED: _NORMALISED,
          Status.INVALID: _INVALID}
 _MARSHAL_ROWS = 1024  # rows per marshal.dumps in _all_floats
+# The one count that may not be left blank (missing-cases): its advice never says to.
+REQUIRED_COUNT = "cases"
 Codes = npt.NDArray[np.int8]
 Codes2D = npt.NDArray[np.int8]  # rows x count columns
 Floats2D = npt.NDArray[np.float64]
@@ -59,9 +61,11 @@ def read_counts(table: Table) -> Iterator[Issue]:
     for j, i in zip(found_in.tolist(), found_at.tolist(), strict=True):
         key, raw = columns[j][0], table.raw[i][columns[j][1]]
         if code[i, j] == _FORMULA:
-            yield table.issue("invalid-count", i, key, value="a formula with no stored value")
+            yield table.issue("invalid-count", i, key, value="a formula with no stored value",
+                              required=key == REQUIRED_COUNT)
         elif code[i, j] == _INVALID:
-            yield table.issue("invalid-count", i, key, value=shown_value(raw))
+            yield table.issue("invalid-count", i, key, value=shown_value(raw),
+                              required=key == REQUIRED_COUNT)
         else:
             yield normalised_issue(table, i, key, raw, int(number[i, j]))
 

@@ -103,6 +103,8 @@ HOMES: dict[str, str] = {
     "REPORT_KINDS": "reports",
     "REPORT_NATIONAL_HEADING": "reports",
     "REPORT_YEAR_HEADING": "reports",
+    "REQUIRED_FIELD_ERRORS": "forms",
+    "REQUIRED_REPLY_LINES": "forms",
     "ROWS_LISTED": "replies",
     "RowMark": "issues",
     "SENDERS_ON_TRUST": "operator",

@@ -87,7 +87,16 @@ FIELD_ERRORS: Mapping[str, str] = {
     "it, or clear the other figures.",
 }
 
+# For a required field (parameter ``required``: cases discussed), never "leave it blank".
+REQUIRED_FIELD_ERRORS: Mapping[str, str] = {
+    "invalid-count": "Must be a whole number of 0 or more, not {value!r}; enter how many "
+    "cases the meeting heard (0 if none).",
+}
+
 # -- the reply's issue lines, for the codes whose file wording names cells or rows ------------
+
+REQUIRED_REPLY_LINES: Mapping[str, str] = {
+    code: "{column}: " + text for code, text in REQUIRED_FIELD_ERRORS.items()}
 
 REPLY_LINES: Mapping[str, str] = {
     **{code: "{column}: " + text for code, text in FIELD_ERRORS.items()},
@@ -101,8 +110,16 @@ REPLY_LINES: Mapping[str, str] = {
 
 def field_error(code: str, params: dict[str, Any]) -> str | None:
     """The message beside a field for this finding; None for a code no field shows."""
-    template = FIELD_ERRORS.get(code)
+    template = _for_field(FIELD_ERRORS, REQUIRED_FIELD_ERRORS, code, params)
     return None if template is None else _render(template, params)
+
+
+def _for_field(templates: Mapping[str, str], required: Mapping[str, str], code: str,
+               params: dict[str, Any]) -> str | None:
+    """The code's template, or its required field's one when the finding says so."""
+    if params.get("required") and code in required:
+        return required[code]
+    return templates.get(code)
 
 
 FORM_SEVERITY_HEADINGS = {
@@ -146,7 +163,7 @@ def form_issue_line(code: str, params: dict[str, Any], *, fallback: str) -> str:
     """One issue of a form in the reply: by the field's label, or the file's own wording
     (``fallback``) where that names no cell (quarter bands). A held change is not one of
     them: the reply lists it under its headline (handlers/form_entry.py)."""
-    template = REPLY_LINES.get(code)
+    template = _for_field(REPLY_LINES, REQUIRED_REPLY_LINES, code, params)
     if template is not None:
         return "  " + _render(template, params)
     return "  " + fallback

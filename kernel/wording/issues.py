@@ -50,6 +50,9 @@ class IssueCode:
     level: Level
     template: str
     marks_row: RowMark | None = None
+    # The template when the finding's field is required (parameter ``required``): cases
+    # discussed (C) left blank is a hard missing-cases, so its advice must not say to.
+    required_template: str | None = None
 
     def render(self, params: dict[str, Any]) -> str:
         """The message for these parameters. What the file holds (the value, its column
@@ -57,7 +60,10 @@ class IssueCode:
         for key in _FROM_THE_FILE:
             if isinstance(params.get(key), str):
                 params[key] = _cut_text(params[key])
-        return self.template.format_map(_Defaulting(params))
+        template = self.template
+        if params.get("required") and self.required_template is not None:
+            template = self.required_template
+        return template.format_map(_Defaulting(params))
 
 
 # The parameters whose text comes from the submitted file rather than from us.
@@ -111,7 +117,9 @@ _CATALOGUE = (
               "heard (0 if none)."),
     IssueCode("invalid-count", _HARD, _ROW,
               "{column} ({cell}) must be a whole number of 0 or more, not {value!r}. Please "
-              "correct it, or leave it blank if the figure was not collected."),
+              "correct it, or leave it blank if the figure was not collected.",
+              required_template="{column} ({cell}) must be a whole number of 0 or more, not "
+              "{value!r}. Please enter how many cases the meeting heard (0 if none)."),
     IssueCode("exceeds-cases", _HARD, _ROW,
               "{column} ({cell}) is {value}, more than the {cases} cases discussed "
               "({cases_cell}). Please correct one of them."),

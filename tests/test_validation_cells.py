@@ -1,0 +1,71 @@
+"""What a bad cell of the data is told (spec §4): workbooks written with openpyxl, the clean
+quarter with one cell changed."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kernel import wording
+from kernel.quarters import Quarter
+from tests.fixtures import make_fixtures as mf
+from validation.context import ValidationContext
+from validation.issues import Issue
+from validation.report import FileReport
+from validation.validate import validate_path
+
+TODAY = date(2025, 2, 15)
+BLANK_ADVICE = "leave it blank"
+
+
+def validate(path: Path) -> FileReport:
+    return validate_path(path, ValidationContext(today=TODAY, declared_quarter=Quarter(2024, 3)))
+
+
+def with_cell(tmp_path: Path, cell: str, value: object) -> Path:
+    path = tmp_path / "book.xlsx"
+    mf.to_workbook({mf.DATA_SHEET: mf.put(mf.baseline_grid(), cell, value)}).save(path)
+    return path
+
+
+def only_hard(report: FileReport) -> Issue:
+    hard = [i for i in report.issues if i.is_hard]
+    assert len(hard) == 1, report.flatten()
+    return hard[0]
+
+
+# --------------------------------------------------------------------------------------------
+# invalid-count: a count may be left blank if not collected; cases discussed (C) may not.
+# --------------------------------------------------------------------------------------------
+
+
+def test_an_unreadable_cases_discussed_is_not_told_to_leave_it_blank(tmp_path: Path) -> None:
+    issue = only_hard(validate(with_cell(tmp_path, "C3", "twelve")))
+    assert (issue.cell, issue.code, issue.value) == ("C3", "invalid-count", "twelve")
+    assert BLANK_ADVICE not in issue.message
+    assert "(0 if none)" in issue.message and "'twelve'" in issue.message
+    # Following the advice to leave C blank is what missing-cases refuses.
+    blank = only_hard(validate(with_cell(tmp_path, "C3", None)))
+    assert (blank.cell, blank.code) == ("C3", "missing-cases")
+
+
+@pytest.mark.parametrize("cell", ["D3", "E3", "G3", "AF3"])
+def test_any_other_unreadable_count_may_still_be_left_blank(tmp_path: Path, cell: str) -> None:
+    issue = only_hard(validate(with_cell(tmp_path, cell, "twelve")))
+    assert (issue.cell, issue.code) == (cell, "invalid-count")
+    assert f"or {BLANK_ADVICE} if the figure was not collected" in issue.message
+    assert not issue.params.get("required")
+
+
+def test_a_form_and_its_reply_say_the_same_of_cases_discussed(tmp_path: Path) -> None:
+    cases = only_hard(validate(with_cell(tmp_path, "C3", "twelve")))
+    params = {**cases.params, "value": cases.value, "column": cases.column}
+    beside = wording.field_error(cases.code, params)
+    line = wording.form_issue_line(cases.code, params, fallback="")
+    assert beside is not None and BLANK_ADVICE not in beside and "'twelve'" in beside
+    assert BLANK_ADVICE not in line and beside in line
+    other = {"value": "twelve", "column": "Police"}
+    assert BLANK_ADVICE in (wording.field_error("invalid-count", other) or "")
+    assert BLANK_ADVICE in wording.form_issue_line("invalid-count", other, fallback="")
