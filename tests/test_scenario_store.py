@@ -212,3 +212,26 @@ def test_issue_3_scenario_on_the_command_line(bot: Bot) -> None:
         assert refused.status == REFUSED_UNKNOWN_SENDER
         assert refused.raw == (FIXTURES / "clean_libreoffice.xlsx").read_bytes()
         assert refused.rows_accepted == 0 and not refused.issues
+
+
+def test_a_held_change_on_the_command_line_says_to_submit_again_with_confirm(bot: Bot) -> None:
+    for csv_file in ("maracs.csv", "contacts.csv"):
+        assert bot("registry", "import", str(DEMO / csv_file)).code == 0
+    assert bot.submit("clean_libreoffice.xlsx").code == 0
+
+    held = only(bot.submit("corrected_d3.xlsx").json())
+    [change] = [i for i in held["issues"] if i["code"] == "changed-from-previous"]
+    assert change["message"].endswith(
+        f"right{wording.CLI_HOW_TO_CONFIRM}; until then we keep the figures we had.")
+    assert "--confirm" in wording.CLI_HOW_TO_CONFIRM
+    others = [i["message"] for i in held["issues"] if i["code"] != "changed-from-previous"]
+    assert others and not any("--confirm" in m for m in others)
+
+    path = str(FIXTURES / "corrected_d3.xlsx")
+    text = bot("submit", path, "--sender", COORDINATOR, "--quarter", Q3)
+    assert text.code == 0, text.err
+    [line] = [x for x in text.out.splitlines() if "(changed-from-previous)" in x]
+    assert f"{wording.CLI_HOW_TO_CONFIRM};" in line and mf.CORRECTED_CELL in line
+
+    confirmed = bot("submit", path, "--sender", COORDINATOR, "--quarter", Q3, "--confirm")
+    assert confirmed.code == 0 and "--confirm" not in confirmed.out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from typing import Any
 
 from bot.channels.cli.inbound import submission_message
@@ -23,6 +24,10 @@ from kernel import wording
 from reports.text import render_reports
 from store.db import Store
 from store.types import utcnow
+from validation.report import FileReport
+
+# A meeting sent again with different figures: held until confirmed (spec §4).
+HELD_CHANGE = "changed-from-previous"
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -47,12 +52,22 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                         for a in message.attachments]
             show(json.dumps(refusals, indent=2, ensure_ascii=False))
         return 1
-    reports = list(result.reports)
+    reports = [_told_how_to_confirm(r) for r in result.reports]
     if args.json:
         show(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
         show(render_reports(reports, colour=use_colour(), checked_only=False))
     return 1 if any(r.has_hard for r in reports) else 0
+
+
+def _told_how_to_confirm(report: FileReport) -> FileReport:
+    """The report with each held change saying how to confirm it here: run the command again
+    with --confirm (spec §4; email's reply says "Reply CONFIRM", chat has a button)."""
+    if not any(i.code == HELD_CHANGE for i in report.issues):
+        return report
+    issues = [replace(i, params={**i.params, "how": wording.CLI_HOW_TO_CONFIRM})
+              if i.code == HELD_CHANGE else i for i in report.issues]
+    return replace(report, issues=issues)
 
 
 def _refused(filename: str, sender: str, contact: str) -> dict[str, Any]:

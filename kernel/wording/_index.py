@@ -30,6 +30,7 @@ HOMES: dict[str, str] = {
     "CHAT_HOW_TO_SEND": "chat",
     "CHAT_KEEP_BUTTON": "chat",
     "CHECK_HEADINGS": "files",
+    "CLI_HOW_TO_CONFIRM": "operator",
     "DEMO_IN_USE": "registry",
     "DEMO_MARACS_FIRST": "registry",
     "DEMO_REGISTRY_LOADED": "operator",

@@ -150,9 +150,11 @@ _CATALOGUE = (
     IssueCode("unusual-volume", _SOFT, _QUARTER,
               "{marac} would have {cases} cases for {quarter}, {comparison} the {expected} "
               "expected for its population. Please check the cases discussed."),
+    # {how}: how this channel confirms, where the reply says it nowhere else (the command
+    # line); email says "Reply CONFIRM" below its list, chat has a button.
     IssueCode("changed-from-previous", _SOFT, _ROW,
               "{marac} on {meeting_date} was already sent with different figures: {changes}. "
-              "Please confirm the new figures if they are right; until then we keep the "
+              "Please confirm the new figures if they are right{how}; until then we keep the "
               "figures we had.",
               marks_row=RowMark.HELD),
     # Info: what was normalised or left aside.

@@ -41,6 +41,10 @@ def database_schema_newer(shown_url: str, revisions: Sequence[str], newest: str)
             "this one would misread the data.")
 
 
+# `marac-bot submit`: a held change's {how} (the issue table's changed-from-previous).
+CLI_HOW_TO_CONFIRM = " by running the same marac-bot submit again with --confirm"
+
+
 def unknown_sender_cli(sender: str) -> str:
     return (f"{sender} is not a registered contact: nothing was recorded (the refused files "
             "are kept for the audit trail). Import the contact with `marac-bot registry "
