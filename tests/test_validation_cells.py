@@ -69,3 +69,32 @@ def test_a_form_and_its_reply_say_the_same_of_cases_discussed(tmp_path: Path) ->
     other = {"value": "twelve", "column": "Police"}
     assert BLANK_ADVICE in (wording.field_error("invalid-count", other) or "")
     assert BLANK_ADVICE in wording.form_issue_line("invalid-count", other, fallback="")
+
+
+# --------------------------------------------------------------------------------------------
+# A date formula never calculated is unreadable, not blank (as a count's is: invalid-count).
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_date_formula_with_no_stored_value_is_an_invalid_date(tmp_path: Path) -> None:
+    path = with_cell(tmp_path, "B5", "=DATE(2024,11,21)")  # openpyxl saves no value for it
+    issue = only_hard(validate(path))
+    assert (issue.cell, issue.code, issue.value) == (
+        "B5", "invalid-date", wording.FORMULA_WITHOUT_VALUE)
+    assert repr(wording.FORMULA_WITHOUT_VALUE) in issue.message
+
+
+def test_a_blank_date_beside_a_date_formula_is_still_missing(tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    grid = mf.put(mf.put(mf.baseline_grid(), "B5", "=DATE(2024,11,21)"), "B6", None)
+    mf.to_workbook({mf.DATA_SHEET: grid}).save(path)
+    report = validate(path)
+    assert sorted((i.cell, i.code) for i in report.issues if i.is_hard) == [
+        ("B5", "invalid-date"), ("B6", "missing-date")]
+    assert report.rows_accepted == 4
+
+
+def test_a_count_formula_with_no_stored_value_is_still_an_invalid_count(tmp_path: Path) -> None:
+    issue = only_hard(validate(with_cell(tmp_path, "G4", "=1+1")))
+    assert (issue.cell, issue.code, issue.value) == (
+        "G4", "invalid-count", wording.FORMULA_WITHOUT_VALUE)

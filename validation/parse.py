@@ -20,7 +20,7 @@ from kernel import wording
 from validation.cells import Converted, Status, to_date, to_name
 from validation.issues import Issue, declared
 from validation.layout import Layout
-from validation.parse_cells import Distinct, normalised_issue, shown_value
+from validation.parse_cells import Distinct, formula_rows, normalised_issue, shown_value
 from validation.parse_counts import read_counts
 from validation.table import Table
 
@@ -106,9 +106,14 @@ def _read_dates(table: Table, values: list[Any]) -> Iterator[Issue]:
     ordinal = {key: c.value.toordinal() if c.value else 0 for key, c in converted.items()}
     table.day_number = distinct.array(ordinal, np.int64)
     invalid = np.zeros(len(values), bool)
+    formulas = _date_formulas(table)
     for i in distinct.rows_where(_not_ok(converted)):
         day = converted[distinct.keys[i]]
-        if day.status is Status.BLANK:
+        if day.status is Status.BLANK and i in formulas:  # read as blank, yet not left blank
+            invalid[i] = True
+            yield table.issue("invalid-date", i, "meeting_date",
+                              value=wording.FORMULA_WITHOUT_VALUE)
+        elif day.status is Status.BLANK:
             yield table.issue("missing-date", i, "meeting_date")
         elif day.status is Status.INVALID:
             invalid[i] = True
@@ -119,3 +124,9 @@ def _read_dates(table: Table, values: list[Any]) -> Iterator[Issue]:
         table.invalid["meeting_date"] = invalid
 
 
+
+
+def _date_formulas(table: Table) -> set[int]:
+    """The rows whose date cell is a formula with no stored value (as counts do)."""
+    found = formula_rows(table.layout, table.numbers)
+    return set(found.get(table.layout.column_of["meeting_date"], ()))

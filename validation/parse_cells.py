@@ -3,13 +3,16 @@ offending value shown as the user typed it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
+from validation.columns import column_index
 from validation.issues import Issue
+from validation.layout import Layout
 from validation.table import Table
 
 
@@ -58,6 +61,23 @@ def shown_value(value: Any) -> Any:
     if isinstance(value, str):
         return value.strip()
     return value
+
+
+def formula_rows(layout: Layout, numbers: list[int]) -> dict[int, list[int]]:
+    """Rows (table indices) of the formulas with no stored value, by column index: the
+    reader reads such a cell as blank, though it is no blank the submitter left."""
+    refs = layout.sheet.formulas_without_value
+    if not refs:
+        return {}
+    index_of = {number: i for i, number in enumerate(numbers)}
+    found: dict[int, list[int]] = {}
+    for ref in sorted(refs):
+        match = re.fullmatch(r"([A-Z]+)([0-9]+)", ref)
+        if match is None or int(match[2]) not in index_of:
+            continue
+        if match[2] == str(int(match[2])):  # "G04" is not the cell G4
+            found.setdefault(column_index(match[1]), []).append(index_of[int(match[2])])
+    return found
 
 
 def _same(key: Any) -> Any:

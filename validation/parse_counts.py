@@ -9,7 +9,6 @@ a formula with no stored value) go through ``validation.cells.to_count`` one by 
 from __future__ import annotations
 
 import marshal
-import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from itertools import chain
@@ -19,11 +18,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from kernel import wording
 from validation.cells import MAX_COUNT, Status, to_count
-from validation.columns import column_index
 from validation.issues import Issue
-from validation.layout import Layout
-from validation.parse_cells import Distinct, normalised_issue, shown_value
+from validation.parse_cells import Distinct, formula_rows, normalised_issue, shown_value
 from validation.table import Bools, Floats, Table
 
 # Per cell: fine (a number or blank), normalised from text, invalid, a formula with no value.
@@ -42,7 +40,7 @@ def read_counts(table: Table) -> Iterator[Issue]:
     """Fill ``table.block``, ``table.counts`` and ``table.invalid``; the issues met, by
     column in template order and down each column."""
     columns = table.layout.count_columns
-    formulas = _formula_cells(table.layout, table.numbers)
+    formulas = formula_rows(table.layout, table.numbers)
     indices = [index for _, index in columns]
     number, code = _count_block(table.raw, indices, table.layout.sheet.text_native)
     for j, (_, index) in enumerate(columns):
@@ -61,7 +59,7 @@ def read_counts(table: Table) -> Iterator[Issue]:
     for j, i in zip(found_in.tolist(), found_at.tolist(), strict=True):
         key, raw = columns[j][0], table.raw[i][columns[j][1]]
         if code[i, j] == _FORMULA:
-            yield table.issue("invalid-count", i, key, value="a formula with no stored value",
+            yield table.issue("invalid-count", i, key, value=wording.FORMULA_WITHOUT_VALUE,
                               required=key == REQUIRED_COUNT)
         elif code[i, j] == _INVALID:
             yield table.issue("invalid-count", i, key, value=shown_value(raw),
@@ -179,19 +177,3 @@ def _count_of(raw: Any, text_native: bool) -> tuple[float, int]:
 
 def _is_whole_float(value: Any) -> bool:
     return value.__class__ is float and value >= 0 and value.is_integer()
-
-
-def _formula_cells(layout: Layout, numbers: list[int]) -> dict[int, list[int]]:
-    """Rows (table indices) of the formulas with no stored value, by column index."""
-    refs = layout.sheet.formulas_without_value
-    if not refs:
-        return {}
-    index_of = {number: i for i, number in enumerate(numbers)}
-    found: dict[int, list[int]] = {}
-    for ref in sorted(refs):
-        match = re.fullmatch(r"([A-Z]+)([0-9]+)", ref)
-        if match is None or int(match[2]) not in index_of:
-            continue
-        if match[2] == str(int(match[2])):  # "G04" is not the cell G4
-            found.setdefault(column_index(match[1]), []).append(index_of[int(match[2])])
-    return found

@@ -42,6 +42,7 @@ HOMES: dict[str, str] = {
     "EXPLAIN_TITLE": "history",
     "FIELD_ERRORS": "forms",
     "FILES_NOT_PROCESSED_LISTED": "replies",
+    "FORMULA_WITHOUT_VALUE": "issues",
     "FORM_CANCEL": "forms",
     "FORM_CHANNEL_LABELS": "forms",
     "FORM_CONFIRM_START": "chat",

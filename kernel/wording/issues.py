@@ -66,6 +66,9 @@ class IssueCode:
         return template.format_map(_Defaulting(params))
 
 
+# The {value} of a cell holding a formula whose result was never calculated and saved.
+FORMULA_WITHOUT_VALUE = "a formula with no stored value"
+
 # The parameters whose text comes from the submitted file rather than from us.
 _FROM_THE_FILE = ("value", "column", "marac")
 
