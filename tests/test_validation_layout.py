@@ -3,6 +3,7 @@ workbooks written with openpyxl, one thing changed from the clean quarter."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from kernel.quarters import Quarter
 from tests.fixtures import make_fixtures as mf
 from validation.columns import FIELDS, Edition
 from validation.context import ValidationContext
-from validation.issues import Issue
+from validation.issues import Issue, Severity
 from validation.report import FileReport
 from validation.validate import validate_path
 
@@ -120,3 +121,50 @@ def test_a_blank_workbook_is_told_every_sheet_is_blank(tmp_path: Path) -> None:
     issue = the_refusal(validate(path))
     assert wording.UNKNOWN_TEMPLATE_ALL_BLANK in issue.message
     assert "Missing headers" not in issue.message and issue.sheet is None
+
+
+# --------------------------------------------------------------------------------------------
+# A column with no header that holds something is ignored, and said to be, once.
+# --------------------------------------------------------------------------------------------
+
+
+def ignored_notes(report: FileReport) -> list[Issue]:
+    notes = found(report, "ignored-column")
+    assert all(n.severity is Severity.INFO for n in notes)
+    return notes
+
+
+def test_notes_in_a_column_with_no_header_are_ignored_and_said_to_be(tmp_path: Path) -> None:
+    grid = mf.put(mf.put(mf.baseline_grid(), "AH3", "chair on leave"), "AH6", "moved to Teams")
+    report = validate(saved(tmp_path, grid))
+    [note] = ignored_notes(report)
+    assert wording.unheaded_column("AH") in note.message and "AG" not in note.message
+    assert report.status == "accepted" and report.rows_accepted == 6
+
+
+def test_headed_and_unheaded_extra_columns_share_the_one_note(tmp_path: Path) -> None:
+    grid = mf.put(mf.put(mf.baseline_grid(), "AG1", "Notes"), "AG2", "first of the quarter")
+    mf.put(grid, "AI7", 95)
+    [note] = ignored_notes(validate(saved(tmp_path, grid)))
+    assert f"Notes, {wording.unheaded_column('AI')}." in note.message
+
+
+def test_a_column_with_no_header_and_only_blanks_is_not_named(tmp_path: Path) -> None:
+    grid = mf.put(mf.put(mf.baseline_grid(), "AH3", "  "), "AJ5", "")
+    assert not ignored_notes(validate(saved(tmp_path, grid)))
+    # Above the header row is no data: a title beside it there is not a column of data.
+    titled = [["Croydon Marac return", *[None] * 33, "draft"], *mf.baseline_grid()]
+    assert not ignored_notes(validate(saved(tmp_path, titled, "titled.xlsx")))
+
+
+def test_a_csv_row_longer_than_its_header_names_the_extra_column(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        write = csv.writer(out).writerow
+        write(mf.headers())
+        for number, row in enumerate(mf.baseline_rows(), start=2):
+            cells = [r.strftime("%d/%m/%Y") if isinstance(r, date) else r for r in row]
+            write(cells + (["", "late"] if number == 4 else []))
+    report = validate(path)
+    [note] = ignored_notes(report)
+    assert wording.unheaded_column("AH") in note.message and report.rows_accepted == 6

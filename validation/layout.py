@@ -6,8 +6,10 @@ header row is the first non-blank row of a sheet (row 1 in the template).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 
 from kernel import wording
 from validation.cells import is_blank
@@ -140,10 +142,11 @@ def _notes_for(layout: Layout, sheets: list[SheetData]) -> list[Issue]:
                 cells=", ".join(refs),
             )
         )
-    if layout.ignored:
+    ignored = layout.ignored + [wording.unheaded_column(column_letter(index + 1))
+                                for index in _unheaded_columns(layout)]
+    if ignored:
         notes.append(
-            Issue.make("ignored-column", sheet=sheet_name,
-                       columns=wording.short_list(layout.ignored))
+            Issue.make("ignored-column", sheet=sheet_name, columns=wording.short_list(ignored))
         )
     # Our own instructions sheet and the Issues sheet of an annotated copy sent back are expected.
     ours = {wording.TEMPLATE_INSTRUCTIONS_TITLE, wording.ANNOTATED_SHEET_TITLE}
@@ -151,6 +154,27 @@ def _notes_for(layout: Layout, sheets: list[SheetData]) -> list[Issue]:
         if other is not layout.sheet and other.rows and other.name not in ours:
             notes.append(Issue.make("ignored-sheet", sheet=other.name, value=other.name))
     return notes
+
+
+def _unheaded_columns(layout: Layout) -> list[int]:
+    """The columns with no header that hold something below it (notes typed beside the
+    template): ignored, so said to be (spec §3). Each column's distinct values are gathered
+    at C speed; a template file has none of these columns and costs nothing here."""
+    header = next(cells for number, cells in layout.sheet.rows if number == layout.header_row)
+    rows = [cells for _, cells in layout.data_rows]
+    width = max(map(len, rows), default=0)
+    return [index for index in range(width)
+            if (index >= len(header) or is_blank(header[index])) and _holds_any(rows, index)]
+
+
+def _holds_any(rows: list[list[object]], index: int) -> bool:
+    try:
+        values: Iterable[object] = set(map(itemgetter(index), rows))
+    except IndexError:  # a short row (a .csv, a streamed sheet) holds nothing there
+        values = [cells[index] for cells in rows if len(cells) > index]
+    except TypeError:  # a value that cannot be hashed: looked at one by one
+        values = list(map(itemgetter(index), rows))
+    return not all(map(is_blank, values))
 
 
 def _unknown_template(candidates: list[_Candidate]) -> Issue:

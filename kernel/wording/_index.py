@@ -281,6 +281,7 @@ HOMES: dict[str, str] = {
     "total_line": "questions",
     "tracking_from": "registry",
     "unclear_period_text": "questions",
+    "unheaded_column": "issues",
     "unknown_name_text": "questions",
     "unknown_sender_cli": "operator",
     "unknown_sender_issue": "replies",

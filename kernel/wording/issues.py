@@ -187,6 +187,11 @@ def issue_message(code: str, **params: Any) -> str:
     return ISSUE_CODES[code].render(params)
 
 
+def unheaded_column(letter: str) -> str:
+    """An ignored column with no header, as ignored-column's {columns} names it."""
+    return f"{letter} (no header)"
+
+
 # The {reason} of unknown-template (spec §4: list the missing and unexpected headers).
 UNKNOWN_TEMPLATE_ALL_BLANK = "Every sheet is blank."
 
