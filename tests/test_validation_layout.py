@@ -153,7 +153,8 @@ def test_a_column_with_no_header_and_only_blanks_is_not_named(tmp_path: Path) ->
     grid = mf.put(mf.put(mf.baseline_grid(), "AH3", "  "), "AJ5", "")
     assert not ignored_notes(validate(saved(tmp_path, grid)))
     # Above the header row is no data: a title beside it there is not a column of data.
-    titled = [["Croydon Marac return", *[None] * 33, "draft"], *mf.baseline_grid()]
+    title: mf.Row = ["Croydon Marac return", *[None] * 33, "draft"]
+    titled: mf.Grid = [title, *mf.baseline_grid()]
     assert not ignored_notes(validate(saved(tmp_path, titled, "titled.xlsx")))
 
 
