@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, InvalidatePoolError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -74,12 +74,37 @@ _BUSY_MS = "marac_busy_timeout_ms"  # the connection's busy timeout, in its reco
 _FIRST_PAUSE_S, _LONGEST_PAUSE_S = 0.000_25, 0.002
 
 
+SUPPORTED_BACKENDS = ("sqlite", "postgresql", "postgres")
+
+
 def normalise_url(database_url: str) -> URL:
-    """The URL with the driver we ship: ``postgresql://`` means psycopg 3."""
-    url = make_url(database_url)
+    """The URL with the driver we ship: ``postgresql://`` means psycopg 3. ``DatabaseUnusable``
+    if it is not a URL at all or names another database: every command then says so in one
+    line, where SQLAlchemy's own errors (no such dialect, no MySQLdb) ended in a traceback."""
+    from kernel.wording.operator import database_url_unsupported
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise DatabaseUnusable(database_url_unsupported(None, first_line(exc))) from None
+    backend = url.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseUnusable(database_url_unsupported(shown_url(url), f"a {backend} URL"))
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
     return url
+
+
+def _created(url: URL, **kwargs: Any) -> Engine:
+    """``create_engine``; ``DatabaseUnusable`` if the URL names a driver that is not installed
+    or SQLAlchemy does not know (``postgresql+asyncpg``, ``sqlite+pysqlcipher``)."""
+    try:
+        return create_engine(url, **kwargs)
+    except (ImportError, NoSuchModuleError) as exc:
+        from kernel.wording.operator import database_url_unsupported
+
+        raise DatabaseUnusable(database_url_unsupported(
+            shown_url(url), f"no driver for {url.drivername}: {first_line(exc)}")) from None
 
 
 def open_engine(database_url: str, *, data_dir: Path | None = None,
@@ -103,7 +128,7 @@ def open_engine(database_url: str, *, data_dir: Path | None = None,
     # Up to 40 connections: one per worker (MARAC_WORKERS, at most 32) besides the listener,
     # heartbeat, outbox, scheduler and IMAP threads; two processes stay within PostgreSQL's
     # default 100.
-    engine = create_engine(url, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW,
+    engine = _created(url, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW,
                            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
     _ping_when_idle(engine, ping_idle_s)
     return engine
@@ -153,7 +178,7 @@ def _sqlite_engine(url: URL) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         _make_folder(database)
-    engine = create_engine(url, **kwargs)
+    engine = _created(url, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine

@@ -219,3 +219,56 @@ def test_help_says_what_a_database_it_cannot_use_gives(tmp_path: Path) -> None:
             "MARAC_DATABASE_URL. validate then checks without the registry.") in top
     run = " ".join(bot(tmp_path, "run", "--help").stdout.split())
     assert "2 on bad configuration or a database it cannot use." in run
+
+
+UNSUPPORTED = {
+    "bogus://x": "MARAC_DATABASE_URL: bogus://x cannot be used (a bogus URL)",
+    "not a url": "MARAC_DATABASE_URL is not a URL (",
+    "mysql://marac:s3cret-word@db/marac": "MARAC_DATABASE_URL: mysql://marac:***@db/marac "
+                                          "cannot be used (a mysql URL)",
+    "postgresql+asyncpg://marac:s3cret-word@db/marac": (
+        "MARAC_DATABASE_URL: postgresql+asyncpg://marac:***@db/marac cannot be used (no "
+        "driver for postgresql+asyncpg: "),
+}
+ONLY_OURS = ("only SQLite (sqlite:///PATH) and PostgreSQL (postgresql://USER@HOST/DATABASE) "
+             "URLs are supported")
+
+
+@pytest.mark.parametrize("command", [["run"], ["db", "upgrade"], ["remind", "--dry-run"]])
+@pytest.mark.parametrize("url", sorted(UNSUPPORTED))
+def test_a_url_of_another_database_or_none_is_named(tmp_path: Path, url: str,
+                                                    command: list[str]) -> None:
+    """SQLAlchemy's own errors (no such dialect, no MySQLdb, not a URL) used to end in a
+    traceback and exit 1."""
+    done = bot(tmp_path, *command, MARAC_DATABASE_URL=url)
+    line = said_once(done)
+    assert line.startswith(f"marac-bot: configuration error: {UNSUPPORTED[url]}")
+    assert line.endswith(ONLY_OURS)
+    assert "s3cret-word" not in done.stderr + done.stdout
+    assert done.returncode == 2
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://marac:s3cret-word@db/marac"])
+def test_validate_goes_on_without_a_database_it_cannot_name(tmp_path: Path, url: str) -> None:
+    done = bot(tmp_path, "validate", str(RETURN), MARAC_DATABASE_URL=url)
+    assert "Traceback" not in done.stderr
+    assert "validating without the registry" in done.stderr and ONLY_OURS in done.stderr
+    assert "Rows:" in done.stdout and done.returncode == 0
+
+
+@pytest.mark.parametrize(("url", "driver"), [
+    ("sqlite:///x.db", "sqlite"), ("sqlite+pysqlite:///x.db", "sqlite+pysqlite"),
+    ("postgresql://h/d", "postgresql+psycopg"), ("postgres://h/d", "postgresql+psycopg"),
+    ("postgresql+psycopg://h/d", "postgresql+psycopg")])
+def test_sqlite_and_postgresql_urls_are_taken(url: str, driver: str) -> None:
+    from store.db import normalise_url
+
+    assert normalise_url(url).drivername == driver
+
+
+@pytest.mark.parametrize("url", ["sqlitex:///x.db", "postgresq://h/d", "mssql://h/d", ""])
+def test_any_other_url_is_refused_in_process(url: str) -> None:
+    from store.db import normalise_url
+
+    with pytest.raises(DatabaseUnusable, match="only SQLite"):
+        normalise_url(url)

@@ -139,12 +139,12 @@ def _existing_store(settings: Settings) -> Store | None:
 
     from store.db import DatabaseUnusable, Store, normalise_url
 
-    url = normalise_url(settings.database_url)
-    database = url.database or ""
-    if url.get_backend_name() == "sqlite" and (database in ("", ":memory:")
-                                               or not Path(database).is_file()):
-        return None
     try:
+        url = normalise_url(settings.database_url)
+        database = url.database or ""
+        if url.get_backend_name() == "sqlite" and (database in ("", ":memory:")
+                                                   or not Path(database).is_file()):
+            return None
         return Store.from_settings(settings)
     except (SQLAlchemyError, DatabaseUnusable) as exc:
         logger.warning("validating without the registry: cannot open the database (%s)", exc)

@@ -158,6 +158,7 @@ HOMES: dict[str, str] = {
     "database_folder_unusable": "operator",
     "database_schema_newer": "operator",
     "database_unusable": "operator",
+    "database_url_unsupported": "operator",
     "day_text": "chat",
     "demo_label": "files",
     "demo_replaced": "registry",

@@ -27,6 +27,15 @@ def database_unusable(shown_url: str, reason: str) -> str:
     return f"MARAC_DATABASE_URL: cannot open the database {shown_url}: {reason}"
 
 
+def database_url_unsupported(shown_url: str | None, reason: str) -> str:
+    """MARAC_DATABASE_URL is not a SQLite or PostgreSQL URL this bot can open (another
+    database, a missing driver, not a URL at all: then it is not repeated, in case it holds a
+    password where a URL's would be hidden)."""
+    what = " is not a URL" if shown_url is None else f": {shown_url} cannot be used"
+    return (f"MARAC_DATABASE_URL{what} ({reason}): only SQLite (sqlite:///PATH) and "
+            "PostgreSQL (postgresql://USER@HOST/DATABASE) URLs are supported")
+
+
 def database_folder_unusable(folder: str, database: str, reason: str) -> str:
     """A SQLite database's folder (the data folder, by default) cannot be made."""
     return (f"MARAC_DATA_DIR or MARAC_DATABASE_URL: cannot make the folder {folder} for "
