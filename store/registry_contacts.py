@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from kernel import wording
 from store.models import Contact, Marac, Role
 from store.names import NameIndex, name_key, split_list
+from store.places import Places
 from store.registry_csv import CsvTable, RegistryError
 
 CHANNELS = ("email", "slack", "teams")
@@ -43,6 +44,7 @@ class _Registry:
     maracs: NameIndex[Marac]
     regions: dict[str, str]  # key -> the registry's spelling
     areas: dict[str, str]
+    places: Places  # the shipped lists, for the other spellings of a region or force area
 
     @classmethod
     def load(cls, session: Session) -> _Registry:
@@ -54,13 +56,32 @@ class _Registry:
             index.add(marac.name, marac, marac.aliases)
             regions.setdefault(name_key(marac.region), marac.region)
             areas.setdefault(name_key(marac.police_force_area), marac.police_force_area)
-        return cls(index, regions, areas)
+        return cls(index, regions, areas, Places.load())
 
-    def scope(self, item: str) -> str | None:
+    def scope(self, item: str, *, other_spellings: bool = True) -> str | None:
+        """The region or force area ``item`` names (or ``*``). ``other_spellings``: also as
+        the shipped lists spell it; not when a Marac has that name ("Kent" is a Marac before
+        it is Kent Police), as before those spellings were read here."""
         if item == ALL:
             return ALL
+        found = self._stored(item)
+        if found is None and other_spellings:
+            found = self._stored(self.places.region(item)) or self._stored(self._force(item))
+        return found
+
+    def _stored(self, item: str | None) -> str | None:
+        """The registry's spelling of a region or area named ``item``."""
+        if item is None:
+            return None
         key = name_key(item)
         return self.regions.get(key) or self.areas.get(key)
+
+    def _force(self, item: str) -> str | None:
+        """The force area ``item`` means in the shipped list, matched as a Maracs file's cell
+        is (store.registry_maracs): a spelling accepted there, and stored in the list's
+        spelling ("West Yorkshire" as "West Yorkshire Police"), is accepted here too."""
+        force = self.places.force(item)
+        return None if force is None else force.name
 
     def suggest(self, item: str) -> str:
         return wording.did_you_mean(self.maracs.suggest(item))
@@ -151,7 +172,7 @@ def _resolve_maracs(
         yield RegistryError.make(row.row, "registry-no-maracs", column="maracs", role=role)
     for item in items:
         marac = registry.maracs.get(item)
-        scope = registry.scope(item)
+        scope = registry.scope(item, other_spellings=marac is None)
         if role in _SCOPED_ROLES and scope is not None:
             row.scopes.append(scope)
         elif marac is not None:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.cli import main
-from store.models import Marac
+from store.models import Contact, Marac
 from store.places import ENGLISH_REGIONS, FORCES, REGIONS, Nation, Places
 from store.registry import import_csv
 from tests import questions_support, reminders_support, store_support
@@ -131,3 +131,46 @@ def test_the_command_line_exits_1_and_names_the_row(
     assert main(["registry", "import", str(path)]) == 1
     err = capsys.readouterr().err
     assert "Row 2: 'Walse' is not a nation" in err and "Did you mean Wales?" in err
+
+
+CONTACTS_HEADER = "name,email,role,maracs"
+
+
+def test_a_force_area_is_named_in_contacts_as_in_the_maracs_file(db_session: Session) -> None:
+    """"West Yorkshire" was accepted for Leeds (stored as "West Yorkshire Police") and then
+    refused for a manager: "'West Yorkshire' is not a Marac, region or police force area"."""
+    maracs = (f"{HEADER}\nLeeds,,West Yorkshire,Yorkshire & Humber,England,,\n"
+              "Kent,,Kent Police,South East,England,,\n"
+              "Medway,,Kent,South East,England,,\n")
+    assert import_csv(db_session, maracs).ok
+    contacts = (f"{CONTACTS_HEADER}\nMo Manager,mo@example.org,manager,West Yorkshire\n"
+                "Yan York,yan@example.org,manager,Yorkshire & Humber\n"
+                "Kim Kent,kim@example.org,manager,Kent\n"
+                "Ann Area,ann@example.org,manager,Kent Constabulary\n")
+    result = import_csv(db_session, contacts)
+    assert result.ok, result.summary()
+    scopes = {c.email: (c.scopes, [m.name for m in c.maracs])
+              for c in db_session.scalars(select(Contact))}
+    assert scopes == {
+        "mo@example.org": (["West Yorkshire Police"], []),
+        "yan@example.org": (["Yorkshire and the Humber"], []),
+        # A Marac of that name is meant before the force area of another spelling.
+        "kim@example.org": ([], ["Kent"]),
+        "ann@example.org": (["Kent Police"], []),
+    }
+
+
+@pytest.mark.parametrize(("role", "value", "said"), [
+    ("coordinator", "West Yorkshire",
+     "'West Yorkshire' is a region, a police force area or '*'; only a manager or admin may "
+     "list one."),
+    ("manager", "North Yorkshire", "'North Yorkshire' is not a Marac, region or police force "
+                                   "area in the registry"),
+])
+def test_another_spelling_gives_no_more_than_the_registry_spelling(
+        db_session: Session, role: str, value: str, said: str) -> None:
+    """A coordinator may not take an area however spelt, nor a manager one with no Marac."""
+    assert import_csv(db_session, f"{HEADER}\nLeeds,,West Yorkshire,Yorkshire & Humber,"
+                                  "England,,\n").ok
+    result = import_csv(db_session, f"{CONTACTS_HEADER}\nPat,pat@example.org,{role},{value}\n")
+    assert not result.ok and said in result.summary(), result.summary()
