@@ -2,7 +2,8 @@
 
 ``maracs`` lists Marac names (names and aliases match loosely). A manager or admin may list a
 region, a police force area or ``*`` instead; a coordinator or chair may not. Columns left out of
-the header keep their stored values.
+the header keep their stored values. A retired Marac is taken only for a contact already
+linked to it: export lists such links, and its file must import again unchanged.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class _Registry:
     regions: dict[str, str]  # key -> the registry's spelling
     areas: dict[str, str]
     places: Places  # the shipped lists, for the other spellings of a region or force area
+    # Retired Maracs by the emails of the contacts still linked to them: export lists those
+    # links (their data is kept), so importing the export must take them back.
+    kept_links: dict[str, NameIndex[Marac]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session) -> _Registry:
@@ -56,7 +60,14 @@ class _Registry:
             index.add(marac.name, marac, marac.aliases)
             regions.setdefault(name_key(marac.region), marac.region)
             areas.setdefault(name_key(marac.police_force_area), marac.police_force_area)
-        return cls(index, regions, areas, Places.load())
+        return cls(index, regions, areas, Places.load(), _retired_links(session))
+
+    def marac(self, item: str, email: str) -> Marac | None:
+        """The active Marac ``item`` names, or a retired one this contact is linked to."""
+        found = self.maracs.get(item)
+        if found is None and email in self.kept_links:
+            found = self.kept_links[email].get(item)
+        return found
 
     def scope(self, item: str, *, other_spellings: bool = True) -> str | None:
         """The region or force area ``item`` names (or ``*``). ``other_spellings``: also as
@@ -85,6 +96,16 @@ class _Registry:
 
     def suggest(self, item: str) -> str:
         return wording.did_you_mean(self.maracs.suggest(item))
+
+
+def _retired_links(session: Session) -> dict[str, NameIndex[Marac]]:
+    """For each contact linked to a retired Marac, those Maracs by name and alias."""
+    links = (select(Contact.email, Marac).join(Contact.maracs)
+             .where(Marac.retired_at.is_not(None)).order_by(Marac.name))
+    found: dict[str, NameIndex[Marac]] = {}
+    for email, marac in session.execute(links):
+        found.setdefault(email, NameIndex()).add(marac.name, marac, marac.aliases)
+    return found
 
 
 def check_contacts(
@@ -171,7 +192,7 @@ def _resolve_maracs(
     if not items and role in (Role.COORDINATOR.value, Role.CHAIR.value, Role.MANAGER.value):
         yield RegistryError.make(row.row, "registry-no-maracs", column="maracs", role=role)
     for item in items:
-        marac = registry.maracs.get(item)
+        marac = registry.marac(item, row.email)
         scope = registry.scope(item, other_spellings=marac is None)
         if role in _SCOPED_ROLES and scope is not None:
             row.scopes.append(scope)

@@ -184,6 +184,36 @@ def test_replace_retires_what_is_no_longer_listed_and_keeps_its_data(cli: Cli) -
     assert code == 0 and cli.count(Marac, Marac.retired_at.is_not(None)) == 0
 
 
+def test_an_export_after_a_replace_imports_again_unchanged(cli: Cli) -> None:
+    """A contact still linked to a retired Marac was exported with it ("cara@…,coordinator,
+    Croydon") and the import of that export failed: "Row 3: 'Croydon' is not a Marac in the
+    registry". The link is data kept on retiring, so the import takes it back."""
+    for name, text in (("m.csv", MARACS_CSV), ("c.csv", CONTACTS_CSV)):
+        assert cli("registry", "import", cli.csv(name, text))[0] == 0
+    without_croydon = "\n".join(
+        line for line in MARACS_CSV.splitlines() if not line.startswith("Croydon"))
+    assert cli("registry", "import", "--replace", cli.csv("m2.csv", without_croydon))[0] == 0
+    first, again = cli.folder / "first", cli.folder / "again"
+    assert cli("registry", "export", str(first))[0] == 0
+    contacts = (first / "contacts.csv").read_text("utf-8")
+    assert "cara@example.org,coordinator,Croydon," in contacts
+    for name in ("maracs.csv", "contacts.csv"):
+        code, out, err = cli("registry", "import", str(first / name))
+        assert code == 0, err
+    assert out.strip() == "Imported 6 contacts: 0 new, 6 updated."
+    assert cli("registry", "export", str(again))[0] == 0
+    for name in ("maracs.csv", "contacts.csv"):
+        assert (again / name).read_text("utf-8") == (first / name).read_text("utf-8")
+    assert cli.count(Marac, Marac.retired_at.is_not(None)) == 1  # still retired
+
+    # Only a link that is there already: a retired Marac takes no one new.
+    for row in ("Nia New,nia@example.org,coordinator,Croydon",  # a new contact
+                "Dana Dual,dana@example.org,coordinator,Croydon"):  # not linked to it
+        code, _, err = cli("registry", "import",
+                           cli.csv("c3.csv", f"name,email,role,maracs\n{row}\n"))
+        assert code == 1 and "Row 2: 'Croydon' is not a Marac in the registry" in err
+
+
 def test_without_replace_nothing_is_retired(cli: Cli) -> None:
     assert cli("registry", "import", cli.csv("m.csv", MARACS_CSV))[0] == 0
     code, out, _ = cli(
