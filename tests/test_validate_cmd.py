@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from bot.cli import main
+from tests.store_support import MARACS_CSV
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEMO = Path(__file__).parents[1] / "store" / "demo"
@@ -71,6 +72,27 @@ def test_marac_option_flags_rows_of_another_marac(
                if i["code"] == "not-authorised"}
     assert refused and all(c.startswith("A") for c in refused)
     assert report["maracs"] == ["Croydon"]
+
+
+@pytest.mark.parametrize(("marac", "refused"), [
+    ("CRD", 0), ("crd", 0), ("Croydon Borough", 0), ("croydon", 0),
+    ("LBBD", 6), ("Barking and Dagenham", 6), ("CRDX", 6)])
+def test_marac_option_matches_with_aliases(
+    workdir: Path, capsys: pytest.CaptureFixture[str], marac: str, refused: int
+) -> None:
+    """--marac CRD, an alias of Croydon, refused every row of Croydon's file not-authorised
+    while CRD in the file itself, and --marac croydon, were taken (spec §6)."""
+    maracs = workdir / "maracs.csv"
+    maracs.write_text(MARACS_CSV.replace("Croydon Borough,", "Croydon Borough;CRD,"), "utf-8")
+    assert main(["registry", "import", str(maracs)]) == 0
+    capsys.readouterr()
+    path = FIXTURES / "clean_libreoffice.xlsx"  # six rows, all Croydon's
+    assert main(["validate", "--json", "--marac", marac, str(path)]) == (1 if refused else 0)
+    [report] = _json(capsys)
+    issues = report["issues"]
+    assert isinstance(issues, list)
+    assert [i["code"] for i in issues].count("not-authorised") == refused
+    assert report["rows_accepted"] == 6 - refused
 
 
 def test_missing_file_is_a_usage_error(workdir: Path) -> None:

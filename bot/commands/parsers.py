@@ -92,8 +92,8 @@ def add_validate_parser(sub: Any) -> None:
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help=".xlsx .xlsm .xls .ods .csv")
     parser.add_argument("--marac", metavar="NAME",
-                        help="the Marac these files are for: rows naming another Marac are "
-                        "reported as not-authorised")
+                        help="the Marac these files are for (its name or an alias in the "
+                        "registry): rows naming another Marac are reported as not-authorised")
     parser.add_argument("--quarter", metavar="Q",
                         help="the quarter the files are declared for, e.g. 'Q3 2024/25': "
                         "meeting dates outside it are hard issues")

@@ -170,12 +170,22 @@ def _validate_with_store(store: Store, paths: list[Path], settings: Settings,
             context = validation_context(session, today=today(settings),
                                          declared_quarter=quarter, bands=settings.bands,
                                          max_file_bytes=settings.max_file_bytes)
-            context = dataclasses.replace(context, sender=sender,
+            context = dataclasses.replace(context, sender=_as_registered(sender, context),
                                           declared_year_given=year_given)
             yield from _validated(paths, context, ahead)
             session.rollback()  # validate stores nothing
     finally:
         store.close()
+
+
+def _as_registered(sender: OnlyMarac | None, context: ValidationContext) -> OnlyMarac | None:
+    """--marac as the registry names it: "CRD", an alias of Croydon, means Croydon (spec §6:
+    names match with aliases), where every row was refused not-authorised. A name the
+    registry does not know is compared loosely, as without a registry."""
+    if sender is None or context.registry is None:
+        return sender
+    found = context.registry.resolve(sender.name)
+    return sender if found is None else OnlyMarac(found.name)
 
 
 def _write_annotated(paths: list[Path], reports: list[FileReport], out: Path) -> None:
