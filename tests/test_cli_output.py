@@ -4,6 +4,7 @@ in one line and exits 2, never with a traceback; what it did besides stands."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -133,3 +134,25 @@ def test_make_folder_makes_every_missing_level_and_takes_one_already_there(tmp_p
     with pytest.raises(CannotWrite) as caught:
         make_folder(tmp_path / "taken")
     assert caught.value.target == str(tmp_path / "taken")
+
+
+@pytest.mark.parametrize("name", ["t5.csv", "t5.xls", "t5.ods", "t5", "t5.xlsx.csv"])
+def test_a_template_under_another_format_s_name_is_refused(
+        workdir: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """"template --out t5.csv" exited 0 having written xlsx bytes under a .csv name, which
+    validate then refused."""
+    assert main(["template", "--out", name]) == 2
+    assert capsys.readouterr().err == f"marac-bot: --out: {name} must end .xlsx\n"
+    assert not (workdir / name).exists()
+
+
+@pytest.mark.parametrize("name", ["t5.xlsx", "T5.XLSX"])
+def test_a_template_under_an_xlsx_name_is_written(
+        workdir: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    assert main(["template", "--out", name]) == 0
+    assert (workdir / name).read_bytes()[:2] == b"PK"  # a zip: xlsx
+    capsys.readouterr()
+    assert main(["validate", "--json", name]) == 1  # a blank template: no meetings yet
+    [report] = json.loads(capsys.readouterr().out)
+    codes = {issue["code"] for issue in report["issues"]}
+    assert codes and "unreadable-file" not in codes  # read as a workbook, as its name says

@@ -133,7 +133,8 @@ def add_template_parser(sub: Any) -> None:
         help=COMMANDS["template"],
         description="Write a blank Marac data template (.xlsx) with the canonical headers.",
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="where to write")
+    parser.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx",
+                        help="where to write (an .xlsx name)")
     parser.add_argument("--edition", choices=EDITIONS, default="uk",
                         help="uk (default) or scotland")
     parser.add_argument("--marac", metavar="NAME", help="the Marac the template is for")
