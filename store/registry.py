@@ -23,7 +23,7 @@ from store.models import Contact, Marac
 from store.names import join_list
 from store.registry_contacts import apply_contacts, check_contacts
 from store.registry_csv import CONTACT_COLUMNS, MARAC_COLUMNS, RegistryError, read_table
-from store.registry_demo import DemoRemoved, remove_demo
+from store.registry_demo import DemoRemoved, Relinked, relink, remove_demo
 from store.registry_maracs import apply_maracs, check_maracs
 from store.types import utcnow
 
@@ -40,6 +40,7 @@ class ImportResult:
     errors: list[RegistryError] = field(default_factory=list)
     retired: list[str] = field(default_factory=list)  # names or emails no longer listed
     demo_removed: DemoRemoved | None = None  # the demo registry this import replaced
+    relinked: Relinked | None = None  # real contacts kept through leaving demo mode
     demo_hint: bool = False  # contacts naming unknown Maracs while the demo is in use
 
     @property
@@ -64,6 +65,9 @@ class ImportResult:
                     removed.unsent,
                 ),
             )
+        if self.relinked is not None and self.relinked.contacts:
+            lines.insert(1, wording.demo_contacts_kept(self.relinked.contacts,
+                                                       self.relinked.unlinked))
         if self.retired:
             lines.append(wording.registry_retired(self.kind or "", self.retired))
         return "\n".join(lines)
@@ -79,9 +83,11 @@ def import_csv(
     (flushed, not committed). ``demo`` marks what is written as the demo registry.
 
     A real Maracs file imported while the demo registry is in use replaces it (remove_demo),
-    in the same transaction; contacts imported onto the demo registry join it (they can only
-    name demo Maracs). ``replace``: the file is the whole registry of its kind, and entries it
-    does not list are retired, their data kept.
+    in the same transaction. Contacts imported while the demo is in use are real ones (they
+    may name its Maracs): they stay when it goes, linked again to the real Maracs of the same
+    names (relink); they used to join the demo and go with it, unsaid. ``replace``: the file
+    is the whole registry of its kind, and entries it does not list are retired, their data
+    kept.
     """
     table = read_table(source)
     result = ImportResult(table.kind, errors=list(table.errors))
@@ -95,19 +101,20 @@ def import_csv(
         marac_rows, errors = check_maracs(session, table)
         if not errors and not result.errors:
             result.inserted, result.updated = apply_maracs(session, marac_rows, demo=demo)
+            if result.demo_removed is not None:
+                result.relinked = relink(session, result.demo_removed.kept_links)
             if replace:
                 result.retired = _retire(session, Marac, {m.name for m in marac_rows})
     else:
         contact_rows, errors = check_contacts(session, table)
         if not errors and not result.errors:
-            as_demo = demo or in_demo
-            result.inserted, result.updated = apply_contacts(session, contact_rows, demo=as_demo)
+            result.inserted, result.updated = apply_contacts(session, contact_rows, demo=demo)
             if replace:
                 result.retired = _retire(session, Contact, {c.email for c in contact_rows})
     result.errors = sorted([*result.errors, *errors], key=lambda e: e.row)
     if result.errors:
         savepoint.rollback()
-        result.demo_removed = None
+        result.demo_removed = result.relinked = None
         # Contacts for real Maracs sent before the Maracs file: say which file comes first.
         result.demo_hint = in_demo and any(e.code == "registry-unknown-marac" for e in errors)
     else:

@@ -244,7 +244,9 @@ def apply_contacts(session: Session, rows: list[ContactRow], *, demo: bool) -> t
     for row in rows:
         contact = existing.get(row.email)
         if contact is None:
-            contact = Contact(email=row.email, channels=["email"], scopes=[])
+            # A contact is the demo's only if it came with it: one the operator adds while
+            # the demo is in use is real, and stays when the demo goes.
+            contact = Contact(email=row.email, channels=["email"], scopes=[], is_demo=demo)
             session.add(contact)
             existing[row.email] = contact
             inserted += 1
@@ -254,7 +256,6 @@ def apply_contacts(session: Session, rows: list[ContactRow], *, demo: bool) -> t
             setattr(contact, column, value)
         contact.maracs = row.maracs
         contact.scopes = row.scopes
-        contact.is_demo = demo
         contact.retired_at = None  # listed again: back in service
     session.flush()
     return inserted, updated

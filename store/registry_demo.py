@@ -14,13 +14,22 @@ removal fail halfway.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from store.all_models import metadata
-from store.models import Contact, HeldChange, Marac, Meeting, MeetingVersion, Submission
+from store.models import (
+    Contact,
+    HeldChange,
+    Marac,
+    Meeting,
+    MeetingVersion,
+    Submission,
+    contact_maracs,
+)
+from store.names import NameIndex
 from store.queue import OutboundItem, QueueStatus
 
 DEMO_UNSENT = "not sent: the demo registry was replaced by a real one"
@@ -35,6 +44,9 @@ class DemoRemoved:
     submissions: int
     meetings: int
     unsent: int = 0  # queued messages to demo contacts, kept as failed and never sent
+    # Real contacts (imported by the operator while the demo was in use) linked to demo
+    # Maracs: they stay, and are linked again by name once the real Maracs are in (relink).
+    kept_links: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def anything(self) -> bool:
@@ -44,6 +56,7 @@ class DemoRemoved:
 def remove_demo(session: Session) -> DemoRemoved:
     """Remove the demo registry and its data; nothing if no demo entry is registered."""
     marac_ids = set(session.scalars(select(Marac.id).where(Marac.is_demo.is_(True))))
+    kept_links = _real_links(session, marac_ids)
     demo_contacts = select(Contact.id, Contact.email).where(Contact.is_demo.is_(True))
     contacts: dict[int, str] = {row.id: row.email for row in session.execute(demo_contacts)}
     meeting_ids = set(session.scalars(select(Meeting.id).where(Meeting.marac_id.in_(marac_ids))))
@@ -56,7 +69,54 @@ def remove_demo(session: Session) -> DemoRemoved:
     _delete_with_dependants(session, tables[Contact.__tablename__], set(contacts))
     unsent = _stop_unsent(session, contacts.values())
     session.expire_all()  # the ORM's copies of removed rows must not be flushed back
-    return DemoRemoved(len(marac_ids), len(contacts), len(submission_ids), len(meeting_ids), unsent)
+    return DemoRemoved(len(marac_ids), len(contacts), len(submission_ids), len(meeting_ids),
+                       unsent, kept_links)
+
+
+def _real_links(session: Session, marac_ids: set[int]) -> dict[int, list[str]]:
+    """The demo Maracs each real contact is linked to, by name: the links go with the demo
+    Maracs, the contacts do not."""
+    links = (select(contact_maracs.c.contact_id, Marac.name)
+             .join(Marac, Marac.id == contact_maracs.c.marac_id)
+             .join(Contact, Contact.id == contact_maracs.c.contact_id)
+             .where(Marac.id.in_(sorted(marac_ids)), Contact.is_demo.is_(False))
+             .order_by(Marac.name))
+    found: dict[int, list[str]] = {}
+    for contact_id, name in session.execute(links):
+        found.setdefault(contact_id, []).append(name)
+    return found
+
+
+@dataclass(frozen=True)
+class Relinked:
+    """How many real contacts leaving demo mode kept (every one: those with demo Maracs and
+    those with none, an admin), and the Marac names not found again."""
+
+    contacts: int
+    unlinked: list[tuple[str, str]]  # (email, the demo Marac's name), sorted
+
+
+def relink(session: Session, kept_links: dict[int, list[str]]) -> Relinked:
+    """Link the real contacts again to the active Maracs of the names they had in the demo
+    (names and aliases match as in any file): contacts imported for Croydon while the demo
+    was in use are Croydon's once the real Croydon is imported. They used to be removed with
+    the demo, unsaid."""
+    index: NameIndex[Marac] = NameIndex()
+    for active in session.scalars(select(Marac).where(Marac.retired_at.is_(None))):
+        index.add(active.name, active, active.aliases)
+    unlinked: list[tuple[str, str]] = []
+    for contact_id, names in kept_links.items():
+        contact = session.get_one(Contact, contact_id)
+        for name in names:
+            marac = index.get(name)
+            if marac is None:
+                unlinked.append((contact.email, name))
+            elif marac not in contact.maracs:
+                contact.maracs.append(marac)
+    session.flush()
+    kept = session.scalar(select(func.count()).select_from(Contact)
+                          .where(Contact.is_demo.is_(False))) or 0
+    return Relinked(kept, sorted(unlinked))
 
 
 def _stop_unsent(session: Session, emails: Collection[str]) -> int:

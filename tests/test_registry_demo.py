@@ -120,15 +120,58 @@ def test_a_refused_real_file_leaves_the_demo_untouched(cli: Cli) -> None:
     assert cli.count(Contact) == DEMO_CONTACTS and cli.count(MeetingVersion) == 6
 
 
-def test_contacts_added_to_the_demo_go_with_it(cli: Cli) -> None:
+LONDON_CONTACTS = """name,email,role,maracs
+Cara Coordinator,cara@council.example,coordinator,Croydon
+Bea Barnet,bea@council.example,coordinator,Barnet;Croydon
+Lena London,lena@council.example,manager,London
+Ada Admin,ada@council.example,admin,*
+"""
+
+
+def test_contacts_imported_during_the_demo_stay_when_it_goes(cli: Cli) -> None:
+    """Contacts for London's Maracs joined the demo ("Imported 4 contacts: 4 new") and went
+    with it, unsaid, when the Maracs file came ("removed the DEMO registry's 33 Maracs and 72
+    contacts"): an empty contacts.csv was then exported."""
     with cli.store.transaction() as session:
         assert load_demo_registry(session)
-        extra = "name,email,role,maracs\nTrial Person,trial@council.example,coordinator,Croydon\n"
+    code, out, err = cli("registry", "import", cli.csv("contacts.csv", LONDON_CONTACTS))
+    assert (code, out.strip()) == (0, "Imported 4 contacts: 4 new, 0 updated."), err
+    code, out, err = cli("registry", "import", cli.csv("maracs.csv", MARACS_CSV))
+    assert code == 0, err
+    assert out.splitlines() == [
+        wording.demo_replaced(DEMO_MARACS, DEMO_CONTACTS, 0, 0),  # the demo's own: not ours
+        "Kept 4 contacts imported while the demo was in use, linked to the new Maracs of the "
+        "names they had. No Marac of that name in this file, so no longer linked: "
+        "bea@council.example (Barnet).",
+        "Imported 4 Maracs: 4 new, 0 updated.",
+    ]
+    assert cli.count(Contact) == 4 and cli.count(Contact, Contact.is_demo.is_(True)) == 0
+    code, _, err = cli("registry", "export", str(cli.folder / "out"))
+    assert code == 0, err
+    exported = (cli.folder / "out" / "contacts.csv").read_text("utf-8").splitlines()
+    assert exported[1:] == [
+        "Ada Admin,ada@council.example,admin,*,,,email",
+        "Bea Barnet,bea@council.example,coordinator,Croydon,,,email",
+        "Cara Coordinator,cara@council.example,coordinator,Croydon,,,email",
+        "Lena London,lena@council.example,manager,London,,,email",
+    ]
+    with cli.store.transaction() as session:
+        cara = find_contact(session, "cara@council.example")
+        assert cara is not None and [m.is_demo for m in cara.maracs] == [False]
+
+
+def test_a_demo_contact_updated_during_the_demo_still_goes_with_it(cli: Cli) -> None:
+    """The demo's own people stay the demo's when given a Slack id to try the bot."""
+    with cli.store.transaction() as session:
+        assert load_demo_registry(session)
+        extra = (f"name,email,role,maracs,slack_user_id,channels\n"
+                 f"Demo coordinator (Croydon),{DEMO_COORDINATOR},coordinator,Croydon,U9,"
+                 "email;slack\n")
         assert import_csv(session, extra).ok
-        trial = find_contact(session, "trial@council.example")
-        assert trial is not None and trial.is_demo  # it can only name demo Maracs
+        tried = find_contact(session, DEMO_COORDINATOR)
+        assert tried is not None and tried.is_demo and tried.slack_user_id == "U9"
     code, out, _ = cli("registry", "import", cli.csv("maracs.csv", MARACS_CSV))
-    assert code == 0 and f"{DEMO_CONTACTS + 1} contacts" in out
+    assert code == 0 and f"{DEMO_CONTACTS} contacts" in out and "Kept" not in out
     assert cli.count(Contact) == 0
 
 

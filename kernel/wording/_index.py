@@ -160,6 +160,7 @@ HOMES: dict[str, str] = {
     "database_unusable": "operator",
     "database_url_unsupported": "operator",
     "day_text": "chat",
+    "demo_contacts_kept": "registry",
     "demo_label": "files",
     "demo_replaced": "registry",
     "did_you_mean": "common",

@@ -91,6 +91,16 @@ def demo_replaced(
     )
 
 
+def demo_contacts_kept(contacts: int, unlinked: Sequence[tuple[str, str]]) -> str:
+    """The contacts imported while the demo was in use, kept when it went."""
+    kept = (f"Kept {plural(contacts, 'contact')} imported while the demo was in use, linked "
+            "to the new Maracs of the names they had.")
+    if not unlinked:
+        return kept
+    lost = and_list([f"{email} ({name})" for email, name in unlinked])
+    return f"{kept} No Marac of that name in this file, so no longer linked: {lost}."
+
+
 def registry_retired(kind: str, names: Sequence[str]) -> str:
     """ "Retired 2 Maracs no longer listed (their data is kept): Barnet, Brent." """
     noun = "Marac" if kind == "maracs" else "contact"
