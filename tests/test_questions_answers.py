@@ -436,6 +436,37 @@ def test_an_unknown_place_is_not_answered_for_everyone(world: World) -> None:
     assert answer.answered is False and isinstance(answer.result, UnknownName)
 
 
+@pytest.mark.parametrize(
+    ("question", "unknown", "kind", "says"),
+    [
+        ("status Croydon and Narnia", "Narnia", Status, "Croydon, 2024/25"),
+        ("repeat rate for Leeds and Narnia Q1", "Narnia", Figure, "Leeds, Q1 2024/25"),
+        ("how many cases did Croydon and Gotham discuss in 2024/25?", "Gotham", Figure,
+         "Croydon, 2024/25"),
+        ("has Croydon or Gotham uploaded Q3?", "Gotham", HasUploaded, "Croydon has uploaded"),
+        ("missing Q2 in London and Gotham", "Gotham", Missing, "London: 2 of 3"),
+        ("missing Q2 in Gotham, London", "Gotham", Missing, "London: 2 of 3"),
+        ("grid London and Gotham 2024/25", "Gotham", GridAnswer, "Upload grid, London"),
+    ],
+)
+def test_an_unknown_place_listed_with_a_known_one_is_said_to_be_unknown(
+    world: World, question: str, unknown: str, kind: type, says: str
+) -> None:
+    answer = world.ask(question)
+    assert answer.answered and isinstance(answer.result, kind)
+    assert says in answer.text
+    assert answer.text.splitlines()[-1] == f"I don't know a Marac or area called {unknown}."
+    assert answer.to_json()["unknown_places"] == [unknown]
+
+
+def test_an_ordinary_word_beside_a_place_is_not_an_unknown_place(world: World) -> None:
+    for question in ("status Croydon, thanks Bob", "missing Q2 in London and elsewhere",
+                     "has Croydon uploaded Q3, cheers"):
+        answer = world.ask(question)
+        assert answer.answered and "I don't know" not in answer.text, question
+        assert "unknown_places" not in answer.to_json()
+
+
 def test_an_ambiguous_quarter_is_not_guessed(world: World) -> None:
     answer = world.ask("has Croydon uploaded Q3 2024?")
     assert answer.answered is False and isinstance(answer.result, UnclearPeriod)

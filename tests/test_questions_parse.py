@@ -204,6 +204,26 @@ def test_a_word_after_in_stands_where_a_place_would() -> None:
     assert [(u.text, u.after_place_word) for u in e.unknown] == [("croydn", False)]
 
 
+@pytest.mark.parametrize(
+    ("question", "beside"),
+    [
+        ("status Croydon and Narnia", True),
+        ("status Croydon & Narnia", True),
+        ("status Croydon, Narnia", True),
+        ("has Croydon or Narnia uploaded Q3?", True),
+        ("status Narnia and Croydon", True),
+        ("status Narnia or Croydon", True),
+        ("status Croydon Narnia", False),  # no list: a word beside a name is just a word
+        ("status Croydon thanks Narnia", False),
+        ("status Narnia", False),
+    ],
+)
+def test_a_word_listed_with_a_name_stands_where_a_place_would(question: str,
+                                                              beside: bool) -> None:
+    _, e = _parse(question)
+    assert [(u.text, u.beside_place) for u in e.unknown] == [("narnia", beside)]
+
+
 def test_suggestions_come_from_maracs_and_areas() -> None:
     assert REGISTRY.suggest("croydn", strong=True) == ["Croydon"]
     assert REGISTRY.suggest("Londn", strong=True) == ["London"]

@@ -128,10 +128,20 @@ def _doubtful_name(ask: Ask, intent: str, *, need_marac: bool) -> Finding | None
         close = ask.registry.suggest(unknown.text, strong=True)
         if close:
             return problem(intent, UnknownName(unknown.quoted, tuple(close)))
-        if not named or unknown.after_place_word:  # a word beside a name is just a word
+        # Listed with a known name ("Croydon and Narnia"), the rest is answered and this one
+        # said to be unknown (``unknown_places``); any other word beside a name is just a word.
+        if not named or (unknown.after_place_word and not unknown.beside_place):
             near = ask.registry.suggest(unknown.text, strong=False)
             return problem(intent, UnknownName(unknown.quoted, tuple(near)))
     return None
+
+
+def unknown_places(entities: Entities) -> tuple[str, ...]:
+    """Names listed with a known place that the registry does not know, as written: an
+    answer about the known ones says these are unknown, never drops them in silence."""
+    if not (entities.maracs or entities.area):
+        return ()
+    return tuple(u.quoted for u in entities.unknown if u.beside_place)
 
 
 def _one_marac(ask: Ask, intent: str, marac: MaracEntry) -> Place | Finding:

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from handlers.questions.context import Ask, refusal
+from handlers.questions.context import Ask, refusal, unknown_places
 from handlers.questions.entities import extract
 from handlers.questions.matchers import help_finding, route
 from handlers.questions.model import Answer, Finding, TakenAs, problem_of
@@ -43,12 +43,13 @@ def answer_question(
     """
     scope = scope_for(session, asker, is_operator=is_operator)
     taken: tuple[TakenAs, ...] = ()
+    unknown: tuple[str, ...] = ()
     if scope is None:
         finding = refusal("refused", Refusal("not-registered"))
     else:
         registry = RegistrySnapshot.load(session)
         entities = take_misspellings(extract(text, registry, today=today), registry)
-        taken = entities.taken
+        taken, unknown = entities.taken, unknown_places(entities)
         found = route(entities)
         ask = Ask(session, settings, today, scope, registry, entities, images)
         finding = found.handler(ask) if found is not None else help_finding(understood=False)
@@ -59,15 +60,19 @@ def answer_question(
         finding.intent,
         "answered" if finding.answered else problem_of(finding.result),
     )
-    return _render(finding, taken if finding.answered else ())
+    if not finding.answered:
+        return _render(finding, (), ())
+    return _render(finding, taken, unknown)
 
 
-def _render(finding: Finding, taken: tuple[TakenAs, ...]) -> Answer:
+def _render(finding: Finding, taken: tuple[TakenAs, ...], unknown: tuple[str, ...]) -> Answer:
     text = answers.render_text(finding.result)
     if taken:  # said on the headline, where the name is
         head, _, rest = text.partition("\n")
         notes = " ".join(wording.taken_as_note(t.said, t.name) for t in taken)
         text = f"{head} {notes}" + (f"\n{rest}" if rest else "")
+    if unknown:  # beneath what was answered: "Croydon and Narnia" is not Croydon alone
+        text = "\n".join([text, *map(wording.unknown_place_note, unknown)])
     return Answer(
         intent=finding.intent,
         answered=finding.answered,
@@ -76,4 +81,5 @@ def _render(finding: Finding, taken: tuple[TakenAs, ...]) -> Answer:
         attachments=finding.attachments,
         refused_reason=finding.refused_reason,
         taken=taken,
+        unknown_places=unknown,
     )

@@ -200,18 +200,46 @@ def _leftovers(tokens: list[_Token], used: set[int], written: str) -> tuple[Unkn
             run.append(i)
             continue
         if run:
-            found.append(_unknown(tokens, run, written))
+            found.append(_unknown(tokens, run, used, written))
             run = []
     if run:
-        found.append(_unknown(tokens, run, written))
+        found.append(_unknown(tokens, run, used, written))
     return tuple(found)
 
 
-def _unknown(tokens: list[_Token], run: list[int], written: str) -> Unknown:
+def _unknown(tokens: list[_Token], run: list[int], used: set[int], written: str) -> Unknown:
     first, last = tokens[run[0]], tokens[run[-1]]
     said = _SAID_EDGES.sub("", written[first.span[0] : last.span[1]])
     after_place = run[0] > 0 and tokens[run[0] - 1].key in PLACE_WORDS
-    return Unknown(" ".join(tokens[i].alt or tokens[i].key for i in run), after_place, said)
+    beside = _listed_with_name(tokens, used, written, run[0], -1) or _listed_with_name(
+        tokens, used, written, run[-1], 1
+    )
+    return Unknown(" ".join(tokens[i].alt or tokens[i].key for i in run), after_place, said,
+                   beside)
 
 
 _SAID_EDGES = re.compile(r"^\W+|(?:'s)?\W*$")
+# What joins places in a list: "Croydon and Narnia", "Leeds, Narnia", "Croydon or Gotham".
+# A name beside a word with only a space between ("Croydon Narnia") is not a list.
+_JOINER = re.compile(r"\W*(?:[,;&+/]\W*|\b(?:and|or|nor|plus)\b\W*)", re.IGNORECASE)
+# The joining words left as tokens ("and" is not one: name keys drop it, as they drop "&").
+_JOIN_WORDS = frozenset({"or", "nor", "plus"})
+
+
+def _listed_with_name(
+    tokens: list[_Token], used: set[int], written: str, edge: int, step: int
+) -> bool:
+    """Whether the token at ``edge`` is joined to a name on one side (``step`` -1: before
+    it, 1: after it) by "and", "or" or a comma: there it stands where a place is expected,
+    so it is an unknown place, not an ordinary word of the question."""
+    i = edge + step
+    if 0 <= i < len(tokens) and i not in used and tokens[i].key in _JOIN_WORDS:
+        i += step
+    if not (0 <= i < len(tokens) and i in used):
+        return False
+    left, right = sorted((tokens[i].span, tokens[edge].span))
+    if left == right:  # one chunk ("croydon/narnia"): not a list as people write one
+        return False
+    tail = re.search(r"\W*$", written[left[0] : left[1]])
+    between = (tail.group() if tail else "") + written[left[1] : right[0]]
+    return bool(_JOINER.fullmatch(between))

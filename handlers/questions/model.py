@@ -21,6 +21,7 @@ class Unknown:
     text: str
     after_place_word: bool  # "in Narnia", "for Croydn": it stands where a place would
     said: str = ""  # as written, with its capitals ("Glasgow"), to quote back
+    beside_place: bool = False  # "Croydon and Narnia": joined to a name by "and", "or", ","
 
     @property
     def quoted(self) -> str:
@@ -90,6 +91,7 @@ class Answer:
     attachments: tuple[Attachment, ...] = ()
     refused_reason: str | None = None
     taken: tuple[TakenAs, ...] = ()
+    unknown_places: tuple[str, ...] = ()  # listed beside a known place, left out of the answer
 
     @property
     def data(self) -> Json:
@@ -108,4 +110,6 @@ class Answer:
         }
         if self.taken:  # only when a misspelt name was read as another
             found["taken_as"] = [t.to_dict() for t in self.taken]
+        if self.unknown_places:  # only when a place named with a known one is unknown
+            found["unknown_places"] = list(self.unknown_places)
         return found

@@ -72,6 +72,8 @@ deadline deadlines soon asap urgent urgently wanted wants needed quickly properl
 safely successfully gone went come came through arrive arrived arriving made make
 among amongst region regions regional nation nations force forces constabulary county
 counties country breakdown period periods heard hear list lists show
+elsewhere everywhere surrounding neighbouring neighboring nearby etc boroughs councils cities
+towns
 """
 
 FILLER: frozenset[str] = frozenset(re.sub(r"['’]", "", w) for w in _WORDS.split())

@@ -285,6 +285,7 @@ HOMES: dict[str, str] = {
     "unclear_period_text": "questions",
     "unheaded_column": "issues",
     "unknown_name_text": "questions",
+    "unknown_place_note": "questions",
     "unknown_sender_cli": "operator",
     "unknown_sender_issue": "replies",
     "unknown_sender_text": "replies",

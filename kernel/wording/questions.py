@@ -542,13 +542,22 @@ def no_attachment_text(mailbox: str, *, by_email: bool) -> str:
 
 
 def unknown_name_text(name: str, suggestions: Sequence[str]) -> str:
-    """ "I don't know a Marac or area called Glasgow.": the name as written, unquoted unless
-    it is long or odd (then cut and quoted, as every echo is)."""
-    said = name if len(name) <= 40 and re.fullmatch(r"[\w][\w .'&-]*", name) else echoed(name)
+    """ "I don't know a Marac or area called Glasgow.": the name as written."""
     hint = did_you_mean(suggestions) or (
         " Ask about a Marac by its name, or about a region, a police force area or a nation."
     )
-    return f"I don't know a Marac or area called {said}.{hint}"
+    return f"I don't know a Marac or area called {_name_said(name)}.{hint}"
+
+
+def unknown_place_note(name: str) -> str:
+    """Beneath an answer about "Croydon and Narnia": the place it could not include."""
+    return f"I don't know a Marac or area called {_name_said(name)}."
+
+
+def _name_said(name: str) -> str:
+    """A name as written, unquoted unless it is long or odd (then cut and quoted, as every
+    echo is)."""
+    return name if len(name) <= 40 and re.fullmatch(r"[\w][\w .'&-]*", name) else echoed(name)
 
 
 def no_maracs_in_text(area: str) -> str:
