@@ -841,6 +841,11 @@ CORPUS: tuple[Case, ...] = (
         "can you give me a breakdown of missing returns by region for Q4 2024/25", "Q4 2024/25"
     ),
     missing("who hasn't got their numbers in for the period ending March?", "Q4 2024/25"),
+    missing("who hasnt uploaded Q4 2024/25?", "Q4 2024/25"),
+    missing("which maracs havent sent q4 2024/25", "Q4 2024/25"),
+    missing("who didnt upload Q4 2024/25", "Q4 2024/25"),
+    missing("who did not send Q4 2024/25 in London", "Q4 2024/25", area="London"),
+    missing("Which Maracs have not yet uploaded Jan-Mar?", "Q4 2024/25"),
     missing(
         "I need to know which maracs are overdue so I can chase them before the board", "Q4 2024/25"
     ),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from handlers.questions.entities import extract
+from handlers.questions.intents import missing
 from handlers.questions.matchers import MATCHERS, help_topics, looks_like_question, route
 from handlers.questions.model import Entities
 from tests.questions_support import TODAY, snapshot
@@ -80,6 +81,14 @@ CASES = [
     Case("which Maracs in London haven't uploaded last quarter", "missing", area="London",
          quarter="Q3 2024/25"),
     Case("who has not sent their return for this quarter", "missing", quarter="Q4 2024/25"),
+    # as often typed, with no apostrophe: never read as "who has"
+    Case("who hasnt uploaded Q2 2024/25?", "missing", quarter="Q2 2024/25"),
+    Case("which maracs havent uploaded q2 2024/25", "missing", quarter="Q2 2024/25"),
+    Case("who didnt upload Q2 2024/25", "missing", quarter="Q2 2024/25"),
+    Case("who did not upload Q2 2024/25", "missing", quarter="Q2 2024/25"),
+    Case("who has not yet sent Q2 2024/25", "missing", quarter="Q2 2024/25"),
+    Case("who doesnt have Q2 2024/25 in", "missing", quarter="Q2 2024/25"),
+    Case("hasnt Croydon uploaded Q3", "has-uploaded", ("Croydon",), quarter="Q3 2024/25"),
     Case("which maracs are yet to submit Q3?", "missing", quarter="Q3 2024/25"),
     Case("who is overdue for Q3", "missing", quarter="Q3 2024/25"),
     Case("outstanding returns Q3 West Yorkshire", "missing", area="West Yorkshire Police",
@@ -202,6 +211,14 @@ def test_a_word_after_in_stands_where_a_place_would() -> None:
     assert [(u.text, u.after_place_word) for u in e.unknown] == [("narnia", True)]
     _, e = _parse("has croydn uploaded q3")
     assert [(u.text, u.after_place_word) for u in e.unknown] == [("croydn", False)]
+
+
+@pytest.mark.parametrize("question", ["who hasnt uploaded Q2 2024/25?",
+                                      "which maracs havent uploaded q2 2024/25",
+                                      "who hasn't uploaded Q2 2024/25?", "who has not sent Q2"])
+def test_hasnt_without_an_apostrophe_lists_the_missing_not_the_uploaded(question: str) -> None:
+    found = route(extract(question, REGISTRY, today=TODAY))
+    assert found is not None and found.handler is missing.answer
 
 
 @pytest.mark.parametrize(

@@ -89,12 +89,13 @@ MATCHERS: tuple[Matcher, ...] = (
     Matcher("missing", _p(
         r"\bmissing\b", r"\bmissed\b", r"\boutstanding\b", r"\boverdue\b", r"\blate\b",
         r"\bchase\b",
-        rf"\b(?:has|have|had|did|do|does|is|are)(?:n't| not| yet to| still not| never)\b"
+        # "hasn't", and "hasnt" as it is often typed: the same question, never "who has".
+        rf"\b(?:has|have|had|did|do|does|is|are)(?:n'?t| not| yet to| still not| never)\b"
         rf"(?:.{{0,60}}\b{_VERB}|.{{0,60}}\bin yet\b)",
         rf"\b(?:not|never) (?:yet )?(?:been )?{_VERB}", r"\b(?:yet|still) to\b",
         r"\bnot (?:yet )?in\b", r"\bno (?:data|returns?|uploads?|figures)\b",
         r"\bwho (?:is|are) behind\b", r"\b(?:is|are) behind\b",
-        r"(?:n't| not) (?:yet )?(?:got|had|put|sent|handed)\b.{0,40}\bin\b",
+        r"(?:n'?t| not) (?:yet )?(?:got|had|have|put|sent|handed)\b.{0,40}\bin\b",
     ), missing.answer, ("who hasn't uploaded Q2 2024/25?", "missing Q2 in London",
                         "who has missed two quarters in a row?")),
     Matcher("summary", _p(
