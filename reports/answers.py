@@ -78,7 +78,7 @@ def render_text(result: Result) -> str:
         case Figure():
             return _figures(result, summary=False)
         case GridAnswer():
-            return grid_report.to_text(result.grid)
+            return "\n".join([grid_report.to_text(result.grid), *_restricted(result.place)])
         case HistoryAnswer() | ExportAnswer():
             return result.text
         case Template():
@@ -119,6 +119,11 @@ def _problem(problem: Problem) -> str:
             return wording.QUESTION_NEED_MARAC
         case _:
             assert_never(problem)
+
+
+def _restricted(place: PlaceInfo) -> list[str]:
+    """The line that says an answer was narrowed to the Maracs the asker may ask about."""
+    return [wording.ANSWER_RESTRICTED] if place.restricted else []
 
 
 def _how_to(how: HowTo) -> str:
@@ -184,8 +189,7 @@ def _missing(answer: Missing) -> str:
             lines.append(wording.in_a_row_note(twice, previous))
     if missing:
         lines.append(wording.due_sentence(period, many=len(missing) > 1))
-    if answer.place.restricted:
-        lines.append(wording.ANSWER_RESTRICTED)
+    lines += _restricted(answer.place)
     if answer.quarter_defaulted:
         lines.append(wording.QUARTER_DEFAULTED)
     return "\n".join(lines)
@@ -217,8 +221,7 @@ def _figures(answer: Figure, *, summary: bool) -> str:
         lines += _metric_lines(answer.metric, figures, place)
         if figures.few_cases and answer.metric not in ("cases", "meetings"):
             lines.append(wording.few_cases_note(figures.min_cases_for_rates))
-    if answer.place.restricted:
-        lines.append(wording.ANSWER_RESTRICTED)
+    lines += _restricted(answer.place)
     if answer.period.defaulted:
         lines.append(wording.QUARTER_DEFAULTED)
     return "\n".join(lines)

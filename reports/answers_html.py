@@ -28,10 +28,14 @@ def answer_html(
         return None, attachments
     image = next((a for a in attachments if a.content_type == "image/png"), None)
     kept = tuple(replace(a, inline_id=GRID_IMAGE_ID) if a is image else a for a in attachments)
-    return grid_html(result.grid, image_id=GRID_IMAGE_ID if image else None), kept
+    html = grid_html(result.grid, image_id=GRID_IMAGE_ID if image else None,
+                     restricted=result.place.restricted)
+    return html, kept
 
 
-def grid_html(grid: grid_report.Grid, *, image_id: str | None) -> str:
+def grid_html(grid: grid_report.Grid, *, image_id: str | None, restricted: bool = False) -> str:
+    """``restricted``: some Maracs of the place asked about are outside the asker's scope, so
+    the grid leaves them out and says so, as the plain text does."""
     title = wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of)
     parts = [f'<h2 style="{TITLE_STYLE}">{escape(title)}</h2>']
     if image_id:
@@ -48,6 +52,8 @@ def grid_html(grid: grid_report.Grid, *, image_id: str | None) -> str:
         f"<p>{escape(wording.grid_tally(len(grid.rows), grid.counts()))}<br>"
         f"{escape(wording.GRID_KEY)}</p>"
     )
+    if restricted:
+        parts.append(f"<p>{escape(wording.ANSWER_RESTRICTED)}</p>")
     return page("\n".join(parts))
 
 

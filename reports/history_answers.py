@@ -29,13 +29,15 @@ class ExportAnswer:
     meetings: int
     filename: str | None  # the attachment; None when refused
     refused: bool = False
+    restricted: bool = False  # Maracs of the place outside the asker's scope were left out
 
     @property
     def text(self) -> str:
         if self.refused:
             return wording.export_refused_text()
-        return wording.export_answer_text(self.place, self.period, self.meetings, self.filename)
+        text = wording.export_answer_text(self.place, self.period, self.meetings, self.filename)
+        return f"{text}\n{wording.ANSWER_RESTRICTED}" if self.restricted else text
 
     def to_dict(self) -> Json:
         return {"place": self.place, "period": self.period, "meetings": self.meetings,
-                "file": self.filename, "refused": self.refused}
+                "file": self.filename, "refused": self.refused, "restricted": self.restricted}

@@ -38,6 +38,8 @@ from kernel.answers import (
 from kernel.quarters import Quarter
 from reports import grid as grid_report
 from reports.answers import GridAnswer
+from reports.answers_html import answer_html
+from reports.history_answers import ExportAnswer
 from store.db import Store
 from store.registry import find_contact
 from tests.questions_support import (
@@ -412,6 +414,45 @@ def test_a_managers_answer_is_cut_to_their_scope(world: World) -> None:
     answer = world.ask("how many cases in England Q3 2024/25", as_="lena@example.org")
     assert answer.answered and _as(answer, Figure).place.restricted is True
     assert _figures(answer).maracs_asked == len(LONDON)
+
+
+@pytest.mark.parametrize(
+    ("email", "question", "kind"),
+    [
+        ("cara@example.org", "national picture 2024/25", Figure),
+        ("chris@example.org", "who hasn't uploaded Q2 2024/25?", Missing),
+        ("cara@example.org", "grid 2024/25", GridAnswer),
+        ("cara@example.org", "grid London 2024/25", GridAnswer),
+        ("mo@example.org", "grid England 2024/25", GridAnswer),
+        ("lena@example.org", "send me the Q3 data for England", ExportAnswer),
+    ],
+)
+def test_an_answer_narrowed_to_the_askers_scope_says_so(
+    world: World, email: str, question: str, kind: type
+) -> None:
+    answer = world.ask(question, as_=email)
+    assert answer.answered and isinstance(answer.result, kind)
+    assert wording.ANSWER_RESTRICTED in answer.text.splitlines()
+    data = answer.to_json()["data"]
+    assert (data["restricted"] if kind is ExportAnswer else data["place"]["restricted"]) is True
+    if isinstance(answer.result, GridAnswer):  # the email's HTML part says it too
+        html, _ = answer_html(answer.result, answer.attachments)
+        assert html is not None and wording.ANSWER_RESTRICTED in html
+
+
+@pytest.mark.parametrize(
+    ("email", "question"),
+    [
+        ("cara@example.org", "our repeat rate Q3"),  # their own Marac: nothing left out
+        ("cara@example.org", "how many cases in Q3"),
+        ("mo@example.org", "grid West Yorkshire 2024/25"),  # all of it in scope
+        (None, "grid London 2024/25"),
+    ],
+)
+def test_an_answer_not_narrowed_does_not_say_so(world: World, email: str | None,
+                                                question: str) -> None:
+    answer = world.ask(question, as_=email)
+    assert answer.answered and wording.ANSWER_RESTRICTED not in answer.text
 
 
 # --- not answered: help, never a guess --------------------------------------------------------

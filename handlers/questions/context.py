@@ -13,6 +13,7 @@ from handlers.questions.model import Entities, Finding
 from handlers.questions.period import default_quarter
 from handlers.questions.registry import MaracEntry, RegistrySnapshot
 from handlers.questions.scope import Scope
+from handlers.questions.words import ASKS_WHO
 from kernel.answers import (
     Area,
     NeedMarac,
@@ -165,5 +166,17 @@ def _whole_scope(ask: Ask, intent: str) -> Place | Finding:
     if not visible and not ask.scope.everything:
         return refusal(intent, Refusal("no-maracs", scope=ask.scope.info()))
     if len(visible) == 1 and visible[0].name in ask.scope.own and not ask.scope.everything:
-        return Place(visible[0], None, (visible[0],), restricted=False)  # "our repeat rate"
+        # "our repeat rate" is about the asker's own Marac; "national picture" or "who hasn't
+        # uploaded?" asked about every Marac, and the answer says it was narrowed to theirs.
+        narrowed = _asks_about_all(ask.entities, intent)
+        return Place(visible[0], None, (visible[0],), restricted=narrowed)
     return Place(None, None, tuple(visible), restricted=not ask.scope.everything)
+
+
+# Intents whose answer is a list of Maracs: asked with no place, they are about every one.
+_LISTS = frozenset({"missing", "grid", "export"})
+
+
+def _asks_about_all(e: Entities, intent: str) -> bool:
+    """The question, naming no place, is about every Marac rather than the asker's own."""
+    return e.national or intent in _LISTS or bool(ASKS_WHO.search(e.residual))

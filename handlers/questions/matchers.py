@@ -26,6 +26,7 @@ from handlers.questions.intents import (
 )
 from handlers.questions.metrics import METRICS
 from handlers.questions.model import Entities, Finding
+from handlers.questions.words import ASKS_WHO
 from kernel.answers import Help, HelpTopic
 
 _VERB = r"(?:upload|sen[dt]|submit|return|provid|shar|put|file[ds]?\b|load)"
@@ -132,12 +133,9 @@ class Route:
     handler: Handler
 
 
-_ASKS_WHO = re.compile(r"\b(?:who|whom|which|what maracs|anyone|any maracs|everyone)\b")
-
-
 def _about_many(e: Entities) -> bool:
     """No Marac named, but an area, "nationally", or "who …" / "which Maracs …"."""
-    return not e.maracs and (e.area is not None or e.national or bool(_ASKS_WHO.search(e.residual)))
+    return not e.maracs and (e.area is not None or e.national or bool(ASKS_WHO.search(e.residual)))
 
 
 def _one_marac(e: Entities) -> bool:

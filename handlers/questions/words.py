@@ -85,3 +85,6 @@ PLACE_WORDS: frozenset[str] = frozenset({"in", "for", "at", "from", "across", "w
 def is_filler(word: str) -> bool:
     """True for ordinary question words, numbers and anything with a digit in it."""
     return word in FILLER or len(word) < 3 or any(c.isdigit() for c in word)
+
+# "who …", "which Maracs …": a question about every Marac (or every one of an area).
+ASKS_WHO = re.compile(r"\b(?:who|whom|which|what maracs|anyone|any maracs|everyone)\b")

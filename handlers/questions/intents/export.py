@@ -43,7 +43,8 @@ def answer(ask: Ask) -> Finding:
     content, count = export_file(ask.session, selection, period, suffix=suffix,
                                  tz=ask.settings.tz, when=None)
     name = file_name(selection, period, suffix)
-    value = ExportAnswer(label, period.label, count, name if count else None)
+    value = ExportAnswer(label, period.label, count, name if count else None,
+                         restricted=place.restricted)
     if not count:
         return Finding(INTENT, True, value)
     data = content.encode("utf-8") if isinstance(content, str) else content
