@@ -458,11 +458,20 @@ def test_an_answer_not_narrowed_does_not_say_so(world: World, email: str | None,
 # --- not answered: help, never a guess --------------------------------------------------------
 
 
-def test_a_name_only_partly_given_gets_did_you_mean(world: World) -> None:
-    answer = world.ask("has barking uploaded q3")
-    assert answer.answered is False
-    assert _as(answer, UnknownName).suggestions == ("Barking and Dagenham",)
-    assert "Did you mean Barking and Dagenham?" in answer.text
+def test_the_leading_word_of_one_name_only_is_taken_as_that_name(world: World) -> None:
+    answer = world.ask("has barking uploaded q1?")
+    assert answer.answered and _as(answer, HasUploaded).marac == "Barking and Dagenham"
+    assert "(taking 'barking' as Barking and Dagenham)" in answer.text.splitlines()[0]
+    assert answer.to_json()["taken_as"] == [{"said": "barking",
+                                             "taken_as": "Barking and Dagenham"}]
+
+
+def test_a_leading_word_of_several_names_gets_did_you_mean(world: World) -> None:
+    # "West" begins West Yorkshire Police, and West Midlands and more with no Marac: not taken.
+    answer = world.ask("has west uploaded q3")
+    assert answer.answered is False and "taken_as" not in answer.to_json()
+    assert _as(answer, UnknownName).name == "west"
+    assert "Did you mean West Yorkshire Police?" in answer.text
 
 
 def test_a_unique_close_misspelling_is_answered_and_said(world: World) -> None:

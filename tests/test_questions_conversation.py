@@ -17,6 +17,7 @@ from bot.settings import Settings
 from kernel import wording
 from store.db import Store
 from tests.conversation_support import (
+    ADMIN,
     CARDIFF,
     DUAL,
     LAMBETH,
@@ -140,9 +141,15 @@ def test_a_unique_close_misspelling_is_answered_and_says_what_it_took(ask: Ask) 
 
 
 def test_two_close_candidates_are_asked_about(ask: Ask) -> None:
-    said = ask("has Barking uploaded Q3 2024/25")
+    said = ask("has West uploaded Q3 2024/25")
     assert said.data["data"]["problem"] == "unknown-name"
-    assert "Did you mean Barking and Dagenham" in said.text
+    assert "Did you mean West Yorkshire Police or Westminster?" in said.text
+
+
+def test_the_first_word_of_one_name_only_is_taken_as_it(ask: Ask) -> None:
+    said = ask("has Barking uploaded Q3 2024/25", sender=ADMIN)
+    assert said.data["data"]["marac"] == "Barking and Dagenham"
+    assert said.data["taken_as"] == [{"said": "Barking", "taken_as": "Barking and Dagenham"}]
 
 
 @pytest.mark.parametrize(

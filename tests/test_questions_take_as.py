@@ -129,3 +129,24 @@ def test_of_one_name_s_keys_as_close_as_each_other_the_first_added_decides() -> 
     registry.add(marac, ("abcd",))
     assert fuzz.ratio("abcde", "bcde") == fuzz.ratio("abcde", "abcd")
     assert registry.take_as("abcde") == (marac, Area("police_force_area", "Bcde Police"))
+
+
+def test_the_leading_words_of_one_name_only_are_that_name() -> None:
+    registry = _registry("barking dagenham", "kingston upon thames",
+                         aliases=("lb barking dagenham",))
+    barking, kingston = registry.maracs["Barking Dagenham"], registry.maracs["Kingston Upon Thames"]
+    assert registry.led_by("Barking") == barking
+    assert registry.led_by("LB Barking") == barking  # an alias's leading words
+    assert registry.led_by("kingston upon") == kingston
+    assert registry.led_by("kingst") is None  # whole words only
+    assert registry.led_by("barking dagenham") is None  # the whole name is no leading word
+    assert registry.led_by("dagenham") is None
+
+
+def test_leading_words_of_two_names_are_neither() -> None:
+    assert _registry("barking dagenham", "barking riverside").led_by("barking") is None
+    # "North" begins North Tyneside, and also the regions North East and North West, which
+    # have no Marac here: still two names, so not taken.
+    assert _registry("north tyneside").led_by("north") is None
+    assert _registry("tyneside north").led_by("tyneside") is not None
+

@@ -150,6 +150,21 @@ class RegistrySnapshot:
             return None, None
         return self.marac(found), self.area(found)
 
+    def led_by(self, text: str) -> MaracEntry | None:
+        """The one Marac whose name (or an alias) begins with the whole words of ``text``
+        ("Barking" for Barking and Dagenham); None when any other name, of a Marac or of an
+        area (registered or not), begins with them too ("West", "North")."""
+        key = name_key(text)
+        if not key:
+            return None
+        start = key + " "
+        led = {k for k in self._display if k.startswith(start)}
+        names = {self._display[k] for k in led}
+        names |= {area.name for k, area in known_areas().items() if k.startswith(start)}
+        if len(names) != 1:
+            return None
+        return next((m for k in sorted(led) if (m := self.marac(k)) is not None), None)
+
     def in_area(self, area: Area | None) -> list[MaracEntry]:
         """The Maracs of an area (all of them for None), by name."""
         return [m for m in self.maracs.values() if area is None or m.in_area(area)]

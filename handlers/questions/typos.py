@@ -1,7 +1,8 @@
 """Misspelt names read as the one name they obviously are: "has Lambth uploaded Q3?" is
 answered for Lambeth, saying "(taking 'Lambth' as Lambeth)", rather than costing a round trip.
-Only a unique, close match is taken (registry.py ``take_as``); when two names are about as
-close the question still asks "did you mean …?"."""
+Only a unique, close match is taken (registry.py ``take_as``), or the leading words of one
+Marac's name and of no other name ("Barking" for Barking and Dagenham: ``led_by``); when two
+names are about as close the question still asks "did you mean …?"."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def take_misspellings(entities: Entities, registry: RegistrySnapshot) -> Entitie
     left: list[Unknown] = []
     for unknown in entities.unknown:
         marac, area = registry.take_as(unknown.text)
+        marac = marac or (registry.led_by(unknown.text) if area is None else None)
         if marac is not None:
             maracs += [] if marac.name in maracs else [marac.name]
             taken.append(TakenAs(unknown.quoted, marac.name))
