@@ -63,7 +63,7 @@ def answer(session: Session, message: InboundMessage, question: str, *,
         outcome = Outcome.QUESTION_REFUSED
     else:
         outcome = Outcome.QUESTION_NOT_UNDERSTOOD
-    html, attachments = answer_html(result.result, tuple(result.attachments))
+    html, attachments = answer_html(result.result, tuple(result.attachments), result.notes)
     reply = Reply(message.thread, result.text, html=html, attachments=attachments,
                   data=result.to_json())
     return HandlerResult(outcome, reply)

@@ -6,6 +6,7 @@ HTML to the channel (its plain text, escaped, in paragraphs and lists).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from html import escape
 
@@ -20,22 +21,24 @@ GRID_IMAGE_ID = "grid@marac"
 
 
 def answer_html(
-    result: Result, attachments: tuple[Attachment, ...]
+    result: Result, attachments: tuple[Attachment, ...], notes: Sequence[str] = ()
 ) -> tuple[str | None, tuple[Attachment, ...]]:
     """The HTML for an answer, and its attachments with any shown inline marked so; None
-    when the plain text says it all."""
+    when the plain text says it all. ``notes``: what the plain text adds about the question's
+    names ("(taking 'Lambth' as Lambeth)", an unknown place), said beneath the grid too."""
     if not isinstance(result, GridAnswer):
         return None, attachments
     image = next((a for a in attachments if a.content_type == "image/png"), None)
     kept = tuple(replace(a, inline_id=GRID_IMAGE_ID) if a is image else a for a in attachments)
+    lines = [wording.ANSWER_RESTRICTED] if result.place.restricted else []
     html = grid_html(result.grid, image_id=GRID_IMAGE_ID if image else None,
-                     restricted=result.place.restricted)
+                     notes=(*lines, *notes))
     return html, kept
 
 
-def grid_html(grid: grid_report.Grid, *, image_id: str | None, restricted: bool = False) -> str:
-    """``restricted``: some Maracs of the place asked about are outside the asker's scope, so
-    the grid leaves them out and says so, as the plain text does."""
+def grid_html(grid: grid_report.Grid, *, image_id: str | None, notes: Sequence[str] = ()) -> str:
+    """``notes`` beneath the grid: that Maracs outside the asker's scope were left out, and
+    what was made of the names asked about, as the plain text says them."""
     title = wording.grid_title(grid.area, grid.year, grid.year_range, grid.as_of)
     parts = [f'<h2 style="{TITLE_STYLE}">{escape(title)}</h2>']
     if image_id:
@@ -52,8 +55,7 @@ def grid_html(grid: grid_report.Grid, *, image_id: str | None, restricted: bool 
         f"<p>{escape(wording.grid_tally(len(grid.rows), grid.counts()))}<br>"
         f"{escape(wording.GRID_KEY)}</p>"
     )
-    if restricted:
-        parts.append(f"<p>{escape(wording.ANSWER_RESTRICTED)}</p>")
+    parts += [f"<p>{escape(note)}</p>" for note in notes]
     return page("\n".join(parts))
 
 

@@ -507,6 +507,9 @@ def test_an_unknown_place_listed_with_a_known_one_is_said_to_be_unknown(
     assert says in answer.text
     assert answer.text.splitlines()[-1] == f"I don't know a Marac or area called {unknown}."
     assert answer.to_json()["unknown_places"] == [unknown]
+    if isinstance(answer.result, GridAnswer):  # the email's HTML part says it too
+        html, _ = answer_html(answer.result, answer.attachments, answer.notes)
+        assert html is not None and f"called {unknown}." in html
 
 
 def test_an_ordinary_word_beside_a_place_is_not_an_unknown_place(world: World) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from kernel import wording
 from kernel.answers import Area, Help, Json, Problem
 from kernel.messages import Attachment
 from kernel.quarters import FinancialYear, Quarter
@@ -92,6 +93,13 @@ class Answer:
     refused_reason: str | None = None
     taken: tuple[TakenAs, ...] = ()
     unknown_places: tuple[str, ...] = ()  # listed beside a known place, left out of the answer
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the text says about the question's names besides the answer: each misspelling
+        taken as a name, each place listed with a known one that is unknown."""
+        return (*(wording.taken_as_note(t.said, t.name) for t in self.taken),
+                *map(wording.unknown_place_note, self.unknown_places))
 
     @property
     def data(self) -> Json:
