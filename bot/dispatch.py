@@ -191,7 +191,8 @@ class Dispatcher:
 
             return chat_link.answer(session, message, contact, settings=self.settings, now=now,
                                     private=is_private_thread(message.thread))
-        question = message.text if message.is_question else ask.question_text(message)
+        question = (message.text if message.is_question
+                    else ask.question_text(session, message, today=today))
         if question is not None:
             answered = ask.answer(session, message, question, asker=contact,
                                   settings=self.settings, today=today, images=self.images)

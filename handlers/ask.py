@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from handlers.confirmation import strip_reply_prefix
-from handlers.questions import answer_question, looks_like_question
+from handlers.questions import answer_question, looks_like_question, understanding
 from handlers.result import HandlerResult, Outcome
 from kernel.config import Policy
 from kernel.messages import InboundMessage, Reply
@@ -18,35 +18,65 @@ from store.models import Contact
 # Sentences read for a question: the first few of the body (past "Hi," and the like).
 _SENTENCES_READ = 6
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n\s*\n")
-_STOP = re.compile(r"^(?:>|--\s*$|On .+wrote:\s*$|From: |-----)")
+# Where the message proper ends: quoted mail, a signature ("-- "), a forwarded or replied-to
+# message's header (Thunderbird's "On … wrote:", Outlook's "From: " under a rule of dashes
+# or underscores), a phone's "Sent from my iPhone".
+_STOP = re.compile(
+    r"^(?:>|--\s*$|On .+wrote:\s*$|From: |-----|_____|Sent from my \w|Get Outlook for \w)",
+    re.IGNORECASE,
+)
 _GREETING_LINE = re.compile(
     r"^(?:hi|hello|hiya|hey|dear|morning|afternoon|good (?:morning|afternoon))\b[^.?!]{0,40}$",
     re.IGNORECASE,
 )
+# A line that closes a letter ("Thanks", "Kind regards,"): once something has been said, what
+# follows is the sender's name and signature, not a question.
+_SIGN_OFF = re.compile(
+    r"^(?:(?:many |kind(?:est)? |best |warm(?:est)? |with )?(?:thanks|regards|wishes)"
+    r"|thank you|cheers|best|ta|sincerely|yours(?: sincerely| faithfully| truly)?)\W*$",
+    re.IGNORECASE,
+)
+# What an organisation's mail system adds to every message (a confidentiality notice, an
+# external-mail warning): never the sender's question, wherever it stands.
+_BOILERPLATE = re.compile(
+    r"\bconfidential|\bprivileged\b|\bintended (?:solely |only |exclusively )?for\b"
+    r"|\bintended recipient|\baddressee|\bin error\b|\bnotify the sender\b|\bviruse?s?\b"
+    r"|\bmonitored\b|\bfreedom of information\b|\bviews (?:or opinions )?expressed\b"
+    r"|\bunauthori[sz]ed\b|\bbefore printing\b|\bclick(?:ing)? (?:on )?(?:any )?links?\b"
+    r"|\boriginated (?:from )?outside\b|\bexternal (?:e-?mail|sender)\b",
+    re.IGNORECASE,
+)
 
 
-def question_text(message: InboundMessage) -> str | None:
-    """The question a message asks: the first sentence of its body that reads as one (a
-    greeting before it is passed over; quoted text and signatures are not read), else its
-    subject, if either."""
+def question_text(session: Session, message: InboundMessage, *, today: date) -> str | None:
+    """The question a message asks, if any: of the first sentences of its body that read as
+    one (a greeting before them passed over; quoted text, signatures and disclaimers not
+    read) and its subject, the one the question engine understands best, the body's first
+    on a tie. "Could you let me know?" under the subject "has Croydon uploaded Q3?" is not
+    understood, so the subject is answered; a body question understood as well as the
+    subject is answered over it. When none is understood, the first is (and gets help)."""
     subject = strip_reply_prefix(message.subject).strip()
-    for candidate in (*_sentences(message.text), subject):
-        if candidate and looks_like_question(candidate):
-            return candidate
-    return None
+    candidates = [c for c in (*_sentences(message.text), subject)
+                  if c and looks_like_question(c)]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    readings = [understanding(session, c, today=today) for c in candidates]
+    return candidates[readings.index(max(readings))]
 
 
 def _sentences(text: str) -> list[str]:
-    """The body's first sentences, lines of a paragraph joined (mail clients wrap them)."""
+    """The body's first sentences, lines of a paragraph joined (mail clients wrap them);
+    boilerplate left out."""
     kept: list[str] = []
-    for line in text.splitlines():
-        if _STOP.match(line.strip()):
+    for raw_line in text.splitlines():
+        line = raw_line.strip()
+        if _STOP.match(line) or (any(kept) and _SIGN_OFF.match(line)):
             break
-        if not any(kept) and _GREETING_LINE.match(line.strip()):
+        if not any(kept) and _GREETING_LINE.match(line):
             continue  # "Hi Sarah," is not part of the question: "Sarah" is no Marac
-        kept.append(line.strip())
-    found = _SENTENCE_END.split("\n".join(kept))
-    return [" ".join(s.split()) for s in found if s.strip()][:_SENTENCES_READ]
+        kept.append(line)
+    found = (" ".join(s.split()) for s in _SENTENCE_END.split("\n".join(kept)))
+    return [s for s in found if s and not _BOILERPLATE.search(s)][:_SENTENCES_READ]
 
 
 def answer(session: Session, message: InboundMessage, question: str, *,

@@ -477,6 +477,22 @@ def test_a_question_gets_exactly_one_reply(mailroom: Mailroom) -> None:
     assert mailroom.outbox_size() == 1
 
 
+def test_a_question_in_the_subject_is_answered_under_a_pleasantry_and_a_disclaimer(
+    mailroom: Mailroom,
+) -> None:
+    """The audit's message: "Could you let me know?" is no question the bot understands, and
+    the council's notice ("If you have received it in error …") is no place called "error";
+    the subject is the question (tests/test_questions_email_subject.py has more)."""
+    body = ("Hi,\n\nCould you let me know?\n\nThanks\nJane\n\nJane Smith\nMarac Coordinator\n"
+            "Croydon Council\n\nThis email is confidential and intended solely for the "
+            "addressee. If you have received it in error please notify the sender.\n")
+    raw = compose(sender=JANE, subject="has Croydon uploaded Q3 2024/25?", body=body)
+    handled = mailroom.exchange(raw)
+    assert handled.outcome == "question-has-uploaded"
+    assert_threaded(handled, raw, to=JANE)
+    assert body_of(handled.reply).startswith("Croydon has not uploaded Q3 2024/25")
+
+
 # ---------------------------------------------------------------------------------------------
 # Duplicates and failures.
 # ---------------------------------------------------------------------------------------------

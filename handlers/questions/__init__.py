@@ -13,8 +13,15 @@ or why the question was not answered (``UnknownName``, ``Refusal``, …); ``answ
 
 from __future__ import annotations
 
-from handlers.questions.engine import answer_question
+from handlers.questions.engine import Understanding, answer_question, understanding
 from handlers.questions.matchers import MATCHERS, looks_like_question
 from handlers.questions.model import Answer
 
-__all__ = ["MATCHERS", "Answer", "answer_question", "looks_like_question"]
+__all__ = [
+    "MATCHERS",
+    "Answer",
+    "Understanding",
+    "answer_question",
+    "looks_like_question",
+    "understanding",
+]

@@ -99,8 +99,8 @@ def place_of(ask: Ask, intent: str, *, need_marac: bool) -> Place | Finding:
     """The one Marac or the area the question is about, within the asker's scope, or the
     Finding that says why not (unknown name, several Maracs, outside scope)."""
     e = ask.entities
-    if (doubt := _doubtful_name(ask, intent, need_marac=need_marac)) is not None:
-        return doubt
+    if (doubt := doubtful_name(ask.registry, e)) is not None:
+        return problem(intent, doubt)
     if len(e.maracs) > 1:
         return problem(intent, SeveralMaracs(e.maracs))
     if e.maracs:
@@ -119,21 +119,20 @@ def place_of(ask: Ask, intent: str, *, need_marac: bool) -> Place | Finding:
     return _whole_scope(ask, intent)
 
 
-def _doubtful_name(ask: Ask, intent: str, *, need_marac: bool) -> Finding | None:
+def doubtful_name(registry: RegistrySnapshot, e: Entities) -> UnknownName | None:
     """Left-over words that look like a misspelt name, or stand where a name should be: the
     question is then not answered, never answered for a wider place than the one asked
     about ("is Inverness missing Q2?" with no Inverness is not a list of every Marac)."""
-    e = ask.entities
     named = bool(e.maracs or e.area)
     for unknown in e.unknown:
-        close = ask.registry.suggest(unknown.text, strong=True)
+        close = registry.suggest(unknown.text, strong=True)
         if close:
-            return problem(intent, UnknownName(unknown.quoted, tuple(close)))
+            return UnknownName(unknown.quoted, tuple(close))
         # Listed with a known name ("Croydon and Narnia"), the rest is answered and this one
         # said to be unknown (``unknown_places``); any other word beside a name is just a word.
         if not named or (unknown.after_place_word and not unknown.beside_place):
-            near = ask.registry.suggest(unknown.text, strong=False)
-            return problem(intent, UnknownName(unknown.quoted, tuple(near)))
+            near = registry.suggest(unknown.text, strong=False)
+            return UnknownName(unknown.quoted, tuple(near))
     return None
 
 
