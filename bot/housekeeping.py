@@ -13,11 +13,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.channels.email.outbound import make_message_id, render, to_mime
+from bot.channels.email.outbound import render, to_mime
 from bot.settings import Settings
 from kernel import wording
 from kernel.messages import Reply, ThreadRef
 from store.db import Store
+from store.facts import message_ids
 from store.held import expire_held
 from store.models import HeldChange
 from store.queue import enqueue_outbound, forget_dead_processes
@@ -47,13 +48,14 @@ def notify_submitters(session: Session, expired: list[HeldChange], *, settings: 
     for change in expired:
         by_sender[change.sender].append(change)
     domain = settings.mailbox_address.rsplit("@", 1)[-1]
+    token = message_ids(session).token if by_sender else ""
     for sender, changes in by_sender.items():
         key = "held-expired:" + ",".join(str(c.id) for c in changes)
         reply = Reply(ThreadRef(channel="email", address=sender),
                       wording.held_expired_text([_line(c) for c in changes]),
                       subject=wording.HELD_EXPIRED_SUBJECT)
         mime = to_mime(reply, mailbox_address=settings.mailbox_address,
-                       message_id_domain=domain, message_id=make_message_id(key, domain=domain))
+                       message_id_domain=domain, message_id=key, token=token)
         enqueue_outbound(session, key=key, channel="email", recipient=sender,
                          payload=render(mime))
     if by_sender:

@@ -1,8 +1,9 @@
 """Putting a reminder in the outbox: the log row and one outbox item per channel, together.
 
 Email goes out as RFC 822 rendered by the email channel's renderer (passed in: handlers know
-no MIME) with a Message-ID derived from the outbox key, and a blank template for the Marac
-attached. Slack and Teams items carry JSON ``{"text": …, "user": …}`` for the chat senders.
+no MIME) with a Message-ID derived from the outbox key and the store's token, and a blank
+template for the Marac attached. Slack and Teams items carry JSON ``{"text": …, "user": …}``
+for the chat senders.
 
 A contact's channel that this installation cannot send on (they prefer Slack; Slack is not
 configured) is left out, with a warning: if that leaves none, the reminder goes by email, so
@@ -25,6 +26,7 @@ from kernel import wording
 from kernel.config import Policy
 from kernel.messages import XLSX_TYPE, Attachment, Reply, ThreadRef
 from reports.template_file import write_template
+from store.facts import message_ids
 from store.queue import enqueue_outbound
 from store.reminders import log_reminder
 from validation.columns import Edition
@@ -35,7 +37,8 @@ logger = logging.getLogger(__name__)
 class EmailRenderer(Protocol):
     """The email channel's Reply -> RFC 822 bytes (bot.channels.email.outbound)."""
 
-    def __call__(self, reply: Reply, *, message_id: str, date: datetime) -> bytes: ...
+    def __call__(self, reply: Reply, *, message_id: str, token: str, date: datetime
+                 ) -> bytes: ...
 
 
 class ReminderOutbox:
@@ -103,7 +106,8 @@ class ReminderOutbox:
         )
         if self.render_email is None:
             raise ValueError("queuing an email reminder needs the email channel's renderer")
-        return self.render_email(reply, message_id=key, date=self.now)
+        return self.render_email(reply, message_id=key, token=message_ids(self.session).token,
+                                 date=self.now)
 
     def _template(self, notice: Notice) -> Attachment:
         assert notice.template is not None

@@ -1,4 +1,5 @@
-"""Facts about the store itself (table ``store_facts``, migration 0006): when it was created.
+"""Facts about the store itself (table ``store_facts``, migration 0006): when it was created,
+and the random token its Message-IDs are made with (migration 0014).
 
 With MARAC_TRACK_FROM unset, tracking starts at the first quarter that ends after the store
 was created: what was collected before the bot existed is not in its store, and must not be
@@ -8,6 +9,7 @@ overdue day).
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -27,6 +29,27 @@ def created_at(session: Session) -> datetime:
         session.add(facts)
         session.flush()
     return facts.created_at
+
+
+@dataclass(frozen=True)
+class MessageIds:
+    """What this store's Message-IDs are made with (bot/channels/email/outbound.py)."""
+
+    token: str  # random, one per store: never the same in another store
+    legacy_through: int | None  # outbox items up to this id have the older, token-less ids
+
+
+def message_ids(session: Session) -> MessageIds:
+    """The store's Message-ID token (drawn now, should the row or the token be gone: a store
+    made by hand; the migration draws it for every other)."""
+    facts = session.get(StoreFacts, 1)
+    if facts is None:
+        facts = StoreFacts(id=1, created_at=utcnow())
+        session.add(facts)
+    if facts.message_id_token is None:
+        facts.message_id_token = secrets.token_hex(16)
+        session.flush()
+    return MessageIds(facts.message_id_token, facts.legacy_message_ids_through)
 
 
 @dataclass(frozen=True)

@@ -343,13 +343,21 @@ class Explanation(Base):
 
 class StoreFacts(Base):
     """Facts about the store itself, one row: when it was created (migration 0006). With
-    MARAC_TRACK_FROM unset, tracking starts at the first quarter ending after it."""
+    MARAC_TRACK_FROM unset, tracking starts at the first quarter ending after it.
+
+    ``message_id_token`` (migration 0014) is a random token of this store, mixed into the
+    Message-ID of every email it sends, so no other installation, nor this one after its
+    database is made anew, sends a message with the same Message-ID. Outbox items up to
+    ``legacy_message_ids_through`` were queued before it, with Message-IDs made from their
+    key alone; a reply naming one of those is still recognised (store.facts)."""
 
     __tablename__ = "store_facts"
     __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    message_id_token: Mapped[str | None] = mapped_column(String(32))
+    legacy_message_ids_through: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReminderLog(Base):

@@ -41,6 +41,7 @@ from tests.smtp_support import HOST, Certificate, SmtpSink, client_context, make
 from tests.test_email_policy import without_boundaries
 
 MAILBOX = "marac@localhost"
+TOKEN = "0123456789abcdef0123456789abcdef"  # a store's (store.facts.message_ids)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WORKBOOK = (Path(__file__).parent / "fixtures/email/attachments/croydon-q3.xlsx").read_bytes()
 THREAD = ThreadRef(channel="email", address="jane.smith@croydon.gov.uk",
@@ -67,7 +68,7 @@ def reply(**changes: object) -> Reply:
 
 def mime(r: Reply, key: str = "reply:17") -> EmailMessage:
     return to_mime(r, mailbox_address=MAILBOX, message_id_domain="localhost", message_id=key,
-                   date=datetime(2025, 2, 3, 10, 12, tzinfo=UTC))
+                   token=TOKEN, date=datetime(2025, 2, 3, 10, 12, tzinfo=UTC))
 
 
 def reparse(payload: bytes) -> EmailMessage:
@@ -84,17 +85,39 @@ def test_reply_headers_thread_on_the_original() -> None:
     assert message["Subject"] == "Re: Q3 2024/25 return - Croydon"
     assert message["In-Reply-To"] == "<orig@croydon.gov.uk>"
     assert message["References"].split() == ["<root@croydon.gov.uk>", "<orig@croydon.gov.uk>"]
-    assert message["Message-ID"] == make_message_id("reply:17", domain="localhost")
+    assert message["Message-ID"] == make_message_id("reply:17", domain="localhost", token=TOKEN,
+                                                    answering="<orig@croydon.gov.uk>")
     assert message["Auto-Submitted"] == "auto-replied"
     assert message["X-Marac-Bot"] == "1"
     assert message["Date"] == "Mon, 03 Feb 2025 10:12:00 +0000"
 
 
 def test_the_same_key_gives_the_same_message_id_and_another_key_another() -> None:
-    first, again = mime(reply(), "reply:17"), mime(reply(), "reply:17")
+    first, again = mime(reply(), "reply:17"), mime(reply(text="Other words"), "reply:17")
     assert first["Message-ID"] == again["Message-ID"]
     assert mime(reply(), "reply:18")["Message-ID"] != first["Message-ID"]
     assert mime(reply(), "<given@example.org>")["Message-ID"] == "<given@example.org>"
+
+
+def test_the_same_key_in_another_store_or_answering_another_message_is_another_id() -> None:
+    """ "reply:17" is every store's seventeenth reply: the store's token and the message
+    answered make the id unique (RFC 5322 §3.6.4), or a client drops it as seen before."""
+    ours = make_message_id("reply:17", domain="localhost", token=TOKEN, answering="<a@x.org>")
+    assert make_message_id("reply:17", domain="localhost", token="f" * 32,
+                           answering="<a@x.org>") != ours
+    assert make_message_id("reply:17", domain="localhost", token=TOKEN,
+                           answering="<b@x.org>") != ours
+    assert make_message_id("reply:17", domain="localhost", token=TOKEN) != ours
+    other = ThreadRef(channel="email", address="a@x.org", message_id="<b@x.org>", subject="hi")
+    assert mime(reply(thread=other))["Message-ID"] != mime(reply())["Message-ID"]
+    # A lone surrogate (a chat key from JSON) is hashed, not refused.
+    assert make_message_id("\ud800", domain="localhost", token=TOKEN).startswith("<marac.")
+
+
+def test_a_key_without_the_stores_token_is_refused() -> None:
+    with pytest.raises(ValueError, match="needs the store's token"):
+        to_mime(reply(), mailbox_address=MAILBOX, message_id_domain="localhost",
+                message_id="reply:17")
 
 
 def test_references_gain_the_message_id_when_the_thread_lacks_it() -> None:
@@ -276,7 +299,7 @@ def test_dates_and_ids_are_written_as_the_stdlib_writes_them(
         message_id: str, domain: str, verbatim: bool, date: datetime) -> None:
     r = reply()
     ours = to_mime(r, mailbox_address=MAILBOX, message_id_domain=domain, message_id=message_id,
-                   date=date)
+                   token=TOKEN, date=date)
     # Stored as written (set_raw, no header object) only where that is what would be written.
     stored = dict(ours.raw_items())
     assert isinstance(stored["Message-ID"], BaseHeader) is not verbatim

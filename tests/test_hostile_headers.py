@@ -183,13 +183,13 @@ def test_a_reply_to_a_utf8_address_is_rendered_with_the_address_intact() -> None
     """RFC 6532: the address itself in UTF-8 (encoded words are not allowed in an address)."""
     reply = Reply(ThreadRef("email", JDOE, "<a@b.example>", (), "Säying Hello"), "Hello")
     message = to_mime(reply, mailbox_address=MAILBOX, message_id_domain="localhost",
-                      message_id="reply:1")
+                      message_id="reply:1", token="t")
     rendered = render(message)
     assert f"To: {JDOE}\r\n".encode() in rendered
     assert parse(rendered)["To"] == JDOE
     ascii_only = render(to_mime(Reply(ThreadRef("email", JANE, None), "Hello"),
                                 mailbox_address=MAILBOX, message_id_domain="localhost",
-                                message_id="reply:2"))
+                                message_id="reply:2", token="t"))
     assert ascii_only.isascii()  # everyone else still gets plain 7-bit headers
 
 

@@ -13,6 +13,7 @@ from bot.channels.email.outbound import email_renderer, make_message_id
 from handlers.reminders import run_reminders
 from kernel import wording
 from kernel.quarters import Quarter
+from store.facts import message_ids
 from store.queue import OutboundItem
 from tests.reminders_support import (
     MAILBOX,
@@ -83,7 +84,8 @@ def test_overdue_email_names_the_quarter_due_date_and_copies_the_chair(
     assert message["From"] == MAILBOX
     assert message["Subject"].strip() == wording.reminder_subject(
         "overdue", marac="Croydon", quarter=Q3.label, previous=Q2.label, due=DUE)
-    assert message["Message-ID"] == make_message_id(cara.key, domain="data.example")
+    assert message["Message-ID"] == make_message_id(
+        cara.key, domain="data.example", token=message_ids(db_session).token)
     text = body_text(message)
     assert "Q3 2024/25 (1 Oct – 31 Dec 2024)" in text and "28 Jan 2025" in text
     assert MAILBOX in text and "attached blank template" in text

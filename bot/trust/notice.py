@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.channels.email.outbound import make_message_id, render, to_mime
+from bot.channels.email.outbound import render, to_mime
 from bot.settings import Settings
 from handlers.withdraw import notice_text
 from kernel import wording
 from kernel.messages import Reply, ThreadRef
+from store.facts import message_ids
 from store.queue import enqueue_outbound
 from store.withdraw import Withdrawal
 
@@ -29,7 +30,7 @@ def tell_submitter(
     reply = Reply(ThreadRef(channel="email", address=done.sender), text,
                   subject=wording.withdrawn_notice_subject())
     mime = to_mime(reply, mailbox_address=settings.mailbox_address, message_id_domain=domain,
-                   message_id=make_message_id(key, domain=domain))
+                   message_id=key, token=message_ids(session).token)
     enqueue_outbound(session, key=key, channel="email", recipient=done.sender,
                      payload=render(mime), now=now)
     return True

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import Outgoing
 from bot.channels.chat.render import held_offer
-from bot.channels.email.outbound import make_message_id, render, to_mime
+from bot.channels.email.outbound import render, to_mime
 from bot.channels.slack import inbound as slack_inbound
 from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.outbound import to_slack_payload
@@ -30,6 +30,7 @@ from bot.settings import Settings
 from kernel import wording
 from kernel.messages import Attachment, InboundMessage, Reply, ThreadRef
 from store.db import Store
+from store.facts import message_ids
 
 logger = logging.getLogger(__name__)
 
@@ -96,13 +97,13 @@ class TeamsChannel:
         transaction."""
         offer = held_offer(session, reply, tz=self.settings.tz)
         files = [a for a in reply.attachments if not a.content_type.startswith("image/")]
-        email = self._companion_email(reply, files, key=f"{key}:email")
+        email = self._companion_email(session, reply, files, key=f"{key}:email")
         items = [Outgoing(key, "teams", reply.thread.address,
                           to_teams_payload(reply, offer=offer, files_emailed=email is not None))]
         return items + ([email] if email is not None else [])
 
-    def _companion_email(self, reply: Reply, files: list[Attachment], *, key: str
-                         ) -> Outgoing | None:
+    def _companion_email(self, session: Session, reply: Reply, files: list[Attachment], *,
+                         key: str) -> Outgoing | None:
         """Teams cannot carry a bot's workbook: email it, with the reply, to the contact."""
         address = str(reply.thread.extra.get("sender") or "")
         if not files or "@" not in address:
@@ -112,5 +113,5 @@ class TeamsChannel:
         email = Reply(ThreadRef("email", address, subject=wording.TEAMS_EMAIL_SUBJECT),
                       reply.text, subject=wording.TEAMS_EMAIL_SUBJECT, attachments=tuple(files))
         mime = to_mime(email, mailbox_address=mailbox, message_id_domain=domain,
-                       message_id=make_message_id(key, domain=domain))
+                       message_id=key, token=message_ids(session).token)
         return Outgoing(key, "email", address, render(mime))

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from bot.channels.base import Outgoing
 from bot.channels.email.inbound import to_inbound
-from bot.channels.email.outbound import make_message_id, render, to_mime
+from bot.channels.email.outbound import render, to_mime
 from bot.settings import Settings
 from kernel.messages import InboundMessage, Reply
+from store.facts import message_ids
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,11 @@ class EmailChannel:
         """Nothing to keep: a reply's thread is in the message's own headers."""
 
     def outgoing(self, session: Session, reply: Reply, *, key: str) -> list[Outgoing]:
-        """One message to the thread's address and any copies, its Message-ID from ``key``."""
+        """One message to the thread's address and any copies, its Message-ID from ``key``
+        (with the store's token and the Message-ID answered: outbound.make_message_id)."""
         domain = self.settings.mailbox_address.rsplit("@", 1)[-1]
         mime = to_mime(reply, mailbox_address=self.settings.mailbox_address,
-                       message_id_domain=domain, message_id=make_message_id(key, domain=domain))
+                       message_id_domain=domain, message_id=key,
+                       token=message_ids(session).token)
         recipients = [reply.thread.address, *reply.cc]
         return [Outgoing(key, "email", "\n".join(recipients), render(mime))]

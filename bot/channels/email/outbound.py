@@ -2,13 +2,16 @@
 
 A rendered message is stored in the outbox (store/queue.py) before it is sent, and its
 Message-ID is derived from the outbox key, so a re-send after a crash is the same message and
-the recipient's client shows it once.
+the recipient's client shows it once; and from the store's random token and the Message-ID
+of the message answered, so that no other installation, nor this one with its database made
+anew, ever sends another message under it (RFC 5322 §3.6.4).
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import re
 import secrets
@@ -40,9 +43,19 @@ _ATOM = r"[A-Za-z0-9_+-]+"
 _DOT_ATOM_ID = re.compile(rf"<{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*>")
 
 
-def make_message_id(key: str, *, domain: str) -> str:
-    """A Message-ID derived from an outbox key: the same key always gives the same id."""
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+def make_message_id(key: str, *, domain: str, token: str, answering: str | None = None) -> str:
+    """The Message-ID of the outbox item ``key``, made with the store's random ``token``
+    (store.facts.message_ids) and the Message-ID of the email it answers, if any.
+
+    The same item always gets the same id: rendered again after a crash, or sent again as
+    stored, it is the same message, which the recipient's client shows once; and
+    bot/channels/email/threads.py finds which of our messages a reply names by making it
+    again. The token makes it this store's alone (another installation, or this one after its
+    database was made anew, has another); the answered id, the answered message's alone (a
+    copy of the database restored elsewhere answers other messages).
+    """
+    material = json.dumps([token, key, answering or ""])  # ASCII: any surrogate escaped
+    digest = hashlib.sha256(material.encode("ascii")).hexdigest()[:32]
     return f"<marac.{digest}@{domain}>"
 
 
@@ -52,13 +65,15 @@ def to_mime(
     mailbox_address: str,
     message_id_domain: str,
     message_id: str,
+    token: str | None = None,
     date: datetime | None = None,
 ) -> EmailMessage:
     """Render a reply as an email threaded on ``reply.thread``.
 
-    ``message_id`` is either a complete "<id@domain>" or a key (e.g. the outbox key) that
-    ``make_message_id`` turns into one under ``message_id_domain``. ``reply.subject`` is used
-    as given; without it the subject is "Re: " + the thread's subject.
+    ``message_id`` is either a complete "<id@domain>" or the outbox key, which
+    ``make_message_id`` turns into one under ``message_id_domain`` with the store's ``token``
+    and the Message-ID ``reply`` answers. ``reply.subject`` is used as given; without it the
+    subject is "Re: " + the thread's subject.
     """
     message = EmailMessage(policy=_policy_for((reply.thread.address, *reply.cc)))
     message["From"] = mailbox_address
@@ -67,7 +82,8 @@ def to_mime(
         message["Cc"] = ", ".join(reply.cc)
     message["Subject"] = reply.subject or reply_subject(reply.thread.subject or "")
     _set_verbatim(message, "Date", format_datetime(date or datetime.now(UTC)), _DATE)
-    _set_verbatim(message, "Message-ID", _full_message_id(message_id, message_id_domain),
+    _set_verbatim(message, "Message-ID",
+                  _full_message_id(message_id, message_id_domain, token, reply.thread.message_id),
                   _DOT_ATOM_ID)
     _thread_headers(message, reply)
     # RFC 3834: mark it automatic, so well-behaved responders do not answer it; and our own
@@ -104,12 +120,13 @@ def to_mime(
 
 def email_renderer(mailbox_address: str) -> Callable[..., bytes]:
     """Reply -> RFC 822 bytes from ``mailbox_address``, for the reminder handler (which must
-    not know MIME): ``render_email(reply, message_id=key, date=now)``."""
+    not know MIME): ``render_email(reply, message_id=key, token=token, date=now)``, ``token``
+    the store's (store.facts.message_ids)."""
     domain = mailbox_address.rpartition("@")[2]
 
-    def render_email(reply: Reply, *, message_id: str, date: datetime) -> bytes:
-        return render(to_mime(reply, mailbox_address=mailbox_address,
-                              message_id_domain=domain, message_id=message_id, date=date))
+    def render_email(reply: Reply, *, message_id: str, token: str, date: datetime) -> bytes:
+        return render(to_mime(reply, mailbox_address=mailbox_address, message_id_domain=domain,
+                              message_id=message_id, token=token, date=date))
 
     return render_email
 
@@ -152,10 +169,13 @@ def reply_subject(original: str) -> str:
     return f"Re: {original}".strip()
 
 
-def _full_message_id(message_id: str, domain: str) -> str:
+def _full_message_id(message_id: str, domain: str, token: str | None,
+                     answering: str | None) -> str:
     if re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", message_id):
         return message_id
-    return make_message_id(message_id, domain=domain)
+    if token is None:  # the key alone is every installation's: never an id by itself
+        raise ValueError(f"the Message-ID of {message_id!r} needs the store's token")
+    return make_message_id(message_id, domain=domain, token=token, answering=answering)
 
 
 def _thread_headers(message: EmailMessage, reply: Reply) -> None:
