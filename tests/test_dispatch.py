@@ -477,6 +477,25 @@ def test_a_question_gets_exactly_one_reply(mailroom: Mailroom) -> None:
     assert mailroom.outbox_size() == 1
 
 
+@pytest.mark.parametrize(("subject", "expected"), [
+    ("AW: Q3 2024/25 return - Croydon", "Re: AW: Q3 2024/25 return - Croydon"),
+    ("SV: Q3 2024/25 return - Croydon", "Re: SV: Q3 2024/25 return - Croydon"),
+    ("Antw: Q3 2024/25 return - Croydon", "Re: Antw: Q3 2024/25 return - Croydon"),
+    ("RE: Q3 2024/25 return - Croydon", "RE: Q3 2024/25 return - Croydon"),
+    ("re: Q3 2024/25 return - Croydon", "re: Q3 2024/25 return - Croydon"),
+])
+def test_a_reply_subject_is_a_re_subject_whatever_language_the_sender_replied_in(
+    mailroom: Mailroom, subject: str, expected: str
+) -> None:
+    """interface.md: replies are threaded with a "Re:" subject; one that already has "Re:" (any
+    case) is not given another, and another language's mark gets "Re: " in front."""
+    raw = compose(subject=subject, files=[fixture("clean_libreoffice.xlsx")])
+    handled = mailroom.exchange(raw)
+    assert handled.outcome == "submission-accepted"
+    assert_threaded(handled, raw)
+    assert handled.reply["Subject"] == expected
+
+
 def test_a_question_in_the_subject_is_answered_under_a_pleasantry_and_a_disclaimer(
     mailroom: Mailroom,
 ) -> None:

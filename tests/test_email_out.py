@@ -140,11 +140,29 @@ def test_a_long_chain_keeps_the_root_and_the_latest_references() -> None:
     ("Q3 return", "Re: Q3 return"),
     ("Re: Q3 return", "Re: Q3 return"),
     ("RE: Q3 return", "RE: Q3 return"),
-    ("AW: Q3 return", "AW: Q3 return"),
+    ("re: Q3 return", "re: Q3 return"),
+    ("rE : Q3 return", "rE : Q3 return"),
+    ("  Re:Q3 return", "Re:Q3 return"),
     ("Re[2]: Q3 return", "Re[2]: Q3 return"),
     ("", "Re:"),
 ])
 def test_reply_subject_never_stacks(original: str, expected: str) -> None:
+    assert reply_subject(original) == expected
+
+
+@pytest.mark.parametrize(("original", "expected"), [
+    ("AW: Q3 return", "Re: AW: Q3 return"),  # German
+    ("SV: Q3 return", "Re: SV: Q3 return"),  # Scandinavian
+    ("Antw: Q3 return", "Re: Antw: Q3 return"),  # Dutch
+    ("ANTW: Q3 return", "Re: ANTW: Q3 return"),
+    ("RV: Q3 return", "Re: RV: Q3 return"),  # Spanish
+    ("Fwd: Q3 return", "Re: Fwd: Q3 return"),
+    ("AW: RE: Q3 return", "Re: AW: RE: Q3 return"),
+    ("Reminder: Q3 return", "Re: Reminder: Q3 return"),  # a word starting "Re" is no "Re:"
+    ("Regarding Q3", "Re: Regarding Q3"),
+])
+def test_another_languages_reply_mark_gets_re_in_front(original: str, expected: str) -> None:
+    """interface.md: replies are threaded with a "Re:" subject; "AW:" is not one."""
     assert reply_subject(original) == expected
 
 

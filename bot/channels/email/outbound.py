@@ -29,7 +29,10 @@ from kernel.messages import XLSX_TYPE, Attachment, Reply
 
 logger = logging.getLogger(__name__)
 
-_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)(\[\d+\])?\s*:", re.IGNORECASE)
+# A subject already marked as a reply the spec's way ("Re:", "RE:", "re:", Outlook's "Re[2]:"):
+# "Re: " is not put in front again. Other languages' marks ("AW:", "SV:", "Antw:") are not
+# "Re:", and get it.
+_ALREADY_RE = re.compile(r"^\s*re(\[\d+\])?\s*:", re.IGNORECASE)
 _LINE_END = re.compile(r"\r\n|\r|\n")  # email.generator's NLCRE
 _LIST_ITEM = re.compile(r"^\s*(?:[-•*])\s+(.*)$")
 # Keep References short: the first (thread root) and the most recent ids, as RFC 5322 §3.6.4
@@ -162,9 +165,10 @@ def _policy_for(recipients: tuple[str, ...]) -> EmailPolicy[EmailMessage]:
 
 
 def reply_subject(original: str) -> str:
-    """ "Re: " + the original subject, without stacking "Re: Re:" (or "RE:", "AW:")."""
+    """ "Re: " + the original subject, without stacking "Re: Re:" (a subject starting "Re:" in
+    any case is kept as it is); "AW: Q3 return" gets "Re: AW: Q3 return"."""
     original = original.strip()
-    if _REPLY_PREFIX.match(original):
+    if _ALREADY_RE.match(original):
         return original
     return f"Re: {original}".strip()
 
