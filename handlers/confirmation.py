@@ -21,9 +21,17 @@ def is_confirmation(text: str, subject: str) -> bool:
     return bool(_CONFIRM.match(first)) or bool(_CONFIRM.match(strip_reply_prefix(subject)))
 
 
+# The marks mail clients put before a subject they reply to or forward, in the languages
+# coordinators' Outlook speaks: English, German (AW, WG), Swedish and Norwegian (SV, VS),
+# Dutch (Antw, Doorst), French (TR), Spanish (RV); "Re[2]:" as some clients number them.
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|aw|sv|antw|fw|fwd|wg|vs|doorst|tr|rv)(?:\[\d{1,3}\])?\s*:\s*)+",
+    re.IGNORECASE)
+
+
 def strip_reply_prefix(subject: str) -> str:
-    """ "Re: Fwd: Q3 return" -> "Q3 return"."""
-    return re.sub(r"^\s*((re|aw|fw|fwd)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
+    """ "Re: Fwd: Q3 return" -> "Q3 return"; "AW: SV: Q3 return" -> "Q3 return"."""
+    return _REPLY_PREFIX.sub("", subject)
 
 
 def confirm_changes(
