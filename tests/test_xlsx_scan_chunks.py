@@ -131,3 +131,10 @@ def test_the_last_row_is_learnt_past_text_that_says_row_up_to_a_bound(texts: int
     xml = (b'<worksheet><sheetData><row r="41" spans="1:2"><c r="A41" t="inlineStr"><is><t>'
            + text + b"</t></is></c></row></sheetData></worksheet>")
     assert _scan(xml, []).last_row == learnt
+
+
+def test_an_error_value_that_is_not_utf8_is_kept_readable_not_raised() -> None:
+    """A damaged file's error value may hold any bytes: the guard must not fail on them."""
+    row = b'<row r="23" spans="1:32">'
+    xml = _sheet(rows=30).replace(row, row + b'<c r="E23" t="e"><v>#N\xff\xfeA</v></c>', 1)
+    assert _scan(xml, []).errors == {"E23": "#N\ufffd\ufffdA"}
