@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from datetime import date
 
@@ -20,6 +21,7 @@ from validation.context import ValidationContext
 from validation.issues import Issue
 from validation.report import FileReport
 from validation.validate import validate_bytes
+from validation.xls_scan import errors_by_sheet, xls_errors
 
 SHEET = "xl/worksheets/sheet1.xml"
 CONTEXT = ValidationContext(today=date(2025, 6, 1))
@@ -129,3 +131,72 @@ def test_an_error_value_in_an_ods_is_an_invalid_count_too() -> None:
     report = validate_bytes(ods_with(first_d, error), "return.ods", CONTEXT)
     assert found(report) == [("D2", "invalid-count", "#N/A")]
     assert report.rows_accepted == 5
+
+
+def test_an_error_value_in_an_xls_is_an_invalid_count_too() -> None:
+    """LibreOffice's .xls (BIFF8) of the clean template with =NA() in D2, =1/0 in E3 and
+    ="" in W6: calamine reads all three as blank; the first two are broken figures."""
+    data = (mf.FIXTURES_DIR / "error_values_libreoffice.xls").read_bytes()
+    report = validate_bytes(data, "return.xls", CONTEXT)
+    invalid = [(i.cell, i.value) for i in report.issues if i.code == "invalid-count"]
+    assert invalid == [("D2", "#N/A"), ("E3", "#DIV/0!")]
+    assert not [i for i in report.issues if i.cell == "W6"]
+
+
+def record(kind: int, body: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(body)) + body
+
+
+def boundsheet(offset: int, name: str, *, wide: bool = False) -> bytes:
+    raw = name.encode("utf-16-le" if wide else "latin-1")
+    return record(0x0085, struct.pack("<IBBBB", offset, 0, 0, len(name), int(wide)) + raw)
+
+
+def boolerr(row: int, column: int, value: int, *, error: bool) -> bytes:
+    return record(0x0205, struct.pack("<HHHBB", row, column, 15, value, int(error)))
+
+
+def formula(row: int, column: int, result: bytes) -> bytes:
+    return record(0x0006, struct.pack("<HHH", row, column, 15) + result + b"\0" * 6)
+
+
+def error_result(code: int) -> bytes:
+    return bytes([2, 0, code, 0, 0, 0, 0xFF, 0xFF])
+
+
+def stream(*sheets: tuple[str, bool, list[bytes]]) -> bytes:
+    """A workbook stream: globals (BOF, a BoundSheet8 per sheet, EOF), then each sheet's
+    substream (BOF, its cells, EOF), the BoundSheet8 offsets pointing at those BOFs."""
+    bof, eof = record(0x0809, b"\0\x06\x10\0"), record(0x000A, b"")
+    globals_size = len(bof) + sum(len(boundsheet(0, n, wide=w)) for n, w, _ in sheets) + len(eof)
+    parts, offsets, at = [], [], globals_size
+    for _, _, cells in sheets:
+        offsets.append(at)
+        part = bof + b"".join(cells) + eof
+        parts.append(part)
+        at += len(part)
+    head = bof + b"".join(boundsheet(o, n, wide=w)
+                          for o, (n, w, _) in zip(offsets, sheets, strict=True)) + eof
+    return head + b"".join(parts)
+
+
+def test_the_xls_records_of_error_values_are_read_by_sheet() -> None:
+    data = stream(
+        ("Marac data", False, [boolerr(1, 3, 0x2A, error=True), boolerr(1, 4, 1, error=False),
+                               formula(2, 4, error_result(0x07)),
+                               formula(2, 5, struct.pack("<d", 12.0)),
+                               formula(5, 22, bytes([3, 0, 0, 0, 0, 0, 0xFF, 0xFF]))]),
+        ("Données €", True, [formula(0, 0, error_result(0x99))]),
+    )
+    assert errors_by_sheet(data) == {"Marac data": {"D2": "#N/A", "E3": "#DIV/0!"},
+                                     "Données €": {"A1": "#ERROR"}}
+
+
+def test_an_encrypted_or_cut_xls_stream_gives_nothing_and_never_raises() -> None:
+    cells = [boolerr(1, 3, 0x2A, error=True)]
+    whole = stream(("Marac data", False, cells))
+    assert errors_by_sheet(whole) == {"Marac data": {"D2": "#N/A"}}
+    assert errors_by_sheet(record(0x002F, b"\0" * 6) + whole) == {}  # FILEPASS: encrypted
+    for cut in range(len(whole)):
+        errors_by_sheet(whole[:cut])  # a record cut short anywhere: no exception
+    assert xls_errors(b"not an ole file") == {} and xls_errors(b"\xd0\xcf\x11\xe0\xa1\xb1") == {}

@@ -31,6 +31,7 @@ from validation.cells import is_blank
 from validation.columns import column_index
 from validation.isolated import Capped, ChildFailed, ChildRaised, keep_until_sent
 from validation.issues import Issue, declared
+from validation.xls_scan import xls_errors
 from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
 
 logger = logging.getLogger(__name__)
@@ -242,21 +243,23 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
             data = without_string_counts(data, absurd)  # else calamine reserves ~100 GB
     elif suffix == "ods" and data.startswith(b"PK"):
         data = _ods_errors_as_text(data)
+    legacy_errors = xls_errors(data)  # an .xls (under any name): its error values
     book = python_calamine.load_workbook(io.BytesIO(data))
     sheets = []
     for meta in book.sheets_metadata:
         if not _is_worksheet(meta):
             continue
         scan = scans.get(meta.name, SheetScan())
+        errors = scan.errors or legacy_errors.get(meta.name, {})
         # A formula with no stored value, or an error value, reads as blank, yet its row is
         # not blank.
         keep = {int(re.sub(r"^[A-Z]+", "", ref))
-                for ref in (*scan.formulas_without_value, *scan.errors)}
+                for ref in (*scan.formulas_without_value, *errors)}
         if scan.wide or scan.last_row > DENSE_ROW_LIMIT:
             rows = _trimmed(_stream_rows_openpyxl(data, meta.name), keep)
         else:
             rows = _calamine_trimmed(book.get_sheet_by_name(meta.name), keep)
-        _put_errors(rows, scan.errors)
+        _put_errors(rows, errors)
         sheets.append(SheetData(meta.name, rows, scan.formulas_without_value))
     return Workbook(sheets)
 
