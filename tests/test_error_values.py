@@ -197,6 +197,8 @@ def test_an_encrypted_or_cut_xls_stream_gives_nothing_and_never_raises() -> None
     whole = stream(("Marac data", False, cells))
     assert errors_by_sheet(whole) == {"Marac data": {"D2": "#N/A"}}
     assert errors_by_sheet(record(0x002F, b"\0" * 6) + whole) == {}  # FILEPASS: encrypted
-    for cut in range(len(whole)):
-        errors_by_sheet(whole[:cut])  # a record cut short anywhere: no exception
+    wide = stream(("Données", True, cells))  # a UTF-16 name: a cut may halve a character
+    for data in (whole, wide):
+        for cut in range(len(data)):
+            errors_by_sheet(data[:cut])  # a record cut short anywhere: no exception
     assert xls_errors(b"not an ole file") == {} and xls_errors(b"\xd0\xcf\x11\xe0\xa1\xb1") == {}
