@@ -212,6 +212,13 @@ class Settings(Policy):
                               "Mode) must be set when SLACK_BOT_TOKEN is")
         if self.teams_app_id and not self.teams_app_password:
             raise ConfigError("MARAC_TEAMS_APP_PASSWORD must be set when MARAC_TEAMS_APP_ID is")
+        if self.teams_app_id and not self.teams_tenant:
+            # Without it the SDK cannot get a token to reply with: every message would be
+            # taken and none answered.
+            raise ConfigError(
+                "MARAC_TEAMS_TENANT must be set when MARAC_TEAMS_APP_ID is: the id of the "
+                "Microsoft Entra tenant the bot is registered in ('botframework.com' for an "
+                "older multi-tenant registration)")
 
 
 # MARAC_BANDS: every field of the bands may be set. Shares of cases lie between 0 and 1; the

@@ -27,7 +27,7 @@ from bot.channels.slack.prepare import SlackPreparer
 from bot.channels.teams import inbound as teams_inbound
 from bot.channels.teams.prepare import TeamsPreparer, record_reference
 from bot.dispatch import Dispatcher
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.worker import Worker
 from kernel import wording
 from kernel.messages import Attachment, ButtonPress, InboundMessage, Reply, ThreadRef
@@ -235,6 +235,34 @@ def test_a_teams_user_the_registry_lacks_is_named_by_their_aad_id(registry: Stor
     assert message.text == "help & thanks"
 
 
+@pytest.mark.parametrize(("channel", "aad_id", "seen_as"), [
+    ("webchat", None, "teams:unverified:webchat:aad-lambeth"),  # the client chose from.id
+    ("directline", "aad-lambeth", "teams:unverified:directline:aad-lambeth"),
+    ("msteams", None, "teams:unverified:msteams:aad-lambeth"),  # Teams named no AAD id
+])
+def test_only_the_aad_id_teams_vouches_for_names_a_contact(
+        registry: Store, channel: str, aad_id: str | None, seen_as: str) -> None:
+    """Another channel of the same bot carries a valid token too, but there ``from`` is what
+    the client says: Lambeth's AAD id as ``from.id`` (AAD ids are no secret) is nobody."""
+    activity = json.loads(fixture("teams_conversation_update_install.json"))
+    activity.update(type="message", id="m2", text="has Croydon uploaded Q3?", channelId=channel)
+    activity["from"] = {"id": "aad-lambeth", **({"aadObjectId": aad_id} if aad_id else {})}
+    activity["value"] = {"marac_action": "confirm", "ids": [7], "submitter": LAMBETH}
+    message = TeamsPreparer(registry, 1024).prepare(teams_inbound.to_inbound(
+        json.dumps(activity).encode(), received_at=NOW))
+    assert message.sender == seen_as != LAMBETH
+    assert message.button is not None and message.button.presser == seen_as.removeprefix("teams:")
+
+
+def test_the_aad_id_of_a_teams_message_names_its_contact(registry: Store) -> None:
+    activity = json.loads(fixture("teams_conversation_update_install.json"))
+    activity.update(type="message", id="m3", text="help")
+    activity["from"] = {"id": "29:someone-else", "aadObjectId": "aad-lambeth"}
+    message = TeamsPreparer(registry, 1024).prepare(teams_inbound.to_inbound(
+        json.dumps(activity).encode(), received_at=NOW))
+    assert message.sender == LAMBETH
+
+
 def test_chat_wording_replaces_the_emails_instructions() -> None:
     email_text = "\n".join(["Outcome line.", "", wording.confirm_instructions(None), "",
                             wording.annotated_note(["x-checked.xlsx"])])
@@ -354,3 +382,22 @@ def test_a_teams_reference_is_stored_in_the_transaction_of_the_messages_outcome(
     assert status_of(registry, done)[0] == "done"
     reference = lambeths_reference(registry)
     assert reference is not None and reference["conversation"]["id"] == "a:1on1-lambeth"
+
+
+@pytest.mark.parametrize(("environ", "refused"), [
+    ({"MARAC_TEAMS_APP_ID": "app", "MARAC_TEAMS_APP_PASSWORD": "secret"}, "MARAC_TEAMS_TENANT"),
+    ({"MARAC_TEAMS_APP_ID": "app", "MARAC_TEAMS_TENANT": "t"}, "MARAC_TEAMS_APP_PASSWORD"),
+    ({"MARAC_TEAMS_APP_ID": "app", "MARAC_TEAMS_APP_PASSWORD": "secret",
+      "MARAC_TEAMS_TENANT": "botframework.com"}, None),
+    ({"MARAC_TEAMS_ANONYMOUS": "1"}, None),
+])
+def test_teams_with_an_app_id_needs_its_password_and_tenant_to_start(
+        environ: dict[str, str], refused: str | None) -> None:
+    """Without a tenant the SDK cannot get the token it replies with: every message was taken
+    (202) and none answered. Now the bot does not start, and says which variable is missing."""
+    if refused is None:
+        assert "teams" in Settings.from_env(environ).sendable_channels
+        return
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env(environ)
+    assert str(error.value).startswith(f"{refused} must be set when MARAC_TEAMS_APP_ID is")

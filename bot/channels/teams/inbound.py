@@ -59,9 +59,7 @@ def held_action(activity: Activity) -> ButtonPress | None:
         raise ValueError("Teams card value: ids are not a list of whole numbers")
     if not isinstance(submitter, str):
         raise ValueError("Teams card value: submitter is not text")
-    user = activity.from_property
-    presser = (user.aad_object_id or user.id) if user is not None else ""
-    return ButtonPress(action, submitter, tuple(ids), presser=presser or "")
+    return ButtonPress(action, submitter, tuple(ids), presser=user_id_of(activity))
 
 
 def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
@@ -69,8 +67,7 @@ def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
     The sender is the AAD object id and a spreadsheet a ``FileRef``; ``TeamsPreparer``
     (prepare.py) resolves, fetches and records the rest."""
     activity = Activity.model_validate_json(raw)
-    user = activity.from_property
-    user_id = (user.aad_object_id or user.id) if user is not None else ""
+    user_id = user_id_of(activity)
     reference = reference_of(activity)  # first: it names a missing conversation
     text = _plain_text(activity.text or "")
     thread = ThreadRef(channel="teams", address=activity.conversation.id,
@@ -94,6 +91,24 @@ def to_inbound(raw: bytes, *, received_at: datetime) -> InboundMessage:
         else None,
         replies_to=thread_root(activity.conversation.id, activity.id or ""),
     )
+
+
+def user_id_of(activity: Activity) -> str:
+    """Who sent it: the AAD object id that Teams itself vouches for. Another channel of the
+    same bot (Web Chat, Direct Line) carries a valid token too, but there the client chooses
+    ``from.id``, and AAD ids are no secret: such a sender, or one without an AAD id, is named
+    so that the registry (``teams_id``) never takes them for anyone."""
+    user = activity.from_property
+    if user is None:
+        return ""
+    if activity.channel_id == "msteams" and user.aad_object_id:
+        return user.aad_object_id
+    return f"{UNVERIFIED}{activity.channel_id or ''}:{user.id or ''}"
+
+
+# What an unverified sender's id starts with, which no AAD object id (a GUID) does: the
+# registry (find_contact_by_teams compares whole ids) finds no contact for it.
+UNVERIFIED = "unverified:"
 
 
 def thread_root(conversation_id: str, activity_id: str) -> tuple[str, ...]:
