@@ -81,13 +81,23 @@ def delivery_channels(contact: Contact) -> tuple[str, ...]:
     """The channels the registry names for this contact that can be used (email by default).
 
     A chat channel without its user id cannot be reached (the registry import refuses that,
-    but an older row may have it): fall back to email rather than stay silent.
+    but an older row may have it), nor Teams before the person has chatted with the bot or
+    installed it (a bot can only write into a conversation it has been given): fall back to
+    email rather than stay silent.
     """
     named = [c for c in contact.channels if c in CHANNELS] or ["email"]
-    usable = tuple(c for c in named if c not in CHANNEL_ID_COLUMN or _chat_id(contact, c))
+    usable = tuple(c for c in named if _reachable(contact, c))
     if len(usable) < len(named):
-        logger.warning("contact %s names %s without its user id", contact.email, named)
+        logger.warning("contact %s names %s, not all of them reachable (no user id, or no "
+                       "Teams conversation yet)", contact.email, named)
     return usable or ("email",)
+
+
+def _reachable(contact: Contact, channel: str) -> bool:
+    if channel not in CHANNEL_ID_COLUMN:
+        return True
+    return bool(_chat_id(contact, channel)) and (
+        channel != "teams" or contact.teams_reference is not None)
 
 
 def _chat_id(contact: Contact, channel: str) -> str | None:

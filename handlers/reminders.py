@@ -84,7 +84,8 @@ def run_reminders(
             if notice.log_key(recipient.person) in done:
                 continue
             sent = not dry_run and outbox.send(notice, recipient.person)
-            decisions.extend(_decisions(notice, recipient, sent=sent))
+            decisions.extend(_decisions(notice, recipient, outbox.reachable(recipient.person),
+                                        sent=sent))
     _log_outcome(decisions, today=today, dry_run=dry_run)
     return decisions
 
@@ -115,12 +116,15 @@ def plan_day(
     ]
 
 
-def _decisions(notice: Notice, recipient: Recipient, *, sent: bool) -> list[ReminderDecision]:
+def _decisions(notice: Notice, recipient: Recipient, channels: tuple[str, ...], *,
+               sent: bool) -> list[ReminderDecision]:
+    """One decision per channel the notice goes by: the ones queued (``ReminderOutbox``), not
+    the registry's, which may name a channel this installation cannot send on."""
     person = recipient.person
     return [
         ReminderDecision(notice.marac, notice.quarter.label, notice.stage, person.email, channel,
                          sent, person.role, recipient.copied)
-        for channel in person.channels
+        for channel in channels
     ]
 
 

@@ -62,10 +62,20 @@ NATIONS = {"Croydon": "England", "Leeds": "England", "Cardiff": "Wales",
            "Glasgow": "Scotland", "Belfast": "Northern Ireland"}
 
 
+# Gil has chatted with the bot on Teams: a reminder can reach him there (without a stored
+# conversation a bot cannot write to him, and he is reminded by email instead).
+GIL_TEAMS_REFERENCE = {"conversation": {"id": "a:1on1-gil", "conversationType": "personal"},
+                       "serviceUrl": "https://smba.trafficmanager.net/uk/", "channelId": "msteams",
+                       "user": {"id": "29:gil", "aadObjectId": "aad-gil"}}
+
+
 def load_four_nations(session: Session) -> None:
     for text in (MARACS_CSV, CONTACTS_CSV):
         result = import_csv(session, text)
         assert result.ok, result.summary()
+    gil = session.scalar(select(Contact).where(Contact.email == "gil@glasgow.example"))
+    assert gil is not None
+    gil.teams_reference = GIL_TEAMS_REFERENCE
     backdate_store(session)
     session.commit()
 

@@ -33,6 +33,7 @@ from tests.smtp_support import HOST, SmtpSink
 
 Q2 = Quarter(2024, 2)
 NO_CHAT = Settings(mailbox_address=MAILBOX)  # neither Slack nor Teams configured
+TEAMS_TOO = Settings(mailbox_address=MAILBOX, teams_anonymous=True)
 
 
 def test_a_reminder_for_an_unconfigured_chat_channel_goes_by_email(
@@ -148,3 +149,40 @@ def _mail() -> bytes:
         f"From: {MAILBOX}\r\nTo: someone@example.org\r\nSubject: hi\r\n"
         "Message-ID: <reply.1@example.org>\r\n\r\nHello.\r\n"
     ).encode()
+
+
+def test_a_teams_contact_the_bot_has_never_talked_with_is_reminded_by_email(
+    db_session: Session,
+) -> None:
+    """A bot can only write into a Teams conversation it has been given (a chat or an install
+    stores its reference): before that, the reminder goes by email, and ``remind --json``
+    names the channel it went by."""
+    load_four_nations(db_session)
+    gil = db_session.scalar(select(Contact).where(Contact.email == "gil@glasgow.example"))
+    assert gil is not None
+    gil.teams_reference = None
+    for marac in ("Croydon", "Cardiff", "Belfast", "Leeds"):
+        upload(db_session, marac, Q2, on=date(2024, 10, 20))
+    db_session.commit()
+    day = date(2025, 1, 29)
+    decisions = run_reminders(db_session, settings=TEAMS_TOO, today=day, dry_run=False,
+                              now=at_send_time(day), render_email=email_renderer(MAILBOX))
+    db_session.commit()
+    gils = [d.to_dict() for d in decisions if d.contact == "gil@glasgow.example"]
+    assert gils and {d["channel"] for d in gils} == {"email"} and all(d["sent"] for d in gils)
+    assert [i.channel for i in outbox(db_session) if "gil" in i.recipient] == ["email"]
+
+
+def test_remind_json_names_the_channels_used_not_the_registrys(db_session: Session) -> None:
+    """Cara prefers email and Slack, Gil Teams: on an installation without chat, a dry run
+    says email for both, as the real run sends."""
+    load_four_nations(db_session)
+    for marac in ("Croydon", "Glasgow", "Cardiff", "Belfast"):
+        upload(db_session, marac, Q2, on=date(2024, 10, 20))
+    db_session.commit()
+    day = date(2025, 1, 29)
+    decisions = run_reminders(db_session, settings=NO_CHAT, today=day, dry_run=True)
+    used = {(d.contact, d.channel) for d in decisions
+            if d.contact in {"cara@croydon.example", "gil@glasgow.example"}}
+    assert used == {("cara@croydon.example", "email"), ("gil@glasgow.example", "email")}
+    assert all(not d.sent for d in decisions)
