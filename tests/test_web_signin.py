@@ -283,3 +283,30 @@ def test_trusted_proxies_are_read_as_networks_and_a_wrong_one_stops_the_start() 
     assert Settings.from_env({}).trusted_proxies == ()
     with pytest.raises(ConfigError, match=r"MARAC_TRUSTED_PROXIES.*'10\.0\.0\.300'"):
         Settings.from_env({"MARAC_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.300"})
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("application/x-www-form-urlencoded", b"csrf=x&email=\xff\xfe@example.org"),
+    ("application/x-www-form-urlencoded; charset=no-such-charset", b"csrf=x&email=a"),
+    ("multipart/form-data; boundary=x", b"--x\r\nfoo"),
+])
+@pytest.mark.parametrize("path", ["/login", "/signin/not-a-link"])
+def test_a_form_that_cannot_be_read_is_shown_again_with_a_400_not_a_500(
+        db_store: Store, tmp_path: Path, path: str, content_type: str, body: bytes) -> None:
+    site = _Site(db_store, Settings(data_dir=tmp_path, web_url=TLS))
+
+    async def scenario() -> None:
+        async with TestClient(TestServer(site.app)) as client:
+            csrf, cookie = await _form(client, "/login")
+            response = await client.post(path, data=body, headers={
+                "Content-Type": content_type, "Cookie": cookie})
+            assert response.status == 400
+            assert words.FORM_EXPIRED in await response.text()
+            # The form works again at once: nothing was held.
+            fine = await client.post("/login", data={"csrf": csrf, "email": "a@example.org"},
+                                     headers={"Cookie": cookie})
+            assert fine.status == 200
+            await site.settled()
+            assert site.sent == []
+
+    asyncio.run(scenario())

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.channels.web.limits import (
     PER_ADDRESS,
@@ -26,6 +28,10 @@ from store.registry import find_contact
 from store.types import utcnow
 
 _MAX_ADDRESS = 320
+if TYPE_CHECKING:  # aiohttp's own types for a posted form
+    from aiohttp.web_request import FileField
+    from multidict import MultiDictProxy
+
 logger = logging.getLogger(__name__)
 
 
@@ -61,8 +67,8 @@ class AuthRoutes:
         return self._form(request, "login.html", notice=None)
 
     async def login(self, request: web.Request) -> web.Response:
-        form = await request.post()
-        if not csrf_ok(self.site.signer, request, str(form.get("csrf", ""))):
+        form = await _form_of(request)
+        if form is None or not csrf_ok(self.site.signer, request, str(form.get("csrf", ""))):
             return self._form(request, "login.html", status=400, notice=words.FORM_EXPIRED)
         client = client_address(request.remote, request.headers.getall("X-Forwarded-For", []),
                                 self.proxies)
@@ -122,8 +128,8 @@ class AuthRoutes:
         return self._form(request, "signin.html", name=name, title=words.LINK_CONFIRM_TITLE)
 
     async def use_link(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
-        if not csrf_ok(self.site.signer, request, str(form.get("csrf", ""))):
+        form = await _form_of(request)
+        if form is None or not csrf_ok(self.site.signer, request, str(form.get("csrf", ""))):
             return self._form(request, "login.html", status=400, notice=words.FORM_EXPIRED)
         value = request.match_info["link"]
 
@@ -168,3 +174,15 @@ def _own_port(request: web.Request) -> int | None:
     """The port this server really listens on (``MARAC_HTTP_LISTEN`` may say 0)."""
     sockname = request.transport.get_extra_info("sockname") if request.transport else None
     return int(sockname[1]) if sockname else None
+
+
+async def _form_of(request: web.Request
+                   ) -> MultiDictProxy[str | bytes | bytearray | FileField] | None:
+    """The posted form, or None when it cannot be read (bytes that are not in its charset, a
+    charset Python does not know, a broken multipart body): the form is then shown again with
+    a 400, as for a stale one, never a 500. A body over the size limit is still a 413."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError, HttpProcessingError) as exc:
+        logger.warning("unreadable form posted to %s: %s", request.path, exc)
+        return None
