@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
@@ -112,7 +113,7 @@ def test_second_missing_quarter_says_the_marac_drops_out_and_copies_managers(
         previous=Q2.describe(), due=DUE, working_days=5, mailbox=MAILBOX,
         copied=["Lou Leeds (chair)", "Nia National (manager)"], chat=False)
     assert body_text(lee).strip() == expected
-    assert "drops out of the national figures" in expected
+    assert "misses two quarters in a row drops out of them" in expected
     assert lee["Cc"] == "lou@leeds.example, nia@national.example"
     # Leeds alone missed Q2: no Marac that sent Q2 is escalated, nobody else gets Nia's copy.
     escalated = {k.split(":")[1] for k in items if ":second-quarter-missing:" in k}
@@ -173,3 +174,18 @@ def test_digest_grids_cover_each_overseers_scope(db_session: Session) -> None:
     assert html is not None and "<pre>" in html.get_content()
     digest_items = [i for i in items.values() if i.key.startswith("digest:")]
     assert {i.channel for i in digest_items} == {"email"}
+
+
+@pytest.mark.parametrize("stage", ["quarter-ended", "due-soon", "overdue",
+                                   "second-quarter-missing"])
+def test_every_reminder_and_escalation_states_the_national_rule(stage: str) -> None:
+    """Spec §5: one missed quarter is filled from the previous one, two in a row remove the
+    Marac from the national figures, "reminders and escalations say so"."""
+    text = wording.reminder_text(stage, marac="Leeds", quarter=Q3.describe(),
+                                 previous=Q2.describe(), due=DUE, working_days=5,
+                                 mailbox=MAILBOX, copied=[], chat=False)
+    flat = " ".join(text.split())
+    assert ("fill the gap with Leeds's previous quarter" in flat
+            or "fill one missed quarter with the quarter before it" in flat)
+    assert "a Marac that misses two quarters in a row drops out of them" in flat
+

@@ -31,27 +31,30 @@ def reminder_subject(stage: str, *, marac: str, quarter: str, previous: str, due
 def _reminder_opening(stage: str, *, marac: str, quarter: str, previous: str, due: Any,
                       working_days: int) -> str:
     due_text = day_text(due)
+    # Spec §5: the national rule for missing data, which reminders and escalations state.
+    rule = (f"the national figures fill the gap with {marac}'s previous quarter; a Marac that "
+            "misses two quarters in a row drops out of them.")
     openings = {
         "quarter-ended": (
             f"{quarter} has ended. Please send {marac} Marac's data for it by {due_text}: one "
             "row per meeting held in the quarter. We have not received any meetings for "
-            f"{marac} in it yet."
+            f"{marac} in it yet. If it has not reached us by then, {rule}"
         ),
         "due-soon": (
             f"{marac} Marac's data for {quarter} is due on {due_text}, "
-            f"{plural(working_days, 'working day')} from today, and we have not received it yet."
+            f"{plural(working_days, 'working day')} from today, and we have not received it "
+            f"yet. If it has not reached us by then, {rule}"
         ),
         "overdue": (
             f"{marac} Marac's data for {quarter} was due on {due_text} and has not reached us. "
-            f"Please send it as soon as you can. Until it arrives, the national figures fill "
-            f"the gap with {marac}'s previous quarter; a Marac that misses two quarters in a "
-            "row drops out of them."
+            f"Please send it as soon as you can. Until it arrives, {rule}"
         ),
         "second-quarter-missing": (
             f"We have not received {marac} Marac's data for {quarter}, due on {due_text}, nor "
-            f"for the quarter before it, {previous}. A Marac that misses two quarters in a row "
-            f"drops out of the national figures, so {marac} would not be counted in them. "
-            "Please send both quarters as soon as you can."
+            f"for the quarter before it, {previous}. The national figures fill one missed "
+            "quarter with the quarter before it, but a Marac that misses two quarters in a row "
+            f"drops out of them, so {marac} would not be counted in them. Please send both "
+            "quarters as soon as you can."
         ),
     }
     return openings[stage]
