@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from bot.channels.web.endpoints import WebEndpoints
 from bot.channels.web.pages.operator import Component, RunStatus
@@ -24,6 +25,8 @@ from bot.channels.web.signin import Signer, issue_link, redeem_link
 from bot.settings import Settings
 from kernel.wording import web as words
 from store.db import Store
+from store.models import Marac
+from store.names import name_key
 from store.queue import enqueue_inbound, fail_inbound
 from store.registry import find_contact
 from store.types import utcnow
@@ -227,3 +230,25 @@ def test_pages_leave_the_connections_prepared_statements(seeded: Store, tmp_path
             "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE "
             "'%FROM web_sessions%'"))
     assert prepared == 1
+
+
+def test_a_marac_name_with_a_slash_links_to_its_page_and_downloads(seeded: Store,
+                                                                    tmp_path: Path) -> None:
+    """A name is one segment of a link: "Bath/NE Somerset" was linked as two (a 404)."""
+    with seeded.transaction() as session:
+        marac = session.scalar(select(Marac).where(Marac.name == "Kirklees"))
+        assert marac is not None
+        marac.name, marac.name_key = "Bath/NE Somerset", name_key("Bath/NE Somerset")
+
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        me = cookie("ada@example.org")
+        _, grid = await _get(client, "/" + YEAR, me)
+        links = re.findall(r'href="(/marac/Bath[^"?]*)\?', grid)
+        assert links and set(links) == {"/marac/Bath%2FNE%20Somerset"}
+        status, page = await _get(client, links[0] + YEAR, me)
+        assert status == 200 and "<h1>Bath/NE Somerset</h1>" in page
+        download = re.search(r'href="(/marac/[^"]+/download\.xlsx)[^"]*"', page)
+        assert download and download.group(1) == "/marac/Bath%2FNE%20Somerset/download.xlsx"
+        assert (await _get(client, download.group(1) + YEAR, me))[0] == 200
+
+    _run(seeded, tmp_path, scenario)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -23,7 +24,7 @@ def environment(zone: tzinfo) -> Environment:
     env = Environment(loader=PackageLoader("bot.channels.web", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(words=words, wording=wording)
-    env.filters.update(cell=cell_text, pct=percent, is_number=is_number,
+    env.filters.update(cell=cell_text, pct=percent, is_number=is_number, path_part=path_part,
                        when=lambda moment: words.when(moment.astimezone(zone) if moment else None))
     return env
 
@@ -32,6 +33,12 @@ def page(env: Environment, template: str, *, status: int = 200, **context: Any
          ) -> web.Response:
     body = env.get_template(template).render(**context)
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def path_part(value: object) -> str:
+    """One segment of a URL's path: Jinja's ``urlencode`` leaves "/" as it is, so a Marac
+    called "Bath/NE Somerset" was linked as two segments (a 404)."""
+    return quote(str(value), safe="")
 
 
 def is_number(cell: Cell) -> bool:
