@@ -265,9 +265,9 @@ class Worker:
         """One try; raises a database error for ``_process`` to retry, unless ``last_try``."""
         try:
             message = self._to_inbound(item)
-        except ChatFetchError as exc:  # a file we could not fetch: our problem, apologise
+        except ChatFetchError as exc:  # a file we could not fetch: nothing of it recorded
             logger.error("message %d: %s", item.id, exc)
-            return self._incident(item.id, exc.message)
+            return self._incident(item.id, exc.message, apology=help.fetch_failed)
         except Exception as exc:  # not even understood: keep it for an operator, answer no one
             if is_transient_db_error(exc):
                 raise
@@ -322,13 +322,16 @@ class Worker:
 
     # -- incidents and quarantine: "failed" first, then the apology ---------------------------
 
-    def _incident(self, item_id: int, message: InboundMessage) -> str:
-        """A bug, not the sender's doing: log it with a reference, record it, apologise."""
+    def _incident(self, item_id: int, message: InboundMessage,
+                  apology: Callable[[InboundMessage, str], Reply] = help.incident) -> str:
+        """A bug, not the sender's doing: log it with a reference, record it, apologise
+        (``help.incident``: nothing to send again; ``help.fetch_failed``: a file to post again,
+        since none of it was recorded)."""
         ref = _reference()
         logger.exception("incident %s handling message %d from %s", ref, item_id,
                          message.sender)
         if self._record_failed(item_id, f"incident {ref}"):
-            self._apologise(item_id, message, help.incident(message, ref))
+            self._apologise(item_id, message, apology(message, ref))
         return f"failed (incident {ref})"
 
     def _quarantine(self, item: Claimed) -> str:

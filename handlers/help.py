@@ -57,6 +57,10 @@ def incident(message: InboundMessage, ref: str) -> Reply:
     return Reply(message.thread, wording.incident_text(ref))
 
 
+def fetch_failed(message: InboundMessage, ref: str) -> Reply:
+    return Reply(message.thread, wording.fetch_failed_text(ref))
+
+
 def quarantined(message: InboundMessage, ref: str) -> Reply:
     """The answer to a message set aside after it was in hand when the process died twice."""
     return Reply(message.thread, wording.quarantined_text(ref))

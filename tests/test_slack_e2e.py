@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -420,3 +421,21 @@ def test_socket_mode_takes_events_from_the_websocket_and_answers_them(
     assert "lambeth-q3.xlsx: 6 of 6 rows accepted for Lambeth" in reply_text(reply)
     assert status == 404, "no HTTP events endpoint in Socket Mode"
     assert "Slack via Socket Mode" in (bot.start_line or "")
+
+
+def test_a_file_deleted_before_it_could_be_fetched_gets_asked_for_again(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Nothing of it is recorded, so the reply asks for it again (it used to say there was no
+    need to send it again)."""
+    db = BotDb(prepare_registry(tmp_path / "data"))
+    file = slack.add_file("F7", "lambeth-q3.xlsx", (CHAT_FIXTURES / "lambeth-q3.xlsx").read_bytes())
+    del slack.files["F7"], slack.file_bytes[f"{TEAM}-F7"]  # deleted before our fetch
+    with BotProcess(tmp_path / "work", bot_env(tmp_path / "data", slack)).start() as bot:
+        body, ts = dm_event("Ev7", files=[file])
+        assert send_event(bot, body)[0] == 200
+        reply = slack.wait_for("chat.postMessage", in_thread(ts), timeout=WAIT)
+    text = reply_text(reply)
+    ref = re.search(r"reference (\w+)", text)
+    assert ref and text.strip() == wording.fetch_failed_text(ref.group(1))
+    assert db.count("SELECT count(*) FROM submissions") == 0

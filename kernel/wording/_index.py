@@ -177,6 +177,7 @@ HOMES: dict[str, str] = {
     "export_answer_text": "history",
     "export_refused_text": "history",
     "export_written": "history",
+    "fetch_failed_text": "replies",
     "few_cases_note": "questions",
     "field_error": "forms",
     "figure_head": "questions",

@@ -210,6 +210,15 @@ def incident_text(ref: str) -> str:
             "told and will look into it; you do not need to send it again.")
 
 
+def fetch_failed_text(ref: str) -> str:
+    """A file posted in chat that could not be fetched (deleted, its link expired, or our
+    access to it refused): nothing of it was recorded, so it is worth posting again."""
+    return (f"We could not fetch the file you posted (reference {ref}): it may have been "
+            "deleted, or the link to it no longer works. Nothing from it has been recorded, so "
+            "please post it again. If that fails too, the data team has been told and will "
+            "look into it.")
+
+
 def quarantined_text(ref: str) -> str:
     """A message that stopped the assistant each time it was read (set aside, not retried)."""
     return (f"We could not read your message or the file attached to it (reference {ref}): "
