@@ -252,3 +252,19 @@ def test_a_marac_name_with_a_slash_links_to_its_page_and_downloads(seeded: Store
         assert (await _get(client, download.group(1) + YEAR, me))[0] == 200
 
     _run(seeded, tmp_path, scenario)
+
+
+@pytest.mark.parametrize(("region", "shown"), [("Scotland", {"Glasgow"}), ("Wales", {"Cardiff"}),
+                                              ("London", {"Croydon", "Barking and Dagenham",
+                                                          "Kingston upon Thames"})])
+def test_the_region_filter_takes_every_region_it_offers(seeded: Store, tmp_path: Path,
+                                                        region: str, shown: set[str]) -> None:
+    """The Region list offers Scotland and Wales, which are nations too: the filter took them
+    for unknown areas and showed every Marac."""
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        me = cookie("ada@example.org")
+        status, grid = await _get(client, f"/{YEAR}&region={region}", me)
+        assert status == 200 and "not a registered area" not in grid
+        assert {name for name in ALL if f">{name}</a>" in grid} == shown
+
+    _run(seeded, tmp_path, scenario)

@@ -33,6 +33,12 @@ class Filters:
         return {k: v for k, v in found.items() if v}
 
 
+# What each filter accepts. Scotland and Wales are each a nation and a region of the same name
+# (the region list offers them), and the registry keeps one area per name, the nation: the
+# region filter takes it, and it holds the same Maracs.
+_KINDS_OF = {"region": ("region", "nation"), "police_force_area": ("police_force_area",)}
+
+
 def read_filters(query: Mapping[str, str], registry: RegistrySnapshot, today: date) -> Filters:
     problems: list[str] = []
     year = default_year(today)
@@ -48,7 +54,7 @@ def read_filters(query: Mapping[str, str], registry: RegistrySnapshot, today: da
         if not text:
             continue
         found = registry.area(name_key(text))
-        if found is None or found.kind != kind:
+        if found is None or found.kind not in _KINDS_OF[kind]:
             problems.append(words.unknown_area(text))
         elif area is None:
             area = found
