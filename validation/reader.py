@@ -31,6 +31,7 @@ from validation.cells import is_blank
 from validation.columns import column_index
 from validation.isolated import Capped, ChildFailed, ChildRaised, keep_until_sent
 from validation.issues import Issue, declared
+from validation.sheet_parts import Limits, large_sheets, parts_wanted, read_in_parts
 from validation.xls_scan import xls_errors
 from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
 
@@ -58,6 +59,7 @@ _ODS_ERROR_HINT = b'calcext:value-type="error"'
 _ODS_ERROR_CELL = re.compile(
     rb'(<table:table-cell\b[^>]{0,1024}?)\boffice:string-value=""([^>]{0,1024}?'
     rb'\bcalcext:value-type="error"[^>]{0,1024}+>\s*+<text:p>)([^<]{1,64})(</text:p>)')
+_LIMITS = Limits(columns=MAX_COLUMNS, cells=DENSE_CELL_LIMIT)
 R = TypeVar("R")
 
 
@@ -198,11 +200,21 @@ def _reads_plainly(scanner: XlsxScanner) -> bool:
 
 
 def _read_plain(data: bytes) -> Workbook:
-    """Every worksheet as calamine reads it: the usual read of an ordinary package."""
+    """Every worksheet as calamine reads it: the usual read of an ordinary package. A large
+    sheet is parsed in parts on every core this child may use (validation.sheet_parts)."""
     book = python_calamine.load_workbook(io.BytesIO(data))
-    return Workbook([SheetData(meta.name, _calamine_trimmed(book.get_sheet_by_name(meta.name),
-                                                            set()))
-                     for meta in book.sheets_metadata if _is_worksheet(meta)])
+    parts = parts_wanted()
+    large = large_sheets(data) if parts > 1 else {}
+    sheets = []
+    for meta in book.sheets_metadata:
+        if not _is_worksheet(meta):
+            continue
+        cut = (read_in_parts(data, meta.name, large[meta.name], parts, _LIMITS)
+               if meta.name in large else None)
+        rows = (_trimmed_list(cut, set()) if cut is not None
+                else _calamine_trimmed(book.get_sheet_by_name(meta.name), set()))
+        sheets.append(SheetData(meta.name, rows))
+    return Workbook(sheets)
 
 
 def _is_worksheet(meta: Any) -> bool:

@@ -138,7 +138,7 @@ class XlsxScanner:
     def by_sheet_name(self, archive: zipfile.ZipFile) -> dict[str, SheetScan]:
         """The scans keyed by sheet name as the workbook lists them."""
         return {
-            name: self.parts[path] for name, path in _sheet_paths(archive) if path in self.parts
+            name: self.parts[path] for name, path in sheet_paths(archive) if path in self.parts
         }
 
 
@@ -189,7 +189,7 @@ def _last_row(window: bytes, scan: SheetScan) -> bool:
     return True
 
 
-def _sheet_paths(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
+def sheet_paths(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
     workbook = _parse(archive, "xl/workbook.xml")
     rels = _parse(archive, "xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_NS_PKG_REL}Relationship")}
