@@ -27,6 +27,9 @@ from microsoft_agents.hosting.core.authorization.jwt.jwt_token_validator import 
 HOST = "127.0.0.1"
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 BOT_ID = "28:marac-bot"
+# Where the fake connector's activities say they come from, unless a test's own connector runs:
+# the Bot Framework's tokens name it in their ``serviceurl`` claim.
+SERVICE_URL = "http://127.0.0.1:9/"
 
 
 class FakeConnector:
@@ -137,23 +140,30 @@ class BotFrameworkKeys:
     ISSUER = "https://api.botframework.com"
     KID = "test-key"
 
-    def __init__(self, app_id: str) -> None:
+    def __init__(self, app_id: str, *, also_for: tuple[str, ...] = ()) -> None:
+        """``also_for``: further JWKS addresses the SDK is pointed here for (an Entra tenant's
+        ``.../discovery/v2.0/keys``), so that tokens of other issuers verify too."""
         self.app_id = app_id
+        self.uris = (AuthenticationConstants.PUBLIC_ABS_JWKS_URL, *also_for)
         self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
         self.jwks = {"keys": [{**public, "kid": self.KID, "use": "sig", "alg": "RS256"}]}
         self._server: ThreadingHTTPServer | None = None
-        self._saved: Any = None
+        self._saved: dict[str, Any] = {}
 
-    def claims(self, *, expires_in: int = 600, **claims: Any) -> dict[str, Any]:
+    def claims(self, *, expires_in: int = 600, without: tuple[str, ...] = (), **claims: Any
+               ) -> dict[str, Any]:
         now = int(time.time())
-        return {"iss": self.ISSUER, "aud": self.app_id, "iat": now, "nbf": now,
-                "exp": now + expires_in, "serviceurl": "http://127.0.0.1/", **claims}
+        made = {"iss": self.ISSUER, "aud": self.app_id, "iat": now, "nbf": now,
+                "exp": now + expires_in, "serviceurl": SERVICE_URL, **claims}
+        return {name: value for name, value in made.items() if name not in without}
 
     def token(self, *, headers: dict[str, Any] | None = None, key: Any = None,
-              **claims: Any) -> str:
-        """A token signed with RS256; ``headers`` replace the JOSE header (default: our kid)."""
-        return jwt.encode(self.claims(**claims), key or self.private, algorithm="RS256",
+              without: tuple[str, ...] = (), **claims: Any) -> str:
+        """A token signed with RS256; ``headers`` replace the JOSE header (default: our kid);
+        ``without``: claims left out."""
+        return jwt.encode(self.claims(without=without, **claims), key or self.private,
+                          algorithm="RS256",
                           headers={"kid": self.KID} if headers is None else headers)
 
     def __enter__(self) -> BotFrameworkKeys:
@@ -172,20 +182,20 @@ class BotFrameworkKeys:
         self._server = ThreadingHTTPServer((HOST, 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         cache = JwtTokenValidator._jwk_client_manager._cache
-        uri = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
-        self._saved = cache.get(uri)
         url = f"http://{HOST}:{self._server.server_address[1]}/keys"
-        cache[uri] = _JwkClientCacheEntry(PyJWKClient(url), threading.Lock())
+        for uri in self.uris:
+            self._saved[uri] = cache.get(uri)
+            cache[uri] = _JwkClientCacheEntry(PyJWKClient(url), threading.Lock())
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         cache = JwtTokenValidator._jwk_client_manager._cache
-        uri = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
-        if self._saved is None:
-            cache.pop(uri, None)
-        else:
-            cache[uri] = self._saved
+        for uri, saved in self._saved.items():
+            if saved is None:
+                cache.pop(uri, None)
+            else:
+                cache[uri] = saved
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

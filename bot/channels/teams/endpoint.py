@@ -7,9 +7,10 @@ stored in the inbox (keyed by activity id, so a redelivery is a no-op) and answe
 worker does the rest and replies through the connector.
 
 Whatever cannot be validated is refused with one log line and never a traceback: a token of any
-other shape (no key id, ``alg: none``, HS256, not a JWT at all) is 401; a body that is not an
-activity the worker can read (not JSON, not an object, fields of the wrong type, no
-conversation) is 400.
+other shape (no key id, ``alg: none``, HS256, not a JWT at all), from an issuer other than the
+Bot Framework or our tenant, or issued for another ``serviceUrl`` than the activity's, is 401;
+a body that is not an activity the worker can read (not JSON, not an object, fields of the
+wrong type, no conversation) is 400.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import hashlib
 import logging
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from aiohttp import web
@@ -41,11 +44,24 @@ STORED_TYPES = ("message", "conversationUpdate")
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
+    # The issuer is checked too (the SDK leaves that to an opt-in): the Bot Framework's own,
+    # our tenant's, Microsoft's first-party ones. Without it, a token from any issuer whose
+    # keys the SDK fetches, and with our app id as audience, would get in.
     return AgentAuthConfiguration(
         client_id=settings.teams_app_id, tenant_id=settings.teams_tenant,
         client_secret=settings.teams_app_password,
         anonymous_allowed=settings.teams_anonymous and not settings.teams_app_id,
+        validate_issuer=True,
     )
+
+
+@dataclass(frozen=True)
+class _Credentials:
+    """What a request's Authorization header showed: why it is refused, or the claims of
+    its valid token (None: no token, let in anonymously)."""
+
+    refusal: str | None = None
+    claims: dict[str, Any] | None = None
 
 
 class TeamsEndpoint:
@@ -55,10 +71,9 @@ class TeamsEndpoint:
 
     async def handle(self, request: web.Request) -> web.Response:
         """The aiohttp handler for ``POST /api/messages``."""
-        refusal = await self._refusal(request.headers.getall("Authorization", []))
-        if refusal is not None:
-            logger.warning("Teams request refused (401): %s", refusal)
-            return web.json_response({"error": "unauthorised"}, status=401)
+        credentials = await self._credentials(request.headers.getall("Authorization", []))
+        if credentials.refusal is not None:
+            return _unauthorised(credentials.refusal)
         try:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:  # aiohttp answers 413; the log still says why
@@ -70,6 +85,10 @@ class TeamsEndpoint:
         except ValueError as exc:
             logger.warning("Teams request refused (400): %s", exc)
             return web.json_response({"error": "not an activity"}, status=400)
+        if credentials.claims is not None and not _same_service(credentials.claims, activity):
+            # Replies go to the activity's serviceUrl: a token minted for another one
+            # must not choose where the bot sends what it knows (Bot Framework's rule).
+            return _unauthorised("serviceUrl is not the one the token was issued for")
         if activity.type not in STORED_TYPES or (activity.type == "message" and not activity.id):
             return web.Response(status=200)
         key = f"teams:{activity.id or _update_key(raw)}"
@@ -82,35 +101,49 @@ class TeamsEndpoint:
         self.on_stored()
         return web.Response(status=202)
 
-    async def _refusal(self, headers: list[str]) -> str | None:
-        """Why the request's credentials are not enough, or None to let it in."""
+    async def _credentials(self, headers: list[str]) -> _Credentials:
+        """Why the request's credentials are not enough, or the claims that let it in."""
         if not headers:
-            return None if self.auth.ANONYMOUS_ALLOWED else "no Authorization header"
+            return _Credentials(None if self.auth.ANONYMOUS_ALLOWED
+                                else "no Authorization header")
         if len(headers) > 1:
-            return f"{len(headers)} Authorization headers"
+            return _Credentials(f"{len(headers)} Authorization headers")
         scheme, _, token = headers[0].partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            return "not a bearer token"
+            return _Credentials("not a bearer token")
         if not token.isascii():  # a JWT is base64url; PyJWT raises UnicodeError on the rest
-            return "token is not ASCII"
+            return _Credentials("token is not ASCII")
         problem = token_header_problem(token)
         if problem is not None:
-            return problem
+            return _Credentials(problem)
         try:
-            await JwtTokenValidator(self.auth).validate_token(token)
+            identity = await JwtTokenValidator(self.auth).validate_token(token)
         except (PyJWTError, ValueError) as exc:
-            return f"token not valid ({type(exc).__name__})"
+            return _Credentials(f"token not valid ({type(exc).__name__})")
         except (KeyError, TypeError, AttributeError) as exc:
             # The SDK reads some claims unguarded: a shape it did not expect is a token it
             # could not validate, so a refusal like any other.
-            return f"token not readable ({type(exc).__name__})"
-        return None
+            return _Credentials(f"token not readable ({type(exc).__name__})")
+        return _Credentials(claims=dict(identity.claims))
 
     def _store(self, key: str, raw: bytes) -> None:
         with self.store.transaction() as session:
             enqueue_inbound(session, channel="teams", raw=raw, source_key=key,
                             received_at=utcnow())
+
+
+def _unauthorised(why: str) -> web.Response:
+    logger.warning("Teams request refused (401): %s", why)
+    return web.json_response({"error": "unauthorised"}, status=401)
+
+
+def _same_service(claims: dict[str, Any], activity: Activity) -> bool:
+    """Whether the token was issued for the service the activity names as its own: the
+    ``serviceurl`` claim equals the activity's ``serviceUrl``, as the Bot Framework's own
+    SDKs require (a token without the claim names no service, so none)."""
+    claimed = claims.get("serviceurl")
+    return isinstance(claimed, str) and bool(claimed) and claimed == activity.service_url
 
 
 def _update_key(raw: bytes) -> str:
