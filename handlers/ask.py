@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from handlers.confirmation import strip_reply_prefix
+from handlers.letter import BOILERPLATE, SENTENCE_END
 from handlers.questions import answer_question, looks_like_question, understanding
 from handlers.result import HandlerResult, Outcome
 from kernel.config import Policy
@@ -17,7 +18,6 @@ from store.models import Contact
 
 # Sentences read for a question: the first few of the body (past "Hi," and the like).
 _SENTENCES_READ = 6
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+|\n\s*\n")
 # Where the message proper ends: quoted mail, a signature ("-- "), a forwarded or replied-to
 # message's header (Thunderbird's "On … wrote:", Outlook's "From: " under a rule of dashes
 # or underscores), a phone's "Sent from my iPhone".
@@ -34,16 +34,6 @@ _GREETING_LINE = re.compile(
 _SIGN_OFF = re.compile(
     r"^(?:(?:many |kind(?:est)? |best |warm(?:est)? |with )?(?:thanks|regards|wishes)"
     r"|thank you|cheers|best|ta|sincerely|yours(?: sincerely| faithfully| truly)?)\W*$",
-    re.IGNORECASE,
-)
-# What an organisation's mail system adds to every message (a confidentiality notice, an
-# external-mail warning): never the sender's question, wherever it stands.
-_BOILERPLATE = re.compile(
-    r"\bconfidential|\bprivileged\b|\bintended (?:solely |only |exclusively )?for\b"
-    r"|\bintended recipient|\baddressee|\bin error\b|\bnotify the sender\b|\bviruse?s?\b"
-    r"|\bmonitored\b|\bfreedom of information\b|\bviews (?:or opinions )?expressed\b"
-    r"|\bunauthori[sz]ed\b|\bbefore printing\b|\bclick(?:ing)? (?:on )?(?:any )?links?\b"
-    r"|\boriginated (?:from )?outside\b|\bexternal (?:e-?mail|sender)\b",
     re.IGNORECASE,
 )
 
@@ -75,8 +65,8 @@ def _sentences(text: str) -> list[str]:
         if not any(kept) and _GREETING_LINE.match(line):
             continue  # "Hi Sarah," is not part of the question: "Sarah" is no Marac
         kept.append(line)
-    found = (" ".join(s.split()) for s in _SENTENCE_END.split("\n".join(kept)))
-    return [s for s in found if s and not _BOILERPLATE.search(s)][:_SENTENCES_READ]
+    found = (" ".join(s.split()) for s in SENTENCE_END.split("\n".join(kept)))
+    return [s for s in found if s and not BOILERPLATE.search(s)][:_SENTENCES_READ]
 
 
 def answer(session: Session, message: InboundMessage, question: str, *,

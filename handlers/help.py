@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from handlers import letter
 from handlers.result import HandlerResult, Outcome
 from kernel import wording
 from kernel.messages import XLSX_TYPE, Attachment, Channel, InboundMessage, Reply
@@ -125,12 +126,16 @@ def is_out_of_office(message: InboundMessage) -> bool:
 
 
 def is_thanks(message: InboundMessage) -> bool:
-    """Only thanks and pleasantries ("Thanks, that's great!"): nothing to answer."""
+    """Only thanks and pleasantries ("Thanks, that's great!"): nothing to answer. What follows
+    the thanks is read without its signature block and the sender's mail-system notices (an
+    Outlook signature has no "-- " above it), so that a thank-you with a council's signature
+    and disclaimer under it is still one."""
     lines = [line for line in _first_lines(message.text) if line.strip()]
     lines = [line for line in lines if not _GREETING.match(line)]
-    words = _WORD.findall(" ".join(lines).lower())
-    return (bool(lines) and bool(_THANKS.match(lines[0])) and "?" not in " ".join(lines)
-            and len(words) <= _THANKS_MAX_WORDS)
+    if not lines or not _THANKS.match(lines[0]):
+        return False
+    text = " ".join((lines[0], letter.said(lines[1:])))
+    return "?" not in text and len(_WORD.findall(text.lower())) <= _THANKS_MAX_WORDS
 
 
 def _first_lines(text: str) -> list[str]:

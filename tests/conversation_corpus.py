@@ -709,6 +709,18 @@ CORPUS: tuple[Case, ...] = (
     thanks("Lovely, many thanks again"),
     thanks("Perfect - thank you"),
     thanks("Thanks, that's really helpful"),
+    # An Outlook signature has no "-- " above it; a council's notices follow it.
+    thanks("Thanks, that's great.\n\nJo Bloggs\nMarac Coordinator | Lambeth Council\n"
+           "Civic Centre, 6 Brixton Hill, London SW2 1EG\nTel: 020 7926 1234\n"
+           "www.lambeth.gov.uk\n\nThis email and any files transmitted with it are "
+           "confidential and intended solely for the use of the individual or entity to whom "
+           "they are addressed. If you have received this email in error please notify the "
+           "sender immediately and delete it. Any views or opinions expressed are solely those "
+           "of the author."),
+    thanks("Many thanks\n\nSam Patel\nDomestic Abuse Coordinator\nCroydon Council\n"
+           "Mobile: 07700 900123\nPronouns: he/him\n\nCAUTION: This email originated from "
+           "outside of the organisation. Do not click links or open attachments unless you "
+           "recognise the sender and know the content is safe.", sender=CROYDON),
     away(
         "I am out of the office until Monday 9 June with limited access to email.",
         subject="Out of Office: Marac data",
