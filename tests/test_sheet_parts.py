@@ -237,10 +237,12 @@ def test_one_part_is_no_cut(cut_any_size: None) -> None:
     assert read_in_parts(data, "Data", SHEET, 2, LIMITS) is not None
 
 
-def test_a_sheet_too_large_for_lists_is_left_to_the_streamed_read(cut_any_size: None) -> None:
+@pytest.mark.parametrize("parts", [2, 3])
+def test_a_sheet_too_large_for_lists_is_left_to_the_streamed_read(parts: int,
+                                                                   cut_any_size: None) -> None:
     data = _package(_rows(range(1, 41)))  # 40 rows x 6 columns = 240 cells
-    assert read_in_parts(data, "Data", SHEET, 2, Limits(columns=64, cells=240)) is not None
-    assert read_in_parts(data, "Data", SHEET, 2, Limits(columns=64, cells=239)) is None
+    assert read_in_parts(data, "Data", SHEET, parts, Limits(columns=64, cells=240)) is not None
+    assert read_in_parts(data, "Data", SHEET, parts, Limits(columns=64, cells=239)) is None
 
 
 def test_a_part_too_large_for_lists_is_left_to_the_streamed_read(cut_any_size: None) -> None:
@@ -335,3 +337,80 @@ def test_a_damaged_sheet_never_reads_otherwise_in_parts(cut_any_size: None) -> N
                 compared += 1
                 assert found == whole
     assert compared > 60  # enough damage leaves a sheet that can still be cut
+
+
+def test_without_affinity_the_machine_s_cores_are_counted(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.delattr(sheet_parts.os, "sched_getaffinity")
+    monkeypatch.setattr(sheet_parts.os, "cpu_count", lambda: 3)
+    assert parts_wanted() == 3
+    monkeypatch.setattr(sheet_parts.os, "cpu_count", lambda: None)  # unknown: one core
+    assert parts_wanted() == 1
+
+
+DATA = b'<sheetData><row r="1"/><row r="2"/><row r="3"/><row r="4"/></sheetData>'
+
+
+def test_cuts_fall_at_row_tags_about_equal_distances_apart() -> None:
+    first, last = len(b"<sheetData>"), DATA.index(b"</sheetData>")
+    rows = [i for i in range(len(DATA)) if DATA.startswith(b"<row ", i)]
+    assert sheet_parts._cuts(DATA, 2) == [first, rows[2], last]
+    assert sheet_parts._cuts(DATA, 4) == [first, rows[1], rows[2], rows[3], last]
+    assert sheet_parts._cuts(b"<worksheet>" + DATA + b"</worksheet>", 2) == [
+        first + 11, rows[2] + 11, last + 11]
+
+
+@pytest.mark.parametrize("xml", [
+    b"<sheetData/>",
+    DATA.replace(b"</sheetData>", b""),  # never closed
+    b"</sheetData>" + DATA.replace(b"</sheetData>", b""),  # closed only before it opens
+    DATA + DATA,  # two of them
+    # The row found past the middle says no number, or only in a prefixed attribute.
+    b'<sheetData><row r="1" spans="1:2"/><row s="1"/></sheetData>',
+    b'<sheetData><row r="1" spans="1:2"/><row x:r="2"/></sheetData>',
+    b'<sheetData><row r="1"/></sheetData><row r="9"/>',  # no row in the data's second half
+])
+def test_sheets_without_clean_cuts_are_not_cut(xml: bytes) -> None:
+    assert sheet_parts._cuts(xml, 2) is None
+
+
+def test_markup_that_may_hide_a_row_tag_is_looked_for_in_the_data_only() -> None:
+    holds = sheet_parts._holds_markup_text
+    assert holds(b"<!-- x -->", 0, 10)
+    assert holds(b"!<!", 0, 3)
+    assert holds(b"a<?pi?>", 0, 7)
+    assert not holds(b'<v>#DIV/0!</v><t>Why?</t>', 0, 26)  # the marks alone are text
+    xml = b"<!-- -->DATA<?pi?>"
+    assert not holds(xml, 8, 12)  # before and after the data
+    assert holds(xml, 0, 12) and holds(xml, 8, 18)
+
+
+def test_a_comment_outside_the_data_does_not_stop_the_cut(cut_any_size: None) -> None:
+    data = _package(_numbered(), head="<!-- made by hand -->", tail="<!-- the end -->")
+    assert read_in_parts(data, "Data", SHEET, 2, LIMITS) == _whole(data, "Data")
+
+
+def test_a_part_s_own_extent_is_bounded(tmp_path: Path) -> None:
+    """A part is refused before calamine's lists are made when its own cells (rows x
+    columns from its first cell, here C3:E7) pass the bound."""
+    rows = "".join(_row(n, {c: str(n) for c in range(2, 5)}) for n in range(3, 8))
+    path = tmp_path / "part.xlsx"
+    path.write_bytes(_package(rows))
+    part = sheet_parts._parsed(str(path), "Data", 15)
+    assert part is not None and part.start == (2, 2) and len(part.rows) == 5
+    assert sheet_parts._parsed(str(path), "Data", 14) is None
+
+
+def test_only_what_the_sheet_needs_goes_into_each_part(cut_any_size: None) -> None:
+    data = _package(_numbered())
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info))
+        target.writestr("xl/worksheets/sheet2.xml", b"<worksheet/>")
+    cut = sheet_parts._cut(out.getvalue(), SHEET, 2)
+    assert cut is not None
+    names = [name for name, _ in cut.around]
+    assert SHEET not in names and "xl/worksheets/sheet2.xml" not in names
+    assert "xl/workbook.xml" in names

@@ -124,7 +124,7 @@ def _cut(data: bytes, sheet_path: str, parts: int) -> _Cut | None:
     """The sheet inflated and cut, or None if it is not one to cut."""
     with zipfile.ZipFile(io.BytesIO(data)) as source:
         info = source.getinfo(sheet_path)
-        if not SPLIT_FROM <= info.file_size <= SPLIT_UP_TO:
+        if not _worth_cutting(info):
             return None
         xml = source.read(info)  # inflated up to the size it states, its CRC checked
         cuts = _cuts(xml, parts)
@@ -253,5 +253,5 @@ def _widened(rows: list[list[Any]], first_column: int, width: int) -> list[list[
     """Rows that begin at ``first_column``, as rows from column A exactly ``width`` wide."""
     if first_column == 0 and rows and len(rows[0]) == width:
         return rows  # the usual part: as calamine made it, no copy
-    left = [""] * first_column
-    return [(left + row + [""] * (width - first_column - len(row)))[:width] for row in rows]
+    left, right = [""] * first_column, [""] * width
+    return [(left + row + right)[:width] for row in rows]
