@@ -369,9 +369,16 @@ def test_cuts_fall_at_row_tags_about_equal_distances_apart() -> None:
     b'<sheetData><row r="1" spans="1:2"/><row s="1"/></sheetData>',
     b'<sheetData><row r="1" spans="1:2"/><row x:r="2"/></sheetData>',
     b'<sheetData><row r="1"/></sheetData><row r="9"/>',  # no row in the data's second half
+    b'<x><row r="1"/><row r="2"/><row r="3"/></sheetData>',  # closed, never opened
 ])
 def test_sheets_without_clean_cuts_are_not_cut(xml: bytes) -> None:
     assert sheet_parts._cuts(xml, 2) is None
+
+
+def test_more_parts_than_rows_is_no_cut() -> None:
+    """Two cuts at one row would make an empty part: the sheet is read whole instead."""
+    assert sheet_parts._cuts(DATA, 4) is not None
+    assert sheet_parts._cuts(DATA, 8) is None
 
 
 def test_markup_that_may_hide_a_row_tag_is_looked_for_in_the_data_only() -> None:
@@ -383,6 +390,8 @@ def test_markup_that_may_hide_a_row_tag_is_looked_for_in_the_data_only() -> None
     xml = b"<!-- -->DATA<?pi?>"
     assert not holds(xml, 8, 12)  # before and after the data
     assert holds(xml, 0, 12) and holds(xml, 8, 18)
+    # "!" and "?" in the data, "<!" and "<?" only around it.
+    assert not holds(b"<!-- -->a!b?c<?x?>", 8, 13)
 
 
 def test_a_comment_outside_the_data_does_not_stop_the_cut(cut_any_size: None) -> None:
