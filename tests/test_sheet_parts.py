@@ -417,9 +417,12 @@ def test_only_what_the_sheet_needs_goes_into_each_part(cut_any_size: None) -> No
     with zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             target.writestr(info, source.read(info))
-        target.writestr("xl/worksheets/sheet2.xml", b"<worksheet/>")
+        for extra in ("xl/worksheets/sheet2.xml", "xl/media/image1.png", "docProps/app.xml",
+                      "xl/theme/theme1.xml", "xl/worksheets/_rels/sheet1.xml.rels"):
+            target.writestr(extra, b"<x/>")
     cut = sheet_parts._cut(out.getvalue(), SHEET, 2)
     assert cut is not None
-    names = [name for name, _ in cut.around]
-    assert SHEET not in names and "xl/worksheets/sheet2.xml" not in names
-    assert "xl/workbook.xml" in names
+    assert sorted(name for name, _ in cut.around) == [
+        "[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels", "xl/workbook.xml"]
+    assert read_in_parts(out.getvalue(), "Data", SHEET, 2, LIMITS) == _whole(out.getvalue(),
+                                                                             "Data")

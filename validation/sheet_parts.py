@@ -39,8 +39,9 @@ _DATA_OPEN, _DATA_CLOSE = b"<sheetData>", b"</sheetData>"
 _ROW_OPEN = b"<row "
 # A row tag that says its number (an unprefixed r="..."): calamine places it by that number.
 _NUMBERED_ROW = re.compile(rb'<row\b[^>]{0,256}?\sr="[1-9][0-9]{0,6}"')
-# Only what calamine needs to read one sheet's values goes into each part's package.
 _WORKSHEETS = "xl/worksheets/"
+# The folders whose parts go into each part's package (``_needed_around``).
+_AROUND_FOLDERS = frozenset({"", "_rels", "xl", "xl/_rels"})
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,17 @@ def _cut(data: bytes, sheet_path: str, parts: int) -> _Cut | None:
         if cuts is None:
             return None
         around = [(name, source.read(name)) for name in source.namelist()
-                  if name != sheet_path and not name.startswith(_WORKSHEETS)]
+                  if name != sheet_path and _needed_around(name)]
     return _Cut(sheet_path, xml, cuts, around)
+
+
+def _needed_around(name: str) -> bool:
+    """Whether a part of the package goes into every part's package: what calamine reads to
+    find and read a sheet's values (content types, relationships, the workbook, its styles and
+    shared strings), never other sheets, pictures, themes or properties, which would be
+    inflated and copied once per part for nothing."""
+    folder, _, _ = name.rpartition("/")
+    return folder in _AROUND_FOLDERS
 
 
 def _cuts(xml: bytes, parts: int) -> list[int] | None:
