@@ -31,6 +31,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import make_msgid
@@ -66,12 +67,15 @@ def main() -> int:
                         help="send this fixture from Croydon instead of one return per Marac")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = {processes: run(processes, args.n, args.workers, args.fixture)
-               for processes in (1, 2)}
+    timed = {processes: run(processes, args.n, args.workers, args.fixture)
+             for processes in (1, 2)}
+    results = {processes: seconds for processes, (seconds, _) in timed.items()}
     one, two = results[1], results[2]
-    for processes, seconds in results.items():
+    for processes, (seconds, used) in timed.items():
         print(f"{processes} process(es), MARAC_WORKERS={args.workers}: {args.n} messages in "
-              f"{seconds:.1f} s = {args.n / seconds:.1f} msg/s")
+              f"{seconds:.1f} s = {args.n / seconds:.1f} msg/s; the machine's cores busy "
+              f"{used.busy:.2f} of {os.cpu_count()} on average, this bench's own sending and "
+              f"relay {used.bench:.2f} of them")
     print(f"two processes / one: {one / two:.2f}x ({os.cpu_count()} cores)")
     if args.json:
         print(json.dumps({"messages": args.n, "workers": args.workers,
@@ -113,7 +117,47 @@ def marac_return(marac: str, sender: str) -> tuple[str, bytes]:
     return sender, msg.as_bytes(policy=SMTP_POLICY)
 
 
-def run(processes: int, count: int, workers: int, fixture: str | None) -> float:
+@dataclass(frozen=True)
+class CoresUsed:
+    """Over a timed run, on average: how many cores the whole machine kept busy (every bot
+    process, PostgreSQL, this bench), and how many of them were this bench's own threads."""
+
+    busy: float
+    bench: float
+
+
+class _CpuClock:
+    """The machine's busy and total CPU time (/proc/stat) and this process's, from now."""
+
+    def __init__(self) -> None:
+        self.machine, self.own, self.wall = _machine_jiffies(), _own_seconds(), time.monotonic()
+
+    def used(self) -> CoresUsed:
+        busy, total = (now - then for now, then in zip(_machine_jiffies(), self.machine,
+                                                        strict=True))
+        cores = os.cpu_count() or 1
+        wall = time.monotonic() - self.wall
+        return CoresUsed(busy / total * cores if total else 0.0,
+                         (_own_seconds() - self.own) / wall if wall else 0.0)
+
+
+def _machine_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of every core since boot: idle and iowait are not busy."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return sum(fields) - idle, sum(fields)
+
+
+def _own_seconds() -> float:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
+def run(processes: int, count: int, workers: int, fixture: str | None
+        ) -> tuple[float, CoresUsed]:
     with fresh_database() as url, tempfile.TemporaryDirectory() as tmp, SmtpSink() as sink:
         engine = open_engine(url)
         upgrade(engine)  # the release step, before the processes start
@@ -137,7 +181,7 @@ def run(processes: int, count: int, workers: int, fixture: str | None) -> float:
             warm = len(sink.messages)
             mails = returns(count, fixture)
             shares = [mails[n::processes] for n in range(processes)]
-            started = time.monotonic()
+            started, clock = time.monotonic(), _CpuClock()
             senders = [threading.Thread(target=send, args=(bot.smtp_port, share))
                        for bot, share in zip(bots, shares, strict=True)]
             for sender in senders:
@@ -146,13 +190,13 @@ def run(processes: int, count: int, workers: int, fixture: str | None) -> float:
                 sender.join()
             wait_until(lambda: len(sink.messages) >= warm + count, timeout=TIMEOUT,
                        what="every reply", interval=0.05)
-            seconds = time.monotonic() - started
+            seconds, used = time.monotonic() - started, clock.used()
         finally:
             for bot in bots:
                 bot.stop()
         answered = Counter(str(parse(m.data)["In-Reply-To"]).strip() for m in sink.messages)
         assert all(answered[message_id_of(raw)] == 1 for _s, raw in mails), "not once each"
-        return seconds
+        return seconds, used
 
 
 def send(port: int, mails: list[tuple[str, bytes]]) -> None:
