@@ -165,16 +165,17 @@ def test_a_pleasantry_under_a_plain_subject_is_still_not_understood(
 
 
 @pytest.mark.parametrize(
-    "body",
-    [ONLY_A_FOOTER, f"Hello,\n\nJust saying hello.\n\n{DISCLAIMER}",
-     f"{BANNER}\nHello from Croydon.\n"],
+    ("body", "outcome"),
+    # A thank-you under a signature and a disclaimer is only thanks: nothing to answer.
+    [(ONLY_A_FOOTER, "thanks"), (f"Hello,\n\nJust saying hello.\n\n{DISCLAIMER}", "help"),
+     (f"{BANNER}\nHello from Croydon.\n", "help")],
     ids=["signed-footer", "disclaimer", "banner"],
 )
 def test_a_disclaimer_or_banner_is_never_read_as_a_question(
-    world: tuple[Store, Settings], body: str
+    world: tuple[Store, Settings], body: str, outcome: str
 ) -> None:
     said = mail(world, body, "Hello")
-    assert said.outcome == "help"
+    assert said.outcome == outcome
     assert "error" not in said.text and "I don't know a Marac" not in said.text
 
 
