@@ -98,6 +98,22 @@ def test_a_formula_with_no_stored_value_is_still_an_invalid_count(raw: str) -> N
     assert report.rows_accepted == 5
 
 
+def test_a_filled_down_formula_is_read_as_excel_writes_it() -> None:
+    """Excel writes every cell of a formula filled down after the first as a self-closing
+    shared formula, ``<f t="shared" si="0"/>``: its error value, or its lack of a value, is
+    found as in any other cell; its stored value is read as usual."""
+    report = checked({
+        "D2": '<c r="D2"><f t="shared" ref="D2:D4" si="0">C2/3</f><v>1</v></c>',
+        "D3": '<c r="D3" t="e"><f t="shared" si="0"/><v>#DIV/0!</v></c>',
+        "D4": '<c r="D4"><f t="shared" si="0"/></c>',
+        "D5": '<c r="D5"><f t="shared" si="0"/><v>2</v></c>',
+    })
+    assert found(report) == [("D3", "invalid-count", "#DIV/0!"),
+                             ("D4", "invalid-count", "a formula with no stored value")]
+    assert [r.sheet_row for r in report.rows if r.hard] == [3, 4]
+    assert report.rows[3].counts["repeat_cases"] == 2  # D5, from its stored value
+
+
 def test_every_kind_of_finding_is_kept_when_several_meet_in_one_file() -> None:
     report = checked({
         "D2": '<c r="D2" t="e"><v>#REF!</v></c>',

@@ -32,9 +32,13 @@ _ROW_TRIES = 32
 # letters before any branch, so the usual one-letter reference fails at its second letter
 # (a third quicker over a 50,000-row sheet than trying both branches at every cell).
 _WIDE_CELL_RE = re.compile(rb'r="[A-Z]{2}(?:[A-Z]|(?<=[H-Z][A-Z])\d)')
+# A formula tag's attributes, bounded and taken without backtracking like every run here, but
+# never the "/" of "/>": Excel writes each filled-down cell's formula as ``<f t="shared"
+# si="0"/>``, whose end a plain ``[^>]`` run would swallow, so that no such cell was seen.
+_F_ATTRS = rb"(?:[^>/]|/(?!>)){0,%d}+" % _ATTRS
 _FORMULA_NO_VALUE_RE = re.compile(
-    rb"<(?:\w+:)?c\b([^>]{0,%d}+)>\s*<(?:\w+:)?f\b[^>]{0,%d}+(?:/>|>[^<]*+</(?:\w+:)?f>)\s*"
-    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>" % (_ATTRS, _ATTRS)
+    rb"<(?:\w+:)?c\b([^>]{0,%d}+)>\s*<(?:\w+:)?f\b%s(?:/>|>[^<]*+</(?:\w+:)?f>)\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>" % (_ATTRS, _F_ATTRS)
 )
 # A formula whose result is text keeps an empty result as an empty value: Excel and
 # LibreOffice write ``=IF(C2="","",C2)`` left empty as ``<c t="str"><f>…</f><v></v></c>``.
@@ -47,8 +51,8 @@ _ERROR_HINT = b't="e"'
 # try ends at the next tag, so a hostile run of error tags costs a pass, never a rescan.
 _ERROR_CELL_RE = re.compile(
     rb"<(?:\w+:)?c\b(?=[^>]{0,%d}?\st=\"e\")([^>]{0,%d}+)>\s*"
-    rb"(?:<(?:\w+:)?f\b[^>]{0,%d}+(?:/>|>[^<]*+</(?:\w+:)?f>)\s*)?"
-    rb"<(?:\w+:)?v>([^<]{1,64})</(?:\w+:)?v>" % (_ATTRS, _ATTRS, _ATTRS))
+    rb"(?:<(?:\w+:)?f\b%s(?:/>|>[^<]*+</(?:\w+:)?f>)\s*)?"
+    rb"<(?:\w+:)?v>([^<]{1,64})</(?:\w+:)?v>" % (_ATTRS, _ATTRS, _F_ATTRS))
 # Where a formula may be: "f>", "f/>" (also with a namespace prefix) or "<f ". One search
 # from the literal "f" (rare in sheet data, so the engine skips ahead quickly): the three
 # needles searched one by one stopped at every ">" and " " of the XML (~1.5 ms a megabyte).
