@@ -7,6 +7,8 @@ import csv
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from kernel import wording
 from kernel.quarters import Quarter
 from tests.fixtures import make_fixtures as mf
@@ -169,3 +171,47 @@ def test_a_csv_row_longer_than_its_header_names_the_extra_column(tmp_path: Path)
     report = validate(path)
     [note] = ignored_notes(report)
     assert wording.unheaded_column("AH") in note.message and report.rows_accepted == 6
+
+
+# --------------------------------------------------------------------------------------------
+# A guide to the template that shows a worked example is not the data (spec §3).
+# --------------------------------------------------------------------------------------------
+
+
+def example_guide() -> mf.Grid:
+    example = list(mf.baseline_rows()[0])
+    example[0] = "Example Marac"
+    return [[mf.INSTRUCTIONS[0]], [mf.INSTRUCTIONS[1]], mf.headers(), example]
+
+
+def saved_book(tmp_path: Path, book: mf.Book) -> Path:
+    path = tmp_path / "book.xlsx"
+    mf.to_workbook(book).save(path)
+    return path
+
+
+def ignored_sheets(report: FileReport) -> set[str | None]:
+    return {issue.sheet for issue in found(report, "ignored-sheet")}
+
+
+@pytest.mark.parametrize("guide", ["Instructions", "Guidance", "How to fill in", "Read me"])
+def test_a_guide_with_a_worked_example_gives_way_to_the_data(tmp_path: Path, guide: str) -> None:
+    report = validate(saved_book(tmp_path, {guide: example_guide(),
+                                            mf.DATA_SHEET: mf.baseline_grid()}))
+    assert report.sheet == mf.DATA_SHEET and report.rows_accepted == 6, report.flatten()
+    assert mf.DATA_SHEET not in ignored_sheets(report)
+    # Our own template's instructions sheet is expected; any other guide is said to be ignored.
+    assert ignored_sheets(report) == (set() if guide == "Instructions" else {guide})
+
+
+def test_a_sheet_holding_only_an_example_marac_gives_way_to_the_data(tmp_path: Path) -> None:
+    report = validate(saved_book(tmp_path, {"Sheet1": example_guide(),
+                                            "Sheet2": mf.baseline_grid()}))
+    assert report.sheet == "Sheet2" and report.rows_accepted == 6, report.flatten()
+    assert ignored_sheets(report) == {"Sheet1"}
+
+
+def test_data_on_the_only_sheet_with_headers_is_read_whatever_its_name(tmp_path: Path) -> None:
+    report = validate(saved_book(tmp_path, {"Instructions": mf.baseline_grid(),
+                                            "Notes": [["Chair on leave in November"]]}))
+    assert report.sheet == "Instructions" and report.rows_accepted == 6, report.flatten()

@@ -6,6 +6,7 @@ header row is the first non-blank row of a sheet (row 1 in the template).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +29,12 @@ from validation.reader import SheetData
 HEADER_SEARCH_ROWS = 5
 # The codes of finding the data sheet: the file's shape, and what was left aside.
 LAYOUT_CODES = declared("unknown-template", "duplicate-column", "ignored-column", "ignored-sheet")
+
+# A sheet named like this, or whose rows are all an example Marac, is a guide to the template
+# (spec §3: the data may follow "an instructions sheet"), however well its headers match.
+_GUIDE_NAME = re.compile(
+    r"\b(?:instructions?|guidance|guide|how to|examples?|samples?|read ?me|help)\b|^notes$")
+_EXAMPLE_NAME = re.compile(r"\b(?:examples?|samples?)\b")
 
 _UK_ONLY = set(HEADER_LOOKUP[Edition.UK]) - set(HEADER_LOOKUP[Edition.SCOTLAND])
 _SCOTLAND_ONLY = set(HEADER_LOOKUP[Edition.SCOTLAND]) - set(HEADER_LOOKUP[Edition.UK])
@@ -70,16 +77,35 @@ class _Candidate:
 
 
 def find_layout(sheets: list[SheetData]) -> tuple[Layout | None, list[Issue]]:
-    """The first sheet whose headers match an edition, or a file-level issue saying why not."""
+    """The first sheet whose headers match an edition and that is not a guide to the template
+    (else the first guide whose headers match), or a file-level issue saying why not."""
     candidates: list[_Candidate] = []
+    guides: list[Layout] = []
     for sheet in sheets:
         candidate = _best_header_row(sheet)
         if candidate is None:
             continue
-        if not candidate.missing:
+        if candidate.missing:
+            candidates.append(candidate)
+        elif _is_guide(candidate.layout):  # a worked example: the real data may follow
+            guides.append(candidate.layout)
+        else:
             return candidate.layout, _notes_for(candidate.layout, sheets)
-        candidates.append(candidate)
+    if guides:  # only a guide has the headers: it is read, as the data it is then
+        return guides[0], _notes_for(guides[0], sheets)
     return None, [_unknown_template(candidates)]
+
+
+def _is_guide(layout: Layout) -> bool:
+    """Whether the sheet is clearly instructions: by its name, or by every row below its
+    headers naming an example Marac ("Example Marac", "Sample")."""
+    name = re.sub(r"[^a-z]+", " ", layout.sheet.name.lower()).strip()
+    if _GUIDE_NAME.search(name):
+        return True
+    column = layout.column_of["marac"]
+    names = [cells[column] if column < len(cells) else None for _, cells in layout.data_rows]
+    return bool(names) and all(
+        isinstance(text, str) and _EXAMPLE_NAME.search(text.lower()) for text in names)
 
 
 def _best_header_row(sheet: SheetData) -> _Candidate | None:
