@@ -7,12 +7,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from kernel import wording
 from kernel.quarters import Quarter
 from tests.fixtures import make_fixtures as mf
+from validation.cells import to_date
 from validation.context import ValidationContext
 from validation.issues import Issue
+from validation.reader import Workbook, read_workbook
 from validation.report import FileReport
 from validation.validate import validate_path
 
@@ -98,3 +101,43 @@ def test_a_count_formula_with_no_stored_value_is_still_an_invalid_count(tmp_path
     issue = only_hard(validate(with_cell(tmp_path, "G4", "=1+1")))
     assert (issue.cell, issue.code, issue.value) == (
         "G4", "invalid-count", wording.FORMULA_WITHOUT_VALUE)
+
+
+# --------------------------------------------------------------------------------------------
+# A workbook in the 1904 date system (Excel for Mac): a date kept as a plain serial number
+# counts from 1 Jan 1904, and a cell read as a date already is not moved again.
+# --------------------------------------------------------------------------------------------
+
+SERIAL_1904 = {"B3": 44120, "B4": 44141}  # 17 Oct and 7 Nov 2024 counted from 1904
+
+
+def saved_1904(tmp_path: Path) -> Path:
+    grid = mf.baseline_grid()
+    mf.put(grid, "B3", mf.Shown(SERIAL_1904["B3"], "General"))
+    mf.put(grid, "B4", mf.Shown(SERIAL_1904["B4"], '"Meeting "dd/mm/yyyy'))
+    book = mf.to_workbook({mf.DATA_SHEET: grid})
+    book.epoch = CALENDAR_MAC_1904  # written as <workbookPr date1904="1"/>
+    path = tmp_path / "mac.xlsx"
+    book.save(path)
+    return path
+
+
+def test_plain_serials_in_a_1904_workbook_count_from_1904(tmp_path: Path) -> None:
+    report = validate(saved_1904(tmp_path))
+    assert [row.meeting_date for row in report.rows] == list(mf.MEETING_DATES), report.flatten()
+    assert report.status == "accepted" and report.rows_accepted == 6
+
+
+def test_both_reads_of_a_package_carry_its_date_system(tmp_path: Path) -> None:
+    data = saved_1904(tmp_path).read_bytes()
+    book = read_workbook(data, "mac.xlsx")  # no early read: the scanning read
+    assert isinstance(book, Workbook) and all(sheet.date1904 for sheet in book.sheets)
+    plain = validate(with_cell(tmp_path, "B3", mf.Shown(44120, "General")))
+    assert plain.rows[1].meeting_date == date(2020, 10, 16)  # the 1900 system, as before
+
+
+def test_to_date_counts_a_serial_from_the_workbooks_epoch() -> None:
+    assert to_date(44120, date1904=True).value == date(2024, 10, 17)
+    assert to_date("44120", date1904=True).value == date(2024, 10, 17)
+    assert to_date(44120).value == date(2020, 10, 16)
+    assert to_date(date(2024, 10, 17), date1904=True).value == date(2024, 10, 17)

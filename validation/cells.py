@@ -17,6 +17,9 @@ from validation.safe_text import safe_display_text
 T = TypeVar("T")
 
 _EXCEL_EPOCH = date(1899, 12, 30)
+# A workbook in the 1904 date system (Excel for Mac) counts from 1 Jan 1904: its serial 0 is
+# the 1900 system's serial 1462.
+_DAYS_1900_TO_1904 = 1462
 # Serial numbers for 1 Jan 2000 .. 31 Dec 2099: anything else is not a meeting date.
 _SERIAL_RANGE = (36526, 73415)
 _TEXT_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d",
@@ -83,15 +86,18 @@ def to_count(value: Any, *, text_native: bool = False) -> Converted[int]:
 EARLIEST_YEAR, LATEST_YEAR = 1900, 9990
 
 
-def to_date(value: Any, *, text_native: bool = False) -> Converted[date]:
-    """A real date, an Excel serial number, or text in UK order or ISO form."""
-    converted = _to_date(value, text_native=text_native)
+def to_date(value: Any, *, text_native: bool = False, date1904: bool = False
+            ) -> Converted[date]:
+    """A real date, an Excel serial number (counted from 1904 in a ``date1904`` workbook),
+    or text in UK order or ISO form."""
+    shift = _DAYS_1900_TO_1904 if date1904 else 0
+    converted = _to_date(value, text_native=text_native, shift=shift)
     if converted.value is not None and not EARLIEST_YEAR <= converted.value.year <= LATEST_YEAR:
         return Converted(Status.INVALID)
     return converted
 
 
-def _to_date(value: Any, *, text_native: bool) -> Converted[date]:
+def _to_date(value: Any, *, text_native: bool, shift: int) -> Converted[date]:
     if is_blank(value):
         return Converted(Status.BLANK)
     if isinstance(value, datetime):
@@ -101,10 +107,10 @@ def _to_date(value: Any, *, text_native: bool) -> Converted[date]:
     if isinstance(value, bool):
         return Converted(Status.INVALID)
     if isinstance(value, (int, float)):
-        return _from_serial(value, Status.OK)
+        return _from_serial(value + shift, Status.OK)
     text = str(value).strip()
     if re.fullmatch(r"\d{5}(?:\.\d+)?", text):
-        return _from_serial(float(text), Status.OK if text_native else Status.NORMALISED)
+        return _from_serial(float(text) + shift, Status.OK if text_native else Status.NORMALISED)
     parsed = _parse_text_date(text)
     if parsed is None:
         return Converted(Status.INVALID)

@@ -100,7 +100,8 @@ def _cached_name(text: str) -> Converted[str]:
 
 def _read_dates(table: Table, values: list[Any]) -> Iterator[Issue]:
     distinct = Distinct(values)
-    read = partial(to_date, text_native=table.layout.sheet.text_native)
+    sheet = table.layout.sheet
+    read = partial(to_date, text_native=sheet.text_native, date1904=sheet.date1904)
     converted: dict[Any, Converted[date]] = distinct.convert(read)
     table.meeting_date = distinct.each({key: c.value for key, c in converted.items()})
     ordinal = {key: c.value.toordinal() if c.value else 0 for key, c in converted.items()}

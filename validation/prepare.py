@@ -17,7 +17,7 @@ from validation.findings import Findings
 from validation.issues import Issue
 from validation.layout import Layout, find_layout
 from validation.parse import parse_table_lazily
-from validation.reader import SheetData, Workbook
+from validation.reader import Workbook
 from validation.table import Table
 
 
@@ -75,7 +75,7 @@ def without_cells(prepared: Prepared) -> Prepared:
     if prepared.layout is None:
         return prepared
     sheet = prepared.layout.sheet
-    bare = SheetData(sheet.name, [], sheet.formulas_without_value, sheet.text_native)
+    bare = dataclasses.replace(sheet, rows=[])
     layout = dataclasses.replace(prepared.layout, sheet=bare)  # not its cached data_rows
     table = None if prepared.table is None else dataclasses.replace(
         prepared.table, layout=layout, raw=[])

@@ -33,7 +33,12 @@ from validation.isolated import Capped, ChildFailed, ChildRaised, keep_until_sen
 from validation.issues import Issue, declared
 from validation.sheet_parts import Limits, large_sheets, parts_wanted, read_in_parts
 from validation.xls_scan import xls_errors
-from validation.xlsx_scan import SheetScan, XlsxScanner, without_string_counts
+from validation.xlsx_scan import (
+    SheetScan,
+    XlsxScanner,
+    uses_1904_dates,
+    without_string_counts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +76,7 @@ class SheetData:
     rows: list[Row]
     formulas_without_value: set[str] = field(default_factory=set)
     text_native: bool = False  # CSV: every value is text, so text numbers are not news
+    date1904: bool = False  # the workbook's date serials count from 1904 (Excel for Mac)
 
 
 @dataclass
@@ -205,6 +211,7 @@ def _read_plain(data: bytes) -> Workbook:
     book = python_calamine.load_workbook(io.BytesIO(data))
     parts = parts_wanted()
     large = large_sheets(data) if parts > 1 else {}
+    date1904 = _package_uses_1904(data)
     sheets = []
     for meta in book.sheets_metadata:
         if not _is_worksheet(meta):
@@ -213,7 +220,7 @@ def _read_plain(data: bytes) -> Workbook:
                if meta.name in large else None)
         rows = (_trimmed_list(cut, set()) if cut is not None
                 else _calamine_trimmed(book.get_sheet_by_name(meta.name), set()))
-        sheets.append(SheetData(meta.name, rows))
+        sheets.append(SheetData(meta.name, rows, date1904=date1904))
     return Workbook(sheets)
 
 
@@ -248,9 +255,11 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
     # The guard lets a real .xls travel under an .xlsx name; only zip packages are scanned.
     is_package = data.startswith(b"PK") and suffix in {"xlsx", "xlsm"}
     scans: dict[str, SheetScan] = {}
+    date1904 = False
     if is_package:
         scanner = scanner or _scanned(data)
         scans = _sheet_scans(data, scanner)
+        date1904 = _package_uses_1904(data)
         if absurd := scanner.absurd_shared_strings():
             data = without_string_counts(data, absurd)  # else calamine reserves ~100 GB
     elif suffix == "ods" and data.startswith(b"PK"):
@@ -272,7 +281,7 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
         else:
             rows = _calamine_trimmed(book.get_sheet_by_name(meta.name), keep)
         _put_errors(rows, errors)
-        sheets.append(SheetData(meta.name, rows, scan.formulas_without_value))
+        sheets.append(SheetData(meta.name, rows, scan.formulas_without_value, date1904=date1904))
     return Workbook(sheets)
 
 
@@ -320,6 +329,14 @@ def _scanned(data: bytes) -> XlsxScanner:
                 while chunk := stream.read(1 << 20):
                     scanner.feed(part, chunk)
     return scanner
+
+
+def _package_uses_1904(data: bytes) -> bool:
+    """The .xlsx's date system: calamine turns a date-formatted serial into a date itself,
+    but a serial shown as General (or in a format it does not take for a date) comes as a
+    plain number, which ``cells.to_date`` must count from the workbook's own epoch."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return uses_1904_dates(archive)
 
 
 def _sheet_scans(data: bytes, scanner: XlsxScanner) -> dict[str, SheetScan]:

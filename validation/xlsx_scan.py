@@ -203,6 +203,20 @@ def sheet_paths(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
         yield sheet.get("name", ""), posixpath.normpath(path)
 
 
+def uses_1904_dates(archive: zipfile.ZipFile) -> bool:
+    """Whether the workbook counts its date serials from 1 Jan 1904 (``<workbookPr
+    date1904="1"/>``, as Excel for Mac long did) rather than from 1900. A workbook part that
+    is missing or will not parse says nothing: the usual 1900 system, as calamine assumes."""
+    try:
+        workbook = _parse(archive, "xl/workbook.xml")
+    except (KeyError, ElementTree.ParseError):
+        return False
+    # By local name: a Strict package writes the same element in another namespace.
+    properties = next((e for e in workbook if e.tag.rpartition("}")[2] == "workbookPr"), None)
+    flag = "" if properties is None else properties.get("date1904", "")
+    return flag.strip().lower() in {"1", "true"}
+
+
 def _parse(archive: zipfile.ZipFile, part: str) -> ElementTree.Element:
     """A package part as XML; every way it can fail to parse is a ``ParseError``."""
     try:
