@@ -3,6 +3,7 @@ quarter with one cell changed."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from pathlib import Path
 
@@ -141,3 +142,30 @@ def test_to_date_counts_a_serial_from_the_workbooks_epoch() -> None:
     assert to_date("44120", date1904=True).value == date(2024, 10, 17)
     assert to_date(44120).value == date(2020, 10, 16)
     assert to_date(date(2024, 10, 17), date1904=True).value == date(2024, 10, 17)
+
+
+# --------------------------------------------------------------------------------------------
+# A .csv saved from Excel keeps a long date as it is shown, its weekday first.
+# --------------------------------------------------------------------------------------------
+
+LONG_DATES = ["Thursday, 3 October 2024", "Thursday 3 October 2024", "Thu 3 Oct 2024",
+              "Thu, 3 Oct 2024", "Thursday, October 3, 2024"]
+
+
+@pytest.mark.parametrize("text", LONG_DATES)
+def test_a_long_date_with_its_weekday_is_read(text: str) -> None:
+    assert to_date(text, text_native=True).value == date(2024, 10, 3)
+
+
+def test_a_csv_of_long_dates_is_read_day_first(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        write = csv.writer(out).writerow
+        write(mf.headers())
+        for row in mf.baseline_rows():
+            day = row[1]
+            assert isinstance(day, date)
+            write([f"{day:%A}, {day.day} {day:%B %Y}" if cell is day else cell for cell in row])
+    report = validate(path)
+    assert not [i for i in report.issues if i.code == "invalid-date"], report.flatten()
+    assert [row.meeting_date for row in report.rows] == list(mf.MEETING_DATES)

@@ -23,7 +23,12 @@ _DAYS_1900_TO_1904 = 1462
 # Serial numbers for 1 Jan 2000 .. 31 Dec 2099: anything else is not a meeting date.
 _SERIAL_RANGE = (36526, 73415)
 _TEXT_DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d",
-                      "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %y")
+                      "%d %b %Y", "%d %B %Y", "%d-%b-%Y", "%d-%b-%y", "%d %b %y",
+                      # Excel's long date, as a .csv saves what the cell shows: "Thursday,
+                      # 3 October 2024" (UK), with or without the comma; the US order is
+                      # named in words, so it cannot be misread.
+                      "%A, %d %B %Y", "%A %d %B %Y", "%a, %d %b %Y", "%a %d %b %Y",
+                      "%A, %B %d, %Y")
 _INT_TEXT = re.compile(r"[0-9]+(?:\.0+)?")
 
 
