@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import string as _string
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 # ---------------------------------------------------------------------------------------------
@@ -113,4 +115,48 @@ def _cut_text(text: str) -> str:
 
 def echoed(text: str) -> str:
     """``text`` as quoted back to its writer: cut to ``ECHO_CHARS`` with "…", in quotes."""
-    return repr(_cut_text(text))
+    return quoted(_cut_text(text))
+
+
+# What a cell can hold that a reader cannot see in a quote, shown plainly (the character as a
+# space, or left out) and then named: repr's "Croydon\xa0" means nothing to a Marac
+# coordinator, "'Croydon ' (with a non-breaking space)" does.
+_UNSEEN = (
+    (re.compile("[\u00a0\u2007\u202f]"), " ", "a non-breaking space"),
+    (re.compile("[\t\u1680\u2000-\u2006\u2008-\u200a\u205f\u3000]"), " ", "an unusual space"),
+    (re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]"), " ", "a line break"),
+    (re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\u200b-\u200f\u202a-\u202e"
+                "\u2060-\u2069\ufeff\ud800-\udfff]"), "", "an invisible character"),
+)
+
+
+def quoted(text: str) -> str:
+    """Text from a file or a message quoted back as a person reads it: in quotes, never with
+    a Python escape, any space or character they could not see there said to be there."""
+    found = []
+    for pattern, shown_as, name in _UNSEEN:
+        text, count = pattern.subn(shown_as, text)
+        if count:
+            found.append(name)
+    quote = '"' if "'" in text and '"' not in text else "'"
+    return f"{quote}{text}{quote}" + (f" (with {' and '.join(found)})" if found else "")
+
+
+class _Quoting(_string.Formatter):
+    """A template's ``{value!r}`` quotes the text with ``quoted`` (a date as "3 Oct 2024"):
+    the templates quote what the file says with ``!r``, and a reply must never show repr."""
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion == "r" and isinstance(value, str):
+            return quoted(value)
+        if conversion == "r" and isinstance(value, date):
+            return day_text(value)
+        return super().convert_field(value, conversion)
+
+
+_QUOTING = _Quoting()
+
+
+def fill(template: str, params: Mapping[str, Any]) -> str:
+    """``template`` with ``params``, a missing one blank; ``!r`` quotes as ``quoted`` does."""
+    return _QUOTING.vformat(template, (), _Defaulting(params))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kernel.wording.common import _cut_text, _Defaulting, day_text
+from kernel.wording.common import _cut_text, day_text, fill
 
 FORM_TITLE = "Record a meeting"
 FORM_SUBMIT = "Check and record"
@@ -174,7 +174,7 @@ def _render(template: str, params: dict[str, Any]) -> str:
         k: _cut_text(v) if isinstance(v, str) and k in ("value", "column") else v
         for k, v in params.items()
     }
-    return template.format_map(_Defaulting(shown))
+    return fill(template, shown)
 
 
 # -- amendments in words ("change Croydon 3 Oct 2024 repeat cases to 9") ----------------------

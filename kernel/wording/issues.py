@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from kernel.wording.common import _cut_text, _Defaulting, short_list
+from kernel.wording.common import _cut_text, fill, short_list
 
 
 class Severity(StrEnum):
@@ -63,7 +63,7 @@ class IssueCode:
         template = self.template
         if params.get("required") and self.required_template is not None:
             template = self.required_template
-        return template.format_map(_Defaulting(params))
+        return fill(template, params)
 
 
 # The {value} of a cell holding a formula whose result was never calculated and saved.

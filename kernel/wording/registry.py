@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from kernel.wording.common import _Defaulting, and_list, plural
+from kernel.wording.common import and_list, fill, plural
 
 # ---------------------------------------------------------------------------------------------
 # Registry import and export (store/registry*.py; `marac-bot registry import`): row-numbered
@@ -52,7 +52,7 @@ REGISTRY_ERRORS: dict[str, str] = {
 
 def registry_error(code: str, **params: Any) -> str:
     """The message of a registry import problem; missing parameters render blank."""
-    return REGISTRY_ERRORS[code].format_map(_Defaulting(params))
+    return fill(REGISTRY_ERRORS[code], params)
 
 
 def registry_error_line(row: int, message: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from kernel.wording.common import quoted
+
 SITE = "Marac data dashboard"
 SKIP_TO_CONTENT = "Skip to the content"
 
@@ -79,19 +81,19 @@ def outside_scope(marac: str) -> str:
 
 
 def unknown_marac(name: str) -> str:
-    return f"No Marac called {name[:60]!r} is registered."
+    return f"No Marac called {quoted(name[:60])} is registered."
 
 
 def unknown_year(text: str) -> str:
-    return f"{text[:60]!r} is not a financial year such as 2024/25: showing the latest year."
+    return f"{quoted(text[:60])} is not a financial year such as 2024/25: showing the latest year."
 
 
 def unknown_area(text: str) -> str:
-    return f"{text[:60]!r} is not a registered area: showing all your Maracs."
+    return f"{quoted(text[:60])} is not a registered area: showing all your Maracs."
 
 
 def unknown_quarter(text: str) -> str:
-    return f"{text[:60]!r} is not a quarter such as Q3 2024/25: showing the latest one."
+    return f"{quoted(text[:60])} is not a quarter such as Q3 2024/25: showing the latest one."
 
 
 # The pages' headings and labels.
