@@ -42,6 +42,7 @@ class Case:
     channels: tuple[str, ...] = BOTH
     setup: str | None = None  # a named state first (part B: "held-changes")
     kind: str = ""  # the corpus section, for the report
+    headers: tuple[tuple[str, str], ...] = ()  # mail headers: email only
 
 
 def has(
@@ -886,4 +887,26 @@ CORPUS: tuple[Case, ...] = (
     thanks("Got it, thanks"),
     howto("I'm new to this - how do I send you the Marac data?", LAMBETH_T, welcome=False),
     howto("what do we need to send?", LAMBETH_T),
+    # --- mail from Exchange asking for no auto-replies: written by a person, so answered -------
+    Case(
+        "Has Croydon uploaded Q3 2024/25?",
+        "question-has-uploaded",
+        {"data.marac": "Croydon", "data.quarter": "Q3 2024/25", "data.uploaded": True},
+        CROYDON,
+        "Question",
+        channels=EMAIL,
+        kind="has",
+        headers=(("X-Auto-Response-Suppress", "DR, RN, NRN, OOF, AutoReply"),),
+    ),
+    Case(
+        "Hi,\n\nHow do I send you our data for the new quarter?\n\nThanks\nJo",
+        "question-how-to",
+        {"data.templates": list(LAMBETH_T), "data.welcome": False},
+        LAMBETH,
+        "Marac return",
+        says="due by",
+        channels=EMAIL,
+        kind="how-to",
+        headers=(("X-Auto-Response-Suppress", "All"),),
+    ),
 )

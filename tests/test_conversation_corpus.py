@@ -47,7 +47,8 @@ def run(store: Store, settings_: Settings, case: Case, channel: str) -> Said:
     if case.setup is not None:
         SETUPS[case.setup](store, case)
     if channel == "email":
-        message = email(case.text, sender=case.sender, subject=case.subject)
+        message = email(case.text, sender=case.sender, subject=case.subject,
+                        headers=dict(case.headers))
     elif channel == "teams":
         message = teams(store, case.text, sender=case.sender)
     else:

@@ -390,6 +390,21 @@ def test_automatic_mail_from_a_coordinator_records_no_data(
     assert mailroom.count(Submission) == 0 and mailroom.count(MeetingVersion) == 0
 
 
+@pytest.mark.parametrize("suppress", ["All", "DR, RN, NRN, OOF, AutoReply"])
+def test_mail_asking_for_no_auto_replies_is_still_handled(
+    mailroom: Mailroom, suppress: str
+) -> None:
+    """Exchange puts X-Auto-Response-Suppress on mail people write: it is not automatic mail
+    (interface.md's list), so the return is recorded and the question answered."""
+    headers = {"X-Auto-Response-Suppress": suppress}
+    sent = mailroom.exchange(compose(files=[fixture("clean_libreoffice.xlsx")], headers=headers))
+    assert sent.outcome == "submission-accepted" and len(sent.replies) == 1
+    assert mailroom.count(Submission) == 1
+    asked = mailroom.exchange(compose(subject="Question", body="Has Croydon uploaded Q3 2024/25?\n",
+                                      headers=headers))
+    assert asked.outcome == "question-has-uploaded" and len(asked.replies) == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # No template: help, not-a-template, images, questions.
 # ---------------------------------------------------------------------------------------------

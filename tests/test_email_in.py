@@ -180,8 +180,9 @@ def test_a_filename_cannot_carry_a_directory() -> None:
     (("Auto-Submitted: no",), None),
     (("X-Autoreply: yes",), "auto-reply"),
     (("X-Autorespond: Vacation",), "auto-reply"),
-    (("X-Auto-Response-Suppress: DR, OOF, AutoReply",), "auto-reply"),
-    (("X-Auto-Response-Suppress: RN, NRN",), None),
+    # A request not to be auto-answered, which Exchange adds to mail people write: not automatic.
+    (("X-Auto-Response-Suppress: All",), None),
+    (("X-Auto-Response-Suppress: DR, RN, NRN, OOF, AutoReply",), None),
     (("Precedence: bulk",), "bulk"),
     (("Precedence: junk",), "bulk"),
     (("Precedence: list",), "mailing-list"),

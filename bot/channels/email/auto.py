@@ -14,7 +14,6 @@ BOT_HEADER = "X-Marac-Bot"
 
 _DAEMONS = frozenset({"mailer-daemon", "postmaster"})
 _AUTOREPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-AutoReply-From", "X-Autoresponder")
-_SUPPRESS_VALUES = frozenset({"all", "oof"})
 _BULK = frozenset({"bulk", "junk"})
 _LIST_HEADERS = ("List-Id", "List-Unsubscribe", "List-Post")
 
@@ -42,9 +41,8 @@ def automatic_reason(
         return "auto-submitted"
     if any(message.get(name) is not None for name in _AUTOREPLY_HEADERS):
         return "auto-reply"
-    suppress = str(message.get("X-Auto-Response-Suppress", "")).lower().split(",")
-    if {value.strip() for value in suppress} & _SUPPRESS_VALUES:
-        return "auto-reply"
+    # X-Auto-Response-Suppress is not read: it asks us not to auto-reply, and Exchange puts it
+    # on ordinary mail people write, so it says nothing about whether the mail is automatic.
     precedence = _first_word(message.get("Precedence"))
     if precedence in _BULK:
         return "bulk"
