@@ -191,6 +191,8 @@ class Dispatcher:
 
             return chat_link.answer(session, message, contact, settings=self.settings, now=now,
                                     private=is_private_thread(message.thread))
+        if not message.is_question and _thanks_in_a_thread(message):
+            return HandlerResult(Outcome.THANKS)
         question = (message.text if message.is_question
                     else ask.question_text(session, message, today=today))
         if question is not None:
@@ -324,6 +326,14 @@ def _to_registered_address(message: InboundMessage, address: str) -> InboundMess
     logger.warning("reply for %s redirected from %s to the registered address",
                    address, message.thread.address)
     return replace(message, thread=replace(message.thread, address=address))
+
+
+def _thanks_in_a_thread(message: InboundMessage) -> bool:
+    """Only thanks under a reply's subject ("Thanks!" under "RE: Lambeth Q3 2024/25"): the
+    subject repeats the thread's topic, it asks nothing. A new message whose subject is a
+    question is still answered, "Thanks" in its body or not."""
+    subject = message.subject.strip()
+    return confirmation.strip_reply_prefix(subject) != subject and help.is_thanks(message)
 
 
 def _is_inline_image(attachment: Attachment) -> bool:

@@ -191,6 +191,12 @@ def away(text: str, *, subject: str = "Marac data") -> Case:
 
 LAMBETH_T = ("marac-data-template-lambeth.xlsx",)
 
+
+def in_thread(text: str, subject: str, *, sender: str = LAMBETH) -> Case:
+    """Thanks sent as a reply: the subject repeats the thread's topic and asks nothing."""
+    return Case(text, "thanks", {}, sender, subject, channels=EMAIL, kind="thanks")
+
+
 CORPUS: tuple[Case, ...] = (
     # --- has a Marac sent a quarter -----------------------------------------------------------
     has("has Lambeth uploaded Q3 2024/25?", "Lambeth", "Q3 2024/25", True),
@@ -908,5 +914,20 @@ CORPUS: tuple[Case, ...] = (
         channels=EMAIL,
         kind="how-to",
         headers=(("X-Auto-Response-Suppress", "All"),),
+    ),
+    # --- thanks in a reply thread: the subject names a Marac and quarter, nothing is asked -----
+    in_thread("Thanks!", "RE: Lambeth Q3 2024/25"),
+    in_thread("Many thanks, that's great", "Re: Has Croydon uploaded Q4 2024/25?", sender=CROYDON),
+    in_thread("Lovely, thank you\n\nJo", "AW: Lambeth Marac Q4 2024/25 return"),
+    in_thread("Cheers\n\nSent from my iPhone", "RE: Lambeth Oct-Dec figures"),
+    # ... but a new message asking in its subject is answered, thanks in the body or not
+    Case(
+        "Thanks\n\nSam",
+        "question-has-uploaded",
+        {"data.marac": "Croydon", "data.quarter": "Q4 2024/25", "data.uploaded": True},
+        CROYDON,
+        "Has Croydon uploaded Q4 2024/25?",
+        channels=EMAIL,
+        kind="has",
     ),
 )

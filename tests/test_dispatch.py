@@ -527,6 +527,24 @@ def test_a_question_in_the_subject_is_answered_under_a_pleasantry_and_a_disclaim
     assert body_of(handled.reply).startswith("Croydon has not uploaded Q3 2024/25")
 
 
+@pytest.mark.parametrize("subject", ["RE: Croydon Q3 2024/25", "AW: Q3 2024/25 return - Croydon",
+                                     "Re: has Croydon uploaded Q3 2024/25?"])
+def test_thanks_in_a_reply_thread_is_thanks_whatever_the_subject_names(
+    mailroom: Mailroom, subject: str
+) -> None:
+    """A reply's subject repeats the thread's topic: "Thanks!" under it asks nothing."""
+    handled = mailroom.exchange(compose(subject=subject, body="Thanks!\n\nSam\n"))
+    assert handled.outcome == "thanks" and handled.replies == []
+
+
+def test_a_new_message_asking_in_its_subject_is_answered_under_thanks(
+    mailroom: Mailroom,
+) -> None:
+    handled = mailroom.exchange(compose(subject="Has Croydon uploaded Q3 2024/25?",
+                                        body="Thanks\n\nSam\n"))
+    assert handled.outcome == "question-has-uploaded" and len(handled.replies) == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Duplicates and failures.
 # ---------------------------------------------------------------------------------------------

@@ -91,9 +91,8 @@ def mail(world: tuple[Store, Settings], body: str, subject: str) -> Said:
 
 @pytest.mark.parametrize(
     "body",
-    [PLAIN, OUTLOOK, THUNDERBIRD, ONLY_A_FOOTER, UNSIGNED_FOOTER, BANNER_ON_TOP,
-     REPLY_ABOVE_QUOTE, IPHONE],
-    ids=["plain", "outlook", "thunderbird", "only-a-footer", "unsigned-footer", "banner-on-top",
+    [PLAIN, OUTLOOK, THUNDERBIRD, UNSIGNED_FOOTER, BANNER_ON_TOP, REPLY_ABOVE_QUOTE, IPHONE],
+    ids=["plain", "outlook", "thunderbird", "unsigned-footer", "banner-on-top",
          "reply-above-quote", "iphone"],
 )
 @pytest.mark.parametrize("prefix", ["", "RE: "])
@@ -104,6 +103,16 @@ def test_the_subjects_question_is_answered_under_a_body_that_asks_nothing_answer
     assert said.outcome == "question-has-uploaded", said.text
     assert said.text.startswith(CROYDON_Q3)
     assert "did not understand" not in said.text and "error" not in said.text
+
+
+def test_a_signed_thank_you_asks_the_subject_only_in_a_new_message(
+    world: tuple[Store, Settings],
+) -> None:
+    """A new message's subject is its question; a reply's repeats the thread's topic, so a
+    thank-you under it is only thanks."""
+    said = mail(world, ONLY_A_FOOTER, HAS_CROYDON)
+    assert said.outcome == "question-has-uploaded" and said.text.startswith(CROYDON_Q3)
+    assert mail(world, ONLY_A_FOOTER, "RE: " + HAS_CROYDON).outcome == "thanks"
 
 
 @pytest.mark.parametrize("body", [PLAIN, OUTLOOK, THUNDERBIRD],
