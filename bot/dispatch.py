@@ -193,15 +193,18 @@ class Dispatcher:
                                     private=is_private_thread(message.thread))
         if not message.is_question and _thanks_in_a_thread(message):
             return HandlerResult(Outcome.THANKS)
+        documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
+        # Beside a file we cannot read, only a plain question is one: "Our Q3 figures for
+        # Lambeth." describes the file, and must be told it was not read.
         question = (message.text if message.is_question
-                    else ask.question_text(session, message, today=today))
+                    else ask.question_text(session, message, today=today,
+                                           plainly=bool(documents)))
         if question is not None:
             answered = ask.answer(session, message, question, asker=contact,
                                   settings=self.settings, today=today, images=self.images)
             return help.with_actions(answered, message, role=contact.role)
         if help.is_thanks(message):  # nothing to answer; a reply would only invite another
             return HandlerResult(Outcome.THANKS)
-        documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
         if documents:
             return HandlerResult(Outcome.NOT_A_TEMPLATE,
                                  help.not_a_template(message, documents, mailbox=self.mailbox))

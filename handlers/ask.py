@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from handlers.confirmation import strip_reply_prefix
 from handlers.letter import BOILERPLATE, SENTENCE_END
-from handlers.questions import answer_question, looks_like_question, understanding
+from handlers.questions import answer_question, asks_plainly, looks_like_question, understanding
 from handlers.result import HandlerResult, Outcome
 from kernel.config import Policy
 from kernel.messages import InboundMessage, Reply
@@ -38,16 +38,18 @@ _SIGN_OFF = re.compile(
 )
 
 
-def question_text(session: Session, message: InboundMessage, *, today: date) -> str | None:
+def question_text(session: Session, message: InboundMessage, *, today: date,
+                  plainly: bool = False) -> str | None:
     """The question a message asks, if any: of the first sentences of its body that read as
     one (a greeting before them passed over; quoted text, signatures and disclaimers not
     read) and its subject, the one the question engine understands best, the body's first
     on a tie. "Could you let me know?" under the subject "has Croydon uploaded Q3?" is not
     understood, so the subject is answered; a body question understood as well as the
-    subject is answered over it. When none is understood, the first is (and gets help)."""
+    subject is answered over it. When none is understood, the first is (and gets help).
+    ``plainly``: only text that is plainly a question counts (``asks_plainly``)."""
     subject = strip_reply_prefix(message.subject).strip()
     candidates = [c for c in (*_sentences(message.text), subject)
-                  if c and looks_like_question(c)]
+                  if c and looks_like_question(c) and (not plainly or asks_plainly(c))]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     readings = [understanding(session, c, today=today) for c in candidates]

@@ -11,6 +11,7 @@ a reply to the bot's message about held changes; the runner must know how to mak
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ class Case:
     setup: str | None = None  # a named state first (part B: "held-changes")
     kind: str = ""  # the corpus section, for the report
     headers: tuple[tuple[str, str], ...] = ()  # mail headers: email only
+    files: tuple[tuple[str, bytes, str], ...] = ()  # (name, bytes, type) attached: email only
 
 
 def has(
@@ -190,12 +192,20 @@ def away(text: str, *, subject: str = "Marac data") -> Case:
 
 
 LAMBETH_T = ("marac-data-template-lambeth.xlsx",)
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+TNEF = b"\x78\x9f\x3e\x22\x34\x12\x01\x06\x90\x08\x00\x04"  # winmail.dat's signature
 
 
 def in_thread(text: str, subject: str, *, sender: str = LAMBETH) -> Case:
     """Thanks sent as a reply: the subject repeats the thread's topic and asks nothing."""
     return Case(text, "thanks", {}, sender, subject, channels=EMAIL, kind="thanks")
 
+
+def unread(text: str, subject: str, file: tuple[str, bytes, str], *,
+           sender: str = LAMBETH) -> Case:
+    """A file we cannot read, with words that describe it: told it was not read."""
+    return Case(text, "not-a-template", {}, sender, subject, says=re.escape(file[0]),
+                channels=EMAIL, kind="not-a-template", files=(file,))
 
 CORPUS: tuple[Case, ...] = (
     # --- has a Marac sent a quarter -----------------------------------------------------------
@@ -929,5 +939,24 @@ CORPUS: tuple[Case, ...] = (
         "Has Croydon uploaded Q4 2024/25?",
         channels=EMAIL,
         kind="has",
+    ),
+    # --- a file we cannot read, described rather than asked about -----------------------------
+    unread("Hi,\n\nOur Q3 figures for Lambeth.\n\nJo", "Lambeth Q3 2024/25 return",
+           ("Lambeth Q3 return.pdf", PDF, "application/pdf")),
+    unread("Hi,\n\nOur Q3 figures for Lambeth.\n\nKind regards\nJo",
+           "Lambeth Marac Q3 2024/25 return", ("winmail.dat", TNEF, "application/ms-tnef")),
+    unread("Here are the Lambeth numbers for October to December.", "Lambeth Oct-Dec",
+           ("lambeth-q3.docx", b"PK\x03\x04", "application/vnd.openxmlformats-"
+            "officedocument.wordprocessingml.document")),
+    # ... but a plain question beside one is answered
+    Case(
+        "Hi,\n\nDid Lambeth's Q3 2024/25 return arrive ok? The minutes are attached too.",
+        "question-has-uploaded",
+        {"data.marac": "Lambeth", "data.quarter": "Q3 2024/25", "data.uploaded": True},
+        LAMBETH,
+        "Minutes",
+        channels=EMAIL,
+        kind="has",
+        files=(("minutes.pdf", PDF, "application/pdf"),),
     ),
 )

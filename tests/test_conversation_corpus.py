@@ -48,7 +48,7 @@ def run(store: Store, settings_: Settings, case: Case, channel: str) -> Said:
         SETUPS[case.setup](store, case)
     if channel == "email":
         message = email(case.text, sender=case.sender, subject=case.subject,
-                        headers=dict(case.headers))
+                        headers=dict(case.headers), files=case.files)
     elif channel == "teams":
         message = teams(store, case.text, sender=case.sender)
     else:

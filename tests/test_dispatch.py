@@ -468,6 +468,32 @@ def test_a_pdf_gets_a_not_a_spreadsheet_answer(mailroom: Mailroom) -> None:
     assert mailroom.count(Submission) == 0
 
 
+@pytest.mark.parametrize("file", [
+    File("Croydon Q3 return.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+    File("winmail.dat", b"\x78\x9f\x3e\x22", "application/ms-tnef"),
+])
+def test_a_file_we_cannot_read_beside_a_statement_is_said_not_read(
+    mailroom: Mailroom, file: File
+) -> None:
+    """"Our Q3 figures for Croydon." describes the file: not a question to answer about them."""
+    handled = mailroom.exchange(compose(subject="Croydon Marac Q3 2024/25 return",
+                                        body="Hi,\n\nOur Q3 figures for Croydon.\n\nSam\n",
+                                        files=[file]))
+    assert handled.outcome == "not-a-template"
+    assert body_of(handled.reply).strip() == wording.not_a_template_text([file.filename],
+                                                                        MAILBOX)
+    assert mailroom.count(Submission) == 0
+
+
+@pytest.mark.parametrize("body", ["Has Croydon uploaded Q3 2024/25?",
+                                  "Could you check whether Croydon uploaded Q3 2024/25"])
+def test_a_plain_question_beside_a_pdf_is_answered(mailroom: Mailroom, body: str) -> None:
+    pdf = File("minutes.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    handled = mailroom.exchange(compose(subject="Minutes", body=f"Hi,\n\n{body}\n",
+                                        files=[pdf]))
+    assert handled.outcome == "question-has-uploaded"
+
+
 def test_a_signature_image_beside_a_template_is_ignored(mailroom: Mailroom) -> None:
     logo = File("image001.png", matplotlib_file("png"), "image/png", inline=True)
     handled = mailroom.exchange(compose(files=[fixture("clean_libreoffice.xlsx"), logo]))

@@ -13,7 +13,13 @@ import pytest
 
 from handlers.questions.entities import extract
 from handlers.questions.intents import missing
-from handlers.questions.matchers import MATCHERS, help_topics, looks_like_question, route
+from handlers.questions.matchers import (
+    MATCHERS,
+    asks_plainly,
+    help_topics,
+    looks_like_question,
+    route,
+)
 from handlers.questions.model import Entities
 from tests.questions_support import TODAY, snapshot
 
@@ -274,3 +280,22 @@ def test_help_is_generated_from_the_matchers() -> None:
 )
 def test_looks_like_question_needs_no_database(text: str, expected: bool) -> None:
     assert looks_like_question(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Our Q3 figures for Lambeth.", False),  # read by a matcher, but it describes a file
+        ("Lambeth Q3 2024/25", False),
+        ("Here are the Croydon numbers for October to December", False),
+        ("has Croydon uploaded Q3", True),
+        ("Which Maracs are missing Q4?", True),
+        ("Could you check Lambeth's Q3 figures", True),
+        ("Re: Lambeth Q3 figures - all ok?", True),
+        ("Hashtag figures for Lambeth", False),  # "has" only as a whole word
+    ],
+)
+def test_asks_plainly_needs_a_question_mark_or_a_question_opening(
+    text: str, expected: bool
+) -> None:
+    assert asks_plainly(text) is expected

@@ -14,7 +14,7 @@ or why the question was not answered (``UnknownName``, ``Refusal``, …); ``answ
 from __future__ import annotations
 
 from handlers.questions.engine import Understanding, answer_question, understanding
-from handlers.questions.matchers import MATCHERS, looks_like_question
+from handlers.questions.matchers import MATCHERS, asks_plainly, looks_like_question
 from handlers.questions.model import Answer
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Answer",
     "Understanding",
     "answer_question",
+    "asks_plainly",
     "looks_like_question",
     "understanding",
 ]

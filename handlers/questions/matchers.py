@@ -213,3 +213,20 @@ def looks_like_question(text: str) -> bool:
     words = cleaned.split()
     return (len(words) <= _SHORT_WORDS and bool(_PERIODISH.search(cleaned))
             and not _NAMES_A_FILE.search(cleaned))
+
+
+# How a question opens ("has Croydon…", "which Maracs…", "could you tell me…").
+_OPENS_A_QUESTION = re.compile(
+    r"(?:who|whose|what|which|when|where|why|how|has|have|had|did|does|do|is|are|was|were"
+    r"|can|could|would|will|should|shall|may)\b")
+
+
+def asks_plainly(text: str) -> bool:
+    """Whether free text is plainly a question, not only one a matcher could read: it has a
+    question mark or opens as a question does. Beside a document we cannot read, "Our Q3
+    figures for Lambeth." describes the file; answering it would hide that the file was not
+    read."""
+    from handlers.questions.entities import normalise
+
+    cleaned = normalise(text)
+    return "?" in cleaned or _OPENS_A_QUESTION.match(cleaned) is not None
