@@ -27,6 +27,7 @@ from handlers.submission import (
     file_key,
     is_spreadsheet,
     outcome_of,
+    received_file,
     refuse_files,
     submit_files,
     within_limit,
@@ -110,7 +111,7 @@ class Dispatcher:
                                   sender=sender, reads=reads)
         finally:
             reads.cancel_rest()
-        made = tuple(make_ahead(ReceivedFile(a.filename, a.data, report))
+        made = tuple(make_ahead(received_file(a, report))
                      for a in spreadsheets
                      if (report := checked.get(file_key(a))) is not None)
         return Ahead(checked, made, sender)

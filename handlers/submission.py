@@ -29,9 +29,6 @@ from validation.validate import begin_read, validate_bytes
 
 logger = logging.getLogger(__name__)
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
-
-
 @dataclass(frozen=True)
 class Submitted:
     """Who sent which files, how, and under what key a redelivery is recognised."""
@@ -48,7 +45,20 @@ class Submitted:
 
 
 def is_spreadsheet(attachment: Attachment) -> bool:
-    return attachment.filename.lower().endswith(SPREADSHEET_SUFFIXES)
+    """By its name's ending, or, for a name with none, its declared type (kernel.messages)."""
+    return attachment.spreadsheet_name is not None
+
+
+def read_name(attachment: Attachment) -> str:
+    """The name the guard and the reader go by: it says the format ("Lambeth Q3 return" sent as
+    an .xlsx is read as "Lambeth Q3 return.xlsx"); reports keep the sender's own name."""
+    return attachment.spreadsheet_name or attachment.filename
+
+
+def received_file(attachment: Attachment, report: FileReport,
+                  recorded: Recorded | None = None) -> ReceivedFile:
+    return ReceivedFile(attachment.filename, attachment.data, report, recorded,
+                        read_as=read_name(attachment))
 
 
 def within_limit(files: Sequence[Attachment], limit: int
@@ -76,7 +86,7 @@ class ReadsBegun:
         # By the attachment itself: the same object reaches the check (``Submitted.files``),
         # and is held here with its read, so that its id stays its own.
         self._reads = {id(a): (a, read) for a in files
-                       if (read := begin_read(a.data, a.filename, max_file_bytes)) is not None}
+                       if (read := begin_read(a.data, read_name(a), max_file_bytes)) is not None}
 
     def take(self, attachment: Attachment) -> Capped[Prepared] | None:
         begun = self._reads.pop(id(attachment), None)
@@ -137,7 +147,7 @@ def submit_files(
         logger.info("%s from %s: %s, %d of %d rows accepted", attachment.filename,
                     submitted.sender, report.status_of(tally), tally.accepted, tally.total)
         recorded = Recorded(submission.id, submission.filename, submission.sender)
-        received.append(ReceivedFile(attachment.filename, attachment.data, report, recorded))
+        received.append(received_file(attachment, report, recorded))
     return received
 
 
@@ -156,9 +166,10 @@ def _check(session: Session, submitted: Submitted, attachment: Attachment, *,
     # The read is taken only now: should reading the store fail first, it is still among
     # ``reads``, and cancelled with the rest rather than left with no one to finish it.
     early = reads.take(attachment) if reads is not None else None
-    return name_data_team(validate_bytes(attachment.data, attachment.filename, context,
-                                         early=early),
-                          settings.data_team_contact)
+    report = validate_bytes(attachment.data, read_name(attachment), context, early=early)
+    if report.file != attachment.filename:  # read by its type, told by the sender's name
+        report = replace(report, file=attachment.filename)
+    return name_data_team(report, settings.data_team_contact)
 
 
 def file_key(attachment: Attachment) -> tuple[str, str]:

@@ -7,6 +7,7 @@ message's ``ThreadRef``. Handlers see only these types, never a transport librar
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -15,6 +16,18 @@ from typing import Any, Literal
 from kernel.entry import FormRequest, MeetingEntry
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS_TYPE = "application/vnd.ms-excel"
+# The spreadsheet types a file may be declared as, each with the ending it is read by.
+SPREADSHEET_TYPES = {
+    XLS_TYPE: ".xls",
+    XLSX_TYPE: ".xlsx",
+    "application/vnd.ms-excel.sheet.macroenabled.12": ".xlsm",
+    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
+    "text/csv": ".csv",
+}
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+# Outlook's Rich Text wrapper: the file the sender attached is inside it, out of our reach.
+TNEF_TYPE = "application/ms-tnef"
 
 
 class Channel(StrEnum):
@@ -43,6 +56,26 @@ class Attachment:
     content_type: str = "application/octet-stream"
     # Shown in the HTML body at ``cid:<inline_id>`` (the grid's picture), not offered as a file.
     inline_id: str | None = None
+
+    @property
+    def spreadsheet_name(self) -> str | None:
+        """The name to read the file by, or None if neither its name nor its type says it is a
+        spreadsheet: its own name when that ends as a spreadsheet's; else, when the name says no
+        other type (no ending, or one no type is known by), the name with its declared type's
+        ending ("Lambeth Q3 return" sent as an .xlsx). Only which reader to try: the guard and
+        the reader still decide what the bytes are. The name shown to people stays its own."""
+        if self.filename.lower().endswith(SPREADSHEET_SUFFIXES):
+            return self.filename
+        suffix = SPREADSHEET_TYPES.get(self.content_type.lower())
+        if suffix is None or mimetypes.guess_type(self.filename, strict=False)[0] is not None:
+            return None  # "notes.pdf" declared as a spreadsheet is still a PDF by its name
+        return self.filename + suffix
+
+    @property
+    def outlook_wrapped(self) -> bool:
+        """Outlook's winmail.dat (TNEF): what the sender attached is inside, unreadable."""
+        return (self.content_type.lower() == TNEF_TYPE
+                or self.filename.strip().lower() == "winmail.dat")
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,13 @@ class ReceivedFile:
     data: bytes
     report: FileReport
     recorded: Recorded | None = None  # None until recorded (a check only, a form's entry)
+    # The name whose ending says the format, when the file's own does not ("Lambeth Q3
+    # return" sent as an .xlsx): the annotated copy is read by it. Empty: ``filename``.
+    read_as: str = ""
+
+    @property
+    def read_name(self) -> str:
+        return self.read_as or self.filename
 
 
 @dataclass(frozen=True)
@@ -181,7 +188,7 @@ def file_attachments(received: ReceivedFile) -> tuple[Attachment, ...]:
     report = received.report
     if not _needs_annotation(report):
         return ()
-    annotated = annotate_workbook(received.data, received.filename, report)
+    annotated = annotate_workbook(received.data, received.read_name, report)
     out = [Attachment(_checked_name(received.filename), annotated, XLSX_TYPE)]
     if _capped(report):
         out.append(Attachment(f"{_stem(received.filename)}-issues.csv", issues_csv(report),

@@ -96,6 +96,19 @@ def test_attachment_bytes_are_the_file_the_sender_attached(
     assert attachment.content_type == content_type
 
 
+@pytest.mark.parametrize(("fixture", "content_type"), [
+    ("xlsx_named_without_ending.eml", XLSX),  # declared
+    ("octet_stream_named_without_ending.eml", XLSX),  # octet-stream: the bytes say .xlsx
+])
+def test_a_workbook_named_without_an_ending_keeps_its_name_and_says_its_type(
+    fixture: str, content_type: str
+) -> None:
+    (attachment,) = convert(raw(fixture)).attachments
+    assert attachment.filename == "Lambeth Q3 return"
+    assert attachment.content_type == content_type
+    assert attachment.spreadsheet_name == "Lambeth Q3 return.xlsx"
+
+
 def test_outlook_submission_has_display_name_subject_quarter_and_plain_text() -> None:
     message = convert(raw("plain_with_xlsx.eml"))
     assert message.sender_name == "Smith, Jane"

@@ -125,6 +125,25 @@ def inspect_container(
     return GuardResult(None, budget.inflated)
 
 
+def sniffed_extension(data: bytes) -> str | None:
+    """The workbook ending a file sent as "application/octet-stream" under a name with no
+    ending looks like: ".xls" for a compound file (OLE2), ".xlsx" for a zip whose
+    [Content_Types].xml names a spreadsheet main part; None for anything else. A cheap hint
+    for which reader to try, never more: ``check_container`` still decides."""
+    if data.startswith(_OLE_MAGIC):
+        return ".xls"
+    if not data.startswith(_ZIP_MAGIC):
+        return None
+    budget = ZipBudget(zip_limits(len(data)))
+    try:
+        entries = _zip_entries(data, budget)  # refuses a directory of too many parts unread
+        marker = next((e for e in entries if e.filename == _CONTENT_TYPES), None)
+        content_types = _read_marker(data, marker, budget).lower()  # the first megabyte only
+    except ZipRefusal:
+        return None
+    return ".xlsx" if any(kind in content_types for kind in _SPREADSHEET_MAIN_TYPES) else None
+
+
 def _check(
     data: bytes, filename: str, *, max_bytes: int, budget: ZipBudget, observe: Observer | None
 ) -> None:

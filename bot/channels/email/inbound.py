@@ -25,21 +25,17 @@ from bot.channels.email.auth import is_sender_verified
 from bot.channels.email.auto import automatic_reason
 from bot.channels.email.policy import PARSE
 from bot.channels.email.text import body_text, strip_quoted
-from kernel.messages import Attachment, InboundMessage, ThreadRef
+from kernel.messages import (
+    SPREADSHEET_TYPES,
+    Attachment,
+    InboundMessage,
+    ThreadRef,
+)
 from kernel.quarters import Quarter
+from validation.guards import sniffed_extension
 from validation.safe_text import safe_display_text, safe_filename
 
 logger = logging.getLogger(__name__)
-
-# Spreadsheets some clients attach with no Content-Disposition and no file name at all.
-SPREADSHEET_TYPES = {
-    "application/vnd.ms-excel": ".xls",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "application/vnd.ms-excel.sheet.macroenabled.12": ".xlsm",
-    "application/vnd.oasis.opendocument.spreadsheet": ".ods",
-    "text/csv": ".csv",
-}
-
 
 def to_inbound(
     raw: bytes,
@@ -130,7 +126,7 @@ def attachments(message: EmailMessage) -> list[Attachment]:
             logger.warning("attachment %r has no decodable content; skipped", filename)
             continue
         found.append(Attachment(filename=filename, data=data,
-                                content_type=_content_type(content_type, filename)))
+                                content_type=_content_type(content_type, filename, data)))
     return found
 
 
@@ -146,11 +142,16 @@ def _filename(part: EmailMessage) -> str | None:
     return safe_filename(decode_escapes(str(name))) or None
 
 
-def _content_type(declared: str, filename: str) -> str:
-    """The declared type, unless it is the generic octet-stream and the name says more."""
+def _content_type(declared: str, filename: str, data: bytes) -> str:
+    """The declared type, unless it is the generic octet-stream and the name or, for a name
+    that says nothing, the bytes say more (a workbook saved as "Lambeth Q3 return")."""
     if declared != "application/octet-stream":
         return declared
     suffix = "." + filename.rpartition(".")[2].lower()
     known = {ext: kind for kind, ext in SPREADSHEET_TYPES.items()}
     # mimetypes alone depends on the host's mime.types, which may not know .xlsx.
-    return known.get(suffix) or mimetypes.guess_type(filename)[0] or declared
+    named = known.get(suffix) or mimetypes.guess_type(filename, strict=False)[0]
+    if named is not None:
+        return named
+    sniffed = sniffed_extension(data)
+    return known[sniffed] if sniffed is not None else declared

@@ -1,0 +1,111 @@
+"""Attachments as real mail clients send them (the audit of issue 16's mail cases), through the
+stored inbox, the Worker and the dispatcher on a real database: a workbook whose name has no
+ending, Outlook's winmail.dat, a PDF beside the return, and a file for a Marac the sender may
+not send for.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bot.settings import Settings
+from kernel import wording
+from store.db import Store
+from store.models import MeetingVersion, Submission
+from tests.dispatch_support import (
+    EMAILS,
+    FIXTURES,
+    MAILBOX,
+    File,
+    Mailroom,
+    attachments_of,
+    body_of,
+    compose,
+    load_registry,
+    matplotlib_file,
+)
+
+OCTET = "application/octet-stream"
+
+
+@pytest.fixture
+def mailroom(db_store: Store, tmp_path: Path) -> Mailroom:
+    with db_store.transaction() as session:
+        load_registry(session)
+    return Mailroom(db_store, Settings(data_dir=tmp_path / "data", mailbox_address=MAILBOX,
+                                       smtp_listen=None, http_listen=None))
+
+
+def template(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# A workbook saved under a name with no ending: read as its type says, named as they named it.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eml", ["xlsx_named_without_ending.eml",
+                                 "octet_stream_named_without_ending.eml"])
+def test_a_workbook_named_without_an_ending_is_read(mailroom: Mailroom, eml: str) -> None:
+    """Outlook's "Lambeth Q3 return" as an .xlsx type, and Gmail's as octet-stream (sniffed)."""
+    handled = mailroom.exchange((EMAILS / eml).read_bytes())
+    assert handled.outcome == "submission-accepted"
+    body = body_of(handled.reply)
+    assert "Lambeth Q3 return: 6 of 6 rows accepted for Lambeth" in body
+    assert "not a spreadsheet" not in body
+    assert mailroom.count(MeetingVersion) == 6
+
+
+@pytest.mark.parametrize(("source", "content_type"), [
+    ("clean_libreoffice.xlsx", OCTET),
+    ("clean_libreoffice.xls", OCTET),
+    ("clean_libreoffice.ods", "application/vnd.oasis.opendocument.spreadsheet"),
+    ("clean_libreoffice.xlsx", "application/vnd.openxmlformats-officedocument"
+                               ".spreadsheetml.sheet"),
+])
+def test_a_name_with_an_unknown_ending_goes_by_its_type_or_its_bytes(
+    mailroom: Mailroom, source: str, content_type: str
+) -> None:
+    name = "Croydon return v2.final"  # ".final" is no type anyone knows
+    handled = mailroom.exchange(compose(files=[File(name, template(source), content_type)]))
+    assert handled.outcome == "submission-accepted", body_of(handled.reply)
+    assert f"{name}: 6 of 6 rows accepted" in body_of(handled.reply)
+
+
+def test_a_file_without_an_ending_keeps_its_name_in_the_annotated_copy(
+    mailroom: Mailroom,
+) -> None:
+    handled = mailroom.exchange(compose(files=[File("Croydon Q3", template("several_issues.xlsx"),
+                                                    OCTET)]))
+    assert handled.outcome == "submission-partially-accepted"
+    files = attachments_of(handled.reply)
+    assert set(files) == {"Croydon Q3-checked.xlsx"}
+    sheet = openpyxl.load_workbook(io.BytesIO(files["Croydon Q3-checked.xlsx"]))["Marac data"]
+    assert any(cell.comment is not None for row in sheet.iter_rows() for cell in row)
+
+
+@pytest.mark.parametrize(("name", "data", "content_type"), [
+    ("Q3 minutes", b"%PDF-1.4 not a workbook", OCTET),  # neither a zip nor a compound file
+    ("minutes.pdf", b"%PDF-1.4", "application/vnd.openxmlformats-officedocument"
+                                 ".spreadsheetml.sheet"),  # the name says PDF: so it is
+])
+def test_a_name_and_type_that_do_not_say_spreadsheet_are_not_read(
+    mailroom: Mailroom, name: str, data: bytes, content_type: str
+) -> None:
+    handled = mailroom.exchange(compose(subject="Minutes", body="Minutes attached.\n",
+                                        files=[File(name, data, content_type)]))
+    assert handled.outcome == "not-a-template"
+    assert mailroom.count(Submission) == 0
+
+
+def test_a_pdf_named_without_an_ending_is_still_not_a_spreadsheet(mailroom: Mailroom) -> None:
+    handled = mailroom.exchange(compose(subject="Minutes", body="Minutes attached.\n",
+                                        files=[File("Q3 minutes", matplotlib_file("pdf"),
+                                                    OCTET)]))
+    assert handled.outcome == "not-a-template"
+    assert wording.not_a_template_text(["Q3 minutes"], MAILBOX) in body_of(handled.reply)
