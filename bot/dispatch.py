@@ -141,13 +141,14 @@ class Dispatcher:
         spreadsheets, skipped = within_limit(
             [a for a in message.attachments if message.files_are_returns or is_spreadsheet(a)],
             self.settings.max_attachments)
+        others = _documents(message)
         if ahead is not None and spreadsheets:
             # A registered sender's files (check_ahead passes nothing else), found moments ago
             # in the same registry: not looked up again. A change to the contact committed in
             # between counts as coming just after this message, as it would a moment later.
             return self._submission(session, _to_registered_address(message, ahead.sender.email),
                                     ahead.sender.email, today, now, files=spreadsheets,
-                                    skipped=skipped, ahead=ahead)
+                                    skipped=skipped, unread=others, ahead=ahead)
         contact = find_contact(session, message.sender) if message.sender_verified else None
         if contact is None and message.is_question and not spreadsheets:
             # The command line's --as someone unregistered: the question engine says why not.
@@ -167,7 +168,8 @@ class Dispatcher:
                                          sender=contact.email)
         if spreadsheets:
             return self._submission(session, message, contact.email, today, now,
-                                    files=spreadsheets, skipped=skipped, ahead=ahead)
+                                    files=spreadsheets, skipped=skipped, unread=others,
+                                    ahead=ahead)
         prefixes = self._replied_prefixes(session, message)
         in_thread = held_thread.answer(session, message, sender=contact.email,
                                        prefixes=prefixes, now=now)
@@ -194,21 +196,20 @@ class Dispatcher:
                                     private=is_private_thread(message.thread))
         if not message.is_question and _thanks_in_a_thread(message):
             return HandlerResult(Outcome.THANKS)
-        documents = [a.filename for a in message.attachments if not _is_inline_image(a)]
         # Beside a file we cannot read, only a plain question is one: "Our Q3 figures for
         # Lambeth." describes the file, and must be told it was not read.
         question = (message.text if message.is_question
                     else ask.question_text(session, message, today=today,
-                                           plainly=bool(documents)))
+                                           plainly=bool(others)))
         if question is not None:
             answered = ask.answer(session, message, question, asker=contact,
                                   settings=self.settings, today=today, images=self.images)
             return help.with_actions(answered, message, role=contact.role)
         if help.is_thanks(message):  # nothing to answer; a reply would only invite another
             return HandlerResult(Outcome.THANKS)
-        if documents:
+        if others:
             return HandlerResult(Outcome.NOT_A_TEMPLATE,
-                                 help.not_a_template(message, documents, mailbox=self.mailbox))
+                                 help.not_a_template(message, others, mailbox=self.mailbox))
         return HandlerResult(Outcome.HELP, help.how_to_submit(message, mailbox=self.mailbox,
                                                                role=contact.role))
 
@@ -256,9 +257,11 @@ class Dispatcher:
 
     def _submission(self, session: Session, message: InboundMessage, sender: str,
                     today: date, now: datetime, *, files: list[Attachment],
-                    skipped: list[Attachment], ahead: Ahead | None) -> HandlerResult:
+                    skipped: list[Attachment], unread: list[Attachment],
+                    ahead: Ahead | None) -> HandlerResult:
         """The files of a registered ``sender`` (their registry address, which the message's
-        reply address already is: ``_to_registered_address``), checked and recorded."""
+        reply address already is: ``_to_registered_address``), checked and recorded; the
+        message's other documents (``unread``) are named, so the reply covers every one."""
         submitted = self._submitted(message, sender, now, files, today=today)
         received = submit_files(session, submitted, settings=self.settings, today=today,
                                 checked=ahead.reports if ahead is not None else None)
@@ -266,6 +269,7 @@ class Dispatcher:
                       if any(r.report.rows_held for r in received) else None)
         notes = [wording.not_processed_text([a.filename for a in skipped],
                                             limit=self.settings.max_attachments)] if skipped else []
+        notes += _unread_notes(unread)
         notes += self._answered(session, received)
         notes += self._numbers(session, submitted, received, today)
         text = submission_text(received, held_until=held_until, notes=notes)
@@ -338,6 +342,22 @@ def _thanks_in_a_thread(message: InboundMessage) -> bool:
     question is still answered, "Thanks" in its body or not."""
     subject = message.subject.strip()
     return confirmation.strip_reply_prefix(subject) != subject and help.is_thanks(message)
+
+
+def _documents(message: InboundMessage) -> list[Attachment]:
+    """The message's files that are neither returns to read nor inline images (a PDF, a
+    winmail.dat): answered, or named in the submission's reply, never read."""
+    if message.files_are_returns:
+        return []
+    return [a for a in message.attachments if not is_spreadsheet(a) and not _is_inline_image(a)]
+
+
+def _unread_notes(documents: list[Attachment]) -> list[str]:
+    """The lines naming the documents beside a return that were not read."""
+    wrapped = [d.filename for d in documents if d.outlook_wrapped]
+    others = [d.filename for d in documents if not d.outlook_wrapped]
+    return (([wording.not_read_text(others)] if others else [])
+            + ([wording.wrapped_not_read_text(wrapped)] if wrapped else []))
 
 
 def _is_inline_image(attachment: Attachment) -> bool:

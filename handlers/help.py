@@ -45,9 +45,17 @@ def with_actions(result: HandlerResult, message: InboundMessage,
     return replace(result, reply=replace(reply, text=text, html=None))
 
 
-def not_a_template(message: InboundMessage, names: Sequence[str], *, mailbox: str) -> Reply:
-    return Reply(message.thread, wording.not_a_template_text(names, mailbox),
-                 attachments=(blank_template(),))
+def not_a_template(message: InboundMessage, documents: Sequence[Attachment], *,
+                   mailbox: str) -> Reply:
+    """Files that are no spreadsheet: a blank template to fill. Outlook's winmail.dat gets its
+    own words: the sender attached a spreadsheet, and never saw that name."""
+    wrapped = any(d.outlook_wrapped for d in documents)
+    others = [d.filename for d in documents if not d.outlook_wrapped]
+    paragraphs = [wording.outlook_wrapped_text()] if wrapped else []
+    if others:
+        paragraphs.append(wording.not_a_template_text(others, mailbox))
+    return Reply(message.thread, "\n\n".join(paragraphs),
+                 attachments=(blank_template(),) if others else ())
 
 
 def unknown_sender(message: InboundMessage, *, mailbox: str) -> Reply:

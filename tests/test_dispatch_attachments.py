@@ -25,6 +25,7 @@ from tests.dispatch_support import (
     attachments_of,
     body_of,
     compose,
+    html_of,
     load_registry,
     matplotlib_file,
 )
@@ -109,3 +110,62 @@ def test_a_pdf_named_without_an_ending_is_still_not_a_spreadsheet(mailroom: Mail
                                                     OCTET)]))
     assert handled.outcome == "not-a-template"
     assert wording.not_a_template_text(["Q3 minutes"], MAILBOX) in body_of(handled.reply)
+
+
+# ---------------------------------------------------------------------------------------------
+# Outlook's winmail.dat: the coordinator attached a workbook and never saw that name.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_outlook_winmail_dat_is_answered_with_what_to_do_about_it(mailroom: Mailroom) -> None:
+    handled = mailroom.exchange((EMAILS / "outlook_tnef_winmail_dat.eml").read_bytes())
+    assert handled.outcome == "not-a-template"
+    body = body_of(handled.reply)
+    assert body.strip() == wording.outlook_wrapped_text()
+    assert "not a spreadsheet" not in body
+    assert attachments_of(handled.reply) == {}  # they have the file: no blank template
+    assert mailroom.count(Submission) == 0
+
+
+def test_winmail_dat_by_its_name_alone_and_beside_a_pdf(mailroom: Mailroom) -> None:
+    handled = mailroom.exchange(compose(files=[
+        File("winmail.dat", b"\x78\x9f\x3e\x22 tnef", OCTET),
+        File("minutes.pdf", matplotlib_file("pdf"), "application/pdf")]))
+    assert handled.outcome == "not-a-template"
+    body = body_of(handled.reply)
+    assert wording.outlook_wrapped_text() in body
+    assert wording.not_a_template_text(["minutes.pdf"], MAILBOX) in body
+    assert set(attachments_of(handled.reply)) == {"marac-data-template.xlsx"}
+
+
+# ---------------------------------------------------------------------------------------------
+# One reply covers every attachment: the documents beside a return are named, not read.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_pdf_beside_the_return_is_named_as_not_read(mailroom: Mailroom) -> None:
+    handled = mailroom.exchange((EMAILS / "xlsx_plus_pdf.eml").read_bytes())
+    assert handled.outcome == "submission-accepted"
+    assert mailroom.outbox_size() == 1
+    body = body_of(handled.reply)
+    assert "Lambeth Q3.xlsx: 6 of 6 rows accepted" in body
+    assert wording.not_read_text(["Q3 narrative.pdf"]) in body.split("\n")
+    assert "Q3 narrative.pdf" in html_of(handled.reply)
+    assert mailroom.count(Submission) == 1
+
+
+def test_every_document_beside_the_return_is_named_but_not_a_signature_logo(
+    mailroom: Mailroom,
+) -> None:
+    logo = File("image001.png", matplotlib_file("png"), "image/png", inline=True)
+    handled = mailroom.exchange(compose(files=[
+        File("Croydon Q3.xlsx", template("clean_libreoffice.xlsx")), logo,
+        File("narrative.pdf", matplotlib_file("pdf"), "application/pdf"),
+        File("notes.docx", b"PK\x03\x04 not really", "application/vnd.openxmlformats-"
+                                                     "officedocument.wordprocessingml.document"),
+        File("winmail.dat", b"\x78\x9f\x3e\x22 tnef", "application/ms-tnef")]))
+    body = body_of(handled.reply)
+    lines = body.split("\n")
+    assert wording.not_read_text(["narrative.pdf", "notes.docx"]) in lines
+    assert wording.wrapped_not_read_text(["winmail.dat"]) in lines
+    assert "image001" not in body

@@ -86,6 +86,7 @@ HOMES: dict[str, str] = {
     "NATIONAL_ROWS": "reports",
     "NATIONAL_RULE": "reports",
     "NATIONAL_XLSX_SHEET": "reports",
+    "OUTLOOK_WRAPPED": "replies",
     "OVERVIEW_HEADINGS": "reports",
     "OVERVIEW_NOTE": "reports",
     "OVERVIEW_XLSX_SHEET": "reports",
@@ -234,7 +235,9 @@ HOMES: dict[str, str] = {
     "no_maracs_in_text": "questions",
     "not_a_template_text": "replies",
     "not_processed_text": "replies",
+    "not_read_text": "replies",
     "not_yet_heading": "questions",
+    "outlook_wrapped_text": "replies",
     "overview_national": "reports",
     "overview_title": "reports",
     "partner_line": "questions",
@@ -301,6 +304,7 @@ HOMES: dict[str, str] = {
     "withdrawn_notice_subject": "history",
     "withdrawn_notice_text": "history",
     "withdrawn_text": "history",
+    "wrapped_not_read_text": "replies",
 }
 
 

@@ -143,6 +143,32 @@ def not_processed_text(names: Sequence[str], *, limit: int) -> str:
             "we have not read or recorded these; please send them again in another message.")
 
 
+def not_read_text(names: Sequence[str]) -> str:
+    """The documents beside a return that are no spreadsheet (a PDF narrative): named, so that
+    the one reply covers every attachment."""
+    kind = "not spreadsheets" if len(names) > 1 else "not a spreadsheet"
+    return f"Not read: {and_list(list(names))} ({kind})."
+
+
+# Outlook in Rich Text format sends every attachment inside one winmail.dat (TNEF): the
+# coordinator attached "Lambeth Q3 return.xlsx" and never saw that name.
+OUTLOOK_WRAPPED = (
+    "Outlook wrapped the file you attached in winmail.dat, which we cannot open. Please send it "
+    "again as an ordinary attachment: send the message in HTML or plain-text format rather "
+    "than Rich Text (in Outlook: Format Text, then HTML)."
+)
+
+
+def outlook_wrapped_text() -> str:
+    """The reply to a message whose only file came as winmail.dat."""
+    return f"Thank you. {OUTLOOK_WRAPPED} Nothing from it has been recorded."
+
+
+def wrapped_not_read_text(names: Sequence[str]) -> str:
+    """A winmail.dat beside a return that was read: named, and what to do about it."""
+    return f"Not read: {and_list(list(names))}. {OUTLOOK_WRAPPED}"
+
+
 HELD_EXPIRED_SUBJECT = "Marac data: changed figures not confirmed in time"
 
 
