@@ -40,6 +40,7 @@ from reports.reply import (
     MadeAhead,
     headline,
     make_ahead,
+    refused_maracs,
     submission_attachments,
     submission_text,
 )
@@ -228,8 +229,10 @@ class Dispatcher:
             return []
         # The submissions just recorded, or met again: not read back (issue 14). Only the
         # sender's own: a Message-ID reused by someone else must not show them another's.
+        # Not a file refused whole for its Maracs: there is nothing in it to withdraw.
         own = [(r.recorded.number, r.recorded.filename) for r in received
-               if r.recorded is not None and r.recorded.sender == submitted.sender]
+               if r.recorded is not None and r.recorded.sender == submitted.sender
+               and not refused_maracs(r.report)]
         soft = any(r.report.by_severity(Severity.SOFT) for r in received)
         note = ids_note(session, recorded=own, soft=soft, today=today,
                         due_days=self.settings.due_days)

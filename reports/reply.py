@@ -68,19 +68,48 @@ class IssueSection:
 
 # A meeting sent again with different figures: held until confirmed (spec §4).
 HELD_CHANGE = "changed-from-previous"
+# A row for a Marac the sender may not send for.
+NOT_AUTHORISED = "not-authorised"
+
+
+def refused_maracs(report: FileReport) -> list[str]:
+    """The Maracs of a file refused whole because its sender may not send for them (a manager
+    forwarding a coordinator's return): every row refused for that alone. Empty for a file
+    with rows taken or any other problem, whose reply says what to fix as usual."""
+    if not report.rows_total or report.rows_rejected != report.rows_total:
+        return []
+    found = [i for i in report.issues if i.severity is not Severity.INFO]
+    if any(i.code != NOT_AUTHORISED for i in found):
+        return []
+    return list(dict.fromkeys(str(i.value) for i in found))
 
 
 def headline(files: Sequence[ReceivedFile]) -> str:
     """The reply's first line: what happened to the meetings, in words."""
     reports = [f.report for f in files]
+    refused = [r for r in reports if refused_maracs(r)]
     return wording.submission_headline(
         total=sum(r.rows_total for r in reports),
         recorded=sum(r.rows_accepted for r in reports),
         held=sum(r.rows_held for r in reports),
         unchanged=sum(r.rows_unchanged for r in reports),
-        to_fix=sum(r.rows_rejected for r in reports if not r.rejected_file),
+        to_fix=sum(r.rows_rejected for r in reports
+                   if not r.rejected_file and r not in refused),
         unread=[r.file for r in reports if r.rejected_file],
+        refused=sum(r.rows_total for r in refused),
+        not_registered=list(dict.fromkeys(m for r in refused for m in refused_maracs(r))),
     )
+
+
+def refusal_notes(files: Sequence[ReceivedFile]) -> list[str]:
+    """For each file refused whole (``refused_maracs``): nothing recorded, and who to ask."""
+    notes = []
+    for received in files:
+        maracs = refused_maracs(received.report)
+        if maracs:
+            team = str(received.report.issues[0].params.get("team", ""))
+            notes.append(wording.not_registered_text(received.report.file, maracs, team))
+    return notes
 
 
 def submission_text(files: Sequence[ReceivedFile], *, held_until: date | None,
@@ -89,6 +118,7 @@ def submission_text(files: Sequence[ReceivedFile], *, held_until: date | None,
     soft findings (capped), then what to do about held changes and the annotated copies."""
     lines = [headline(files), "", wording.SUBMISSION_THANKS, ""]
     lines += [outcome_line(f.report, checked_only=False) for f in files]
+    lines += [line for note in refusal_notes(files) for line in ("", note)]
     lines += [line for note in notes for line in ("", note)]
     lines += [line for note in quarter_notes(files) for line in ("", note)]
     for section in issue_sections(files):
@@ -112,6 +142,8 @@ def issue_sections(files: Sequence[ReceivedFile]) -> list[IssueSection]:
     sections = []
     for received in files:
         report = received.report
+        if refused_maracs(report):  # its refusal note says it all: nothing to fix
+            continue
         for severity in (Severity.HARD, Severity.SOFT):
             issues = report.by_severity(severity)
             if severity is Severity.HARD:
@@ -205,7 +237,9 @@ def _checked_name(filename: str) -> str:
 
 
 def _needs_annotation(report: FileReport) -> bool:
-    return any(i.severity is not Severity.INFO for i in report.issues)
+    """A copy marks what to fix; a file refused whole has nothing to fix."""
+    return (any(i.severity is not Severity.INFO for i in report.issues)
+            and not refused_maracs(report))
 
 
 def _capped(report: FileReport) -> bool:

@@ -27,6 +27,7 @@ from reports.reply import (
     headline,
     issue_sections,
     quarter_notes,
+    refusal_notes,
 )
 from reports.text import outcome_line
 from validation.issues import Severity
@@ -47,7 +48,8 @@ def submission_html(
         f"<p>{escape(wording.SUBMISSION_THANKS)}</p>",
         _list([outcome_line(f.report, checked_only=False) for f in files]),
     ]
-    parts += [f"<p>{escape(note)}</p>" for note in (*notes, *quarter_notes(files))]
+    parts += [f"<p>{escape(note)}</p>"
+              for note in (*refusal_notes(files), *notes, *quarter_notes(files))]
     for section in issue_sections(files):
         parts.append(f'<h3 style="{HEADING_STYLE}">{escape(section.heading)}</h3>')
         parts.append(_table(section.severity, section.groups))

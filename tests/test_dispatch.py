@@ -179,15 +179,15 @@ def test_two_attachments_get_one_reply_covering_both(mailroom: Mailroom) -> None
     assert handled.outcome == "submission-rejected"  # the worse of the two
     assert mailroom.outbox_size() == 1
     body = body_of(handled.reply)
-    assert body.splitlines()[0] == "6 of 12 meetings recorded; 6 need fixing (see below)."
+    assert body.splitlines()[0] == ("6 of 12 meetings recorded; 6 not taken, as you are not "
+                                    "registered to send data for Lambeth.")
     assert body.splitlines()[4].startswith("clean_libreoffice.xlsx: 6 of 6 rows accepted")
     assert body.splitlines()[5].startswith("lambeth_q3.xlsx: 0 of 6 rows accepted")
-    lambeth = section(body, "lambeth_q3.xlsx: " + wording.SEVERITY_HEADINGS["hard"])
-    # Six identical findings, one line naming the six cells.
-    assert lambeth == [
-        "  - You are not registered to send data for Lambeth (A2–A7). Please ask that Marac's "
-        f"coordinator to send it, or ask the data team ({MAILBOX}) to add you."]
-    assert set(attachments_of(handled.reply)) == {"lambeth_q3-checked.xlsx"}
+    # Lambeth's file is refused whole for its Marac: who to ask, and nothing to fix.
+    assert wording.not_registered_text("lambeth_q3.xlsx", ["Lambeth"], f" ({MAILBOX})") in body
+    assert wording.SEVERITY_HEADINGS["hard"] not in body
+    assert wording.ANNOTATED_NOTE_START not in body
+    assert attachments_of(handled.reply) == {}
     assert mailroom.count(Submission) == 2
     assert mailroom.count(MeetingVersion) == 6  # Croydon's only
 

@@ -169,3 +169,43 @@ def test_every_document_beside_the_return_is_named_but_not_a_signature_logo(
     assert wording.not_read_text(["narrative.pdf", "notes.docx"]) in lines
     assert wording.wrapped_not_read_text(["winmail.dat"]) in lines
     assert "image001" not in body
+
+
+# ---------------------------------------------------------------------------------------------
+# A file for Maracs the sender may not send for: a refusal, not cells to fix.
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_manager_forwarding_a_return_is_refused_not_asked_to_fix_it(
+    mailroom: Mailroom,
+) -> None:
+    handled = mailroom.exchange((EMAILS / "manager_forwards_as_attachment.eml").read_bytes())
+    assert handled.outcome == "submission-rejected"
+    body = body_of(handled.reply)
+    assert body.splitlines()[0] == ("Nothing recorded: you are not registered to send data for "
+                                    "Lambeth.")
+    assert wording.not_registered_text("Lambeth Q3 return.xlsx", ["Lambeth"],
+                                       f" ({MAILBOX})") in body
+    for unsaid in ("need fixing", "Recorded as submission", "corrected file",
+                   wording.SEVERITY_HEADINGS["hard"]):
+        assert unsaid not in body, unsaid
+    assert "corrected file" not in html_of(handled.reply)
+    assert attachments_of(handled.reply) == {}  # no copy with every Marac cell red
+    assert mailroom.count(MeetingVersion) == 0
+
+
+def test_a_file_for_another_marac_with_other_problems_too_keeps_the_usual_reply(
+    mailroom: Mailroom,
+) -> None:
+    """lambeth_q3.xlsx from Croydon's coordinator, with a blank cases cell added: there is
+    something to fix besides the Marac, so the copy and the advice stay."""
+    book = openpyxl.load_workbook(FIXTURES / "lambeth_q3.xlsx")
+    book.active["C3"] = None
+    data = io.BytesIO()
+    book.save(data)
+    handled = mailroom.exchange(compose(files=[File("lambeth_q3.xlsx", data.getvalue())]))
+    body = body_of(handled.reply)
+    assert "need fixing (see below)" in body.splitlines()[0]
+    assert "not registered to send data for Lambeth (A2" in body
+    assert wording.ANNOTATED_NOTE_START in body
+    assert set(attachments_of(handled.reply)) == {"lambeth_q3-checked.xlsx"}

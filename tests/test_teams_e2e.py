@@ -153,9 +153,10 @@ def test_a_workbook_teams_cannot_carry_is_emailed_to_the_contact(
     tmp_path: Path, connector: FakeConnector, sink: SmtpSink
 ) -> None:
     prepare_registry(tmp_path / "data")
-    # Croydon's file from Lambeth's coordinator: every row is not theirs to send, so the reply
-    # carries an annotated copy, which a bot cannot attach in Teams.
-    url = connector.add_file("croydon-q3.xlsx", (FIXTURES / "clean_libreoffice.xlsx").read_bytes())
+    # Croydon's file, with problems, from Lambeth's coordinator: every row is not theirs to
+    # send and some have more to fix, so the reply carries an annotated copy, which a bot
+    # cannot attach in Teams. (A file refused for its Marac alone gets no copy.)
+    url = connector.add_file("croydon-q3.xlsx", (FIXTURES / "several_issues.xlsx").read_bytes())
     upload = message_activity(connector, activity_id="act-annotated", aad_id=LAMBETH_AAD,
                               attachments=[file_attachment("croydon-q3.xlsx", url)])
     with BotProcess(tmp_path / "work", bot_env(tmp_path / "data", sink)).start() as bot:

@@ -236,6 +236,7 @@ HOMES: dict[str, str] = {
     "not_a_template_text": "replies",
     "not_processed_text": "replies",
     "not_read_text": "replies",
+    "not_registered_text": "replies",
     "not_yet_heading": "questions",
     "outlook_wrapped_text": "replies",
     "overview_national": "reports",

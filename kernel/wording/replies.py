@@ -32,11 +32,17 @@ REPLY_TABLE_COLUMNS = ("Cell", "What is wrong", "What to change")
 
 
 def submission_headline(*, total: int, recorded: int, held: int, unchanged: int,
-                        to_fix: int, unread: Sequence[str]) -> str:
-    """What happened, in words, first: "All 6 meetings recorded.", "Nothing new: …"."""
+                        to_fix: int, unread: Sequence[str], refused: int = 0,
+                        not_registered: Sequence[str] = ()) -> str:
+    """What happened, in words, first: "All 6 meetings recorded.", "Nothing new: …".
+    ``refused``: the meetings of files refused whole because the sender may not send for
+    their Maracs (``not_registered``): nothing there to fix."""
     if not total:
         return (f"Nothing recorded: we could not take {and_list(list(unread))}."
                 if unread else "Nothing recorded: we found no meetings in your file.")
+    not_yours = f"you are not registered to send data for {and_list(list(not_registered))}"
+    if refused == total and not unread:
+        return f"Nothing recorded: {not_yours}."
     if recorded == total and not unread:
         return "The meeting was recorded." if total == 1 else f"All {total} meetings recorded."
     if unchanged == total and not unread:
@@ -52,6 +58,8 @@ def submission_headline(*, total: int, recorded: int, held: int, unchanged: int,
         parts.append(f"{to_fix} {'needs' if to_fix == 1 else 'need'} fixing (see below)")
     if held:
         parts.append(f"{_meetings_wait(held)} for your confirmation")
+    if refused:
+        parts.append(f"{refused} not taken, as {not_yours}")
     if unchanged:
         parts.append(f"{unchanged} already recorded with the same figures")
     if unread:
@@ -141,6 +149,16 @@ def not_processed_text(names: Sequence[str], *, limit: int) -> str:
     more = f" and {rest:,} more" if rest else ""
     return (f"Not processed: {shown}{more}. We take at most {limit} files in one message, so "
             "we have not read or recorded these; please send them again in another message.")
+
+
+def not_registered_text(file: str, maracs: Sequence[str], team: str) -> str:
+    """A file refused whole because its sender may not send for its Maracs: who to ask, and
+    nothing to correct. ``team``: " (how to reach the data team)", or empty."""
+    whose = ("that Marac's coordinator" if len(maracs) == 1
+             else "those Maracs' coordinators")
+    return (f"{file}: nothing in this file was recorded, as you are not registered to send "
+            f"data for {and_list(list(maracs))}. Please ask {whose} to send it, or ask the "
+            f"data team{team} to add you.")
 
 
 def not_read_text(names: Sequence[str]) -> str:
