@@ -34,4 +34,6 @@ def test_the_script_writes_eml_html_and_screenshots(tmp_path: Path) -> None:
     assert "cid:" not in grid_html and 'src="grid-answer-grid_marac.png"' in grid_html
     assert (tmp_path / "grid-answer-grid_marac.png").read_bytes().startswith(b"\x89PNG")
     reply_html = (tmp_path / "submission-reply.html").read_text()
-    assert "<table" in reply_html and "A2–A7" in reply_html
+    # A table of findings (several_issues.xlsx), and Lambeth's file refused in one line.
+    assert "<table" in reply_html and ">B3<" in reply_html
+    assert "not registered to send data for Lambeth" in reply_html
