@@ -137,7 +137,7 @@ def test_rows_after_the_first_may_leave_out_their_number(cut_any_size: None) -> 
 )
 def test_real_files_read_in_parts_as_whole(name: str, cut_any_size: None) -> None:
     data = (FIXTURES / name).read_bytes()
-    sheets = large_sheets(data)
+    sheets = large_sheets(zipfile.ZipFile(io.BytesIO(data)))
     assert sheets, "every fixture has a worksheet"
     cut = 0
     for sheet, path in sheets.items():
@@ -270,13 +270,18 @@ def test_only_worksheets_of_a_middling_size_are_cut() -> None:
 
 def test_a_small_sheet_is_not_cut() -> None:
     data = _package(_numbered())
-    assert large_sheets(data) == {}
+    assert large_sheets(zipfile.ZipFile(io.BytesIO(data))) == {}
     assert read_in_parts(data, "Data", SHEET, 2, LIMITS) is None
 
 
 def test_large_sheets_are_named_by_their_parts(cut_any_size: None) -> None:
-    assert large_sheets(_package(_numbered())) == {"Data": SHEET}
-    assert large_sheets(b"PK\x03\x04 not a package") == {}
+    assert large_sheets(zipfile.ZipFile(io.BytesIO(_package(_numbered())))) == {"Data": SHEET}
+    # A workbook whose workbook part is damaged names no sheet: it is read whole.
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as package:
+        package.writestr(SHEET, b"x" * 10)
+        package.writestr("xl/workbook.xml", b"<not xml")
+    assert large_sheets(zipfile.ZipFile(broken)) == {}
 
 
 @pytest.fixture

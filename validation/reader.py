@@ -210,8 +210,7 @@ def _read_plain(data: bytes) -> Workbook:
     sheet is parsed in parts on every core this child may use (validation.sheet_parts)."""
     book = python_calamine.load_workbook(io.BytesIO(data))
     parts = parts_wanted()
-    large = large_sheets(data) if parts > 1 else {}
-    date1904 = _package_uses_1904(data)
+    large, date1904 = _package_facts(data, parts)
     sheets = []
     for meta in book.sheets_metadata:
         if not _is_worksheet(meta):
@@ -222,6 +221,17 @@ def _read_plain(data: bytes) -> Workbook:
                 else _calamine_trimmed(book.get_sheet_by_name(meta.name), set()))
         sheets.append(SheetData(meta.name, rows, date1904=date1904))
     return Workbook(sheets)
+
+
+def _package_facts(data: bytes, parts: int) -> tuple[dict[str, str], bool]:
+    """The sheets worth reading in parts, and whether dates count from 1904, from one look
+    at the package. A package calamine reads but the zipfile module will not (an odd
+    writer's): no parts, the 1900 system, as calamine assumes."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return (large_sheets(package) if parts > 1 else {}), uses_1904_dates(package)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return {}, False
 
 
 def _is_worksheet(meta: Any) -> bool:

@@ -75,14 +75,13 @@ class Limits:
     cells: int  # a sheet larger than this (rows x columns) is streamed by the whole read
 
 
-def large_sheets(data: bytes) -> dict[str, str]:
+def large_sheets(package: zipfile.ZipFile) -> dict[str, str]:
     """Each worksheet of the package worth cutting, by name: its part's path."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            if not any(_worth_cutting(info) for info in package.infolist()):
-                return {}
-            return {name: path for name, path in sheet_paths(package)
-                    if _worth_cutting(package.getinfo(path))}
+        if not any(_worth_cutting(info) for info in package.infolist()):
+            return {}
+        return {name: path for name, path in sheet_paths(package)
+                if _worth_cutting(package.getinfo(path))}
     except Exception:  # any package calamine may still read: read it whole
         return {}
 

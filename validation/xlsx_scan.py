@@ -208,8 +208,10 @@ def uses_1904_dates(archive: zipfile.ZipFile) -> bool:
     date1904="1"/>``, as Excel for Mac long did) rather than from 1900. A workbook part that
     is missing or will not parse says nothing: the usual 1900 system, as calamine assumes."""
     try:
+        if b"date1904" not in archive.read("xl/workbook.xml"):
+            return False  # the usual workbook: nothing to parse
         workbook = _parse(archive, "xl/workbook.xml")
-    except (KeyError, ElementTree.ParseError):
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, OSError, EOFError):
         return False
     # By local name: a Strict package writes the same element in another namespace.
     properties = next((e for e in workbook if e.tag.rpartition("}")[2] == "workbookPr"), None)
