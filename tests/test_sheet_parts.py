@@ -431,3 +431,12 @@ def test_only_what_the_sheet_needs_goes_into_each_part(cut_any_size: None) -> No
         "[Content_Types].xml", "_rels/.rels", "xl/_rels/workbook.xml.rels", "xl/workbook.xml"]
     assert read_in_parts(out.getvalue(), "Data", SHEET, 2, LIMITS) == _whole(out.getvalue(),
                                                                              "Data")
+
+
+def test_a_very_large_sheet_is_cut_in_two_at_most() -> None:
+    """Each part's thread reserves address space of its own: past 32 MB of XML, two parts."""
+    bound = sheet_parts.MANY_PARTS_UP_TO
+    assert sheet_parts.parts_for(bound, 4) == 4
+    assert sheet_parts.parts_for(bound + 1, 4) == 2
+    assert sheet_parts.parts_for(bound + 1, 3) == 2
+    assert sheet_parts.parts_for(bound + 1, 1) == 1

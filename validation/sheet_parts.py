@@ -33,6 +33,8 @@ SPLIT_FROM = 256 << 10
 # child's memory (validation.isolated) to be read whole.
 SPLIT_UP_TO = 64 << 20
 MAX_PARTS = 4
+# Past this size (inflated) a sheet is cut in two parts at most (``parts_for``).
+MANY_PARTS_UP_TO = 32 << 20
 # Each part is a memory file that calamine opens by its /proc path (Linux).
 _MEMORY_FILES = hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd")
 _SWITCH_SECONDS = 0.0002
@@ -86,6 +88,14 @@ def large_sheets(package: zipfile.ZipFile) -> dict[str, str]:
         return {}
 
 
+def parts_for(size: int, parts: int) -> int:
+    """How many parts a sheet of ``size`` bytes of XML is cut into: ``parts``, but two at most
+    past ``MANY_PARTS_UP_TO``. Each part's thread has a malloc arena of its own, and each arena
+    reserves 64 MB of address space, which the child's cap counts: a 67 MB sheet read in
+    two parts within the cap (267 MB resident), and in three died at it."""
+    return min(parts, 2) if size > MANY_PARTS_UP_TO else parts
+
+
 def _worth_cutting(info: zipfile.ZipInfo) -> bool:
     return info.filename.startswith(_WORKSHEETS) and SPLIT_FROM <= info.file_size <= SPLIT_UP_TO
 
@@ -133,7 +143,7 @@ def _cut(data: bytes, sheet_path: str, parts: int) -> _Cut | None:
         if not _worth_cutting(info):
             return None
         xml = source.read(info)  # inflated up to the size it states, its CRC checked
-        cuts = _cuts(xml, parts)
+        cuts = _cuts(xml, parts_for(len(xml), parts))
         if cuts is None:
             return None
         around = [(name, source.read(name)) for name in source.namelist()
