@@ -203,3 +203,11 @@ class Mailroom:
 
     def outbox_size(self) -> int:
         return self.count(OutboundItem)
+
+
+def registered_mailroom(store: Store, folder: Path) -> Mailroom:
+    """A mailroom on ``store`` with the test registry loaded, its data under ``folder``."""
+    with store.transaction() as session:
+        load_registry(session)
+    return Mailroom(store, Settings(data_dir=folder / "data", mailbox_address=MAILBOX,
+                                    smtp_listen=None, http_listen=None))

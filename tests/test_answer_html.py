@@ -10,29 +10,24 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
 from kernel import wording
 from reports import grid as grid_report
 from reports.answers_html import GRID_IMAGE_ID
 from store.db import Store
 from tests.dispatch_support import (
-    MAILBOX,
     Mailroom,
     attachments_of,
     body_of,
     compose,
     fixture,
     html_of,
-    load_registry,
+    registered_mailroom,
 )
 
 
 @pytest.fixture
 def mailroom(db_store: Store, tmp_path: Path) -> Mailroom:
-    with db_store.transaction() as session:
-        load_registry(session)
-    return Mailroom(db_store, Settings(data_dir=tmp_path / "data", mailbox_address=MAILBOX,
-                                       smtp_listen=None, http_listen=None))
+    return registered_mailroom(db_store, tmp_path)
 
 
 def related_image(message: EmailMessage) -> EmailMessage:

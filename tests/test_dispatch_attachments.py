@@ -12,7 +12,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.settings import Settings
 from kernel import wording
 from store.db import Store
 from store.models import MeetingVersion, Submission
@@ -26,8 +25,8 @@ from tests.dispatch_support import (
     body_of,
     compose,
     html_of,
-    load_registry,
     matplotlib_file,
+    registered_mailroom,
 )
 
 OCTET = "application/octet-stream"
@@ -35,10 +34,7 @@ OCTET = "application/octet-stream"
 
 @pytest.fixture
 def mailroom(db_store: Store, tmp_path: Path) -> Mailroom:
-    with db_store.transaction() as session:
-        load_registry(session)
-    return Mailroom(db_store, Settings(data_dir=tmp_path / "data", mailbox_address=MAILBOX,
-                                       smtp_listen=None, http_listen=None))
+    return registered_mailroom(db_store, tmp_path)
 
 
 def template(name: str) -> bytes:

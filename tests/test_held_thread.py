@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
 from kernel import wording
 from store.db import Store
 from store.history import meeting_history
@@ -25,7 +24,7 @@ from tests.dispatch_support import (
     body_of,
     compose,
     fixture,
-    load_registry,
+    registered_mailroom,
 )
 
 PENDING = HeldChange.status == "pending"
@@ -34,10 +33,7 @@ HELD_DAYS = [("Croydon", "3 Oct 2024"), ("Croydon", "5 Dec 2024")]
 
 @pytest.fixture
 def mailroom(db_store: Store, tmp_path: Path) -> Mailroom:
-    with db_store.transaction() as session:
-        load_registry(session)
-    return Mailroom(db_store, Settings(data_dir=tmp_path / "data", mailbox_address=MAILBOX,
-                                       smtp_listen=None, http_listen=None))
+    return registered_mailroom(db_store, tmp_path)
 
 
 @pytest.fixture

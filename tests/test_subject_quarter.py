@@ -13,11 +13,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.settings import Settings
 from kernel.quarters import Quarter
 from store.db import Store
 from store.models import Submission
-from tests.dispatch_support import MAILBOX, File, Mailroom, body_of, compose, load_registry
+from tests.dispatch_support import (
+    File,
+    Mailroom,
+    body_of,
+    compose,
+    registered_mailroom,
+)
 from tests.fixtures import make_fixtures as mf
 from validation.context import names_its_year, quarter_of_meetings
 
@@ -38,10 +43,7 @@ def q1_2024_file() -> File:
 
 @pytest.fixture
 def mailroom(db_store: Store, tmp_path: Path) -> Mailroom:
-    with db_store.transaction() as session:
-        load_registry(session)
-    return Mailroom(db_store, Settings(data_dir=tmp_path / "data", mailbox_address=MAILBOX,
-                                       smtp_listen=None, http_listen=None))
+    return registered_mailroom(db_store, tmp_path)
 
 
 def declared_of(mailroom: Mailroom) -> str | None:
