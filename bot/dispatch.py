@@ -272,7 +272,7 @@ class Dispatcher:
                       if any(r.report.rows_held for r in received) else None)
         notes = [wording.not_processed_text([a.filename for a in skipped],
                                             limit=self.settings.max_attachments)] if skipped else []
-        notes += _unread_notes(unread)
+        notes += help.unread_notes(unread)
         notes += self._answered(session, received)
         notes += self._numbers(session, submitted, received, today)
         text = submission_text(received, held_until=held_until, notes=notes)
@@ -353,14 +353,6 @@ def _documents(message: InboundMessage) -> list[Attachment]:
     if message.files_are_returns:
         return []
     return [a for a in message.attachments if not is_spreadsheet(a) and not _is_inline_image(a)]
-
-
-def _unread_notes(documents: list[Attachment]) -> list[str]:
-    """The lines naming the documents beside a return that were not read."""
-    wrapped = [d.filename for d in documents if d.outlook_wrapped]
-    others = [d.filename for d in documents if not d.outlook_wrapped]
-    return (([wording.not_read_text(others)] if others else [])
-            + ([wording.wrapped_not_read_text(wrapped)] if wrapped else []))
 
 
 def _is_inline_image(attachment: Attachment) -> bool:

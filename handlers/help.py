@@ -49,13 +49,26 @@ def not_a_template(message: InboundMessage, documents: Sequence[Attachment], *,
                    mailbox: str) -> Reply:
     """Files that are no spreadsheet: a blank template to fill. Outlook's winmail.dat gets its
     own words: the sender attached a spreadsheet, and never saw that name."""
-    wrapped = any(d.outlook_wrapped for d in documents)
-    others = [d.filename for d in documents if not d.outlook_wrapped]
+    wrapped, others = _wrapped_apart(documents)
     paragraphs = [wording.outlook_wrapped_text()] if wrapped else []
     if others:
         paragraphs.append(wording.not_a_template_text(others, mailbox))
     return Reply(message.thread, "\n\n".join(paragraphs),
                  attachments=(blank_template(),) if others else ())
+
+
+def unread_notes(documents: Sequence[Attachment]) -> list[str]:
+    """The lines of a submission's reply naming the documents beside the return that were
+    not read, winmail.dat in words of its own."""
+    wrapped, others = _wrapped_apart(documents)
+    return (([wording.not_read_text(others)] if others else [])
+            + ([wording.wrapped_not_read_text(wrapped)] if wrapped else []))
+
+
+def _wrapped_apart(documents: Sequence[Attachment]) -> tuple[list[str], list[str]]:
+    """The names of Outlook's winmail.dat files, and of the other documents."""
+    return ([d.filename for d in documents if d.outlook_wrapped],
+            [d.filename for d in documents if not d.outlook_wrapped])
 
 
 def unknown_sender(message: InboundMessage, *, mailbox: str) -> Reply:

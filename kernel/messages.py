@@ -25,7 +25,7 @@ SPREADSHEET_TYPES = {
     "application/vnd.oasis.opendocument.spreadsheet": ".ods",
     "text/csv": ".csv",
 }
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+SPREADSHEET_SUFFIXES = tuple(SPREADSHEET_TYPES.values())
 # Outlook's Rich Text wrapper: the file the sender attached is inside it, out of our reach.
 TNEF_TYPE = "application/ms-tnef"
 

@@ -76,7 +76,10 @@ class SheetData:
     rows: list[Row]
     formulas_without_value: set[str] = field(default_factory=set)
     text_native: bool = False  # CSV: every value is text, so text numbers are not news
-    date1904: bool = False  # the workbook's date serials count from 1904 (Excel for Mac)
+    # The workbook's date serials count from 1904 (Excel for Mac). calamine turns a
+    # date-formatted serial into a date itself; one shown as General (or in a format it does
+    # not take for a date) comes as a plain number, which ``cells.to_date`` counts from here.
+    date1904: bool = False
 
 
 @dataclass
@@ -268,8 +271,7 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
     date1904 = False
     if is_package:
         scanner = scanner or _scanned(data)
-        scans = _sheet_scans(data, scanner)
-        date1904 = _package_uses_1904(data)
+        scans, date1904 = _sheet_scans(data, scanner)
         if absurd := scanner.absurd_shared_strings():
             data = without_string_counts(data, absurd)  # else calamine reserves ~100 GB
     elif suffix == "ods" and data.startswith(b"PK"):
@@ -341,21 +343,16 @@ def _scanned(data: bytes) -> XlsxScanner:
     return scanner
 
 
-def _package_uses_1904(data: bytes) -> bool:
-    """The .xlsx's date system: calamine turns a date-formatted serial into a date itself,
-    but a serial shown as General (or in a format it does not take for a date) comes as a
-    plain number, which ``cells.to_date`` must count from the workbook's own epoch."""
+def _sheet_scans(data: bytes, scanner: XlsxScanner) -> tuple[dict[str, SheetScan], bool]:
+    """The scans by sheet name, and whether the workbook's dates count from 1904, from one
+    opening of the package."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return uses_1904_dates(archive)
-
-
-def _sheet_scans(data: bytes, scanner: XlsxScanner) -> dict[str, SheetScan]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        date1904 = uses_1904_dates(archive)
         try:
-            return scanner.by_sheet_name(archive)
+            return scanner.by_sheet_name(archive), date1904
         except (KeyError, SyntaxError) as exc:  # odd but readable packages: let calamine try
             logger.info("xlsx scan skipped: %s", exc)
-            return {}
+            return {}, date1904
 
 
 def _calamine_trimmed(sheet: python_calamine.CalamineSheet, keep: set[int]) -> list[Row]:

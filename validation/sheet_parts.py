@@ -60,8 +60,8 @@ def parts_wanted() -> int:
     (up to ``MAX_PARTS``), none on one core. While the parts are parsed the bot's guard still
     scans the same file on one core; with a part more than cores, the parts left when the
     guard is done share both cores evenly, where two parts waited on the one that shared a
-    core with the guard (2,000 rows in ``run``'s reader: 1.06-1.09x the bare read over five
-    runs, against 1.15-1.28x with two parts)."""
+    core with the guard (2,000 rows in ``run``'s reader: 1.06-1.12x the bare read in nine
+    runs of ten and 1.19x in one, against 1.15-1.28x with two parts)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
