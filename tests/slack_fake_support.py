@@ -67,6 +67,9 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.sockets: list[_Socket] = []
         self.socket_answers_pings = True
+        # Set: downloads are answered. Cleared by ``hold_downloads``: each waits for ``release``.
+        self._downloads_open = threading.Event()
+        self._downloads_open.set()
         self._ids = itertools.count(1)
         self._cond = threading.Condition()
         self._loop = asyncio.new_event_loop()
@@ -83,6 +86,7 @@ class FakeSlack:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        self._downloads_open.set()  # a download still held must not keep the server up
         asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -131,6 +135,14 @@ class FakeSlack:
         profile = {"email": email} if email else {}
         self.users[user_id] = {"id": user_id, "team_id": TEAM, "profile": profile}
 
+    def hold_downloads(self) -> None:
+        """From now on a download is recorded at once but answered only after ``release``:
+        the worker fetching it stays busy with that message for as long as the test likes."""
+        self._downloads_open.clear()
+
+    def release_downloads(self) -> None:
+        self._downloads_open.set()
+
     # -- what the bot did --------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
@@ -148,6 +160,13 @@ class FakeSlack:
                 raise AssertionError(f"no {method} call #{count} within {timeout} s; "
                                      f"calls so far: {[n for n, _ in self.calls]}")
             return matches()[count - 1]
+
+    def wait_for_download(self, file_id: str, *, timeout: float = 30.0) -> None:
+        """Until the bot has asked for ``file_id`` (answered or held)."""
+        with self._cond:
+            if not self._cond.wait_for(
+                    lambda: any(f == file_id for f, _ in self.downloads), timeout):
+                raise AssertionError(f"{file_id} not downloaded within {timeout} s")
 
     def wait_for_sockets(self, count: int, *, timeout: float = 30.0) -> None:
         with self._cond:
@@ -243,6 +262,7 @@ class FakeSlack:
             self._cond.notify_all()
         if not authorised:  # what Slack really does: a sign-in page, status 200
             return web.Response(body=SIGN_IN_PAGE, content_type="text/html")
+        await asyncio.to_thread(self._downloads_open.wait)
         data = self.file_bytes.get(file_id)
         if data is None:
             return web.Response(status=404)

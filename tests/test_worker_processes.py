@@ -12,16 +12,18 @@ import smtplib
 from collections import Counter
 from pathlib import Path
 
+from tests.chat_e2e_support import CHAT_FIXTURES, prepare_registry
 from tests.run_e2e_support import (
     COORDINATOR,
     MAILBOX,
     BotDb,
     BotProcess,
     question,
-    submission,
     wait_until,
 )
+from tests.slack_fake_support import TEAM, FakeSlack
 from tests.smtp_support import HOST
+from tests.test_slack_e2e import bot_env, dm_event, in_thread, send_event
 
 WAIT = 60.0  # generous: three interpreters start on two cores
 READY = "worker process "
@@ -68,30 +70,57 @@ def _send(bot: BotProcess, messages: list[bytes]) -> None:
             assert client.sendmail(COORDINATOR, [MAILBOX], raw) == {}
 
 
+def _answered(db: BotDb) -> int:
+    """Email messages done (each with its reply queued in the same commit)."""
+    return db.count("SELECT count(*) FROM inbound_queue WHERE channel = 'email'"
+                    " AND status = 'done'")
+
+
 def _all_answered_once(db: BotDb, count: int) -> bool:
     done = [i for i in db.inbound() if i[2] == "done"]
     return len(done) == count and len(db.outbound()) >= count
 
 
-def test_messages_are_spread_over_the_worker_processes_and_answered_once(
+def test_while_one_worker_waits_on_a_message_the_others_answer_the_rest_once(
     tmp_path: Path,
 ) -> None:
-    with BotProcess(tmp_path / "work", _env(tmp_path / "data", 3)).start() as bot:
-        assert bot.process is not None
-        wait_until(lambda: len(_children(bot.process.pid)) == 2 and _ready(bot) == 2,
-                   timeout=WAIT, what="two worker processes ready")
-        messages = [question(n) for n in range(24)] + [submission()]
-        _send(bot, messages)
-        db = BotDb(tmp_path / "data" / "marac.db")
-        wait_until(lambda: _all_answered_once(db, len(messages)), timeout=WAIT,
-                   what="every message done with its reply")
-        per_message = Counter(inbound for _, _, _, inbound in db.outbound())
-        assert set(per_message.values()) == {1} and len(per_message) == len(messages)
-        owners = {owner for (owner,) in db.rows("SELECT claimed_by FROM inbound_queue")}
-        children = {str(pid) for pid in _children(bot.process.pid)}
-        by_children = {o for o in owners if o and o.split(":")[1] in children}
-        assert by_children, f"no message was handled by a worker process: {owners}"
-        assert db.count("SELECT count(*) FROM meeting_versions") == 6
+    # Which process claims what is a race, so the test makes it not matter: the Slack file
+    # is held by the fake until every question is answered. Whichever worker fetches it is
+    # busy for that whole time, so the questions can only be answered by the others, and
+    # one of those is a worker process whatever the claim order.
+    db = BotDb(prepare_registry(tmp_path / "data"))
+    with FakeSlack() as slack:
+        file = slack.add_file("F1", "lambeth-q3.xlsx",
+                              (CHAT_FIXTURES / "lambeth-q3.xlsx").read_bytes())
+        slack.hold_downloads()
+        env = {**bot_env(tmp_path / "data", slack), "MARAC_WORKERS": "3"}
+        with BotProcess(tmp_path / "work", env).start() as bot:
+            assert bot.process is not None
+            parent = bot.process.pid
+            wait_until(lambda: len(_children(parent)) == 2 and _ready(bot) == 2,
+                       timeout=WAIT, what="two worker processes ready")
+            body, ts = dm_event("EvHeld", files=[file])
+            assert send_event(bot, body)[0] == 200
+            slack.wait_for_download(f"{TEAM}-F1", timeout=WAIT)
+            questions = [question(n) for n in range(24)]
+            _send(bot, questions)
+            wait_until(lambda: _answered(db) == len(questions), timeout=WAIT,
+                       what="every question answered while the file is held")
+            slack.release_downloads()
+            slack.wait_for("chat.postMessage", in_thread(ts), timeout=WAIT)
+            wait_until(lambda: _all_answered_once(db, len(questions) + 1), timeout=WAIT,
+                       what="the held file's message done too")
+            children = {str(pid) for pid in _children(parent)}
+    per_message = Counter(inbound for _, _, _, inbound in db.outbound())
+    assert set(per_message.values()) == {1} and len(per_message) == len(questions) + 1
+    claims = dict(db.rows("SELECT channel, claimed_by FROM inbound_queue WHERE channel = 'slack'"))
+    holder = claims["slack"]
+    answerers = {owner for (owner,) in db.rows(
+        "SELECT claimed_by FROM inbound_queue WHERE channel = 'email'")}
+    assert holder not in answerers, "a worker took another message while one was in hand"
+    assert {o.split(":")[1] for o in {holder, *answerers}} & children, \
+        "no message was handled by a worker process"
+    assert db.count("SELECT count(*) FROM meeting_versions") == 6
 
 
 def test_a_worker_process_that_dies_is_replaced_and_work_goes_on(tmp_path: Path) -> None:
