@@ -21,7 +21,7 @@ from validation.context import ValidationContext
 from validation.issues import Issue
 from validation.report import FileReport
 from validation.validate import validate_bytes
-from validation.xls_scan import errors_by_sheet, xls_errors
+from validation.xls_scan import XlsFacts, workbook_facts, xls_facts
 
 SHEET = "xl/worksheets/sheet1.xml"
 CONTEXT = ValidationContext(today=date(2025, 6, 1))
@@ -180,18 +180,19 @@ def error_result(code: int) -> bytes:
     return bytes([2, 0, code, 0, 0, 0, 0xFF, 0xFF])
 
 
-def stream(*sheets: tuple[str, bool, list[bytes]]) -> bytes:
-    """A workbook stream: globals (BOF, a BoundSheet8 per sheet, EOF), then each sheet's
-    substream (BOF, its cells, EOF), the BoundSheet8 offsets pointing at those BOFs."""
+def stream(*sheets: tuple[str, bool, list[bytes]], globals_: bytes = b"") -> bytes:
+    """A workbook stream: globals (BOF, ``globals_``, a BoundSheet8 per sheet, EOF), then each
+    sheet's substream (BOF, its cells, EOF), the BoundSheet8 offsets pointing at those BOFs."""
     bof, eof = record(0x0809, b"\0\x06\x10\0"), record(0x000A, b"")
-    globals_size = len(bof) + sum(len(boundsheet(0, n, wide=w)) for n, w, _ in sheets) + len(eof)
+    globals_size = (len(bof) + len(globals_) + len(eof)
+                    + sum(len(boundsheet(0, n, wide=w)) for n, w, _ in sheets))
     parts, offsets, at = [], [], globals_size
     for _, _, cells in sheets:
         offsets.append(at)
         part = bof + b"".join(cells) + eof
         parts.append(part)
         at += len(part)
-    head = bof + b"".join(boundsheet(o, n, wide=w)
+    head = bof + globals_ + b"".join(boundsheet(o, n, wide=w)
                           for o, (n, w, _) in zip(offsets, sheets, strict=True)) + eof
     return head + b"".join(parts)
 
@@ -204,17 +205,30 @@ def test_the_xls_records_of_error_values_are_read_by_sheet() -> None:
                                formula(5, 22, bytes([3, 0, 0, 0, 0, 0, 0xFF, 0xFF]))]),
         ("Données €", True, [formula(0, 0, error_result(0x99))]),
     )
-    assert errors_by_sheet(data) == {"Marac data": {"D2": "#N/A", "E3": "#DIV/0!"},
-                                     "Données €": {"A1": "#ERROR"}}
+    assert workbook_facts(data).errors == {"Marac data": {"D2": "#N/A", "E3": "#DIV/0!"},
+                                           "Données €": {"A1": "#ERROR"}}
+    assert not workbook_facts(data).date1904
 
 
 def test_an_encrypted_or_cut_xls_stream_gives_nothing_and_never_raises() -> None:
     cells = [boolerr(1, 3, 0x2A, error=True)]
     whole = stream(("Marac data", False, cells))
-    assert errors_by_sheet(whole) == {"Marac data": {"D2": "#N/A"}}
-    assert errors_by_sheet(record(0x002F, b"\0" * 6) + whole) == {}  # FILEPASS: encrypted
+    assert workbook_facts(whole).errors == {"Marac data": {"D2": "#N/A"}}
+    encrypted = record(0x002F, b"\0" * 6) + whole  # FILEPASS: what follows is encrypted
+    assert workbook_facts(encrypted) == XlsFacts()
     wide = stream(("Données", True, cells))  # a UTF-16 name: a cut may halve a character
     for data in (whole, wide):
         for cut in range(len(data)):
-            errors_by_sheet(data[:cut])  # a record cut short anywhere: no exception
-    assert xls_errors(b"not an ole file") == {} and xls_errors(b"\xd0\xcf\x11\xe0\xa1\xb1") == {}
+            workbook_facts(data[:cut])  # a record cut short anywhere: no exception
+    assert xls_facts(b"not an ole file") == xls_facts(b"\xd0\xcf\x11\xe0\xa1\xb1") == XlsFacts()
+
+
+def test_the_date_system_is_read_from_the_globals_alone() -> None:
+    cells = [boolerr(1, 3, 0x2A, error=True)]
+    mac = stream(("Marac data", False, cells), globals_=record(0x0022, b"\x01\x00"))
+    assert workbook_facts(mac) == XlsFacts({"Marac data": {"D2": "#N/A"}}, date1904=True)
+    said_1900 = stream(("Marac data", False, cells), globals_=record(0x0022, b"\x00\x00"))
+    assert not workbook_facts(said_1900).date1904
+    # A DATEMODE record in a sheet's substream is not the workbook's: it is not read.
+    in_sheet = stream(("Marac data", False, [record(0x0022, b"\x01\x00")]))
+    assert not workbook_facts(in_sheet).date1904

@@ -4,6 +4,8 @@ quarter with one cell changed."""
 from __future__ import annotations
 
 import csv
+import io
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from tests.fixtures import make_fixtures as mf
 from validation.cells import to_date
 from validation.context import ValidationContext
 from validation.issues import Issue
-from validation.reader import Workbook, read_workbook
+from validation.reader import Workbook, _ods_prepared, read_workbook
 from validation.report import FileReport
 from validation.validate import validate_path
 
@@ -135,6 +137,27 @@ def test_both_reads_of_a_package_carry_its_date_system(tmp_path: Path) -> None:
     assert isinstance(book, Workbook) and all(sheet.date1904 for sheet in book.sheets)
     plain = validate(with_cell(tmp_path, "B3", mf.Shown(44120, "General")))
     assert plain.rows[1].meeting_date == date(2020, 10, 16)  # the 1900 system, as before
+
+
+def _ods(head: str, table: str = "") -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("content.xml", f"<office:spreadsheet>{head}<table:table "
+                                        f'table:name="Marac data">{table}</table:table>'
+                                        "</office:spreadsheet>")
+    return out.getvalue()
+
+
+def test_an_ods_counts_from_1904_only_when_its_null_date_says_so() -> None:
+    null_1904 = '<table:null-date table:date-value="1904-01-01"/>'
+    error = ('<table:table-cell office:string-value="" calcext:value-type="error">'
+             "<text:p>#N/A</text:p></table:table-cell>")
+    assert _ods_prepared(_ods(null_1904))[1]
+    assert _ods_prepared(_ods(null_1904, error))[1]  # its error values rewritten as well
+    assert not _ods_prepared(_ods('<table:null-date table:date-value="1899-12-30"/>'))[1]
+    assert not _ods_prepared(_ods(""))[1]  # LibreOffice's default: no element at all
+    # Only the settings before the first table count: a table's content is not read for it.
+    assert not _ods_prepared(_ods("", f"<table:table-row>{null_1904}</table:table-row>"))[1]
 
 
 def test_to_date_counts_a_serial_from_the_workbooks_epoch() -> None:

@@ -170,6 +170,9 @@ EXPECTED: dict[str, Expect] = {
     ),
     "excel_serial_dates.xlsx": clean(info_allowed=frozenset({"normalised-value"})),
     "excel_serial_dates.csv": clean(info_allowed=CSV_INFO),
+    "mac_1904_dates.xlsx": clean(info_allowed=frozenset({"normalised-value"})),
+    "mac_1904_dates.xls": clean(info_allowed=frozenset({"normalised-value"})),
+    "mac_1904_dates.ods": clean(info_allowed=frozenset({"normalised-value"})),
     "blank_vs_zero.xlsx": clean(),
     "blank_rows_between.xlsx": one_row_rejected("D8", "exceeds-cases"),
     "blank_rows_between.xls": one_row_rejected("D8", "exceeds-cases"),
@@ -413,6 +416,17 @@ def test_serial_number_dates_are_read_as_dates(name: str) -> None:
     rows = validate_as_expected(name).rows
     assert [row.meeting_date for row in rows] == list(mf.MEETING_DATES)
     assert all(type(row.meeting_date) is date for row in rows)
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
+def test_a_mac_workbooks_plain_number_dates_count_from_1904_in_every_format(
+    suffix: str,
+) -> None:
+    # LibreOffice keeps the 1904 system in each format (date1904, DATEMODE, the null date);
+    # read from 1900, the serial-number rows would fall four years early, outside the quarter.
+    rows = rows_by_sheet_row(validate_as_expected(f"mac_1904_dates.{suffix}"))
+    assert [rows[n].meeting_date for n in sorted(rows)] == list(mf.MEETING_DATES)
+    assert {n for n in rows} >= set(mf.MAC_SERIAL_ROWS)
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from validation.columns import column_index
 from validation.isolated import Capped, ChildFailed, ChildRaised, keep_until_sent
 from validation.issues import Issue, declared
 from validation.sheet_parts import Limits, large_sheets, parts_wanted, read_in_parts
-from validation.xls_scan import xls_errors
+from validation.xls_scan import xls_facts
 from validation.xlsx_scan import (
     SheetScan,
     XlsxScanner,
@@ -64,6 +64,11 @@ _ODS_ERROR_HINT = b'calcext:value-type="error"'
 _ODS_ERROR_CELL = re.compile(
     rb'(<table:table-cell\b[^>]{0,1024}?)\boffice:string-value=""([^>]{0,1024}?'
     rb'\bcalcext:value-type="error"[^>]{0,1024}+>\s*+<text:p>)([^<]{1,64})(</text:p>)')
+# The document's null date (LibreOffice: Tools > Options > Calc > Calculate), written before
+# its first table: one converted from an Excel for Mac workbook counts from 1904.
+_ODS_FIRST_TABLE = b"<table:table "
+_ODS_NULL_DATE_1904 = re.compile(
+    rb'<table:null-date\b[^>]{0,1024}?\btable:date-value="1904-01-01"')
 _LIMITS = Limits(columns=MAX_COLUMNS, cells=DENSE_CELL_LIMIT)
 R = TypeVar("R")
 
@@ -275,15 +280,16 @@ def _read_with_calamine(data: bytes, suffix: str, scanner: XlsxScanner | None) -
         if absurd := scanner.absurd_shared_strings():
             data = without_string_counts(data, absurd)  # else calamine reserves ~100 GB
     elif suffix == "ods" and data.startswith(b"PK"):
-        data = _ods_errors_as_text(data)
-    legacy_errors = xls_errors(data)  # an .xls (under any name): its error values
+        data, date1904 = _ods_prepared(data)
+    legacy = xls_facts(data)  # an .xls (under any name): its error values and date system
+    date1904 = date1904 or legacy.date1904
     book = python_calamine.load_workbook(io.BytesIO(data))
     sheets = []
     for meta in book.sheets_metadata:
         if not _is_worksheet(meta):
             continue
         scan = scans.get(meta.name, SheetScan())
-        errors = scan.errors or legacy_errors.get(meta.name, {})
+        errors = scan.errors or legacy.errors.get(meta.name, {})
         # A formula with no stored value, or an error value, reads as blank, yet its row is
         # not blank.
         keep = {int(re.sub(r"^[A-Z]+", "", ref))
@@ -314,14 +320,21 @@ def _put_errors(rows: list[Row], errors: dict[str, str]) -> None:
             cells[column] = text
 
 
-def _ods_errors_as_text(data: bytes) -> bytes:
-    """An .ods whose error values ("#N/A": LibreOffice writes an empty string value beside
-    the error's text) carry their text as their value, so that calamine reads what the cell
-    shows rather than blank, as ``_put_errors`` does for .xlsx. Other packages: as they are."""
+def _ods_prepared(data: bytes) -> tuple[bytes, bool]:
+    """The .ods as calamine should read it, and whether its dates count from 1904.
+
+    Its error values ("#N/A": LibreOffice writes an empty string value beside the error's
+    text) are given their text as their value, so that calamine reads what the cell shows
+    rather than blank, as ``_put_errors`` does for .xlsx; without any, the bytes are as they
+    were. calamine reads a cell typed as a date as that date, but a date kept as a plain
+    number counts from the document's null date (``cells.to_date``)."""
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         content = package.read("content.xml")
+        head_end = content.find(_ODS_FIRST_TABLE)
+        date1904 = _ODS_NULL_DATE_1904.search(
+            content, 0, head_end if head_end >= 0 else len(content)) is not None
         if _ODS_ERROR_HINT not in content:
-            return data
+            return data, date1904
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w") as patched:
             for info in package.infolist():
@@ -329,7 +342,7 @@ def _ods_errors_as_text(data: bytes) -> bytes:
                 if info.filename == "content.xml":
                     part = _ODS_ERROR_CELL.sub(rb'\1office:string-value="\3"\2\3\4', part)
                 patched.writestr(info, part)
-    return out.getvalue()
+    return out.getvalue(), date1904
 
 
 def _scanned(data: bytes) -> XlsxScanner:
