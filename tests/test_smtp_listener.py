@@ -27,6 +27,7 @@ from bot.channels.email.smtp_listener import (
     size_limit,
     start_smtp_listener,
 )
+from bot.channels.email.smtp_spool import STORED_AS
 from bot.channels.email.smtp_writer import ListenerStopping
 from bot.settings import ConfigError, HostPort, Settings
 from store.db import open_engine, upgrade
@@ -350,3 +351,9 @@ def test_each_outcome_of_a_store_is_logged_once_in_its_words(
     assert caplog.records[-1].exc_info is not None
     assert caplog.records[-1].exc_info[1] is fault
     assert handler.storing == set()
+    caplog.clear()
+    handler.stored_as = STORED_AS  # as the SQLite spool's listener is made
+    with caplog.at_level(logging.INFO, logger="bot.channels.email.smtp_listener"):
+        handler._stored(_outcome(handler, result=8), sender=sender, size=99)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"stored a message from {shown} (99 bytes) as spooled message 8"]

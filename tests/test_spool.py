@@ -9,6 +9,7 @@ once, and nothing left in the spool.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import sqlite3
 import time
@@ -75,6 +76,12 @@ def test_mail_is_accepted_while_the_database_is_locked_and_answered_after(
             timeout=WAIT,
             what="every message done",
         )
+        log = bot.log_text()
+    # The log follows each message: the spool id the listener gave it, the inbox id it became.
+    spooled = re.findall(r"\(\d+ bytes\) as spooled message (\d+)$", log, re.MULTILINE)
+    moved = dict(re.findall(r"spooled message (\d+) is inbound (\d+)$", log, re.MULTILINE))
+    assert len(spooled) == len(raws) and sorted(spooled) == sorted(moved)
+    assert sorted(moved.values()) == sorted(str(i) for i, _m, _s, _o in db.inbound())
     replies = [read_reply(mail.data) for mail in sink.messages]
     assert sorted(r.in_reply_to for r in replies) == sorted(message_id_of(r) for r in raws)
     assert sorted(str(m) for _i, m, _s, _o in db.inbound()) == sorted(

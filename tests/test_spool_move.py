@@ -4,6 +4,7 @@ usable again when reopened. tests/test_spool.py runs the same through a real ``r
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -62,6 +63,25 @@ def test_spooled_messages_move_whole_in_batches_in_the_order_they_came(
                 f"message {n} ".encode() * (n + 1), f"coordinator{n}@example.org",
                 f"marac@example.org\ncopy{n}@example.org", T0 + timedelta(seconds=n),
                 f"<{n}@example.org>", "queued")
+
+
+def test_each_move_logs_the_inbox_id_a_spooled_message_became(
+        store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with store.sessions.begin() as session:  # the inbox's ids run ahead of the spool's
+        for n in (100, 101):
+            enqueue_inbound(session, channel="email", raw=b"earlier", source_key=f"smtp:{n}",
+                            envelope_from="a@example.org", recipients=["marac@example.org"],
+                            received_at=T0, message_id=None)
+    spool = Spool(store, tmp_path / "spool.db", on_moved=lambda: None)
+    try:
+        for n in (1, 2):
+            _spool_one(spool, n)
+        with caplog.at_level(logging.INFO, logger="bot.channels.email.smtp_spool"):
+            assert spool.move_all() == 2
+    finally:
+        spool.engine.dispose()
+    assert [r.getMessage() for r in caplog.records] == [
+        "spooled message 1 is inbound 3", "spooled message 2 is inbound 4"]
 
 
 def test_a_spool_reopened_keeps_what_it_holds(store: Store, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
-from bot.channels.email.smtp_spool import Spool
+from bot.channels.email.smtp_spool import STORED_AS, Spool
 from bot.settings import Settings
 from store.db import Store, normalise_url
 
@@ -81,7 +81,8 @@ async def start_early_smtp(settings: Settings) -> EarlySmtp | None:
         spool = await asyncio.to_thread(Spool, None, settings.data_dir / SPOOL_FILE,
                                         lambda: None)
         try:
-            listener = await start_smtp_listener(settings, spool.sessions, spool.wake)
+            listener = await start_smtp_listener(settings, spool.sessions, spool.wake,
+                                                 stored_as=STORED_AS)
         except BaseException:
             await asyncio.to_thread(spool.stop)
             raise

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.channels.email.smtp_listener import SmtpListener, start_smtp_listener
-from bot.channels.email.smtp_spool import Spool
+from bot.channels.email.smtp_spool import STORED_AS, Spool
 from bot.health import Health
 from bot.settings import Settings
 from store.db import Store
@@ -52,6 +52,7 @@ class EmailEndpoints:
                 await asyncio.to_thread(self.spool.start, self.store, self.on_stored)
         elif self.settings.smtp_listen is not None:
             sessions, on_enqueued = self.store.sessions, self.on_stored
+            stored_as = "inbound"
             if self.store.engine.dialect.name == "sqlite":
                 # One writer per SQLite file: the listener commits into a spool of its own,
                 # so acceptance never waits behind a worker's transaction (smtp_spool.py).
@@ -59,7 +60,9 @@ class EmailEndpoints:
                                    self.on_stored)
                 await asyncio.to_thread(self.spool.start)
                 sessions, on_enqueued = self.spool.sessions, self.spool.wake
-            self.smtp = await start_smtp_listener(self.settings, sessions, on_enqueued)
+                stored_as = STORED_AS
+            self.smtp = await start_smtp_listener(self.settings, sessions, on_enqueued,
+                                                 stored_as=stored_as)
         if self.settings.imap_host:
             from bot.channels.email.imap_queue import StoreMailboxLeader, StoreMailboxQueue
             from bot.channels.email.imap_watcher import watcher_from_settings

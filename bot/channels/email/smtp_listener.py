@@ -62,8 +62,12 @@ class InboxHandler:
         max_bytes: int,
         session_factory: SessionFactory,
         on_enqueued: Callable[[], None],
+        stored_as: str = "inbound",
     ) -> None:
         self.mailbox = mailbox_address.lower()
+        # What the id in the log line names: the inbox's, or the SQLite spool's (whose mover
+        # logs the inbox id each spooled message gets, so a message can be followed).
+        self.stored_as = stored_as
         self.max_bytes = max_bytes
         self.on_enqueued = on_enqueued
         self.storing: set[asyncio.Future[int]] = set()
@@ -106,8 +110,8 @@ class InboxHandler:
             return
         error = task.exception()
         if error is None:
-            logger.info("stored a message from %s (%d bytes) as inbound %s", sender or "<>",
-                        size, task.result())
+            logger.info("stored a message from %s (%d bytes) as %s %s", sender or "<>",
+                        size, self.stored_as, task.result())
             return
         # An outage, or a connection still open as the listener stops: one line each, the
         # sender retries.
@@ -183,13 +187,17 @@ async def start_smtp_listener(
     settings: Settings,
     store_session_factory: SessionFactory,
     on_enqueued: Callable[[], None],
+    *,
+    stored_as: str = "inbound",
 ) -> SmtpListener:
-    """Start the listener on ``settings.smtp_listen`` (port 0: any free port) on this loop."""
+    """Start the listener on ``settings.smtp_listen`` (port 0: any free port) on this loop;
+    ``stored_as`` names what its store's ids are in the log ("inbound", or the spool's)."""
     if settings.smtp_listen is None:
         raise ConfigError("MARAC_SMTP_LISTEN is empty: the SMTP listener is turned off")
     handler = InboxHandler(mailbox_address=settings.mailbox_address,
                            max_bytes=size_limit(settings),
-                           session_factory=store_session_factory, on_enqueued=on_enqueued)
+                           session_factory=store_session_factory, on_enqueued=on_enqueued,
+                           stored_as=stored_as)
     loop = asyncio.get_running_loop()
     options = _smtp_options(settings, loop)
     connections: weakref.WeakSet[SMTP] = weakref.WeakSet()

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 BATCH = 50
 # A missed wake-up (or a crash before the last move) is caught by this poll.
 POLL_SECONDS = 1.0
+# What the listener's log calls a spool id; the move logs the inbox id each one becomes.
+STORED_AS = "spooled message"
 
 
 class Spool:
@@ -116,12 +118,13 @@ class Spool:
         if self.store is None:
             raise RuntimeError("the spool was not started with a store to move into")
         with self.store.transaction() as session:
-            for item in items:
-                enqueue_inbound(session, channel=item.channel, raw=item.raw,
-                                source_key=item.source_key, envelope_from=item.envelope_from,
-                                recipients=item.recipients.split("\n") if item.recipients
-                                else (),
-                                received_at=item.received_at, message_id=item.message_id)
+            moved = [(item.id, enqueue_inbound(
+                session, channel=item.channel, raw=item.raw, source_key=item.source_key,
+                envelope_from=item.envelope_from,
+                recipients=item.recipients.split("\n") if item.recipients else (),
+                received_at=item.received_at, message_id=item.message_id)) for item in items]
+        for spooled, inbound in moved:  # after the commit: only what is really in the inbox
+            logger.info("%s %d is inbound %d", STORED_AS, spooled, inbound)
         with self.sessions.begin() as spool:  # their bytes go with them (ON DELETE CASCADE)
             spool.execute(delete(InboundItem).where(
                 InboundItem.id.in_([item.id for item in items])))
