@@ -203,8 +203,10 @@ class Dispatcher:
                     else ask.question_text(session, message, today=today,
                                            plainly=bool(others)))
         if question is not None:
+            # The documents beside it are named: the sender may have meant one as a return.
             answered = ask.answer(session, message, question, asker=contact,
-                                  settings=self.settings, today=today, images=self.images)
+                                  settings=self.settings, today=today, images=self.images,
+                                  notes=help.unread_notes(others))
             return help.with_actions(answered, message, role=contact.role)
         if help.is_thanks(message):  # nothing to answer; a reply would only invite another
             return HandlerResult(Outcome.THANKS)

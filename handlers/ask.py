@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -73,10 +74,11 @@ def _sentences(text: str) -> list[str]:
 
 def answer(session: Session, message: InboundMessage, question: str, *,
            asker: Contact | None, settings: Policy, today: date, is_operator: bool = False,
-           images: bool = True) -> HandlerResult:
+           images: bool = True, notes: Sequence[str] = ()) -> HandlerResult:
     """Answer as ``marac-bot ask --as <asker>`` would (``is_operator``: as the local operator,
     who may ask anything); the reply carries the answer's data so chat channels can render it
-    their own way."""
+    their own way. ``notes``: lines said after the answer (the documents beside the question
+    that were not read), so that the one reply covers the whole message."""
     result = answer_question(session, question, asker=asker, settings=settings, today=today,
                              is_operator=is_operator, images=images)
     if result.answered:
@@ -85,7 +87,9 @@ def answer(session: Session, message: InboundMessage, question: str, *,
         outcome = Outcome.QUESTION_REFUSED
     else:
         outcome = Outcome.QUESTION_NOT_UNDERSTOOD
-    html, attachments = answer_html(result.result, tuple(result.attachments), result.notes)
-    reply = Reply(message.thread, result.text, html=html, attachments=attachments,
+    html, attachments = answer_html(result.result, tuple(result.attachments),
+                                    (*result.notes, *notes))
+    text = "\n\n".join([result.text, *notes]) if notes else result.text
+    reply = Reply(message.thread, text, html=html, attachments=attachments,
                   data=result.to_json())
     return HandlerResult(outcome, reply)

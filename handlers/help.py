@@ -52,7 +52,7 @@ def not_a_template(message: InboundMessage, documents: Sequence[Attachment], *,
     wrapped, others = _wrapped_apart(documents)
     paragraphs = [wording.outlook_wrapped_text()] if wrapped else []
     if others:
-        paragraphs.append(wording.not_a_template_text(others, mailbox))
+        paragraphs.append(wording.not_a_template_text(others, mailbox, thank=not wrapped))
     return Reply(message.thread, "\n\n".join(paragraphs),
                  attachments=(blank_template(),) if others else ())
 

@@ -955,6 +955,7 @@ CORPUS: tuple[Case, ...] = (
         {"data.marac": "Lambeth", "data.quarter": "Q3 2024/25", "data.uploaded": True},
         LAMBETH,
         "Minutes",
+        says=re.escape("Not read: minutes.pdf (not a spreadsheet)."),
         channels=EMAIL,
         kind="has",
         files=(("minutes.pdf", PDF, "application/pdf"),),

@@ -130,7 +130,8 @@ def test_winmail_dat_by_its_name_alone_and_beside_a_pdf(mailroom: Mailroom) -> N
     assert handled.outcome == "not-a-template"
     body = body_of(handled.reply)
     assert wording.outlook_wrapped_text() in body
-    assert wording.not_a_template_text(["minutes.pdf"], MAILBOX) in body
+    assert wording.not_a_template_text(["minutes.pdf"], MAILBOX, thank=False) in body
+    assert body.count("Thank you") == 1  # one thanks for the message, not one per file
     assert set(attachments_of(handled.reply)) == {"marac-data-template.xlsx"}
 
 
@@ -165,6 +166,22 @@ def test_every_document_beside_the_return_is_named_but_not_a_signature_logo(
     assert wording.not_read_text(["narrative.pdf", "notes.docx"]) in lines
     assert wording.wrapped_not_read_text(["winmail.dat"]) in lines
     assert "image001" not in body
+
+
+@pytest.mark.parametrize("question", ["What is the repeat rate for Croydon in 2024/25?",
+                                      "Can I see the grid for London 2024/25?"])
+def test_a_question_beside_a_document_is_answered_and_the_document_named(
+    mailroom: Mailroom, question: str
+) -> None:
+    """The sender may have meant the PDF as their return: the answer says it was not read,
+    in the plain text and in the HTML (beneath a grid too)."""
+    handled = mailroom.exchange(compose(subject="Question", body=f"Hi,\n\n{question}\n", files=[
+        File("Croydon Q3.pdf", matplotlib_file("pdf"), "application/pdf")]))
+    assert handled.outcome.startswith("question-") and handled.outcome != "question-not-understood"
+    note = wording.not_read_text(["Croydon Q3.pdf"])
+    assert body_of(handled.reply).rstrip().endswith(note)
+    assert f"<p>{note}</p>" in html_of(handled.reply).replace('<p style="margin: 2px 0">', "<p>")
+    assert mailroom.count(Submission) == 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -214,10 +214,11 @@ def help_text(mailbox: str) -> str:
     )
 
 
-def not_a_template_text(names: Sequence[str], mailbox: str) -> str:
+def not_a_template_text(names: Sequence[str], mailbox: str, *, thank: bool = True) -> str:
+    """``thank``: False after a paragraph that has thanked the sender already."""
     listed = ", ".join(names)
     return (
-        f"Thank you. The attachment{'s' if len(names) > 1 else ''} {listed} "
+        f"{'Thank you. ' if thank else ''}The attachment{'s' if len(names) > 1 else ''} {listed} "
         f"{'are' if len(names) > 1 else 'is'} not a spreadsheet we can read. Please send the "
         "Marac data template as .xlsx, .xlsm, .xls, .ods or .csv. A blank template is attached."
     )
