@@ -215,3 +215,29 @@ def test_data_on_the_only_sheet_with_headers_is_read_whatever_its_name(tmp_path:
     report = validate(saved_book(tmp_path, {"Instructions": mf.baseline_grid(),
                                             "Notes": [["Chair on leave in November"]]}))
     assert report.sheet == "Instructions" and report.rows_accepted == 6, report.flatten()
+
+
+# --------------------------------------------------------------------------------------------
+# A blank copy of the template kept before the filled one: the data is read where it is.
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_blank_copy_of_the_template_gives_way_to_the_filled_sheet(tmp_path: Path) -> None:
+    report = validate(saved_book(tmp_path, {"Template": [mf.headers()],
+                                            "Q3": mf.baseline_grid()}))
+    assert report.sheet == "Q3" and report.rows_accepted == 6, report.flatten()
+    assert ignored_sheets(report) == {"Template"}
+
+
+def test_with_no_data_anywhere_the_blank_sheet_is_said_to_have_none(tmp_path: Path) -> None:
+    # Not the worked example read as data: the sheet to fill in is empty.
+    report = validate(saved_book(tmp_path, {"Guidance": example_guide(),
+                                            mf.DATA_SHEET: [mf.headers()]}))
+    assert report.sheet == mf.DATA_SHEET and report.rows == [], report.flatten()
+    assert found(report, "no-data-rows")
+
+
+def test_data_typed_into_a_sheet_named_as_a_guide_beats_a_blank_sheet(tmp_path: Path) -> None:
+    report = validate(saved_book(tmp_path, {"Instructions": mf.baseline_grid(),
+                                            mf.DATA_SHEET: [mf.headers()]}))
+    assert report.sheet == "Instructions" and report.rows_accepted == 6, report.flatten()

@@ -77,22 +77,32 @@ class _Candidate:
 
 
 def find_layout(sheets: list[SheetData]) -> tuple[Layout | None, list[Issue]]:
-    """The first sheet whose headers match an edition and that is not a guide to the template
-    (else the first guide whose headers match), or a file-level issue saying why not."""
+    """The first sheet whose headers match an edition, that holds rows below them and that is
+    not a guide to the template, or a file-level issue saying why none does.
+
+    When no sheet is all three: a guide by its name that holds rows (read as the data it then
+    is), else a sheet with the headers alone (a blank copy of the template: "no data rows"),
+    else a guide holding only an example Marac."""
     candidates: list[_Candidate] = []
     guides: list[Layout] = []
+    empty: list[Layout] = []
     for sheet in sheets:
         candidate = _best_header_row(sheet)
         if candidate is None:
             continue
+        layout = candidate.layout
         if candidate.missing:
             candidates.append(candidate)
-        elif _is_guide(candidate.layout):  # a worked example: the real data may follow
-            guides.append(candidate.layout)
+        elif _is_guide(layout):  # a worked example: the real data may follow
+            guides.append(layout)
+        elif not layout.data_rows:  # a blank copy of the template kept first: the same
+            empty.append(layout)
         else:
-            return candidate.layout, _notes_for(candidate.layout, sheets)
-    if guides:  # only a guide has the headers: it is read, as the data it is then
-        return guides[0], _notes_for(guides[0], sheets)
+            return layout, _notes_for(layout, sheets)
+    named = [g for g in guides if g.data_rows and not _examples_only(g)]
+    chosen = next(iter(named + empty + guides), None)
+    if chosen is not None:
+        return chosen, _notes_for(chosen, sheets)
     return None, [_unknown_template(candidates)]
 
 
@@ -100,8 +110,11 @@ def _is_guide(layout: Layout) -> bool:
     """Whether the sheet is clearly instructions: by its name, or by every row below its
     headers naming an example Marac ("Example Marac", "Sample")."""
     name = re.sub(r"[^a-z]+", " ", layout.sheet.name.lower()).strip()
-    if _GUIDE_NAME.search(name):
-        return True
+    return bool(_GUIDE_NAME.search(name)) or _examples_only(layout)
+
+
+def _examples_only(layout: Layout) -> bool:
+    """Whether the sheet has rows below its headers, each naming an example Marac."""
     column = layout.column_of["marac"]
     names = [cells[column] if column < len(cells) else None for _, cells in layout.data_rows]
     return bool(names) and all(
