@@ -205,9 +205,22 @@ def test_the_xls_records_of_error_values_are_read_by_sheet() -> None:
                                formula(5, 22, bytes([3, 0, 0, 0, 0, 0, 0xFF, 0xFF]))]),
         ("Données €", True, [formula(0, 0, error_result(0x99))]),
     )
-    assert workbook_facts(data).errors == {"Marac data": {"D2": "#N/A", "E3": "#DIV/0!"},
-                                           "Données €": {"A1": "#ERROR"}}
-    assert not workbook_facts(data).date1904
+    assert workbook_facts(data) == XlsFacts({"Marac data": {"D2": "#N/A", "E3": "#DIV/0!"},
+                                             "Données €": {"A1": "#ERROR"}}, date1904=False)
+
+
+def test_unknown_error_codes_short_formulas_and_records_outside_a_sheet() -> None:
+    # An error code of no known name is still an error; a FORMULA record of its least size
+    # (14 bytes: cell, format, result) is read; a sheet may be named "" by a writer.
+    shortest = record(0x0006, struct.pack("<HHH", 3, 2, 15) + error_result(0x2A))
+    data = stream(("", False, [boolerr(1, 3, 0x63, error=True), shortest]))
+    assert workbook_facts(data).errors == {"": {"D2": "#ERROR", "C4": "#N/A"}}
+    # A cell record outside every sheet's substream (before the first BOF, between an EOF
+    # and the next BOF) belongs to no sheet.
+    stray = boolerr(9, 9, 0x2A, error=True)
+    named = stream(("Marac data", False, [boolerr(1, 3, 0x2A, error=True)]))
+    assert workbook_facts(stray + named).errors == {}  # the offsets no longer match: no sheet
+    assert workbook_facts(named + stray).errors == {"Marac data": {"D2": "#N/A"}}
 
 
 def test_an_encrypted_or_cut_xls_stream_gives_nothing_and_never_raises() -> None:

@@ -156,8 +156,16 @@ def test_an_ods_counts_from_1904_only_when_its_null_date_says_so() -> None:
     assert _ods_prepared(_ods(null_1904, error))[1]  # its error values rewritten as well
     assert not _ods_prepared(_ods('<table:null-date table:date-value="1899-12-30"/>'))[1]
     assert not _ods_prepared(_ods(""))[1]  # LibreOffice's default: no element at all
-    # Only the settings before the first table count: a table's content is not read for it.
-    assert not _ods_prepared(_ods("", f"<table:table-row>{null_1904}</table:table-row>"))[1]
+    # Only the settings before the first table count: a table's content is not read for it,
+    # nor that of the tables after it.
+    row = f"<table:table-row>{null_1904}</table:table-row>"
+    assert not _ods_prepared(_ods("", row))[1]
+    assert not _ods_prepared(_ods("", f'{row}</table:table><table:table table:name="2">'))[1]
+    # A document with no table at all: its whole content is settings.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("content.xml", f"<office:spreadsheet>{null_1904}</office:spreadsheet>")
+    assert _ods_prepared(out.getvalue())[1]
 
 
 def test_to_date_counts_a_serial_from_the_workbooks_epoch() -> None:
