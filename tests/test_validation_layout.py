@@ -241,3 +241,24 @@ def test_data_typed_into_a_sheet_named_as_a_guide_beats_a_blank_sheet(tmp_path: 
     report = validate(saved_book(tmp_path, {"Instructions": mf.baseline_grid(),
                                             mf.DATA_SHEET: [mf.headers()]}))
     assert report.sheet == "Instructions" and report.rows_accepted == 6, report.flatten()
+
+
+def test_a_guide_known_by_its_name_alone_gives_way_to_the_data(tmp_path: Path) -> None:
+    # Its worked example names a real Marac, so only the sheet's name says it is a guide.
+    report = validate(saved_book(tmp_path, {"Read_Me": [mf.headers(), mf.meeting(0)],
+                                            mf.DATA_SHEET: mf.baseline_grid()}))
+    assert report.sheet == mf.DATA_SHEET and report.rows_accepted == 6, report.flatten()
+    assert ignored_sheets(report) == {"Read_Me"}
+
+
+def test_a_row_ending_before_the_marac_column_names_no_example(tmp_path: Path) -> None:
+    # The Marac column moved to the end, and a .csv row ending just before it:
+    # it is no example row, so the sheet is not a guide, and it is read (its row rejected).
+    header = [*mf.headers()[1:], mf.headers()[0]]
+    all_but_marac = ["03/10/2024", *["1"] * (len(header) - 2)]
+    path = tmp_path / "moved.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([header, all_but_marac])
+    report = validate(path)
+    assert report.rows_accepted == 0 and len(report.rows) == 1, report.flatten()
+    assert not found(report, "unknown-template")
