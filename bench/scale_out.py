@@ -1,6 +1,7 @@
 """Benchmark (not a test): one ``marac-bot run`` process against two on one PostgreSQL.
 
-    python bench/scale_out.py [-n 120] [--workers 1] [--fixture several_issues.xlsx] [--json]
+    python bench/scale_out.py [-n 120] [--workers 1] [--fixture several_issues.xlsx]
+                              [--rounds 1] [--json]
 
 For one process and then two (each with its own SMTP listener, ``MARAC_WORKERS`` each, a fresh
 PostgreSQL database per run), sends N returns as fast as the listeners take them: by default
@@ -11,6 +12,8 @@ meetings, and their row locks serialise much of the work). The mail is split eve
 sending thread per listener; the time runs from the first send to the last reply reaching an
 aiosmtpd relay in this process.
 Prints each run's messages per second and the ratio; checks every message was answered once.
+With ``--rounds R``, R runs of each, alternating which goes first, and the ratio of the
+medians: on a shared machine one pair of runs can land anywhere from 1.4x to 2x.
 
 Each process pays its start-up (imports, caches) on one warm-up message before timing.
 Needs the PostgreSQL of the test suite (``MARAC_TEST_POSTGRES_URL``, default
@@ -25,6 +28,7 @@ import io
 import json
 import os
 import smtplib
+import statistics
 import sys
 import tempfile
 import threading
@@ -65,22 +69,34 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="MARAC_WORKERS per process")
     parser.add_argument("--fixture", default=None,
                         help="send this fixture from Croydon instead of one return per Marac")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="pairs of runs, one and two processes, in alternating order "
+                             "(1 2, 2 1, …); the medians are compared")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    timed = {processes: run(processes, args.n, args.workers, args.fixture)
-             for processes in (1, 2)}
-    results = {processes: seconds for processes, (seconds, _) in timed.items()}
-    one, two = results[1], results[2]
-    for processes, (seconds, used) in timed.items():
-        print(f"{processes} process(es), MARAC_WORKERS={args.workers}: {args.n} messages in "
-              f"{seconds:.1f} s = {args.n / seconds:.1f} msg/s; the machine's cores busy "
-              f"{used.busy:.2f} of {os.cpu_count()} on average, this bench's own sending and "
-              f"relay {used.bench:.2f} of them")
-    print(f"two processes / one: {one / two:.2f}x ({os.cpu_count()} cores)")
+    timed: dict[int, list[tuple[float, CoresUsed]]] = {1: [], 2: []}
+    for round_ in range(args.rounds):
+        # Alternating which goes first: on a machine whose speed drifts (a shared VM), a
+        # drift then falls on both sides rather than always on the second.
+        for processes in ((1, 2) if round_ % 2 == 0 else (2, 1)):
+            seconds, used = run(processes, args.n, args.workers, args.fixture)
+            timed[processes].append((seconds, used))
+            print(f"{processes} process(es), MARAC_WORKERS={args.workers}: {args.n} messages "
+                  f"in {seconds:.1f} s = {args.n / seconds:.1f} msg/s; the machine's cores "
+                  f"busy {used.busy:.2f} of {os.cpu_count()} on average, this bench's own "
+                  f"sending and relay {used.bench:.2f} of them", flush=True)
+    one = statistics.median(seconds for seconds, _ in timed[1])
+    two = statistics.median(seconds for seconds, _ in timed[2])
+    pairs = [a / b for (a, _), (b, _) in zip(timed[1], timed[2], strict=True)]
+    if args.rounds > 1:
+        print(f"each round's ratio: {', '.join(f'{r:.2f}' for r in pairs)}")
+    print(f"two processes / one: {one / two:.2f}x ({os.cpu_count()} cores"
+          f"{f'; medians of {args.rounds} runs each' if args.rounds > 1 else ''})")
     if args.json:
         print(json.dumps({"messages": args.n, "workers": args.workers,
                           "one_s": round(one, 2), "two_s": round(two, 2),
-                          "ratio": round(one / two, 2), "cores": os.cpu_count()}))
+                          "ratio": round(one / two, 2), "cores": os.cpu_count(),
+                          "round_ratios": [round(r, 2) for r in pairs]}))
     return 0
 
 
@@ -174,9 +190,10 @@ def run(processes: int, count: int, workers: int, fixture: str | None
         try:
             for bot in bots:
                 bot.start()
-            for n, bot in enumerate(bots):  # warm-up, not timed
+            for n, bot in enumerate(bots, start=1):  # warm-up, not timed
                 send(bot.smtp_port, [(COORDINATOR, submission("clean_libreoffice.xlsx"))])
-                wait_until(lambda n=n: len(sink.messages) >= n + 1, timeout=TIMEOUT,
+                # Called at once, so the closure's n is this turn's.
+                wait_until(lambda: len(sink.messages) >= n, timeout=TIMEOUT,  # noqa: B023
                            what="the warm-up reply", interval=0.05)
             warm = len(sink.messages)
             mails = returns(count, fixture)
