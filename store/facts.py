@@ -41,7 +41,15 @@ class MessageIds:
 
 def message_ids(session: Session) -> MessageIds:
     """The store's Message-ID token (drawn now, should the row or the token be gone: a store
-    made by hand; the migration draws it for every other)."""
+    made by hand; the migration draws it for every other).
+
+    Read once per database connection and kept with it: the token never changes once
+    committed, and every reply, reminder and threading look asks for it (a statement per
+    message, issue 14). One drawn here is not kept, as its transaction may yet roll back."""
+    kept = session.connection().info
+    found = kept.get(_MESSAGE_IDS)
+    if isinstance(found, MessageIds):
+        return found
     facts = session.get(StoreFacts, 1)
     if facts is None:
         facts = StoreFacts(id=1, created_at=utcnow())
@@ -49,7 +57,14 @@ def message_ids(session: Session) -> MessageIds:
     if facts.message_id_token is None:
         facts.message_id_token = secrets.token_hex(16)
         session.flush()
-    return MessageIds(facts.message_id_token, facts.legacy_message_ids_through)
+        return MessageIds(facts.message_id_token, facts.legacy_message_ids_through)
+    found = MessageIds(facts.message_id_token, facts.legacy_message_ids_through)
+    kept[_MESSAGE_IDS] = found
+    return found
+
+
+# The key of the ids kept in a connection's info (``message_ids``).
+_MESSAGE_IDS = "marac_message_ids"
 
 
 @dataclass(frozen=True)

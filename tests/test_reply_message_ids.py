@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.inbound import to_inbound
@@ -28,6 +28,7 @@ from bot.settings import HostPort, Settings
 from kernel.messages import Reply, dedupe_prefix
 from store.db import Store, alembic_config, open_engine, session_factory
 from store.facts import message_ids
+from store.models import StoreFacts
 from store.queue import OutboundItem, QueueStatus, enqueue_inbound, enqueue_outbound
 from store.types import utcnow
 from tests.dispatch_support import MAILBOX, Mailroom, compose, load_registry, parse
@@ -162,3 +163,31 @@ def test_replies_queued_before_the_token_are_still_known_in_a_thread(tmp_path: P
 
 def legacy_id(key: str) -> str:
     return f"<marac.{hashlib.sha256(key.encode()).hexdigest()[:32]}@{DOMAIN}>"
+
+
+def test_the_token_is_read_once_per_connection_and_a_drawn_one_only_once_committed(
+    tmp_path: Path,
+) -> None:
+    """Every reply asks for the token (issue 14: a statement per message), so a connection
+    keeps what it read; a token drawn in a transaction that rolls back is never kept."""
+    store = Store.open(f"sqlite:///{tmp_path / 'marac.db'}")
+    statements: list[tuple[int, str]] = []
+    try:
+        with store.transaction() as session:
+            session.execute(update(StoreFacts).values(message_id_token=None))
+        with store.transaction() as session:
+            drawn = message_ids(session).token
+            session.rollback()  # as a handler's failure would
+        with store.transaction() as session:
+            committed = message_ids(session).token
+        assert committed != drawn  # the rolled-back draw was not kept
+        event.listen(store.engine, "before_cursor_execute",
+                     lambda conn, _cursor, statement, *_rest: statements.append(
+                         (id(conn.connection.dbapi_connection), statement)))
+        for _ in range(6):
+            with store.transaction() as session:
+                assert message_ids(session).token == committed
+        reads = [c for c, s in statements if "store_facts" in s]
+        assert len(reads) == len(set(reads)) <= 2  # at most one per pooled connection
+    finally:
+        store.close()
