@@ -245,6 +245,9 @@ CORPUS: tuple[Case, ...] = (
     ),
     has("has the Square Mile sent Q4?", "City of London", "Q4 2024/25", False),
     has("Morning! Has Richmond sent in Q3?", "Richmond upon Thames", "Q3 2024/25", False),
+    has("any news on hackney q3 2024/25", "Hackney", "Q3 2024/25", False),
+    has("Any word from Croydon about Q4 2024/25?", "Croydon", "Q4 2024/25", True),
+    has("still waiting for Lambeth's Q3 2024/25?", "Lambeth", "Q3 2024/25", True),
     has("Did Wrexham upload Q3 2024/25?", "Wrexham", "Q3 2024/25", False, sender=DUAL),
     has("has Swansea sent Q4 2024/25", "Swansea", "Q4 2024/25", True, sender=DUAL),
     has("did Dundee send q3", "Dundee", "Q3 2024/25", False, sender=DUNDEE),
@@ -314,6 +317,8 @@ CORPUS: tuple[Case, ...] = (
         extra={"data.missing": ["Dundee"]},
     ),
     missing("who's outstanding in Scotland for last quarter", "Q4 2024/25", area="Scotland"),
+    missing("Who still owes us Q3 2024/25 data in London?", "Q3 2024/25", area="London"),
+    missing("which Maracs are we still waiting on for Q2 2024/25?", "Q2 2024/25"),
     missing(
         "Who hasn't sent Q4 yet in South Wales Police?",
         "Q4 2024/25",

@@ -96,6 +96,8 @@ MATCHERS: tuple[Matcher, ...] = (
         rf"\b(?:not|never) (?:yet )?(?:been )?{_VERB}", r"\b(?:yet|still) to\b",
         r"\bnot (?:yet )?in\b", r"\bno (?:data|returns?|uploads?|figures)\b",
         r"\bwho (?:is|are) behind\b", r"\b(?:is|are) behind\b",
+        # "who still owes us Q3?", "who are we still waiting on for Q3?"
+        r"\bowe[sd]?\b", r"\bowing\b", r"\bwaiting (?:on|for)\b",
         r"(?:n'?t| not) (?:yet )?(?:got|had|have|put|sent|handed)\b.{0,40}\bin\b",
     ), missing.answer, ("who hasn't uploaded Q2 2024/25?", "missing Q2 in London",
                         "who has missed two quarters in a row?")),
@@ -115,6 +117,7 @@ MATCHERS: tuple[Matcher, ...] = (
         r"\bheard (?:from|back)\b", r"\breceived\b", r"\bsubmitted\b", r"\buploaded\b",
         r"\bdeadline\b", r"\bwhen (?:is|are|was|were)\b.{0,40}\bdue\b", r"\bdue date\b",
         r"\barrived\b", r"\b(?:come|came|gone|went|got) (?:through|in)\b",
+        r"\bany (?:news|word|update|sign)\b.{0,20}\b(?:on|from|of|about)\b",
     ), has_uploaded.answer, ("has Croydon uploaded Q3?",)),
     Matcher("status", _p(
         r"\bstatus\b", r"\bthis (?:financial )?year\b", r"\blast (?:financial )?year\b",
