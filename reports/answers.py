@@ -162,6 +162,8 @@ def _has_uploaded(answer: HasUploaded) -> str:
         lines += [wording.held_head(len(held)), *map(wording.held_line, held)] if held else [
             wording.HELD_NONE
         ]
+        if answer.asked_due:  # what was asked, though it is sent
+            lines.insert(1, wording.due_sent_sentence(period))
     if answer.quarter_defaulted:
         lines.append(wording.QUARTER_DEFAULTED)
     return "\n".join(lines)

@@ -248,6 +248,11 @@ CORPUS: tuple[Case, ...] = (
     has("any news on hackney q3 2024/25", "Hackney", "Q3 2024/25", False),
     has("Any word from Croydon about Q4 2024/25?", "Croydon", "Q4 2024/25", True),
     has("still waiting for Lambeth's Q3 2024/25?", "Lambeth", "Q3 2024/25", True),
+    # the deadline asked about a quarter already sent: said all the same
+    has("When was Q3 2024/25 due?", "Croydon", "Q3 2024/25", True, sender=CROYDON,
+        says=re.escape("It was due by 28 Jan 2025.")),
+    has("What's the deadline for Lambeth's Oct-Dec 2024 return?", "Lambeth", "Q3 2024/25",
+        True, says=re.escape("It was due by 28 Jan 2025.")),
     has("Did Wrexham upload Q3 2024/25?", "Wrexham", "Q3 2024/25", False, sender=DUAL),
     has("has Swansea sent Q4 2024/25", "Swansea", "Q4 2024/25", True, sender=DUAL),
     has("did Dundee send q3", "Dundee", "Q3 2024/25", False, sender=DUNDEE),
@@ -319,6 +324,8 @@ CORPUS: tuple[Case, ...] = (
     missing("who's outstanding in Scotland for last quarter", "Q4 2024/25", area="Scotland"),
     missing("Who still owes us Q3 2024/25 data in London?", "Q3 2024/25", area="London"),
     missing("which Maracs are we still waiting on for Q2 2024/25?", "Q2 2024/25"),
+    missing("Send me a list of who hasn't done Q3 2024/25", "Q3 2024/25"),
+    missing("Q3 2024/25 uploads London", "Q3 2024/25", area="London", focus="uploaded"),
     missing(
         "Who hasn't sent Q4 yet in South Wales Police?",
         "Q4 2024/25",

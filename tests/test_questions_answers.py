@@ -172,6 +172,17 @@ def test_not_uploaded_states_the_due_date_and_whether_overdue(world: World) -> N
     assert "28 Jan 2025" in early.text and "overdue" not in early.text
 
 
+def test_the_due_date_of_a_quarter_sent_is_said_only_when_asked(world: World) -> None:
+    plain = world.ask("has Croydon uploaded Q3 2024/25?")
+    assert _as(plain, HasUploaded).asked_due is False and "28 Jan 2025" not in plain.text
+    for question in ("when is Croydon's Q3 2024/25 due?", "Croydon Q3 2024/25 deadline?"):
+        asked = world.ask(question)
+        assert _as(asked, HasUploaded).uploaded is True, question
+        assert asked.text.splitlines()[1] == "It was due by 28 Jan 2025.", question
+    early = world.ask("when is Croydon's Q3 2024/25 due?", today=date(2025, 1, 10))
+    assert early.text.splitlines()[1] == "It is due by 28 Jan 2025."
+
+
 def test_without_a_quarter_the_last_one_that_ended_is_meant_and_said(world: World) -> None:
     answer = world.ask("has Leeds uploaded?")
     data = _as(answer, HasUploaded)

@@ -96,6 +96,7 @@ MATCHERS: tuple[Matcher, ...] = (
         rf"\b(?:not|never) (?:yet )?(?:been )?{_VERB}", r"\b(?:yet|still) to\b",
         r"\bnot (?:yet )?in\b", r"\bno (?:data|returns?|uploads?|figures)\b",
         r"\bwho (?:is|are) behind\b", r"\b(?:is|are) behind\b",
+        r"\b(?:has|have|had)(?:n'?t| not| yet to| still not| never)\b.{0,20}\bdone\b",
         # "who still owes us Q3?", "who are we still waiting on for Q3?"
         r"\bowe[sd]?\b", r"\bowing\b", r"\bwaiting (?:on|for)\b",
         r"(?:n'?t| not) (?:yet )?(?:got|had|have|put|sent|handed)\b.{0,40}\bin\b",
@@ -118,6 +119,7 @@ MATCHERS: tuple[Matcher, ...] = (
         r"\bdeadline\b", r"\bwhen (?:is|are|was|were)\b.{0,40}\bdue\b", r"\bdue date\b",
         r"\barrived\b", r"\b(?:come|came|gone|went|got) (?:through|in)\b",
         r"\bany (?:news|word|update|sign)\b.{0,20}\b(?:on|from|of|about)\b",
+        r"\buploads\b",
     ), has_uploaded.answer, ("has Croydon uploaded Q3?",)),
     Matcher("status", _p(
         r"\bstatus\b", r"\bthis (?:financial )?year\b", r"\blast (?:financial )?year\b",

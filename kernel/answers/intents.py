@@ -41,6 +41,9 @@ class HasUploaded:
     cases_blank_meetings: int
     received: Received | None
     held_changes: tuple[HeldChange, ...]
+    # "when is Q3 due?": the due date is said even once it is sent (a hint to the wording:
+    # the date itself is in ``period``, so ``ask --json`` stays as it was).
+    asked_due: bool = False
 
     def to_dict(self) -> Json:
         return {

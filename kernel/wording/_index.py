@@ -168,6 +168,7 @@ HOMES: dict[str, str] = {
     "digest_subject": "reminders",
     "digest_text": "reminders",
     "due_sentence": "questions",
+    "due_sent_sentence": "questions",
     "echoed": "common",
     "entry_headline": "forms",
     "explain_empty_text": "history",

@@ -193,6 +193,12 @@ def due_sentence(period: QuarterInfo, *, many: bool = False) -> str:
     return f"The quarter is still running; data is due by {due}."
 
 
+def due_sent_sentence(period: QuarterInfo) -> str:
+    """When a quarter's data that has been sent was (or is) due: asked for all the same."""
+    due = day_text(period.due)
+    return f"It was due by {due}." if period.overdue else f"It is due by {due}."
+
+
 # --- has Croydon uploaded Q3? ----------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ and the due date when nothing has come in."""
 
 from __future__ import annotations
 
+import re
+
 from handlers.questions import queries
 from handlers.questions.context import Ask, Place, place_of, quarter_of, unclear_period
 from handlers.questions.intents import missing
@@ -11,6 +13,8 @@ from handlers.questions.period import quarter_info, state_of
 from kernel.answers import HasUploaded, HeldChange, Received
 
 INTENT = "has-uploaded"
+# The question is about the deadline ("when is Q3 due?", "what's the deadline for Q3?").
+_ASKS_DUE = re.compile(r"\b(?:due|deadlines?)\b")
 
 
 def answer(ask: Ask) -> Finding:
@@ -47,6 +51,7 @@ def _value(ask: Ask, place: Place) -> HasUploaded:
         cases_blank_meetings=found.cases_blank if found else 0,
         received=None if received is None else _received(ask, received),
         held_changes=tuple(_held(ask, h) for h in held),
+        asked_due=bool(_ASKS_DUE.search(ask.entities.residual.lower())),
     )
 
 
