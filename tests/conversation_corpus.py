@@ -301,6 +301,9 @@ CORPUS: tuple[Case, ...] = (
     unclear("did Lambeth send Oct-Nov?", "oct-nov"),
     unclear("has Lambeth sent the November quarter", "november quarter"),
     unclear("has Lambeth uploaded Q3 -1/0", "-1/0"),
+    # a span ending now: one quarter or one year is answered, so it is said back
+    unclear("Show me Croydon's figures for the last 4 quarters", "last 4 quarters"),
+    unclear("repeat rate for Leeds over the past 12 months?", "past 12 months"),
     unclear("has Lambeth uploaded Q3 2024/26", "2024/26"),
     unclear("who is missing Q1 2087/88", "2087/88"),
     unclear("did Croydon send Q3 2024?", "q3 2024"),
@@ -342,6 +345,7 @@ CORPUS: tuple[Case, ...] = (
         sender=LONDON_MANAGER,
     ),
     missing("who has missed two quarters in a row?", "Q4 2024/25", focus="in-a-row"),
+    missing("who has missed the last two quarters?", "Q4 2024/25", focus="in-a-row"),
     missing("which Maracs have missed 2 quarters running", "Q4 2024/25", focus="in-a-row"),
     missing(
         "any maracs missing two consecutive quarters in Wales?",

@@ -299,3 +299,19 @@ def test_asks_plainly_needs_a_question_mark_or_a_question_opening(
     text: str, expected: bool
 ) -> None:
     assert asks_plainly(text) is expected
+
+
+@pytest.mark.parametrize(("text", "phrase"), [
+    ("figures for the last 4 quarters", "last 4 quarters"),
+    ("cases over the past three quarters", "past three quarters"),
+    ("repeat rate for the previous 12 months", "previous 12 months"),
+    ("police share in the last six months", "last six months"),
+    ("Leeds rolling year", "rolling year"),
+    ("who missed the last two quarters", None),  # two in a row: a question of its own
+    ("has Leeds sent the last quarter", None),
+    ("cases in the last month", None),  # a month names a quarter's part, not a span
+])
+def test_a_span_ending_now_is_said_back_as_a_period_not_answered(
+    text: str, phrase: str | None
+) -> None:
+    assert extract(text, REGISTRY, today=TODAY).period_unclear == phrase

@@ -28,6 +28,14 @@ _REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|fw|fwd|aw|sv)\s*:)+", re.IGNORECASE)
 _QUARTERISH = re.compile(
     r"\bq(?:tr)?\s?\d+(?: (?:fy ?)?\d{4}\b)?|\bquarter\b|\b(?:19|20)\d\d[/-]\d\d"
 )
+# A span of several quarters or months ending now: answers are for one quarter or one
+# financial year, so it is said back rather than answered for the last quarter alone. "The
+# last two quarters" is left to mean two in a row ("who missed the last two quarters?").
+_ROLLING = re.compile(
+    r"\b(?:last|past|previous|prior|latest)\s+(?:(?:[3-9]|1[0-9]|three|four|five|six|seven|eight"
+    r"|nine|ten|eleven|twelve)\s+quarters|(?:\d{1,2}|three|six|nine|twelve|eighteen)\s+months)\b"
+    r"|\brolling\s+(?:year|12\s+months|twelve\s+months|quarters)\b"
+)
 _NATIONAL = re.compile(
     r"\bnational(?:ly)?\b|\bnationwide\b|\ball (?:the )?maracs\b|\bevery marac\b"
     r"|\b(?:across|in) the (?:whole )?(?:country|uk)\b|\buk[- ]wide\b|\bcountry[- ]wide\b"
@@ -184,8 +192,9 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _unclear_period(text: str) -> str | None:
-    """A quarter-like phrase that named no single quarter ("Q3 2024", "Q5"), or None."""
-    match = _QUARTERISH.search(text)
+    """A quarter-like phrase that named no single quarter ("Q3 2024", "Q5", "the last four
+    quarters"), or None."""
+    match = _ROLLING.search(text) or _QUARTERISH.search(text)
     return match.group() if match else None
 
 

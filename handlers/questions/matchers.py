@@ -86,6 +86,7 @@ MATCHERS: tuple[Matcher, ...] = (
         r"\b(?:two|2|both|consecutive) (?:consecutive )?quarters?(?: running| in a row)\b",
         r"\bquarters? (?:running|in a row)\b", r"\bback to back\b",
         r"\b(?:consecutive|successive) quarters\b",
+        r"\b(?:missed|missing|miss)\b.{0,20}\b(?:last|past|previous) (?:two|2) quarters\b",
     ), missing.in_a_row),
     Matcher("missing", _p(
         r"\bmissing\b", r"\bmissed\b", r"\boutstanding\b", r"\boverdue\b", r"\blate\b",

@@ -580,6 +580,9 @@ def several_names_text(names: Sequence[str], kind: str) -> str:
 
 
 def unclear_period_text(phrase: str) -> str:
+    if re.search(r"\b(?:quarters|months|rolling)\b", phrase):  # "the last four quarters"
+        return (f"I answer for one quarter or one financial year, not {echoed(phrase)}. Please "
+                "ask for a year like 2024/25 or this year, or a quarter like Q3 2024/25.")
     if re.search(r"\d ?/ ?-?\d", phrase):  # "-1/0", "2024/26": written as a year, and none
         return (f"{echoed(phrase)} is not a financial year I can answer for. Please write it "
                 "like 2024/25, or a quarter like Q3 2024/25, Oct-Dec 2024 or last quarter.")
