@@ -328,6 +328,7 @@ CORPUS: tuple[Case, ...] = (
     missing("Who still owes us Q3 2024/25 data in London?", "Q3 2024/25", area="London"),
     missing("which Maracs are we still waiting on for Q2 2024/25?", "Q2 2024/25"),
     missing("Send me a list of who hasn't done Q3 2024/25", "Q3 2024/25"),
+    missing("can you chase the ones who haven't sent Q3 2024/25", "Q3 2024/25"),
     missing("Q3 2024/25 uploads London", "Q3 2024/25", area="London", focus="uploaded"),
     missing(
         "Who hasn't sent Q4 yet in South Wales Police?",

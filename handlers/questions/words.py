@@ -74,7 +74,7 @@ among amongst region regions regional nation nations force forces constabulary c
 counties country breakdown period periods heard hear list lists show
 elsewhere everywhere surrounding neighbouring neighboring nearby etc boroughs councils cities
 towns
-owe owes owed owing wait waits waited waiting news word sign
+owe owes owed owing wait waits waited waiting news word sign ones lot
 """
 
 FILLER: frozenset[str] = frozenset(re.sub(r"['’]", "", w) for w in _WORDS.split())
