@@ -247,6 +247,9 @@ CORPUS: tuple[Case, ...] = (
     has("Morning! Has Richmond sent in Q3?", "Richmond upon Thames", "Q3 2024/25", False),
     has("any news on hackney q3 2024/25", "Hackney", "Q3 2024/25", False),
     has("Any word from Croydon about Q4 2024/25?", "Croydon", "Q4 2024/25", True),
+    has("Can you let me know if you got our Q3 2024/25 figures? We sent them last week.",
+        "Lambeth", "Q3 2024/25", True, sender=LAMBETH),
+    has("did you get Croydon's Q4 2024/25 return?", "Croydon", "Q4 2024/25", True),
     has("still waiting for Lambeth's Q3 2024/25?", "Lambeth", "Q3 2024/25", True),
     # the deadline asked about a quarter already sent: said all the same
     has("When was Q3 2024/25 due?", "Croydon", "Q3 2024/25", True, sender=CROYDON,

@@ -121,6 +121,8 @@ MATCHERS: tuple[Matcher, ...] = (
         r"\barrived\b", r"\b(?:come|came|gone|went|got) (?:through|in)\b",
         r"\bany (?:news|word|update|sign)\b.{0,20}\b(?:on|from|of|about)\b",
         r"\buploads\b",
+        # "did you get our Q3 figures?", "can you tell me if you got our return?"
+        r"\b(?:did|have|has|if|whether) (?:you|u)(?: have)? (?:get|got|had|receive)\b",
     ), has_uploaded.answer, ("has Croydon uploaded Q3?",)),
     Matcher("status", _p(
         r"\bstatus\b", r"\bthis (?:financial )?year\b", r"\blast (?:financial )?year\b",
