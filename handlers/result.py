@@ -42,6 +42,7 @@ class Outcome(StrEnum):
     EXPLAINED = "explained"  # issue 13: a soft issue answered with a reason
     EXPLAIN_NOTHING = "explain-nothing"  # no such check in their latest file, or no reason
     QUESTION_HOW_TO = "question-how-to"
+    QUESTION_MEANING = "question-meaning"
     QUESTION_HELP = "question-help"
     QUESTION_REFUSED = "question-refused"
     QUESTION_NOT_UNDERSTOOD = "question-not-understood"

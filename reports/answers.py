@@ -21,6 +21,7 @@ from kernel.answers import (
     HelpTopic,
     HowTo,
     Json,
+    Meaning,
     Missing,
     NeedMarac,
     NoMaracsIn,
@@ -58,7 +59,7 @@ class GridAnswer:
 # What a question handler finds: an answer of its kind, or why there is none.
 Result = (
     HasUploaded | Missing | Status | Figure | GridAnswer | Template | HowTo | Help | Problem
-    | HistoryAnswer | ExportAnswer
+    | HistoryAnswer | ExportAnswer | Meaning
 )
 
 
@@ -85,6 +86,8 @@ def render_text(result: Result) -> str:
             return wording.template_answer(result.marac, result.edition)
         case HowTo():
             return _how_to(result)
+        case Meaning():
+            return wording.meaning_text(result.metric, result.bands)
         case Help():
             return _help_answer(result)
         case _:

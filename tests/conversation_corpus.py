@@ -304,6 +304,14 @@ CORPUS: tuple[Case, ...] = (
     unclear("did Lambeth send Oct-Nov?", "oct-nov"),
     unclear("has Lambeth sent the November quarter", "november quarter"),
     unclear("has Lambeth uploaded Q3 -1/0", "-1/0"),
+    # --- what a figure means: the same for everyone, nothing looked up -----------------------
+    Case("What does 'repeat cases' mean?", "question-meaning", {"data.metric": "repeat_rate"},
+         LAMBETH, says=re.escape("Usual range 28%–40%"), kind="meaning"),
+    Case("how is the police share worked out?", "question-meaning",
+         {"data.metric": "police_share"}, ADMIN, kind="meaning"),
+    Case("Hi, quick one - how are cases per 10,000 calculated?", "question-meaning",
+         {"data.metric": "per_10k"}, CROYDON, says="adult \\(16\\+\\) female population",
+         kind="meaning"),
     # a span ending now: one quarter or one year is answered, so it is said back
     unclear("Show me Croydon's figures for the last 4 quarters", "last 4 quarters"),
     unclear("repeat rate for Leeds over the past 12 months?", "past 12 months"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -20,12 +20,14 @@ from sqlalchemy.engine import make_url
 from bot.settings import Settings
 from handlers.questions import Answer, answer_question
 from handlers.questions.entities import MAX_QUESTION_CHARS
+from handlers.questions.metrics import METRICS
 from kernel import wording
 from kernel.answers import (
     Count,
     Figure,
     Figures,
     HasUploaded,
+    Meaning,
     Missing,
     PartnerShare,
     SeveralMaracs,
@@ -35,6 +37,7 @@ from kernel.answers import (
     UnclearPeriod,
     UnknownName,
 )
+from kernel.config import Bands
 from kernel.quarters import Quarter
 from reports import grid as grid_report
 from reports.answers import GridAnswer
@@ -622,3 +625,22 @@ def test_an_unknown_name_is_echoed_at_most_sixty_characters(world: World) -> Non
     quoted = answer.text.split("called ", 1)[1].split(".", 1)[0]
     assert len(quoted) == wording.ECHO_CHARS + 2  # the quotes around it
     assert quoted.endswith("…'") and len(answer.text) < 200
+
+
+# --- what a figure means ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", [m.key for m in METRICS if m.key != "all"])
+def test_every_figure_that_can_be_asked_for_can_be_explained(world: World, key: str) -> None:
+    label = wording.METRIC_LABELS[key]
+    answer = world.ask(f"what does {label.lower()} mean?")
+    assert (answer.intent, answer.answered) == ("meaning", True), answer.text
+    assert _as(answer, Meaning).metric == key and answer.text.startswith(f"{label}: ")
+
+
+def test_meaning_says_the_configured_bands_and_needs_a_figure(world: World) -> None:
+    bands = replace(Bands(), repeat_rate_low=0.25, repeat_rate_high=0.45)
+    said = wording.meaning_text("repeat_rate", bands)
+    assert "Usual range 25%–45%" in said and "national 31%" in said
+    for question in ("what does it mean?", "what does 'figures' mean?"):
+        assert world.ask(question).intent != "meaning", question

@@ -58,6 +58,7 @@ CASES: dict[str, tuple[str, str | None, bool]] = {
     "figure-admin": ("administrator capacity for Croydon 2024/25", None, False),
     "figure-older": ("victims aged 65 or over in Croydon 2024/25", None, False),
     "figure-meetings": ("how many meetings did Croydon have in Q3 2024/25", None, False),
+    "meaning-repeat": ("what does repeat rate mean?", None, False),
     "figure-none-sent": ("how many cases in Glasgow Q3 2024/25", None, False),
     "figure-manager-cut": ("how many cases in England Q3 2024/25", "lena@example.org", False),
     "figure-all": ("Leeds figures Q2 2024/25", None, False),

@@ -77,7 +77,7 @@ class Understanding(IntEnum):
 
 # Kinds of question whose answer needs no Marac, area, period or figure: a word of theirs
 # that is no name ("taken over") is just a word.
-_NEEDS_NO_NAME = frozenset({"help", "how-to", "template"})
+_NEEDS_NO_NAME = frozenset({"help", "how-to", "template", "meaning"})
 
 
 def understanding(session: Session, text: str, *, today: date) -> Understanding:

@@ -20,6 +20,7 @@ from handlers.questions.intents import (
     has_uploaded,
     history,
     how_to,
+    meaning,
     missing,
     status,
     template,
@@ -38,9 +39,14 @@ class Matcher:
     patterns: tuple[re.Pattern[str], ...]
     handler: Handler
     examples: tuple[str, ...] = ()  # shown by help; none for a second way into an intent
+    # What the question must also name for this matcher to fit (its words alone may not do).
+    needs: Callable[[Entities], bool] | None = None
 
     def matches(self, text: str) -> bool:
         return any(p.search(text) for p in self.patterns)
+
+    def fits(self, entities: Entities) -> bool:
+        return self.matches(entities.residual) and (self.needs is None or self.needs(entities))
 
 
 def _p(*patterns: str) -> tuple[re.Pattern[str], ...]:
@@ -52,6 +58,13 @@ def _help(ask: Ask) -> Finding:
 
 
 MATCHERS: tuple[Matcher, ...] = (
+    Matcher("meaning", _p(
+        r"\bwhat (?:does|do|did)\b.{0,60}\bmean\b", r"\bwhat is meant by\b",
+        r"\bdefin(?:e|ition of)\b", r"\bwhat counts as\b",
+        r"\bhow (?:is|are|do you|does it)\b.{0,40}\b(?:calculated|worked out|measured"
+        r"|counted|defined)\b",
+    ), meaning.answer, ("what does repeat rate mean?",),
+        needs=lambda e: meaning.names_a_figure(e.metric)),
     Matcher("help", _p(r"^\W*(?:help|\?+|commands|menu|options)\W*$",
                        r"\bwhat (?:can|do) (?:i|you) (?:ask|do)\b", r"\bhow do i ask\b",
                        r"^\W*help\b"), _help, ("help",)),
@@ -169,7 +182,7 @@ def route(entities: Entities) -> Route | None:
     """The first matcher that fits, refined by what the question names; then the bare forms
     ("Croydon Q3" is has-uploaded, "Leeds" or "Leeds 2023/24" is status); None when nothing
     fits (the question gets help, never a guess)."""
-    found = next((m for m in MATCHERS if m.matches(entities.residual)), None)
+    found = next((m for m in MATCHERS if m.fits(entities)), None)
     if found is not None:
         chosen = Route(found.intent, found.handler)
         for intent, applies, instead in REFINEMENTS:
@@ -193,6 +206,9 @@ def help_topics() -> tuple[HelpTopic, ...]:
     topics = tuple(
         HelpTopic(m.intent, m.examples) for m in MATCHERS if m.examples and m.intent != "help"
     )
+    # "what does … mean" is matched first (it names a figure too), but is listed last: the
+    # figures it explains come before it.
+    topics = tuple(sorted(topics, key=lambda t: t.intent == "meaning"))
     return (*topics, HelpTopic("help", ("help",)))
 
 

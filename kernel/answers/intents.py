@@ -23,6 +23,7 @@ from kernel.answers.parts import (
     State,
     YearInfo,
 )
+from kernel.config import Bands
 from kernel.national_rule import RuleNote
 
 
@@ -200,6 +201,18 @@ class HowTo:
         return {"mailbox": self.mailbox, "maracs": list(self.maracs),
                 "next_return": self.next_return.to_dict(), "templates": list(self.templates),
                 "welcome": self.welcome}
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """'what does repeat rate mean?': what a figure counts and how it is worked out, with its
+    band and national reference where it has them (spec §5)."""
+
+    metric: str  # a key of the question engine's figures ("repeat_rate", "per_10k", …)
+    bands: Bands
+
+    def to_dict(self) -> Json:
+        return {"metric": self.metric}
 
 
 @dataclass(frozen=True)

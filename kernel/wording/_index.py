@@ -169,6 +169,7 @@ HOMES: dict[str, str] = {
     "digest_text": "reminders",
     "due_sentence": "questions",
     "due_sent_sentence": "questions",
+    "meaning_text": "questions",
     "echoed": "common",
     "entry_headline": "forms",
     "explain_empty_text": "history",

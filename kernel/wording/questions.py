@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # only named in annotations, so not re-exported through ``wor
         ScopeInfo,
         YearInfo,
     )
+    from kernel.config import Bands
 
 # ---------------------------------------------------------------------------------------------
 # Dashboard questions (handlers/questions, reports/answers.py, reports/grid.py): "has Croydon
@@ -50,6 +51,7 @@ QUESTION_HELP_TOPICS: dict[str, str] = {
     "has-uploaded": "whether a Marac has sent a quarter: when, by whom, meetings, cases and "
     "changes waiting for confirmation",
     "status": "each quarter of a Marac's financial year",
+    "meaning": "what a figure counts and how it is worked out",
     "help": "this list",
 }
 QUESTION_HELP_PERIODS = (
@@ -134,6 +136,58 @@ METRIC_LABELS: dict[str, str] = {
     "aged_65_plus": "Victims aged 65 or over",
     "harming_under_18": "Cases where the person causing harm is under 18",
 }
+
+# What each figure counts (spec §5), said after its label by ``meaning_text``.
+_MEANINGS: dict[str, str] = {
+    "cases": "the cases a Marac discussed, added up over its meetings. A blank count means "
+    "it was not collected, 0 means none",
+    "meetings": "the Marac meetings held, one row of the template each",
+    "children": "the children in the households of the cases discussed",
+    "cases_with_children": "the cases discussed with children in the household",
+    "repeat_rate": "repeat cases as a share of the cases discussed (repeat cases ÷ cases)",
+    "police_share": "the cases referred by the police, as a share of the cases discussed",
+    "partner_share": "the cases referred by agencies other than the police, as a share of the "
+    "cases discussed (1 − the police share)",
+    "per_10k": "a year's cases (annualised from the quarters sent) ÷ the area's adult (16+) "
+    "female population × 10,000",
+    "minoritised": "the cases whose victim is Black, Asian or racially minoritised, as a share "
+    "of the cases discussed",
+    "lgbtq": "the cases whose victim is LGBTQ+, as a share of the cases discussed",
+    "disabled": "the cases whose victim is disabled, as a share of the cases discussed",
+    "male": "the cases whose victim is male, as a share of the cases discussed",
+    "aged_16_17": "the cases whose victim is 16 or 17, as a share of the cases discussed",
+    "aged_65_plus": "the cases whose victim is 65 or over, as a share of the cases discussed",
+    "harming_under_18": "the cases where the person causing harm is under 18, as a share of the "
+    "cases discussed",
+}
+
+
+def meaning_text(metric: str, bands: Bands) -> str:
+    """'what does repeat rate mean?': the figure's label, what it counts, and its band and
+    national reference where spec §5 gives them."""
+    label = METRIC_LABELS[metric]
+    if metric in ("idva_fte", "admin_fte"):
+        per = bands.idva_cases_per_fte if metric == "idva_fte" else bands.admin_cases_per_fte
+        role = "Idva" if metric == "idva_fte" else "Marac administrator"
+        return (f"{label}: a year's cases ÷ {per:g}, the cases one full-time {role} can take; "
+                "worked out for the cases discussed and for the expected volume.")
+    text = f"{label}: {_MEANINGS[metric]}."
+    reference = {
+        "repeat_rate": f" Usual range {percent(bands.repeat_rate_low)}–"
+                       f"{percent(bands.repeat_rate_high)}; national "
+                       f"{percent(bands.national_repeat_rate)}.",
+        "police_share": f" Usual maximum {percent(bands.police_share_high)}.",
+        "partner_share": f" National {percent(bands.national_partner_share)}.",
+        "per_10k": f" Expected {bands.expected_cases_per_10k:g}; national "
+                   f"{bands.national_cases_per_10k:g}.",
+        "minoritised": f" National {percent(bands.national_minoritised_share)}.",
+        "lgbtq": f" National {percent(bands.national_lgbtq_share)}.",
+        "disabled": f" National {percent(bands.national_disabled_share)}.",
+        "male": f" National {percent(bands.national_male_share)}.",
+        "aged_16_17": f" National {percent(bands.national_aged_16_17_share)}.",
+    }
+    return text + reference.get(metric, "")
+
 
 _Q_AREA_KINDS = {"region": "{name}", "police_force_area": "{name} area", "nation": "{name}",
                  "nations": "{name}"}
