@@ -39,6 +39,7 @@ class Outcome(StrEnum):
     QUESTION_EXPORT = "question-export"  # issue 13: the meetings as a file
     WITHDRAWN = "withdrawn"  # issue 13: a submission withdrawn on request
     WITHDRAW_REFUSED = "withdraw-refused"  # not theirs, past due, already withdrawn, …
+    WITHDRAW_HOW = "withdraw-how"  # "please delete the wrong file": how, and their latest files
     EXPLAINED = "explained"  # issue 13: a soft issue answered with a reason
     EXPLAIN_NOTHING = "explain-nothing"  # no such check in their latest file, or no reason
     QUESTION_HOW_TO = "question-how-to"

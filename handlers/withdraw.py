@@ -28,6 +28,17 @@ _WITHDRAW = re.compile(
 )
 
 
+# "I sent the wrong file, please delete it": a file to undo, named without its number. Each
+# part is bounded, and a file word is needed, so "please ignore my last email" is not one.
+_ASKS_UNDO = re.compile(
+    r"\b(?:withdraw|delete|remove|cancel|undo|disregard|ignore|retract|scrap)\b.{0,40}"
+    r"\b(?:file|return|submission|upload|spreadsheet|attachment|template|data|figures)s?\b"
+    r"|\bwrong (?:file|return|spreadsheet|attachment|template|version|quarter)\b"
+    r"|\bsent (?:it |that |this |them )?(?:in error|by mistake)\b",
+    re.IGNORECASE,
+)
+RECENT_SHOWN = 3  # the asker's latest files named in the answer
+
 # Who withdrew it, when the local operator did (recorded, and shown in history and the notice).
 OPERATOR = "the data team (marac-bot withdraw)"
 
@@ -60,6 +71,23 @@ def requested(text: str) -> int | None:
     first = next((line for line in text.splitlines() if line.strip()), "")
     match = _WITHDRAW.match(first)
     return int(match.group(1)) if match else None
+
+
+def asks_to_undo(text: str) -> bool:
+    """Whether a message asks to withdraw a file without giving its number."""
+    return bool(_ASKS_UNDO.search(text))
+
+
+def how_to_withdraw(session: Session, contact: Contact, *, tz: tzinfo) -> str:
+    """How to withdraw (or correct), with the asker's latest files still in force."""
+    recent = session.execute(
+        select(Submission.id, Submission.filename, Submission.received_at)
+        .where(Submission.sender == contact.email, Submission.withdrawn_at.is_(None),
+               Submission.rows_accepted > 0)
+        .order_by(Submission.id.desc()).limit(RECENT_SHOWN)
+    ).all()
+    return wording.withdraw_how_text(
+        [(number, name, received.astimezone(tz).date()) for number, name, received in recent])
 
 
 def withdraw(

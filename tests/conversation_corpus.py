@@ -304,6 +304,11 @@ CORPUS: tuple[Case, ...] = (
     unclear("did Lambeth send Oct-Nov?", "oct-nov"),
     unclear("has Lambeth sent the November quarter", "november quarter"),
     unclear("has Lambeth uploaded Q3 -1/0", "-1/0"),
+    # --- a file to undo, named without its number: how, and their latest files --------------
+    Case("Hi, I attached the wrong file earlier, please can you delete it?", "withdraw-how", {},
+         LAMBETH, says=r"withdraw \d+", kind="withdraw"),
+    Case("Sorry - sent that in error!", "withdraw-how", {}, CROYDON, says="To withdraw a file",
+         kind="withdraw"),
     # --- what a figure means: the same for everyone, nothing looked up -----------------------
     Case("What does 'repeat cases' mean?", "question-meaning", {"data.metric": "repeat_rate"},
          LAMBETH, says=re.escape("Usual range 28%–40%"), kind="meaning"),

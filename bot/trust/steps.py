@@ -26,6 +26,9 @@ def withdrawal(
     number = withdrawing.requested(message.text) or withdrawing.requested(
         strip_reply_prefix(message.subject))
     if number is None:
+        if not message.is_question and withdrawing.asks_to_undo(message.text):
+            return HandlerResult(Outcome.WITHDRAW_HOW, Reply(
+                message.thread, withdrawing.how_to_withdraw(session, contact, tz=settings.tz)))
         return None
     today = now.astimezone(settings.tz).date()
     done = withdrawing.withdraw(session, number, by=contact, today=today,

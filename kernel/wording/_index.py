@@ -303,6 +303,7 @@ HOMES: dict[str, str] = {
     "uploaded_no": "questions",
     "uploaded_yes": "questions",
     "withdraw_refused_text": "history",
+    "withdraw_how_text": "history",
     "withdraw_unknown_asker": "history",
     "withdrawn_notice_subject": "history",
     "withdrawn_notice_text": "history",

@@ -34,6 +34,7 @@ __all__ = [
     "history_version_line",
     "moment_text",
     "submission_ids_note",
+    "withdraw_how_text",
     "withdraw_refused_text",
     "withdraw_unknown_asker",
     "withdrawn_notice_subject",
@@ -274,6 +275,22 @@ def withdraw_refused_text(
     return _WITHDRAW_REFUSALS[reason].format(
         id=submission_id, quarter=quarter or "", due=day_text(due) if due else ""
     )
+
+
+def withdraw_how_text(recent: Sequence[tuple[int, str, date]]) -> str:
+    """The answer to "I sent the wrong file, please delete it" with no number: how to withdraw
+    or correct, and the asker's latest files (number, name, day received), newest first."""
+    lines = ["To withdraw a file you sent, reply with withdraw and its number, for example "
+             f"\"withdraw {recent[0][0] if recent else 12}\". To correct figures instead, send "
+             "the corrected file: changed meetings wait for your confirmation."]
+    if recent:
+        lines.append("Your latest files:")
+        lines += [f"- {number}: {name}, received {day_text(day)}" for number, name, day in recent]
+    else:
+        lines.append("You have no file recorded that could be withdrawn.")
+    lines.append("A coordinator can withdraw their latest file for a quarter until that "
+                 "quarter's data is due; after that, the data team can.")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
