@@ -83,7 +83,7 @@ def how_to_withdraw(session: Session, contact: Contact, *, tz: tzinfo) -> str:
     recent = session.execute(
         select(Submission.id, Submission.filename, Submission.received_at)
         .where(Submission.sender == contact.email, Submission.withdrawn_at.is_(None),
-               Submission.rows_accepted > 0)
+               (Submission.rows_accepted > 0) | (Submission.rows_held > 0))
         .order_by(Submission.id.desc()).limit(RECENT_SHOWN)
     ).all()
     return wording.withdraw_how_text(

@@ -23,16 +23,20 @@ def mailroom(db_store: Store, tmp_path: Path) -> Mailroom:
     return registered_mailroom(db_store, tmp_path)
 
 
-def _send_file(mailroom: Mailroom, name: str, days_later: int) -> None:
-    """A return of six new meetings (each ``days_later`` than the template's, all in Q3)."""
+def _send_file(mailroom: Mailroom, name: str, days_later: int, *, cases: int | None = None,
+               outcome: str = "submission-accepted") -> None:
+    """A return of six meetings, each ``days_later`` than the template's (all in Q3); with
+    ``cases``, the first meeting's cases changed to it."""
     grid = mf.baseline_grid()
     for row in grid[1:]:
         row[1] = row[1] + timedelta(days=days_later)  # type: ignore[operator]
+    if cases is not None:
+        mf.put(grid, "C2", cases)
     out = io.BytesIO()
     mf.to_workbook({mf.DATA_SHEET: grid}).save(out)
     handled = mailroom.exchange(compose(subject="Croydon return",
                                         files=[File(name, out.getvalue())]))
-    assert handled.outcome == "submission-accepted", handled.outcome
+    assert handled.outcome == outcome, handled.outcome
 
 
 @pytest.mark.parametrize("words", [
@@ -57,6 +61,16 @@ def test_asking_to_undo_a_file_without_its_number_says_how_and_lists_the_latest(
     # Nothing was withdrawn: that waits for a number.
     assert mailroom.count(Submission, Submission.withdrawn_at.is_not(None)) == 0
     assert mailroom.count(MeetingVersion, MeetingVersion.is_current.is_(True)) == current
+
+
+def test_a_file_that_recorded_nothing_is_not_listed_and_one_held_is(mailroom: Mailroom) -> None:
+    _send_file(mailroom, "first.xlsx", 0)
+    _send_file(mailroom, "again.xlsx", 0)  # accepted, but nothing new recorded
+    _send_file(mailroom, "changed.xlsx", 0, cases=30, outcome="submission-held")
+    handled = mailroom.exchange(compose(subject="Oops", body="Wrong file, please delete it\n"))
+    listed = [line for line in body_of(handled.reply).splitlines() if line.startswith("- ")]
+    assert [line.split(": ")[1].split(",")[0] for line in listed] == ["changed.xlsx",
+                                                                        "first.xlsx"]
 
 
 def test_with_no_file_recorded_it_says_so(mailroom: Mailroom) -> None:
