@@ -51,7 +51,7 @@ def _value(ask: Ask, place: Place) -> HasUploaded:
         cases_blank_meetings=found.cases_blank if found else 0,
         received=None if received is None else _received(ask, received),
         held_changes=tuple(_held(ask, h) for h in held),
-        asked_due=bool(_ASKS_DUE.search(ask.entities.residual.lower())),
+        asked_due=bool(_ASKS_DUE.search(ask.entities.residual)),  # already lower case
     )
 
 
