@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.channels.email.threads import replied_prefixes
 from bot.channels.web import chat_link
 from bot.settings import Settings
-from handlers import amend, ask, buttons, confirmation, form_entry, held_thread, help
+from handlers import amend, ask, buttons, confirmation, for_team, form_entry, held_thread, help
 from handlers.result import HandlerResult, Outcome
 from handlers.submission import (
     Checked,
@@ -197,6 +197,9 @@ class Dispatcher:
                                     private=is_private_thread(message.thread))
         if not message.is_question and _thanks_in_a_thread(message):
             return HandlerResult(Outcome.THANKS)
+        if (said := for_team.needs_a_person(message)) is not None:
+            return self._for_team(session, message, contact, said, now=now, item_id=item_id,
+                                  others=others)
         # Beside a file we cannot read, only a plain question is one: "Our Q3 figures for
         # Lambeth." describes the file, and must be told it was not read.
         question = (message.text if message.is_question
@@ -215,6 +218,35 @@ class Dispatcher:
                                  help.not_a_template(message, others, mailbox=self.mailbox))
         return HandlerResult(Outcome.HELP, help.how_to_submit(message, mailbox=self.mailbox,
                                                                role=contact.role))
+
+    def _for_team(self, session: Session, message: InboundMessage, contact: Contact,
+                  said: str, *, now: datetime, item_id: int | None,
+                  others: list[Attachment]) -> HandlerResult:
+        """A message only a person can deal with: kept for the data team, and its sender
+        told so. A question about returns asked beside it, and understood, is answered too
+        ("I'm off from Friday. Has Croydon's Q3 arrived?")."""
+        from handlers.questions import Understanding, asks_plainly, understanding
+
+        today = now.astimezone(self.settings.tz).date()
+        for_team.keep(session, message, contact, now=now, item_id=item_id)
+        logger.info("kept message from %s for the data team", contact.email)
+        team, mailbox = self.settings.data_team_contact, self.mailbox
+        # Only a plain question in the body: the subject ("Q3 late") names the message.
+        found = ask.question_text(session, message, today=today, plainly=True,
+                                  leaving_out=said, with_subject=False)
+        clear = [q for q in (found, *for_team.other_clauses(said))
+                 if q is not None and asks_plainly(q)
+                 and understanding(session, q, today=today) is Understanding.CLEAR]
+        notes = help.unread_notes(others)
+        if clear:
+            question = clear[0]
+            answered = ask.answer(session, message, question, asker=contact,
+                                  settings=self.settings, today=today, images=self.images,
+                                  notes=notes)
+            return for_team.with_question(answered, message, said, team_contact=team,
+                                          mailbox=mailbox)
+        return for_team.passed_on(message, said, team_contact=team, mailbox=mailbox,
+                                  notes=notes)
 
     def _answered(self, session: Session, received: list[ReceivedFile]) -> list[str]:
         """Soft issues already explained for the same meetings (issue 13): answered."""

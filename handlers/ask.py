@@ -40,24 +40,29 @@ _SIGN_OFF = re.compile(
 
 
 def question_text(session: Session, message: InboundMessage, *, today: date,
-                  plainly: bool = False) -> str | None:
+                  plainly: bool = False, leaving_out: str | None = None,
+                  with_subject: bool = True) -> str | None:
     """The question a message asks, if any: of the first sentences of its body that read as
     one (a greeting before them passed over; quoted text, signatures and disclaimers not
     read) and its subject, the one the question engine understands best, the body's first
     on a tie. "Could you let me know?" under the subject "has Croydon uploaded Q3?" is not
     understood, so the subject is answered; a body question understood as well as the
     subject is answered over it. When none is understood, the first is (and gets help).
-    ``plainly``: only text that is plainly a question counts (``asks_plainly``)."""
-    subject = strip_reply_prefix(message.subject).strip()
-    candidates = [c for c in (*_sentences(message.text), subject)
-                  if c and looks_like_question(c) and (not plainly or asks_plainly(c))]
+    ``plainly``: only text that is plainly a question counts (``asks_plainly``);
+    ``leaving_out``: a sentence already dealt with (one passed on to the data team);
+    ``with_subject`` False: the body alone (beside such a sentence the subject names it:
+    "Q3 late")."""
+    subject = strip_reply_prefix(message.subject).strip() if with_subject else ""
+    candidates = [c for c in (*body_sentences(message.text), subject)
+                  if c and c != leaving_out and looks_like_question(c)
+                  and (not plainly or asks_plainly(c))]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     readings = [understanding(session, c, today=today) for c in candidates]
     return candidates[readings.index(max(readings))]
 
 
-def _sentences(text: str) -> list[str]:
+def body_sentences(text: str) -> list[str]:
     """The body's first sentences, lines of a paragraph joined (mail clients wrap them);
     boilerplate left out."""
     kept: list[str] = []

@@ -141,9 +141,13 @@ def no_attachment(message: InboundMessage, *, mailbox: str) -> Reply:
 
 
 def is_out_of_office(message: InboundMessage) -> bool:
-    """An out-of-office written by hand or sent without the automatic-mail headers."""
-    return bool(_OUT_OF_OFFICE_SUBJECT.search(message.subject)
-                or _OUT_OF_OFFICE_BODY.search(message.text))
+    """An out-of-office written by hand or sent without the automatic-mail headers. By its
+    body alone, only when it asks nothing: "I'm on leave from Friday. Has Croydon's Q3
+    arrived?" is a person writing before they go, and was ignored."""
+    if _OUT_OF_OFFICE_SUBJECT.search(message.subject):
+        return True
+    said = "\n".join(_first_lines(message.text))
+    return bool(_OUT_OF_OFFICE_BODY.search(message.text)) and "?" not in said
 
 
 def is_thanks(message: InboundMessage) -> bool:

@@ -56,6 +56,8 @@ class Outcome(StrEnum):
     AMEND_NOTHING_RECORDED = "amend-nothing-recorded"
     NO_ATTACHMENT = "no-attachment"  # its words say a file is attached; none is
     THANKS = "thanks"  # thanks and pleasantries: recorded, not answered
+    # Needs a person ("our coordinator is on leave"): kept for the data team, sender told.
+    FOR_THE_TEAM = "for-the-team"
     HELP = "help"
     REFUSED_UNKNOWN_SENDER = "refused-unknown-sender"
     DUPLICATE_MESSAGE = "duplicate-message"

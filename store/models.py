@@ -441,3 +441,23 @@ class WebSession(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TeamMessage(Base):
+    """A message the bot could not deal with itself and kept for the data team ("our
+    coordinator is on leave, Q3 will be late", "please update your records"): who wrote,
+    when, on which channel, and what they said, listed on the operator page.
+
+    ``inbound_id`` names the inbox item it came in as, without a foreign key: housekeeping
+    may clear handled inbox items long before the data team is done with the message."""
+
+    __tablename__ = "team_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender: Mapped[str] = mapped_column(String(320))  # their registered address
+    sender_name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)

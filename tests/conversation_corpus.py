@@ -207,6 +207,14 @@ def unread(text: str, subject: str, file: tuple[str, bytes, str], *,
     return Case(text, "not-a-template", {}, sender, subject, says=re.escape(file[0]),
                 channels=EMAIL, kind="not-a-template", files=(file,))
 
+def for_team(text: str, said: str, *, subject: str = "Marac data",
+             channels: tuple[str, ...] = BOTH) -> Case:
+    """Only a person can deal with it: passed on to the data team, quoting ``said``."""
+    return Case(text, "for-the-team", {"passed_on": said}, LAMBETH, subject,
+                says=re.escape("passed this on to the data team"), channels=channels,
+                kind="for-the-team")
+
+
 CORPUS: tuple[Case, ...] = (
     # --- has a Marac sent a quarter -----------------------------------------------------------
     has("has Lambeth uploaded Q3 2024/25?", "Lambeth", "Q3 2024/25", True),
@@ -973,6 +981,44 @@ CORPUS: tuple[Case, ...] = (
         channels=EMAIL,
         kind="has",
     ),
+    # --- what only a person can deal with: passed on to the data team, not read as a question -
+    for_team("Hi,\n\nOur coordinator is on leave until January so Q3 will be late.\n\nThanks\nJo",
+             "Our coordinator is on leave until January so Q3 will be late.", subject="Q3 late",
+             channels=EMAIL),
+    for_team("We had no meetings in November because of staff sickness, is that ok?",
+             "We had no meetings in November because of staff sickness, is that ok?"),
+    for_team("Can I get access to the dashboard for my new colleague?",
+             "Can I get access to the dashboard for my new colleague?"),
+    for_team("I've left the Marac, please update your records.",
+             "I've left the Marac, please update your records."),
+    for_team("Who should I contact about our data sharing agreement?",
+             "Who should I contact about our data sharing agreement?"),
+    for_team("Is there a Marac meeting next week?", "Is there a Marac meeting next week?"),
+    for_team("Could we have an extension for the Q3 return please?",
+             "Could we have an extension for the Q3 return please?"),
+    for_team("please can someone call me about our figures",
+             "please can someone call me about our figures"),
+    for_team("Our Q4 return might be a few days late, sorry",
+             "Our Q4 return might be a few days late, sorry"),
+    for_team("I'd like to make a complaint about the reminder emails",
+             "I'd like to make a complaint about the reminder emails"),
+    for_team("Please take me off the reminder emails", "Please take me off the reminder emails"),
+    for_team("Our December meeting was cancelled because of the strike.",
+             "Our December meeting was cancelled because of the strike."),
+    for_team("My email address has changed to jo.new@lambeth.gov.uk",
+             "My email address has changed to jo.new@lambeth.gov.uk"),
+    for_team("Hi\n\nWe're running a bit late with Q4, it'll be with you next week.\n\nJo",
+             "We're running a bit late with Q4, it'll be with you next week."),
+    # ... with a plain question beside it, the question is answered and the rest passed on
+    Case("Hi,\n\nI'm on leave from Friday. Has Lambeth's Q3 2024/25 arrived?\n\nJo",
+         "question-has-uploaded",
+         {"data.marac": "Lambeth", "data.quarter": "Q3 2024/25", "data.uploaded": True},
+         LAMBETH, says=re.escape("also passed this on to the data team"),
+         kind="for-the-team"),
+    # ... while questions about who is late are still questions about returns
+    missing("who is late with Q4?", "Q4 2024/25"),
+    missing("which Maracs are running late with Q4?", "Q4 2024/25"),
+    missing("who will be late with Q4 2024/25?", "Q4 2024/25"),
     # --- a file we cannot read, described rather than asked about -----------------------------
     unread("Hi,\n\nOur Q3 figures for Lambeth.\n\nJo", "Lambeth Q3 2024/25 return",
            ("Lambeth Q3 return.pdf", PDF, "application/pdf")),

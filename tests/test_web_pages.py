@@ -19,13 +19,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, text
 
 from bot.channels.web.endpoints import WebEndpoints
-from bot.channels.web.pages.operator import Component, RunStatus
+from bot.channels.web.pages.operator import SHOWN_CHARS, Component, RunStatus
 from bot.channels.web.secret import secret_key
 from bot.channels.web.signin import Signer, issue_link, redeem_link
 from bot.settings import Settings
 from kernel.wording import web as words
 from store.db import Store
-from store.models import Marac
+from store.models import Marac, TeamMessage
 from store.names import name_key
 from store.queue import enqueue_inbound, fail_inbound
 from store.registry import find_contact
@@ -171,6 +171,40 @@ def test_the_operator_view_lists_failed_messages_with_their_outcome(seeded: Stor
         # Each part's health, and what is down said first, in words (not colour alone).
         assert f"{words.OP_PROBLEMS}: imap" in page
         assert '<td class="health-down">down</td>' in page and "connection refused" in page
+
+    _run(seeded, tmp_path, scenario)
+
+
+def test_the_operator_view_lists_messages_kept_for_the_data_team(seeded: Store,
+                                                                 tmp_path: Path) -> None:
+    with seeded.transaction() as session:
+        for n, text in enumerate(("Our chair is on leave <b>until</b> May.", "y" * 900)):
+            session.add(TeamMessage(inbound_id=n, received_at=datetime(2025, 2, 3, 10, n,
+                                                                       tzinfo=UTC),
+                                    channel="email", sender="cara@example.org",
+                                    sender_name="Cara Coordinator", subject="Q3 late",
+                                    text=text))
+
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        status, page = await _get(client, "/operator", cookie("ada@example.org"))
+        assert status == 200
+        section = page[page.index(words.OP_FOR_TEAM):page.index(words.OP_DEPTHS)]
+        # Newest first; what they wrote as text, never as markup; the start of a long one.
+        assert section.index("y" * SHOWN_CHARS) < section.index("Our chair is on leave")
+        assert "y" * (SHOWN_CHARS + 1) not in section
+        assert "&lt;b&gt;until&lt;/b&gt;" in section and "<b>" not in section
+        assert 'href="mailto:cara@example.org"' in section and "Q3 late" in section
+        assert words.OP_FOR_TEAM_NONE not in section
+        # A manager does not see the operator view at all.
+        assert (await _get(client, "/operator", cookie("lena@example.org")))[0] == 403
+
+    _run(seeded, tmp_path, scenario)
+
+
+def test_the_operator_view_says_when_nothing_is_kept(seeded: Store, tmp_path: Path) -> None:
+    async def scenario(client: TestClient, cookie: Callable[[str], str]) -> None:
+        _, page = await _get(client, "/operator", cookie("ada@example.org"))
+        assert words.OP_FOR_TEAM_NONE in page
 
     _run(seeded, tmp_path, scenario)
 

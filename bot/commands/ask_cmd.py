@@ -1,5 +1,6 @@
 """``marac-bot ask "QUESTION" [--as EMAIL] [--json]`` (interface.md): a dashboard question,
-answered exactly as chat and email answer it. Exit 0 answered, 1 not understood or refused."""
+answered exactly as chat and email answer it. Exit 0 answered, 1 not understood or refused,
+or passed on to the data team (it needs a person: "our coordinator is on leave")."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.channels.cli.inbound import question_message
 from bot.commands.common import make_folder, show, write_file
 from bot.dispatch import Dispatcher
 from bot.settings import Settings
+from handlers.result import Outcome
 from kernel.messages import Attachment
 from store.db import Store
 from store.types import utcnow
@@ -23,9 +25,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     dispatcher = Dispatcher(settings, images=args.save is not None)
     store = Store.from_settings(settings)
     try:
-        with store.transaction() as session:  # answers only read: nothing to commit
+        with store.transaction() as session:
             result = dispatcher.dispatch(session, message, now=now)
-            session.rollback()
+            # Answers only read: nothing to commit. A message passed on to the data team is
+            # kept for them, as the reply says.
+            if result.outcome != Outcome.FOR_THE_TEAM:
+                session.rollback()
     finally:
         store.close()
     reply = result.reply
@@ -40,8 +45,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if result.outcome in UNANSWERED else 0
 
 
-# The outcomes of a question that was not answered (exit code 1).
-UNANSWERED = frozenset({"question-not-understood", "question-refused"})
+# The outcomes of a question that was not answered (exit code 1): one passed on to the
+# data team is not answered either.
+UNANSWERED = frozenset({Outcome.QUESTION_NOT_UNDERSTOOD, Outcome.QUESTION_REFUSED,
+                        Outcome.FOR_THE_TEAM})
 
 
 def _asked_at(day: date | None, settings: Settings) -> datetime:

@@ -204,7 +204,8 @@ def add_ask_parser(sub: Any) -> None:
         help=COMMANDS["ask"],
         description="Answer a question about Marac data returns (try 'help'), exactly as the "
         "chat channels and email would. Without --as it asks as the local operator, who may "
-        "ask about every Marac. Exit code 0: answered; 1: not understood or refused; 2: its "
+        "ask about every Marac. Exit code 0: answered; 1: not understood, refused, or passed "
+        "on to the data team (a message only a person can deal with, kept for them); 2: its "
         "output could not be written.",
     )
     parser.add_argument("question", metavar="QUESTION", help='e.g. "has Croydon uploaded Q3?"')

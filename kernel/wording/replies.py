@@ -272,3 +272,24 @@ def quarantined_text(ref: str) -> str:
             "as .xlsx and sending the new copy often helps.")
 
 
+
+
+def passed_to_team_text(said: str, *, contact: str | None, copied: bool) -> str:
+    """The reply to a message only a person can deal with ("our coordinator is on leave, so
+    Q3 will be late"): kept for the data team. ``contact``: how to reach them, when that is
+    not this mailbox; ``copied``: they are copied in on this reply."""
+    lines = ["Thank you. I have passed this on to the data team, as it needs a person rather "
+             f"than me:\n“{said}”\n"]
+    if copied:
+        lines.append("They are copied in on this reply. ")
+    elif contact:
+        lines.append(f"If it is urgent, you can reach them at {contact}. ")
+    lines.append("I can still take your data return, or answer questions about returns "
+                 "(write \"help\" to see which).")
+    return "".join(lines)
+
+
+def passed_to_team_note(said: str) -> str:
+    """Said under an answer, when the message also said something only a person can deal
+    with."""
+    return f"I have also passed this on to the data team, as it needs a person:\n“{said}”"

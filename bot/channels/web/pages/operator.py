@@ -1,5 +1,6 @@
-"""The operator's view (admins only): inbox and outbox depths, failed and quarantined messages
-with their outcome, outbox items being retried, what the running process says of its channels,
+"""The operator's view (admins only): messages kept for the data team (what the bot could not
+deal with itself), inbox and outbox depths, failed and quarantined messages with their
+outcome, outbox items being retried, what the running process says of its channels,
 and when the reminders next run. Read from the store's queue tables and the running process."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from store.models import TeamMessage
 from store.queue import InboundItem, OutboundItem, QueueStatus
 
 SHOWN = 50  # newest failed or retrying items listed
@@ -69,18 +71,45 @@ class Retrying:
 
 
 @dataclass(frozen=True)
+class ForTeam:
+    """A message kept for the data team (handlers/for_team.py), shortened for the page."""
+
+    id: int
+    received_at: datetime
+    channel: str
+    sender: str
+    sender_name: str
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True)
 class OperatorPage:
     depths: tuple[Depth, ...]
     failed_in: tuple[Failed, ...]
     failed_out: tuple[Retrying, ...]
     retrying: tuple[Retrying, ...]
     status: RunStatus
+    for_team: tuple[ForTeam, ...] = ()
+
+
+# What of a kept message the page shows: the start of it (the whole is in the database).
+SHOWN_CHARS = 500
 
 
 def build(session: Session, status: Callable[[], RunStatus]) -> OperatorPage:
     return OperatorPage(_depths(session), _failed_inbound(session),
                         _outbound(session, failed=True), _outbound(session, failed=False),
-                        status())
+                        status(), _for_team(session))
+
+
+def _for_team(session: Session) -> tuple[ForTeam, ...]:
+    query = (select(TeamMessage.id, TeamMessage.received_at, TeamMessage.channel,
+                    TeamMessage.sender, TeamMessage.sender_name,
+                    func.substr(TeamMessage.subject, 1, SHOWN_CHARS),
+                    func.substr(TeamMessage.text, 1, SHOWN_CHARS))
+             .order_by(TeamMessage.id.desc()).limit(SHOWN))
+    return tuple(ForTeam(*row) for row in session.execute(query))
 
 
 def _depths(session: Session) -> tuple[Depth, ...]:

@@ -1,0 +1,172 @@
+"""Messages that need a person: staff away, a return that will be late, a request for an
+extension, access, a change of contact, a complaint. The bot cannot deal with them, and the
+question engine, which reads every message as a question about returns, answered them
+wrongly ("our coordinator is on leave, so Q3 will be late" got the list of Maracs missing
+Q3). Such a message is kept for the data team (``store.models.TeamMessage``, listed on the
+operator page) and its sender told so; a data question asked beside it is still answered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from html import escape
+
+from sqlalchemy.orm import Session
+
+from handlers.ask import body_sentences
+from handlers.confirmation import strip_reply_prefix
+from handlers.result import HandlerResult, Outcome
+from kernel import wording
+from kernel.messages import Channel, InboundMessage, Reply
+from store.models import Contact, TeamMessage
+
+# Who leaves a post: themselves, or a named role ("our coordinator has left").
+_PERSON = (r"(?:i|i've|i have|i'm|i am|she|he|they|she's|he's|they've|they have|she has"
+           r"|he has|(?:coordinator|chair|colleague|administrator|admin|manager|idva)"
+           r"(?: has| is|'s)?)")
+
+# What only a person can deal with, said in words people use. Each is a statement or a
+# request to the team, never a question about returns: "who is late with Q3?" asks about
+# returns and is not here ("will be late" is).
+_NEEDS_A_PERSON = re.compile(
+    "|".join((
+        # Away or short of staff.
+        r"\b(?:on|going on|off on|starts?|starting) (?:annual |maternity |paternity |sick "
+        r"|long[- ]term sick |study |parental |compassionate )?leave\b",
+        r"\b(?:off|signed off) (?:sick|ill|work)\b", r"\bsick(?:ness)?\b", r"\billness\b",
+        r"\bmaternity\b", r"\bbereavement\b", r"\bshort[- ]staffed\b", r"\bvacan(?:t|cy)\b",
+        # A return that will be late, or more time asked for.
+        # Said of themselves: "who will be late with Q4?" asks about returns.
+        r"^(?!.*\bwho\b).*\b(?:will|'ll|going to|might|may|could|would) be (?:a (?:bit|little"
+        r"|few days|week) |slightly |very )?(?:late|delayed)\b",
+        r"\b(?:i'm|i am|we're|we are|i've been|we've been) running (?:a bit |a little )?late\b",
+        r"(?<!file )\bextensions?\b",
+        r"\b(?:more|extra) time\b",
+        # Access, accounts and contacts kept by the data team.
+        r"\b(?:log ?in|login|password|locked out|permissions?)\b",
+        # Access to the dashboard or the like, not to data ("access to the Q3 figures").
+        r"\b(?:give|grant) (?:\w+ )?access\b", r"\baccess for\b",
+        r"\b(?:get|have|need|request(?:ing)?) access\b(?! to (?:\S+ ){0,3}(?:template"
+        r"|data|figures|returns?|spreadsheet|numbers))",
+        r"\b(?:remove|take) (?:me|us|him|her|them) (?:off|from)\b",
+        r"\bunsubscribe\b",
+        # Leaving a post, not leaving a cell blank ("I left D4 blank").
+        rf"\b{_PERSON} (?:now )?(?:moved on|moving on|retired|retiring|stepped down"
+        r"|stepping down)\b",
+        rf"\b{_PERSON} (?:now )?(?:left|leaving)(?: (?:the|my|our|her|his|their) (?:marac"
+        r"|role|post|job|team|organisation|council|service|position|authority)\b|\W*$)",
+        r"\bupdate (?:your|the|our) (?:records?|contacts?|details|list|mailing list"
+        r"|distribution list)\b",
+        # A contact's details, not a figure ("why has the number changed?").
+        r"\b(?:new|change of|changed) (?:e-?mail|(?:e-?mail |postal )?address|phone|mobile"
+        r"|contact number)\b",
+        r"\b(?:e-?mail(?: address)?|(?:phone|mobile|contact) number) (?:has |have )?changed\b",
+        # Wanting a person, or what only a person can agree.
+        r"\b(?:speak|talk) (?:to|with) (?:someone|somebody|a (?:real )?person|a human"
+        r"|a member)\b",
+        r"\bwho (?:should|do|can|could) (?:i|we) (?:contact|speak to|talk to|email|write to)\b",
+        r"\b(?:call|ring|phone) (?:me|us)\b", r"\bcall (?:me |us )?back\b",
+        r"\bcomplain(?:t|ts|ing)?\b", r"\bdata sharing\b", r"\bsharing agreement\b",
+        r"\bdpia\b", r"\bgdpr\b", r"\bsubject access\b", r"\bfreedom of information\b",
+        r"\bfoi (?:request)?\b",
+        # The meetings themselves, which the bot knows nothing of until they are returned.
+        r"\b(?:is|are) there (?:a|any) (?:marac )?meetings?\b",
+        r"\bmeetings? (?:was|were|has been|have been|got|is|are) (?:\w+ )?(?:cancelled"
+        r"|canceled|postponed|moved|rescheduled)\b",
+    ))
+)
+
+# What is kept and echoed: a message is read for this much, and quoted back shorter.
+KEPT_CHARS = 4000
+QUOTED_CHARS = 300
+_ADDRESS = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+
+
+def needs_a_person(message: InboundMessage) -> str | None:
+    """The first of the message's opening sentences, or its subject, that needs a person;
+    None when none does. A file sent with it is read as a return first, so this is asked of
+    messages without one."""
+    subject = strip_reply_prefix(message.subject).strip()
+    for sentence in (*body_sentences(message.text), subject):
+        if _NEEDS_A_PERSON.search(_plain(sentence)):
+            return sentence
+    return None
+
+
+_CLAUSE_END = re.compile(r"[,;:]\s+|\s+-\s+")
+
+
+def other_clauses(said: str) -> list[str]:
+    """The clauses of ``said`` that do not themselves need a person: "Our coordinator is on
+    leave, has Croydon sent Q3?" also asks a question about returns."""
+    return [c for c in _CLAUSE_END.split(said)
+            if c.strip() and not _NEEDS_A_PERSON.search(_plain(c))]
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.lower().replace("’", "'").split())
+
+
+def keep(session: Session, message: InboundMessage, contact: Contact, *, now: datetime,
+         item_id: int | None) -> None:
+    """The message kept for the data team, in the caller's transaction (so it is kept once
+    with its outcome: a crash before the commit keeps neither)."""
+    session.add(TeamMessage(
+        inbound_id=item_id, received_at=message.received_at or now, channel=message.channel,
+        sender=contact.email, sender_name=(message.sender_name or contact.name)[:200],
+        subject=message.subject[:KEPT_CHARS], text=message.text[:KEPT_CHARS],
+    ))
+
+
+def passed_on(message: InboundMessage, said: str, *, team_contact: str, mailbox: str,
+              notes: Sequence[str] = ()) -> HandlerResult:
+    """The reply to a message that only needs a person: it has been passed on. ``notes``:
+    lines said after it (documents beside the message that were not read)."""
+    copied = copied_to(message, team_contact=team_contact, mailbox=mailbox)
+    text = wording.passed_to_team_text(
+        _quoted(said), contact=None if _same(team_contact, mailbox) else team_contact,
+        copied=bool(copied))
+    text = "\n\n".join([text, *notes])
+    # Shaped as ``ask --json`` answers are (model.Answer.to_json), with what was passed on.
+    data = {"intent": "for-the-team", "answered": False, "answer": text, "data": {},
+            "attachments": [], "refused_reason": None, "passed_on": said,
+            "copied_to": list(copied)}
+    return HandlerResult(Outcome.FOR_THE_TEAM, Reply(message.thread, text, cc=copied,
+                                                     data=data))
+
+
+def with_question(answered: HandlerResult, message: InboundMessage, said: str, *,
+                  team_contact: str, mailbox: str) -> HandlerResult:
+    """An answered question from a message that also needs a person: the answer, then a line
+    saying what was passed on, copied to the team as ``passed_on`` would be."""
+    if answered.reply is None:
+        return answered
+    copied = copied_to(message, team_contact=team_contact, mailbox=mailbox)
+    note = wording.passed_to_team_note(_quoted(said))
+    reply = answered.reply
+    html = (f"{reply.html}<p>{escape(note)}</p>" if reply.html is not None
+            else None)
+    return replace(answered, reply=replace(reply, text=f"{reply.text}\n\n{note}", html=html,
+                                           cc=(*reply.cc, *copied)))
+
+
+def copied_to(message: InboundMessage, *, team_contact: str, mailbox: str) -> tuple[str, ...]:
+    """The data team's address, when the reply is an email and MARAC_DATA_TEAM_CONTACT is
+    one address that is not the mailbox (the mailbox is the bot itself)."""
+    if message.channel != Channel.EMAIL or _same(team_contact, mailbox):
+        return ()
+    return (team_contact.strip(),) if _ADDRESS.fullmatch(team_contact.strip()) else ()
+
+
+def _same(contact: str, mailbox: str) -> bool:
+    return contact.strip().lower() == mailbox.strip().lower()
+
+
+def _quoted(said: str) -> str:
+    """What they said, short enough to quote back."""
+    if len(said) <= QUOTED_CHARS:
+        return said
+    return said[: QUOTED_CHARS - 1].rstrip() + "…"

@@ -1,0 +1,195 @@
+"""Messages only a person can deal with ("our coordinator is on leave, so Q3 will be late"):
+kept for the data team once, with the outcome; the sender told so, quoting what was passed
+on; the reply copied to the data team when MARAC_DATA_TEAM_CONTACT is another address; a
+plain question beside it still answered. By email through the stored inbox and the Worker,
+on SQLite and PostgreSQL, and by ``marac-bot ask``. (The conversation corpus holds the
+phrasings, tests/conversation_corpus.py.)"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from handlers import for_team
+from handlers.for_team import KEPT_CHARS, QUOTED_CHARS, needs_a_person, other_clauses
+from kernel.messages import InboundMessage, ThreadRef
+from store.db import Store
+from store.models import TeamMessage
+from tests.dispatch_support import (
+    COORDINATOR,
+    MAILBOX,
+    Mailroom,
+    body_of,
+    compose,
+    registered_mailroom,
+)
+
+LATE = "Our coordinator is on leave until January so Q3 will be late."
+
+
+def _room(store: Store, tmp_path: Path, contact: str | None = None) -> Mailroom:
+    room = registered_mailroom(store, tmp_path)
+    room.settings = replace(room.settings, data_team_contact_text=contact)
+    return room
+
+
+def _kept(room: Mailroom) -> list[TeamMessage]:
+    with room.store.transaction() as session:
+        found = list(session.scalars(select(TeamMessage).order_by(TeamMessage.id)))
+        session.expunge_all()
+        return found
+
+
+def test_a_message_for_a_person_is_kept_once_and_its_sender_told(db_store: Store,
+                                                                 tmp_path: Path) -> None:
+    room = _room(db_store, tmp_path)
+    raw = compose(subject="Q3 late", body=f"Hi,\n\n{LATE}\n\nThanks\nJo\n")
+    handled = room.exchange(raw)
+    assert handled.outcome == "for-the-team"
+    text = body_of(handled.reply)
+    assert text.startswith("Thank you. I have passed this on to the data team")
+    assert f"“{LATE}”" in text
+    # Not read as a question about returns: no list of Maracs missing Q3.
+    assert "has not uploaded" not in text and "Croydon:" not in text
+    # The data team's contact is this mailbox (the default): no "reach them at" it, no copy.
+    assert MAILBOX not in text and handled.reply["Cc"] is None
+    kept = _kept(room)
+    assert [(k.inbound_id, k.channel, k.sender, k.subject) for k in kept] == [
+        (handled.item_id, "email", COORDINATOR, "Q3 late")]
+    assert LATE in kept[0].text and kept[0].sender_name == "Demo Coordinator"
+    # The same message delivered again (another copy from the MX): not kept or answered twice.
+    again = room.exchange(raw)
+    assert again.outcome == "duplicate-message" and again.replies == []
+    assert len(_kept(room)) == 1
+
+
+def test_the_reply_is_copied_to_the_data_team_when_that_is_another_address(
+        db_store: Store, tmp_path: Path) -> None:
+    room = _room(db_store, tmp_path, contact="data.team@example.org")
+    handled = room.exchange(compose(body="Please take me off the reminder emails\n"))
+    assert handled.outcome == "for-the-team"
+    assert handled.reply["Cc"] == "data.team@example.org"
+    assert handled.reply["To"] == COORDINATOR
+    assert "They are copied in on this reply." in body_of(handled.reply)
+
+
+@pytest.mark.parametrize("contact", ["020 7946 0000", f"  {MAILBOX.upper()} "])
+def test_a_contact_that_is_no_other_address_is_named_or_left_out(db_store: Store,
+                                                                   tmp_path: Path,
+                                                                   contact: str) -> None:
+    room = _room(db_store, tmp_path, contact=contact)
+    handled = room.exchange(compose(body="I'd like to make a complaint about the reminders\n"))
+    text = body_of(handled.reply)
+    assert handled.reply["Cc"] is None and "copied in" not in text
+    if "@" in contact:  # the mailbox itself, however written: the bot, not the team
+        assert "reach them" not in text
+    else:
+        assert "If it is urgent, you can reach them at 020 7946 0000." in text
+
+
+def test_a_plain_question_beside_it_is_answered_and_the_rest_passed_on(
+        db_store: Store, tmp_path: Path) -> None:
+    room = _room(db_store, tmp_path, contact="data.team@example.org")
+    handled = room.exchange(compose(
+        subject="Q3", body="Hi,\n\nI'm on leave from Friday. Has Croydon uploaded Q3 2024/25?\n"))
+    assert handled.outcome == "question-has-uploaded"
+    text = body_of(handled.reply)
+    assert text.startswith("Croydon has not uploaded Q3 2024/25")
+    assert text.endswith("I have also passed this on to the data team, as it needs a person:\n"
+                         "“I'm on leave from Friday.”\n")
+    html = handled.reply.get_body(("html",))
+    assert html is not None and "also passed this on to the data team" in html.get_content()
+    assert handled.reply["Cc"] == "data.team@example.org"
+    assert _kept(room)[0].text.startswith("Hi,")
+
+
+def test_a_hand_written_out_of_office_is_still_ignored(db_store: Store, tmp_path: Path) -> None:
+    room = _room(db_store, tmp_path)
+    handled = room.exchange(compose(
+        subject="Leave", body="I am on annual leave until 5 January with no access to email.\n"))
+    assert handled.outcome == "ignored-auto-reply" and handled.replies == []
+    assert _kept(room) == []
+
+
+def _message(text: str, *, channel: str = "email", subject: str = "") -> InboundMessage:
+    return InboundMessage(channel, "jo@example.org", ThreadRef(channel, "jo@example.org"),
+                          subject=subject, text=text)
+
+
+@pytest.mark.parametrize("text", [
+    "who is late with Q4?", "who will be late with Q4?", "which Maracs are running late?",
+    "how do I get access to the template?", "can I have access to the Q3 figures?",
+    "has Croydon uploaded Q3?", "meetings in Leeds last quarter", "repeat rate for Kent",
+    "I left the repeat cases blank, is that ok?", "who has left Q3 blank?",
+    "why has the number changed for Croydon 3 Oct?", "what file extension do you take?",
+])
+def test_questions_about_returns_are_not_for_a_person(text: str) -> None:
+    assert needs_a_person(_message(text)) is None
+
+
+@pytest.mark.parametrize(("text", "subject", "said"), [
+    ("Hello,\n\nThanks for the reminder. I'm on sick leave at the moment.\n", "",
+     "I'm on sick leave at the moment."),
+    ("Thanks", "RE: Q3 extension please", "Q3 extension please"),  # the subject alone
+    ("We are short-staffed. Sorry!", "", "We are short-staffed."),
+    ("Hi. Our coordinator has left the Marac.", "", "Our coordinator has left the Marac."),
+    ("Just to let you know I'm leaving.", "", "Just to let you know I'm leaving."),
+    ("My mobile number has changed", "", "My mobile number has changed"),
+])
+def test_the_sentence_that_needs_a_person_is_the_one_quoted(text: str, subject: str,
+                                                            said: str) -> None:
+    assert needs_a_person(_message(text, subject=subject)) == said
+
+
+def test_the_clauses_beside_what_needs_a_person_are_read_for_a_question() -> None:
+    assert other_clauses("Our chair is on leave, has Croydon sent Q3?") == [
+        "has Croydon sent Q3?"]
+    assert other_clauses("We need an extension; and our chair - who is on leave - is back "
+                         "soon: thanks") == ["and our chair", "is back soon", "thanks"]
+
+
+def test_what_is_quoted_and_kept_is_capped(db_store: Store, tmp_path: Path) -> None:
+    room = _room(db_store, tmp_path)
+    exact = "I need an extension " + "x" * (QUOTED_CHARS - 20)
+    assert len(exact) == QUOTED_CHARS
+    longer = exact + "y"
+    handled = room.exchange(compose(body=f"{exact}\n\n{'z' * (2 * KEPT_CHARS)}\n"))
+    assert f"“{exact}”" in body_of(handled.reply)
+    handled = room.exchange(compose(body=f"{longer}\n"))
+    quoted = exact[: QUOTED_CHARS - 1] + "…"
+    assert f"“{quoted}”" in body_of(handled.reply) and "y”" not in body_of(handled.reply)
+    assert len(_kept(room)[0].text) == KEPT_CHARS
+
+
+def test_chat_replies_copy_no_one() -> None:
+    assert for_team.copied_to(_message("x", channel="slack"), team_contact="t@example.org",
+                              mailbox=MAILBOX) == ()
+    assert for_team.copied_to(_message("x"), team_contact="t@example.org",
+                              mailbox=MAILBOX) == ("t@example.org",)
+    assert for_team.copied_to(_message("x"), team_contact="t@example.org, u@example.org",
+                              mailbox=MAILBOX) == ()
+
+
+def test_ask_as_a_contact_keeps_it_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'marac.db'}"
+    store = Store.open(url)
+    registered_mailroom(store, tmp_path)  # the registry
+    monkeypatch.setenv("MARAC_DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    code = main(["ask", "Could we have an extension for Q3 please?", "--as", COORDINATOR,
+                 "--json"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert '"intent": "for-the-team"' in out and '"passed_on": "Could we have an extension' in out
+    with store.transaction() as session:
+        kept = session.scalars(select(TeamMessage)).all()
+        assert [(k.channel, k.sender, k.inbound_id) for k in kept] == [
+            ("cli", COORDINATOR, None)]
+        assert kept[0].received_at <= datetime.now(UTC)
+    store.close()
