@@ -70,8 +70,10 @@ _NEEDS_A_PERSON = re.compile(
         r"\bwho (?:should|do|can|could) (?:i|we) (?:contact|speak to|talk to|email|write to)\b",
         r"\b(?:call|ring|phone) (?:me|us)\b", r"\bcall (?:me |us )?back\b",
         r"\bcomplain(?:t|ts|ing)?\b", r"\bdata sharing\b", r"\bsharing agreement\b",
-        r"\bdpia\b", r"\bgdpr\b", r"\bsubject access\b", r"\bfreedom of information\b",
-        r"\bfoi (?:request)?\b",
+        r"\bdpia\b", r"\bgdpr\b", r"\bsubject access\b",
+        # In a subject: a body's sentence naming it is a disclaimer, and is not read.
+        r"\bfreedom of information\b",
+        r"\bfoi\b",
         # The meetings themselves, which the bot knows nothing of until they are returned.
         r"\b(?:is|are) there (?:a|any) (?:marac )?meetings?\b",
         r"\bmeetings? (?:was|were|has been|have been|got|is|are) (?:\w+ )?(?:cancelled"

@@ -146,6 +146,31 @@ def test_the_sentence_that_needs_a_person_is_the_one_quoted(text: str, subject: 
     assert needs_a_person(_message(text, subject=subject)) == said
 
 
+# One phrase for each way of needing a person, matching that way alone: each is needed.
+@pytest.mark.parametrize("text", [
+    "our chair goes on leave tomorrow", "I'm off work till Monday", "sickness absence",
+    "due to illness", "maternity cover starts soon", "a bereavement in the team",
+    "we are short staffed", "the post is vacant", "the return will be delayed",
+    "we're running late", "an extension please", "we need more time", "I forgot my password",
+    "please give Sam access", "access for Sam please", "can Sam get access?",
+    "remove me from the list", "unsubscribe", "I have retired", "our coordinator has left",
+    "please update your records", "my new email is jo@example.org", "my email has changed",
+    "can I speak to someone", "who should I contact", "please ring me",
+    "can you call back", "I want to complain", "data sharing", "the information sharing "
+    "agreement", "the dpia", "gdpr question", "a subject access request",
+    "an foi", "is there a meeting today",
+    "the meeting was postponed",
+])
+def test_each_way_of_needing_a_person_is_heard(text: str) -> None:
+    assert needs_a_person(_message(f"Hello.\n\n{text}.")) == f"{text}."
+
+
+def test_a_subject_naming_freedom_of_information_is_heard() -> None:
+    # In a body, a sentence naming it is taken for a disclaimer and not read at all.
+    assert needs_a_person(_message("Hello.", subject="Freedom of Information request")) == (
+        "Freedom of Information request")
+
+
 def test_the_clauses_beside_what_needs_a_person_are_read_for_a_question() -> None:
     assert other_clauses("Our chair is on leave, has Croydon sent Q3?") == [
         "has Croydon sent Q3?"]
