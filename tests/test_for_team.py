@@ -19,7 +19,7 @@ from handlers import for_team
 from handlers.for_team import KEPT_CHARS, QUOTED_CHARS, needs_a_person, other_clauses
 from kernel.messages import InboundMessage, ThreadRef
 from store.db import Store
-from store.models import TeamMessage
+from store.models import Contact, TeamMessage
 from tests.dispatch_support import (
     COORDINATOR,
     MAILBOX,
@@ -176,6 +176,7 @@ def test_the_clauses_beside_what_needs_a_person_are_read_for_a_question() -> Non
         "has Croydon sent Q3?"]
     assert other_clauses("We need an extension; and our chair - who is on leave - is back "
                          "soon: thanks") == ["and our chair", "is back soon", "thanks"]
+    assert other_clauses("We are on leave; ") == []
 
 
 def test_what_is_quoted_and_kept_is_capped(db_store: Store, tmp_path: Path) -> None:
@@ -191,6 +192,28 @@ def test_what_is_quoted_and_kept_is_capped(db_store: Store, tmp_path: Path) -> N
     assert len(_kept(room)[0].text) == KEPT_CHARS
 
 
+def test_what_is_kept_is_capped_field_by_field(db_store: Store) -> None:
+    with db_store.transaction() as session:
+        contact = Contact(name="Jo", email="jo@example.org", role="coordinator")
+        session.add(contact)
+        message = replace(_message("t" * (KEPT_CHARS + 1), subject="s" * (KEPT_CHARS + 1)),
+                          sender_name="n" * 201, channel="slack")
+        now = datetime(2025, 2, 3, 12, tzinfo=UTC)
+        for_team.keep(session, message, contact, now=now, item_id=7)
+        for_team.keep(session, replace(message, sender_name=None,
+                                       received_at=datetime(2025, 2, 1, tzinfo=UTC)),
+                      contact, now=now, item_id=None)
+    with db_store.transaction() as session:
+        kept = session.scalars(select(TeamMessage).order_by(TeamMessage.id)).all()
+        assert [(len(k.text), len(k.subject), len(k.sender_name)) for k in kept] == [
+            (KEPT_CHARS, KEPT_CHARS, 200), (KEPT_CHARS, KEPT_CHARS, 2)]
+        # When it was received, else now; the sender as the registry has them.
+        assert [(k.received_at, k.inbound_id, k.channel, k.sender, k.sender_name[:1])
+                for k in kept] == [
+            (now, 7, "slack", "jo@example.org", "n"),
+            (datetime(2025, 2, 1, tzinfo=UTC), None, "slack", "jo@example.org", "J")]
+
+
 def test_chat_replies_copy_no_one() -> None:
     assert for_team.copied_to(_message("x", channel="slack"), team_contact="t@example.org",
                               mailbox=MAILBOX) == ()
@@ -198,6 +221,8 @@ def test_chat_replies_copy_no_one() -> None:
                               mailbox=MAILBOX) == ("t@example.org",)
     assert for_team.copied_to(_message("x"), team_contact="t@example.org, u@example.org",
                               mailbox=MAILBOX) == ()
+    assert for_team.copied_to(_message("x"), team_contact=" t@example.org\n",
+                              mailbox=MAILBOX) == ("t@example.org",)
 
 
 def test_ask_as_a_contact_keeps_it_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
