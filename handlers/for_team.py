@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from html import escape
 
 from sqlalchemy.orm import Session
 
@@ -140,19 +139,19 @@ def passed_on(message: InboundMessage, said: str, *, team_contact: str, mailbox:
                                                      data=data))
 
 
-def with_question(answered: HandlerResult, message: InboundMessage, said: str, *,
-                  team_contact: str, mailbox: str) -> HandlerResult:
-    """An answered question from a message that also needs a person: the answer, then a line
-    saying what was passed on, copied to the team as ``passed_on`` would be."""
-    if answered.reply is None:
-        return answered
+def passing_note(said: str) -> str:
+    """The line said under an answer when the message also needed a person."""
+    return wording.passed_to_team_note(_quoted(said))
+
+
+def copied_in(answered: HandlerResult, message: InboundMessage, *, team_contact: str,
+              mailbox: str) -> HandlerResult:
+    """An answer to a message that also needed a person (``passing_note`` among its notes),
+    copied to the team as ``passed_on`` would be."""
     copied = copied_to(message, team_contact=team_contact, mailbox=mailbox)
-    note = wording.passed_to_team_note(_quoted(said))
-    reply = answered.reply
-    html = (f"{reply.html}<p>{escape(note)}</p>" if reply.html is not None
-            else None)
-    return replace(answered, reply=replace(reply, text=f"{reply.text}\n\n{note}", html=html,
-                                           cc=(*reply.cc, *copied)))
+    if answered.reply is None or not copied:
+        return answered
+    return replace(answered, reply=replace(answered.reply, cc=(*answered.reply.cc, *copied)))
 
 
 def copied_to(message: InboundMessage, *, team_contact: str, mailbox: str) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ phrasings, tests/conversation_corpus.py.)"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +18,14 @@ from sqlalchemy import select
 from bot.cli import main
 from handlers import for_team
 from handlers.for_team import KEPT_CHARS, QUOTED_CHARS, needs_a_person, other_clauses
+from kernel import wording
 from kernel.messages import InboundMessage, ThreadRef
 from store.db import Store
 from store.models import Contact, TeamMessage
 from tests.dispatch_support import (
     COORDINATOR,
     MAILBOX,
+    File,
     Mailroom,
     body_of,
     compose,
@@ -108,6 +111,35 @@ def test_a_plain_question_beside_it_is_answered_and_the_rest_passed_on(
     assert _kept(room)[0].text.startswith("Hi,")
 
 
+def test_beside_a_grid_the_passing_on_is_said_under_it_in_the_html(db_store: Store,
+                                                                   tmp_path: Path) -> None:
+    room = _room(db_store, tmp_path)
+    handled = room.exchange(compose(
+        subject="grid", body="I'm on leave from Friday. Can you show me the grid for Croydon "
+                             "2024/25?\n"))
+    assert handled.outcome == "question-grid"
+    html = handled.reply.get_body(("html",))
+    assert html is not None
+    content = html.get_content()
+    # The grid's own HTML (its title, its table), the line under it, in one document.
+    assert "<h2" in content and "<table" in content
+    note = content.index("also passed this on to the data team")
+    assert content.index("<table") < note < content.index("</body>")
+    assert handled.reply["Cc"] is None
+
+
+def test_a_document_beside_it_is_named_as_not_read(db_store: Store, tmp_path: Path) -> None:
+    room = _room(db_store, tmp_path)
+    handled = room.exchange(compose(body="We need an extension for Q3, minutes attached.\n",
+                                    files=[File("minutes.pdf", b"%PDF-1.4\n",
+                                                "application/pdf")]))
+    assert handled.outcome == "for-the-team"
+    text = body_of(handled.reply)
+    assert "“We need an extension for Q3, minutes attached.”" in text
+    assert text.rstrip().endswith(
+        "(write \"help\" to see which).\n\nNot read: minutes.pdf (not a spreadsheet).")
+
+
 def test_a_hand_written_out_of_office_is_still_ignored(db_store: Store, tmp_path: Path) -> None:
     room = _room(db_store, tmp_path)
     handled = room.exchange(compose(
@@ -140,6 +172,7 @@ def test_questions_about_returns_are_not_for_a_person(text: str) -> None:
     ("Hi. Our coordinator has left the Marac.", "", "Our coordinator has left the Marac."),
     ("Just to let you know I'm leaving.", "", "Just to let you know I'm leaving."),
     ("My mobile number has changed", "", "My mobile number has changed"),
+    ("I’ve left the Marac", "", "I’ve left the Marac"),  # a typographic apostrophe
 ])
 def test_the_sentence_that_needs_a_person_is_the_one_quoted(text: str, subject: str,
                                                             said: str) -> None:
@@ -214,6 +247,14 @@ def test_what_is_kept_is_capped_field_by_field(db_store: Store) -> None:
             (datetime(2025, 2, 1, tzinfo=UTC), None, "slack", "jo@example.org", "J")]
 
 
+def test_a_long_sentence_is_cut_between_words_when_quoted() -> None:
+    head = "I need an extension " + "x" * (QUOTED_CHARS - 22)
+    said = f"{head} {'y' * 10}"
+    assert said[QUOTED_CHARS - 2] == " "
+    result = for_team.passed_on(_message(said), said, team_contact=MAILBOX, mailbox=MAILBOX)
+    assert result.reply is not None and f"“{head}…”" in result.reply.text
+
+
 def test_chat_replies_copy_no_one() -> None:
     assert for_team.copied_to(_message("x", channel="slack"), team_contact="t@example.org",
                               mailbox=MAILBOX) == ()
@@ -236,7 +277,12 @@ def test_ask_as_a_contact_keeps_it_and_exits_1(tmp_path: Path, monkeypatch: pyte
                  "--json"])
     out = capsys.readouterr().out
     assert code == 1
-    assert '"intent": "for-the-team"' in out and '"passed_on": "Could we have an extension' in out
+    said = "Could we have an extension for Q3 please?"
+    assert json.loads(out) == {
+        "intent": "for-the-team", "answered": False, "answer": wording.passed_to_team_text(
+            said, contact=None, copied=False),
+        "data": {}, "attachments": [], "refused_reason": None, "passed_on": said,
+        "copied_to": []}
     with store.transaction() as session:
         kept = session.scalars(select(TeamMessage)).all()
         assert [(k.channel, k.sender, k.inbound_id) for k in kept] == [
