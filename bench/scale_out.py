@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -73,13 +74,17 @@ def main() -> int:
                         help="pairs of runs, one and two processes, in alternating order "
                              "(1 2, 2 1, …); the medians are compared")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print, for each run, the cores busy and the replies written in "
+                             "each half second: where the idle time falls")
     args = parser.parse_args()
     timed: dict[int, list[tuple[float, CoresUsed]]] = {1: [], 2: []}
     for round_ in range(args.rounds):
         # Alternating which goes first: on a machine whose speed drifts (a shared VM), a
         # drift then falls on both sides rather than always on the second.
         for processes in ((1, 2) if round_ % 2 == 0 else (2, 1)):
-            seconds, used = run(processes, args.n, args.workers, args.fixture)
+            seconds, used = run(processes, args.n, args.workers, args.fixture,
+                                timeline=args.timeline)
             timed[processes].append((seconds, used))
             print(f"{processes} process(es), MARAC_WORKERS={args.workers}: {args.n} messages "
                   f"in {seconds:.1f} s = {args.n / seconds:.1f} msg/s; the machine's cores "
@@ -172,8 +177,8 @@ def _own_seconds() -> float:
     return own.ru_utime + own.ru_stime
 
 
-def run(processes: int, count: int, workers: int, fixture: str | None
-        ) -> tuple[float, CoresUsed]:
+def run(processes: int, count: int, workers: int, fixture: str | None, *,
+        timeline: bool = False) -> tuple[float, CoresUsed]:
     with fresh_database() as url, tempfile.TemporaryDirectory() as tmp, SmtpSink() as sink:
         engine = open_engine(url)
         upgrade(engine)  # the release step, before the processes start
@@ -199,21 +204,55 @@ def run(processes: int, count: int, workers: int, fixture: str | None
             mails = returns(count, fixture)
             shares = [mails[n::processes] for n in range(processes)]
             started, clock = time.monotonic(), _CpuClock()
+            watch = _Timeline(lambda: len(sink.messages) - warm) if timeline else None
             senders = [threading.Thread(target=send, args=(bot.smtp_port, share))
                        for bot, share in zip(bots, shares, strict=True)]
             for sender in senders:
                 sender.start()
             for sender in senders:
                 sender.join()
+            sent = time.monotonic() - started
             wait_until(lambda: len(sink.messages) >= warm + count, timeout=TIMEOUT,
                        what="every reply", interval=0.05)
             seconds, used = time.monotonic() - started, clock.used()
+            if watch is not None:
+                watch.stop()
+                print(f"  every message accepted by {sent:.1f} s", flush=True)
+                watch.show()
         finally:
             for bot in bots:
                 bot.stop()
         answered = Counter(str(parse(m.data)["In-Reply-To"]).strip() for m in sink.messages)
         assert all(answered[message_id_of(raw)] == 1 for _s, raw in mails), "not once each"
         return seconds, used
+
+
+class _Timeline:
+    """Every half second of a run: the machine's cores busy and the replies written so far."""
+
+    STEP = 0.5
+
+    def __init__(self, replies: Callable[[], int]) -> None:
+        self.replies, self.samples = replies, [(0.0, _machine_jiffies(), 0)]
+        self.started, self.done = time.monotonic(), threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.done.wait(self.STEP):
+            self.samples.append((time.monotonic() - self.started, _machine_jiffies(),
+                                 self.replies()))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def show(self) -> None:
+        cores = os.cpu_count() or 1
+        for (_, (b0, t0), _r0), (at, (b1, t1), replies) in zip(self.samples, self.samples[1:],
+                                                                strict=False):
+            busy = (b1 - b0) / (t1 - t0) * cores if t1 > t0 else 0.0
+            print(f"  {at:6.1f} s  busy {busy:4.2f}  replies {replies}", flush=True)
 
 
 def send(port: int, mails: list[tuple[str, bytes]]) -> None:
