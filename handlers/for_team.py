@@ -135,8 +135,8 @@ def passed_on(message: InboundMessage, said: str, *, team_contact: str, mailbox:
     data = {"intent": "for-the-team", "answered": False, "answer": text, "data": {},
             "attachments": [], "refused_reason": None, "passed_on": said,
             "copied_to": list(copied)}
-    return HandlerResult(Outcome.FOR_THE_TEAM, Reply(message.thread, text, cc=copied,
-                                                     data=data))
+    return HandlerResult(Outcome.FOR_THE_TEAM, Reply(
+        message.thread, text, cc=copied, reply_to=_between_them(message, copied), data=data))
 
 
 def passing_note(said: str) -> str:
@@ -151,7 +151,15 @@ def copied_in(answered: HandlerResult, message: InboundMessage, *, team_contact:
     copied = copied_to(message, team_contact=team_contact, mailbox=mailbox)
     if answered.reply is None or not copied:
         return answered
-    return replace(answered, reply=replace(answered.reply, cc=(*answered.reply.cc, *copied)))
+    return replace(answered, reply=replace(answered.reply, cc=(*answered.reply.cc, *copied),
+                                           reply_to=_between_them(message, copied)))
+
+
+def _between_them(message: InboundMessage, copied: tuple[str, ...]) -> tuple[str, ...]:
+    """With the team copied in, answers go to the sender and the team, not to the mailbox:
+    the team's "reply all" would otherwise reach the bot, which refuses an address it does
+    not know, and the sender's "thanks" would reach the bot and not the team."""
+    return (message.thread.address, *copied) if copied else ()
 
 
 def copied_to(message: InboundMessage, *, team_contact: str, mailbox: str) -> tuple[str, ...]:

@@ -158,6 +158,9 @@ class Reply:
     subject: str | None = None
     attachments: tuple[Attachment, ...] = ()
     cc: tuple[str, ...] = ()
+    # Email: where an answer to this reply should go, when not back to the mailbox (a message
+    # passed on to the data team: its sender and the team talk to each other, not to the bot).
+    reply_to: tuple[str, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
     # Said to this platform user alone (Slack: an ephemeral message), not to the thread.
     private_to: str | None = None

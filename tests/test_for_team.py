@@ -78,6 +78,8 @@ def test_the_reply_is_copied_to_the_data_team_when_that_is_another_address(
     assert handled.outcome == "for-the-team"
     assert handled.reply["Cc"] == "data.team@example.org"
     assert handled.reply["To"] == COORDINATOR
+    # Answers go between them, not back to the bot ("reply all" from the team).
+    assert handled.reply["Reply-To"] == f"{COORDINATOR}, data.team@example.org"
     assert "They are copied in on this reply." in body_of(handled.reply)
 
 
@@ -89,6 +91,7 @@ def test_a_contact_that_is_no_other_address_is_named_or_left_out(db_store: Store
     handled = room.exchange(compose(body="I'd like to make a complaint about the reminders\n"))
     text = body_of(handled.reply)
     assert handled.reply["Cc"] is None and "copied in" not in text
+    assert handled.reply["Reply-To"] is None  # answers come back to the bot, as usual
     if "@" in contact:  # the mailbox itself, however written: the bot, not the team
         assert "reach them" not in text
     else:
@@ -108,6 +111,7 @@ def test_a_plain_question_beside_it_is_answered_and_the_rest_passed_on(
     html = handled.reply.get_body(("html",))
     assert html is not None and "also passed this on to the data team" in html.get_content()
     assert handled.reply["Cc"] == "data.team@example.org"
+    assert handled.reply["Reply-To"] == f"{COORDINATOR}, data.team@example.org"
     assert _kept(room)[0].text.startswith("Hi,")
 
 

@@ -78,11 +78,14 @@ def to_mime(
     and the Message-ID ``reply`` answers. ``reply.subject`` is used as given; without it the
     subject is "Re: " + the thread's subject.
     """
-    message = EmailMessage(policy=_policy_for((reply.thread.address, *reply.cc)))
+    message = EmailMessage(policy=_policy_for((reply.thread.address, *reply.cc,
+                                               *reply.reply_to)))
     message["From"] = mailbox_address
     message["To"] = reply.thread.address
     if reply.cc:
         message["Cc"] = ", ".join(reply.cc)
+    if reply.reply_to:
+        message["Reply-To"] = ", ".join(reply.reply_to)
     message["Subject"] = reply.subject or reply_subject(reply.thread.subject or "")
     _set_verbatim(message, "Date", format_datetime(date or datetime.now(UTC)), _DATE)
     _set_verbatim(message, "Message-ID",
