@@ -528,6 +528,15 @@ CORPUS: tuple[Case, ...] = (
         kind="grid",
     ),
     Case("grid", "question-grid", {"data.place.maracs": 2}, sender=DUAL, kind="grid"),
+    # --- how many returns: a count of returns, not of cases -------------------------------------
+    has("how many returns has Croydon sent for Q4 2024/25?", "Croydon", "Q4 2024/25", True),
+    status("How many uploads has Lambeth made in 2024/25?", "Lambeth", "2024/25"),
+    Case("how many returns came in for 2024/25 in London?", "question-grid",
+         {"data.year": "2024/25", "data.place.area.name": "London"}, kind="grid"),
+    missing("how many returns have we had for Q4 2024/25 in London?", "Q4 2024/25",
+            area="London", focus="uploaded"),
+    missing("how many returns are still missing for Q4 2024/25?", "Q4 2024/25"),
+    figure("Croydon Q4 2024/25 breakdown", "all", period="Q4 2024/25", marac="Croydon"),
     Case("template", "question-template", {"data.marac": "Lambeth"}, LAMBETH, kind="template"),
     Case(
         "can I have a blank template please",

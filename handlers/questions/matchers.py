@@ -121,6 +121,10 @@ MATCHERS: tuple[Matcher, ...] = (
         r"\bbig picture\b", r"\bpicture\b", r"\bhow many maracs\b", r"\bkey figures\b",
         r"\bhow are we doing\b", r"\bhow are (?:the |our )?(?:\S+ )?maracs doing\b",
     ), figure.summary, ("national picture 2024/25", "summary Q3")),
+    # "How many returns has Leeds sent this year?" counts returns, not cases: before the
+    # figures, whose "how many" it would otherwise be.
+    Matcher("has-uploaded", _p(r"\bhow many (?:uploads|returns|submissions|quarters|files)\b"),
+            has_uploaded.answer),
     Matcher("figure", tuple(m.pattern for m in METRICS if m.key != "all"), figure.answer, (
         "how many cases did Leeds discuss in 2023/24?", "repeat rate for Leeds Q1",
         "children in Kent Q4", "police referrals in West Yorkshire last quarter",
@@ -142,8 +146,8 @@ MATCHERS: tuple[Matcher, ...] = (
         r"\bso far\b", r"\byear to date\b", r"\bytd\b", r"\bprogress\b", r"\bhow is\b",
         r"\bhow's\b", r"\b(?:whole|full) year\b",
     ), status.answer, ("status Croydon", "Leeds this year")),
-    Matcher("figure", _p(r"\bfigures\b", r"\bstats\b", r"\bstatistics\b", r"\bnumbers\b"),
-            figure.answer),
+    Matcher("figure", _p(r"\bfigures\b", r"\bstats\b", r"\bstatistics\b", r"\bnumbers\b",
+                         r"\bbreakdown\b"), figure.answer),
 )
 
 @dataclass(frozen=True)
@@ -170,6 +174,8 @@ def _year_only(e: Entities) -> bool:
 # Second thoughts, in order, once a matcher has fitted: the same words ask a different
 # question when what they name is different ("has London sent Q3?" is a list of Maracs).
 REFINEMENTS: tuple[tuple[str, Callable[[Entities], bool], Route], ...] = (
+    # "How many returns have come in this year nationally?": every quarter of the year.
+    ("has-uploaded", lambda e: _about_many(e) and _year_only(e), Route("grid", grid.answer)),
     ("has-uploaded", _about_many, Route("missing", missing.uploaded)),
     ("has-uploaded", _year_only, Route("status", status.answer)),
     ("missing", _one_marac, Route("has-uploaded", has_uploaded.answer)),

@@ -50,7 +50,8 @@ METRICS: tuple[Metric, ...] = (
     _m("meetings", "total", None, r"\bmeetings?\b"),
     _m("cases", "total", "cases",
        r"\bcases\b|\bvolumes?\b|\breferrals\b|\bhow many\b|\bhow busy\b|\bdiscuss"),
-    _m("all", "all", None, r"\bfigures\b|\bstats\b|\bstatistics\b|\bnumbers\b|\bkey figures\b"),
+    _m("all", "all", None,
+       r"\bfigures\b|\bstats\b|\bstatistics\b|\bnumbers\b|\bkey figures\b|\bbreakdown\b"),
 )
 
 METRIC_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
