@@ -124,12 +124,13 @@ def no_maracs(text: str, area: str, *, sender: str = ADMIN) -> Case:
     )
 
 
-def unclear(text: str, phrase: str, *, sender: str = ADMIN) -> Case:
+def unclear(text: str, phrase: str, *, sender: str = ADMIN, says: str = "") -> Case:
     return Case(
         text,
         "question-not-understood",
         {"data.problem": "unclear-period", "data.phrase": phrase},
         sender,
+        says=says,
         kind="unclear",
     )
 
@@ -312,6 +313,9 @@ CORPUS: tuple[Case, ...] = (
     unclear("did Lambeth send Oct-Nov?", "oct-nov"),
     unclear("has Lambeth sent the November quarter", "november quarter"),
     unclear("has Lambeth uploaded Q3 -1/0", "-1/0"),
+    unclear("Who is missing both Q2 and Q3?", "Q2 and Q3",
+            says=re.escape("Please ask about one quarter at a time (you named Q2 and Q3).")),
+    unclear("has Lambeth sent q4 or q1?", "Q1 and Q4"),
     # --- a file to undo, named without its number: how, and their latest files --------------
     Case("Hi, I attached the wrong file earlier, please can you delete it?", "withdraw-how", {},
          LAMBETH, says=r"withdraw \d+", kind="withdraw"),

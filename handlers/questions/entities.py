@@ -191,9 +191,16 @@ def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     return re.sub(r"(?:<name>\s*)+", "<name> ", "".join(out)).strip()
 
 
+# "Q2 and Q3": several quarters named, none with a year that would single one out.
+_BARE_QUARTER = re.compile(r"\bq(?:tr)?\s?([1-4])\b")
+
+
 def _unclear_period(text: str) -> str | None:
     """A quarter-like phrase that named no single quarter ("Q3 2024", "Q5", "the last four
-    quarters"), or None."""
+    quarters", "Q2 and Q3"), or None."""
+    named = sorted({m[1] for m in _BARE_QUARTER.finditer(text)})
+    if len(named) > 1:
+        return " and ".join(f"Q{n}" for n in named)
     match = _ROLLING.search(text) or _QUARTERISH.search(text)
     return match.group() if match else None
 

@@ -634,6 +634,10 @@ def several_names_text(names: Sequence[str], kind: str) -> str:
 
 
 def unclear_period_text(phrase: str) -> str:
+    if re.fullmatch(r"Q[1-4](?: and Q[1-4])+", phrase):  # "who is missing both Q2 and Q3?"
+        return (f"Please ask about one quarter at a time (you named {phrase}). For every "
+                "quarter of a year, ask for its status (\"status Croydon\"); for the Maracs "
+                "that missed two quarters running, \"who has missed two quarters in a row?\".")
     if re.search(r"\b(?:quarters|months|rolling)\b", phrase):  # "the last four quarters"
         return (f"I answer for one quarter or one financial year, not {echoed(phrase)}. Please "
                 "ask for a year like 2024/25 or this year, or a quarter like Q3 2024/25.")
