@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -140,22 +141,28 @@ def explained_meetings(
     days = sorted({d for _, d in meetings})
     wanted = set(meetings)
     return {
-        (name, day, e.code): ExplainedIssue(
-            name, day, e.code, e.cell, e.text, e.explained_by, e.explained_at
-        )
-        for name, day, e in session.execute(_EXPLAINED, {"names": names, "days": days})
+        (name, day, code): ExplainedIssue(name, day, code, cell, text, by, at)
+        for name, day, code, cell, text, by, at in session.execute(
+            _EXPLAINED, {"names": names, "days": days})
         if (name, day) in wanted
     }
 
 
+_EXPLANATIONS = cast(Table, Explanation.__table__)
+_MEETINGS = cast(Table, Meeting.__table__)
+_MARACS = cast(Table, Marac.__table__)
 # Built once (the lists are expanded at each run): asked for every reply with a soft issue.
+# On the tables and as columns: naming the mapped classes cost the ORM's loading of
+# Explanation objects for every reply (issue 14).
 _EXPLAINED = (
-    select(Marac.name, Meeting.meeting_date, Explanation)
-    .join(Meeting, Explanation.meeting_id == Meeting.id)
-    .join(Marac, Meeting.marac_id == Marac.id)
-    .where(Marac.name.in_(bindparam("names", expanding=True)),
-           Meeting.meeting_date.in_(bindparam("days", expanding=True)))
-    .order_by(Explanation.id)
+    select(_MARACS.c.name, _MEETINGS.c.meeting_date, _EXPLANATIONS.c.code,
+           _EXPLANATIONS.c.cell, _EXPLANATIONS.c.text, _EXPLANATIONS.c.explained_by,
+           _EXPLANATIONS.c.explained_at)
+    .join(_MEETINGS, _EXPLANATIONS.c.meeting_id == _MEETINGS.c.id)
+    .join(_MARACS, _MEETINGS.c.marac_id == _MARACS.c.id)
+    .where(_MARACS.c.name.in_(bindparam("names", expanding=True)),
+           _MEETINGS.c.meeting_date.in_(bindparam("days", expanding=True)))
+    .order_by(_EXPLANATIONS.c.id)
 )
 
 
