@@ -46,7 +46,6 @@ from reports.reply import (
 )
 from reports.reply_html import submission_html
 from store.models import Contact
-from store.queue import answered_elsewhere
 from store.registry import find_contact
 from store.views import ContactSenderView, sender_view
 from validation.context import names_its_year
@@ -118,14 +117,18 @@ class Dispatcher:
         return Ahead(checked, made, sender)
 
     def dispatch(self, session: Session, message: InboundMessage, *, now: datetime,
-                 item_id: int | None = None, ahead: Ahead | None = None) -> HandlerResult:
+                 item_id: int | None = None, ahead: Ahead | None = None,
+                 answered_elsewhere: bool = False) -> HandlerResult:
         """Decide what the message is and handle it, in the caller's transaction.
 
-        ``item_id`` is the message's place in the stored inbox (none for the command line):
-        a message already answered under another id is not answered again. ``ahead``: what
+        ``item_id`` is the message's place in the stored inbox (none for the command line).
+        ``answered_elsewhere``: the same message is done under another id (it came by another
+        route, an email by SMTP and IMAP, or was resent), so it is not answered again; the
+        worker learns it as it renews its claim (``store.queue.renew_claim``). A chat
+        event's resend is stopped sooner, by its stored event id. ``ahead``: what
         ``check_ahead`` did for it, with the same ``now``.
         """
-        if item_id is not None and _already_answered(session, item_id, message):
+        if answered_elsewhere:
             return HandlerResult(Outcome.DUPLICATE_MESSAGE)
         if message.button is not None:  # a Confirm / Keep button in chat
             return buttons.handle_press(session, message, message.button, now=now)
@@ -393,9 +396,3 @@ def _is_inline_image(attachment: Attachment) -> bool:
     return attachment.content_type.startswith("image/")
 
 
-def _already_answered(session: Session, item_id: int, message: InboundMessage) -> bool:
-    """The same message arrived by another route (an email by SMTP and IMAP, a resend) and is
-    answered already. (A chat event's resend is stopped sooner, by its stored event id.)"""
-    if not message.dedupe_key:
-        return False
-    return answered_elsewhere(session, message.dedupe_key, item_id=item_id)

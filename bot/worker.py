@@ -46,6 +46,8 @@ from handlers import help
 from kernel.messages import InboundMessage, Reply
 from store.db import Store, first_line
 from store.queue import (
+    Claim,
+    Finishing,
     ProcessIdentity,
     claim_inbound,
     enqueue_outbound,
@@ -54,6 +56,7 @@ from store.queue import (
     give_back_claim,
     hold_claim,
     is_transient_db_error,
+    renew_claim,
     take_next_queued,
 )
 from store.types import utcnow
@@ -302,7 +305,9 @@ class Worker:
         with self.store.peeking() as session:
             ahead = dispatcher.check_ahead(session, message, now=now)
         with self.store.transaction() as session:
-            if not hold_claim(session, item_id, worker=self.name):
+            claim = renew_claim(session, item_id, worker=self.name,
+                                message_id=message.dedupe_key or None)
+            if claim is Claim.LOST:
                 # Our earlier commit landed though its answer was lost, or another process
                 # took the message over: either way it is not ours to answer.
                 logger.warning("message %d: no longer claimed by %s; left alone", item_id,
@@ -311,11 +316,14 @@ class Worker:
             assert self.channels is not None
             # What the channel keeps (a Teams conversation reference) commits with the outcome.
             self.channels.record(session, message)
-            result = dispatcher.dispatch(session, message, now=now, item_id=item_id,
-                                         ahead=ahead)
-            if result.reply is not None:
-                self._queue_reply(session, item_id, result.reply)
-            finish_inbound(session, item_id, outcome=result.outcome)
+            result = dispatcher.dispatch(
+                session, message, now=now, item_id=item_id, ahead=ahead,
+                answered_elsewhere=claim is Claim.ANSWERED_ELSEWHERE)
+            finishing = Finishing(item_id, result.outcome, utcnow())
+            finished = result.reply is not None and self._queue_reply(
+                session, item_id, result.reply, finishing=finishing)
+            if not finished:
+                finish_inbound(session, item_id, outcome=result.outcome, now=finishing.at)
         if result.reply is not None:
             self.on_outbox()
         return result.outcome
@@ -396,11 +404,19 @@ class Worker:
             return
         self.on_outbox()
 
-    def _queue_reply(self, session: Session, item_id: int, reply: Reply) -> None:
+    def _queue_reply(self, session: Session, item_id: int, reply: Reply,
+                     finishing: Finishing | None = None) -> bool:
+        """Queue the reply's messages; with ``finishing``, the first of them also marks the
+        message done (one statement fewer on PostgreSQL). False if there was none to queue,
+        so nothing was finished."""
         assert self.channels is not None
+        queued = False
         for out in self.channels.outgoing(session, reply, key=f"reply:{item_id}"):
             enqueue_outbound(session, key=out.key, channel=out.channel,
-                             recipient=out.recipient, payload=out.payload, inbound_id=item_id)
+                             recipient=out.recipient, payload=out.payload, inbound_id=item_id,
+                             finishing=None if queued else finishing)
+            queued = True
+        return queued
 
     # -- waiting out the database --------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from sqlalchemy import (
     TextualSelect,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -518,6 +519,16 @@ def release_claims(
     return released
 
 
+class Claim(StrEnum):
+    """What renewing a worker's claim on an item found (``renew_claim``)."""
+
+    HELD = "held"
+    # Held, and the same message (its Message-ID) is done under another item: it came by
+    # another route (SMTP and IMAP, a resend) and was answered there.
+    ANSWERED_ELSEWHERE = "answered elsewhere"
+    LOST = "lost"  # not (or no longer) the worker's: finished already, or taken over
+
+
 def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | None = None
                ) -> bool:
     """Renew ``worker``'s claim on an item in the caller's transaction; False if it is not
@@ -527,9 +538,26 @@ def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | N
     commit whose answer was lost with the connection, it tells whether that commit landed,
     and on PostgreSQL the row lock it takes keeps a stale-claim takeover out until we commit.
     """
-    result = session.execute(_HOLD, {"item_id": item_id, "worker": worker,
-                                     "now": now or utcnow()})
-    return bool(getattr(result, "rowcount", 0) == 1)
+    return renew_claim(session, item_id, worker=worker, now=now) is not Claim.LOST
+
+
+def renew_claim(session: Session, item_id: int, *, worker: str, message_id: str | None = None,
+                now: datetime | None = None) -> Claim:
+    """``hold_claim``, and with a ``message_id`` whether that message is answered elsewhere
+    (``answered_elsewhere``). On PostgreSQL both in one statement: the transaction that
+    handles a message asks both first, and a round trip fewer is felt by every message
+    (issue 14). SQLite has no round trips to save: there it is the two statements."""
+    values = {"item_id": item_id, "worker": worker, "now": now or utcnow()}
+    if message_id is not None and session.get_bind().dialect.name == "postgresql":
+        found = session.execute(_HOLD_AND_LOOK, {**values, "same_message_id": message_id}).first()
+        if found is None:
+            return Claim.LOST
+        return Claim.ANSWERED_ELSEWHERE if found[0] else Claim.HELD
+    if getattr(session.execute(_HOLD, values), "rowcount", 0) != 1:
+        return Claim.LOST
+    if message_id is not None and answered_elsewhere(session, message_id, item_id=item_id):
+        return Claim.ANSWERED_ELSEWHERE
+    return Claim.HELD
 
 
 _INBOUND = cast(Table, InboundItem.__table__)
@@ -538,28 +566,49 @@ _RAW = cast(Table, InboundRaw.__table__)
 _PAYLOAD = cast(Table, OutboundPayload.__table__)
 
 
-def _insert_with_bytes(session: Session, items: Table, values: dict[str, Any], unique: str,
-                       data: Table, data_values: dict[str, bytes]) -> int | None:
-    """A new queue item and its bytes (``data``, keyed by ``item_id``); its id, or None with
-    nothing written when ``unique`` matches a stored item (``store.upsert``).
+@dataclass(frozen=True)
+class Finishing:
+    """The inbound item a reply answers, to be marked done with its outcome as the reply is
+    queued (``enqueue_outbound``): both belong to the same transaction anyway."""
 
-    On PostgreSQL one statement, a WITH that inserts both: a round trip fewer for every
-    message stored and every reply queued (issue 14). SQLite has no such WITH, and no round
-    trips to save: there it is the two INSERTs."""
+    item_id: int
+    outcome: str
+    at: datetime
+
+
+def _insert_with_bytes(session: Session, items: Table, values: dict[str, Any], unique: str,
+                       data: Table, data_values: dict[str, bytes],
+                       finishing: Finishing | None = None) -> int | None:
+    """A new queue item and its bytes (``data``, keyed by ``item_id``); its id, or None with
+    nothing written when ``unique`` matches a stored item (``store.upsert``). And the item
+    ``finishing`` names marked done, whether or not this one was new.
+
+    On PostgreSQL one statement, a WITH that inserts both (and finishes the other): a round
+    trip or two fewer for every message stored and every reply queued (issue 14). SQLite has
+    no such WITH, and no round trips to save: there it is two or three statements."""
     if session.get_bind().dialect.name == "postgresql":
-        both = _both_at_once(items, unique, data, tuple(values), tuple(data_values))
-        new_id = session.execute(both, {**values, **data_values}).scalar()
+        both = _both_at_once(items, unique, data, tuple(values), tuple(data_values),
+                             finishing=finishing is not None)
+        finished = {} if finishing is None else {
+            "finishing_id": finishing.item_id, "finished_status": QueueStatus.DONE.value,
+            "finishing_outcome": finishing.outcome, "finished_at": finishing.at}
+        new_id = session.execute(both, {**values, **data_values, **finished}).scalar()
+        if finishing is not None:
+            _forget_loaded(session, finishing.item_id, InboundItem)
     else:
         statement = skipping_duplicates(session, items, (unique,), (items.c.id,))
         new_id = session.execute(statement, values).scalar()
         if new_id is not None:
             session.execute(_add_bytes(data), {"item_id": new_id, **data_values})
+        if finishing is not None:
+            finish_inbound(session, finishing.item_id, outcome=finishing.outcome,
+                           now=finishing.at)
     return None if new_id is None else int(new_id)
 
 
 @cache  # built once per queue: every message and every reply writes one (issue 14)
 def _both_at_once(items: Table, unique: str, data: Table, columns: tuple[str, ...],
-                  data_columns: tuple[str, ...]) -> Insert:
+                  data_columns: tuple[str, ...], *, finishing: bool = False) -> Insert:
     from sqlalchemy.dialects import postgresql  # PostgreSQL's alone (store.upsert says why)
 
     new_item = (
@@ -571,8 +620,13 @@ def _both_at_once(items: Table, unique: str, data: Table, columns: tuple[str, ..
     )
     written = select(new_item.c.id, *(bindparam(name, type_=data.c[name].type)
                                       for name in data_columns))
-    return (insert(data).from_select(["item_id", *data_columns], written)
+    both = (insert(data).from_select(["item_id", *data_columns], written)
             .returning(data.c.item_id))
+    if not finishing:
+        return both
+    # A WITH's UPDATE runs to completion whether or not the statement reads it: the item is
+    # finished even when the reply was queued before (its key already stored).
+    return both.add_cte(_FINISH_INBOUND.cte("finished"))
 
 
 @cache
@@ -690,6 +744,26 @@ _DONE_ELSEWHERE = (  # built once: asked for every message (issue 14)
            _INBOUND.c.status == QueueStatus.DONE.value)
     .limit(1)
 )
+# The claim renewed, and whether an item with the same Message-ID is done, as
+# one statement (``renew_claim``). No row back: the claim was not ours.
+_OTHER = _INBOUND.alias("other")
+_HOLD_AND_LOOK = _HOLD.returning(
+    exists()
+    .where(_OTHER.c.message_id == bindparam("same_message_id", type_=String()),
+           _OTHER.c.id != _INBOUND.c.id, _OTHER.c.status == QueueStatus.DONE.value)
+)
+# As finish_inbound sets it, within a reply's WITH (_both_at_once). Written out: an UPDATE
+# construct there takes into its SET every parameter named like one of its table's columns,
+# and the reply's own values ("channel", "attempts") are named so.
+_FINISH_INBOUND = text(
+    "UPDATE inbound_queue SET status = :finished_status, outcome = :finishing_outcome,"
+    " finished_at = :finished_at WHERE id = :finishing_id"
+).bindparams(
+    bindparam("finished_status", type_=String()),
+    bindparam("finishing_outcome", type_=String()),
+    bindparam("finished_at", type_=UTCDateTime()),
+    bindparam("finishing_id", type_=Integer()),
+).columns()
 _SET_INBOUND = update(_INBOUND).where(_INBOUND.c.id == bindparam("item_id", type_=Integer()))
 _MARK_SENT = (
     update(_OUTBOUND)
@@ -708,8 +782,10 @@ def enqueue_outbound(
     payload: bytes,
     inbound_id: int | None = None,
     now: datetime | None = None,
+    finishing: Finishing | None = None,
 ) -> int:
-    """Queue a rendered message for sending; idempotent on ``key`` (returns the existing id)."""
+    """Queue a rendered message for sending; idempotent on ``key`` (returns the existing id).
+    ``finishing``: the inbound item this answers, marked done with it (``finish_inbound``)."""
     values = {
         "key": key,
         "inbound_id": inbound_id,
@@ -720,7 +796,7 @@ def enqueue_outbound(
         "next_attempt_at": now or utcnow(),
     }
     new_id = _insert_with_bytes(session, _OUTBOUND, values, "key", _PAYLOAD,
-                                {"payload": payload})
+                                {"payload": payload}, finishing)
     if new_id is not None:
         return new_id
     existing = session.execute(select(OutboundItem.id).where(OutboundItem.key == key)).scalar_one()

@@ -365,18 +365,19 @@ def test_a_teams_reference_is_stored_in_the_transaction_of_the_messages_outcome(
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", smtp_listen=None, http_listen=None)
     worker = Worker(registry, settings, retry_first=0.01, retry_max=0.05)
-    finish = worker_module.finish_inbound
+    # The reply is queued with the outcome, in one statement on PostgreSQL (issue 14).
+    queue = worker_module.enqueue_outbound
 
     def outcome_lost(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the outcome could not be written")
 
-    monkeypatch.setattr(worker_module, "finish_inbound", outcome_lost)
+    monkeypatch.setattr(worker_module, "enqueue_outbound", outcome_lost)
     failed = deliver_teams(registry, teams_message(id="m1", text="help"))
     assert worker.process_one()
     assert status_of(registry, failed) == ("failed", "failed")  # the incident, on its own
     assert lambeths_reference(registry) is None, "rolled back with the outcome"
 
-    monkeypatch.setattr(worker_module, "finish_inbound", finish)
+    monkeypatch.setattr(worker_module, "enqueue_outbound", queue)
     done = deliver_teams(registry, teams_message(id="m2", text="help"))
     assert worker.process_one()
     assert status_of(registry, done)[0] == "done"

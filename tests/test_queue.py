@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import open_engine, upgrade
 from store.queue import (
+    Claim,
     ClaimedItem,
+    Finishing,
     InboundItem,
     InboundRaw,
     OutboundItem,
@@ -36,6 +38,7 @@ from store.queue import (
     mark_failed,
     mark_retry,
     mark_sent,
+    renew_claim,
     retry_delay,
 )
 
@@ -238,6 +241,87 @@ def test_hold_claim_renews_only_the_holders_claim_on_an_item_in_hand(
         held = s.get(InboundItem, mine)
         assert held is not None and (held.status, held.claimed_by, held.claimed_at) == (
             "processing", "w1", later)
+
+
+def test_renewing_a_claim_tells_whether_the_same_message_was_answered_elsewhere(
+    sessions: sessionmaker[Session],
+) -> None:
+    """One statement on PostgreSQL, two on SQLite: the same answers (issue 14)."""
+    def arrived(s: Session, n: int, message_id: str) -> int:
+        return enqueue_inbound(s, channel="email", raw=b"m", source_key=f"smtp:{n}",
+                               received_at=T0, message_id=message_id)
+
+    with sessions.begin() as s:
+        answered, again, other, failed, retried = (
+            arrived(s, 1, "<m@x>"), arrived(s, 2, "<m@x>"), arrived(s, 3, "<o@x>"),
+            arrived(s, 4, "<f@x>"), arrived(s, 5, "<f@x>"))
+    with sessions.begin() as s:
+        for _ in range(5):
+            assert claim_inbound(s, worker="w1", stale_after=timedelta(minutes=5), now=T0)
+        finish_inbound(s, answered, outcome="submission-accepted", now=T0)
+        fail_inbound(s, failed, error="incident", now=T0)
+    later = T0 + timedelta(minutes=3)
+    with sessions.begin() as s:
+        assert renew_claim(s, again, worker="w1", message_id="<m@x>",
+                           now=later) is Claim.ANSWERED_ELSEWHERE
+        assert renew_claim(s, other, worker="w1", message_id="<o@x>", now=later) is Claim.HELD
+        # Failed is not answered: the same message coming again is handled.
+        assert renew_claim(s, retried, worker="w1", message_id="<f@x>",
+                           now=later) is Claim.HELD
+        # Not asked without a Message-ID.
+        assert renew_claim(s, again, worker="w1", now=later) is Claim.HELD
+        assert renew_claim(s, again, worker="w2", message_id="<m@x>", now=later) is Claim.LOST
+        assert renew_claim(s, answered, worker="w1", message_id="<m@x>",
+                           now=later) is Claim.LOST
+        assert renew_claim(s, 999, worker="w1", message_id="<m@x>", now=later) is Claim.LOST
+    with sessions() as s:
+        held = s.get(InboundItem, again)
+        assert held is not None and (held.status, held.claimed_at) == ("processing", later)
+
+
+def test_queueing_a_reply_can_finish_the_message_it_answers(
+    sessions: sessionmaker[Session],
+) -> None:
+    """In the reply's own statement on PostgreSQL (issue 14): done with its outcome, with the
+    reply or not at all, and even when the reply was queued already."""
+    with sessions.begin() as s:
+        first, second = _enqueue(s, 1), _enqueue(s, 2)
+    with sessions.begin() as s:
+        claim_inbound(s, worker="w", stale_after=timedelta(minutes=5), now=T0)
+        claim_inbound(s, worker="w", stale_after=timedelta(minutes=5), now=T0)
+    later = T0 + timedelta(minutes=1)
+
+    def reply(s: Session, item_id: int, finishing: Finishing | None) -> int:
+        return enqueue_outbound(s, key=f"reply:{item_id}", channel="email",
+                                recipient="a@x.org", payload=b"reply", inbound_id=item_id,
+                                now=T0, finishing=finishing)
+
+    with sessions() as s:  # rolled back: neither
+        reply(s, first, Finishing(first, "submission-accepted", later))
+        s.rollback()
+    with sessions() as s:
+        item = s.get(InboundItem, first)
+        assert item is not None and item.status == "processing"
+        assert s.scalars(select(OutboundItem)).all() == []
+    with sessions.begin() as s:
+        loaded = s.get(InboundItem, first)
+        assert loaded is not None and loaded.status == "processing"
+        queued = reply(s, first, Finishing(first, "submission-accepted", later))
+        # An item this session holds is read afresh, not shown as it was.
+        assert (loaded.status, loaded.outcome, loaded.finished_at) == (
+            "done", "submission-accepted", later)
+    with sessions.begin() as s:  # the reply stored already: the message is finished still
+        earlier = reply(s, second, None)
+        assert reply(s, second, Finishing(second, "help", later)) == earlier
+    with sessions() as s:
+        done = [(i.id, i.status, i.outcome, i.finished_at)
+                for i in s.scalars(select(InboundItem).order_by(InboundItem.id))]
+        assert done == [(first, "done", "submission-accepted", later),
+                        (second, "done", "help", later)]
+        assert [o.id for o in s.scalars(select(OutboundItem).order_by(OutboundItem.id))] == [
+            queued, earlier]
+        payloads = s.scalars(select(OutboundPayload.payload)).all()
+        assert payloads == [b"reply", b"reply"]
 
 
 def test_finish_and_the_reply_commit_together_or_not_at_all(
