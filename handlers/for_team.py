@@ -36,6 +36,13 @@ _NEEDS_A_PERSON = re.compile(
         r"\b(?:on|going on|off on|starts?|starting) (?:annual |maternity |paternity |sick "
         r"|long[- ]term sick |study |parental |compassionate )?leave\b",
         r"\b(?:off|signed off) (?:sick|ill|work)\b", r"\bsick(?:ness)?\b", r"\billness\b",
+        # Away for a while: "I'm off until the new year", "away from Friday", "out of the
+        # office next week"; not "off target", nor "is the rate off from last year?".
+        r"\b(?:off|away|on holiday|out of (?:the )?office) (?:until|till|til|next week"
+        r"|this week|for (?:a|one|two|three|four|\d+|a few|a couple of) (?:days?|weeks?"
+        r"|months?))\b",
+        r"\b(?:away|on holiday|out of (?:the )?office) from\b",
+        r"\boff from (?:tomorrow|next|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
         r"\bmaternity\b", r"\bbereavement\b", r"\bshort[- ]staffed\b", r"\bvacan(?:t|cy)\b",
         # A return that will be late, or more time asked for.
         # Said of themselves: "who will be late with Q4?" asks about returns.

@@ -1022,6 +1022,10 @@ CORPUS: tuple[Case, ...] = (
              "My email address has changed to jo.new@lambeth.gov.uk"),
     for_team("Hi\n\nWe're running a bit late with Q4, it'll be with you next week.\n\nJo",
              "We're running a bit late with Q4, it'll be with you next week."),
+    for_team("Hi, I'm off until the new year. Sam will send our Q3 return when it's ready.",
+             "Hi, I'm off until the new year."),
+    for_team("FYI our coordinator is away for two weeks from Monday",
+             "FYI our coordinator is away for two weeks from Monday"),
     # ... with a plain question beside it, the question is answered and the rest passed on
     Case("Hi,\n\nI'm on leave from Friday. Has Lambeth's Q3 2024/25 arrived?\n\nJo",
          "question-has-uploaded",

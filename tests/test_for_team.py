@@ -163,6 +163,7 @@ def _message(text: str, *, channel: str = "email", subject: str = "") -> Inbound
     "has Croydon uploaded Q3?", "meetings in Leeds last quarter", "repeat rate for Kent",
     "I left the repeat cases blank, is that ok?", "who has left Q3 blank?",
     "why has the number changed for Croydon 3 Oct?", "what file extension do you take?",
+    "is the repeat rate off from last year?", "which Maracs were off target until Q3?",
 ])
 def test_questions_about_returns_are_not_for_a_person(text: str) -> None:
     assert needs_a_person(_message(text)) is None
@@ -186,6 +187,8 @@ def test_the_sentence_that_needs_a_person_is_the_one_quoted(text: str, subject: 
 # One phrase for each way of needing a person, matching that way alone: each is needed.
 @pytest.mark.parametrize("text", [
     "our chair goes on leave tomorrow", "I'm off work till Monday", "sickness absence",
+    "I'm off until the new year", "away from Friday", "out of the office next week",
+    "on holiday for two weeks", "I'm off from Monday",
     "due to illness", "maternity cover starts soon", "a bereavement in the team",
     "we are short staffed", "the post is vacant", "the return will be delayed",
     "we're running late", "an extension please", "we need more time", "I forgot my password",
