@@ -115,7 +115,7 @@ def _problem(problem: Problem) -> str:
         case SeveralAreas():
             return wording.several_names_text(problem.names, "area")
         case UnclearPeriod():
-            return wording.unclear_period_text(problem.phrase)
+            return wording.unclear_period_text(problem.phrase, example=problem.example)
         case NoMaracsIn():
             return wording.no_maracs_in_text(wording.area_name(problem.area))
         case NeedMarac():

@@ -540,6 +540,19 @@ def test_an_ambiguous_quarter_is_not_guessed(world: World) -> None:
     assert "Q3 2024/25" in answer.text
 
 
+def test_two_quarters_named_get_an_example_for_the_marac_asked_about(world: World) -> None:
+    """The example names the Marac asked about, else the asker's own; without either the
+    question is described rather than made up."""
+    named = world.ask("has Leeds uploaded Q2 and Q3?", as_="cara@example.org")
+    assert isinstance(named.result, UnclearPeriod) and named.result.example == "Leeds"
+    assert '("status Leeds")' in named.text
+    own = world.ask("who is missing both Q2 and Q3?", as_="cara@example.org")
+    assert '("status Croydon")' in own.text  # Cara coordinates Croydon
+    nobody = world.ask("who is missing both Q2 and Q3?")  # the operator: no Marac of their own
+    assert isinstance(nobody.result, UnclearPeriod) and nobody.result.example is None
+    assert '("status" and the Marac\'s name)' in nobody.text
+
+
 def test_a_question_not_understood_gets_help(world: World) -> None:
     answer = world.ask("what is the meaning of life")
     assert (answer.intent, answer.answered) == ("help", False)

@@ -92,7 +92,11 @@ def quarter_of(ask: Ask) -> tuple[Quarter, bool]:
 
 def unclear_period(ask: Ask, intent: str) -> Finding | None:
     phrase = ask.entities.period_unclear
-    return problem(intent, UnclearPeriod(phrase)) if phrase else None
+    if not phrase:
+        return None
+    own = sorted(ask.scope.own)
+    example = ask.entities.maracs[0] if ask.entities.maracs else own[0] if own else None
+    return problem(intent, UnclearPeriod(phrase, example))
 
 
 def place_of(ask: Ask, intent: str, *, need_marac: bool) -> Place | Finding:

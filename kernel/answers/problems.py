@@ -48,6 +48,8 @@ class UnclearPeriod:
 
     problem: ClassVar[str] = "unclear-period"
     phrase: str
+    # A Marac to show in the answer's example: the one asked about, else the asker's own.
+    example: str | None = None
 
     def to_dict(self) -> Json:
         return {"problem": self.problem, "phrase": self.phrase}

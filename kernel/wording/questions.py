@@ -633,10 +633,13 @@ def several_names_text(names: Sequence[str], kind: str) -> str:
     return f"Please ask about one {kind} at a time (you named {' and '.join(names)})."
 
 
-def unclear_period_text(phrase: str) -> str:
+def unclear_period_text(phrase: str, *, example: str | None = None) -> str:
+    """``example``: a Marac to show the status question with (the one asked about, or the
+    asker's own); without one, the question is described."""
     if re.fullmatch(r"Q[1-4](?: and Q[1-4])+", phrase):  # "who is missing both Q2 and Q3?"
+        status = f"(\"status {example}\")" if example else "(\"status\" and the Marac's name)"
         return (f"Please ask about one quarter at a time (you named {phrase}). For every "
-                "quarter of a year, ask for its status (\"status Croydon\"); for the Maracs "
+                f"quarter of a year, ask for a Marac's status {status}; for the Maracs "
                 "that missed two quarters running, \"who has missed two quarters in a row?\".")
     if re.search(r"\b(?:quarters|months|rolling)\b", phrase):  # "the last four quarters"
         return (f"I answer for one quarter or one financial year, not {echoed(phrase)}. Please "
