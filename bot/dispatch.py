@@ -241,14 +241,19 @@ class Dispatcher:
                  if q is not None and asks_plainly(q)
                  and understanding(session, q, today=today) is Understanding.CLEAR]
         notes = help.unread_notes(others)
+        # In chat, the team learns of it by email (in email, the reply is copied to them).
+        emailed = for_team.email_to_team(message, contact, team_contact=team, mailbox=mailbox,
+                                         received=(message.received_at or now).astimezone(
+                                             self.settings.tz))
         if not clear:
             return for_team.passed_on(message, said, team_contact=team, mailbox=mailbox,
-                                      notes=notes)
+                                      emailed=emailed, notes=notes)
         # Said under the answer, in its HTML too (a grid's): what else was passed on.
         answered = ask.answer(session, message, clear[0], asker=contact,
                               settings=self.settings, today=today, images=self.images,
                               notes=[*notes, for_team.passing_note(said)])
-        return for_team.copied_in(answered, message, team_contact=team, mailbox=mailbox)
+        return for_team.copied_in(answered, message, team_contact=team, mailbox=mailbox,
+                                  emailed=emailed)
 
     def _answered(self, session: Session, received: list[ReceivedFile]) -> list[str]:
         """Soft issues already explained for the same meetings (issue 13): answered."""

@@ -324,7 +324,9 @@ class Worker:
                 session, item_id, result.reply, finishing=finishing)
             if not finished:
                 finish_inbound(session, item_id, outcome=result.outcome, now=finishing.at)
-        if result.reply is not None:
+            for n, other in enumerate(result.also):  # to others than the sender, e.g. the team
+                self._queue_reply(session, item_id, other, key=f"reply:{item_id}:also:{n}")
+        if result.reply is not None or result.also:
             self.on_outbox()
         return result.outcome
 
@@ -405,13 +407,13 @@ class Worker:
         self.on_outbox()
 
     def _queue_reply(self, session: Session, item_id: int, reply: Reply,
-                     finishing: Finishing | None = None) -> bool:
-        """Queue the reply's messages; with ``finishing``, the first of them also marks the
-        message done (one statement fewer on PostgreSQL). False if there was none to queue,
-        so nothing was finished."""
+                     finishing: Finishing | None = None, key: str | None = None) -> bool:
+        """Queue the reply's messages (under ``key``, by default the message's one reply);
+        with ``finishing``, the first of them also marks the message done (one statement
+        fewer on PostgreSQL). False if there was none to queue, so nothing was finished."""
         assert self.channels is not None
         queued = False
-        for out in self.channels.outgoing(session, reply, key=f"reply:{item_id}"):
+        for out in self.channels.outgoing(session, reply, key=key or f"reply:{item_id}"):
             enqueue_outbound(session, key=out.key, channel=out.channel,
                              recipient=out.recipient, payload=out.payload, inbound_id=item_id,
                              finishing=None if queued else finishing)

@@ -19,7 +19,7 @@ from handlers.ask import body_sentences
 from handlers.confirmation import strip_reply_prefix
 from handlers.result import HandlerResult, Outcome
 from kernel import wording
-from kernel.messages import Channel, InboundMessage, Reply
+from kernel.messages import Channel, InboundMessage, Reply, ThreadRef
 from store.models import Contact, TeamMessage
 
 # Who leaves a post: themselves, or a named role ("our coordinator has left").
@@ -130,20 +130,41 @@ def keep(session: Session, message: InboundMessage, contact: Contact, *, now: da
 
 
 def passed_on(message: InboundMessage, said: str, *, team_contact: str, mailbox: str,
-              notes: Sequence[str] = ()) -> HandlerResult:
-    """The reply to a message that only needs a person: it has been passed on. ``notes``:
+              emailed: tuple[Reply, ...] = (), notes: Sequence[str] = ()) -> HandlerResult:
+    """The reply to a message that only needs a person: it has been passed on. ``emailed``:
+    the team's email of a chat message (``email_to_team``), sent with the reply. ``notes``:
     lines said after it (documents beside the message that were not read)."""
     copied = copied_to(message, team_contact=team_contact, mailbox=mailbox)
     text = wording.passed_to_team_text(
         _quoted(said), contact=None if _same(team_contact, mailbox) else team_contact,
-        copied=bool(copied))
+        copied=bool(copied), emailed=bool(emailed))
     text = "\n\n".join([text, *notes])
     # Shaped as ``ask --json`` answers are (model.Answer.to_json), with what was passed on.
     data = {"intent": "for-the-team", "answered": False, "answer": text, "data": {},
             "attachments": [], "refused_reason": None, "passed_on": said,
-            "copied_to": list(copied)}
+            "copied_to": list(copied), "emailed_to": [r.thread.address for r in emailed]}
     return HandlerResult(Outcome.FOR_THE_TEAM, Reply(
-        message.thread, text, cc=copied, reply_to=_between_them(message, copied), data=data))
+        message.thread, text, cc=copied, reply_to=_between_them(message, copied), data=data),
+        also=emailed)
+
+
+def email_to_team(message: InboundMessage, contact: Contact, *, team_contact: str,
+                  mailbox: str, received: datetime) -> tuple[Reply, ...]:
+    """A chat message that needs a person, emailed to the data team when
+    MARAC_DATA_TEAM_CONTACT is one address other than the mailbox; answers to it go to the
+    sender. None for email, where the reply is copied to the team instead (``copied_to``),
+    and for the command line, which sends nothing. ``received``: when it came, in the
+    configured time zone."""
+    address = _team_address(team_contact, mailbox)
+    if message.channel not in (Channel.SLACK, Channel.TEAMS) or address is None:
+        return ()
+    name = message.sender_name or contact.name or contact.email
+    text = wording.team_email_text(
+        name=name, address=contact.email, channel=wording.channel_title(message.channel),
+        received=received, text=_cut(message.text.strip(), KEPT_CHARS))
+    subject = wording.team_email_subject(name, wording.channel_title(message.channel))
+    return (Reply(ThreadRef(Channel.EMAIL, address, subject=subject), text, subject=subject,
+                  reply_to=(contact.email,)),)
 
 
 def passing_note(said: str) -> str:
@@ -152,9 +173,11 @@ def passing_note(said: str) -> str:
 
 
 def copied_in(answered: HandlerResult, message: InboundMessage, *, team_contact: str,
-              mailbox: str) -> HandlerResult:
+              mailbox: str, emailed: tuple[Reply, ...] = ()) -> HandlerResult:
     """An answer to a message that also needed a person (``passing_note`` among its notes),
-    copied to the team as ``passed_on`` would be."""
+    copied to the team as ``passed_on`` would be, or sent with their email (``emailed``)."""
+    if emailed:
+        answered = replace(answered, also=(*answered.also, *emailed))
     copied = copied_to(message, team_contact=team_contact, mailbox=mailbox)
     if answered.reply is None or not copied:
         return answered
@@ -172,9 +195,17 @@ def _between_them(message: InboundMessage, copied: tuple[str, ...]) -> tuple[str
 def copied_to(message: InboundMessage, *, team_contact: str, mailbox: str) -> tuple[str, ...]:
     """The data team's address, when the reply is an email and MARAC_DATA_TEAM_CONTACT is
     one address that is not the mailbox (the mailbox is the bot itself)."""
-    if message.channel != Channel.EMAIL or _same(team_contact, mailbox):
+    address = _team_address(team_contact, mailbox)
+    if message.channel != Channel.EMAIL or address is None:
         return ()
-    return (team_contact.strip(),) if _ADDRESS.fullmatch(team_contact.strip()) else ()
+    return (address,)
+
+
+def _team_address(team_contact: str, mailbox: str) -> str | None:
+    """MARAC_DATA_TEAM_CONTACT when it is one email address and not the mailbox."""
+    if _same(team_contact, mailbox) or not _ADDRESS.fullmatch(team_contact.strip()):
+        return None
+    return team_contact.strip()
 
 
 def _same(contact: str, mailbox: str) -> bool:
@@ -183,6 +214,11 @@ def _same(contact: str, mailbox: str) -> bool:
 
 def _quoted(said: str) -> str:
     """What they said, short enough to quote back."""
-    if len(said) <= QUOTED_CHARS:
-        return said
-    return said[: QUOTED_CHARS - 1].rstrip() + "…"
+    return _cut(said, QUOTED_CHARS)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``, cut with an ellipsis to at most ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"

@@ -93,3 +93,6 @@ class HandlerResult:
     reply: Reply | None = None
     # A submission's files as checked and recorded (the command line prints them).
     reports: tuple[FileReport, ...] = ()
+    # Messages to others than the sender, queued with the reply (a chat message for the data
+    # team, emailed to them). The command line does not send them.
+    also: tuple[Reply, ...] = ()

@@ -11,6 +11,8 @@ import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,7 @@ from kernel import wording
 from kernel.messages import Attachment, ButtonPress, InboundMessage, Reply, ThreadRef
 from reports.reply import submission_text
 from store.db import Store
-from store.queue import InboundItem, enqueue_inbound
+from store.queue import InboundItem, OutboundItem, OutboundPayload, enqueue_inbound
 from store.registry import find_contact, import_csv, load_demo_registry
 from store.types import utcnow
 from tests.chat_e2e_support import CHAT_FIXTURES, LAMBETH, LAMBETH_AAD, LAMBETH_SLACK
@@ -383,6 +385,41 @@ def test_a_teams_reference_is_stored_in_the_transaction_of_the_messages_outcome(
     assert status_of(registry, done)[0] == "done"
     reference = lambeths_reference(registry)
     assert reference is not None and reference["conversation"]["id"] == "a:1on1-lambeth"
+
+
+@pytest.mark.parametrize("contact", ["data.team@example.org", "020 7946 0000", None])
+def test_a_chat_message_for_the_team_is_emailed_to_them_when_they_have_an_address(
+    registry: Store, tmp_path: Path, contact: str | None
+) -> None:
+    """In email the reply is copied to the team; chat has no copy, so they get an email of
+    their own, answered straight to the sender, queued with the reply (issue 14's note)."""
+    settings = Settings(data_dir=tmp_path / "data", smtp_listen=None, http_listen=None,
+                        mailbox_address="marac@localhost", data_team_contact_text=contact)
+    said = "I'm off until the new year. Sam will send our Q3 return."
+    item = deliver_teams(registry, teams_message(id="m1", text=said))
+    assert Worker(registry, settings).process_one()
+    assert status_of(registry, item) == ("done", "for-the-team")
+    with registry.transaction() as session:
+        queued = {o.key: (o.channel, o.recipient, session.get(OutboundPayload, o.id))
+                  for o in session.query(OutboundItem)}
+        payloads = {k: p.payload if p else b"" for k, (_, _, p) in queued.items()}
+        routes = {k: (channel, recipient) for k, (channel, recipient, _) in queued.items()}
+    reply = json.loads(payloads[f"reply:{item}"])
+    if contact != "data.team@example.org":  # no address to email: the reply alone
+        assert list(routes) == [f"reply:{item}"]
+        assert "emailed it to them" not in json.dumps(reply)
+        return
+    assert routes == {f"reply:{item}": ("teams", routes[f"reply:{item}"][1]),
+                      f"reply:{item}:also:0": ("email", "data.team@example.org")}
+    assert "I have emailed it to them at data.team@example.org" in json.dumps(reply)
+    email = message_from_bytes(payloads[f"reply:{item}:also:0"], policy=default)
+    assert email["To"] == "data.team@example.org" and email["Reply-To"] == LAMBETH
+    assert email["Subject"] == "For the data team: a message from Lambeth in Teams"
+    body = email.get_body(("plain",))
+    assert body is not None
+    text = " ".join(body.get_content().split())
+    assert f"Lambeth ({LAMBETH}) wrote to the Marac data bot in Teams on " in text
+    assert said in text and f"Replying to this email reaches {LAMBETH}." in text
 
 
 @pytest.mark.parametrize(("environ", "refused"), [

@@ -19,7 +19,7 @@ from bot.cli import main
 from handlers import for_team
 from handlers.for_team import KEPT_CHARS, QUOTED_CHARS, needs_a_person, other_clauses
 from kernel import wording
-from kernel.messages import InboundMessage, ThreadRef
+from kernel.messages import InboundMessage, Reply, ThreadRef
 from store.db import Store
 from store.models import Contact, TeamMessage
 from tests.dispatch_support import (
@@ -273,6 +273,29 @@ def test_chat_replies_copy_no_one() -> None:
                               mailbox=MAILBOX) == ("t@example.org",)
 
 
+def test_only_chat_is_emailed_to_the_team_and_only_to_one_other_address() -> None:
+    contact = Contact(email="jo@example.org", name="Jo", role="coordinator")
+    when = datetime(2025, 2, 3, 9, 30, tzinfo=UTC)
+
+    def emailed(channel: str, team: str, text: str = "I'm off until May.") -> tuple[Reply, ...]:
+        return for_team.email_to_team(_message(text, channel=channel), contact,
+                                      team_contact=team, mailbox=MAILBOX, received=when)
+
+    for channel in ("email", "cli"):  # email copies the team in; the command line sends nothing
+        assert emailed(channel, "t@example.org") == ()
+    for team in (MAILBOX.upper(), "t@example.org, u@example.org", "020 7946 0000"):
+        assert emailed("slack", team) == ()
+    (sent,) = emailed("slack", " t@example.org ")
+    assert (sent.thread.channel, sent.thread.address, sent.reply_to) == (
+        "email", "t@example.org", ("jo@example.org",))
+    assert sent.subject == "For the data team: a message from Jo in Slack"
+    assert sent.text.startswith("Jo (jo@example.org) wrote to the Marac data bot in Slack on "
+                                "3 Feb 2025 at 09:30.")
+    # What is emailed is what is kept: at most KEPT_CHARS of the message.
+    (long,) = emailed("teams", "t@example.org", "x" * (KEPT_CHARS + 50))
+    assert "x" * (KEPT_CHARS - 1) + "…" in long.text and "x" * KEPT_CHARS not in long.text
+
+
 def test_ask_as_a_contact_keeps_it_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'marac.db'}"
@@ -289,7 +312,7 @@ def test_ask_as_a_contact_keeps_it_and_exits_1(tmp_path: Path, monkeypatch: pyte
         "intent": "for-the-team", "answered": False, "answer": wording.passed_to_team_text(
             said, contact=None, copied=False),
         "data": {}, "attachments": [], "refused_reason": None, "passed_on": said,
-        "copied_to": []}
+        "copied_to": [], "emailed_to": []}
     with store.transaction() as session:
         kept = session.scalars(select(TeamMessage)).all()
         assert [(k.channel, k.sender, k.inbound_id) for k in kept] == [

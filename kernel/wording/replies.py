@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from kernel.wording.common import and_list, day_text, plural
@@ -274,14 +275,18 @@ def quarantined_text(ref: str) -> str:
 
 
 
-def passed_to_team_text(said: str, *, contact: str | None, copied: bool) -> str:
+def passed_to_team_text(said: str, *, contact: str | None, copied: bool,
+                        emailed: bool = False) -> str:
     """The reply to a message only a person can deal with ("our coordinator is on leave, so
     Q3 will be late"): kept for the data team. ``contact``: how to reach them, when that is
-    not this mailbox; ``copied``: they are copied in on this reply."""
+    not this mailbox; ``copied``: they are copied in on this reply; ``emailed``: a chat
+    message, emailed to them at ``contact``."""
     lines = ["Thank you. I have passed this on to the data team, as it needs a person rather "
              f"than me:\n“{said}”\n"]
     if copied:
         lines.append("They are copied in on this reply. ")
+    elif emailed and contact:
+        lines.append(f"I have emailed it to them at {contact}; they will answer you there. ")
     elif contact:
         lines.append(f"If it is urgent, you can reach them at {contact}. ")
     lines.append("I can still take your data return, or answer questions about returns "
@@ -293,3 +298,26 @@ def passed_to_team_note(said: str) -> str:
     """Said under an answer, when the message also said something only a person can deal
     with."""
     return f"I have also passed this on to the data team, as it needs a person:\n“{said}”"
+
+
+# The data team's email of a chat message that needs a person (handlers/for_team.py).
+_CHANNEL_TITLES = {"email": "email", "slack": "Slack", "teams": "Teams", "cli": "the command line"}
+
+
+def channel_title(channel: str) -> str:
+    """A channel as a person names it ("Slack", "Teams")."""
+    return _CHANNEL_TITLES.get(channel, channel)
+
+
+def team_email_subject(name: str, channel: str) -> str:
+    return f"For the data team: a message from {name} in {channel}"
+
+
+def team_email_text(*, name: str, address: str, channel: str, received: datetime,
+                    text: str) -> str:
+    """``received`` in the configured time zone; ``text`` already cut to what is kept."""
+    return (f"{name} ({address}) wrote to the Marac data bot in {channel} on "
+            f"{day_text(received)} at {received:%H:%M}. It needs a person, so it was passed "
+            f"on to you, and they were told so:\n\n{text}\n\n"
+            f"Replying to this email reaches {address}. The message is also listed on the "
+            "operator page, under \"Messages for the data team\".")
