@@ -163,7 +163,7 @@ def email_to_team(message: InboundMessage, contact: Contact, *, team_contact: st
         name=name, address=contact.email, channel=wording.channel_title(message.channel),
         received=received, text=_cut(message.text.strip(), KEPT_CHARS))
     subject = wording.team_email_subject(name, wording.channel_title(message.channel))
-    return (Reply(ThreadRef(Channel.EMAIL, address, subject=subject), text, subject=subject,
+    return (Reply(ThreadRef(Channel.EMAIL, address), text, subject=subject,
                   reply_to=(contact.email,)),)
 
 

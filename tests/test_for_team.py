@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot.cli import main
 from handlers import for_team
 from handlers.for_team import KEPT_CHARS, QUOTED_CHARS, needs_a_person, other_clauses
+from handlers.result import HandlerResult, Outcome
 from kernel import wording
 from kernel.messages import InboundMessage, Reply, ThreadRef
 from store.db import Store
@@ -294,6 +295,31 @@ def test_only_chat_is_emailed_to_the_team_and_only_to_one_other_address() -> Non
     # What is emailed is what is kept: at most KEPT_CHARS of the message.
     (long,) = emailed("teams", "t@example.org", "x" * (KEPT_CHARS + 50))
     assert "x" * (KEPT_CHARS - 1) + "…" in long.text and "x" * KEPT_CHARS not in long.text
+
+
+def test_what_was_emailed_goes_with_the_reply_and_is_said_in_it() -> None:
+    slack = _message("I'm off until May.", channel="slack")
+    team = Reply(ThreadRef("email", "t@example.org"), "for the team")
+    told = for_team.passed_on(slack, "I'm off until May.", team_contact="t@example.org",
+                              mailbox=MAILBOX, emailed=(team,))
+    assert told.also == (team,) and told.reply is not None
+    assert "I have emailed it to them at t@example.org" in told.reply.text
+    assert told.reply.data["emailed_to"] == ["t@example.org"]
+    untold = for_team.passed_on(slack, "I'm off until May.", team_contact="t@example.org",
+                                mailbox=MAILBOX)
+    assert untold.also == () and untold.reply is not None
+    assert "emailed" not in untold.reply.text and untold.reply.data["emailed_to"] == []
+    # Beside an answer: the team's email joins what the answer already sends, and a chat
+    # reply is not copied to anyone (its own Reply-To left as it was).
+    earlier = Reply(ThreadRef("email", "x@example.org"), "earlier")
+    answer = HandlerResult(Outcome.question("has-uploaded"),
+                           Reply(slack.thread, "Lambeth has uploaded Q3.", reply_to=("r@x.org",)),
+                           also=(earlier,))
+    both = for_team.copied_in(answer, slack, team_contact="t@example.org", mailbox=MAILBOX,
+                              emailed=(team,))
+    assert both.also == (earlier, team) and both.reply == answer.reply
+    assert for_team.copied_in(answer, slack, team_contact="t@example.org",
+                              mailbox=MAILBOX) == answer
 
 
 def test_ask_as_a_contact_keeps_it_and_exits_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
