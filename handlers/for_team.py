@@ -152,7 +152,7 @@ def email_to_team(message: InboundMessage, contact: Contact, *, team_contact: st
                   mailbox: str, received: datetime) -> tuple[Reply, ...]:
     """A chat message that needs a person, emailed to the data team when
     MARAC_DATA_TEAM_CONTACT is one address other than the mailbox; answers to it go to the
-    sender. None for email, where the reply is copied to the team instead (``copied_to``),
+    sender. Nothing for email, where the reply is copied to the team instead (``copied_to``),
     and for the command line, which sends nothing. ``received``: when it came, in the
     configured time zone."""
     address = _team_address(team_contact, mailbox)
