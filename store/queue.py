@@ -543,21 +543,19 @@ def hold_claim(session: Session, item_id: int, *, worker: str, now: datetime | N
 
 def renew_claim(session: Session, item_id: int, *, worker: str, message_id: str | None = None,
                 now: datetime | None = None) -> Claim:
-    """``hold_claim``, and with a ``message_id`` whether that message is answered elsewhere
-    (``answered_elsewhere``). On PostgreSQL both in one statement: the transaction that
-    handles a message asks both first, and a round trip fewer is felt by every message
-    (issue 14). SQLite has no round trips to save: there it is the two statements."""
+    """``hold_claim``, and with a ``message_id`` whether another item with that Message-ID
+    is done: the same message arrived by another route (SMTP and IMAP, a resend) and was
+    answered. Both in one statement, an UPDATE … RETURNING: the transaction that handles a
+    message asks both first, and on PostgreSQL a round trip fewer is felt by every message
+    (issue 14)."""
     values = {"item_id": item_id, "worker": worker, "now": now or utcnow()}
-    if message_id is not None and session.get_bind().dialect.name == "postgresql":
-        found = session.execute(_HOLD_AND_LOOK, {**values, "same_message_id": message_id}).first()
-        if found is None:
-            return Claim.LOST
-        return Claim.ANSWERED_ELSEWHERE if found[0] else Claim.HELD
-    if getattr(session.execute(_HOLD, values), "rowcount", 0) != 1:
+    if message_id is None:
+        held = getattr(session.execute(_HOLD, values), "rowcount", 0) == 1
+        return Claim.HELD if held else Claim.LOST
+    found = session.execute(_HOLD_AND_LOOK, {**values, "same_message_id": message_id}).first()
+    if found is None:
         return Claim.LOST
-    if message_id is not None and answered_elsewhere(session, message_id, item_id=item_id):
-        return Claim.ANSWERED_ELSEWHERE
-    return Claim.HELD
+    return Claim.ANSWERED_ELSEWHERE if found[0] else Claim.HELD
 
 
 _INBOUND = cast(Table, InboundItem.__table__)
@@ -696,13 +694,6 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or (None if hidden else current.__context__)
 
 
-def answered_elsewhere(session: Session, message_id: str, *, item_id: int) -> bool:
-    """Whether another item with this Message-ID is done: the same message arrived by
-    another route (SMTP and IMAP, a resend) and was answered."""
-    found = session.execute(_DONE_ELSEWHERE, {"message_id": message_id, "item_id": item_id})
-    return found.first() is not None
-
-
 def finish_inbound(
     session: Session, item_id: int, *, outcome: str, now: datetime | None = None
 ) -> None:
@@ -737,20 +728,16 @@ def _set_inbound(session: Session, item_id: int, **values: Any) -> None:
     _update_one(session, _SET_INBOUND, {"item_id": item_id, **values}, InboundItem)
 
 
-_DONE_ELSEWHERE = (  # built once: asked for every message (issue 14)
-    select(_INBOUND.c.id)
-    .where(_INBOUND.c.message_id == bindparam("message_id", type_=String()),
-           _INBOUND.c.id != bindparam("item_id", type_=Integer()),
-           _INBOUND.c.status == QueueStatus.DONE.value)
-    .limit(1)
-)
 # The claim renewed, and whether an item with the same Message-ID is done, as
-# one statement (``renew_claim``). No row back: the claim was not ours.
+# one statement (``renew_claim``). No row back: the claim was not ours. The other item is
+# told from this one by the parameter, not the updated row: SQLAlchemy writes SQLite's
+# RETURNING unqualified, where "other.id != inbound_queue.id" became "id != id".
 _OTHER = _INBOUND.alias("other")
 _HOLD_AND_LOOK = _HOLD.returning(
     exists()
     .where(_OTHER.c.message_id == bindparam("same_message_id", type_=String()),
-           _OTHER.c.id != _INBOUND.c.id, _OTHER.c.status == QueueStatus.DONE.value)
+           _OTHER.c.id != bindparam("item_id", type_=Integer()),
+           _OTHER.c.status == QueueStatus.DONE.value)
 )
 # As finish_inbound sets it, within a reply's WITH (_both_at_once). Written out: an UPDATE
 # construct there takes into its SET every parameter named like one of its table's columns,

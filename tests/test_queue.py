@@ -246,7 +246,7 @@ def test_hold_claim_renews_only_the_holders_claim_on_an_item_in_hand(
 def test_renewing_a_claim_tells_whether_the_same_message_was_answered_elsewhere(
     sessions: sessionmaker[Session],
 ) -> None:
-    """One statement on PostgreSQL, two on SQLite: the same answers (issue 14)."""
+    """One UPDATE … RETURNING on both databases (issue 14); every answer it can give."""
     def arrived(s: Session, n: int, message_id: str) -> int:
         return enqueue_inbound(s, channel="email", raw=b"m", source_key=f"smtp:{n}",
                                received_at=T0, message_id=message_id)
